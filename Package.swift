@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "c2s",
+    products: [
+        .executable(name: "c2s", targets: ["c2s"]),
+        .library(name: "SingleCell", targets: ["SingleCell"]),
+        .library(name: "CellSentences", targets: ["CellSentences"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib"], swiftSettings: optimise),
+        .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
+        .executableTarget(
+            name: "c2s",
+            dependencies: [
+                "SingleCell", "CellSentences",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimise),
+        .testTarget(name: "SingleCellTests", dependencies: ["SingleCell"]),
+        .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell"]),
+        .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences"]),
+    ]
+)

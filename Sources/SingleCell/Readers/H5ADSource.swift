@@ -1,0 +1,204 @@
+import Foundation
+
+/// Which matrix of an `.h5ad` file to read.
+public enum H5ADMatrix: Equatable, Sendable {
+    /// The main matrix `X`.
+    case x
+    /// `layers/<name>`.
+    case layer(String)
+    /// `raw/X`, with gene names from `raw/var`.
+    case raw
+}
+
+/// Reads an AnnData `.h5ad` file.
+///
+/// A CSR matrix is streamed: only the row pointers are held, and `readRows` reads the entries of
+/// the requested cells. Dense matrices are streamed by row blocks. CSC matrices cannot be read by
+/// row without touching every column, so they are read once and transposed in memory.
+public final class H5ADSource: ExpressionSource {
+    public let path: String
+    public let obs: DataFrame
+    public let genes: DataFrame
+    public let geneNames: [String]
+    public private(set) var warnings: [String] = []
+    public let cellCount: Int
+    public let geneCount: Int
+
+    private enum Layout {
+        case csr(indptr: [Int64], indices: H5Dataset, data: H5Dataset)
+        case dense(H5Dataset)
+        case inMemory(InMemorySource)
+    }
+    private let file: H5File
+    private let layout: Layout
+
+    public var streams: Bool {
+        if case .inMemory = layout { return false }
+        return true
+    }
+
+    /// Opens `path`. `geneColumn` names a `var` column to use as gene names instead of the index.
+    public init(path: String, matrix: H5ADMatrix = .x, geneColumn: String? = nil) throws {
+        self.path = path
+        file = try H5File(readingAt: path)
+        let root = try file.root()
+
+        let matrixGroup: H5Group
+        let matrixName: String
+        let varGroupName: String
+        switch matrix {
+        case .x:
+            matrixGroup = root; matrixName = "X"; varGroupName = "var"
+        case .layer(let name):
+            guard root.kind(of: "layers") == .group, try root.group("layers").contains(name) else {
+                let available = root.kind(of: "layers") == .group ? (try root.group("layers").memberNames()) : []
+                throw FileError(path, "no layer '\(name)'; layers in this file: \(available.isEmpty ? "none" : available.joined(separator: ", "))")
+            }
+            matrixGroup = try root.group("layers"); matrixName = name; varGroupName = "var"
+        case .raw:
+            guard root.kind(of: "raw") == .group else { throw FileError(path, "no raw matrix (raw/X) in this file") }
+            matrixGroup = try root.group("raw"); matrixName = "X"; varGroupName = "raw/var"
+        }
+        let label = matrixGroup.path == "/" ? matrixName : "\(matrixGroup.path)/\(matrixName)".replacingOccurrences(of: "//", with: "/")
+        guard let kind = matrixGroup.kind(of: matrixName) else {
+            throw FileError(path, "no expression matrix '\(label)' in this file (is it an .h5ad file?)")
+        }
+
+        // Shape and storage of the matrix.
+        var rows = 0, cols = 0
+        var layout: Layout
+        switch kind {
+        case .dataset:
+            let ds = try matrixGroup.dataset(matrixName)
+            guard ds.shape.count == 2, ds.isNumeric else {
+                throw FileError(path, "'\(label)' is not a 2-D numeric matrix")
+            }
+            rows = ds.shape[0]; cols = ds.shape[1]
+            layout = .dense(ds)
+        case .group:
+            let g = try matrixGroup.group(matrixName)
+            let encoding = g.attributes.string("encoding-type") ?? g.attributes.string("h5sparse_format").map { $0 + "_matrix" } ?? ""
+            guard let shape = g.attributes.integers("shape") ?? g.attributes.integers("h5sparse_shape"), shape.count == 2 else {
+                throw FileError(path, "sparse matrix '\(label)' has no 'shape' attribute")
+            }
+            rows = Int(shape[0]); cols = Int(shape[1])
+            guard g.contains("indptr"), g.contains("indices"), g.contains("data") else {
+                throw FileError(path, "sparse matrix '\(label)' lacks indptr, indices or data")
+            }
+            let indptr = try g.dataset("indptr").read(Int64.self)
+            let indices = try g.dataset("indices"), data = try g.dataset("data")
+            guard data.isNumeric else { throw FileError(path, "'\(label)/data' is not numeric") }
+            guard indices.count == data.count else {
+                throw FileError(path, "'\(label)': indices has \(indices.count) entries but data has \(data.count)")
+            }
+            switch encoding {
+            case "csr_matrix":
+                try Self.checkPointers(indptr, major: rows, stored: data.count, path: path, label: label)
+                layout = .csr(indptr: indptr, indices: indices, data: data)
+            case "csc_matrix":
+                try Self.checkPointers(indptr, major: cols, stored: data.count, path: path, label: label)
+                let csr = try Self.transposeCSC(indptr: indptr, indices: indices, data: data, rows: rows, path: path, label: label)
+                layout = .inMemory(InMemorySource(path: path, matrix: csr, obs: DataFrame(index: []), genes: DataFrame(index: [])))
+                warnings.append("'\(label)' is stored column-major (CSC); it was read whole into memory. Store it as CSR to stream it.")
+            default:
+                throw FileError(path, "'\(label)' has unsupported encoding '\(encoding)' (expected csr_matrix, csc_matrix or a dense array)")
+            }
+        case .other:
+            throw FileError(path, "'\(label)' is neither a dataset nor a group")
+        }
+        cellCount = rows
+        geneCount = cols
+        self.layout = layout
+
+        guard root.kind(of: "obs") == .group else {
+            if root.kind(of: "obs") == .dataset {
+                throw FileError(path, "obs is stored as a compound dataset (anndata < 0.7); re-save the file with a newer anndata")
+            }
+            throw FileError(path, "no obs dataframe in this file")
+        }
+        obs = try AnnDataFrame.read(try root.group("obs"), expectedRows: rows, role: "obs")
+        guard let varGroup = try? root.group(varGroupName) else {
+            throw FileError(path, "no \(varGroupName) dataframe in this file")
+        }
+        genes = try AnnDataFrame.read(varGroup, expectedRows: cols, role: varGroupName)
+        if let geneColumn {
+            guard let column = genes.column(geneColumn) else {
+                throw FileError(path, "\(varGroupName) has no column '\(geneColumn)'; columns: \(genes.columnNames.isEmpty ? "none" : genes.columnNames.joined(separator: ", "))")
+            }
+            geneNames = (0..<cols).map { column.values.text(at: $0) ?? "" }
+        } else {
+            geneNames = genes.index
+        }
+        warnings += LayoutHeuristics.transposeWarnings(cellNames: obs.index, geneNames: geneNames, path: path)
+    }
+
+    static func checkPointers(_ indptr: [Int64], major: Int, stored: Int, path: String, label: String) throws {
+        guard indptr.count == major + 1 else {
+            throw FileError(path, "'\(label)/indptr' has \(indptr.count) entries, expected \(major + 1) for the matrix shape")
+        }
+        guard indptr.first == 0, indptr.last == Int64(stored) else {
+            throw FileError(path, "'\(label)/indptr' does not span data (first \(indptr.first ?? -1), last \(indptr.last ?? -1), \(stored) stored values)")
+        }
+        for i in 1..<indptr.count where indptr[i] < indptr[i - 1] {
+            throw FileError(path, "'\(label)/indptr' decreases at position \(i)")
+        }
+    }
+
+    static func transposeCSC(indptr: [Int64], indices: H5Dataset, data: H5Dataset, rows: Int, path: String, label: String) throws -> CSRRows {
+        let idx = try indices.read(Int32.self)
+        let val = try data.read(Float.self)
+        let cols = indptr.count - 1
+        var counts = [Int](repeating: 0, count: rows + 1)
+        for r in idx {
+            guard r >= 0, Int(r) < rows else { throw FileError(path, "'\(label)/indices' has row index \(r) outside 0..<\(rows)") }
+            counts[Int(r) + 1] += 1
+        }
+        for i in 0..<rows { counts[i + 1] += counts[i] }
+        var next = counts
+        var outIdx = [Int32](repeating: 0, count: idx.count)
+        var outVal = [Float](repeating: 0, count: idx.count)
+        for c in 0..<cols {
+            for k in Int(indptr[c])..<Int(indptr[c + 1]) {
+                let r = Int(idx[k])
+                outIdx[next[r]] = Int32(c)
+                outVal[next[r]] = val[k]
+                next[r] += 1
+            }
+        }
+        return CSRRows(firstRow: 0, indptr: counts, indices: outIdx, values: outVal)
+    }
+
+    public func readRows(_ range: Range<Int>) throws -> CSRRows {
+        precondition(range.lowerBound >= 0 && range.upperBound <= cellCount)
+        switch layout {
+        case .inMemory(let m):
+            return try m.readRows(range)
+        case .dense(let ds):
+            let n = range.count * geneCount
+            var dense = [Float](repeating: 0, count: n)
+            try dense.withUnsafeMutableBufferPointer {
+                try ds.read(Float.self, into: $0.baseAddress!, start: range.lowerBound, count: range.count)
+            }
+            return dense.withUnsafeBufferPointer {
+                CSRRows.fromDense($0, rows: range.count, columns: geneCount, firstRow: range.lowerBound)
+            }
+        case .csr(let indptr, let indicesDS, let dataDS):
+            let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])
+            var rowPointers = [Int](repeating: 0, count: range.count + 1)
+            for i in 0...range.count { rowPointers[i] = Int(indptr[range.lowerBound + i]) - lo }
+            var indices = [Int32](repeating: 0, count: hi - lo)
+            var values = [Float](repeating: 0, count: hi - lo)
+            try indices.withUnsafeMutableBufferPointer {
+                try indicesDS.read(Int32.self, into: $0.baseAddress!, start: lo, count: hi - lo)
+            }
+            try values.withUnsafeMutableBufferPointer {
+                try dataDS.read(Float.self, into: $0.baseAddress!, start: lo, count: hi - lo)
+            }
+            let limit = Int32(geneCount)
+            for (k, c) in indices.enumerated() where c < 0 || c >= limit {
+                throw FileError(path, "column index \(c) of stored entry \(lo + k) is outside the \(geneCount) genes")
+            }
+            return CSRRows(firstRow: range.lowerBound, indptr: rowPointers, indices: indices, values: values)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct C2SCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "c2s",
+        abstract: "Cell2Sentence in Swift: single-cell expression as cell sentences for language models.",
+        discussion: """
+            Turn a count matrix (h5ad, 10x, Matrix Market, CSV) into a cell sentence dataset with \
+            'c2s convert', or make a labelled test matrix with 'c2s simulate'.
+            """,
+        version: C2SVersion.string,
+        subcommands: [ConvertCommand.self, SimulateCommand.self])
+}
+
+enum C2SVersion {
+    static let string = "0.1.0"
+}
