@@ -16,7 +16,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib"], swiftSettings: optimise),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
@@ -25,8 +26,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
-        .testTarget(name: "SingleCellTests", dependencies: ["SingleCell"]),
-        .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell"]),
-        .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SingleCellTests", dependencies: ["SingleCell", "TestSupport"]),
+        .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell", "TestSupport"]),
+        .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
     ]
 )

@@ -1,0 +1,49 @@
+# c2s: the two commands a fresh Debian 12 machine with Swift needs are `make demo` and `make test`.
+# Each installs what is missing (apt: HDF5, OpenBLAS, OpenSSL, zlib; pip: anndata for the
+# interoperability check) and builds.
+
+SWIFT ?= swift
+APT_PACKAGES = libhdf5-dev libopenblas-dev libssl-dev zlib1g-dev pkg-config
+PY_PACKAGES = anndata h5py scipy numpy
+RELEASE_BIN = .build/release/c2s
+DEMO_DIR ?= demo-output
+CELLS ?= 2000
+
+.PHONY: all deps pydeps build test demo bench-convert clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+pydeps:
+	@python3 -c "import anndata, h5py, scipy, numpy" 2>/dev/null || \
+	  (echo "installing python packages: $(PY_PACKAGES)"; python3 -m pip install -q $(PY_PACKAGES))
+
+build: deps
+	$(SWIFT) build -c release --product c2s
+
+# Unit, fixture and CLI tests (optimised build: numeric tests run 10-100x faster), then the
+# check that Python's anndata reads what we write.
+test: deps pydeps
+	$(SWIFT) build -c release --product c2s
+	$(SWIFT) test -c release -Xswiftc -enable-testing
+	bash scripts/interop/run.sh $(RELEASE_BIN)
+
+# The main job on the embedded default: simulate a labelled dataset and convert it.
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	$(RELEASE_BIN) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --overwrite
+	$(RELEASE_BIN) convert $(DEMO_DIR)/simulated.h5ad -o $(DEMO_DIR)/sentences --obs-columns cell_type,batch --overwrite
+	@bash scripts/demo_summary.sh $(DEMO_DIR)/sentences
+
+bench-convert: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh
+
+clean:
+	rm -rf .build $(DEMO_DIR)

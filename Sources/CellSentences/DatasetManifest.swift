@@ -1,0 +1,77 @@
+import Foundation
+import SingleCell
+
+/// `manifest.json` of a sentence dataset: where the data came from, every setting used, and
+/// what came out, so a dataset can be audited and rebuilt.
+public struct DatasetManifest: Codable, Sendable, Equatable {
+    public struct Input: Codable, Sendable, Equatable {
+        public var path: String
+        public var absolutePath: String
+        public var format: String
+        public var matrix: String
+        public var sha256: String
+        public var bytes: Int64
+        public var cells: Int
+        public var genes: Int
+        enum CodingKeys: String, CodingKey {
+            case path, absolutePath = "absolute_path", format, matrix, sha256, bytes, cells, genes
+        }
+    }
+
+    public struct Sentences: Codable, Sendable, Equatable {
+        public var seed: UInt64
+        public var tieBreak: String
+        public var upperCase: Bool
+        public var onDuplicate: String
+        public var geneNameClashes: [GeneNameClash]
+        public var delimiter: String
+        public var meanLength: Double
+        public var minLength: Int
+        public var maxLength: Int
+        enum CodingKeys: String, CodingKey {
+            case seed, tieBreak = "tie_break", upperCase = "upper_case", onDuplicate = "on_duplicate"
+            case geneNameClashes = "gene_name_clashes", delimiter, meanLength = "mean_length"
+            case minLength = "min_length", maxLength = "max_length"
+        }
+    }
+
+    public var formatVersion: Int = 1
+    public var tool: String
+    public var toolVersion: String
+    public var created: String
+    public var input: Input
+    public var preprocessing: PreprocessingOptions
+    public var targetSumUsed: Double?
+    public var counts: PreprocessingCounts
+    public var sentences: Sentences
+    public var obsColumns: [String]
+    public var files: [String: String]
+    public var warnings: [String]
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", tool, toolVersion = "tool_version", created, input
+        case preprocessing, targetSumUsed = "target_sum_used", counts, sentences
+        case obsColumns = "obs_columns", files, warnings, seconds
+    }
+
+    /// Pretty, key-sorted JSON.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads the manifest of the dataset folder `folder`.
+    public static func read(folder: String) throws -> DatasetManifest {
+        let path = folder + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path, "no manifest.json in this folder (is it a c2s sentence dataset?)")
+        }
+        do {
+            return try JSONDecoder().decode(DatasetManifest.self, from: data)
+        } catch {
+            throw FileError(path, "manifest.json is not valid (\(error))")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A file or folder written under a temporary name next to its destination and renamed into
+/// place only when complete, so an interrupted or failed run never leaves a half-written
+/// output that looks whole.
+public final class AtomicOutput {
+    /// Where the output will end up.
+    public let destination: String
+    /// Where it is being written now.
+    public let temporary: String
+    public let isFolder: Bool
+    private var done = false
+
+    /// Prepares a temporary path. Fails if the destination exists and `overwrite` is false, or
+    /// if its parent folder does not exist.
+    public init(_ destination: String, folder: Bool, overwrite: Bool) throws {
+        let url = URL(fileURLWithPath: destination)
+        let parent = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+            throw FileError(destination, "the folder \(parent) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: destination) && !overwrite {
+            throw FileError(destination, "already exists; pass --overwrite to replace it")
+        }
+        self.destination = destination
+        self.isFolder = folder
+        temporary = parent + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        if folder {
+            do {
+                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+            } catch {
+                throw FileError(destination, "cannot create output folder (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    /// Path of a file inside a folder output, at its temporary location.
+    public func path(_ name: String) -> String { temporary + "/" + name }
+
+    /// Moves the finished output into place, replacing an older one.
+    public func commit() throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: destination) {
+            let old = temporary + ".old"
+            try? fm.removeItem(atPath: old)
+            do { try fm.moveItem(atPath: destination, toPath: old) } catch {
+                throw FileError(destination, "cannot replace the existing output (\(error.localizedDescription))")
+            }
+            try? fm.removeItem(atPath: old)
+        }
+        guard rename(temporary, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            cancel()
+            throw FileError(destination, "cannot move the finished output into place (\(reason))")
+        }
+        done = true
+    }
+
+    /// Removes the temporary output.
+    public func cancel() {
+        guard !done else { return }
+        try? FileManager.default.removeItem(atPath: temporary)
+        done = true
+    }
+
+    deinit { cancel() }
+}
+
+/// A buffered binary file writer (stdio underneath) with errors that name the file.
+public final class BufferedFileWriter {
+    public let path: String
+    private let file: UnsafeMutablePointer<FILE>
+    private var closed = false
+
+    public init(_ path: String, displayPath: String? = nil) throws {
+        self.path = displayPath ?? path
+        guard let f = fopen(path, "wb") else {
+            throw FileError(displayPath ?? path, "cannot create file (\(String(cString: strerror(errno))))")
+        }
+        file = f
+        setvbuf(f, nil, _IOFBF, 1 << 22)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        guard fwrite(bytes.baseAddress, 1, bytes.count, file) == bytes.count else {
+            throw FileError(path, "write failed (\(String(cString: strerror(errno))); disk full?)")
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        guard fclose(file) == 0 else { throw FileError(path, "write failed on close (disk full?)") }
+    }
+
+    deinit { if !closed { fclose(file) } }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Reads an `ExpressionSource` block by block, reading the next block on a background thread
+/// while the caller processes the current one, so that file reading and decompression overlap
+/// with computation. The source is only ever touched from one thread at a time.
+public struct BlockStream {
+    public let source: ExpressionSource
+    public let blockSize: Int
+
+    public init(_ source: ExpressionSource, blockSize: Int = 4096) {
+        self.source = source
+        self.blockSize = max(1, blockSize)
+    }
+
+    /// Calls `body` with each block in order. `transform` runs on the reading thread right after
+    /// a block is read (e.g. to remap columns), so it overlaps with `body` too.
+    public func forEach(
+        transform: ((CSRRows) throws -> CSRRows)? = nil,
+        _ body: (CSRRows) throws -> Void
+    ) throws {
+        let n = source.cellCount
+        guard n > 0 else { return }
+        let starts = Array(stride(from: 0, to: n, by: blockSize))
+        let reader = DispatchQueue(label: "c2s.block-reader")
+        let box = PrefetchBox()
+        let src = UncheckedSendable(source)
+        let tf = UncheckedSendable(transform)
+
+        func schedule(_ k: Int) {
+            let range = starts[k]..<min(n, starts[k] + blockSize)
+            box.group.enter()
+            reader.async {
+                do {
+                    var block = try src.value.readRows(range)
+                    if let t = tf.value { block = try t(block) }
+                    box.result = .success(block)
+                } catch {
+                    box.result = .failure(error)
+                }
+                box.group.leave()
+            }
+        }
+
+        schedule(0)
+        for k in 0..<starts.count {
+            box.group.wait()
+            let result = box.result!
+            box.result = nil
+            let block = try result.get()
+            if k + 1 < starts.count { schedule(k + 1) }
+            try body(block)
+        }
+    }
+}
+
+private final class PrefetchBox: @unchecked Sendable {
+    let group = DispatchGroup()
+    var result: Result<CSRRows, Error>?
+}
+
+/// Wraps a value whose use across threads is made safe by the caller's ordering.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A raw pointer that may cross into `concurrentPerform` workers. Each worker must touch a
+/// disjoint part of the memory; that discipline, not the compiler, makes it safe.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let p: UnsafeMutablePointer<T>
+    public init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+    @inlinable public subscript(i: Int) -> T {
+        get { p[i] }
+        nonmutating set { p[i] = newValue }
+    }
+}
+
+/// Work spread over cores with `DispatchQueue.concurrentPerform`.
+public enum Parallel {
+    /// Number of worker threads to use by default: every core.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Splits `0..<count` into at most `parts` contiguous ranges of near-equal size.
+    public static func ranges(_ count: Int, parts: Int) -> [Range<Int>] {
+        let parts = max(1, min(parts, count))
+        guard count > 0 else { return [] }
+        return (0..<parts).map { p in (count * p / parts)..<(count * (p + 1) / parts) }
+    }
+
+    /// Runs `body` once per range of `0..<count`, split into `threads` parts, concurrently.
+    public static func forEachRange(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        let rs = ranges(count, parts: threads)
+        if rs.count <= 1 {
+            if let r = rs.first { body(0, r) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: rs.count) { body($0, rs[$0]) }
+    }
+}
