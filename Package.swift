@@ -16,13 +16,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "SingleCell", "CellSentences",
+                "SingleCell", "CellSentences", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),

@@ -109,86 +109,125 @@ public enum CellSentenceConverter {
     ) throws -> SentenceStats {
         let nGenes = geneNames.count
         let threads = max(1, options.threads)
-        let geneBytes = geneNames.map { JSONText.escapedBody($0) }
+        let genes = PackedStrings(geneNames.map { JSONText.escapedBody($0) })
         let columns = try OutputColumns(source: source, plan: plan, names: options.obsColumns)
         let rank = RankTransform(seed: options.seed)
-        // Per-worker gene counters, merged at the end.
-        var counters = [[Int]](repeating: [Int](repeating: 0, count: nGenes), count: threads)
-        var stats = SentenceStats(geneCells: [Int](repeating: 0, count: nGenes))
+        // Per-worker state kept across blocks: gene counters, output buffer, sort scratch.
+        let counters = (0..<threads).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: max(1, nGenes)) }
+        counters.forEach { $0.initialize(repeating: 0, count: max(1, nGenes)) }
+        defer { counters.forEach { $0.deallocate() } }
+        // Two sets of per-worker output buffers: workers fill one while a writer thread writes
+        // the other, so file writing overlaps with ranking.
+        let bufferSets = (0..<2).map { _ in (0..<threads).map { _ in ByteBuffer(capacity: 1 << 20) } }
+        let writes = [DispatchGroup(), DispatchGroup()]
+        let writerQueue = DispatchQueue(label: "c2s.sentence-writer")
+        let writeFailure = FailureBox()
         let scratches = (0..<threads).map { _ in RankTransform.Scratch() }
+        var stats = SentenceStats(geneCells: [Int](repeating: 0, count: nGenes))
         let needsValidation = plan.passes == 0
+        var blockNumber = 0
+        let writerU = UncheckedSendable(writer)
 
         try BlockStream(source, blockSize: options.blockSize).forEach(transform: transform) { block in
             if needsValidation { try Preprocessor.validate(block, source: source) }
-            let (matrix, rows) = plan.apply(to: block, threads: threads)
+            let set = blockNumber % 2
+            blockNumber += 1
+            writes[set].wait()
+            if let error = writeFailure.error { throw error }
+            let buffers = bufferSets[set]
+            let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)
             let parts = Parallel.ranges(rows.count, parts: threads)
-            var buffers = [[UInt8]](repeating: [], count: parts.count)
             var lengths = [(total: Int, min: Int, max: Int)](repeating: (0, Int.max, 0), count: parts.count)
-            let shared = UncheckedSendable((matrix, rows, geneBytes, columns, scratches))
-            buffers.withUnsafeMutableBufferPointer { bb in
+            let shared = UncheckedSendable((matrix, rows, genes, columns, scratches, buffers, counters))
             lengths.withUnsafeMutableBufferPointer { lb in
-            counters.withUnsafeMutableBufferPointer { cb in
-                let bP = SendablePointer(bb.baseAddress!), lP = SendablePointer(lb.baseAddress!), cP = SendablePointer(cb.baseAddress!)
+                let lP = SendablePointer(lb.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: parts.count) { p in
-                    let (matrix, rows, geneBytes, columns, scratches) = shared.value
-                    var bytes: [UInt8] = []
-                    bytes.reserveCapacity(parts[p].count * 4096)
-                    var order = [Int32](repeating: 0, count: 256)
-                    var local = lP[p]
-                    cP.p[p].withUnsafeMutableBufferPointer { counts in
-                        for r in parts[p] {
-                            let range = matrix.range(ofRow: r)
-                            if order.count < range.count { order = [Int32](repeating: 0, count: range.count * 2) }
-                            let n = matrix.values.withUnsafeBufferPointer { vals in
-                                order.withUnsafeMutableBufferPointer { ob in
-                                    rank.order(cell: rows[r], values: vals.baseAddress! + range.lowerBound, count: range.count,
-                                               scratch: scratches[p], into: ob.baseAddress!)
-                                }
-                            }
-                            bytes.append(contentsOf: #"{"cell_name":"#.utf8)
-                            JSONText.appendString(columns.cellName(rows[r]), to: &bytes)
-                            bytes.append(contentsOf: #","cell_sentence":""#.utf8)
-                            for k in 0..<n {
-                                let g = Int(matrix.indices[range.lowerBound + Int(order[k])])
-                                if k > 0 { bytes.append(32) }
-                                bytes.append(contentsOf: geneBytes[g])
-                                counts[g] += 1
-                            }
-                            bytes.append(34)
-                            columns.append(row: rows[r], to: &bytes)
-                            bytes.append(contentsOf: "}\n".utf8)
-                            local.total += n
-                            local.min = min(local.min, n)
-                            local.max = max(local.max, n)
-                        }
-                    }
-                    lP[p] = local
-                    bP[p] = bytes
+                    let (matrix, rows, genes, columns, scratches, buffers, counters) = shared.value
+                    lP[p] = writeLines(matrix: matrix, rows: rows, range: parts[p], genes: genes, columns: columns,
+                                       rank: rank, scratch: scratches[p], out: buffers[p], counts: counters[p])
                 }
-            }}}
-            for (p, b) in buffers.enumerated() {
-                try writer.write(b)
+            }
+            for p in 0..<parts.count {
                 stats.totalLength += lengths[p].total
                 stats.minLength = min(stats.minLength, lengths[p].min)
                 stats.maxLength = max(stats.maxLength, lengths[p].max)
             }
+            writes[set].enter()
+            let used = UncheckedSendable(Array(buffers.prefix(parts.count)))
+            writerQueue.async {
+                do {
+                    for b in used.value {
+                        try writerU.value.write(b.bytes)
+                        b.removeAll()
+                    }
+                } catch {
+                    writeFailure.error = error
+                }
+                writes[set].leave()
+            }
             progress?("writing sentences", block.firstRow + block.rowCount, source.cellCount)
         }
+        writes.forEach { $0.wait() }
+        if let error = writeFailure.error { throw error }
         for c in counters { for g in 0..<nGenes { stats.geneCells[g] += c[g] } }
         if stats.minLength == Int.max { stats.minLength = 0 }
         return stats
     }
+
+    /// Ranks and renders the rows `range` of a normalised block as JSON lines into `out`.
+    static func writeLines(
+        matrix: CSRRows, rows: [Int], range: Range<Int>, genes: PackedStrings, columns: OutputColumns,
+        rank: RankTransform, scratch: RankTransform.Scratch, out: ByteBuffer, counts: UnsafeMutablePointer<Int>
+    ) -> (total: Int, min: Int, max: Int) {
+        var stats = (total: 0, min: Int.max, max: 0)
+        let widest = matrix.indptr.indices.dropFirst().map { matrix.indptr[$0] - matrix.indptr[$0 - 1] }.max() ?? 0
+        let order = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, widest))
+        defer { order.deallocate() }
+        matrix.values.withUnsafeBufferPointer { values in
+        matrix.indices.withUnsafeBufferPointer { indices in
+        genes.bytes.withUnsafeBufferPointer { geneBytes in
+        genes.offsets.withUnsafeBufferPointer { offsets in
+            for r in range {
+                let lo = matrix.indptr[r], hi = matrix.indptr[r + 1]
+                let n = rank.order(cell: rows[r], values: values.baseAddress! + lo, count: hi - lo, scratch: scratch, into: order)
+                out.append(#"{"cell_name":"#)
+                columns.appendCellName(rows[r], to: out)
+                out.append(#","cell_sentence":""#)
+                out.reserve(n * (genes.maxLength + 1) + 34)
+                for k in 0..<n {
+                    let g = Int(indices[lo + Int(order[k])])
+                    if k > 0 { out.appendUnchecked(32) }
+                    let start = offsets[g]
+                    PackedStrings.appendShort(geneBytes.baseAddress!, start, offsets[g + 1] - start, to: out)
+                    counts[g] += 1
+                }
+                out.appendUnchecked(34)
+                columns.append(row: rows[r], to: out)
+                out.append("}\n")
+                stats.total += n
+                stats.min = min(stats.min, n)
+                stats.max = max(stats.max, n)
+            }
+        }}}}
+        return stats
+    }
 }
 
-/// The metadata written beside each sentence, rendered as JSON fragments once.
+/// The metadata written beside each sentence; categories are rendered to JSON once.
 struct OutputColumns: @unchecked Sendable {
-    let names: [String]
+    enum Renderer {
+        case packed(codes: [Int32], rendered: PackedStrings)  // categorical: code -> JSON text
+        case text([String])
+        case integers([Int64])
+        case reals([Double])
+        case floats([Float])
+        case bools([Bool])
+    }
+    let fragments: [[UInt8]]  // per column: `,"name":`
+    let renderers: [Renderer]
     let cellNames: [String]
-    let fragments: [[UInt8]]  // per column, prefix `,"name":`
-    let values: [(Int) -> [UInt8]]
 
     init(source: ExpressionSource, plan: PreprocessingPlan, names: [String]) throws {
-        self.names = names
         cellNames = source.obs.index
         fragments = names.map { name in
             var b: [UInt8] = [44]
@@ -196,42 +235,60 @@ struct OutputColumns: @unchecked Sendable {
             b.append(58)
             return b
         }
-        values = names.map { name -> (Int) -> [UInt8] in
-            if let column = source.obs.column(name) {
-                return OutputColumns.renderer(column.values)
+        renderers = names.map { name -> Renderer in
+            guard let column = source.obs.column(name) else {
+                switch name {
+                case "n_genes_by_counts": return .floats(plan.qc.nGenes)
+                case "total_counts": return .reals(plan.qc.totalCounts)
+                default: return .floats(plan.qc.percentMito)
+                }
             }
-            let qc = plan.qc
-            switch name {
-            case "n_genes_by_counts": return { Array(JSONText.number(Double(qc.nGenes[$0])).utf8) }
-            case "total_counts": return { Array(JSONText.number(qc.totalCounts[$0]).utf8) }
-            default: return { Array(JSONText.number(Double(qc.percentMito[$0])).utf8) }
-            }
-        }
-    }
-
-    static func renderer(_ values: ColumnValues) -> (Int) -> [UInt8] {
-        switch values {
-        case .strings, .categorical:
-            // Categories are rendered once; strings on demand.
-            if case .categorical(let codes, let cats) = values {
+            switch column.values {
+            case .categorical(let codes, let cats):
                 let rendered = cats.map { c -> [UInt8] in var b: [UInt8] = []; JSONText.appendString(c, to: &b); return b }
-                let null = Array("null".utf8)
-                return { i in let c = Int(codes[i]); return c >= 0 && c < rendered.count ? rendered[c] : null }
+                return .packed(codes: codes, rendered: PackedStrings(rendered + [Array("null".utf8)]))
+            case .strings(let v): return .text(v)
+            case .integers(let v): return .integers(v)
+            case .reals(let v): return .reals(v)
+            case .bools(let v): return .bools(v)
             }
-            return { i in var b: [UInt8] = []; JSONText.appendString(values.text(at: i) ?? "", to: &b); return b }
-        case .integers(let v): return { Array(String(v[$0]).utf8) }
-        case .reals(let v): return { Array(JSONText.number(v[$0]).utf8) }
-        case .bools(let v): return { Array((v[$0] ? "true" : "false").utf8) }
         }
     }
 
-    func cellName(_ row: Int) -> String { row < cellNames.count ? cellNames[row] : "cell_\(row)" }
+    func appendCellName(_ row: Int, to out: ByteBuffer) {
+        var b: [UInt8] = []
+        JSONText.appendString(row < cellNames.count ? cellNames[row] : "cell_\(row)", to: &b)
+        out.append(b)
+    }
 
-    func append(row: Int, to bytes: inout [UInt8]) {
-        for c in 0..<names.count {
-            bytes.append(contentsOf: fragments[c])
-            bytes.append(contentsOf: values[c](row))
+    func append(row: Int, to out: ByteBuffer) {
+        for (c, renderer) in renderers.enumerated() {
+            out.append(fragments[c])
+            switch renderer {
+            case .packed(let codes, let rendered):
+                var code = Int(codes[row])
+                if code < 0 || code >= rendered.count - 1 { code = rendered.count - 1 }
+                out.append(Array(rendered.bytes[rendered.offsets[code]..<rendered.offsets[code + 1]]))
+            case .text(let v):
+                var b: [UInt8] = []
+                JSONText.appendString(v[row], to: &b)
+                out.append(b)
+            case .integers(let v): out.append(Array(String(v[row]).utf8))
+            case .reals(let v): out.append(Array(JSONText.number(v[row]).utf8))
+            case .floats(let v): out.append(Array(JSONText.number(Double(v[row])).utf8))
+            case .bools(let v): out.append(Array((v[row] ? "true" : "false").utf8))
+            }
         }
+    }
+}
+
+/// The first error raised on a background thread.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    var error: Error? {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); if stored == nil { stored = newValue }; lock.unlock() }
     }
 }
 

@@ -14,59 +14,89 @@ public struct RankTransform: Sendable {
 
     /// Reusable buffers for one worker thread.
     public final class Scratch {
-        var keys: [UInt64] = []
-        var permutation: [UInt32] = []
-        var inverse: [UInt32] = []
+        var capacity = 0
+        var keys = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        var keys2 = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        var slots = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        var slots2 = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        let histogram = UnsafeMutablePointer<Int>.allocate(capacity: 4 * 256)
         public init() {}
+
+        func reserve(_ n: Int) {
+            guard n > capacity else { return }
+            for p in [keys, keys2, slots, slots2] { p.deallocate() }
+            capacity = max(n, capacity * 2)
+            keys = .allocate(capacity: capacity); keys2 = .allocate(capacity: capacity)
+            slots = .allocate(capacity: capacity); slots2 = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            for p in [keys, keys2, slots, slots2] { p.deallocate() }
+            histogram.deallocate()
+        }
     }
 
     /// Writes into `order` the positions (0..<count, relative to `values`) of the entries with
     /// value > 0, highest value first, and returns how many there are. Entries must be finite
     /// and non-negative.
-    @inlinable
     public func order(cell: Int, values: UnsafePointer<Float>, count: Int, scratch: Scratch, into order: UnsafeMutablePointer<Int32>) -> Int {
-        orderImpl(cell: cell, values: values, count: count, scratch: scratch, into: order)
-    }
-
-    @usableFromInline
-    func orderImpl(cell: Int, values: UnsafePointer<Float>, count: Int, scratch: Scratch, into order: UnsafeMutablePointer<Int32>) -> Int {
-        if scratch.keys.count < count {
-            let n = max(count, scratch.keys.count * 2)
-            scratch.keys = [UInt64](repeating: 0, count: n)
-            scratch.permutation = [UInt32](repeating: 0, count: n)
-            scratch.inverse = [UInt32](repeating: 0, count: n)
-        }
+        scratch.reserve(count)
         var rng = SplitMix64(seed: Self.cellSeed(seed, cell))
-        return scratch.keys.withUnsafeMutableBufferPointer { kb in
-            scratch.permutation.withUnsafeMutableBufferPointer { pb in
-                scratch.inverse.withUnsafeMutableBufferPointer { ib in
-                    let keys = kb.baseAddress!, perm = pb.baseAddress!, inv = ib.baseAddress!
-                    // Keep only expressed entries, then shuffle their positions.
-                    var n = 0
-                    for i in 0..<count where values[i] > 0 {
-                        perm[n] = UInt32(i)
-                        n += 1
-                    }
-                    if n > 1 {
-                        for i in stride(from: n - 1, to: 0, by: -1) {
-                            let j = Int(rng.next(below: UInt64(i + 1)))
-                            let t = perm[i]; perm[i] = perm[j]; perm[j] = t
-                        }
-                    }
-                    // Key: descending value in the high half, shuffled slot in the low half, so an
-                    // ascending sort is "value descending, then shuffled order".
-                    for s in 0..<n {
-                        let i = Int(perm[s])
-                        inv[s] = UInt32(i)
-                        keys[s] = (UInt64(~values[i].bitPattern) << 32) | UInt64(s)
-                    }
-                    var sortable = UnsafeMutableBufferPointer(start: keys, count: n)
-                    sortable.sort()
-                    for s in 0..<n { order[s] = Int32(inv[Int(keys[s] & 0xFFFF_FFFF)]) }
-                    return n
-                }
+        let slots = scratch.slots
+        // Keep only expressed entries, then shuffle them (Fisher-Yates).
+        var n = 0
+        for i in 0..<count where values[i] > 0 {
+            slots[n] = UInt32(i)
+            n += 1
+        }
+        if n > 1 {
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                let j = Int(rng.next(below: UInt64(i + 1)))
+                let t = slots[i]; slots[i] = slots[j]; slots[j] = t
             }
         }
+        // Stable sort of the shuffled entries by descending value: for positive floats the bit
+        // pattern orders like the value, so its complement sorts descending as an integer.
+        let keys = scratch.keys
+        for s in 0..<n { keys[s] = ~values[Int(slots[s])].bitPattern }
+        let sorted = Self.radixSort(keys: keys, slots: slots, count: n, scratch: scratch)
+        for s in 0..<n { order[s] = Int32(bitPattern: sorted[s]) }
+        return n
+    }
+
+    /// Stable LSD radix sort of `keys` (8-bit digits, passes where every key shares the digit
+    /// skipped) carrying `slots`; returns the buffer that holds the sorted slots.
+    static func radixSort(keys: UnsafeMutablePointer<UInt32>, slots: UnsafeMutablePointer<UInt32>, count n: Int, scratch: Scratch) -> UnsafeMutablePointer<UInt32> {
+        if n < 2 { return slots }
+        let hist = scratch.histogram
+        hist.initialize(repeating: 0, count: 4 * 256)
+        for s in 0..<n {
+            let k = keys[s]
+            hist[Int(k & 0xFF)] += 1
+            hist[256 + Int((k >> 8) & 0xFF)] += 1
+            hist[512 + Int((k >> 16) & 0xFF)] += 1
+            hist[768 + Int(k >> 24)] += 1
+        }
+        var srcK = keys, srcS = slots, dstK = scratch.keys2, dstS = scratch.slots2
+        if srcK == scratch.keys2 { dstK = scratch.keys; dstS = scratch.slots }
+        for pass in 0..<4 {
+            let h = hist + pass * 256
+            let shift = UInt32(pass * 8)
+            if h[Int((srcK[0] >> shift) & 0xFF)] == n { continue }
+            var sum = 0
+            for d in 0..<256 { let c = h[d]; h[d] = sum; sum += c }
+            for s in 0..<n {
+                let k = srcK[s]
+                let d = Int((k >> shift) & 0xFF)
+                let at = h[d]
+                h[d] = at + 1
+                dstK[at] = k
+                dstS[at] = srcS[s]
+            }
+            swap(&srcK, &dstK)
+            swap(&srcS, &dstS)
+        }
+        return srcS
     }
 
     /// The generator seed of one cell: a strong mix of the user seed and the cell's index in

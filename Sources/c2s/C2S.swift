@@ -11,6 +11,16 @@ struct C2SCommand: ParsableCommand {
             """,
         version: C2SVersion.string,
         subcommands: [ConvertCommand.self, SimulateCommand.self])
+
+    static func main() {
+        MemorySettings.apply()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 enum C2SVersion {

@@ -1,8 +1,168 @@
 import ArgumentParser
+import CellSentences
+import Foundation
+import SingleCell
+
+extension InputFormat: ExpressibleByArgument {}
+extension DuplicateGenePolicy: ExpressibleByArgument {}
+
+extension TargetSum: ExpressibleByArgument {}
+extension LogTransform: ExpressibleByArgument {}
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a count matrix into a cell sentence dataset.")
-    func run() throws { throw ValidationError("not built yet") }
+        abstract: "Convert a count matrix into a cell sentence dataset.",
+        discussion: """
+            Reads INPUT (.h5ad, a 10x folder or .h5, Matrix Market, CSV/TSV, gzipped or not), \
+            filters and normalises it like scanpy, and writes a folder with cells.jsonl (one \
+            JSON object per cell: cell_name, cell_sentence, requested obs columns), vocab.tsv \
+            (gene, number of cells expressing it) and manifest.json (input checksum, every \
+            setting, counts). Steps, in scanpy's order: --min-genes, --min-cells, QC limits, \
+            normalisation to --target-sum, log(1+x) in --log-base.
+
+            Examples:
+              c2s convert pbmc.h5ad -o pbmc-sentences --obs-columns cell_type
+              c2s convert filtered_feature_bc_matrix/ -o sentences --target-sum median
+              c2s convert counts.csv.gz -o sentences --genes-as-rows --min-genes 0
+            """)
+
+    @Argument(help: "Count matrix: .h5ad, 10x folder, 10x .h5, .mtx, .csv or .tsv (optionally .gz).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output folder (must not exist unless --overwrite).")
+    var output: String
+
+    @Option(help: "Input format; detected from the path when omitted (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var format: InputFormat?
+
+    @Option(help: "Read layers/NAME of an .h5ad instead of X.")
+    var layer: String?
+
+    @Flag(help: "Read raw/X (and raw/var) of an .h5ad instead of X.")
+    var raw = false
+
+    @Option(help: "Take gene names from this var column instead of the var index (.h5ad).")
+    var geneColumn: String?
+
+    @Flag(help: "Text or Matrix Market input has genes as rows and cells as columns.")
+    var genesAsRows = false
+
+    @Option(help: "Drop cells with fewer expressed genes (scanpy filter_cells); 0 keeps all.")
+    var minGenes = 200
+
+    @Option(help: "Drop genes expressed in fewer cells (scanpy filter_genes); 0 keeps all.")
+    var minCells = 3
+
+    @Option(help: "Drop cells with fewer total counts.")
+    var minCounts: Double?
+
+    @Option(help: "Drop cells with more total counts.")
+    var maxCounts: Double?
+
+    @Option(help: "Drop cells with more expressed genes.")
+    var maxGenes: Int?
+
+    @Option(help: "Drop cells with a higher percentage of mitochondrial counts.")
+    var maxPctMito: Double?
+
+    @Option(help: "Symbol prefix of mitochondrial genes (case-insensitive).")
+    var mitoPrefix = "MT-"
+
+    @Option(help: "Total each cell is scaled to: a number, 'median' (scanpy's default) or 'none'.")
+    var targetSum: TargetSum = .fixed(1e4)
+
+    @Option(help: "Logarithm of log(1+x): a base such as 10 or 2, 'e', or 'none'.")
+    var logBase: LogTransform = .base(10)
+
+    @Option(help: "Seed for the order of genes with equal expression.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Keep gene names as they are instead of upper-casing them like the reference.")
+    var keepCase = false
+
+    @Option(help: "When gene names clash: fail, make-unique, keep-first or sum.")
+    var onDuplicate: DuplicateGenePolicy = .fail
+
+    @Option(help: "Comma-separated obs columns to copy into cells.jsonl (also n_genes_by_counts, total_counts, pct_counts_mt).")
+    var obsColumns: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Cells processed at a time (bounds memory).")
+    var blockSize = 4096
+
+    @Flag(help: "Replace the output folder if it exists.")
+    var overwrite = false
+
+    @Flag(name: .shortAndLong, help: "No progress bar or summary.")
+    var quiet = false
+
+    func validate() throws {
+        if layer != nil && raw { throw ValidationError("--layer and --raw cannot be used together") }
+        if minGenes < 0 || minCells < 0 { throw ValidationError("--min-genes and --min-cells must be >= 0") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if blockSize < 1 { throw ValidationError("--block-size must be at least 1") }
+        if let m = maxPctMito, !(0...100).contains(m) { throw ValidationError("--max-pct-mito must be between 0 and 100") }
+    }
+
+    func run() throws {
+        var read = ReadOptions()
+        read.format = format
+        read.matrix = raw ? .raw : layer.map { .layer($0) } ?? .x
+        read.geneColumn = geneColumn
+        read.genesAsRows = genesAsRows
+
+        var options = ConversionOptions()
+        options.preprocessing.minGenes = minGenes
+        options.preprocessing.minCells = minCells
+        options.preprocessing.minCounts = minCounts
+        options.preprocessing.maxCounts = maxCounts
+        options.preprocessing.maxGenes = maxGenes
+        options.preprocessing.maxPercentMito = maxPctMito
+        options.preprocessing.mitoPrefix = mitoPrefix
+        options.preprocessing.targetSum = targetSum
+        options.preprocessing.log = logBase
+        options.seed = seed
+        options.naming = GeneNaming(upperCase: !keepCase, policy: onDuplicate)
+        options.obsColumns = obsColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        options.threads = threads ?? Parallel.defaultThreads
+        options.blockSize = blockSize
+        options.overwrite = overwrite
+        options.matrixLabel = raw ? "raw/X" : layer.map { "layers/\($0)" } ?? "X"
+
+        let started = Date()
+        try CLIErrors.run {
+            let detected = try format ?? ExpressionReader.detectFormat(input)
+            options.formatName = detected.rawValue
+            let source = try ExpressionReader.open(input, options: read)
+            if !quiet { source.warnings.forEach { printError("warning: \($0)") } }
+            let bar = ProgressBar(quiet: quiet)
+            let manifest = try CellSentenceConverter.convert(source, to: output, options: options, progress: bar.update)
+            bar.finish()
+            if !quiet {
+                manifest.warnings.filter { w in !source.warnings.contains(w) }.forEach { printError("warning: \($0)") }
+                let c = manifest.counts
+                printError(String(format: "%@: %d of %d cells, %d of %d genes, mean sentence length %.0f genes, %.2f s -> %@",
+                                  input, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
+                                  Date().timeIntervalSince(started), output))
+            }
+        }
+    }
+}
+
+/// Turns library errors into one clear line on stderr and a non-zero exit code.
+enum CLIErrors {
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as FileError {
+            printError("error: \(e.description)")
+            throw ExitCode(2)
+        } catch let e as DataError {
+            printError("error: \(e.description)")
+            throw ExitCode(3)
+        }
+    }
 }

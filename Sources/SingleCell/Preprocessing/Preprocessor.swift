@@ -52,15 +52,21 @@ public struct PreprocessingPlan: Sendable {
 
     /// Normalises and log-transforms the kept rows of `block`: the result holds only kept cells
     /// (in order) and kept genes (renumbered), and only values > 0. `rows` receives the original
-    /// index of each output row.
-    public func apply(to block: CSRRows, threads: Int = Parallel.defaultThreads) -> (matrix: CSRRows, rows: [Int]) {
+    /// index of each output row. With `normalize: false` the values are left as they are stored
+    /// (filtering only), which is all ranking needs: normalisation and log are increasing
+    /// within a cell, so they never change a cell's order of genes.
+    ///
+    /// The arithmetic follows scanpy's float32 path: the cell total divided by the target sum is
+    /// rounded to float32, each value is divided by it in float32, `log1p` is taken in float32
+    /// and divided by `ln(base)` in double before rounding back to float32.
+    public func apply(to block: CSRRows, threads: Int = Parallel.defaultThreads, normalize: Bool = true) -> (matrix: CSRRows, rows: [Int]) {
         var rows: [Int] = []
         for r in 0..<block.rowCount where cellKept[block.firstRow + r] { rows.append(r) }
         let parts = Parallel.ranges(rows.count, parts: threads)
         var pieces = [(indptr: [Int], indices: [Int32], values: [Float])](repeating: ([], [], []), count: parts.count)
-        let target = targetSumUsed
+        let target = normalize ? targetSumUsed : nil
         let logScale = self.logScale
-        let doLog = options.log != .none
+        let doLog = normalize && options.log != .none
         pieces.withUnsafeMutableBufferPointer { out in
             let outP = SendablePointer(out.baseAddress!)
             let rowsU = UncheckedSendable(rows)
@@ -74,18 +80,21 @@ public struct PreprocessingPlan: Sendable {
                 for k in parts[p] {
                     let r = rowsU.value[k]
                     let range = block.range(ofRow: r)
-                    var total = 0.0
-                    for e in range where geneMap[Int(block.indices[e])] >= 0 { total += Double(block.values[e]) }
-                    // scanpy leaves an all-zero cell as it is rather than dividing by zero.
-                    let scale = target.map { total > 0 ? $0 / total : 1 } ?? 1
+                    var divisor: Float = 1
+                    if let target {
+                        var total = 0.0
+                        for e in range where geneMap[Int(block.indices[e])] >= 0 { total += Double(block.values[e]) }
+                        // scanpy leaves an all-zero cell as it is rather than dividing by zero.
+                        if total > 0 { divisor = Float(total) / Float(target) }
+                    }
                     for e in range {
                         let v = block.values[e]
                         let g = geneMap[Int(block.indices[e])]
                         guard v > 0, g >= 0 else { continue }
-                        var x = Double(v) * scale
-                        if doLog { x = Foundation.log1p(x) * logScale }
+                        var x = target == nil ? v : v / divisor
+                        if doLog { x = Float(Double(Foundation.log1p(x)) * logScale) }
                         indices.append(g)
-                        values.append(Float(x))
+                        values.append(x)
                     }
                     indptr.append(indices.count)
                 }

@@ -25,7 +25,7 @@ public final class H5ADSource: ExpressionSource {
     public let geneCount: Int
 
     private enum Layout {
-        case csr(indptr: [Int64], indices: H5Dataset, data: H5Dataset)
+        case csr(CSRDatasetReader)
         case dense(H5Dataset)
         case inMemory(InMemorySource)
     }
@@ -85,7 +85,6 @@ public final class H5ADSource: ExpressionSource {
             guard g.contains("indptr"), g.contains("indices"), g.contains("data") else {
                 throw FileError(path, "sparse matrix '\(label)' lacks indptr, indices or data")
             }
-            let indptr = try g.dataset("indptr").read(Int64.self)
             let indices = try g.dataset("indices"), data = try g.dataset("data")
             guard data.isNumeric else { throw FileError(path, "'\(label)/data' is not numeric") }
             guard indices.count == data.count else {
@@ -93,10 +92,10 @@ public final class H5ADSource: ExpressionSource {
             }
             switch encoding {
             case "csr_matrix":
-                try Self.checkPointers(indptr, major: rows, stored: data.count, path: path, label: label)
-                layout = .csr(indptr: indptr, indices: indices, data: data)
+                layout = .csr(try CSRDatasetReader(indptr: try g.dataset("indptr"), indices: indices, data: data, rows: rows, columns: cols, path: path, label: label))
             case "csc_matrix":
-                try Self.checkPointers(indptr, major: cols, stored: data.count, path: path, label: label)
+                let indptr = try g.dataset("indptr").read(Int64.self)
+                try CSRDatasetReader.checkPointers(indptr, major: cols, stored: data.count, path: path, label: label)
                 let csr = try Self.transposeCSC(indptr: indptr, indices: indices, data: data, rows: rows, path: path, label: label)
                 layout = .inMemory(InMemorySource(path: path, matrix: csr, obs: DataFrame(index: []), genes: DataFrame(index: [])))
                 warnings.append("'\(label)' is stored column-major (CSC); it was read whole into memory. Store it as CSR to stream it.")
@@ -130,18 +129,6 @@ public final class H5ADSource: ExpressionSource {
             geneNames = genes.index
         }
         warnings += LayoutHeuristics.transposeWarnings(cellNames: obs.index, geneNames: geneNames, path: path)
-    }
-
-    static func checkPointers(_ indptr: [Int64], major: Int, stored: Int, path: String, label: String) throws {
-        guard indptr.count == major + 1 else {
-            throw FileError(path, "'\(label)/indptr' has \(indptr.count) entries, expected \(major + 1) for the matrix shape")
-        }
-        guard indptr.first == 0, indptr.last == Int64(stored) else {
-            throw FileError(path, "'\(label)/indptr' does not span data (first \(indptr.first ?? -1), last \(indptr.last ?? -1), \(stored) stored values)")
-        }
-        for i in 1..<indptr.count where indptr[i] < indptr[i - 1] {
-            throw FileError(path, "'\(label)/indptr' decreases at position \(i)")
-        }
     }
 
     static func transposeCSC(indptr: [Int64], indices: H5Dataset, data: H5Dataset, rows: Int, path: String, label: String) throws -> CSRRows {
@@ -182,23 +169,8 @@ public final class H5ADSource: ExpressionSource {
             return dense.withUnsafeBufferPointer {
                 CSRRows.fromDense($0, rows: range.count, columns: geneCount, firstRow: range.lowerBound)
             }
-        case .csr(let indptr, let indicesDS, let dataDS):
-            let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])
-            var rowPointers = [Int](repeating: 0, count: range.count + 1)
-            for i in 0...range.count { rowPointers[i] = Int(indptr[range.lowerBound + i]) - lo }
-            var indices = [Int32](repeating: 0, count: hi - lo)
-            var values = [Float](repeating: 0, count: hi - lo)
-            try indices.withUnsafeMutableBufferPointer {
-                try indicesDS.read(Int32.self, into: $0.baseAddress!, start: lo, count: hi - lo)
-            }
-            try values.withUnsafeMutableBufferPointer {
-                try dataDS.read(Float.self, into: $0.baseAddress!, start: lo, count: hi - lo)
-            }
-            let limit = Int32(geneCount)
-            for (k, c) in indices.enumerated() where c < 0 || c >= limit {
-                throw FileError(path, "column index \(c) of stored entry \(lo + k) is outside the \(geneCount) genes")
-            }
-            return CSRRows(firstRow: range.lowerBound, indptr: rowPointers, indices: indices, values: values)
+        case .csr(let reader):
+            return try reader.readRows(range)
         }
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Reads cells (rows) of a CSR matrix stored as three HDF5 datasets: `indptr`, `indices`, `data`.
+///
+/// Only the row pointers are held in memory; each `readRows` call reads the entries of the
+/// requested rows with one hyperslab read per dataset. Used for AnnData CSR matrices and for
+/// 10x HDF5 files (whose genes x cells CSC matrix is the same bytes as cells x genes CSR).
+final class CSRDatasetReader {
+    let indptr: [Int64]
+    let indices: H5Dataset
+    let data: H5Dataset
+    let rowCount: Int
+    let columnCount: Int
+    /// The file, for error messages.
+    let path: String
+
+    /// Checks that the three datasets fit together and the pointers are consistent.
+    /// `label` names the matrix inside the file in error messages (e.g. `X`, `/matrix`).
+    init(indptr: H5Dataset, indices: H5Dataset, data: H5Dataset, rows: Int, columns: Int, path: String, label: String) throws {
+        guard data.isNumeric else { throw FileError(path, "'\(label)/data' is not numeric") }
+        guard indices.count == data.count else {
+            throw FileError(path, "'\(label)': indices has \(indices.count) entries but data has \(data.count)")
+        }
+        let pointers = try indptr.read(Int64.self)
+        try Self.checkPointers(pointers, major: rows, stored: data.count, path: path, label: label)
+        self.indptr = pointers
+        self.indices = indices
+        self.data = data
+        rowCount = rows
+        columnCount = columns
+        self.path = path
+    }
+
+    /// Validates compressed-sparse pointers: `major + 1` entries, from 0 to `stored`, never decreasing.
+    static func checkPointers(_ indptr: [Int64], major: Int, stored: Int, path: String, label: String) throws {
+        guard indptr.count == major + 1 else {
+            throw FileError(path, "'\(label)/indptr' has \(indptr.count) entries, expected \(major + 1) for the matrix shape")
+        }
+        guard indptr.first == 0, indptr.last == Int64(stored) else {
+            throw FileError(path, "'\(label)/indptr' does not span data (first \(indptr.first ?? -1), last \(indptr.last ?? -1), \(stored) stored values)")
+        }
+        for i in 1..<indptr.count where indptr[i] < indptr[i - 1] {
+            throw FileError(path, "'\(label)/indptr' decreases at position \(i)")
+        }
+    }
+
+    /// Reads rows `range` as a CSR block, checking that every column index is in range.
+    func readRows(_ range: Range<Int>) throws -> CSRRows {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rowCount)
+        let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])
+        var rowPointers = [Int](repeating: 0, count: range.count + 1)
+        for i in 0...range.count { rowPointers[i] = Int(indptr[range.lowerBound + i]) - lo }
+        // HDF5 fills every element, so the arrays need no zeroing first.
+        let indexValues = try [Int32](unsafeUninitializedCapacity: hi - lo) { buffer, initialized in
+            if hi > lo { try indices.read(Int32.self, into: buffer.baseAddress!, start: lo, count: hi - lo) }
+            initialized = hi - lo
+        }
+        let values = try [Float](unsafeUninitializedCapacity: hi - lo) { buffer, initialized in
+            if hi > lo { try data.read(Float.self, into: buffer.baseAddress!, start: lo, count: hi - lo) }
+            initialized = hi - lo
+        }
+        let limit = Int32(columnCount)
+        // One pass with an unsigned compare catches both negative and too-large indices.
+        let bad = indexValues.withUnsafeBufferPointer { b -> Int? in
+            for k in 0..<b.count where UInt32(bitPattern: b[k]) >= UInt32(limit) { return k }
+            return nil
+        }
+        if let k = bad {
+            throw FileError(path, "column index \(indexValues[k]) of stored entry \(lo + k) is outside the \(columnCount) genes")
+        }
+        return CSRRows(firstRow: range.lowerBound, indptr: rowPointers, indices: indexValues, values: values)
+    }
+}

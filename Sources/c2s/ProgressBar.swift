@@ -1,0 +1,41 @@
+import Foundation
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal and not silenced.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private var lastDraw = Date.distantPast
+    private var lastPhase = ""
+    private let started = Date()
+    private let lock = NSLock()
+
+    init(quiet: Bool) {
+        enabled = !quiet && isatty(STDERR_FILENO) != 0
+    }
+
+    func update(_ phase: String, _ done: Int, _ total: Int) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard phase != lastPhase || done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        if phase != lastPhase && !lastPhase.isEmpty { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        lastPhase = phase
+        lastDraw = now
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let elapsed = now.timeIntervalSince(started)
+        let line = String(format: "\r%@ %@ %3.0f%% %d/%d cells  %.1fs", phase.padding(toLength: 18, withPad: " ", startingAt: 0), bar, fraction * 100, done, total, elapsed)
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+
+    func finish() {
+        guard enabled, !lastPhase.isEmpty else { return }
+        FileHandle.standardError.write("\n".data(using: .utf8)!)
+    }
+}
+
+/// Writes a line to stderr (warnings and summaries; stdout stays clean for data).
+func printError(_ text: String) {
+    FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+}
