@@ -40,7 +40,7 @@ demo: build
 	@mkdir -p $(DEMO_DIR)
 	$(RELEASE_BIN) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --overwrite
 	$(RELEASE_BIN) convert $(DEMO_DIR)/simulated.h5ad -o $(DEMO_DIR)/sentences --obs-columns cell_type,batch --overwrite
-	@bash scripts/demo_summary.sh $(DEMO_DIR)/sentences
+	$(RELEASE_BIN) inspect $(DEMO_DIR)/sentences
 
 bench-convert: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh

@@ -6,6 +6,9 @@ public struct H5Attributes {
     let objectID: hid_t
     let file: H5File
     let objectPath: String
+    /// The group or dataset that owns `objectID`, kept alive so that its id stays open while
+    /// these attributes are in use (e.g. `try group.dataset("x").attributes.string("a")`).
+    var owner: AnyObject? = nil
 
     public func contains(_ name: String) -> Bool { H5Aexists(objectID, name) > 0 }
 

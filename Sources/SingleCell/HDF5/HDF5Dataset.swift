@@ -73,7 +73,7 @@ public final class H5Dataset: @unchecked Sendable {
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
 
-    public var attributes: H5Attributes { H5Attributes(objectID: id, file: file, objectPath: path) }
+    public var attributes: H5Attributes { H5Attributes(objectID: id, file: file, objectPath: path, owner: self) }
 
     public var isNumeric: Bool {
         switch elementClass {

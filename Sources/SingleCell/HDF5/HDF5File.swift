@@ -144,7 +144,7 @@ public final class H5Group: @unchecked Sendable {
         return names
     }
 
-    public var attributes: H5Attributes { H5Attributes(objectID: id, file: file, objectPath: path) }
+    public var attributes: H5Attributes { H5Attributes(objectID: id, file: file, objectPath: path, owner: self) }
 
     // MARK: writing
 
