@@ -14,6 +14,8 @@ public struct ConversionOptions: Sendable {
     /// Cells read and processed at a time; bounds memory.
     public var blockSize = 4096
     public var overwrite = false
+    /// Record the input's SHA-256 in the manifest (off only for sources not backed by a file).
+    public var checksum = true
     /// Format name and matrix label recorded in the manifest.
     public var formatName = ""
     public var matrixLabel = "X"
@@ -50,17 +52,18 @@ public enum CellSentenceConverter {
         let out = try AtomicOutput(output, folder: true, overwrite: options.overwrite)
 
         // The checksum runs beside the conversion; it reads the file independently.
-        let checksum = ChecksumTask(source.path)
+        let checksum = options.checksum ? ChecksumTask(source.path) : nil
 
-        let passes = Preprocessor.passesPlanned(options.preprocessing)
+        let computeQC = options.obsColumns.contains { qcColumns.contains($0) && source.obs.column($0) == nil }
+        let passes = Preprocessor.passesPlanned(options.preprocessing, computeQC: computeQC)
         let plan = try Preprocessor.plan(
             source, options: options.preprocessing, geneNames: naming.names, threads: options.threads,
-            blockSize: options.blockSize, columnTransform: transform,
+            blockSize: options.blockSize, columnTransform: transform, computeQC: computeQC,
             progress: progress.map { p in { done, _ in p("filtering", done, source.cellCount * passes) } })
 
         let geneNames = plan.keptGenes.map { naming.names[$0] }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
-        let stats = try writeSentences(source, plan: plan, geneNames: geneNames, options: options,
+        let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,
                                        transform: transform, writer: writer, progress: progress)
         try writer.close()
 
@@ -70,7 +73,7 @@ public enum CellSentenceConverter {
         try vocabWriter.write(vocab)
         try vocabWriter.close()
 
-        let sha = try checksum.wait()
+        let sha = try checksum?.wait() ?? ""
         let attributes = try? FileManager.default.attributesOfItem(atPath: source.path)
         let kept = max(1, plan.keptCells.count)
         var warnings = source.warnings + naming.warnings
@@ -104,7 +107,7 @@ public enum CellSentenceConverter {
     }
 
     static func writeSentences(
-        _ source: ExpressionSource, plan: PreprocessingPlan, geneNames: [String], options: ConversionOptions,
+        _ source: ExpressionSource, plan: PreprocessingPlan, geneNames: [String], columnNames: [String], options: ConversionOptions,
         transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, progress: ConversionProgress?
     ) throws -> SentenceStats {
         let nGenes = geneNames.count
@@ -129,7 +132,7 @@ public enum CellSentenceConverter {
         let writerU = UncheckedSendable(writer)
 
         try BlockStream(source, blockSize: options.blockSize).forEach(transform: transform) { block in
-            if needsValidation { try Preprocessor.validate(block, source: source) }
+            if needsValidation { try Preprocessor.validate(block, source: source, geneNames: columnNames) }
             let set = blockNumber % 2
             blockNumber += 1
             writes[set].wait()
@@ -275,7 +278,7 @@ struct OutputColumns: @unchecked Sendable {
                 out.append(b)
             case .integers(let v): out.append(Array(String(v[row]).utf8))
             case .reals(let v): out.append(Array(JSONText.number(v[row]).utf8))
-            case .floats(let v): out.append(Array(JSONText.number(Double(v[row])).utf8))
+            case .floats(let v): out.append(Array(JSONText.number(v[row]).utf8))
             case .bools(let v): out.append(Array((v[row] ? "true" : "false").utf8))
             }
         }

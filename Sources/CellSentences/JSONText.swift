@@ -27,6 +27,13 @@ public enum JSONText {
         return Array(out.dropFirst().dropLast())
     }
 
+    /// A float in its shortest exact decimal form, or `null`.
+    public static func number(_ v: Float) -> String {
+        guard v.isFinite else { return "null" }
+        if v == v.rounded(), abs(v) < 1e7 { return String(Int64(v)) }
+        return v.description
+    }
+
     /// A finite number as JSON, or `null`.
     public static func number(_ v: Double) -> String {
         guard v.isFinite else { return "null" }

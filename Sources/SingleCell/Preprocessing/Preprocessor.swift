@@ -127,6 +127,7 @@ public enum Preprocessor {
         threads: Int = Parallel.defaultThreads,
         blockSize: Int = 4096,
         columnTransform: ((CSRRows) throws -> CSRRows)? = nil,
+        computeQC: Bool = false,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> PreprocessingPlan {
         let nCells = source.cellCount
@@ -139,7 +140,7 @@ public enum Preprocessor {
         counts.genesIn = nGenes
 
         let filterGenes = options.minCells > 0
-        let needTotals = options.hasQCLimits || options.targetSum == .median
+        let needTotals = options.hasQCLimits || options.targetSum == .median || computeQC
         let needPassA = options.minGenes > 0 || filterGenes || needTotals
         var passes = 0
 
@@ -155,9 +156,9 @@ public enum Preprocessor {
         if needPassA {
             passes += 1
             var geneCells = [Int](repeating: 0, count: nGenes)
-            try scan(source, geneMap: allGenes, isMito: isMito, threads: threads, blockSize: blockSize,
+            try scan(source, geneNames: names, geneMap: allGenes, isMito: isMito, threads: threads, blockSize: blockSize,
                      columnTransform: columnTransform, countGenesFor: options.minGenes,
-                     geneCells: &geneCells, progress: progress.map { p in { p($0, passesPlanned(options)) } }
+                     geneCells: &geneCells, progress: progress.map { p in { p($0, passesPlanned(options, computeQC: computeQC)) } }
             ) { row, nExpressed, total, mito in
                 keepA[row] = nExpressed >= options.minGenes
                 if !filterGenes {
@@ -184,9 +185,9 @@ public enum Preprocessor {
         if needTotals && filterGenes {
             passes += 1
             var unused = [Int]()
-            try scan(source, geneMap: geneMap, isMito: isMito, threads: threads, blockSize: blockSize,
+            try scan(source, geneNames: names, geneMap: geneMap, isMito: isMito, threads: threads, blockSize: blockSize,
                      columnTransform: columnTransform, countGenesFor: nil, geneCells: &unused,
-                     progress: progress.map { p in { p($0 + nCells, passesPlanned(options)) } }
+                     progress: progress.map { p in { p($0 + nCells, passesPlanned(options, computeQC: computeQC)) } }
             ) { row, nExpressed, total, mito in
                 guard keepA[row] else { return }
                 qcGenes[row] = Float(nExpressed)
@@ -230,8 +231,8 @@ public enum Preprocessor {
     }
 
     /// Number of reading passes the options need before conversion (for progress display).
-    public static func passesPlanned(_ options: PreprocessingOptions) -> Int {
-        let needTotals = options.hasQCLimits || options.targetSum == .median
+    public static func passesPlanned(_ options: PreprocessingOptions, computeQC: Bool = false) -> Int {
+        let needTotals = options.hasQCLimits || options.targetSum == .median || computeQC
         let a = options.minGenes > 0 || options.minCells > 0 || needTotals
         let b = needTotals && options.minCells > 0
         return (a ? 1 : 0) + (b ? 1 : 0)
@@ -247,22 +248,23 @@ public enum Preprocessor {
         return parts.isEmpty ? "none dropped" : parts.joined(separator: ", ")
     }
 
-    /// Checks that every stored value of `block` is finite and non-negative.
-    public static func validate(_ block: CSRRows, source: ExpressionSource) throws {
+    /// Checks that every stored value of `block` is finite and non-negative. `geneNames` are
+    /// the names of the block's columns (after any renaming or merging), for the message.
+    public static func validate(_ block: CSRRows, source: ExpressionSource, geneNames: [String]? = nil) throws {
         for r in 0..<block.rowCount {
             for k in block.range(ofRow: r) where !(block.values[k] >= 0) || !block.values[k].isFinite {
-                throw badValue(block, row: r, entry: k, source: source)
+                throw badValue(block, row: r, entry: k, source: source, geneNames: geneNames ?? source.geneNames)
             }
         }
     }
 
-    static func badValue(_ block: CSRRows, row r: Int, entry: Int, source: ExpressionSource) -> FileError {
+    static func badValue(_ block: CSRRows, row r: Int, entry: Int, source: ExpressionSource, geneNames: [String]) -> FileError {
         let v = block.values[entry]
         let row = block.firstRow + r
         let names = source.obs.index
         let cell = row < names.count ? names[row] : "#\(row)"
         let gene = Int(block.indices[entry])
-        let geneName = gene < source.geneNames.count ? source.geneNames[gene] : "#\(gene)"
+        let geneName = gene < geneNames.count ? geneNames[gene] : "#\(gene)"
         let what = v.isNaN ? "NaN" : (v.isInfinite ? "infinite" : "negative (\(v))")
         return FileError(source.path, "cell '\(cell)' (row \(row + 1)), gene '\(geneName)': value is \(what); c2s needs non-negative, finite counts or normalised values (scaled or centred data cannot be ranked; use --layer or --raw to pick the counts)")
     }
@@ -271,7 +273,7 @@ public enum Preprocessor {
     /// and the mitochondrial total over kept genes; optionally counts cells per gene for rows
     /// with at least `countGenesFor` expressed genes. Validates every value.
     static func scan(
-        _ source: ExpressionSource, geneMap: [Int32], isMito: [Bool], threads: Int, blockSize: Int,
+        _ source: ExpressionSource, geneNames: [String], geneMap: [Int32], isMito: [Bool], threads: Int, blockSize: Int,
         columnTransform: ((CSRRows) throws -> CSRRows)?, countGenesFor: Int?, geneCells: inout [Int],
         progress: ((Int) -> Void)?,
         _ perRow: (Int, Int, Double, Double) -> Void
@@ -317,7 +319,7 @@ public enum Preprocessor {
                 }
             }}}}}
             if let b = bad.compactMap({ $0 }).first {
-                throw badValue(block, row: b.row, entry: b.entry, source: source)
+                throw badValue(block, row: b.row, entry: b.entry, source: source, geneNames: geneNames)
             }
             if countGenesFor != nil {
                 for cells in partCells {

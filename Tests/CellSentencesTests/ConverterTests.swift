@@ -1,0 +1,97 @@
+import CellSentences
+import Foundation
+import SingleCell
+import TestSupport
+import XCTest
+
+/// The converter on small hand-made matrices, where every expected line can be worked out.
+final class ConverterTests: XCTestCase {
+    func source(_ rows: [[Float]], genes: [String], stored zeros: Bool = false) -> InMemorySource {
+        var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        for row in rows {
+            for (c, v) in row.enumerated() where v != 0 || zeros {
+                indices.append(Int32(c)); values.append(v)
+            }
+            indptr.append(indices.count)
+        }
+        let obs = DataFrame(index: rows.indices.map { "cell\($0)" },
+                            columns: [Column("label", .categorical(codes: rows.indices.map { Int32($0 % 2) }, categories: ["a", "b"]))])
+        return InMemorySource(path: "test.h5ad", matrix: CSRRows(firstRow: 0, indptr: indptr, indices: indices, values: values),
+                              obs: obs, genes: DataFrame(index: genes))
+    }
+
+    func lines(_ folder: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: folder + "/cells.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    func options(_ body: (inout ConversionOptions) -> Void = { _ in }) -> ConversionOptions {
+        var o = ConversionOptions()
+        o.preprocessing.minGenes = 0
+        o.preprocessing.minCells = 0
+        o.checksum = false  // the matrices here are not files
+        body(&o)
+        return o
+    }
+
+    func testStoredZerosNeverAppearAndAreNotCounted() throws {
+        let tmp = try TemporaryFolder()
+        let src = source([[3, 0, 1], [0, 2, 0]], genes: ["A", "B", "C"], stored: true)
+        _ = try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options())
+        let l = try lines(tmp.file("out"))
+        XCTAssertEqual(l.map { $0["cell_sentence"] as? String }, ["A C", "B"])
+        XCTAssertEqual(try String(contentsOfFile: tmp.file("out/vocab.tsv"), encoding: .utf8), "gene\tn_cells\nA\t1\nB\t1\nC\t1\n")
+    }
+
+    func testFiltersQCColumnsAndManifestCounts() throws {
+        let tmp = try TemporaryFolder()
+        // cell2 has one expressed gene and is dropped by min-genes 2; gene D is then in one cell.
+        let src = source([[5, 1, 0, 0], [2, 2, 1, 0], [0, 0, 0, 9], [1, 0, 3, 1]], genes: ["A", "B", "MT-C", "D"])
+        let m = try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options {
+            $0.preprocessing.minGenes = 2
+            $0.preprocessing.minCells = 2
+            $0.obsColumns = ["label", "n_genes_by_counts", "total_counts", "pct_counts_mt"]
+        })
+        XCTAssertEqual(m.counts.cellsIn, 4)
+        XCTAssertEqual(m.counts.cellsDroppedMinGenes, 1)
+        XCTAssertEqual(m.counts.genesDroppedMinCells, 1)  // D: only cell3 among kept cells
+        XCTAssertEqual(m.counts.cellsKept, 3)
+        let l = try lines(tmp.file("out"))
+        XCTAssertEqual(l.map { $0["cell_name"] as? String }, ["cell0", "cell1", "cell3"])
+        XCTAssertEqual(l.map { $0["label"] as? String }, ["a", "b", "b"])
+        XCTAssertEqual(l[2]["cell_sentence"] as? String, "MT-C A")
+        XCTAssertEqual(l[2]["total_counts"] as? Double, 4)
+        XCTAssertEqual(l[2]["n_genes_by_counts"] as? Int, 2)
+        XCTAssertEqual(l[2]["pct_counts_mt"] as? Double, 75)
+        XCTAssertEqual(m.targetSumUsed, 1e4)
+        let manifest = try DatasetManifest.read(folder: tmp.file("out"))
+        XCTAssertEqual(manifest, m)
+    }
+
+    func testMedianTargetIsRecorded() throws {
+        let tmp = try TemporaryFolder()
+        let src = source([[5, 1], [2, 2], [1, 0]], genes: ["A", "B"])
+        let m = try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options { $0.preprocessing.targetSum = .median })
+        XCTAssertEqual(m.targetSumUsed, 4)
+    }
+
+    func testFilteringEverythingIsAClearErrorAndLeavesNothing() throws {
+        let tmp = try TemporaryFolder()
+        let src = source([[1, 0], [0, 1]], genes: ["A", "B"])
+        XCTAssertThrowsError(try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options { $0.preprocessing.minGenes = 5 })) { error in
+            XCTAssertTrue("\(error)".contains("every cell was removed"), "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [])
+    }
+
+    func testNegativeValueNamesCellAndRenamedGene() throws {
+        let tmp = try TemporaryFolder()
+        let src = source([[1, 2, -1]], genes: ["a1", "A1", "b"])
+        XCTAssertThrowsError(try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options { $0.naming = GeneNaming(policy: .keepFirst) })) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("test.h5ad") && text.contains("'cell0'") && text.contains("'B'") && text.contains("negative"), text)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [])
+    }
+}
