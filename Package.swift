@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "c2s", targets: ["c2s"]),
         .library(name: "SingleCell", targets: ["SingleCell"]),
         .library(name: "CellSentences", targets: ["CellSentences"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,16 +21,18 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
+        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "SingleCell", "CellSentences", "CMalloc",
+                "SingleCell", "CellSentences", "Evaluation", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SingleCellTests", dependencies: ["SingleCell", "TestSupport"]),
         .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
     ]
 )

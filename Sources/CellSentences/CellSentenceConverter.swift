@@ -16,6 +16,11 @@ public struct ConversionOptions: Sendable {
     public var overwrite = false
     /// Record the input's SHA-256 in the manifest (off only for sources not backed by a file).
     public var checksum = true
+    /// Settings of the inverse-transform fit done while converting; nil skips the fit.
+    public var fit: InverseTransformSettings? = InverseTransformSettings()
+    /// How the input was read (recorded so the input can be read again the same way).
+    public var geneColumn: String?
+    public var genesAsRows = false
     /// Format name and matrix label recorded in the manifest.
     public var formatName = ""
     public var matrixLabel = "X"
@@ -45,6 +50,7 @@ public enum CellSentenceConverter {
         let naming = try options.naming.resolve(source.geneNames, path: source.path)
         let transform: ((CSRRows) throws -> CSRRows)? = naming.isIdentity ? nil : { naming.remap($0) }
 
+        let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0) }
         for name in options.obsColumns where source.obs.column(name) == nil && !qcColumns.contains(name) {
             let available = source.obs.columnNames + qcColumns
             throw FileError(source.path, "obs has no column '\(name)'; available: \(available.joined(separator: ", "))")
@@ -62,10 +68,16 @@ public enum CellSentenceConverter {
             progress: progress.map { p in { done, _ in p("filtering", done, source.cellCount * passes) } })
 
         let geneNames = plan.keptGenes.map { naming.names[$0] }
+        let planned = options.fit.map { InverseTransform.plannedRows(keptCells: plan.keptCells, groups: groups, settings: $0) }
+        let collector = planned.map { FitValueCollector(cellCount: source.cellCount, rows: $0.global + $0.byGroup.flatMap(\.1)) }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
         let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,
-                                       transform: transform, writer: writer, progress: progress)
+                                       transform: transform, writer: writer, collector: collector, progress: progress)
         try writer.close()
+        var fit: InverseTransformFit?
+        if let settings = options.fit, let planned, let collector, !plan.keptCells.isEmpty {
+            fit = InverseTransform.fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
+        }
 
         var vocab = "gene\tn_cells\n"
         for (g, name) in geneNames.enumerated() { vocab += "\(name)\t\(stats.geneCells[g])\n" }
@@ -83,7 +95,8 @@ public enum CellSentenceConverter {
             input: .init(path: source.path, absolutePath: URL(fileURLWithPath: source.path).standardizedFileURL.path,
                          format: options.formatName, matrix: options.matrixLabel, sha256: sha,
                          bytes: (attributes?[.size] as? NSNumber)?.int64Value ?? 0,
-                         cells: source.cellCount, genes: source.geneCount),
+                         cells: source.cellCount, genes: source.geneCount,
+                         geneColumn: options.geneColumn, genesAsRows: options.genesAsRows),
             preprocessing: options.preprocessing, targetSumUsed: plan.targetSumUsed, counts: plan.counts,
             sentences: .init(seed: options.seed,
                              tieBreak: "seeded shuffle per (seed, input row) then stable sort by value, descending",
@@ -93,7 +106,7 @@ public enum CellSentenceConverter {
                              minLength: stats.minLength, maxLength: stats.maxLength),
             obsColumns: options.obsColumns,
             files: ["cells": "cells.jsonl", "vocabulary": "vocab.tsv"],
-            warnings: warnings, seconds: Date().timeIntervalSince(started))
+            warnings: warnings, seconds: Date().timeIntervalSince(started), inverseTransform: fit)
         try manifest.encoded().write(to: URL(fileURLWithPath: out.path("manifest.json")))
         try out.commit()
         return manifest
@@ -108,7 +121,7 @@ public enum CellSentenceConverter {
 
     static func writeSentences(
         _ source: ExpressionSource, plan: PreprocessingPlan, geneNames: [String], columnNames: [String], options: ConversionOptions,
-        transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, progress: ConversionProgress?
+        transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, collector: FitValueCollector?, progress: ConversionProgress?
     ) throws -> SentenceStats {
         let nGenes = geneNames.count
         let threads = max(1, options.threads)
@@ -139,6 +152,7 @@ public enum CellSentenceConverter {
             if let error = writeFailure.error { throw error }
             let buffers = bufferSets[set]
             let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)
+            collector?.collect(matrix, rows: rows, plan: plan)
             let parts = Parallel.ranges(rows.count, parts: threads)
             var lengths = [(total: Int, min: Int, max: Int)](repeating: (0, Int.max, 0), count: parts.count)
             let shared = UncheckedSendable((matrix, rows, genes, columns, scratches, buffers, counters))

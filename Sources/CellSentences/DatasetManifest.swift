@@ -13,8 +13,12 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         public var bytes: Int64
         public var cells: Int
         public var genes: Int
+        /// How the input was read, so that `c2s fit` and reports can read it again.
+        public var geneColumn: String?
+        public var genesAsRows: Bool = false
         enum CodingKeys: String, CodingKey {
             case path, absolutePath = "absolute_path", format, matrix, sha256, bytes, cells, genes
+            case geneColumn = "gene_column", genesAsRows = "genes_as_rows"
         }
     }
 
@@ -48,11 +52,13 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var files: [String: String]
     public var warnings: [String]
     public var seconds: Double
+    /// The fitted map from sentence position back to expression (absent if not fitted).
+    public var inverseTransform: InverseTransformFit?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", tool, toolVersion = "tool_version", created, input
         case preprocessing, targetSumUsed = "target_sum_used", counts, sentences
-        case obsColumns = "obs_columns", files, warnings, seconds
+        case obsColumns = "obs_columns", files, warnings, seconds, inverseTransform = "inverse_transform"
     }
 
     /// Pretty, key-sorted JSON.
@@ -60,6 +66,22 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
+    }
+
+    /// Rewrites `manifest.json` of `folder` atomically.
+    public func write(folder: String) throws {
+        let path = folder + "/manifest.json"
+        let temporary = folder + "/.manifest.json.tmp-\(getpid())"
+        do {
+            try encoded().write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw FileError(path, "cannot write (\(error.localizedDescription))")
+        }
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw FileError(path, "cannot replace manifest.json")
+        }
     }
 
     /// Reads the manifest of the dataset folder `folder`.

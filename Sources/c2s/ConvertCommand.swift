@@ -87,6 +87,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Comma-separated obs columns to copy into cells.jsonl (also n_genes_by_counts, total_counts, pct_counts_mt).")
     var obsColumns: String?
 
+    @OptionGroup(title: "Inverse transform (fitted while converting)")
+    var fit: FitOptions
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -131,6 +134,9 @@ struct ConvertCommand: ParsableCommand {
         options.blockSize = blockSize
         options.overwrite = overwrite
         options.matrixLabel = raw ? "raw/X" : layer.map { "layers/\($0)" } ?? "X"
+        options.fit = fit.noFit ? nil : fit.settings
+        options.geneColumn = geneColumn
+        options.genesAsRows = genesAsRows
 
         let started = Date()
         try CLIErrors.run {
@@ -142,6 +148,7 @@ struct ConvertCommand: ParsableCommand {
             let manifest = try CellSentenceConverter.convert(source, to: output, options: options, progress: bar.update)
             bar.finish()
             if !quiet {
+                if let f = manifest.inverseTransform { printError(FitOptions.describe(f)) }
                 manifest.warnings.filter { w in !source.warnings.contains(w) }.forEach { printError("warning: \($0)") }
                 let c = manifest.counts
                 printError(String(format: "%@: %d of %d cells, %d of %d genes, mean sentence length %.0f genes, %.2f s -> %@",
@@ -149,6 +156,47 @@ struct ConvertCommand: ParsableCommand {
                                   Date().timeIntervalSince(started), output))
             }
         }
+    }
+}
+
+/// Options of the inverse-transform fit, shared by `convert` and `fit`.
+struct FitOptions: ParsableArguments {
+    @Option(help: "Cells sampled for the fit (per group with --fit-by).")
+    var fitCells = 1024
+
+    @Option(help: "Seed of the cell sample.")
+    var fitSeed: UInt64 = 0
+
+    @Option(help: "Fit only points with log10(1 + rank) below this (3 = the top 999 genes of each cell).")
+    var fitThreshold = 3.0
+
+    @Option(help: "Also fit one model per value of this obs column (e.g. cell type) and compare.")
+    var fitBy: String?
+
+    @Flag(help: "Do not fit the inverse transform.")
+    var noFit = false
+
+    func validate() throws {
+        if fitCells < 1 { throw ValidationError("--fit-cells must be at least 1") }
+        if !(fitThreshold > 0) { throw ValidationError("--fit-threshold must be positive") }
+    }
+
+    var settings: InverseTransformSettings {
+        var s = InverseTransformSettings()
+        s.sampleSize = fitCells
+        s.seed = fitSeed
+        s.logRankThreshold = fitThreshold
+        s.groupColumn = fitBy
+        return s
+    }
+
+    static func describe(_ f: InverseTransformFit) -> String {
+        var text = String(format: "inverse transform: expression = %.4f * log10(1 + rank) + %.4f; R^2 %.4f, Pearson %.4f, Spearman %.4f (%d cells, %d points)",
+                          f.model.slope, f.model.intercept, f.quality.rSquared, f.quality.pearson, f.quality.spearman, f.quality.cells, f.quality.points)
+        if let g = f.pooledGroupQuality, let gl = f.pooledGlobalQuality, let column = f.settings.groupColumn {
+            text += String(format: "\n  per %@ fits: R^2 %.4f vs %.4f with the global fit on the same cells", column, g.rSquared, gl.rSquared)
+        }
+        return text
     }
 }
 

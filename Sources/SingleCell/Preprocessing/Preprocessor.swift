@@ -48,7 +48,7 @@ public struct PreprocessingPlan: Sendable {
     public let qc: CellQC
     /// How many times the input was read to build this plan.
     public let passes: Int
-    let logScale: Double
+    public let logScale: Double
 
     /// Normalises and log-transforms the kept rows of `block`: the result holds only kept cells
     /// (in order) and kept genes (renumbered), and only values > 0. `rows` receives the original
@@ -84,31 +84,61 @@ public struct PreprocessingPlan: Sendable {
                     if let target {
                         var total = 0.0
                         for e in range where geneMap[Int(block.indices[e])] >= 0 { total += Double(block.values[e]) }
-                        // scanpy leaves an all-zero cell as it is rather than dividing by zero.
-                        if total > 0 { divisor = Float(total) / Float(target) }
+                        divisor = Self.divisor(total: total, target: target)
                     }
                     for e in range {
                         let v = block.values[e]
                         let g = geneMap[Int(block.indices[e])]
                         guard v > 0, g >= 0 else { continue }
-                        var x = target == nil ? v : v / divisor
-                        if doLog { x = Float(Double(Foundation.log1p(x)) * logScale) }
                         indices.append(g)
-                        values.append(x)
+                        values.append(Self.transform(v, divisor: divisor, logScale: doLog ? logScale : nil))
                     }
                     indptr.append(indices.count)
                 }
                 outP[p] = (indptr, indices, values)
             }
         }
-        var result = CSRRows(firstRow: rows.first.map { block.firstRow + $0 } ?? block.firstRow, indptr: [0], indices: [], values: [])
+        return Self.concatenate(pieces, firstRow: rows.first.map { block.firstRow + $0 } ?? block.firstRow, rows: rows.map { block.firstRow + $0 })
+    }
+
+    /// What scanpy divides a cell's values by: its total over the target, in float32. An
+    /// all-zero cell is left as it is rather than divided by zero.
+    @inlinable
+    public static func divisor(total: Double, target: Double) -> Float {
+        total > 0 ? Float(total) / Float(target) : 1
+    }
+
+    /// One value normalised by `divisor` and, when `logScale` is given, log-transformed.
+    @inlinable
+    public static func transform(_ v: Float, divisor: Float, logScale: Double?) -> Float {
+        let x = v / divisor
+        guard let logScale else { return x }
+        return Float(Double(Foundation.log1p(x)) * logScale)
+    }
+
+    /// Normalises one filtered row (kept genes only, as `apply(normalize: false)` returns it)
+    /// in place, exactly as `apply` would have.
+    public func normalize(row values: UnsafeMutableBufferPointer<Float>) {
+        guard let target = targetSumUsed else {
+            if options.log != .none { for i in values.indices { values[i] = Self.transform(values[i], divisor: 1, logScale: logScale) } }
+            return
+        }
+        var total = 0.0
+        for v in values { total += Double(v) }
+        let d = Self.divisor(total: total, target: target)
+        let scale: Double? = options.log != .none ? logScale : nil
+        for i in values.indices { values[i] = Self.transform(values[i], divisor: d, logScale: scale) }
+    }
+
+    static func concatenate(_ pieces: [(indptr: [Int], indices: [Int32], values: [Float])], firstRow: Int, rows: [Int]) -> (matrix: CSRRows, rows: [Int]) {
+        var result = CSRRows(firstRow: firstRow, indptr: [0], indices: [], values: [])
         for piece in pieces {
             let base = result.indices.count
             result.indptr.append(contentsOf: piece.indptr.dropFirst().map { $0 + base })
             result.indices.append(contentsOf: piece.indices)
             result.values.append(contentsOf: piece.values)
         }
-        return (result, rows.map { block.firstRow + $0 })
+        return (result, rows)
     }
 }
 

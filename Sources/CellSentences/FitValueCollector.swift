@@ -1,0 +1,51 @@
+import SingleCell
+
+/// Gathers the normalised values of the cells a fit samples while the input streams past, so
+/// fitting costs no extra pass during conversion.
+public final class FitValueCollector {
+    private var wanted: [Bool]
+    /// Normalised non-zero values of each collected cell, by input row.
+    public private(set) var values: [Int: [Float]] = [:]
+
+    public init(cellCount: Int, rows: [Int]) {
+        wanted = [Bool](repeating: false, count: cellCount)
+        for r in rows { wanted[r] = true }
+    }
+
+    /// Takes the wanted rows of a filtered block (`PreprocessingPlan.apply(normalize: false)`).
+    public func collect(_ matrix: CSRRows, rows: [Int], plan: PreprocessingPlan) {
+        for (r, row) in rows.enumerated() where wanted[row] {
+            var v = Array(matrix.values[matrix.range(ofRow: r)])
+            v.withUnsafeMutableBufferPointer { plan.normalize(row: $0) }
+            values[row] = v
+        }
+    }
+}
+
+extension InverseTransform {
+    /// The group label of every input row from an obs column (missing values become "NA").
+    public static func groupLabels(_ source: ExpressionSource, column: String) throws -> [String] {
+        guard let c = source.obs.column(column) else {
+            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(source.obs.columnNames.joined(separator: ", "))")
+        }
+        return (0..<source.cellCount).map { c.values.text(at: $0) ?? "NA" }
+    }
+
+    /// Reads `source` once more and fits with `settings` (used by `c2s fit` to refit a
+    /// dataset with other settings).
+    public static func refit(
+        _ source: ExpressionSource, plan: PreprocessingPlan, settings: InverseTransformSettings,
+        transform: ((CSRRows) throws -> CSRRows)?, threads: Int, blockSize: Int,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> InverseTransformFit {
+        let groups = try settings.groupColumn.map { try groupLabels(source, column: $0) }
+        let planned = plannedRows(keptCells: plan.keptCells, groups: groups, settings: settings)
+        let collector = FitValueCollector(cellCount: source.cellCount, rows: planned.global + planned.byGroup.flatMap(\.1))
+        try BlockStream(source, blockSize: blockSize).forEach(transform: transform) { block in
+            let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)
+            collector.collect(matrix, rows: rows, plan: plan)
+            progress?(block.firstRow + block.rowCount, source.cellCount)
+        }
+        return fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
+    }
+}
