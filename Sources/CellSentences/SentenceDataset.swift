@@ -1,0 +1,41 @@
+import Foundation
+import SingleCell
+
+/// A sentence dataset folder made by `convert`, opened for reading.
+public struct SentenceDataset {
+    public let folder: String
+    public let manifest: DatasetManifest
+    /// Vocabulary genes in order, and the number of cells expressing each.
+    public let genes: [String]
+    public let geneCells: [Int]
+
+    public init(folder: String) throws {
+        self.folder = folder
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw FileError(folder, "not a folder; expected a sentence dataset made by 'c2s convert'")
+        }
+        manifest = try DatasetManifest.read(folder: folder)
+        let vocabPath = folder + "/vocab.tsv"
+        guard FileManager.default.fileExists(atPath: vocabPath) else { throw FileError(vocabPath, "missing; the dataset is incomplete") }
+        var genes: [String] = [], counts: [Int] = []
+        for (k, line) in try GzipLineReader.readLines(vocabPath).enumerated() where k > 0 && !line.isEmpty {
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count == 2, let n = Int(parts[1]) else { throw FileError(vocabPath, "line \(k + 1) is not 'gene<TAB>n_cells'") }
+            genes.append(String(parts[0]))
+            counts.append(n)
+        }
+        self.genes = genes
+        geneCells = counts
+    }
+
+    public var cellsPath: String { folder + "/cells.jsonl" }
+
+    /// The fitted model, or a clear error when the dataset has none.
+    public func model() throws -> LinearRankModel {
+        guard let fit = manifest.inverseTransform else {
+            throw FileError(folder + "/manifest.json", "has no inverse transform; run 'c2s fit \(folder)' first")
+        }
+        return fit.model
+    }
+}
