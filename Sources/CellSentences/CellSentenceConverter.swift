@@ -90,6 +90,9 @@ public enum CellSentenceConverter {
         let kept = max(1, plan.keptCells.count)
         var warnings = source.warnings + naming.warnings
         if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
+        if let f = fit, !f.model.isUsable {
+            warnings.append("too few expressed genes in the sampled cells to fit the inverse transform (\(f.quality.fitPoints) points); reconstruction needs a fit")
+        }
         let manifest = DatasetManifest(
             tool: "c2s", toolVersion: C2SInfo.version, created: ISO8601DateFormatter().string(from: Date()),
             input: .init(path: source.path, absolutePath: URL(fileURLWithPath: source.path).standardizedFileURL.path,

@@ -12,6 +12,28 @@ public struct LinearRankModel: Codable, Sendable, Equatable {
         self.intercept = intercept
     }
 
+    // Too few points give NaN, which JSON cannot hold: stored as null.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        slope = try c.decodeIfPresent(Double.self, forKey: .slope) ?? .nan
+        intercept = try c.decodeIfPresent(Double.self, forKey: .intercept) ?? .nan
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(slope.isFinite ? slope : nil, forKey: .slope)
+        try c.encode(intercept.isFinite ? intercept : nil, forKey: .intercept)
+    }
+
+    enum CodingKeys: String, CodingKey { case slope, intercept }
+
+    /// Whether the model could be fitted (enough distinct points).
+    public var isUsable: Bool { slope.isFinite && intercept.isFinite }
+
+    public static func == (a: LinearRankModel, b: LinearRankModel) -> Bool {
+        (a.slope == b.slope || (a.slope.isNaN && b.slope.isNaN)) && (a.intercept == b.intercept || (a.intercept.isNaN && b.intercept.isNaN))
+    }
+
     /// Expression of the gene at 0-based `position` (a mean position for duplicated genes),
     /// clipped at zero unless `clip` is false.
     @inlinable
@@ -34,6 +56,42 @@ public struct FitQuality: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case rSquared = "r_squared", pearson, spearman, points, fitPoints = "fit_points", cells
+    }
+
+    public init(rSquared: Double, pearson: Double, spearman: Double, points: Int, fitPoints: Int, cells: Int) {
+        self.rSquared = rSquared
+        self.pearson = pearson
+        self.spearman = spearman
+        self.points = points
+        self.fitPoints = fitPoints
+        self.cells = cells
+    }
+
+    // Undefined statistics (constant values, too few points) are NaN in memory, null in JSON.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rSquared = try c.decodeIfPresent(Double.self, forKey: .rSquared) ?? .nan
+        pearson = try c.decodeIfPresent(Double.self, forKey: .pearson) ?? .nan
+        spearman = try c.decodeIfPresent(Double.self, forKey: .spearman) ?? .nan
+        points = try c.decode(Int.self, forKey: .points)
+        fitPoints = try c.decode(Int.self, forKey: .fitPoints)
+        cells = try c.decode(Int.self, forKey: .cells)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        for (key, v) in [(CodingKeys.rSquared, rSquared), (.pearson, pearson), (.spearman, spearman)] {
+            try c.encode(v.isFinite ? v : nil, forKey: key)
+        }
+        try c.encode(points, forKey: .points)
+        try c.encode(fitPoints, forKey: .fitPoints)
+        try c.encode(cells, forKey: .cells)
+    }
+
+    public static func == (a: FitQuality, b: FitQuality) -> Bool {
+        func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
+        return same(a.rSquared, b.rSquared) && same(a.pearson, b.pearson) && same(a.spearman, b.spearman)
+            && a.points == b.points && a.fitPoints == b.fitPoints && a.cells == b.cells
     }
 }
 

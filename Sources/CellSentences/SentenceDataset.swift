@@ -36,6 +36,9 @@ public struct SentenceDataset {
         guard let fit = manifest.inverseTransform else {
             throw FileError(folder + "/manifest.json", "has no inverse transform; run 'c2s fit \(folder)' first")
         }
+        guard fit.model.isUsable else {
+            throw FileError(folder + "/manifest.json", "the inverse transform could not be fitted (too few expressed genes); refit with 'c2s fit \(folder)' on more cells")
+        }
         return fit.model
     }
 }

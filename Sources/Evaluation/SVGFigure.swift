@@ -1,0 +1,5 @@
+/// A figure that renders itself as a standalone SVG document.
+public protocol SVGFigure: Sendable {
+    /// The SVG markup (`<svg xmlns=…>…</svg>`).
+    func render() -> String
+}
