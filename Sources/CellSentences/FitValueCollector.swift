@@ -31,13 +31,19 @@ extension InverseTransform {
         return (0..<source.cellCount).map { c.values.text(at: $0) ?? "NA" }
     }
 
-    /// Reads `source` once more and fits with `settings` (used by `c2s fit` to refit a
-    /// dataset with other settings).
-    public static func refit(
+    /// The sampled cells' points, globally and per group, for reports.
+    public struct Samples {
+        public var global: FitSample
+        public var groups: [(name: String, sample: FitSample)]
+    }
+
+    /// Reads `source` once more and gathers the normalised values of the cells `settings`
+    /// samples (the same cells as the conversion's fit, since sampling is seeded).
+    public static func collect(
         _ source: ExpressionSource, plan: PreprocessingPlan, settings: InverseTransformSettings,
         transform: ((CSRRows) throws -> CSRRows)?, threads: Int, blockSize: Int,
         progress: ((Int, Int) -> Void)? = nil
-    ) throws -> InverseTransformFit {
+    ) throws -> (values: [Int: [Float]], global: [Int], byGroup: [(String, [Int])]) {
         let groups = try settings.groupColumn.map { try groupLabels(source, column: $0) }
         let planned = plannedRows(keptCells: plan.keptCells, groups: groups, settings: settings)
         let collector = FitValueCollector(cellCount: source.cellCount, rows: planned.global + planned.byGroup.flatMap(\.1))
@@ -46,6 +52,28 @@ extension InverseTransform {
             collector.collect(matrix, rows: rows, plan: plan)
             progress?(block.firstRow + block.rowCount, source.cellCount)
         }
-        return fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
+        return (collector.values, planned.global, planned.byGroup)
+    }
+
+    /// Reads `source` once more and fits with `settings` (used by `c2s fit` to refit a
+    /// dataset with other settings).
+    public static func refit(
+        _ source: ExpressionSource, plan: PreprocessingPlan, settings: InverseTransformSettings,
+        transform: ((CSRRows) throws -> CSRRows)?, threads: Int, blockSize: Int,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> InverseTransformFit {
+        let c = try collect(source, plan: plan, settings: settings, transform: transform, threads: threads,
+                            blockSize: blockSize, progress: progress)
+        return fit(settings: settings, values: c.values, global: c.global, byGroup: c.byGroup)
+    }
+
+    /// The points of the sampled cells.
+    public static func samples(values: [Int: [Float]], global: [Int], byGroup: [(String, [Int])]) -> Samples {
+        func sample(_ rows: [Int]) -> FitSample {
+            var s = FitSample()
+            for r in rows { s.add(cellValues: values[r] ?? []) }
+            return s
+        }
+        return Samples(global: sample(global), groups: byGroup.map { ($0.0, sample($0.1)) })
     }
 }

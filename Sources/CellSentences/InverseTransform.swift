@@ -227,20 +227,15 @@ public enum InverseTransform {
     public static func fit(
         settings: InverseTransformSettings, values: [Int: [Float]], global: [Int], byGroup: [(String, [Int])]
     ) -> InverseTransformFit {
-        func sample(_ rows: [Int]) -> FitSample {
-            var s = FitSample()
-            for r in rows { s.add(cellValues: values[r] ?? []) }
-            return s
-        }
+        let samples = self.samples(values: values, global: global, byGroup: byGroup)
         let t = settings.logRankThreshold
-        let (model, quality) = sample(global).fit(threshold: t)
+        let (model, quality) = samples.global.fit(threshold: t)
         var result = InverseTransformFit(settings: settings, model: model, quality: quality)
-        guard !byGroup.isEmpty else { return result }
+        guard !samples.groups.isEmpty else { return result }
         var groups: [GroupFit] = []
         var pooled = FitSample()
         var pooledPredicted: [Double] = []
-        for (name, rows) in byGroup {
-            let s = sample(rows)
+        for (name, s) in samples.groups {
             let (m, q) = s.fit(threshold: t)
             groups.append(GroupFit(group: name, model: m, quality: q, globalModelQuality: s.quality(of: model, threshold: t)))
             pooled = pooled + s

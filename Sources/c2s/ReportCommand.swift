@@ -1,0 +1,62 @@
+import ArgumentParser
+import CellSentences
+import Evaluation
+import Foundation
+import SingleCell
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write HTML reports with figures.",
+        subcommands: [TransformReportCommand.self])
+}
+
+struct TransformReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transform",
+        abstract: "Report how well a sentence dataset's inverse transform reconstructs expression.",
+        discussion: """
+            Reads the dataset's input again (checking its SHA-256), takes the same sampled cells \
+            as the stored fit, and writes OUTPUT/report.html: one self-contained page (inline \
+            SVG, no network) with the density of expression against log rank and the fitted \
+            line, reconstructed against actual expression, the metrics, and per-group curves \
+            when the dataset was fitted with --fit-by.
+
+            Example:
+              c2s report transform pbmc-sentences -o pbmc-report
+            """)
+
+    @Argument(help: "A sentence dataset folder with a fitted inverse transform.")
+    var dataset: String
+
+    @Option(name: .shortAndLong, help: "Output folder (created if missing); the page is report.html inside it.")
+    var output: String
+
+    @Option(help: "Where the input file is now, if it has moved since conversion.")
+    var input: String?
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        try CLIErrors.run {
+            let data = try SentenceDataset(folder: dataset)
+            guard let fit = data.manifest.inverseTransform else {
+                throw FileError(dataset + "/manifest.json", "has no inverse transform; run 'c2s fit \(dataset)' first")
+            }
+            let source = try DatasetInput.open(data.manifest, folder: dataset, override: input)
+            let threads = Parallel.defaultThreads
+            let (plan, transform) = try DatasetInput.replan(source, manifest: data.manifest, threads: threads, blockSize: 4096)
+            let bar = ProgressBar(quiet: quiet)
+            let c = try InverseTransform.collect(source, plan: plan, settings: fit.settings, transform: transform,
+                                                 threads: threads, blockSize: 4096, progress: { bar.update("reading", $0, $1) })
+            bar.finish()
+            let samples = InverseTransform.samples(values: c.values, global: c.global, byGroup: c.byGroup)
+            let name = URL(fileURLWithPath: dataset).standardizedFileURL.lastPathComponent
+            let report = InverseTransformReport.build(datasetName: name, manifest: data.manifest, fit: fit, samples: samples)
+            let path = URL(fileURLWithPath: output).appendingPathComponent("report.html").path
+            try report.write(to: path)
+            if !quiet { printError("wrote \(path)") }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import TestSupport
+import XCTest
+
+/// `c2s fit`, `c2s reconstruct` and `c2s report transform` end to end on kang-ifnb-sub2k.
+final class ReportCLITests: XCTestCase {
+    /// Counts elements and collects ids of an XHTML page; fails on malformed markup.
+    final class Summary: NSObject, XMLParserDelegate {
+        var ids: [String: String] = [:]  // id -> element
+        var counts: [String: Int] = [:]
+        var svgIDsWithRects: [String: Int] = [:]
+        private var figureStack: [String] = []
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            counts[name, default: 0] += 1
+            if let id = attributes["id"] { ids[id] = name }
+            if name == "figure", let id = attributes["id"] { figureStack.append(id) }
+            if name == "rect", let f = figureStack.last { svgIDsWithRects[f, default: 0] += 1 }
+        }
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            if name == "figure" { _ = figureStack.popLast() }
+        }
+    }
+
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+
+    func testFitReconstructAndReport() throws {
+        let kang = try TestPaths.sharedFile("kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad")
+        let tmp = try TemporaryFolder()
+        let ds = tmp.file("kang")
+        var r = try c2s(["convert", kang, "-o", ds, "--obs-columns", "seurat_annotations", "--fit-cells", "300", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["fit", ds, "--fit-by", "seurat_annotations", "--fit-cells", "100"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("per seurat_annotations fits"), r.stderr)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ds + "/manifest.json"))) as! [String: Any]
+        let fit = manifest["inverse_transform"] as! [String: Any]
+        XCTAssertEqual((fit["settings"] as! [String: Any])["sample_size"] as? Int, 100)
+        XCTAssertEqual((fit["groups"] as! [Any]).count, 13)
+
+        r = try c2s(["reconstruct", ds, "-o", tmp.file("rec.h5ad"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("rec.h5ad")))
+
+        r = try c2s(["report", "transform", ds, "-o", tmp.file("report"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let html = try Data(contentsOf: URL(fileURLWithPath: tmp.file("report/report.html")))
+        let parser = XMLParser(data: html)
+        let summary = Summary()
+        parser.delegate = summary
+        XCTAssertTrue(parser.parse(), "report.html is not well-formed: \(String(describing: parser.parserError))")
+        for id in ["expression-vs-rank", "reconstructed-vs-actual", "group-curves"] {
+            XCTAssertEqual(summary.ids[id], "figure", "figure \(id) missing")
+        }
+        XCTAssertGreaterThan(summary.svgIDsWithRects["expression-vs-rank"] ?? 0, 100, "density plot has no bins")
+        XCTAssertGreaterThan(summary.svgIDsWithRects["reconstructed-vs-actual"] ?? 0, 100)
+        XCTAssertEqual(summary.counts["svg"], 3)
+        XCTAssertNotNil(summary.ids["metrics"])
+        XCTAssertNotNil(summary.ids["group-fits"])
+        let text = String(decoding: html, as: UTF8.self)
+        for external in ["<script", "<link", "src=\"http", "href=\"http", "url(http"] {
+            XCTAssertFalse(text.contains(external), "report must be self-contained, found \(external)")
+        }
+    }
+
+    func testErrorsForDatasetsWithoutWhatTheyNeed() throws {
+        let tmp = try TemporaryFolder()
+        // Not a dataset.
+        var r = try c2s(["report", "transform", tmp.path, "-o", tmp.file("rep")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("manifest.json"), r.stderr)
+        // A dataset converted without a fit.
+        let csv = tmp.file("m.csv")
+        try "cell,A,B,C\nc1,1,2,3\nc2,3,0,1\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        r = try c2s(["convert", csv, "-o", tmp.file("ds"), "--min-genes", "0", "--min-cells", "0", "--no-fit", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["reconstruct", tmp.file("ds"), "-o", tmp.file("x.h5ad")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no inverse transform") && r.stderr.contains("c2s fit"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("x.h5ad")))
+        // A sentence file without --dataset; an input that moved.
+        try "A B\n".write(toFile: tmp.file("s.txt"), atomically: true, encoding: .utf8)
+        r = try c2s(["reconstruct", tmp.file("s.txt"), "-o", tmp.file("x.h5ad")])
+        XCTAssertTrue(r.stderr.contains("--dataset"), r.stderr)
+        try FileManager.default.moveItem(atPath: csv, toPath: tmp.file("moved.csv"))
+        r = try c2s(["fit", tmp.file("ds")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--input"), r.stderr)
+        r = try c2s(["fit", tmp.file("ds"), "--input", tmp.file("moved.csv"), "--fit-cells", "2", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // A changed input is refused.
+        try "cell,A,B,C\nc1,1,2,4\nc2,3,0,1\n".write(toFile: tmp.file("moved.csv"), atomically: true, encoding: .utf8)
+        r = try c2s(["fit", tmp.file("ds"), "--input", tmp.file("moved.csv")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("has changed"), r.stderr)
+    }
+}
