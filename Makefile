@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct clean
 
 all: build
 
@@ -35,15 +35,21 @@ test: deps pydeps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	bash scripts/interop/run.sh $(RELEASE_BIN)
 
-# The main job on the embedded default: simulate a labelled dataset and convert it.
+# The main job on the embedded default: simulate a labelled dataset, convert it (fitting the
+# inverse transform per cell type), reconstruct expression from the sentences, and report.
 demo: build
 	@mkdir -p $(DEMO_DIR)
 	$(RELEASE_BIN) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --overwrite
-	$(RELEASE_BIN) convert $(DEMO_DIR)/simulated.h5ad -o $(DEMO_DIR)/sentences --obs-columns cell_type,batch --overwrite
+	$(RELEASE_BIN) convert $(DEMO_DIR)/simulated.h5ad -o $(DEMO_DIR)/sentences --obs-columns cell_type,batch --fit-by cell_type --overwrite
+	$(RELEASE_BIN) reconstruct $(DEMO_DIR)/sentences -o $(DEMO_DIR)/reconstructed.h5ad --overwrite
+	$(RELEASE_BIN) report transform $(DEMO_DIR)/sentences -o $(DEMO_DIR)/report
 	$(RELEASE_BIN) inspect $(DEMO_DIR)/sentences
 
 bench-convert: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh
+
+bench-reconstruct: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/reconstruct/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -23,14 +23,22 @@ public enum JSONLineParser {
     /// (cleared first) and is not returned among the fields. Returns the other fields in order
     /// and whether the sentence field was present.
     public static func parse(_ line: UnsafeBufferPointer<UInt8>, sentenceField: [UInt8], sentence: inout [UInt8]) throws -> (fields: [(String, JSONScalar)], found: Bool) {
+        let r = try parse(line, sentenceField: sentenceField, sentence: &sentence, allowInPlace: false)
+        return (r.fields, r.found)
+    }
+
+    /// As `parse`, but when the sentence has no escapes and `allowInPlace` is set, its byte
+    /// range within `line` is returned instead of copying it into `sentence`.
+    public static func parse(_ line: UnsafeBufferPointer<UInt8>, sentenceField: [UInt8], sentence: inout [UInt8], allowInPlace: Bool) throws -> (fields: [(String, JSONScalar)], found: Bool, inPlace: Range<Int>?) {
         sentence.removeAll(keepingCapacity: true)
+        var inPlace: Range<Int>?
         var p = Cursor(bytes: line)
         var fields: [(String, JSONScalar)] = []
         var found = false
         p.skipSpace()
         try p.expect(123)  // {
         p.skipSpace()
-        if p.peek == 125 { p.i += 1; return (fields, found) }
+        if p.peek == 125 { p.i += 1; return (fields, found, nil) }
         var key: [UInt8] = []
         while true {
             p.skipSpace()
@@ -41,7 +49,11 @@ public enum JSONLineParser {
             p.skipSpace()
             if key == sentenceField {
                 guard p.peek == 34 else { throw Failure(message: "field '\(String(decoding: key, as: UTF8.self))' is not a string") }
-                try p.string(into: &sentence)
+                if allowInPlace, let range = p.plainString() {
+                    inPlace = range
+                } else {
+                    try p.string(into: &sentence)
+                }
                 found = true
             } else {
                 fields.append((String(decoding: key, as: UTF8.self), try p.value()))
@@ -53,7 +65,7 @@ public enum JSONLineParser {
         }
         p.skipSpace()
         guard p.i == line.count else { throw Failure(message: "unexpected text after the JSON object") }
-        return (fields, found)
+        return (fields, found, inPlace)
     }
 
     struct Cursor {
@@ -71,6 +83,16 @@ public enum JSONLineParser {
                 throw Failure(message: "expected '\(Character(Unicode.Scalar(c)))' at byte \(i + 1)")
             }
             i += 1
+        }
+
+        /// The range of a string without escapes (cursor moved past it), or nil (cursor unchanged).
+        mutating func plainString() -> Range<Int>? {
+            let start = i + 1
+            var j = start
+            while j < bytes.count, bytes[j] != 34, bytes[j] != 92 { j += 1 }
+            guard j < bytes.count, bytes[j] == 34 else { return nil }
+            i = j + 1
+            return start..<j
         }
 
         mutating func string(into out: inout [UInt8]) throws {

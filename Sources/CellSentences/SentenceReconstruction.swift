@@ -56,6 +56,8 @@ public enum SentenceReconstruction {
         if let counts = vocabularyCounts { varColumns.append(Column("n_cells", .integers(counts.map(Int64.init)))) }
         let writer = try H5ADStreamWriter(path: output, geneCount: vocabulary.count,
                                           vars: DataFrame(index: vocabulary, columns: varColumns), countsAsIntegers: false,
+                                          // Uncompressed chunks can be large: fewer, bigger writes.
+                                          chunk: options.compressionLevel == 0 ? 1 << 20 : H5ADStreamWriter.defaultChunk,
                                           compressionLevel: options.compressionLevel)
         var done = false
         defer { if !done { writer.cancel() } }
@@ -89,12 +91,10 @@ public enum SentenceReconstruction {
             if let failure = pieces.compactMap(\.failure).min(by: { $0.line < $1.line }) {
                 throw FileError(input, "line \(batch.lineNumbers[failure.line]) \(failure.message)")
             }
-            var block = CSRRows(firstRow: summary.sentences, indptr: [0], indices: [], values: [])
+            // Each worker's rows go to the writer as they are (no merged copy).
+            var blocks: [CSRRows] = []
             for piece in pieces {
-                let base = block.indices.count
-                block.indptr.append(contentsOf: piece.indptr.dropFirst().map { $0 + base })
-                block.indices.append(contentsOf: piece.indices)
-                block.values.append(contentsOf: piece.values)
+                blocks.append(CSRRows(firstRow: summary.sentences, indptr: piece.indptr, indices: piece.indices, values: piece.values))
                 obsFields.append(contentsOf: piece.fields)
                 for c in piece.counts {
                     report.append(c)
@@ -108,9 +108,9 @@ public enum SentenceReconstruction {
             pendingWrite.wait()
             if let error = writeFailure.error { throw error }
             pendingWrite.enter()
-            let blockU = UncheckedSendable(block)
+            let blocksU = UncheckedSendable(blocks)
             writerQueue.async {
-                do { try writerU.value.append(blockU.value) } catch { writeFailure.error = error }
+                do { for b in blocksU.value { try writerU.value.append(b) } } catch { writeFailure.error = error }
                 pendingWrite.leave()
             }
             progress?(summary.sentences)
@@ -165,8 +165,10 @@ public enum SentenceReconstruction {
                 let line = UnsafeBufferPointer(rebasing: all[offsets[k]..<offsets[k + 1]])
                 let counts: SentencePostProcessor.Counts
                 if batch.isJSON {
+                    var inPlace: Range<Int>?
                     do {
-                        let r = try JSONLineParser.parse(line, sentenceField: field, sentence: &sentence)
+                        let r = try JSONLineParser.parse(line, sentenceField: field, sentence: &sentence, allowInPlace: true)
+                        inPlace = r.inPlace
                         guard r.found else {
                             let names = r.fields.map(\.0).joined(separator: ", ")
                             piece.failure = (k, "has no field '\(fieldName)' (fields: \(names.isEmpty ? "none" : names)); choose one with --sentence-field")
@@ -177,10 +179,16 @@ public enum SentenceReconstruction {
                         piece.failure = (k, "is not valid JSON (\(error))")
                         return
                     }
-                    let length = sentence.count
-                    sentence.append(contentsOf: padding)
-                    counts = sentence.withUnsafeBufferPointer {
-                        SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: $0[0..<length]), lookup: lookup, scratch: scratch)
+                    if let range = inPlace {
+                        // Lines sit in one buffer with padding after the last, so reading past
+                        // the sentence is safe.
+                        counts = SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: line[range]), lookup: lookup, scratch: scratch)
+                    } else {
+                        let length = sentence.count
+                        sentence.append(contentsOf: padding)
+                        counts = sentence.withUnsafeBufferPointer {
+                            SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: $0[0..<length]), lookup: lookup, scratch: scratch)
+                        }
                     }
                 } else {
                     piece.fields.append([])
@@ -197,18 +205,27 @@ public enum SentenceReconstruction {
     /// Builds `obs` from the scalar fields of each line plus the per-sentence report.
     static func obsFrame(_ rows: [[(String, JSONScalar)]], report: [SentencePostProcessor.Counts]) -> DataFrame {
         var keys: [String] = []
-        var seen = Set<String>()
-        for r in rows { for (k, _) in r where !seen.contains(k) { seen.insert(k); keys.append(k) } }
-        let maps = rows.map { Dictionary($0, uniquingKeysWith: { a, _ in a }) }
+        var slot: [String: Int] = [:]
+        var values: [[JSONScalar]] = []
+        for (r, fields) in rows.enumerated() {
+            for (k, v) in fields {
+                if slot[k] == nil {
+                    slot[k] = keys.count
+                    keys.append(k)
+                    values.append([JSONScalar](repeating: .null, count: rows.count))
+                }
+                values[slot[k]!][r] = v
+            }
+        }
         var index = rows.indices.map { "sentence_\($0 + 1)" }
         var columns: [Column] = []
-        for key in keys {
-            let values = maps.map { $0[key] ?? .null }
-            if key == "cell_name", values.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
-                index = values.map { if case .string(let s) = $0 { return s } else { return "" } }
+        for (c, key) in keys.enumerated() {
+            let column = values[c]
+            if key == "cell_name", column.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
+                index = column.map { if case .string(let s) = $0 { return s } else { return "" } }
                 continue
             }
-            columns.append(Column(key, column(values)))
+            columns.append(Column(key, self.column(column)))
         }
         columns.append(Column("n_words", .integers(report.map { Int64($0.words) })))
         columns.append(Column("n_valid_words", .integers(report.map { Int64($0.validWords) })))

@@ -79,3 +79,14 @@ final class InverseTransformTests: XCTestCase {
         XCTAssertEqual(try DatasetManifest.read(folder: tmp.file("out")).inverseTransform, fit)
     }
 }
+
+final class SortedOrderTests: XCTestCase {
+    func testRadixOrderEqualsStableSort() {
+        var rng = SplitMix64(seed: 9)
+        let values = (0..<50_000).map { _ in Double(Int(rng.next() % 2000) - 1000) / 7 }  // many ties, negatives
+        let expected = values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        XCTAssertEqual(Correlation.sortedOrder(values), expected)
+        XCTAssertEqual(Correlation.sortedOrder([2.5, -0.0, 0.0, -1e300, 1e-300]), [3, 1, 2, 4, 0])
+        XCTAssertEqual(Correlation.sortedOrder([]), [])
+    }
+}

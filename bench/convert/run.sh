@@ -64,7 +64,7 @@ if [[ "${SKIP_C2S:-0}" != 1 ]]; then
   OUT_C2S="$BENCH_DIR/out-c2s"
   rm -rf "$OUT_C2S"
   # warm the page cache so both tools read the input from memory
-  cat "$INPUT" >/dev/null
+  cat "$INPUT" >/dev/null; sync  # warm page cache; flush earlier writes so they do not land in the timing
   echo "== c2s convert ($CELLS cells)"
   timed "$C2S_TIME" "$C2S_BIN" convert "$INPUT" -o "$OUT_C2S" \
     --min-genes 0 --min-cells 0 --target-sum 1e4 --log-base 10 \
@@ -75,7 +75,7 @@ fi
 if [[ "${SKIP_REF:-0}" != 1 ]]; then
   OUT_REF="$BENCH_DIR/out-ref"
   rm -rf "$OUT_REF"
-  cat "$INPUT" >/dev/null
+  cat "$INPUT" >/dev/null; sync  # warm page cache; flush earlier writes so they do not land in the timing
   echo "== reference cell2sentence 1.2.0 ($CELLS cells)"
   timed "$REF_TIME" "$PYTHON" "$HERE/ref_convert.py" "$INPUT" "$OUT_REF" \
     --obs-columns "$OBS_COLS" || echo "reference exited non-zero" >&2
