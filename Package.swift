@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SingleCell", targets: ["SingleCell"]),
         .library(name: "CellSentences", targets: ["CellSentences"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Prompts", targets: ["Prompts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,11 +22,12 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
+        .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "SingleCell", "CellSentences", "Evaluation", "CMalloc",
+                "SingleCell", "CellSentences", "Prompts", "Evaluation", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
@@ -33,6 +35,7 @@ let package = Package(
         .testTarget(name: "SingleCellTests", dependencies: ["SingleCell", "TestSupport"]),
         .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "PromptsTests", dependencies: ["Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
     ]
 )

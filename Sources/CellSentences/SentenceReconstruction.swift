@@ -263,31 +263,39 @@ public enum SentenceReconstruction {
     }
 }
 
-/// Consecutive lines of a sentence file, copied into one buffer.
-struct LineBatch {
-    var bytes: [UInt8] = []
-    var offsets: [Int] = [0]
+/// Consecutive lines of a sentence file, copied into one buffer (with `GeneLookup.padding`
+/// readable bytes after the last line).
+public struct LineBatch: Sendable {
+    public var bytes: [UInt8] = []
+    public var offsets: [Int] = [0]
     /// 1-based line number of each line in the file.
-    var lineNumbers: [Int] = []
-    var isJSON = false
-    var count: Int { offsets.count - 1 }
+    public var lineNumbers: [Int] = []
+    public var isJSON = false
+    public var count: Int { offsets.count - 1 }
+
+    /// Calls `body` with line `k`.
+    @inlinable
+    public func withLine<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[offsets[k]..<offsets[k + 1]])) }
+    }
 }
 
 /// Cuts a sentence file into batches of lines, deciding from the first non-blank line whether
 /// it is JSONL (starts with `{`) or one sentence per line, and rejecting binary content.
-final class LineBatchReader {
+public final class LineBatchReader {
     let reader: GzipLineReader
     let path: String
     let batchSize: Int
     private var isJSON: Bool?
 
-    init(reader: GzipLineReader, path: String, batchSize: Int) {
+    public init(reader: GzipLineReader, path: String, batchSize: Int) {
         self.reader = reader
         self.path = path
         self.batchSize = max(1, batchSize)
     }
 
-    func next() throws -> LineBatch? {
+    /// The next batch, or nil at the end of the file.
+    public func next() throws -> LineBatch? {
         var batch = LineBatch()
         while batch.count < batchSize, let line = try reader.nextLine() {
             if isJSON == nil {

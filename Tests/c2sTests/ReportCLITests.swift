@@ -97,3 +97,56 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("has changed"), r.stderr)
     }
 }
+
+/// `c2s prompts` end to end: outputs, reusable splits, and bad task files.
+final class PromptsCLITests: XCTestCase {
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+
+    func testPromptsSplitsAndBadTaskFiles() throws {
+        let tmp = try TemporaryFolder()
+        let csv = tmp.file("m.csv")
+        var text = "cell,CD3E,MS4A1,LYZ,NKG7,GNLY,B2M,cell_type_dummy\n"
+        text = "cell," + (0..<30).map { "G\($0)" }.joined(separator: ",") + "\n"
+        for c in 0..<60 { text += "c\(c)," + (0..<30).map { String(($0 * 7 + c * 3) % 5) }.joined(separator: ",") + "\n" }
+        try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try c2s(["convert", csv, "-o", tmp.file("ds"), "--min-genes", "0", "--min-cells", "0", "--quiet"]).status, 0)
+        // A dataset without labels still gives unconditional examples.
+        var r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "--top-k", "5", "-o", tmp.file("out/p.jsonl")])
+        XCTAssertNotEqual(r.status, 0, "the output folder does not exist")
+        try FileManager.default.createDirectory(atPath: tmp.file("out"), withIntermediateDirectories: true)
+        r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "--top-k", "5", "-o", tmp.file("out/p.jsonl")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: tmp.file("out/p.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 60)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        XCTAssertEqual(Set(first.keys), ["task", "split", "cell_name", "model_input", "response"])
+        XCTAssertEqual((first["response"] as! String).split(separator: " ").count, 5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("out/splits.json")))
+        // A second run must reuse the splits (or overwrite explicitly).
+        r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "-o", tmp.file("out/q.jsonl")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--splits"), r.stderr)
+        r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "-o", tmp.file("out/q.jsonl"), "--splits", tmp.file("out/splits.json"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let splitOf = { (path: String) -> [String: String] in
+            try! String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").reduce(into: [:]) { m, l in
+                let o = try! JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+                m[o["cell_name"] as! String] = o["split"] as? String
+            }
+        }
+        XCTAssertEqual(splitOf(tmp.file("out/p.jsonl")), splitOf(tmp.file("out/q.jsonl")))
+        // Bad task files: a clear error naming the file, no output.
+        let bad = tmp.file("tasks.json")
+        try #"{"name": "mine", "kind": "single_cell", "input_templates": ["Genes {cell_sentense}:"], "response_template": "{label}"}"#
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        r = try c2s(["prompts", tmp.file("ds"), "--task-file", bad, "--task", "mine", "-o", tmp.file("out/bad.jsonl"), "--splits", tmp.file("out/splits.json")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("tasks.json") && r.stderr.contains("cell_sentense") && r.stderr.contains("cell_sentence"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("out/bad.jsonl")))
+        try "{not json".write(toFile: bad, atomically: true, encoding: .utf8)
+        r = try c2s(["prompts", tmp.file("ds"), "--task-file", bad, "--task", "mine", "-o", tmp.file("out/bad.jsonl"), "--splits", tmp.file("out/splits.json")])
+        XCTAssertTrue(r.stderr.contains("tasks.json") && r.stderr.contains("JSON"), r.stderr)
+        r = try c2s(["prompts", tmp.file("ds"), "--task", "no_such_task", "-o", tmp.file("out/bad.jsonl")])
+        XCTAssertTrue(r.stderr.contains("unknown task") && r.stderr.contains("cell_type_prediction"), r.stderr)
+    }
+}

@@ -1,0 +1,263 @@
+import CellSentences
+import Foundation
+import SingleCell
+
+/// How prompts are assembled; the text conventions every task shares.
+public enum PromptFormat {
+    /// What joins `model_input` and `response` when a model is trained or prompted: one space.
+    /// Every built-in input template ends with ":" or "?", and responses have no leading space.
+    public static let separator = " "
+
+    /// The multi-cell block: one line per cell, "Cell 1: GENE GENE ...".
+    public static func cellBlock(_ sentences: [Substring]) -> String {
+        sentences.enumerated().map { "Cell \($0.offset + 1): \($0.element)" }.joined(separator: "\n")
+    }
+}
+
+/// Settings of `PromptBuilder`.
+public struct PromptOptions: Sendable {
+    /// Tasks with optional mixing weights. With any weight given, `examples` examples are
+    /// drawn, each from a task chosen with these weights (as the paper trained on a random
+    /// task per example); otherwise every unit of every task gives one example.
+    public var tasks: [(task: TaskDefinition, weight: Double?)] = []
+    public var examples: Int?
+    /// Genes of each cell shown (the top k of its sentence).
+    public var topK = 200
+    public var organism = "Homo sapiens"
+    /// Column giving `{label}` for single-cell and perturbation tasks.
+    public var labelColumn = "cell_type"
+    /// Multi-cell tasks: cells are grouped by these columns; the group's `{label}` is the value
+    /// of `groupLabelColumn` (default: the first grouping column); `{text}` comes from
+    /// `textColumn` or `texts` (group key, values joined by "|", to text).
+    public var groupColumns: [String] = []
+    public var groupLabelColumn: String?
+    public var groupSizes: ClosedRange<Int> = 3...5
+    public var textColumn: String?
+    public var texts: [String: String] = [:]
+    /// Perturbation tasks: which column names the condition, its control value, the columns a
+    /// control must share with the perturbed cell, and an optional display name.
+    public var perturbationColumn = "stim"
+    public var controlValue = "CTRL"
+    public var matchColumns: [String] = ["cell_type"]
+    public var perturbationName: String?
+    public var seed: UInt64 = 0
+    public var threads = Parallel.defaultThreads
+
+    public init() {}
+}
+
+/// What a run produced, by task and split.
+public struct PromptSummary: Sendable {
+    public var counts: [String: [String: Int]] = [:]  // task -> split -> examples
+    public var unmatchedPerturbed = 0
+    /// Cells (or groups) left out because a value the task needs (label, text) was missing.
+    public var skippedMissingValues = 0
+    public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+}
+
+/// Turns a cell table and a split plan into prompt examples for each requested task.
+public struct PromptBuilder {
+    public let table: CellTable
+    public let splits: SplitPlan
+    public let options: PromptOptions
+
+    public init(table: CellTable, splits: SplitPlan, options: PromptOptions) {
+        self.table = table
+        self.splits = splits
+        self.options = options
+    }
+
+    /// A unit of work for one task: the cells of one example.
+    struct Unit {
+        var cells: [Int]
+        var split: String
+        var perturbation: String?
+    }
+
+    /// Fields every template may use for a task of `kind` on this table.
+    public func availableFields(_ kind: TaskKind) -> Set<String> {
+        var fields = Set(TaskDefinition.standardFields(kind))
+        if kind != .multiCell { fields.formUnion(table.fieldNames) }
+        return fields
+    }
+
+    /// Checks columns and templates before any work; errors name what is wrong.
+    public func validate() throws {
+        let available = Set(table.fieldNames)
+        func need(_ column: String, _ what: String) throws {
+            guard available.contains(column) else {
+                throw DataError("\(what) column '\(column)' is not in the dataset; columns: \(table.fieldNames.joined(separator: ", "))")
+            }
+        }
+        for (task, _) in options.tasks {
+            try task.validate(available: availableFields(task.kind))
+            let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
+            switch task.kind {
+            case .singleCell:
+                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+            case .multiCell:
+                guard !options.groupColumns.isEmpty else {
+                    throw DataError("task \(task.name) groups cells: give --group-columns (e.g. donor,tissue)")
+                }
+                for c in options.groupColumns { try need(c, "group (--group-columns)") }
+                if let c = options.groupLabelColumn { try need(c, "group label (--group-label-column)") }
+                if uses.contains("text") {
+                    if let c = options.textColumn { try need(c, "text (--text-column)") } else if options.texts.isEmpty {
+                        throw DataError("task \(task.name) needs a text per group: give --text-column or --text-file")
+                    }
+                }
+            case .perturbation:
+                try need(options.perturbationColumn, "perturbation (--perturbation-column)")
+                for c in options.matchColumns { try need(c, "match (--match-columns)") }
+                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+            }
+        }
+    }
+
+    /// The units of `task`, split by split, with the cells of one split never mixed.
+    func units(_ task: TaskDefinition, unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
+        let cells = table.cells
+        var bySplit: [String: [Int]] = [:]
+        for (i, c) in cells.enumerated() { bySplit[splits.split(of: c.name) ?? "train", default: []].append(i) }
+        let order = ["train", "validation", "test"].filter { bySplit[$0] != nil }
+        // Cells without a value the task needs cannot make an example: leave them out (counted).
+        let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
+        let needsLabel = uses.contains("label") && task.kind != .multiCell
+        var units: [Unit] = []
+        for split in order {
+            var members = bySplit[split]!
+            if needsLabel {
+                let before = members.count
+                members = members.filter { cells[$0].fields[options.labelColumn] != nil }
+                skipped += before - members.count
+            }
+            switch task.kind {
+            case .singleCell:
+                units += members.map { Unit(cells: [$0], split: split) }
+            case .multiCell:
+                let groups = try CellGrouping.groups(cells: cells, indices: members, by: options.groupColumns,
+                                                     sizes: options.groupSizes, seed: options.seed)
+                for g in groups {
+                    if uses.contains("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
+                    units.append(Unit(cells: g.members, split: split))
+                }
+            case .perturbation:
+                let r = try PerturbationPairing.pairs(cells: cells, indices: members, perturbationColumn: options.perturbationColumn,
+                                                      controlValue: options.controlValue, matchColumns: options.matchColumns,
+                                                      seed: options.seed)
+                unmatched += r.unmatched
+                units += r.pairs.map { Unit(cells: [$0.control, $0.perturbed], split: split, perturbation: options.perturbationName ?? $0.perturbation) }
+            }
+        }
+        return units
+    }
+
+    /// The plan of examples: which task and unit each example comes from, in output order.
+    func schedule() throws -> (tasks: [TaskDefinition], units: [[Unit]], order: [(task: Int, unit: Int)], unmatched: Int, skipped: Int) {
+        var unmatched = 0, skipped = 0
+        let tasks = options.tasks.map(\.task)
+        let units = try tasks.map { try self.units($0, unmatched: &unmatched, skipped: &skipped) }
+        var order: [(Int, Int)] = []
+        let weights = options.tasks.map(\.weight)
+        if weights.allSatisfy({ $0 == nil }) {
+            for (t, u) in units.enumerated() { order += u.indices.map { (t, $0) } }
+        } else {
+            let w = weights.map { max(0, $0 ?? 0) }
+            let total = w.reduce(0, +)
+            guard total > 0 else { throw DataError("task weights must not all be zero") }
+            let n = options.examples ?? table.cells.count
+            // Each task's units in a seeded shuffled order, cycled if more are needed.
+            var shuffled = units.enumerated().map { (t, u) -> [Int] in
+                var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xA11))
+                return Array(u.indices).shuffled(using: &rng)
+            }
+            var next = [Int](repeating: 0, count: units.count)
+            var rng = SplitMix64(seed: SplitMix64.derive(options.seed, 0x4D1C))
+            for _ in 0..<n {
+                var r = Double(rng.next() >> 11) / Double(1 << 53) * total
+                var t = 0
+                while t < w.count - 1 && (r >= w[t] || units[t].isEmpty) { r -= w[t]; t += 1 }
+                guard !shuffled[t].isEmpty else { continue }
+                order.append((t, shuffled[t][next[t] % shuffled[t].count]))
+                next[t] += 1
+            }
+            shuffled.removeAll()
+        }
+        return (tasks, units, order, unmatched, skipped)
+    }
+
+    /// Renders every example and hands them, in order, to `write` in chunks.
+    public func build(_ write: ([PromptExample]) throws -> Void) throws -> PromptSummary {
+        try validate()
+        let (tasks, units, order, unmatched, skipped) = try schedule()
+        var summary = PromptSummary()
+        summary.unmatchedPerturbed = unmatched
+        summary.skippedMissingValues = skipped
+        let chunk = 8192
+        for start in stride(from: 0, to: order.count, by: chunk) {
+            let slice = Array(order[start..<min(order.count, start + chunk)])
+            var rendered = [Result<PromptExample, Error>](repeating: .failure(DataError("")), count: slice.count)
+            let shared = UncheckedSendable((self, tasks, units, slice))
+            let parts = Parallel.ranges(slice.count, parts: options.threads)
+            rendered.withUnsafeMutableBufferPointer { rb in
+                let out = SendablePointer(rb.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                    let (builder, tasks, units, slice) = shared.value
+                    for k in parts[p] {
+                        let (t, u) = slice[k]
+                        out[k] = Result { try builder.render(tasks[t], units[t][u], example: start + k) }
+                    }
+                }
+            }
+            let examples = try rendered.map { try $0.get() }
+            for e in examples { summary.counts[e.task, default: [:]][e.split, default: 0] += 1 }
+            try write(examples)
+        }
+        return summary
+    }
+
+    /// The free text of a group: its text column's value, or the text given for its key.
+    func text(for cells: [CellRecord]) -> String? {
+        if let c = options.textColumn { return cells.first?.fields[c] }
+        let key = options.groupColumns.map { cells.first?.fields[$0] ?? "NA" }.joined(separator: "|")
+        return options.texts[key]
+    }
+
+    /// One example: a template chosen by (seed, example number), filled from the unit's cells.
+    func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
+        var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(example)))
+        let template = task.inputTemplates[Int(rng.next() % UInt64(task.inputTemplates.count))]
+        let cells = unit.cells.map { table.cells[$0] }
+        var values: [String: String] = ["organism": options.organism]
+        switch task.kind {
+        case .singleCell:
+            let cell = cells[0]
+            let (sentence, count) = cell.topGenes(options.topK)
+            values["cell_sentence"] = String(sentence)
+            values["num_genes"] = String(count)
+            values["cell_name"] = cell.name
+            if let label = cell.fields[options.labelColumn] { values["label"] = label }
+            for (k, v) in cell.fields where values[k] == nil { values[k] = v }
+        case .multiCell:
+            let top = cells.map { $0.topGenes(options.topK) }
+            values["cell_sentences"] = PromptFormat.cellBlock(top.map(\.text))
+            values["num_cells"] = String(cells.count)
+            values["num_genes"] = String(top.map(\.count).max() ?? 0)
+            let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
+            if let label = cells[0].fields[labelColumn] { values["label"] = label }
+            if let text = text(for: cells) { values["text"] = text }
+        case .perturbation:
+            let control = cells[0], perturbed = cells[1]
+            let (c, count) = control.topGenes(options.topK)
+            values["control_sentence"] = String(c)
+            values["perturbed_sentence"] = String(perturbed.topGenes(options.topK).text)
+            values["num_genes"] = String(count)
+            values["perturbation"] = unit.perturbation ?? ""
+            if let label = perturbed.fields[options.labelColumn] { values["label"] = label }
+            for (k, v) in perturbed.fields where values[k] == nil { values[k] = v }
+        }
+        let input = try template.render { values[$0] }
+        let response = try task.responseTemplate.render { values[$0] }
+        return PromptExample(task: task.name, split: unit.split, cellNames: cells.map(\.name), modelInput: input, response: response)
+    }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+
+struct PromptsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompts",
+        abstract: "Build prompt datasets (model_input, response) for Cell2Sentence tasks.",
+        discussion: """
+            Tasks: \(BuiltinTasks.all.map(\.name).joined(separator: ", ")), or your own from \
+            --task-file. Each line of the output is a JSON object with task, split, cell_name \
+            (or cell_names for multi-cell and perturbation examples), model_input and response. \
+            The model sees model_input + " " + response: input templates end with ":" or "?", \
+            responses have no leading space; add the end-of-sequence token when training.
+
+            Splits are made once (seeded, stratified by --stratify-by, grouped by --group-by so \
+            that no donor is in two splits) and written to splits.json beside the output; pass \
+            --splits FILE to reuse them so a model's test cells stay unseen across runs.
+
+            Examples:
+              c2s prompts pbmc-sentences --task cell_type_prediction --label-column cell_type -o prompts.jsonl
+              c2s prompts pbmc-sentences --task cell_type_prediction:0.5 --task cell_type_generation:0.5 \\
+                  --label-column cell_type --stratify-by cell_type -o mix.jsonl
+              c2s prompts kang-sentences --task perturbation_prediction --perturbation-column stim \\
+                  --control-value CTRL --match-columns seurat_annotations --label-column seurat_annotations -o pert.jsonl
+            """)
+
+    @Argument(help: "A sentence dataset folder (or its cells.jsonl).")
+    var dataset: String
+
+    @Option(name: .shortAndLong, help: "Output JSONL file.")
+    var output: String
+
+    @Option(name: .customLong("task"), help: "Task name, optionally with a mixing weight (name:weight); repeat for several.")
+    var tasks: [String] = []
+
+    @Option(help: "JSON file with your own task definitions (use their names with --task).")
+    var taskFile: String?
+
+    @Option(help: "Number of examples to draw when tasks have weights (default: number of cells).")
+    var examples: Int?
+
+    @Option(help: "Genes of each cell shown in prompts.")
+    var topK = 200
+
+    @Option(help: "Organism named in prompts.")
+    var organism = "Homo sapiens"
+
+    @Option(help: "Column giving {label} (cell type, or any label to condition on).")
+    var labelColumn = "cell_type"
+
+    @Option(help: "Multi-cell tasks: comma-separated columns whose values define groups (e.g. donor,tissue).")
+    var groupColumns: String?
+
+    @Option(help: "Multi-cell tasks: column giving the group's {label} (default: the first group column).")
+    var groupLabelColumn: String?
+
+    @Option(help: "Multi-cell tasks: cells per example, N or MIN-MAX.")
+    var groupSize = "3-5"
+
+    @Option(help: "Natural language interpretation: column with the text of each group.")
+    var textColumn: String?
+
+    @Option(help: "Natural language interpretation: JSON file mapping group key (values joined by '|') to text.")
+    var textFile: String?
+
+    @Option(help: "Perturbation: column naming the condition.")
+    var perturbationColumn = "stim"
+
+    @Option(help: "Perturbation: value of the control condition.")
+    var controlValue = "CTRL"
+
+    @Option(help: "Perturbation: comma-separated columns a control must share with the perturbed cell.")
+    var matchColumns = "cell_type"
+
+    @Option(help: "Perturbation: name used in prompts (default: the perturbed cell's condition value).")
+    var perturbationName: String?
+
+    @Option(help: "Train,validation,test fractions.")
+    var splitFractions = "0.8,0.1,0.1"
+
+    @Option(help: "Column to stratify splits by (e.g. cell type).")
+    var stratifyBy: String?
+
+    @Option(help: "Comma-separated columns; cells sharing their values stay in one split (e.g. donor).")
+    var groupBy: String?
+
+    @Option(help: "Reuse the splits in this splits.json instead of making new ones.")
+    var splits: String?
+
+    @Option(help: "Seed for splits, groups, pairs, template choice and mixing.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Replace the output (and splits.json) if they exist.")
+    var overwrite = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    static func columns(_ s: String?) -> [String] {
+        (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func validate() throws {
+        if tasks.isEmpty { throw ValidationError("give at least one --task (\(BuiltinTasks.all.map(\.name).joined(separator: ", ")))") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
+        if textColumn != nil && textFile != nil { throw ValidationError("--text-column and --text-file cannot be used together") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            let started = Date()
+            var user: [TaskDefinition] = []
+            let table = try CellTable.load(dataset, maxGenes: topK)
+            var options = PromptOptions()
+            if let taskFile {
+                let fields = Set(table.fieldNames)
+                user = try TaskDefinition.load(path: taskFile, available: { kind in
+                    Set(TaskDefinition.standardFields(kind)).union(kind == .multiCell ? [] : fields)
+                })
+            }
+            for spec in tasks {
+                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                guard let task = user.first(where: { $0.name == parts[0] }) ?? BuiltinTasks.named(parts[0]) else {
+                    let known = (BuiltinTasks.all + user).map(\.name)
+                    throw DataError("unknown task '\(parts[0])'; tasks: \(known.joined(separator: ", "))")
+                }
+                var weight: Double?
+                if parts.count == 2 {
+                    guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
+                    weight = w
+                }
+                options.tasks.append((task, weight))
+            }
+            options.examples = examples
+            options.topK = topK
+            options.organism = organism
+            options.labelColumn = labelColumn
+            options.groupColumns = Self.columns(groupColumns)
+            options.groupLabelColumn = groupLabelColumn
+            let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
+            guard (sizes.count == 1 || sizes.count == 2), sizes.allSatisfy({ $0 >= 1 }), sizes.first! <= sizes.last! else {
+                throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
+            }
+            options.groupSizes = sizes.first!...sizes.last!
+            options.textColumn = textColumn
+            if let textFile {
+                guard let data = FileManager.default.contents(atPath: textFile),
+                      let texts = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+                    throw FileError(textFile, "not a JSON object mapping group keys to texts")
+                }
+                options.texts = texts
+            }
+            options.perturbationColumn = perturbationColumn
+            options.controlValue = controlValue
+            options.matchColumns = Self.columns(matchColumns)
+            options.perturbationName = perturbationName
+            options.seed = seed
+
+            // Splits: reuse, or make and save beside the output.
+            let plan: SplitPlan
+            let outputURL = URL(fileURLWithPath: output)
+            let splitsPath = outputURL.deletingLastPathComponent().appendingPathComponent("splits.json").path
+            if let splits {
+                plan = try SplitPlan.read(path: splits)
+                try plan.check(covers: table.cells, path: splits)
+            } else {
+                plan = try SplitPlan.make(cells: table.cells, fractions: SplitFractions(argument: splitFractions), seed: seed,
+                                          stratifyBy: stratifyBy, groupBy: Self.columns(groupBy))
+            }
+            if splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !overwrite {
+                throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
+            }
+            let out = try AtomicOutput(output, folder: false, overwrite: overwrite)
+            let writer = try PromptWriter(path: out.temporary, displayPath: output)
+            let builder = PromptBuilder(table: table, splits: plan, options: options)
+            let summary = try builder.build { try writer.write($0) }
+            try writer.close()
+            if splits == nil { try plan.write(to: splitsPath) }
+            try out.commit()
+            if !quiet {
+                for (task, bySplit) in summary.counts.sorted(by: { $0.key < $1.key }) {
+                    let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }
+                    printError("\(task): \(parts.joined(separator: ", "))")
+                }
+                if summary.skippedMissingValues > 0 {
+                    printError("warning: \(summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
+                }
+                if summary.unmatchedPerturbed > 0 {
+                    printError("warning: \(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
+                }
+                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s", summary.total, table.cells.count, output,
+                                  splits ?? splitsPath, Date().timeIntervalSince(started)))
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+import TestSupport
+import XCTest
+
+/// Every built-in template on real cells (kang-ifnb-sub2k), and the rules every example obeys.
+final class PromptBuilderTests: XCTestCase {
+    nonisolated(unsafe) static var cached: CellTable?
+
+    func kang() throws -> CellTable {
+        if let t = Self.cached { return t }
+        let path = try TestPaths.sharedFile("kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad")
+        let tmp = try TemporaryFolder()
+        var options = ConversionOptions()
+        options.obsColumns = ["seurat_annotations", "stim"]
+        options.fit = nil
+        _ = try CellSentenceConverter.convert(try H5ADSource(path: path), to: tmp.file("kang"), options: options)
+        let table = try CellTable.load(tmp.file("kang"), maxGenes: 50)
+        Self.cached = table
+        return table
+    }
+
+    func options(_ task: TaskDefinition) -> PromptOptions {
+        var o = PromptOptions()
+        o.tasks = [(task, nil)]
+        o.topK = 50
+        o.labelColumn = "seurat_annotations"
+        o.groupColumns = ["seurat_annotations", "stim"]
+        o.groupSizes = 2...3
+        o.texts = Dictionary(uniqueKeysWithValues: try! kang().cells.map {
+            ("\($0.fields["seurat_annotations"]!)|\($0.fields["stim"]!)", "PBMCs of one donor, \($0.fields["stim"]!) condition.")
+        }.uniqued())
+        o.perturbationColumn = "stim"
+        o.controlValue = "CTRL"
+        o.matchColumns = ["seurat_annotations"]
+        o.perturbationName = "interferon-beta stimulation"
+        return o
+    }
+
+    func build(_ table: CellTable, _ options: PromptOptions, splits: SplitPlan? = nil) throws -> ([PromptExample], PromptSummary) {
+        let plan = try splits ?? SplitPlan.make(cells: table.cells, fractions: SplitFractions(train: 0.8, validation: 0.1, test: 0.1),
+                                                 seed: 1, stratifyBy: "seurat_annotations", groupBy: [])
+        var all: [PromptExample] = []
+        let summary = try PromptBuilder(table: table, splits: plan, options: options).build { all += $0 }
+        return (all, summary)
+    }
+
+    func testEveryTemplateOfEveryTaskRendersOnKang() throws {
+        let table = try kang()
+        for task in BuiltinTasks.all {
+            for (i, template) in task.inputTemplates.enumerated() {
+                var single = task
+                single.inputTemplates = [template]
+                let (examples, _) = try build(table, options(single))
+                XCTAssertFalse(examples.isEmpty, "\(task.name) template \(i) made no example")
+                for e in examples.prefix(50) {
+                    XCTAssertFalse(e.modelInput.contains("{") || e.response.contains("{"), "\(task.name) #\(i): leftover brace")
+                    XCTAssertFalse(e.modelInput.contains(".."), "\(task.name) #\(i): doubled period in \(e.modelInput)")
+                    XCTAssertTrue(e.modelInput.hasSuffix(":") || e.modelInput.hasSuffix("?"), "\(task.name) #\(i)")
+                    XCTAssertFalse(e.response.isEmpty || e.response.hasPrefix(" "), "\(task.name) #\(i)")
+                }
+            }
+        }
+    }
+
+    func testSingleCellExamplesTellTheTruth() throws {
+        let table = try kang()
+        let (examples, summary) = try build(table, options(BuiltinTasks.named("cell_type_prediction")!))
+        XCTAssertEqual(examples.count, table.cells.count)
+        XCTAssertEqual(summary.counts["cell_type_prediction"], ["train": 1600, "validation": 200, "test": 200])
+        let byName = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, $0) })
+        for e in examples {
+            let cell = byName[e.cellNames[0]]!
+            XCTAssertEqual(e.response, cell.fields["seurat_annotations"])
+            let (top, n) = cell.topGenes(50)
+            XCTAssertTrue(e.modelInput.contains(String(top)))
+            XCTAssertTrue(e.modelInput.contains(String(n)), "the true number of genes is stated")
+        }
+    }
+
+    func testPerturbationPairsStayWithinACellTypeAndASplit() throws {
+        let table = try kang()
+        let (examples, summary) = try build(table, options(BuiltinTasks.named("perturbation_prediction")!))
+        let byName = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, $0) })
+        let plan = try SplitPlan.make(cells: table.cells, fractions: SplitFractions(train: 0.8, validation: 0.1, test: 0.1),
+                                      seed: 1, stratifyBy: "seurat_annotations", groupBy: [])
+        XCTAssertGreaterThan(examples.count, 900)
+        for e in examples {
+            let control = byName[e.cellNames[0]]!, perturbed = byName[e.cellNames[1]]!
+            XCTAssertEqual(control.fields["stim"], "CTRL")
+            XCTAssertEqual(perturbed.fields["stim"], "STIM")
+            XCTAssertEqual(control.fields["seurat_annotations"], perturbed.fields["seurat_annotations"])
+            XCTAssertEqual(plan.split(of: control.name), e.split)
+            XCTAssertEqual(plan.split(of: perturbed.name), e.split)
+            XCTAssertTrue(e.modelInput.contains("interferon-beta stimulation"))
+            XCTAssertEqual(e.response, String(perturbed.topGenes(50).text))
+        }
+        XCTAssertGreaterThan(summary.unmatchedPerturbed, 0, "STIM-only erythrocytes have no control")
+    }
+
+    func testMultiCellGroupsAreHomogeneousAndFormatted() throws {
+        let table = try kang()
+        let (examples, _) = try build(table, options(BuiltinTasks.named("tissue_prediction")!))
+        let byName = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, $0) })
+        XCTAssertGreaterThan(examples.count, 300)
+        for e in examples {
+            XCTAssertTrue((2...3).contains(e.cellNames.count))
+            let types = Set(e.cellNames.map { byName[$0]!.fields["seurat_annotations"]! })
+            XCTAssertEqual(types.count, 1)
+            XCTAssertEqual(e.response, types.first)
+            for k in 1...e.cellNames.count { XCTAssertTrue(e.modelInput.contains("Cell \(k): ")) }
+        }
+    }
+
+    func testMixingProportionsAndDeterminism() throws {
+        let table = try kang()
+        var o = options(BuiltinTasks.named("cell_type_prediction")!)
+        o.tasks = [(BuiltinTasks.named("cell_type_prediction")!, 0.7), (BuiltinTasks.named("cell_type_generation")!, 0.3)]
+        o.examples = 4000
+        let (a, summary) = try build(table, o)
+        XCTAssertEqual(a.count, 4000)
+        let share = Double(summary.counts["cell_type_prediction"]!.values.reduce(0, +)) / 4000
+        XCTAssertEqual(share, 0.7, accuracy: 0.03)
+        let (b, _) = try build(table, o)
+        XCTAssertEqual(a, b, "same seed, same examples")
+        o.seed = 5
+        let (c, _) = try build(table, o)
+        XCTAssertNotEqual(a, c)
+    }
+
+    func testMissingColumnsAreClearErrors() throws {
+        let table = try kang()
+        var o = options(BuiltinTasks.named("cell_type_prediction")!)
+        o.labelColumn = "celltype"
+        XCTAssertThrowsError(try build(table, o)) { error in
+            XCTAssertTrue("\(error)".contains("'celltype'") && "\(error)".contains("seurat_annotations"), "\(error)")
+        }
+    }
+}
+
+extension Array where Element == (String, String) {
+    func uniqued() -> [(String, String)] {
+        var seen = Set<String>()
+        return filter { seen.insert($0.0).inserted }
+    }
+}

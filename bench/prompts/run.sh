@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Prompts benchmark: `c2s prompts` (Swift) vs the reference cell2sentence 1.2.0
+# C2SPromptFormatter(task="cell_type_prediction", top_k_genes=200).format_hf_ds + to_json,
+# on the same sentence dataset.
+#
+#   CELLS=100000 bench/prompts/run.sh
+#
+# Env:
+#   CELLS       number of cells (default 100000); used for the default dataset
+#   DATASET     sentence dataset folder (from `c2s convert`); default $BENCH_DIR/out-c2s,
+#               (re)built from $BENCH_DIR/kang<CELLS>.h5ad when missing or of another size
+#   C2S_BIN     c2s binary to use; if unset: swift build -c release --product c2s
+#   BENCH_DIR   work dir (default /tmp/c2s-bench)
+#   OUT         output dir (default $BENCH_DIR/prompts): c2s/prompts.jsonl, ref/prompts.jsonl
+#   DATA_DIR    dataset root for the tiled input (default <repo>/../shared/data)
+#   SKIP_C2S=1  / SKIP_REF=1   run only one side
+#   PYTHON      python interpreter (default python3)
+#
+# Timing/peak RSS via `/usr/bin/time -v`, else bench/convert/measure.py.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+CONVERT="$ROOT/bench/convert"
+CELLS="${CELLS:-100000}"
+BENCH_DIR="${BENCH_DIR:-/tmp/c2s-bench}"
+OUT="${OUT:-$BENCH_DIR/prompts}"
+DATA_DIR="${DATA_DIR:-$ROOT/../shared/data}"
+PYTHON="${PYTHON:-python3}"
+OBS_COLS="seurat_annotations,stim"
+TASK=cell_type_prediction
+LABEL=seurat_annotations
+TOPK=200
+
+if (( CELLS % 1000 == 0 )); then TAG="$((CELLS / 1000))k"; else TAG="$CELLS"; fi
+mkdir -p "$BENCH_DIR" "$OUT/c2s" "$OUT/ref"
+
+c2s_bin() {
+  if [[ -z "${C2S_BIN:-}" ]]; then
+    echo "== swift build -c release --product c2s"
+    (cd "$ROOT" && swift build -c release --product c2s)
+    C2S_BIN="$(cd "$ROOT" && swift build -c release --show-bin-path)/c2s"
+  fi
+}
+
+manifest_cells() {
+  "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["cells_kept"])' \
+    "$1/manifest.json" 2>/dev/null || echo 0
+}
+
+# (a) sentence dataset (same as bench/reconstruct/run.sh)
+if [[ -n "${DATASET:-}" ]]; then
+  [[ -f "$DATASET/cells.jsonl" ]] || { echo "DATASET has no cells.jsonl: $DATASET" >&2; exit 1; }
+else
+  DATASET="$BENCH_DIR/out-c2s"
+  if [[ "$(manifest_cells "$DATASET")" != "$CELLS" ]]; then
+    INPUT="$BENCH_DIR/kang$TAG.h5ad"
+    if [[ ! -f "$INPUT" ]]; then
+      SRC="$DATA_DIR/kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad"
+      if [[ ! -f "$SRC" ]]; then
+        echo "SKIP: dataset not found: $SRC (expected ../shared/data relative to the repo root)" >&2
+        exit 0
+      fi
+      echo "== building $INPUT"
+      "$PYTHON" "$CONVERT/make_tiled.py" --src "$SRC" --cells "$CELLS" --out "$INPUT"
+    fi
+    c2s_bin
+    echo "== c2s convert $INPUT -> $DATASET"
+    "$C2S_BIN" convert "$INPUT" -o "$DATASET" --min-genes 0 --min-cells 0 \
+      --obs-columns "$OBS_COLS" --overwrite --quiet
+  fi
+fi
+CELLS="$(manifest_cells "$DATASET")"
+warm() { cat "$DATASET"/cells.jsonl "$DATASET"/vocab.tsv "$DATASET"/manifest.json >/dev/null; sync; }  # sync: earlier writes stay out of the timing
+
+# timer
+if [[ ! -x /usr/bin/time ]] && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq time >/dev/null 2>&1 || true
+fi
+if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
+  timed() { local out="$1"; shift; /usr/bin/time -v -o "$out" "$@"; }
+else
+  timed() { local out="$1"; shift; "$PYTHON" "$CONVERT/measure.py" -o "$out" -- "$@"; }
+fi
+
+C2S_TIME="$OUT/time-c2s.txt"
+REF_TIME="$OUT/time-ref.txt"
+REF_LOG="$OUT/ref.log"
+C2S_OUT="$OUT/c2s/prompts.jsonl"
+REF_OUT="$OUT/ref/prompts.jsonl"
+
+# (b) c2s
+if [[ "${SKIP_C2S:-0}" != 1 ]]; then
+  c2s_bin
+  rm -f "$C2S_TIME" "$C2S_OUT"
+  warm
+  echo "== c2s prompts ($CELLS cells)"
+  timed "$C2S_TIME" "$C2S_BIN" prompts "$DATASET" --task "$TASK" --label-column "$LABEL" \
+    --top-k "$TOPK" --seed 0 -o "$C2S_OUT" --overwrite --quiet \
+    || echo "c2s exited non-zero" >&2
+fi
+
+# (c) reference
+if [[ "${SKIP_REF:-0}" != 1 ]]; then
+  rm -f "$REF_TIME" "$REF_LOG" "$REF_OUT"
+  warm
+  echo "== reference cell2sentence 1.2.0 C2SPromptFormatter.format_hf_ds ($CELLS cells)"
+  timed "$REF_TIME" "$PYTHON" "$HERE/ref_prompts.py" "$DATASET" "$REF_OUT" \
+    --task "$TASK" --top-k "$TOPK" --label-column "$LABEL" \
+    > "$REF_LOG" || echo "reference exited non-zero" >&2
+  cat "$REF_LOG"
+fi
+
+# (d) table
+"$PYTHON" "$HERE/report.py" "$CELLS" c2s="$C2S_TIME" reference="$REF_TIME" stages="$REF_LOG"
+
+# (e) check the c2s output on 500 random lines
+echo
+if [[ -f "$C2S_OUT" ]]; then
+  "$PYTHON" "$HERE/check.py" "$C2S_OUT" "$DATASET" --top-k "$TOPK" --label-column "$LABEL" \
+    --n 500 --expect "$CELLS"
+else
+  echo "check: skipped (no $C2S_OUT)"
+fi
