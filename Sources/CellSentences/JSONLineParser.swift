@@ -88,11 +88,13 @@ public enum JSONLineParser {
         /// The range of a string without escapes (cursor moved past it), or nil (cursor unchanged).
         mutating func plainString() -> Range<Int>? {
             let start = i + 1
-            var j = start
-            while j < bytes.count, bytes[j] != 34, bytes[j] != 92 { j += 1 }
-            guard j < bytes.count, bytes[j] == 34 else { return nil }
-            i = j + 1
-            return start..<j
+            guard start <= bytes.count, let base = bytes.baseAddress else { return nil }
+            // memchr is vectorised: find the closing quote, then make sure no escape precedes it.
+            guard let q = memchr(base + start, 34, bytes.count - start) else { return nil }
+            let end = UnsafeRawPointer(q) - UnsafeRawPointer(base)
+            if memchr(base + start, 92, end - start) != nil { return nil }
+            i = end + 1
+            return start..<end
         }
 
         mutating func string(into out: inout [UInt8]) throws {

@@ -3,6 +3,28 @@
 public enum JSONText {
     /// Appends `s` as a JSON string literal (with quotes) to `out`.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
+        // Fast path: most strings (gene lists, labels) need no escaping and are copied whole.
+        if let done = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            out.append(34)
+            if !needsEscaping(bytes) {
+                out.append(contentsOf: bytes)
+            } else {
+                // Copy runs of plain bytes whole; escape the rest one by one.
+                var start = 0
+                for i in 0..<bytes.count {
+                    let b = bytes[i]
+                    guard b < 32 || b == 34 || b == 92 else { continue }
+                    if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                    appendEscaped(b, to: &out)
+                    start = i + 1
+                }
+                if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+            }
+            out.append(34)
+            return true
+        }), done {
+            return
+        }
         out.append(34)
         for u in s.utf8 {
             switch u {
@@ -18,6 +40,43 @@ public enum JSONText {
             }
         }
         out.append(34)
+    }
+
+    /// Whether any byte is a control character, a quote or a backslash, eight bytes at a time
+    /// with the classic "has zero/less-than byte" bit tricks (exact as yes/no answers).
+    @inline(__always)
+    static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
+        var i = 0
+        while i + 8 <= bytes.count {
+            let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let below32 = (v &- ones &* 0x20) & ~v & high != 0
+            if below32 || hasZero(v ^ (ones &* 0x22)) || hasZero(v ^ (ones &* 0x5C)) { return true }
+            i += 8
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 32 || b == 34 || b == 92 { return true }
+            i += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    static func appendEscaped(_ u: UInt8, to out: inout [UInt8]) {
+        switch u {
+        case 34: out.append(92); out.append(34)
+        case 92: out.append(92); out.append(92)
+        case 10: out.append(92); out.append(110)
+        case 13: out.append(92); out.append(114)
+        case 9: out.append(92); out.append(116)
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [92, 117, 48, 48, hex.utf8Start[Int(u >> 4)], hex.utf8Start[Int(u & 15)]])
+        }
     }
 
     /// The escaped body (no quotes) of `s`.

@@ -1,3 +1,4 @@
+import CellSentences
 import Foundation
 import SingleCell
 
@@ -208,12 +209,34 @@ public struct SplitPlan: Codable, Sendable, Equatable {
     /// beside `path` under a temporary name and renamed, so a reader never sees half a plan.
     /// Throws `FileError` on failure.
     public func write(to path: String) throws {
+        // The settings through JSONEncoder; the (large) assignment table by hand, sorted by cell
+        // name, one per line: Foundation's encoder takes seconds for a million cells.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do { data = try encoder.encode(self) } catch {
+        var settings = self
+        settings.assignments = [:]
+        var head: [UInt8]
+        do { head = Array(try encoder.encode(settings)) } catch {
             throw FileError(path, "cannot encode the split plan: \(error)")
         }
+        // Replace the empty `"assignments" : {}` with the full table.
+        let empty = Array(#""assignments" : {"#.utf8)
+        guard let at = head.firstRange(of: empty) else { throw FileError(path, "cannot encode the split plan") }
+        var body: [UInt8] = []
+        body.reserveCapacity(assignments.count * 40)
+        let names = assignments.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (k, name) in names.enumerated() {
+            body += Array("\n    ".utf8)
+            JSONText.appendString(name, to: &body)
+            body += Array(" : ".utf8)
+            JSONText.appendString(assignments[name]!, to: &body)
+            if k + 1 < names.count { body.append(44) }
+        }
+        if !names.isEmpty { body += Array("\n  ".utf8) }
+        // The encoder writes an empty object as "{", blank space, "}": replace all of it.
+        guard let close = head[at.upperBound...].firstIndex(of: 125) else { throw FileError(path, "cannot encode the split plan") }
+        head.replaceSubrange(at.upperBound...close, with: body + [125])
+        let data = Data(head)
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")

@@ -115,6 +115,7 @@ struct PromptsCommand: ParsableCommand {
             let started = Date()
             var user: [TaskDefinition] = []
             let table = try CellTable.load(dataset, maxGenes: topK)
+            let loaded = Date()
             var options = PromptOptions()
             if let taskFile {
                 let fields = Set(table.fieldNames)
@@ -177,7 +178,12 @@ struct PromptsCommand: ParsableCommand {
             let out = try AtomicOutput(output, folder: false, overwrite: overwrite)
             let writer = try PromptWriter(path: out.temporary, displayPath: output)
             let builder = PromptBuilder(table: table, splits: plan, options: options)
-            let summary = try builder.build { try writer.write($0) }
+            var writing = 0.0
+            let summary = try builder.build { examples in
+                let t = Date()
+                try writer.write(examples)
+                writing += Date().timeIntervalSince(t)
+            }
             try writer.close()
             if splits == nil { try plan.write(to: splitsPath) }
             try out.commit()
@@ -192,8 +198,10 @@ struct PromptsCommand: ParsableCommand {
                 if summary.unmatchedPerturbed > 0 {
                     printError("warning: \(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
                 }
-                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s", summary.total, table.cells.count, output,
-                                  splits ?? splitsPath, Date().timeIntervalSince(started)))
+                let total = Date().timeIntervalSince(started), load = loaded.timeIntervalSince(started)
+                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, format %.2f s, write %.2f s)",
+                                  summary.total, table.cells.count, output, splits ?? splitsPath, total, load,
+                                  total - load - writing, writing))
             }
         }
     }

@@ -95,3 +95,15 @@ final class ConverterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [])
     }
 }
+
+final class JSONTextTests: XCTestCase {
+    func testEscapingFastAndSlowPathsAgree() throws {
+        for text in ["plain gene list A B C", "quote \" inside", "back\\slash", "tab\there", "é ü ñ unicode ✓", "x\u{1}y",
+                     String(repeating: "ABCDEFGH", count: 9) + "\"", String(repeating: "long ", count: 40)] {
+            var out: [UInt8] = []
+            JSONText.appendString(text, to: &out)
+            let decoded = try JSONSerialization.jsonObject(with: Data(out), options: [.fragmentsAllowed]) as? String
+            XCTAssertEqual(decoded, text)
+        }
+    }
+}

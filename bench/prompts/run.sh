@@ -95,9 +95,11 @@ if [[ "${SKIP_C2S:-0}" != 1 ]]; then
   rm -f "$C2S_TIME" "$C2S_OUT"
   warm
   echo "== c2s prompts ($CELLS cells)"
+  # Not --quiet: c2s prints its own stage times (load, format, write) on stderr.
   timed "$C2S_TIME" "$C2S_BIN" prompts "$DATASET" --task "$TASK" --label-column "$LABEL" \
-    --top-k "$TOPK" --seed 0 -o "$C2S_OUT" --overwrite --quiet \
+    --top-k "$TOPK" --seed 0 -o "$C2S_OUT" --overwrite 2> "$OUT/c2s.log" \
     || echo "c2s exited non-zero" >&2
+  cat "$OUT/c2s.log"
 fi
 
 # (c) reference
@@ -113,6 +115,16 @@ fi
 
 # (d) table
 "$PYTHON" "$HERE/report.py" "$CELLS" c2s="$C2S_TIME" reference="$REF_TIME" stages="$REF_LOG"
+# Formatting alone, both sides: c2s's "format" stage against format_hf_ds.
+"$PYTHON" - "$OUT/c2s.log" "$REF_LOG" <<'PY' || true
+import json, re, sys
+c2s = open(sys.argv[1]).read() if len(sys.argv) > 1 else ""
+m = re.search(r"format ([0-9.]+) s", c2s)
+stages = next((json.loads(l.split(" ", 1)[1]) for l in open(sys.argv[2]) if l.startswith("STAGES ")), {})
+if m and "format" in stages:
+    f = float(m.group(1))
+    print(f"formatting only: c2s {f:.3f} s, reference format_hf_ds {stages['format']:.2f} s, ratio {stages['format'] / max(f, 1e-3):.1f}x")
+PY
 
 # (e) check the c2s output on 500 random lines
 echo
