@@ -13,6 +13,14 @@ public struct CellRecord: Sendable, Equatable {
     /// Number of genes in `sentence` (counted once, so `topGenes` need not rescan short sentences).
     public let geneCount: Int
 
+    /// A record whose sentence has `geneCount` genes (the caller counted them).
+    init(name: String, sentence: String, fields: [String: String], geneCount: Int) {
+        self.name = name
+        self.sentence = sentence
+        self.fields = fields
+        self.geneCount = geneCount
+    }
+
     public init(name: String, sentence: String, fields: [String: String] = [:]) {
         self.name = name
         self.sentence = sentence

@@ -25,7 +25,9 @@ public struct CellTable: Sendable {
         }
         let lines = LineBatchReader(reader: try GzipLineReader(path: file), path: file, batchSize: 8192)
         var cells: [CellRecord] = []
-        while let batch = try lines.next() {
+        // The next batch is read on a background thread while this one is parsed.
+        let prefetch = BatchPrefetch(lines)
+        while let batch = try prefetch.next() {
             guard batch.isJSON else { throw FileError(file, "not JSON lines; expected cells.jsonl from 'c2s convert'") }
             let parts = Parallel.ranges(batch.count, parts: threads)
             var results = [Result<[CellRecord], FileError>](repeating: .success([]), count: parts.count)
@@ -53,7 +55,7 @@ public struct CellTable: Sendable {
                 let record = try batch.withLine(k) { line -> CellRecord? in
                     let r = try JSONLineParser.parse(line, sentenceField: field, sentence: &scratch, allowInPlace: true)
                     guard r.found else { return nil }
-                    let sentence = r.inPlace.map { topWords(UnsafeBufferPointer(rebasing: line[$0]), maxGenes) }
+                    let (sentence, geneCount) = r.inPlace.map { topWords(UnsafeBufferPointer(rebasing: line[$0]), maxGenes) }
                         ?? scratch.withUnsafeBufferPointer { topWords($0, maxGenes) }
                     var name: String?
                     var fields: [String: String] = [:]
@@ -69,7 +71,7 @@ public struct CellTable: Sendable {
                         if key == "cell_name" { name = text } else if let text { fields[key] = text }
                     }
                     guard let name else { throw MissingCellName() }
-                    return CellRecord(name: name, sentence: sentence, fields: fields)
+                    return CellRecord(name: name, sentence: sentence, fields: fields, geneCount: geneCount)
                 }
                 guard let record else { return .failure(FileError(file, "line \(lineNumber) has no 'cell_sentence' field")) }
                 out.append(record)
@@ -84,14 +86,54 @@ public struct CellTable: Sendable {
 
     struct MissingCellName: Error {}
 
-    /// The first `k` space-separated words of `bytes` as a String.
-    static func topWords(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> String {
-        var seen = 0
+    /// The first `k` space-separated words of `bytes` as a String, and how many words that is.
+    static func topWords(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> (String, Int) {
+        var words = 0
         var end = bytes.count
-        for i in 0..<bytes.count where bytes[i] == 32 {
-            seen += 1
-            if seen == k { end = i; break }
+        var inWord = false
+        for i in 0..<bytes.count {
+            if bytes[i] == 32 {
+                if inWord && words == k { end = i; break }
+                inWord = false
+            } else if !inWord {
+                if words == k { end = i; break }
+                inWord = true
+                words += 1
+            }
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+        // Trim a trailing space left when the cut falls after one.
+        while end > 0 && bytes[end - 1] == 32 { end -= 1 }
+        return (String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self), words)
     }
+}
+
+/// Reads the next batch of lines on a background thread while the caller works on the current one.
+final class BatchPrefetch: @unchecked Sendable {
+    private let reader: LineBatchReader
+    private let queue = DispatchQueue(label: "c2s.cell-table-reader")
+    private let group = DispatchGroup()
+    private var pending: Result<LineBatch?, Error>?
+
+    init(_ reader: LineBatchReader) {
+        self.reader = reader
+        schedule()
+    }
+
+    private func schedule() {
+        group.enter()
+        queue.async {
+            self.pending = Result { try self.reader.next() }
+            self.group.leave()
+        }
+    }
+
+    func next() throws -> LineBatch? {
+        group.wait()
+        let result = pending!
+        let batch = try result.get()
+        if batch != nil { schedule() }
+        return batch
+    }
+
+    deinit { group.wait() }
 }
