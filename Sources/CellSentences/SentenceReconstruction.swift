@@ -302,7 +302,8 @@ public final class LineBatchReader {
                 guard let first = line.first(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { continue }  // leading blank lines
                 isJSON = first == 123
             }
-            if line.count > 0, memchr(line.baseAddress!, 0, line.count) != nil {
+            // Binary content shows as NUL bytes; JSON lines are checked by the parser instead.
+            if isJSON == false, line.count > 0, memchr(line.baseAddress!, 0, line.count) != nil {
                 throw FileError(path, "line \(reader.lineNumber) contains NUL bytes; expected JSONL or one sentence per line")
             }
             if isJSON == true && line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
