@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts clean
 
 all: build
 
@@ -50,6 +50,9 @@ bench-convert: build
 
 bench-reconstruct: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/reconstruct/run.sh
+
+bench-prompts: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/prompts/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
