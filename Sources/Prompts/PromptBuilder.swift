@@ -52,6 +52,8 @@ public struct PromptSummary: Sendable {
     public var unmatchedPerturbed = 0
     /// Cells (or groups) left out because a value the task needs (label, text) was missing.
     public var skippedMissingValues = 0
+    /// Seconds spent choosing units and rendering text (not writing).
+    public var formatSeconds = 0.0
     public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 }
 
@@ -188,6 +190,8 @@ public struct PromptBuilder {
 
     /// Renders every example and hands them, in order, to `write` in chunks.
     public func build(_ write: ([PromptExample]) throws -> Void) throws -> PromptSummary {
+        let started = Date()
+        var writing = 0.0
         try validate()
         let (tasks, units, order, unmatched, skipped) = try schedule()
         var summary = PromptSummary()
@@ -211,8 +215,11 @@ public struct PromptBuilder {
             }
             let examples = try rendered.map { try $0.get() }
             for e in examples { summary.counts[e.task, default: [:]][e.split, default: 0] += 1 }
+            let t = Date()
             try write(examples)
+            writing += Date().timeIntervalSince(t)
         }
+        summary.formatSeconds = Date().timeIntervalSince(started) - writing
         return summary
     }
 
@@ -227,37 +234,64 @@ public struct PromptBuilder {
     func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
         var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(example)))
         let template = task.inputTemplates[Int(rng.next() % UInt64(task.inputTemplates.count))]
-        let cells = unit.cells.map { table.cells[$0] }
-        var values: [String: String] = ["organism": options.organism]
+        let organism = options.organism
+        // Values are looked up by name through a switch rather than a dictionary built per
+        // example: this runs once per example, for millions of examples.
+        let value: (String) -> String?
+        let names: [String]
         switch task.kind {
         case .singleCell:
-            let cell = cells[0]
+            let cell = table.cells[unit.cells[0]]
             let (sentence, count) = cell.topGenes(options.topK)
-            values["cell_sentence"] = String(sentence)
-            values["num_genes"] = String(count)
-            values["cell_name"] = cell.name
-            if let label = cell.fields[options.labelColumn] { values["label"] = label }
-            for (k, v) in cell.fields where values[k] == nil { values[k] = v }
+            let labelColumn = options.labelColumn
+            names = [cell.name]
+            value = { name in
+                switch name {
+                case "cell_sentence": return String(sentence)
+                case "num_genes": return String(count)
+                case "organism": return organism
+                case "label": return cell.fields[labelColumn]
+                case "cell_name": return cell.name
+                default: return cell.fields[name]
+                }
+            }
         case .multiCell:
+            let cells = unit.cells.map { table.cells[$0] }
             let top = cells.map { $0.topGenes(options.topK) }
-            values["cell_sentences"] = PromptFormat.cellBlock(top.map(\.text))
-            values["num_cells"] = String(cells.count)
-            values["num_genes"] = String(top.map(\.count).max() ?? 0)
             let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
-            if let label = cells[0].fields[labelColumn] { values["label"] = label }
-            if let text = text(for: cells) { values["text"] = text }
+            let text = self.text(for: cells)
+            names = cells.map(\.name)
+            value = { name in
+                switch name {
+                case "cell_sentences": return PromptFormat.cellBlock(top.map(\.text))
+                case "num_cells": return String(cells.count)
+                case "num_genes": return String(top.map(\.count).max() ?? 0)
+                case "organism": return organism
+                case "label": return cells[0].fields[labelColumn]
+                case "text": return text
+                default: return nil
+                }
+            }
         case .perturbation:
-            let control = cells[0], perturbed = cells[1]
+            let control = table.cells[unit.cells[0]], perturbed = table.cells[unit.cells[1]]
             let (c, count) = control.topGenes(options.topK)
-            values["control_sentence"] = String(c)
-            values["perturbed_sentence"] = String(perturbed.topGenes(options.topK).text)
-            values["num_genes"] = String(count)
-            values["perturbation"] = unit.perturbation ?? ""
-            if let label = perturbed.fields[options.labelColumn] { values["label"] = label }
-            for (k, v) in perturbed.fields where values[k] == nil { values[k] = v }
+            let labelColumn = options.labelColumn
+            let perturbation = unit.perturbation ?? ""
+            names = [control.name, perturbed.name]
+            value = { name in
+                switch name {
+                case "control_sentence": return String(c)
+                case "perturbed_sentence": return String(perturbed.topGenes(self.options.topK).text)
+                case "num_genes": return String(count)
+                case "perturbation": return perturbation
+                case "organism": return organism
+                case "label": return perturbed.fields[labelColumn]
+                default: return perturbed.fields[name]
+                }
+            }
         }
-        let input = try template.render { values[$0] }
-        let response = try task.responseTemplate.render { values[$0] }
-        return PromptExample(task: task.name, split: unit.split, cellNames: cells.map(\.name), modelInput: input, response: response)
+        let input = try template.render(value)
+        let response = try task.responseTemplate.render(value)
+        return PromptExample(task: task.name, split: unit.split, cellNames: names, modelInput: input, response: response)
     }
 }

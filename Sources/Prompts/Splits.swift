@@ -224,7 +224,7 @@ public struct SplitPlan: Codable, Sendable, Equatable {
         guard let at = head.firstRange(of: empty) else { throw FileError(path, "cannot encode the split plan") }
         var body: [UInt8] = []
         body.reserveCapacity(assignments.count * 40)
-        let names = assignments.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let names = assignments.keys.sorted()
         for (k, name) in names.enumerated() {
             body += Array("\n    ".utf8)
             JSONText.appendString(name, to: &body)

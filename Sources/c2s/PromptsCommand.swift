@@ -116,6 +116,7 @@ struct PromptsCommand: ParsableCommand {
             var user: [TaskDefinition] = []
             let table = try CellTable.load(dataset, maxGenes: topK)
             let loaded = Date()
+            var splitSeconds = 0.0
             var options = PromptOptions()
             if let taskFile {
                 let fields = Set(table.fieldNames)
@@ -169,8 +170,10 @@ struct PromptsCommand: ParsableCommand {
                 plan = try SplitPlan.read(path: splits)
                 try plan.check(covers: table.cells, path: splits)
             } else {
+                let t = Date()
                 plan = try SplitPlan.make(cells: table.cells, fractions: SplitFractions(argument: splitFractions), seed: seed,
                                           stratifyBy: stratifyBy, groupBy: Self.columns(groupBy))
+                splitSeconds += Date().timeIntervalSince(t)
             }
             if splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !overwrite {
                 throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
@@ -185,7 +188,11 @@ struct PromptsCommand: ParsableCommand {
                 writing += Date().timeIntervalSince(t)
             }
             try writer.close()
-            if splits == nil { try plan.write(to: splitsPath) }
+            if splits == nil {
+                let t = Date()
+                try plan.write(to: splitsPath)
+                splitSeconds += Date().timeIntervalSince(t)
+            }
             try out.commit()
             if !quiet {
                 for (task, bySplit) in summary.counts.sorted(by: { $0.key < $1.key }) {
@@ -199,9 +206,9 @@ struct PromptsCommand: ParsableCommand {
                     printError("warning: \(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
                 }
                 let total = Date().timeIntervalSince(started), load = loaded.timeIntervalSince(started)
-                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, format %.2f s, write %.2f s)",
-                                  summary.total, table.cells.count, output, splits ?? splitsPath, total, load,
-                                  total - load - writing, writing))
+                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, splits %.2f s, format %.3f s, write %.2f s)",
+                                  summary.total, table.cells.count, output, splits ?? splitsPath, total, load, splitSeconds,
+                                  summary.formatSeconds, writing))
             }
         }
     }
