@@ -6,6 +6,8 @@ public struct ConversionOptions: Sendable {
     public var preprocessing = PreprocessingOptions()
     /// Seed of the tie-breaking order.
     public var seed: UInt64 = 0
+    /// How ties are ordered (see `TieOrder`).
+    public var tieOrder: TieOrder = .seeded
     public var naming = GeneNaming()
     /// `obs` columns copied into each line of `cells.jsonl` (the QC metrics `n_genes_by_counts`,
     /// `total_counts` and `pct_counts_mt` may be named too).
@@ -102,7 +104,9 @@ public enum CellSentenceConverter {
                          geneColumn: options.geneColumn, genesAsRows: options.genesAsRows),
             preprocessing: options.preprocessing, targetSumUsed: plan.targetSumUsed, counts: plan.counts,
             sentences: .init(seed: options.seed,
-                             tieBreak: "seeded shuffle per (seed, input row) then stable sort by value, descending",
+                             tieBreak: options.tieOrder == .seeded
+                                 ? "seeded shuffle per (seed, input row) then stable sort by value, descending"
+                                 : "reference: one MT19937 stream (seed) through the cells in order, shuffle then stable sort by value, descending",
                              upperCase: options.naming.upperCase, onDuplicate: options.naming.policy.rawValue,
                              geneNameClashes: naming.clashes, delimiter: " ",
                              meanLength: Double(stats.totalLength) / Double(kept),
@@ -145,6 +149,8 @@ public enum CellSentenceConverter {
         var stats = SentenceStats(geneCells: [Int](repeating: 0, count: nGenes))
         let needsValidation = plan.passes == 0
         var blockNumber = 0
+        let referenceStream = options.tieOrder == .reference ? StreamBox(MT19937(seed: UInt32(truncatingIfNeeded: options.seed))) : nil
+        var permutations: [Int32] = []
         let writerU = UncheckedSendable(writer)
 
         try BlockStream(source, blockSize: options.blockSize).forEach(transform: transform) { block in
@@ -156,15 +162,30 @@ public enum CellSentenceConverter {
             let buffers = bufferSets[set]
             let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)
             collector?.collect(matrix, rows: rows, plan: plan)
+            if let stream = referenceStream {
+                // The reference's stream runs through the cells in order: draw every row's
+                // shuffle here, sequentially; the workers then only sort.
+                permutations.removeAll(keepingCapacity: true)
+                permutations.reserveCapacity(matrix.storedCount)
+                permutations.append(contentsOf: repeatElement(0, count: matrix.storedCount))
+                permutations.withUnsafeMutableBufferPointer { pb in
+                    for r in 0..<matrix.rowCount {
+                        let range = matrix.range(ofRow: r)
+                        stream.value.permutation(range.count, into: pb.baseAddress! + range.lowerBound)
+                    }
+                }
+            }
             let parts = Parallel.ranges(rows.count, parts: threads)
             var lengths = [(total: Int, min: Int, max: Int)](repeating: (0, Int.max, 0), count: parts.count)
-            let shared = UncheckedSendable((matrix, rows, genes, columns, scratches, buffers, counters))
+            let shared = UncheckedSendable((matrix, rows, genes, columns, scratches, buffers, counters, permutations))
+            let useReference = referenceStream != nil
             lengths.withUnsafeMutableBufferPointer { lb in
                 let lP = SendablePointer(lb.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: parts.count) { p in
-                    let (matrix, rows, genes, columns, scratches, buffers, counters) = shared.value
+                    let (matrix, rows, genes, columns, scratches, buffers, counters, permutations) = shared.value
                     lP[p] = writeLines(matrix: matrix, rows: rows, range: parts[p], genes: genes, columns: columns,
-                                       rank: rank, scratch: scratches[p], out: buffers[p], counts: counters[p])
+                                       rank: rank, permutations: useReference ? permutations : nil,
+                                       scratch: scratches[p], out: buffers[p], counts: counters[p])
                 }
             }
             for p in 0..<parts.count {
@@ -197,7 +218,7 @@ public enum CellSentenceConverter {
     /// Ranks and renders the rows `range` of a normalised block as JSON lines into `out`.
     static func writeLines(
         matrix: CSRRows, rows: [Int], range: Range<Int>, genes: PackedStrings, columns: OutputColumns,
-        rank: RankTransform, scratch: RankTransform.Scratch, out: ByteBuffer, counts: UnsafeMutablePointer<Int>
+        rank: RankTransform, permutations: [Int32]?, scratch: RankTransform.Scratch, out: ByteBuffer, counts: UnsafeMutablePointer<Int>
     ) -> (total: Int, min: Int, max: Int) {
         var stats = (total: 0, min: Int.max, max: 0)
         let widest = matrix.indptr.indices.dropFirst().map { matrix.indptr[$0] - matrix.indptr[$0 - 1] }.max() ?? 0
@@ -209,7 +230,14 @@ public enum CellSentenceConverter {
         genes.offsets.withUnsafeBufferPointer { offsets in
             for r in range {
                 let lo = matrix.indptr[r], hi = matrix.indptr[r + 1]
-                let n = rank.order(cell: rows[r], values: values.baseAddress! + lo, count: hi - lo, scratch: scratch, into: order)
+                let n: Int
+                if let permutations {
+                    n = permutations.withUnsafeBufferPointer {
+                        rank.order(values: values.baseAddress! + lo, count: hi - lo, permutation: $0.baseAddress! + lo, scratch: scratch, into: order)
+                    }
+                } else {
+                    n = rank.order(cell: rows[r], values: values.baseAddress! + lo, count: hi - lo, scratch: scratch, into: order)
+                }
                 out.append(#"{"cell_name":"#)
                 columns.appendCellName(rows[r], to: out)
                 out.append(#","cell_sentence":""#)
@@ -300,6 +328,12 @@ struct OutputColumns: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Mutable state used from one thread at a time (the main thread of the conversion).
+final class StreamBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// The first error raised on a background thread.

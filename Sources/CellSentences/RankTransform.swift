@@ -55,11 +55,29 @@ public struct RankTransform: Sendable {
                 let t = slots[i]; slots[i] = slots[j]; slots[j] = t
             }
         }
-        // Stable sort of the shuffled entries by descending value: for positive floats the bit
-        // pattern orders like the value, so its complement sorts descending as an integer.
-        let keys = scratch.keys
+        return Self.sortDescending(values: values, shuffled: n, scratch: scratch, into: order)
+    }
+
+    /// As `order`, but with the entries already shuffled by the caller: `permutation[s]` is the
+    /// entry at shuffled position `s` (used to reproduce the reference's global random stream).
+    public func order(values: UnsafePointer<Float>, count: Int, permutation: UnsafePointer<Int32>, scratch: Scratch, into order: UnsafeMutablePointer<Int32>) -> Int {
+        scratch.reserve(count)
+        let slots = scratch.slots
+        var n = 0
+        for s in 0..<count where values[Int(permutation[s])] > 0 {
+            slots[n] = UInt32(permutation[s])
+            n += 1
+        }
+        return Self.sortDescending(values: values, shuffled: n, scratch: scratch, into: order)
+    }
+
+    /// Stable sort of the `n` shuffled entries in `scratch.slots` by descending value: for
+    /// positive floats the bit pattern orders like the value, so its complement sorts
+    /// descending as an integer.
+    static func sortDescending(values: UnsafePointer<Float>, shuffled n: Int, scratch: Scratch, into order: UnsafeMutablePointer<Int32>) -> Int {
+        let keys = scratch.keys, slots = scratch.slots
         for s in 0..<n { keys[s] = ~values[Int(slots[s])].bitPattern }
-        let sorted = Self.radixSort(keys: keys, slots: slots, count: n, scratch: scratch)
+        let sorted = radixSort(keys: keys, slots: slots, count: n, scratch: scratch)
         for s in 0..<n { order[s] = Int32(bitPattern: sorted[s]) }
         return n
     }

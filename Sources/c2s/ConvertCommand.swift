@@ -5,6 +5,7 @@ import SingleCell
 
 extension InputFormat: ExpressibleByArgument {}
 extension DuplicateGenePolicy: ExpressibleByArgument {}
+extension TieOrder: ExpressibleByArgument {}
 
 extension TargetSum: ExpressibleByArgument {}
 extension LogTransform: ExpressibleByArgument {}
@@ -78,6 +79,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Seed for the order of genes with equal expression.")
     var seed: UInt64 = 0
 
+    @Option(help: "Order of tied genes: seeded (per cell, independent of threads) or reference (cell2sentence 1.2.0's exact order; use --seed 42 to match its output).")
+    var tieOrder: TieOrder = .seeded
+
     @Flag(help: "Keep gene names as they are instead of upper-casing them like the reference.")
     var keepCase = false
 
@@ -128,6 +132,7 @@ struct ConvertCommand: ParsableCommand {
         options.preprocessing.targetSum = targetSum
         options.preprocessing.log = logBase
         options.seed = seed
+        options.tieOrder = tieOrder
         options.naming = GeneNaming(upperCase: !keepCase, policy: onDuplicate)
         options.obsColumns = obsColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         options.threads = threads ?? Parallel.defaultThreads

@@ -7,7 +7,8 @@ import XCTest
 /// Our sentences against cell2sentence 1.2.0 on every cell of kang-ifnb-sub2k
 /// (fixture made by scripts/fixtures/make_c2s_fixtures.py).
 final class ReferenceParityTests: XCTestCase {
-    func convertKang(threads: Int, blockSize: Int, into folder: TemporaryFolder, name: String = "kang") throws -> (String, DatasetManifest, H5ADSource) {
+    func convertKang(threads: Int, blockSize: Int, into folder: TemporaryFolder, name: String = "kang",
+                     tieOrder: TieOrder = .seeded, seed: UInt64 = 0) throws -> (String, DatasetManifest, H5ADSource) {
         let path = try TestPaths.sharedFile("kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad")
         let source = try H5ADSource(path: path)
         var options = ConversionOptions()
@@ -18,6 +19,8 @@ final class ReferenceParityTests: XCTestCase {
         options.obsColumns = ["seurat_annotations", "stim"]
         options.threads = threads
         options.blockSize = blockSize
+        options.tieOrder = tieOrder
+        options.seed = seed
         let out = folder.file(name)
         let manifest = try CellSentenceConverter.convert(source, to: out, options: options)
         return (out, manifest, source)
@@ -93,6 +96,23 @@ final class ReferenceParityTests: XCTestCase {
         }
         let text = runs.map { $0.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.joined(separator: ",") }.joined(separator: "|")
         return String(FileChecksum.sha256(bytes: Array(text.utf8)).prefix(16))
+    }
+
+    /// With the reference's tie order and seed 42, every sentence is byte-identical to
+    /// cell2sentence 1.2.0's (fixture: sha256 of each reference sentence).
+    func testReferenceTieOrderReproducesEverySentenceExactly() throws {
+        let tmp = try TemporaryFolder()
+        let (out, _, _) = try convertKang(threads: 2, blockSize: 300, into: tmp, tieOrder: .reference, seed: 42)
+        let fixture = try loadGzipJSON("c2s/kang_sentences.json.gz") as! [String: Any]
+        let cells = fixture["cells"] as! [[Any]]
+        let lines = try Self.readLines(out + "/cells.jsonl")
+        var mismatches = 0
+        for (i, line) in lines.enumerated() {
+            let hash = String(FileChecksum.sha256(bytes: Array((line["cell_sentence"] as! String).utf8)).prefix(16))
+            if hash != cells[i][3] as? String { mismatches += 1 }
+        }
+        XCTAssertEqual(mismatches, 0, "sentences differing from cell2sentence 1.2.0's")
+        XCTAssertEqual(lines.first?["cell_sentence"] as? String, (fixture["full"] as! [[String: Any]])[0]["sentence"] as? String)
     }
 
     func testOutputIndependentOfThreadsAndBlockSize() throws {
