@@ -71,9 +71,15 @@ public struct PromptBuilder {
 
     /// A unit of work for one task: the cells of one example.
     struct Unit {
-        var cells: [Int]
-        var split: String
+        /// First and second cell (-1 when absent); a group's cells are in `members`.
+        var first: Int
+        var second = -1
+        var members: [Int] = []
+        /// Index into `SplitPlan.splitNames`.
+        var split: Int
         var perturbation: String?
+
+        var cells: [Int] { members.isEmpty ? (second < 0 ? [first] : [first, second]) : members }
     }
 
     /// Fields every template may use for a task of `kind` on this table.
@@ -117,17 +123,16 @@ public struct PromptBuilder {
     }
 
     /// The units of `task`, split by split, with the cells of one split never mixed.
-    func units(_ task: TaskDefinition, unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
+    func units(_ task: TaskDefinition, cellSplits: [Int], unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
         let cells = table.cells
-        var bySplit: [String: [Int]] = [:]
-        for (i, c) in cells.enumerated() { bySplit[splits.split(of: c.name) ?? "train", default: []].append(i) }
-        let order = ["train", "validation", "test"].filter { bySplit[$0] != nil }
+        var bySplit = [[Int]](repeating: [], count: SplitPlan.splitNames.count)
+        for (i, s) in cellSplits.enumerated() { bySplit[s].append(i) }
         // Cells without a value the task needs cannot make an example: leave them out (counted).
         let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
         let needsLabel = uses.contains("label") && task.kind != .multiCell
         var units: [Unit] = []
-        for split in order {
-            var members = bySplit[split]!
+        for split in bySplit.indices where !bySplit[split].isEmpty {
+            var members = bySplit[split]
             if needsLabel {
                 let before = members.count
                 members = members.filter { cells[$0].fields[options.labelColumn] != nil }
@@ -135,30 +140,38 @@ public struct PromptBuilder {
             }
             switch task.kind {
             case .singleCell:
-                units += members.map { Unit(cells: [$0], split: split) }
+                units.reserveCapacity(units.count + members.count)
+                for m in members { units.append(Unit(first: m, split: split)) }
             case .multiCell:
                 let groups = try CellGrouping.groups(cells: cells, indices: members, by: options.groupColumns,
                                                      sizes: options.groupSizes, seed: options.seed)
                 for g in groups {
                     if uses.contains("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
-                    units.append(Unit(cells: g.members, split: split))
+                    units.append(Unit(first: g.members[0], members: g.members, split: split))
                 }
             case .perturbation:
                 let r = try PerturbationPairing.pairs(cells: cells, indices: members, perturbationColumn: options.perturbationColumn,
                                                       controlValue: options.controlValue, matchColumns: options.matchColumns,
                                                       seed: options.seed)
                 unmatched += r.unmatched
-                units += r.pairs.map { Unit(cells: [$0.control, $0.perturbed], split: split, perturbation: options.perturbationName ?? $0.perturbation) }
+                units += r.pairs.map { Unit(first: $0.control, second: $0.perturbed, split: split, perturbation: options.perturbationName ?? $0.perturbation) }
             }
         }
         return units
+    }
+
+    /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train).
+    func cellSplits() -> [Int] {
+        let index = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.enumerated().map { ($1, $0) })
+        return table.cells.map { index[splits.split(of: $0.name) ?? "train"] ?? 0 }
     }
 
     /// The plan of examples: which task and unit each example comes from, in output order.
     func schedule() throws -> (tasks: [TaskDefinition], units: [[Unit]], order: [(task: Int, unit: Int)], unmatched: Int, skipped: Int) {
         var unmatched = 0, skipped = 0
         let tasks = options.tasks.map(\.task)
-        let units = try tasks.map { try self.units($0, unmatched: &unmatched, skipped: &skipped) }
+        let splitOfCell = cellSplits()
+        let units = try tasks.map { try self.units($0, cellSplits: splitOfCell, unmatched: &unmatched, skipped: &skipped) }
         var order: [(Int, Int)] = []
         let weights = options.tasks.map(\.weight)
         if weights.allSatisfy({ $0 == nil }) {
@@ -198,6 +211,7 @@ public struct PromptBuilder {
         summary.unmatchedPerturbed = unmatched
         summary.skippedMissingValues = skipped
         let chunk = 8192
+        var tally = [[Int]](repeating: [Int](repeating: 0, count: SplitPlan.splitNames.count), count: tasks.count)
         for start in stride(from: 0, to: order.count, by: chunk) {
             let slice = Array(order[start..<min(order.count, start + chunk)])
             var rendered = [Result<PromptExample, Error>](repeating: .failure(DataError("")), count: slice.count)
@@ -214,10 +228,13 @@ public struct PromptBuilder {
                 }
             }
             let examples = try rendered.map { try $0.get() }
-            for e in examples { summary.counts[e.task, default: [:]][e.split, default: 0] += 1 }
+            for (t, u) in slice { tally[t][units[t][u].split] += 1 }
             let t = Date()
             try write(examples)
             writing += Date().timeIntervalSince(t)
+        }
+        for (t, task) in tasks.enumerated() {
+            for (s, n) in tally[t].enumerated() where n > 0 { summary.counts[task.name, default: [:]][SplitPlan.splitNames[s]] = n }
         }
         summary.formatSeconds = Date().timeIntervalSince(started) - writing
         return summary
@@ -241,13 +258,15 @@ public struct PromptBuilder {
         let names: [String]
         switch task.kind {
         case .singleCell:
-            let cell = table.cells[unit.cells[0]]
+            let cell = table.cells[unit.first]
             let (sentence, count) = cell.topGenes(options.topK)
+            // The whole (already top-k) sentence is shared, not copied.
+            let sentenceText = count == cell.geneCount ? cell.sentence : String(sentence)
             let labelColumn = options.labelColumn
             names = [cell.name]
             value = { name in
                 switch name {
-                case "cell_sentence": return String(sentence)
+                case "cell_sentence": return sentenceText
                 case "num_genes": return String(count)
                 case "organism": return organism
                 case "label": return cell.fields[labelColumn]
@@ -273,7 +292,7 @@ public struct PromptBuilder {
                 }
             }
         case .perturbation:
-            let control = table.cells[unit.cells[0]], perturbed = table.cells[unit.cells[1]]
+            let control = table.cells[unit.first], perturbed = table.cells[unit.second]
             let (c, count) = control.topGenes(options.topK)
             let labelColumn = options.labelColumn
             let perturbation = unit.perturbation ?? ""
@@ -292,6 +311,6 @@ public struct PromptBuilder {
         }
         let input = try template.render(value)
         let response = try task.responseTemplate.render(value)
-        return PromptExample(task: task.name, split: unit.split, cellNames: names, modelInput: input, response: response)
+        return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input, response: response)
     }
 }
