@@ -25,19 +25,10 @@ public enum JSONText {
         }), done {
             return
         }
+        // Strings without contiguous UTF-8 storage (bridged or lazily decoded): byte by byte.
         out.append(34)
         for u in s.utf8 {
-            switch u {
-            case 34: out.append(92); out.append(34)
-            case 92: out.append(92); out.append(92)
-            case 10: out.append(92); out.append(110)
-            case 13: out.append(92); out.append(114)
-            case 9: out.append(92); out.append(116)
-            case 0..<32:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [92, 117, 48, 48, hex[Int(u >> 4)], hex[Int(u & 15)]])
-            default: out.append(u)
-            }
+            if u < 32 || u == 34 || u == 92 { appendEscaped(u, to: &out) } else { out.append(u) }
         }
         out.append(34)
     }

@@ -265,8 +265,9 @@ extension H5Group {
         return H5Dataset(file: file, path: child(name), id: did, shape: [values.count], elementClass: .string(variable: true))
     }
 
-    /// Creates an empty, chunked, gzip-compressed 1-D dataset that grows with `H5Dataset.append`.
-    public func createExtendable<T: H5Scalar>(_ name: String, _: T.Type, chunk: Int = 1 << 16, compress: Bool = true) throws -> H5Dataset {
+    /// Creates an empty, chunked 1-D dataset that grows with `H5Dataset.append`. With `level`
+    /// > 0 it is byte-shuffled and gzip-compressed (smaller and faster for small integers).
+    public func createExtendable<T: H5Scalar>(_ name: String, _: T.Type, chunk: Int = 1 << 16, level: Int = 4) throws -> H5Dataset {
         var dims: [hsize_t] = [0]
         var maxDims: [hsize_t] = [c2s_H5S_UNLIMITED()]
         let space = H5Screate_simple(1, &dims, &maxDims)
@@ -275,7 +276,10 @@ extension H5Group {
         defer { H5Pclose(plist) }
         var chunkDims = [hsize_t(chunk)]
         H5Pset_chunk(plist, 1, &chunkDims)
-        if compress { H5Pset_deflate(plist, 4) }
+        if level > 0 {
+            H5Pset_shuffle(plist)
+            H5Pset_deflate(plist, UInt32(min(9, level)))
+        }
         let did = H5Dcreate2(id, name, T.nativeType, space, HDF5.defaultPlist, plist, HDF5.defaultPlist)
         guard did >= 0 else { throw FileError(file.path, "cannot create dataset \(child(name))") }
         return H5Dataset(file: file, path: child(name), id: did, shape: [0], elementClass: classify(type: T.nativeType))

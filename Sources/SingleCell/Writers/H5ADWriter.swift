@@ -109,11 +109,11 @@ public final class H5ADStreamWriter {
             try x.attributes.write("encoding-type", string: "csr_matrix")
             try x.attributes.write("encoding-version", string: "0.1.0")
             if countsAsIntegers {
-                dataSet = try x.createChunked("data", Int32.self, chunk: self.chunk, level: compressionLevel)
+                dataSet = try x.createExtendable("data", Int32.self, chunk: self.chunk, level: compressionLevel)
             } else {
-                dataSet = try x.createChunked("data", Float.self, chunk: self.chunk, level: compressionLevel)
+                dataSet = try x.createExtendable("data", Float.self, chunk: self.chunk, level: compressionLevel)
             }
-            indicesSet = try x.createChunked("indices", Int32.self, chunk: self.chunk, level: compressionLevel)
+            indicesSet = try x.createExtendable("indices", Int32.self, chunk: self.chunk, level: compressionLevel)
 
             try AnnDataWriting.writeDataFrame(vars, in: root, name: "var", rows: geneCount, role: "var")
         } catch {
@@ -257,7 +257,7 @@ public final class H5ADStreamWriter {
     /// wants indices and indptr of one width). The int32 copy's space is not reclaimed.
     private func widenIndices() throws {
         guard let xGroup, let narrow = indicesSet else { return }
-        let wide = try xGroup.createChunked("indices64", Int64.self, chunk: chunk, level: compressionLevel)
+        let wide = try xGroup.createExtendable("indices64", Int64.self, chunk: chunk, level: compressionLevel)
         let step = chunk * 16
         var buffer = [Int32](repeating: 0, count: step)
         var offset = 0
@@ -430,24 +430,3 @@ extension H5Attributes {
     }
 }
 
-extension H5Group {
-    /// An empty, chunked, gzip-compressed 1-D dataset that grows with `H5Dataset.append`;
-    /// byte-shuffled before compression (smaller and faster for small integers).
-    func createChunked<T: H5Scalar>(_ name: String, _: T.Type, chunk: Int, level: Int) throws -> H5Dataset {
-        var dims: [hsize_t] = [0]
-        var maxDims: [hsize_t] = [c2s_H5S_UNLIMITED()]
-        let space = H5Screate_simple(1, &dims, &maxDims)
-        defer { H5Sclose(space) }
-        let plist = H5Pcreate(c2s_H5P_DATASET_CREATE())
-        defer { H5Pclose(plist) }
-        var chunkDims = [hsize_t(chunk)]
-        H5Pset_chunk(plist, 1, &chunkDims)
-        if level > 0 {
-            H5Pset_shuffle(plist)
-            H5Pset_deflate(plist, UInt32(min(9, level)))
-        }
-        let did = H5Dcreate2(id, name, T.nativeType, space, HDF5.defaultPlist, plist, HDF5.defaultPlist)
-        guard did >= 0 else { throw FileError(file.path, "cannot create dataset \(child(name))") }
-        return H5Dataset(file: file, path: child(name), id: did, shape: [0], elementClass: classify(type: T.nativeType))
-    }
-}
