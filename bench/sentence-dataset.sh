@@ -41,15 +41,7 @@ fi
 CELLS="$(manifest_cells "$DATASET")"
 warm() { cat "$DATASET"/cells.jsonl "$DATASET"/vocab.tsv "$DATASET"/manifest.json >/dev/null; sync; }  # sync: earlier writes stay out of the timing
 
-# timer
-if [[ ! -x /usr/bin/time ]] && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  apt-get install -y -qq time >/dev/null 2>&1 || true
-fi
-if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
-  timed() { local out="$1"; shift; /usr/bin/time -v -o "$out" "$@"; }
-else
-  timed() { local out="$1"; shift; "$PYTHON" "$CONVERT/measure.py" -o "$out" -- "$@"; }
-fi
+source "$ROOT/bench/timing.sh"
 
 C2S_TIME="$OUT/time-c2s.txt"
 REF_TIME="$OUT/time-ref.txt"

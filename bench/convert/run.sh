@@ -39,16 +39,7 @@ if [[ ! -f "$INPUT" ]]; then
   "$PYTHON" "$HERE/make_tiled.py" --src "$SRC" --cells "$CELLS" --out "$INPUT"
 fi
 
-# timer
-TIMER=()
-if [[ ! -x /usr/bin/time ]] && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  apt-get install -y -qq time >/dev/null 2>&1 || true
-fi
-if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
-  timed() { local out="$1"; shift; /usr/bin/time -v -o "$out" "$@"; }
-else
-  timed() { local out="$1"; shift; "$PYTHON" "$HERE/measure.py" -o "$out" -- "$@"; }
-fi
+source "$ROOT/bench/timing.sh"
 
 C2S_TIME="$BENCH_DIR/time-c2s-$TAG.txt"
 REF_TIME="$BENCH_DIR/time-ref-$TAG.txt"
