@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CellSentences", targets: ["CellSentences"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Prompts", targets: ["Prompts"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,15 +20,17 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
+        .target(name: "Transformer", dependencies: ["CBLAS"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "SingleCell", "CellSentences", "Prompts", "Evaluation", "CMalloc",
+                "SingleCell", "CellSentences", "Prompts", "Evaluation", "Transformer", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
@@ -36,6 +39,7 @@ let package = Package(
         .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts", "CellSentences", "SingleCell", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
     ]
 )
