@@ -1,0 +1,40 @@
+/// Named tensors that can be read as `Float`: one safetensors file (`SafetensorsFile`) or a
+/// whole checkpoint folder of shards (`Checkpoint`). Architectures load their weights through
+/// this protocol, so they do not care how the checkpoint was split into files.
+public protocol TensorStore: Sendable {
+    /// The file or folder the tensors come from, for messages.
+    var source: String { get }
+    /// Every tensor name.
+    var tensorNames: [String] { get }
+    /// The header entry of `name`; throws `CheckpointError.tensorNotFound` when absent.
+    func info(_ name: String) throws -> SafetensorsTensorInfo
+    /// Converts tensor `name` to `Float` into `destination`, which holds exactly `count` elements,
+    /// the tensor's element count.
+    func copyFloats(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int) throws
+    /// Converts the matrix `name`, stored `[rows, columns]`, into `destination` laid out
+    /// `[columns, rows]`. GPT-2 stores its Conv1D weights `[in, out]`; the engine keeps every
+    /// weight `[out, in]` like `nn.Linear`.
+    func copyFloatsTransposed(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int) throws
+}
+
+extension TensorStore {
+    /// Whether a tensor named `name` exists.
+    public func contains(_ name: String) -> Bool { (try? info(name)) != nil }
+
+    /// Tensor `name` as a new array of floats (convenient for small tensors and tests; weights
+    /// should be copied straight into their arena with `copyFloats`).
+    public func floats(_ name: String) throws -> [Float] {
+        let count = try info(name).elementCount
+        return try [Float](unsafeUninitializedCapacity: count) { buffer, initialised in
+            if count > 0 { try copyFloats(name, into: buffer.baseAddress!, count: count) }
+            initialised = count
+        }
+    }
+
+    /// The shape of every tensor, by name.
+    public var shapes: [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        for name in tensorNames { result[name] = try? info(name).shape }
+        return result
+    }
+}
