@@ -104,7 +104,7 @@ final class SafetensorsReaderTests: XCTestCase {
     /// valid (the Python library reads them) and must convert correctly.
     func testUnalignedDataRegion() throws {
         let folder = try TemporaryFolder()
-        let values: [Float] = [1.5, -2, 1e-40, .infinity]
+        let values: [Float] = [1.5, -2, Float(bitPattern: 0x0001_1170), .infinity]
         let header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[16,20]}}"
         XCTAssertNotEqual(header.utf8.count % 4, 0)
         let data: [UInt8] = values.flatMap { v -> [UInt8] in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } } + [0x80, 0x3F, 0x00, 0xC0]

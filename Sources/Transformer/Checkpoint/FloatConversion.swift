@@ -85,10 +85,14 @@ enum FloatConversion {
 
     // MARK: F16 → F32
 
-    /// IEEE half to single, exact for every input: normals rebias the exponent, ±inf and NaN
-    /// get the all-ones exponent (NaN payloads keep their bits, so quiet NaNs stay quiet), and
-    /// zeros and subnormals are renormalised by one float subtraction of 2⁻¹⁴ (the "magic
-    /// number" trick), which is exact because the result is representable.
+    /// IEEE half to single, exact for every input. The half's exponent and mantissa are placed
+    /// in float position and multiplied by 2¹¹² (the difference of the exponent biases, 127 − 15):
+    /// normals get the right exponent, and subnormal halves, which land on float subnormals, come
+    /// out normalised by the same exact multiplication. Inputs with the all-ones half exponent come
+    /// out ≥ 2¹⁶ and get the all-ones float exponent, keeping the mantissa (inf stays inf, NaN
+    /// payloads are kept as F16C and numpy keep them). Then the sign is put back.
+    /// (Integer-compare-and-select formulations measured 15× slower here: Swift lowers
+    /// `SIMD16<UInt32>` equality masks poorly, while the float compare is one instruction.)
     static func halfToFloat(_ source: UnsafeRawPointer, _ destination: UnsafeMutablePointer<Float>, count: Int) {
         let out = UnsafeMutableRawPointer(destination)
         var i = 0
@@ -106,14 +110,10 @@ enum FloatConversion {
 
     @inline(__always)
     static func halfBitsToFloatBits(_ h: SIMD16<UInt32>) -> SIMD16<UInt32> {
-        let exponentMask = SIMD16<UInt32>(repeating: 0x7C00 << 13)
-        var bits = (h & 0x7FFF) &<< 13                 // exponent and mantissa in float position
-        let exponent = bits & exponentMask
-        bits &+= (127 - 15) << 23                       // rebias the exponent
-        bits.replace(with: bits &+ ((128 - 16) << 23), where: exponent .== exponentMask)  // inf/NaN
-        let renormalised = unsafeBitCast(bits &+ (1 << 23), to: SIMD16<Float>.self) - SIMD16<Float>(repeating: 0x1p-14)
-        bits.replace(with: unsafeBitCast(renormalised, to: SIMD16<UInt32>.self), where: exponent .== 0)  // zero/subnormal
-        return bits | ((h & 0x8000) &<< 16)
+        let magnitude = (h & 0x7FFF) &<< 13
+        let scaled = unsafeBitCast(magnitude, to: SIMD16<Float>.self) * SIMD16<Float>(repeating: 0x1p112)
+        let infOrNaN = unsafeBitCast(scaled .>= SIMD16<Float>(repeating: 65536), to: SIMD16<UInt32>.self)
+        return unsafeBitCast(scaled, to: SIMD16<UInt32>.self) | (infOrNaN & 0x7F80_0000) | ((h & 0x8000) &<< 16)
     }
 
     // MARK: F64 → F32
