@@ -25,8 +25,14 @@ extension TensorStore {
     /// should be copied straight into their arena with `copyFloats`).
     public func floats(_ name: String) throws -> [Float] {
         let count = try info(name).elementCount
+        if count == 0 {
+            // Still asks the store, so that an empty tensor of a non-float dtype is refused too.
+            var unused: Float = 0
+            try copyFloats(name, into: &unused, count: 0)
+            return []
+        }
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialised in
-            if count > 0 { try copyFloats(name, into: buffer.baseAddress!, count: count) }
+            try copyFloats(name, into: buffer.baseAddress!, count: count)
             initialised = count
         }
     }
