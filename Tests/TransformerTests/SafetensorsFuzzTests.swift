@@ -143,7 +143,7 @@ final class SafetensorsFuzzTests: XCTestCase {
 /// The kinds of corruption, each applied `repeats` times per base file.
 private enum Mutation: CaseIterable {
     case flipHeaderByte, flipLengthBit, setHeaderLength, truncate, extend, editNumber, renameField, changeDtype
-    case insertInvalidUTF8, replaceHeaderWithGarbage, swapOffsets, flipAnyByte
+    case insertInvalidUTF8, replaceHeaderWithGarbage, swapOffsets, shiftOffsets, flipAnyByte
 
     var repeats: Int {
         switch self {
@@ -229,6 +229,18 @@ private enum Mutation: CaseIterable {
             let first = ns.substring(with: matches[min(a, b)].range), second = ns.substring(with: matches[max(a, b)].range)
             let swapped = ns.replacingCharacters(in: matches[max(a, b)].range, with: first) as NSString
             bytes = assemble(Array((swapped.replacingCharacters(in: matches[min(a, b)].range, with: second)).utf8), data)
+        case .shiftOffsets:
+            // Move one tensor's bytes by k, keeping its size: a hole, an overlap, or past the end.
+            let text = String(decoding: header, as: UTF8.self)
+            let pattern = try! NSRegularExpression(pattern: "\"data_offsets\":\\[([0-9]+),([0-9]+)\\]")
+            let matches = pattern.matches(in: text, range: NSRange(text.startIndex..., in: text))
+            guard let match = matches.randomElement(using: &rng) else { return original }
+            let ns = text as NSString
+            let begin = Int(ns.substring(with: match.range(at: 1)))!, end = Int(ns.substring(with: match.range(at: 2)))!
+            let k = [-8, -4, -2, -1, 1, 2, 4, 8, max(1, end - begin)].randomElement(using: &rng)!
+            guard begin + k >= 0 else { return original }
+            let moved = ns.replacingCharacters(in: match.range, with: "\"data_offsets\":[\(begin + k),\(end + k)]")
+            bytes = assemble(Array(moved.utf8), data)
         case .flipAnyByte:
             bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
         }
