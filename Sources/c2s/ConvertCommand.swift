@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellSentences
 import Foundation
+import Transformer
 import SingleCell
 
 extension InputFormat: ExpressibleByArgument {}
@@ -216,6 +217,12 @@ enum CLIErrors {
         } catch let e as DataError {
             printError("error: \(e.description)")
             throw ExitCode(3)
+        } catch let e as ModelError {
+            printError("error: \(e.description)")
+            throw ExitCode(2)
+        } catch let e as CheckpointError {
+            printError("error: \(e.description)")
+            throw ExitCode(2)
         }
     }
 }

@@ -1,0 +1,129 @@
+import Foundation
+
+/// GPT-NeoX (Pythia and the Pythia-based C2S models): LayerNorm, fused per-head QKV, partial
+/// rotary embedding, exact GELU, parallel residual `x + attn(ln1 x) + mlp(ln2 x)` when
+/// `use_parallel_residual`, untied output head `embed_out` unless `tie_word_embeddings`.
+public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
+    public struct Config: Sendable {
+        public var vocabularySize, hiddenSize, layers, heads, intermediateSize, maxPositions: Int
+        public var rotaryDims: Int
+        public var ropeBase: Float
+        public var ropeLinearScaling: Float
+        public var layerNormEps: Float
+        public var parallelResidual: Bool
+        public var tiedHead: Bool
+        public var activation: Activation
+
+        public init(_ file: ConfigFile) throws {
+            vocabularySize = try file.positiveInt("vocab_size", default: 50432)
+            hiddenSize = try file.positiveInt("hidden_size", default: 6144)
+            layers = try file.positiveInt("num_hidden_layers", default: 44)
+            heads = try file.positiveInt("num_attention_heads", default: 64)
+            intermediateSize = try file.positiveInt("intermediate_size", default: 24576)
+            maxPositions = try file.positiveInt("max_position_embeddings", default: 2048)
+            guard hiddenSize % heads == 0 else {
+                throw ModelError.invalidConfig(file.url, "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(heads)")
+            }
+            let rope = try file.rope(defaultBase: 10000, baseKeys: ["rotary_emb_base", "rope_theta"],
+                                     defaultPartial: 0.25, partialKeys: ["rotary_pct", "partial_rotary_factor"])
+            rotaryDims = Int(Double(hiddenSize / heads) * rope.partial)
+            ropeBase = Float(rope.base)
+            ropeLinearScaling = Float(rope.linearScaling)
+            layerNormEps = Float(try file.double("layer_norm_eps", default: 1e-5))
+            parallelResidual = try file.bool("use_parallel_residual", default: true)
+            tiedHead = try file.bool("tie_word_embeddings", default: false)
+            activation = try file.activation("hidden_act", default: "gelu")
+        }
+    }
+
+    public let config: Config
+    public let info: ModelInfo
+    public let parameters: ParameterStore
+    let attention: AttentionShape
+    let rotary: Rotary
+    private let workspace: Workspace
+    private let scratch = AttentionScratch()
+    private let lock = NSLock()
+
+    public static func specs(_ c: Config) -> [ParameterSpec] {
+        let d = c.hiddenSize, f = c.intermediateSize
+        var specs = [ParameterSpec("gpt_neox.embed_in.weight", [c.vocabularySize, d])]
+        for l in 0..<c.layers {
+            let p = "gpt_neox.layers.\(l)."
+            specs += [
+                ParameterSpec(p + "input_layernorm.weight", [d]), ParameterSpec(p + "input_layernorm.bias", [d]),
+                ParameterSpec(p + "post_attention_layernorm.weight", [d]), ParameterSpec(p + "post_attention_layernorm.bias", [d]),
+                ParameterSpec(p + "attention.query_key_value.weight", [3 * d, d], layout: .perHeadQKV(heads: c.heads, headDim: d / c.heads)),
+                ParameterSpec(p + "attention.query_key_value.bias", [3 * d], layout: .perHeadQKV(heads: c.heads, headDim: d / c.heads)),
+                ParameterSpec(p + "attention.dense.weight", [d, d]), ParameterSpec(p + "attention.dense.bias", [d]),
+                ParameterSpec(p + "mlp.dense_h_to_4h.weight", [f, d]), ParameterSpec(p + "mlp.dense_h_to_4h.bias", [f]),
+                ParameterSpec(p + "mlp.dense_4h_to_h.weight", [d, f]), ParameterSpec(p + "mlp.dense_4h_to_h.bias", [d]),
+            ]
+        }
+        specs += [ParameterSpec("gpt_neox.final_layer_norm.weight", [d]), ParameterSpec("gpt_neox.final_layer_norm.bias", [d])]
+        if !c.tiedHead { specs.append(ParameterSpec("embed_out.weight", [c.vocabularySize, d])) }
+        return specs
+    }
+
+    /// Buffers and empty parameters; `ModelLoader` fills them from a checkpoint.
+    public init(config: Config, file: ConfigFile) {
+        self.config = config
+        let d = config.hiddenSize, hd = d / config.heads
+        info = ModelInfo(modelType: "gpt_neox", vocabularySize: config.vocabularySize, hiddenSize: d, layers: config.layers,
+                         keyValueWidth: d, contextLength: config.maxPositions,
+                         bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
+                         padTokenID: file.tokenIDs("pad_token_id").first)
+        parameters = ParameterStore(specs: Self.specs(config))
+        attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.heads, headDim: hd, scale: 1 / Float(hd).squareRoot())
+        rotary = Rotary(headDim: hd, rotaryDims: config.rotaryDims, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
+        workspace = Workspace(widths: [d, d, 3 * d, d, config.intermediateSize])
+    }
+
+
+    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
+        try DecoderOutput.check(batch, cache: cache, info: info)
+        lock.lock()
+        defer { lock.unlock() }
+        let c = config, d = c.hiddenSize, f = c.intermediateSize, t = batch.tokenCount
+        let w = parameters
+        workspace.reserve(tokens: t)
+        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
+        let embed = w.pointer("gpt_neox.embed_in.weight")
+        for (i, token) in batch.tokens.enumerated() { (x + i * d).update(from: embed + Int(token) * d, count: d) }
+        for l in 0..<c.layers {
+            let p = "gpt_neox.layers.\(l)."
+            Normalization.layerNorm(x, weight: w.pointer(p + "input_layernorm.weight"), bias: w.pointer(p + "input_layernorm.bias"),
+                                    eps: c.layerNormEps, into: n, rows: t, width: d)
+            Matmul.linear(n, w.pointer(p + "attention.query_key_value.weight"), into: qkv, m: t, n: 3 * d, k: d)
+            Vector.addBias(w.pointer(p + "attention.query_key_value.bias"), to: qkv, rows: t, width: 3 * d)
+            batch.positions.withUnsafeBufferPointer { pos in
+                rotary.apply(qkv, width: 3 * d, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads, keyHeads: c.heads, keyOffset: d)
+            }
+            Attention.run(attention, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
+            if c.parallelResidual {
+                // x + attn(ln1 x) + mlp(ln2 x): the MLP reads the same x as attention did.
+                Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
+                                        eps: c.layerNormEps, into: n, rows: t, width: d)
+                Matmul.linear(att, w.pointer(p + "attention.dense.weight"), into: x, m: t, n: d, k: d, accumulate: true)
+                Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
+            } else {
+                Matmul.linear(att, w.pointer(p + "attention.dense.weight"), into: x, m: t, n: d, k: d, accumulate: true)
+                Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
+                Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
+                                        eps: c.layerNormEps, into: n, rows: t, width: d)
+            }
+            Matmul.linear(n, w.pointer(p + "mlp.dense_h_to_4h.weight"), into: ff, m: t, n: f, k: d)
+            Vector.addBias(w.pointer(p + "mlp.dense_h_to_4h.bias"), to: ff, rows: t, width: f)
+            c.activation.apply(ff, count: t * f)
+            Matmul.linear(ff, w.pointer(p + "mlp.dense_4h_to_h.weight"), into: x, m: t, n: d, k: f, accumulate: true)
+            Vector.addBias(w.pointer(p + "mlp.dense_4h_to_h.bias"), to: x, rows: t, width: d)
+        }
+        DecoderOutput.commit(batch, cache: cache)
+        let head = c.tiedHead ? embed : w.pointer("embed_out.weight")
+        let normW = w.pointer("gpt_neox.final_layer_norm.weight"), normB = w.pointer("gpt_neox.final_layer_norm.bias")
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: head,
+                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
+            Normalization.layerNorm(from, weight: normW, bias: normB, eps: c.layerNormEps, into: to, rows: rows, width: d)
+        }
+    }
+}

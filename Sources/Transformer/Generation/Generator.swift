@@ -1,0 +1,149 @@
+import Foundation
+
+/// Options of one generation call.
+public struct GenerationOptions: Sendable {
+    public var maxNewTokens: Int
+    /// End-of-sequence tokens are forbidden before this many new tokens.
+    public var minNewTokens: Int
+    public var sampling: SamplingOptions
+    public var seed: UInt64
+    /// Tokens that end a sequence (nil: the model's `eos_token_id`s). The stop token is kept
+    /// in the output, as transformers does.
+    public var stopTokenIDs: [Int32]?
+    /// Prefill work is split into passes of at most this many tokens, bounding activation
+    /// memory whatever the batch size.
+    public var maxTokensPerPass: Int
+
+    public init(maxNewTokens: Int = 64, minNewTokens: Int = 0, sampling: SamplingOptions = .greedy, seed: UInt64 = 0,
+                stopTokenIDs: [Int32]? = nil, maxTokensPerPass: Int = 8192) {
+        self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
+        self.sampling = sampling
+        self.seed = seed
+        self.stopTokenIDs = stopTokenIDs
+        self.maxTokensPerPass = maxTokensPerPass
+    }
+}
+
+/// Why a sequence stopped.
+public enum FinishReason: String, Sendable, Codable {
+    case endOfSequence = "eos"
+    case stopString = "stop_string"
+    case length
+}
+
+/// One generated continuation.
+public struct Generation: Sendable {
+    public var tokens: [Int32]
+    public var finishReason: FinishReason
+}
+
+/// Batched generation with a KV cache: all prompts are prefilled (in passes of bounded size),
+/// then every unfinished sequence advances one token per pass. Finished sequences leave the
+/// batch, so no work is spent on them.
+public struct Generator: Sendable {
+    public let model: any CausalLanguageModel
+
+    public init(model: any CausalLanguageModel) { self.model = model }
+
+    /// Generates a continuation of each prompt. `stop(i, newTokens)` may end sequence `i`
+    /// early (stop strings); `progress(step)` is called after every decoding step. Prompt `i`
+    /// samples from random stream `firstIndex + i`: a caller that splits a long list of
+    /// prompts into batches passes each batch's offset, and the output does not depend on the
+    /// batch size (nor on the thread count).
+    public func generate(
+        prompts: [[Int32]], options: GenerationOptions, firstIndex: Int = 0,
+        stop: ((Int, [Int32]) -> Bool)? = nil, progress: ((Int) -> Void)? = nil
+    ) throws -> [Generation] {
+        try options.sampling.validate()
+        guard options.maxNewTokens >= 0, options.minNewTokens >= 0 else {
+            throw ModelError.input("max and min new tokens must not be negative")
+        }
+        let info = model.info
+        for (i, p) in prompts.enumerated() {
+            guard !p.isEmpty else { throw ModelError.input("prompt \(i + 1) is empty (no tokens)") }
+            guard p.count < info.contextLength else {
+                throw ModelError.input("prompt \(i + 1) has \(p.count) tokens; the model's context holds \(info.contextLength), leaving no room to generate")
+            }
+        }
+        let eos = options.stopTokenIDs ?? info.eosTokenIDs
+        let budget = prompts.map { min(options.maxNewTokens, info.contextLength - $0.count) }
+        let cache = model.makeCache(capacities: zip(prompts, budget).map { $0.count + max(0, $1) })
+        var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
+        var active: [Int] = []
+        var lastLogits: [Int: [Float]] = [:]
+
+        // Prefill in passes of bounded size; a prompt longer than a pass is fed in pieces.
+        var pending = Array(prompts.indices)
+        var fed = [Int](repeating: 0, count: prompts.count)
+        while !pending.isEmpty {
+            var batch = ForwardBatch()
+            var room = max(1, options.maxTokensPerPass)
+            var inPass: [Int] = []
+            while let i = pending.first, room > 0 {
+                let take = min(room, prompts[i].count - fed[i])
+                batch.append(slot: i, newTokens: prompts[i][fed[i]..<(fed[i] + take)], past: fed[i])
+                fed[i] += take
+                room -= take
+                inPass.append(i)
+                if fed[i] == prompts[i].count { pending.removeFirst() }
+            }
+            let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
+            for (row, i) in inPass.enumerated() where fed[i] == prompts[i].count {
+                let v = info.vocabularySize
+                lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)])
+            }
+        }
+        active = prompts.indices.filter { budget[$0] > 0 }
+
+        let random = CounterRandom(seed: options.seed)
+        var seen = Set<Int32>()
+        var step = 0
+        while !active.isEmpty {
+            var batch = ForwardBatch()
+            var stillActive: [Int] = []
+            for i in active {
+                var logits = lastLogits[i]!
+                let next = logits.withUnsafeMutableBufferPointer { row in
+                    choose(row, sequence: firstIndex + i, prompt: prompts[i], generated: results[i].tokens, options: options,
+                           eos: eos, random: random, seen: &seen)
+                }
+                results[i].tokens.append(next)
+                if eos.contains(next) {
+                    results[i].finishReason = .endOfSequence
+                } else if let stop, stop(i, results[i].tokens) {
+                    results[i].finishReason = .stopString
+                } else if results[i].tokens.count < budget[i] {
+                    stillActive.append(i)
+                    batch.append(slot: i, newTokens: [next], past: prompts[i].count + results[i].tokens.count - 1)
+                }
+            }
+            step += 1
+            progress?(step)
+            active = stillActive
+            guard !active.isEmpty else { break }
+            let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
+            let v = info.vocabularySize
+            for (row, i) in active.enumerated() { lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)]) }
+        }
+        return results
+    }
+
+    /// Applies the processors to one row of logits and picks the next token.
+    private func choose(
+        _ row: UnsafeMutableBufferPointer<Float>, sequence: Int, prompt: [Int32], generated: [Int32],
+        options: GenerationOptions, eos: [Int32], random: CounterRandom, seen: inout Set<Int32>
+    ) -> Int32 {
+        let s = options.sampling
+        if s.repetitionPenalty != 1 {
+            LogitsProcessing.penalizeRepetition(row, history: prompt + generated, penalty: s.repetitionPenalty, seen: &seen)
+        }
+        LogitsProcessing.enforceMinimumLength(row, generated: generated.count, minNewTokens: options.minNewTokens, eos: eos)
+        guard s.sample else { return Int32(LogitsProcessing.argmax(UnsafeBufferPointer(row))) }
+        LogitsProcessing.applyTemperature(row, s.temperature)
+        let candidates = LogitsProcessing.topK(row, s.topK)
+        LogitsProcessing.topP(row, s.topP, ascending: candidates)
+        let u = random.uniform(sequence: sequence, step: generated.count)
+        return Int32(LogitsProcessing.draw(UnsafeBufferPointer(row), candidates: candidates, uniform: u))
+    }
+}

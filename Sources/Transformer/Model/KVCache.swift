@@ -1,0 +1,49 @@
+/// Keys and values of every layer for a set of sequences ("slots"), so that generation feeds
+/// only new tokens through the model. Each slot owns `capacity` positions; a layer's keys for a
+/// slot are `[capacity, kvWidth]`, token-major, so a new token's keys are one contiguous row.
+public final class KVCache: @unchecked Sendable {
+    public let layers: Int
+    public let kvWidth: Int
+    public let capacities: [Int]
+    /// Positions filled so far per slot (the same for every layer between forward passes).
+    public internal(set) var lengths: [Int]
+    let slotOffsets: [Int]
+    let layerStride: Int
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+
+    /// A cache for `capacities.count` sequences holding up to `capacities[i]` tokens each.
+    public init(layers: Int, kvWidth: Int, capacities: [Int]) {
+        self.layers = layers
+        self.kvWidth = kvWidth
+        self.capacities = capacities
+        lengths = Array(repeating: 0, count: capacities.count)
+        var offsets: [Int] = []
+        var total = 0
+        for c in capacities { offsets.append(total); total += c * kvWidth }
+        slotOffsets = offsets
+        layerStride = total
+        let count = max(1, layers * total)
+        keys = .allocate(capacity: count)
+        values = .allocate(capacity: count)
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    /// Bytes held for keys and values.
+    public var byteCount: Int { 2 * layers * layerStride * MemoryLayout<Float>.size }
+
+    @inline(__always) func keys(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> {
+        keys + layer * layerStride + slotOffsets[slot]
+    }
+
+    @inline(__always) func values(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> {
+        values + layer * layerStride + slotOffsets[slot]
+    }
+
+    /// Forgets a slot's tokens so it can hold a new sequence.
+    public func reset(slot: Int) { lengths[slot] = 0 }
+}

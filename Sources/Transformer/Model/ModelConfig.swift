@@ -1,0 +1,203 @@
+import Foundation
+
+/// A Hugging Face `config.json`, read key by key with the defaults transformers uses, so that
+/// each architecture states exactly which keys it reads. Errors name the file and the key.
+public struct ConfigFile: @unchecked Sendable {
+    public let url: URL
+    public let values: [String: Any]
+
+    public init(url: URL) throws {
+        self.url = url
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ModelError.missingFile(url.deletingLastPathComponent(), "config.json", "every Hugging Face model folder has one")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.invalidConfig(url, "cannot be read: \(error.localizedDescription)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
+            throw ModelError.invalidConfig(url, "is not a JSON object")
+        }
+        values = dict
+    }
+
+    public init(url: URL, values: [String: Any]) {
+        self.url = url
+        self.values = values
+    }
+
+    public var modelType: String? { values["model_type"] as? String }
+
+    /// An integer value; `default` when absent or null.
+    public func int(_ key: String, default value: Int? = nil) throws -> Int {
+        switch values[key] {
+        case nil, is NSNull:
+            if let value { return value }
+            throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
+        case let v?:
+            switch JSONScalar(v) {
+            case .int(let n): return n
+            case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int(d)
+            case .bool: throw ModelError.invalidConfig(url, "key \"\(key)\" must be an integer, found a boolean")
+            default: throw ModelError.invalidConfig(url, "key \"\(key)\" must be an integer, found \(v)")
+            }
+        }
+    }
+
+    /// A positive integer (sizes and counts).
+    public func positiveInt(_ key: String, default value: Int? = nil) throws -> Int {
+        let n = try int(key, default: value)
+        guard n > 0 else { throw ModelError.invalidConfig(url, "key \"\(key)\" must be positive, found \(n)") }
+        return n
+    }
+
+    public func optionalInt(_ key: String) throws -> Int? {
+        switch values[key] {
+        case nil, is NSNull: return nil
+        default: return try int(key)
+        }
+    }
+
+    public func double(_ key: String, default value: Double? = nil) throws -> Double {
+        switch values[key] {
+        case nil, is NSNull:
+            if let value { return value }
+            throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
+        case let v?:
+            switch JSONScalar(v) {
+            case .int(let n): return Double(n)
+            case .double(let d): return d
+            case .bool: throw ModelError.invalidConfig(url, "key \"\(key)\" must be a number, found a boolean")
+            default: throw ModelError.invalidConfig(url, "key \"\(key)\" must be a number, found \(v)")
+            }
+        }
+    }
+
+    public func optionalDouble(_ key: String) throws -> Double? {
+        switch values[key] {
+        case nil, is NSNull: return nil
+        default: return try double(key)
+        }
+    }
+
+    public func bool(_ key: String, default value: Bool) throws -> Bool {
+        switch values[key] {
+        case nil, is NSNull: return value
+        case let v?:
+            if case .bool(let b) = JSONScalar(v) { return b }
+            throw ModelError.invalidConfig(url, "key \"\(key)\" must be true or false, found \(v)")
+        }
+    }
+
+    public func string(_ key: String, default value: String? = nil) throws -> String {
+        switch values[key] {
+        case let s as String: return s
+        case nil, is NSNull:
+            if let value { return value }
+            throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
+        case let other?: throw ModelError.invalidConfig(url, "key \"\(key)\" must be a string, found \(other)")
+        }
+    }
+
+    /// The activation a key names.
+    public func activation(_ key: String, default value: String) throws -> Activation {
+        let name = try string(key, default: value)
+        guard let act = Activation(configName: name) else {
+            throw ModelError.invalidConfig(url, "key \"\(key)\" names the activation \"\(name)\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, silu, relu)")
+        }
+        return act
+    }
+
+    /// Token ids such as `eos_token_id`, which may be one integer or a list.
+    public func tokenIDs(_ key: String) -> [Int32] {
+        switch values[key] {
+        case let list as [Any]:
+            return list.compactMap { if case .int(let n) = JSONScalar($0) { return Int32(truncatingIfNeeded: n) } else { return nil } }
+        case let v?:
+            if case .int(let n) = JSONScalar(v) { return [Int32(truncatingIfNeeded: n)] }
+            return []
+        case nil: return []
+        }
+    }
+
+    /// Rotary settings from either the current `rope_parameters` object or the older flat
+    /// keys (`rope_theta`, `rotary_emb_base`, `rotary_pct`, `partial_rotary_factor`,
+    /// `rope_scaling`), as transformers reads them.
+    public func rope(defaultBase: Double, baseKeys: [String], defaultPartial: Double = 1, partialKeys: [String] = []) throws -> (base: Double, partial: Double, linearScaling: Double) {
+        var base = defaultBase, partial = defaultPartial
+        for key in baseKeys { if let b = try optionalDouble(key) { base = b } }
+        for key in partialKeys { if let p = try optionalDouble(key) { partial = p } }
+        var scaling: [String: Any]? = values["rope_scaling"] as? [String: Any]
+        if let params = values["rope_parameters"] as? [String: Any] {
+            if let b = Self.number(params["rope_theta"]) { base = b }
+            if let p = Self.number(params["partial_rotary_factor"]) { partial = p }
+            scaling = params
+        }
+        var linear = 1.0
+        if let scaling {
+            let type = (scaling["rope_type"] as? String) ?? (scaling["type"] as? String) ?? "default"
+            switch type {
+            case "default": break
+            case "linear": linear = Self.number(scaling["factor"]) ?? 1
+            default:
+                throw ModelError.invalidConfig(url, "uses rope type \"\(type)\", which is not supported (supported: default, linear)")
+            }
+        }
+        return (base, partial, linear)
+    }
+
+    private static func number(_ value: Any?) -> Double? {
+        switch value.map(JSONScalar.init) {
+        case .int(let n)?: return Double(n)
+        case .double(let d)?: return d
+        default: return nil
+        }
+    }
+}
+
+/// Errors from loading or running a model, worded for the user.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case missingFile(URL, String, String)
+    case invalidConfig(URL, String)
+    case unsupportedArchitecture(URL, String, [String])
+    case weights(URL, String)
+    case input(String)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(folder, name, hint):
+            return "\(folder.path): no \(name) (\(hint))"
+        case let .invalidConfig(url, problem):
+            return "\(url.path): \(problem)"
+        case let .unsupportedArchitecture(url, type, supported):
+            return "\(url.path): model_type \"\(type)\" is not supported (supported: \(supported.joined(separator: ", ")))"
+        case let .weights(url, problem):
+            return "\(url.path): \(problem)"
+        case let .input(problem):
+            return problem
+        }
+    }
+}
+
+/// A JSON scalar as Foundation's parser hands it over. On Linux every number arrives as an
+/// NSNumber that also casts to Bool (0 and 1) and Int (2.0), so the type is read from the
+/// number's own encoding instead of from casts.
+enum JSONScalar {
+    case bool(Bool), int(Int), double(Double), string(String), other
+
+    init(_ value: Any) {
+        if let n = value as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "d", "f": self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
+        } else if let b = value as? Bool {
+            self = .bool(b)
+        } else if let s = value as? String {
+            self = .string(s)
+        } else {
+            self = .other
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import SingleCell
+import Transformer
+
+struct LMGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue prompts with a language model (greedy or sampled).",
+        discussion: """
+            Prompts come from --prompt (repeatable), --prompts FILE (one prompt per line, or \
+            JSONL whose model_input, prompt or text field is the prompt, e.g. a prompt dataset \
+            from 'c2s prompts'), or --prompt-ids FILE (JSON arrays of token ids, one per line). \
+            Sampling follows transformers: repetition penalty, then temperature, top-k, top-p. \
+            The same --seed gives the same output whatever the thread count or batch size.
+
+            Output: JSON lines with index, completion (text, when the model has a tokenizer), \
+            tokens and finish_reason (eos, stop_string or length), to --output or stdout.
+
+            Examples:
+              c2s lm generate --model pythia-c2s --prompt "The cell type of this cell is" --max-new-tokens 20
+              c2s lm generate --model pythia-c2s --prompts prompts.jsonl --sample --top-k 50 --top-p 0.95 -o out.jsonl
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("prompt"), help: "A prompt (repeatable).")
+    var prompts: [String] = []
+
+    @Option(name: .customLong("prompts"), help: "A file of prompts: text lines or JSONL.")
+    var promptFile: String?
+
+    @Option(help: "A file of token-id prompts: one JSON array per line.")
+    var promptIds: String?
+
+    @Option(help: "Most new tokens per prompt.")
+    var maxNewTokens = 64
+
+    @Option(help: "End-of-sequence is forbidden before this many new tokens.")
+    var minNewTokens = 0
+
+    @Flag(help: "Sample instead of greedy search.")
+    var sample = false
+
+    @Option(help: "Sampling temperature.")
+    var temperature: Float = 1
+
+    @Option(help: "Keep the k most likely tokens when sampling (0: off).")
+    var topK = 0
+
+    @Option(help: "Keep the smallest set of tokens with this much probability when sampling (1: off).")
+    var topP: Float = 1
+
+    @Option(help: "Repetition penalty (1: off).")
+    var repetitionPenalty: Float = 1
+
+    @Option(help: "Random seed for sampling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Prompts per batch.")
+    var batchSize = 8
+
+    @Option(name: .shortAndLong, help: "JSONL file to write (default: stdout).")
+    var output: String?
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    @Flag(help: "Print timing (prefill and decoding tokens/s) to stderr.")
+    var timing = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        let sources = (prompts.isEmpty ? 0 : 1) + (promptFile == nil ? 0 : 1) + (promptIds == nil ? 0 : 1)
+        if sources != 1 { throw ValidationError("give prompts with exactly one of --prompt, --prompts or --prompt-ids") }
+        if maxNewTokens < 0 || minNewTokens < 0 { throw ValidationError("--max-new-tokens and --min-new-tokens must not be negative") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            let model = try modelOptions.load()
+            let ids: [[Int32]]
+            if let promptIds { ids = try TokenIDFile.read(promptIds) } else {
+                throw ModelError.input("text prompts need a tokenizer; this build reads --prompt-ids only")
+            }
+            var options = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens,
+                                            sampling: SamplingOptions(sample: sample, temperature: temperature, topK: topK,
+                                                                      topP: topP, repetitionPenalty: repetitionPenalty),
+                                            seed: seed)
+            options.maxTokensPerPass = modelOptions.maxTokensPerPass
+            let out = try OutputLines(path: output, overwrite: overwrite)
+            let progress = ProgressBar(quiet: quiet)
+            let started = Date()
+            var newTokens = 0
+            for start in stride(from: 0, to: ids.count, by: batchSize) {
+                let chunk = Array(ids[start..<min(ids.count, start + batchSize)])
+                let results = try Generator(model: model).generate(prompts: chunk, options: options, firstIndex: start)
+                for (k, r) in results.enumerated() {
+                    newTokens += r.tokens.count
+                    out.write(JSONLine.object([("index", .int(start + k)), ("tokens", .ints(r.tokens.map(Int.init))),
+                                               ("finish_reason", .string(r.finishReason.rawValue))]))
+                }
+                progress.update("generating", min(ids.count, start + batchSize), ids.count)
+            }
+            progress.finish()
+            try out.commit()
+            if timing {
+                let seconds = Date().timeIntervalSince(started)
+                printError(String(format: "generated %d tokens for %d prompts in %.3f s (%.1f new tokens/s, %.3f prompts/s)",
+                                  newTokens, ids.count, seconds, Double(newTokens) / seconds, Double(ids.count) / seconds))
+            }
+        }
+    }
+}
+
+/// Minimal JSON-line encoding for the commands' outputs.
+enum JSONLine {
+    enum Value {
+        case int(Int), double(Double), string(String), ints([Int]), doubles([Float])
+    }
+
+    static func object(_ fields: [(String, Value)]) -> String {
+        var s = "{"
+        for (i, (key, value)) in fields.enumerated() {
+            if i > 0 { s += "," }
+            s += quote(key) + ":"
+            switch value {
+            case .int(let n): s += String(n)
+            case .double(let d): s += d.isFinite ? "\(d)" : "null"
+            case .string(let t): s += quote(t)
+            case .ints(let a): s += "[" + a.map(String.init).joined(separator: ",") + "]"
+            case .doubles(let a): s += "[" + a.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
+            }
+        }
+        return s + "}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var s = "\""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\"": s += "\\\""
+            case "\\": s += "\\\\"
+            case "\n": s += "\\n"
+            case "\r": s += "\\r"
+            case "\t": s += "\\t"
+            case _ where u.value < 0x20: s += String(format: "\\u%04x", u.value)
+            default: s.unicodeScalars.append(u)
+            }
+        }
+        return s + "\""
+    }
+}
+
+/// Lines to a file (written to a temporary name, renamed into place on commit) or stdout.
+final class OutputLines {
+    private let atomic: AtomicOutput?
+    private var buffer = ""
+    private let handle: FileHandle?
+
+    init(path: String?, overwrite: Bool) throws {
+        if let path {
+            let a = try AtomicOutput(path, folder: false, overwrite: overwrite)
+            atomic = a
+            FileManager.default.createFile(atPath: a.temporary, contents: nil)
+            guard let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }
+            handle = h
+        } else {
+            atomic = nil
+            handle = nil
+        }
+    }
+
+    func write(_ line: String) {
+        buffer += line + "\n"
+        if buffer.utf8.count > 1 << 16 { flush() }
+    }
+
+    private func flush() {
+        if let handle { handle.write(Data(buffer.utf8)) } else { FileHandle.standardOutput.write(Data(buffer.utf8)) }
+        buffer = ""
+    }
+
+    func commit() throws {
+        flush()
+        try handle?.close()
+        try atomic?.commit()
+    }
+}
