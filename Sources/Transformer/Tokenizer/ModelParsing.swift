@@ -66,8 +66,8 @@ extension SpecReader {
                 return id
             }
             guard right.count >= prefixLength else { throw invalid(path, "right token is shorter than continuing_subword_prefix") }
-            let result = try id(left + right[prefixLength...])
-            merges.set(try id(left), try id(right), rank: rank, result: result)
+            let leftID = try id(left), rightID = try id(right)
+            merges.set(leftID, rightID, rank: rank, result: try id(left + right[prefixLength...]))
             rank += 1
         }
 
