@@ -223,6 +223,9 @@ enum CLIErrors {
         } catch let e as CheckpointError {
             printError("error: \(e.description)")
             throw ExitCode(2)
+        } catch let e as TokenizerError {
+            printError("error: \(e.description)")
+            throw ExitCode(2)
         }
     }
 }

@@ -11,7 +11,7 @@ struct LMCommand: ParsableCommand {
             llama), model.safetensors or shards with model.safetensors.index.json, and \
             tokenizer.json (+ tokenizer_config.json) for text prompts. No Python is involved.
             """,
-        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self])
+        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self])
 }
 
 /// Options shared by the `lm` subcommands.
@@ -34,6 +34,53 @@ struct ModelOptions: ParsableArguments {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
         return try ModelLoader.load(folder: URL(fileURLWithPath: model))
+    }
+
+    func tokenizer() throws -> Tokenizer {
+        let folder = URL(fileURLWithPath: model)
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) else {
+            throw ModelError.missingFile(folder, "tokenizer.json", "text prompts need the model's tokenizer; --prompt-ids takes token ids instead")
+        }
+        return try Tokenizer.load(folder: folder)
+    }
+
+    /// End-of-sequence ids: the model config's, plus generation_config.json's when present.
+    func stopTokens(_ model: any CausalLanguageModel) -> [Int32] {
+        var ids = model.info.eosTokenIDs
+        let url = URL(fileURLWithPath: self.model).appendingPathComponent("generation_config.json")
+        if let file = try? ConfigFile(url: url) {
+            for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
+        }
+        return ids
+    }
+}
+
+/// Text prompts from a file: JSON lines whose model_input, prompt or text field (or the line
+/// itself, when it is a JSON string) is the prompt, or plain text lines.
+enum PromptFile {
+    static func read(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.input("\(path): cannot be read") }
+        var result: [String] = []
+        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            if text.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let first = text.first(where: { !$0.isWhitespace })
+            if first == "{" || first == "\"" {
+                guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
+                    throw ModelError.input("\(path):\(n + 1): not valid JSON")
+                }
+                if let s = value as? String { result.append(s); continue }
+                guard let object = value as? [String: Any],
+                      let prompt = ["model_input", "prompt", "text"].lazy.compactMap({ object[$0] as? String }).first else {
+                    throw ModelError.input("\(path):\(n + 1): a JSON line needs a model_input, prompt or text field")
+                }
+                result.append(prompt)
+            } else {
+                result.append(text)
+            }
+        }
+        guard !result.isEmpty else { throw ModelError.input("\(path): no prompts") }
+        return result
     }
 }
 

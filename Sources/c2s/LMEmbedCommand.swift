@@ -14,13 +14,16 @@ struct LMEmbedCommand: ParsableCommand {
             Output: JSON lines with index and embedding, to --output or stdout.
 
             Example:
-              c2s lm embed --model pythia-c2s --prompt-ids ids.jsonl -o embeddings.jsonl
+              c2s lm embed --model pythia-c2s --prompts sentences.txt -o embeddings.jsonl
             """)
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Option(name: .customLong("prompts"), help: "A file of texts: plain lines or JSONL (model_input, prompt or text field).")
+    var promptFile: String?
+
     @Option(help: "A file of token-id sequences: one JSON array per line.")
-    var promptIds: String
+    var promptIds: String?
 
     @Option(help: "mean or last-token.")
     var pooling: String = "mean"
@@ -33,12 +36,13 @@ struct LMEmbedCommand: ParsableCommand {
 
     func validate() throws {
         if Pooling(rawValue: pooling) == nil { throw ValidationError("--pooling must be mean or last-token") }
+        if (promptFile == nil) == (promptIds == nil) { throw ValidationError("give exactly one of --prompts or --prompt-ids") }
     }
 
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            let ids = try TokenIDFile.read(promptIds)
+            let ids = try promptIds.map(TokenIDFile.read) ?? modelOptions.tokenizer().encodeBatch(try PromptFile.read(promptFile!))
             let vectors = try Embedder(model: model).embed(ids, pooling: Pooling(rawValue: pooling)!,
                                                            maxTokensPerPass: modelOptions.maxTokensPerPass)
             let out = try OutputLines(path: output, overwrite: overwrite)

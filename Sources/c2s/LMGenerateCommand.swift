@@ -57,6 +57,9 @@ struct LMGenerateCommand: ParsableCommand {
     @Option(help: "Random seed for sampling.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("stop"), help: "Stop a sequence once its text contains this string (repeatable).")
+    var stopStrings: [String] = []
+
     @Option(help: "Prompts per batch.")
     var batchSize = 8
 
@@ -82,26 +85,38 @@ struct LMGenerateCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
+            // Text in or out needs the tokenizer; token ids alone do not.
+            let hasTokenizer = FileManager.default.fileExists(atPath: modelOptions.model + "/tokenizer.json")
+            let tokenizer = hasTokenizer || promptIds == nil || !stopStrings.isEmpty ? try modelOptions.tokenizer() : nil
             let ids: [[Int32]]
-            if let promptIds { ids = try TokenIDFile.read(promptIds) } else {
-                throw ModelError.input("text prompts need a tokenizer; this build reads --prompt-ids only")
+            if let promptIds {
+                ids = try TokenIDFile.read(promptIds)
+            } else {
+                ids = tokenizer!.encodeBatch(try promptFile.map(PromptFile.read) ?? prompts)
             }
             var options = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens,
                                             sampling: SamplingOptions(sample: sample, temperature: temperature, topK: topK,
                                                                       topP: topP, repetitionPenalty: repetitionPenalty),
-                                            seed: seed)
+                                            seed: seed, stopTokenIDs: modelOptions.stopTokens(model))
             options.maxTokensPerPass = modelOptions.maxTokensPerPass
+            let stops = stopStrings
+            let stop: ((Int, [Int32]) -> Bool)? = stops.isEmpty ? nil : { _, tokens in
+                let text = tokenizer!.decode(tokens, skipSpecialTokens: true)
+                return stops.contains { text.contains($0) }
+            }
             let out = try OutputLines(path: output, overwrite: overwrite)
             let progress = ProgressBar(quiet: quiet)
             let started = Date()
             var newTokens = 0
             for start in stride(from: 0, to: ids.count, by: batchSize) {
                 let chunk = Array(ids[start..<min(ids.count, start + batchSize)])
-                let results = try Generator(model: model).generate(prompts: chunk, options: options, firstIndex: start)
+                let results = try Generator(model: model).generate(prompts: chunk, options: options, firstIndex: start, stop: stop)
                 for (k, r) in results.enumerated() {
                     newTokens += r.tokens.count
-                    out.write(JSONLine.object([("index", .int(start + k)), ("tokens", .ints(r.tokens.map(Int.init))),
-                                               ("finish_reason", .string(r.finishReason.rawValue))]))
+                    var fields: [(String, JSONLine.Value)] = [("index", .int(start + k))]
+                    if let tokenizer { fields.append(("completion", .string(tokenizer.decode(r.tokens, skipSpecialTokens: true)))) }
+                    fields += [("tokens", .ints(r.tokens.map(Int.init))), ("finish_reason", .string(r.finishReason.rawValue))]
+                    out.write(JSONLine.object(fields))
                 }
                 progress.update("generating", min(ids.count, start + batchSize), ids.count)
             }
@@ -119,7 +134,7 @@ struct LMGenerateCommand: ParsableCommand {
 /// Minimal JSON-line encoding for the commands' outputs.
 enum JSONLine {
     enum Value {
-        case int(Int), double(Double), string(String), ints([Int]), doubles([Float])
+        case int(Int), double(Double), string(String), ints([Int]), doubles([Float]), number(String)
     }
 
     static func object(_ fields: [(String, Value)]) -> String {
@@ -131,6 +146,7 @@ enum JSONLine {
             case .int(let n): s += String(n)
             case .double(let d): s += d.isFinite ? "\(d)" : "null"
             case .string(let t): s += quote(t)
+            case .number(let digits): s += digits
             case .ints(let a): s += "[" + a.map(String.init).joined(separator: ",") + "]"
             case .doubles(let a): s += "[" + a.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
             }

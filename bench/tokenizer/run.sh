@@ -5,15 +5,15 @@
 #   bench/tokenizer/run.sh [OUT_DIR]
 #
 # Tokenizers: a GPT-2-shaped byte-level BPE trained here with a 32k vocabulary, and the gpt2 and
-# gemma fixtures (Tests/Fixtures/tokenizers). Our side needs a command that takes
-# TOKENIZER_DIR CORPUS.jsonl and prints the same JSON line as ref_encode.py (impl, texts, tokens,
-# load_s, single_s, batch_s, checksum); set C2S_TOKENIZE to it (until `c2s lm tokenize` exists,
-# a scratch executable depending on this package's Transformer library). Equal checksums mean
-# identical ids for the whole corpus.
+# gemma fixtures (Tests/Fixtures/tokenizers). Our side is `c2s lm tokenize --benchmark`, which
+# prints the same JSON line as ref_encode.py (impl, texts, tokens, load_s, single_s, batch_s,
+# checksum). Equal checksums mean identical ids for the whole corpus.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 OUT="${1:-$ROOT/.build/bench-tokenizer}"
+C2S_BIN="${C2S_BIN:-$ROOT/.build/release/c2s}"
+[[ -x "$C2S_BIN" ]] || (cd "$ROOT" && swift build -c release --product c2s)
 mkdir -p "$OUT"
 [[ -f "$OUT/corpus.jsonl" ]] || "$PYTHON" "$ROOT/bench/tokenizer/ref_encode.py" corpus "$OUT/corpus.jsonl"
 [[ -f "$OUT/bl32k/tokenizer.json" ]] || "$PYTHON" "$ROOT/bench/tokenizer/ref_encode.py" train-bytelevel "$OUT/corpus.jsonl" "$OUT/bl32k"
@@ -21,5 +21,5 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 for tok in "$OUT/bl32k" "$ROOT/Tests/Fixtures/tokenizers/gpt2" "$ROOT/Tests/Fixtures/tokenizers/gemma"; do
   echo "== $tok"
   "$PYTHON" "$ROOT/bench/tokenizer/ref_encode.py" encode "$tok" "$OUT/corpus.jsonl"
-  if [[ -n "${C2S_TOKENIZE:-}" ]]; then $C2S_TOKENIZE "$tok" "$OUT/corpus.jsonl"; fi
+  "$C2S_BIN" lm tokenize --benchmark --tokenizer "$tok" "$OUT/corpus.jsonl"
 done

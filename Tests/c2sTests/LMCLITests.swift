@@ -1,0 +1,125 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `c2s lm generate`, `embed` and `tokenize` on the tiny text models of Tests/Fixtures/lm.
+final class LMCLITests: XCTestCase {
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+    let model = TestPaths.fixtures.appendingPathComponent("lm/pythia_text").path
+
+    func expectedCases() throws -> [[String: Any]] {
+        let json = try XCTUnwrap(try loadGzipJSON("lm/pythia_text/expected.json.gz") as? [String: Any])
+        return try XCTUnwrap(json["cases"] as? [[String: Any]])
+    }
+
+    func lines(_ data: Data) throws -> [[String: Any]] {
+        try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    func testGenerateFromTextPromptsMatchesTransformers() throws {
+        let cases = try expectedCases()
+        let tmp = try TemporaryFolder()
+        let promptFile = tmp.file("prompts.jsonl")
+        let body = cases.map { "{\"model_input\": \(String(decoding: try! JSONSerialization.data(withJSONObject: $0["text"]!, options: .fragmentsAllowed), as: UTF8.self))}" }
+        try body.joined(separator: "\n").write(toFile: promptFile, atomically: true, encoding: .utf8)
+        let out = tmp.file("out.jsonl")
+        let r = try c2s(["lm", "generate", "--model", model, "--prompts", promptFile, "--max-new-tokens", "10",
+                         "--min-new-tokens", "10", "--batch-size", "2", "-o", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try lines(try Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(rows.count, cases.count)
+        for (row, c) in zip(rows, cases) {
+            XCTAssertEqual(row["tokens"] as? [Int], c["greedy"] as? [Int])
+            XCTAssertEqual(row["completion"] as? String, c["completion"] as? String)
+            XCTAssertEqual(row["finish_reason"] as? String, "length")
+        }
+        // The same from --prompt to stdout.
+        let single = try c2s(["lm", "generate", "--model", model, "--prompt", cases[0]["text"] as! String,
+                              "--max-new-tokens", "10", "--min-new-tokens", "10"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        XCTAssertEqual(try lines(single.stdout).first?["tokens"] as? [Int], cases[0]["greedy"] as? [Int])
+    }
+
+    func testSampledGenerationIsReproducibleAcrossBatchSizesAndThreads() throws {
+        let args = ["lm", "generate", "--model", model, "--prompt", "CD74 HLA-DRA", "--prompt", "The cell", "--prompt", "IL7R",
+                    "--sample", "--top-k", "50", "--top-p", "0.95", "--seed", "3", "--max-new-tokens", "12"]
+        let a = try c2s(args + ["--batch-size", "3"])
+        let b = try c2s(args + ["--batch-size", "1", "--threads", "1"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout)
+        let c = try c2s(args.map { $0 == "3" ? "4" : $0 })
+        XCTAssertNotEqual(a.stdout, c.stdout)
+    }
+
+    func testStopStringEndsASequence() throws {
+        let free = try lines(try c2s(["lm", "generate", "--model", model, "--prompt", "The cell type of this cell is",
+                                      "--max-new-tokens", "10", "--min-new-tokens", "10"]).stdout)[0]
+        let completion = try XCTUnwrap(free["completion"] as? String)
+        let words = completion.split(separator: " ")
+        try XCTSkipIf(words.count < 3, "completion too short to pick a stop string: \(completion)")
+        let stop = String(words[1])
+        let r = try c2s(["lm", "generate", "--model", model, "--prompt", "The cell type of this cell is",
+                         "--max-new-tokens", "10", "--stop", stop])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let row = try lines(r.stdout)[0]
+        XCTAssertEqual(row["finish_reason"] as? String, "stop_string")
+        let text = try XCTUnwrap(row["completion"] as? String)
+        XCTAssertTrue(text.contains(stop) && completion.hasPrefix(text), "\(text) vs \(completion)")
+    }
+
+    func testEmbedAndTokenize() throws {
+        let cases = try expectedCases()
+        let tmp = try TemporaryFolder()
+        let texts = tmp.file("texts.txt")
+        try cases.map { $0["text"] as! String }.joined(separator: "\n").write(toFile: texts, atomically: true, encoding: .utf8)
+        let ids = tmp.file("ids.jsonl")
+        var r = try c2s(["lm", "tokenize", "--tokenizer", model, texts, "-o", ids])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let idRows = String(decoding: try Data(contentsOf: URL(fileURLWithPath: ids)), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(idRows.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [Int] }, cases.map { $0["ids"] as? [Int] })
+        r = try c2s(["lm", "embed", "--model", model, "--prompt-ids", ids])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fromIDs = try lines(r.stdout)
+        r = try c2s(["lm", "embed", "--model", model, "--prompts", texts])
+        XCTAssertEqual(try lines(r.stdout).map { $0["embedding"] as? [Double] }, fromIDs.map { $0["embedding"] as? [Double] })
+        for (row, c) in zip(fromIDs, cases) {
+            let got = try XCTUnwrap(row["embedding"] as? [Double]), want = try XCTUnwrap(c["mean_embedding"] as? [Double])
+            XCTAssertEqual(got.count, want.count)
+            XCTAssertLessThanOrEqual(zip(got, want).map { abs($0 - $1) }.max() ?? 1, 1e-4)
+        }
+    }
+
+    func testBadModelsAndInputsGiveOneClearErrorAndNoOutput() throws {
+        let tmp = try TemporaryFolder()
+        let out = tmp.file("out.jsonl")
+        func fails(_ args: [String], _ needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let r = try c2s(args + ["-o", out])
+            XCTAssertNotEqual(r.status, 0, file: file, line: line)
+            XCTAssertTrue(r.stderr.contains(needle), r.stderr, file: file, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), file: file, line: line)
+        }
+        try fails(["lm", "generate", "--model", tmp.file("missing"), "--prompt", "x"], "no such model folder")
+        let noWeights = tmp.file("no-weights")
+        try FileManager.default.createDirectory(atPath: noWeights, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: model + "/config.json", toPath: noWeights + "/config.json")
+        try fails(["lm", "generate", "--model", noWeights, "--prompt", "x"], "model.safetensors")
+        let bert = tmp.file("bert")
+        try FileManager.default.copyItem(atPath: model, toPath: bert)
+        try #"{"model_type": "bert"}"#.write(toFile: bert + "/config.json", atomically: true, encoding: .utf8)
+        try fails(["lm", "generate", "--model", bert, "--prompt", "x"], "supported: gemma2, gpt2, gpt_neox, llama")
+        let noTokenizer = tmp.file("no-tokenizer")
+        try FileManager.default.copyItem(atPath: model, toPath: noTokenizer)
+        try FileManager.default.removeItem(atPath: noTokenizer + "/tokenizer.json")
+        try fails(["lm", "generate", "--model", noTokenizer, "--prompt", "x"], "no tokenizer.json")
+        let long = String(repeating: "CD74 ", count: 400)
+        try fails(["lm", "generate", "--model", model, "--prompt", long], "context holds 128")
+        let badIDs = tmp.file("bad.jsonl")
+        try "[1, 2, \"x\"]\n".write(toFile: badIDs, atomically: true, encoding: .utf8)
+        try fails(["lm", "generate", "--model", model, "--prompt-ids", badIDs], "bad.jsonl:1: expected a JSON array of token ids")
+        let r = try c2s(["lm", "generate", "--model", model, "--prompt", "x", "--top-p", "1.5", "--sample"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("top-p"), r.stderr)
+    }
+}
