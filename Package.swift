@@ -25,7 +25,8 @@ let package = Package(
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
-        .target(name: "Transformer", dependencies: ["CBLAS"], swiftSettings: optimise),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",

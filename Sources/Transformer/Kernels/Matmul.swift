@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Matrix products of the engine. Every weight matrix is stored as PyTorch's `nn.Linear` stores
 /// it, `[out, in]` row-major, so a layer computes `y[m, out] = x[m, in] · Wᵀ` (+ bias).
@@ -10,9 +11,22 @@ public enum Matmul {
         m: Int, n: Int, k: Int, accumulate: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
+        if m <= fewRows {
+            // Decoding: BLAS would pack all of `b` to use it once; read it in place instead.
+            KernelThreads.forRanges(n, grain: 64) { range in
+                c2s_linear_few_rows(a, b, c, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                     1, a, Int32(k), b, Int32(k), accumulate ? 1 : 0, c, Int32(n))
     }
+
+    /// Products with at most this many rows use the few-rows kernel instead of BLAS.
+    public static let fewRows = 16
+
+    /// The few-rows kernel's code path on this CPU (avx512, avx2 or portable).
+    public static var fewRowsPath: String { String(cString: c2s_kernels_path()) }
 
     /// General strided product `c = alpha · op(a) · op(b) + beta · c`, row-major.
     @inline(__always)
