@@ -12,6 +12,23 @@
 void c2s_linear_few_rows(const float *x, const float *w, float *y, long m, long k, long ldy,
                          long j0, long j1, int accumulate);
 
+/// As c2s_linear_few_rows with w in bfloat16 (rounded weights, half the bytes to read); x is
+/// rounded to bfloat16 too and products accumulate in fp32 (AVX512_BF16 dot products).
+/// Only call when c2s_has_bf16_dot() is 1.
+void c2s_linear_few_rows_bf16(const float *x, const unsigned short *w, float *y, long m, long k,
+                              long ldy, long j0, long j1, int accumulate);
+
+/// 1 when the CPU has AVX512_BF16 (with AVX512F and BW).
+int c2s_has_bf16_dot(void);
+
+/// scores[j] = scale * dot(q, keys + j * stride) for j < count (one query against a cache).
+void c2s_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
+                          float scale, float *scores);
+
+/// out[d] = sum_j weights[j] * values[j * stride + d] for d < dim (attention's weighted sum).
+void c2s_attention_sum(const float *weights, const float *values, long stride, long count,
+                       long dim, float *out);
+
 /// Name of the code path c2s_linear_few_rows uses on this CPU ("avx512", "avx2", "portable").
 const char *c2s_kernels_path(void);
 

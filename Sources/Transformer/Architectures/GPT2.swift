@@ -94,21 +94,21 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
             if c.scaleByInverseLayerIndex { scale /= Float(l + 1) }
             let shape = AttentionShape(queryHeads: c.heads, keyValueHeads: c.heads, headDim: hd, scale: scale)
             Normalization.layerNorm(x, weight: w.pointer(p + "ln_1.weight"), bias: w.pointer(p + "ln_1.bias"), eps: c.layerNormEps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "attn.c_attn.weight"), into: qkv, m: t, n: 3 * d, k: d)
+            w.linear(n, p + "attn.c_attn.weight", into: qkv, m: t, n: 3 * d, k: d)
             Vector.addBias(w.pointer(p + "attn.c_attn.bias"), to: qkv, rows: t, width: 3 * d)
             Attention.run(shape, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            Matmul.linear(att, w.pointer(p + "attn.c_proj.weight"), into: x, m: t, n: d, k: d, accumulate: true)
+            w.linear(att, p + "attn.c_proj.weight", into: x, m: t, n: d, k: d, accumulate: true)
             Vector.addBias(w.pointer(p + "attn.c_proj.bias"), to: x, rows: t, width: d)
             Normalization.layerNorm(x, weight: w.pointer(p + "ln_2.weight"), bias: w.pointer(p + "ln_2.bias"), eps: c.layerNormEps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "mlp.c_fc.weight"), into: ff, m: t, n: f, k: d)
+            w.linear(n, p + "mlp.c_fc.weight", into: ff, m: t, n: f, k: d)
             Vector.addBias(w.pointer(p + "mlp.c_fc.bias"), to: ff, rows: t, width: f)
             c.activation.apply(ff, count: t * f)
-            Matmul.linear(ff, w.pointer(p + "mlp.c_proj.weight"), into: x, m: t, n: d, k: f, accumulate: true)
+            w.linear(ff, p + "mlp.c_proj.weight", into: x, m: t, n: d, k: f, accumulate: true)
             Vector.addBias(w.pointer(p + "mlp.c_proj.bias"), to: x, rows: t, width: d)
         }
         DecoderOutput.commit(batch, cache: cache)
         let normW = w.pointer("transformer.ln_f.weight"), normB = w.pointer("transformer.ln_f.bias")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: wte,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: "transformer.wte.weight", store: w,
                                     logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
             Normalization.layerNorm(from, weight: normW, bias: normB, eps: c.layerNormEps, into: to, rows: rows, width: d)
         }

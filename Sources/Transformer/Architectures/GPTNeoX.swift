@@ -94,7 +94,7 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
             let p = "gpt_neox.layers.\(l)."
             Normalization.layerNorm(x, weight: w.pointer(p + "input_layernorm.weight"), bias: w.pointer(p + "input_layernorm.bias"),
                                     eps: c.layerNormEps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "attention.query_key_value.weight"), into: qkv, m: t, n: 3 * d, k: d)
+            w.linear(n, p + "attention.query_key_value.weight", into: qkv, m: t, n: 3 * d, k: d)
             Vector.addBias(w.pointer(p + "attention.query_key_value.bias"), to: qkv, rows: t, width: 3 * d)
             batch.positions.withUnsafeBufferPointer { pos in
                 rotary.apply(qkv, width: 3 * d, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads, keyHeads: c.heads, keyOffset: d)
@@ -104,24 +104,24 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
                 // x + attn(ln1 x) + mlp(ln2 x): the MLP reads the same x as attention did.
                 Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
                                         eps: c.layerNormEps, into: n, rows: t, width: d)
-                Matmul.linear(att, w.pointer(p + "attention.dense.weight"), into: x, m: t, n: d, k: d, accumulate: true)
+                w.linear(att, p + "attention.dense.weight", into: x, m: t, n: d, k: d, accumulate: true)
                 Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
             } else {
-                Matmul.linear(att, w.pointer(p + "attention.dense.weight"), into: x, m: t, n: d, k: d, accumulate: true)
+                w.linear(att, p + "attention.dense.weight", into: x, m: t, n: d, k: d, accumulate: true)
                 Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
                 Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
                                         eps: c.layerNormEps, into: n, rows: t, width: d)
             }
-            Matmul.linear(n, w.pointer(p + "mlp.dense_h_to_4h.weight"), into: ff, m: t, n: f, k: d)
+            w.linear(n, p + "mlp.dense_h_to_4h.weight", into: ff, m: t, n: f, k: d)
             Vector.addBias(w.pointer(p + "mlp.dense_h_to_4h.bias"), to: ff, rows: t, width: f)
             c.activation.apply(ff, count: t * f)
-            Matmul.linear(ff, w.pointer(p + "mlp.dense_4h_to_h.weight"), into: x, m: t, n: d, k: f, accumulate: true)
+            w.linear(ff, p + "mlp.dense_4h_to_h.weight", into: x, m: t, n: d, k: f, accumulate: true)
             Vector.addBias(w.pointer(p + "mlp.dense_4h_to_h.bias"), to: x, rows: t, width: d)
         }
         DecoderOutput.commit(batch, cache: cache)
-        let head = c.tiedHead ? embed : w.pointer("embed_out.weight")
+        let headName = c.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight"
         let normW = w.pointer("gpt_neox.final_layer_norm.weight"), normB = w.pointer("gpt_neox.final_layer_norm.bias")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: head,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: headName, store: w,
                                     logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
             Normalization.layerNorm(from, weight: normW, bias: normB, eps: c.layerNormEps, into: to, rows: rows, width: d)
         }

@@ -127,27 +127,27 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         for l in 0..<c.layers {
             let p = "model.layers.\(l).", a = attentionShape(layer: l)
             Normalization.rmsNorm(x, weight: w.pointer(p + "input_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "self_attn.q_proj.weight"), into: qkv, m: t, n: a.fusedWidth, k: d)
+            w.linear(n, p + "self_attn.q_proj.weight", into: qkv, m: t, n: a.fusedWidth, k: d)
             if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.q_proj.bias"), to: qkv, rows: t, width: a.fusedWidth) }
             batch.positions.withUnsafeBufferPointer { pos in
                 rotary.apply(qkv, width: a.fusedWidth, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads,
                              keyHeads: c.keyValueHeads, keyOffset: a.queryWidth)
             }
             Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            Matmul.linear(att, w.pointer(p + "self_attn.o_proj.weight"), into: tmp, m: t, n: d, k: a.queryWidth)
+            w.linear(att, p + "self_attn.o_proj.weight", into: tmp, m: t, n: d, k: a.queryWidth)
             if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.o_proj.bias"), to: tmp, rows: t, width: d) }
             Normalization.rmsNorm(tmp, weight: w.pointer(p + "post_attention_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
             Vector.add(n, into: x, count: t * d)
             Normalization.rmsNorm(x, weight: w.pointer(p + "pre_feedforward_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "mlp.gate_proj.weight"), into: gateUp, m: t, n: 2 * f, k: d)
+            w.linear(n, p + "mlp.gate_proj.weight", into: gateUp, m: t, n: 2 * f, k: d)
             c.activation.applyGated(gateUp, into: ff, rows: t, width: f)
-            Matmul.linear(ff, w.pointer(p + "mlp.down_proj.weight"), into: tmp, m: t, n: d, k: f)
+            w.linear(ff, p + "mlp.down_proj.weight", into: tmp, m: t, n: d, k: f)
             Normalization.rmsNorm(tmp, weight: w.pointer(p + "post_feedforward_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
             Vector.add(n, into: x, count: t * d)
         }
         DecoderOutput.commit(batch, cache: cache)
         let normW = w.pointer("model.norm.weight")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: embed,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: "model.embed_tokens.weight", store: w,
                                     logitRows: logits, wantHidden: hiddenStates, softCap: c.finalSoftCap) { from, to, rows in
             Normalization.rmsNorm(from, weight: normW, offset: 1, eps: eps, into: to, rows: rows, width: d)
         }

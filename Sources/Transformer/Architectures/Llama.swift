@@ -99,26 +99,26 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         for l in 0..<c.layers {
             let p = "model.layers.\(l)."
             Normalization.rmsNorm(x, weight: w.pointer(p + "input_layernorm.weight"), offset: 0, eps: c.rmsNormEps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "self_attn.q_proj.weight"), into: qkv, m: t, n: a.fusedWidth, k: d)
+            w.linear(n, p + "self_attn.q_proj.weight", into: qkv, m: t, n: a.fusedWidth, k: d)
             if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.q_proj.bias"), to: qkv, rows: t, width: a.fusedWidth) }
             batch.positions.withUnsafeBufferPointer { pos in
                 rotary.apply(qkv, width: a.fusedWidth, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads,
                              keyHeads: c.keyValueHeads, keyOffset: a.queryWidth)
             }
             Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            Matmul.linear(att, w.pointer(p + "self_attn.o_proj.weight"), into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
+            w.linear(att, p + "self_attn.o_proj.weight", into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
             if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.o_proj.bias"), to: x, rows: t, width: d) }
             Normalization.rmsNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), offset: 0, eps: c.rmsNormEps, into: n, rows: t, width: d)
-            Matmul.linear(n, w.pointer(p + "mlp.gate_proj.weight"), into: gateUp, m: t, n: 2 * f, k: d)
+            w.linear(n, p + "mlp.gate_proj.weight", into: gateUp, m: t, n: 2 * f, k: d)
             if c.mlpBias { Vector.addBias(w.pointer(p + "mlp.gate_proj.bias"), to: gateUp, rows: t, width: 2 * f) }
             c.activation.applyGated(gateUp, into: ff, rows: t, width: f)
-            Matmul.linear(ff, w.pointer(p + "mlp.down_proj.weight"), into: x, m: t, n: d, k: f, accumulate: true)
+            w.linear(ff, p + "mlp.down_proj.weight", into: x, m: t, n: d, k: f, accumulate: true)
             if c.mlpBias { Vector.addBias(w.pointer(p + "mlp.down_proj.bias"), to: x, rows: t, width: d) }
         }
         DecoderOutput.commit(batch, cache: cache)
-        let head = c.tiedHead ? embed : w.pointer("lm_head.weight")
+        let headName = c.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight"
         let normW = w.pointer("model.norm.weight")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: head,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: headName, store: w,
                                     logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
             Normalization.rmsNorm(from, weight: normW, offset: 0, eps: c.rmsNormEps, into: to, rows: rows, width: d)
         }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Causal multi-head attention over a KV cache, for a ragged batch. Grouped-query attention
@@ -110,7 +111,7 @@ public enum Attention {
             let span = last - first + 1
             let q0 = qkv + (seg.start + i0) * width + h * hd
             if rows == 1 {
-                for j in 0..<span { scores[j] = Vector.dot(q0, keys + (first + j) * kvw, hd) * shape.scale }
+                c2s_attention_scores(q0, keys + first * kvw, kvw, span, hd, shape.scale, scores)
             } else {
                 Matmul.gemm(transA: false, transB: true, m: rows, n: span, k: hd, alpha: shape.scale,
                             q0, lda: width, keys + first * kvw, ldb: kvw, scores, ldc: span)
@@ -127,8 +128,7 @@ public enum Attention {
             }
             let o = out + (seg.start + i0) * qw + h * hd
             if rows == 1 {
-                o.update(repeating: 0, count: hd)
-                for j in 0..<span where scores[j] != 0 { Vector.axpy(scores[j], values + (first + j) * kvw, o, hd) }
+                c2s_attention_sum(scores, values + first * kvw, kvw, span, hd, o)
             } else {
                 Matmul.gemm(transA: false, transB: false, m: rows, n: hd, k: span,
                             scores, lda: span, values + first * kvw, ldb: kvw, o, ldc: qw)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// How a checkpoint stores a tensor relative to the layout the engine computes with.
@@ -55,7 +56,53 @@ public final class ParameterStore: @unchecked Sendable {
         base.initialize(repeating: 0, count: max(1, total))
     }
 
-    deinit { base.deallocate() }
+    /// bfloat16 copies of every parameter, same layout, when bf16 decoding is on.
+    public private(set) var bf16: UnsafeMutablePointer<UInt16>?
+
+    deinit {
+        base.deallocate()
+        bf16?.deallocate()
+    }
+
+    /// Whether this CPU can run the bf16 decoding path (AVX512_BF16).
+    public static var bf16DecodingAvailable: Bool { c2s_has_bf16_dot() != 0 }
+
+    /// Keeps a bfloat16 copy of the weights (half the bytes; +50% memory in all) that products
+    /// with few rows, i.e. decoding steps, read instead of the fp32 weights. Activations are
+    /// rounded to bfloat16 for those products and accumulate in fp32. Prefill stays fp32.
+    /// Returns false (and changes nothing) when the CPU lacks AVX512_BF16.
+    @discardableResult
+    public func enableBF16Decoding() -> Bool {
+        guard Self.bf16DecodingAvailable else { return false }
+        if bf16 != nil { return true }
+        let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
+        let chunk = 1 << 20
+        let total = count, source = base
+        KernelThreads.forRanges((total + chunk - 1) / chunk) { range in
+            for c in range {
+                let lo = c * chunk, hi = min(total, lo + chunk)
+                FloatConversion.floatToBFloat16(source + lo, UnsafeMutableRawPointer(copy + lo), count: hi - lo)
+            }
+        }
+        bf16 = copy
+        return true
+    }
+
+    /// `y[m, n] (+)= x[m, k] · W[n, k]ᵀ` with parameter `name` as W: the bf16 copy for
+    /// decoding-sized products when enabled, fp32 otherwise.
+    @inline(__always)
+    public func linear(_ x: UnsafePointer<Float>, _ name: String, into y: UnsafeMutablePointer<Float>,
+                       m: Int, n: Int, k: Int, accumulate: Bool = false) {
+        let w = pointer(name)
+        if let bf16, m <= Matmul.fewRows, m > 0 {
+            let wb = UnsafePointer(bf16 + (w - base))
+            KernelThreads.forRanges(n, grain: 64) { range in
+                c2s_linear_few_rows_bf16(x, wb, y, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+            }
+            return
+        }
+        Matmul.linear(x, w, into: y, m: m, n: n, k: k, accumulate: accumulate)
+    }
 
     /// The parameter's storage. Names come from the architecture's own spec list.
     public func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
