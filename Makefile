@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer clean
 
 all: build
 
@@ -53,6 +53,12 @@ bench-reconstruct: build
 
 bench-prompts: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/prompts/run.sh
+
+bench-inference: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/inference/run.sh
+
+bench-tokenizer: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/tokenizer/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
