@@ -113,4 +113,39 @@ final class ModelLoadingTests: XCTestCase {
         let reseeded = try Generator(model: model).generate(prompts: prompts, options: other)
         XCTAssertNotEqual(reseeded.map(\.tokens), batch.map(\.tokens))
     }
+
+    /// OpenAI-converted GPT-2 checkpoints name tensors without `transformer.` and may store
+    /// the tied head; both load to the same model.
+    func testGPT2WithoutPrefixAndWithStoredTiedHeadLoadsTheSameModel() throws {
+        let folder = try copy("gpt2")
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let original = try SafetensorsFile(path: weights.path)
+        var arrays: [(String, [Int], [Float])] = []
+        for info in original.tensors {
+            arrays.append((String(info.name.dropFirst("transformer.".count)), info.shape, try original.floats(info.name)))
+        }
+        let wte = try XCTUnwrap(arrays.first { $0.0 == "wte.weight" })
+        arrays.append(("lm_head.weight", wte.1, wte.2))
+        // The writer reads from pointers when it writes, so the values live in buffers we own.
+        var writer = SafetensorsWriter()
+        var buffers: [UnsafeMutablePointer<Float>] = []
+        defer { buffers.forEach { $0.deallocate() } }
+        for (name, shape, values) in arrays {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, values.count))
+            buffer.initialize(from: values, count: values.count)
+            buffers.append(buffer)
+            try writer.add(name, shape: shape, from: buffer)
+        }
+        try writer.write(to: weights.path)
+        let renamed = try ModelLoader.load(folder: folder)
+        let reference = try ModelLoader.load(folder: TestPaths.fixtures.appendingPathComponent("lm/gpt2"))
+        let tokens: [Int32] = [5, 9, 200, 31, 7]
+        var outputs: [[Float]] = []
+        for m in [renamed, reference] {
+            var batch = ForwardBatch()
+            batch.append(slot: 0, newTokens: tokens, past: 0)
+            outputs.append(try m.forward(batch, cache: m.makeCache(capacities: [5]), logits: .all, hiddenStates: false).logits)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+    }
 }
