@@ -16,10 +16,13 @@ static void block_bf16(const unsigned short *xb, long m, const unsigned short *w
     for (long j = j0; j < j1; j += 2) {
         const long nb = j1 - j < 2 ? j1 - j : 2;
         const unsigned short *w0 = w + j * k, *w1 = w + (j + (nb > 1)) * k;
+        const unsigned short *next = w + (j + 2) * k;  // prefetched, as in linear_few_rows.c
         __m512 a[8], b[8];
         for (int r = 0; r < 8; r++) { a[r] = _mm512_setzero_ps(); b[r] = _mm512_setzero_ps(); }
         long p = 0;
         for (; p < full; p += 32) {
+            _mm_prefetch((const char *)(next + p), _MM_HINT_T0);
+            _mm_prefetch((const char *)(next + k + p), _MM_HINT_T0);
             const __m512bh v0 = (__m512bh)_mm512_loadu_si512(w0 + p), v1 = (__m512bh)_mm512_loadu_si512(w1 + p);
             for (int r = 0; r < 8; r++) {
                 if (r >= m) break;
