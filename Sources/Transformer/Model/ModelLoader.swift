@@ -21,7 +21,8 @@ public enum ModelLoader {
         return model
     }
 
-    /// An architecture with empty parameters for `file`'s `model_type`.
+    /// An architecture for `file`'s `model_type` whose parameters are not yet set: fill them
+    /// with `parameters.load(from:...)` before running it.
     public static func makeModel(_ file: ConfigFile) throws -> any CausalLanguageModel {
         guard let type = file.modelType else {
             throw ModelError.invalidConfig(file.url, "has no \"model_type\" (supported: \(supportedTypes.joined(separator: ", ")))")

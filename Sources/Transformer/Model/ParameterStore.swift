@@ -52,8 +52,9 @@ public final class ParameterStore: @unchecked Sendable {
         }
         self.offsets = offsets
         count = total
+        // Not zeroed: `load` writes every parameter (or throws and the store is dropped), and
+        // zeroing 650 MB first would cost a second pass over memory.
         base = .allocate(capacity: max(1, total))
-        base.initialize(repeating: 0, count: max(1, total))
     }
 
     /// bfloat16 copies of every parameter, same layout, when bf16 decoding is on.
