@@ -160,7 +160,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case missingFile(URL, String, String)
     case invalidConfig(URL, String)
     case unsupportedArchitecture(URL, String, [String])
-    case weights(URL, String)
     case input(String)
 
     public var description: String {
@@ -171,8 +170,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(url.path): \(problem)"
         case let .unsupportedArchitecture(url, type, supported):
             return "\(url.path): model_type \"\(type)\" is not supported (supported: \(supported.joined(separator: ", ")))"
-        case let .weights(url, problem):
-            return "\(url.path): \(problem)"
         case let .input(problem):
             return problem
         }
