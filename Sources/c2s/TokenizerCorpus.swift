@@ -29,8 +29,8 @@ enum TokenizerCorpus {
         guard let data = FileManager.default.contents(atPath: file) else { throw FileError(file, "cannot be read") }
         guard let text = String(data: data, encoding: .utf8) else { throw FileError(file, "is not UTF-8 text") }
         var texts: [String] = []
-        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // "\r\n" is one Character in Swift: split on both spellings of a line end.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let first = line.first(where: { $0 != " " && $0 != "\t" })
             guard first == "{" || first == "\"" else { texts.append(String(line)); continue }

@@ -81,7 +81,8 @@ struct TokenizerTrainCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: output) && !overwrite {
                 throw FileError(output, "already exists; pass --overwrite to replace it")
             }
-            let geneList = try (genes ?? geneAware).map { try GeneVocabulary.read(path: $0) }
+            let geneFile = genes ?? geneAware.map { URL(fileURLWithPath: $0).appendingPathComponent("vocab.tsv").path }
+            let geneList = try geneFile.map { try GeneVocabulary.read(path: $0) }
             let measured = try measureGenes.map { try GeneVocabulary.read(path: $0) }
                 ?? corpus.first(where: TokenizerCorpus.isDataset).map { try GeneVocabulary.read(path: $0) }
             let fields = field.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } }

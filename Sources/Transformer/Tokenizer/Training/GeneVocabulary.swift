@@ -69,7 +69,8 @@ public struct GeneVocabulary: Sendable, Equatable {
             throw TokenizerError(.unreadable, file: file, isFolder.boolValue ? "cannot read the dataset's gene vocabulary" : "cannot read the gene list")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw TokenizerError(.invalid, file: file, "not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift: split on both spellings of a line end.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let tsv = lines.first == "gene\tn_cells"
         if tsv { lines.removeFirst() }
         var genes: [String] = []
