@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct TokenizerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Train tokenizers for cell sentences (byte-level BPE, optionally with one token per gene).",
+        subcommands: [TokenizerTrainCommand.self])
+}
