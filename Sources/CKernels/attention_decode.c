@@ -37,6 +37,10 @@ static void scores_avx512(const float *q, const float *keys, long stride, long c
     long j = 0;
     for (; j + 4 <= count; j += 4) {
         const float *k0 = keys + j * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+        for (long r = 8; r < 12; r++) {  // the rows four blocks ahead (first 64 floats of each)
+            const float *ahead = keys + (j + r) * stride;
+            for (long d = 0; d < dim && d < 64; d += 16) _mm_prefetch((const char *)(ahead + d), _MM_HINT_T0);
+        }
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         long d = 0;
         for (; d < full; d += 16) {
@@ -84,6 +88,11 @@ static void sum_avx512(const float *weights, const float *values, long stride, l
         for (long v = 0; v < 8; v++) acc[v] = _mm512_setzero_ps();
         for (long j = 0; j < count; j++) {
             const float *row = values + j * stride + d0;
+            // Rows are `stride` apart (all heads of a token sit together): fetch a few ahead.
+            _mm_prefetch((const char *)(row + 8 * stride), _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + 8 * stride + 16 * (vectors > 1)), _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + 8 * stride + 32 * (vectors > 2)), _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + 8 * stride + 48 * (vectors > 3)), _MM_HINT_T0);
             const __m512 w = _mm512_set1_ps(weights[j]);
             for (long v = 0; v < vectors; v++)
                 acc[v] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(masks[v], row + v * 16), acc[v]);
