@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellSentences
 import Foundation
 import SingleCell
 import Transformer
@@ -155,19 +156,9 @@ enum JSONLine {
     }
 
     static func quote(_ text: String) -> String {
-        var s = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case _ where u.value < 0x20: s += String(format: "\\u%04x", u.value)
-            default: s.unicodeScalars.append(u)
-            }
-        }
-        return s + "\""
+        var bytes: [UInt8] = []
+        JSONText.appendString(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

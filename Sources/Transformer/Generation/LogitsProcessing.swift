@@ -66,14 +66,13 @@ public enum LogitsProcessing {
             return (0..<n).filter { logits[$0] > -.infinity }.sorted { logits[$0] < logits[$1] }
         }
         // A min-heap of the k largest values finds the threshold in O(n log k).
-        var heap = [Float]()
+        var heap = BinaryHeap<Float>()
         heap.reserveCapacity(k)
         for i in 0..<n {
             let v = logits[i]
-            if heap.count < k { heap.append(v); siftUp(&heap, heap.count - 1) }
-            else if v > heap[0] { heap[0] = v; siftDown(&heap, 0) }
+            if heap.count < k { heap.push(v) } else if v > heap.top! { heap.replaceTop(v) }
         }
-        let threshold = heap[0]
+        let threshold = heap.top!
         var kept: [Int] = []
         for i in 0..<n {
             if logits[i] < threshold { logits[i] = -.infinity } else if logits[i] > -.infinity { kept.append(i) }
@@ -115,29 +114,6 @@ public enum LogitsProcessing {
             if target < 0 { return i }
         }
         return last
-    }
-
-    private static func siftUp(_ h: inout [Float], _ i: Int) {
-        var c = i
-        while c > 0 {
-            let parent = (c - 1) / 2
-            if h[parent] <= h[c] { break }
-            h.swapAt(parent, c)
-            c = parent
-        }
-    }
-
-    private static func siftDown(_ h: inout [Float], _ i: Int) {
-        var p = i
-        while true {
-            let l = 2 * p + 1, r = l + 1
-            var m = p
-            if l < h.count && h[l] < h[m] { m = l }
-            if r < h.count && h[r] < h[m] { m = r }
-            if m == p { return }
-            h.swapAt(p, m)
-            p = m
-        }
     }
 }
 

@@ -11,7 +11,7 @@ final class EncodeScratch: @unchecked Sendable {
     var prev: [Int32] = []
     var next: [Int32] = []
     var alive: [Bool] = []
-    var heap: [UInt64] = []
+    var heap = BinaryHeap<UInt64>()
     var text: [UInt8] = []
     var key: [UInt8] = []
 

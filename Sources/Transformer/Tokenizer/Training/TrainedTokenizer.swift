@@ -54,7 +54,7 @@ public struct TrainedTokenizer: Sendable {
         var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         for (i, t) in addedTokens.enumerated() {
             s += i == 0 ? "\n" : ",\n"
-            s += "    {\"id\": \(t.id), \"content\": \(TrainingJSON.quote(t.content)), \"single_word\": \(t.singleWord), "
+            s += "    {\"id\": \(t.id), \"content\": \(JSONText.serdeString(t.content)), \"single_word\": \(t.singleWord), "
             s += "\"lstrip\": \(t.lstrip), \"rstrip\": \(t.rstrip), \"normalized\": \(t.normalized), \"special\": \(t.special)}"
         }
         s += "\n  ],\n  \"normalizer\": null,\n"
@@ -67,12 +67,12 @@ public struct TrainedTokenizer: Sendable {
         let spelled = modelTokens.map { String(decoding: $0, as: UTF8.self) }
         for (i, t) in spelled.enumerated() {
             s += i == 0 ? "\n" : ",\n"
-            s += "      \(TrainingJSON.quote(t)): \(i)"
+            s += "      \(JSONText.serdeString(t)): \(i)"
         }
         s += "\n    },\n    \"merges\": ["
         for (i, m) in merges.enumerated() {
             s += i == 0 ? "\n" : ",\n"
-            s += "      [\(TrainingJSON.quote(spelled[Int(m.left)])), \(TrainingJSON.quote(spelled[Int(m.right)]))]"
+            s += "      [\(JSONText.serdeString(spelled[Int(m.left)])), \(JSONText.serdeString(spelled[Int(m.right)]))]"
         }
         s += "\n    ]\n  }\n}\n"
         return Data(s.utf8)
@@ -83,10 +83,10 @@ public struct TrainedTokenizer: Sendable {
     public func tokenizerConfigJSON(modelMaxLength: Int?) -> Data {
         var fields: [String] = ["\"tokenizer_class\": \"PreTrainedTokenizerFast\""]
         if let first = specialTokens.first {
-            fields.append("\"bos_token\": \(TrainingJSON.quote(first))")
-            fields.append("\"eos_token\": \(TrainingJSON.quote(first))")
+            fields.append("\"bos_token\": \(JSONText.serdeString(first))")
+            fields.append("\"eos_token\": \(JSONText.serdeString(first))")
         }
-        if specialTokens.count > 1 { fields.append("\"pad_token\": \(TrainingJSON.quote(specialTokens[1]))") }
+        if specialTokens.count > 1 { fields.append("\"pad_token\": \(JSONText.serdeString(specialTokens[1]))") }
         if let modelMaxLength { fields.append("\"model_max_length\": \(modelMaxLength)") }
         fields.append("\"add_prefix_space\": false")
         fields.append("\"clean_up_tokenization_spaces\": false")
@@ -107,26 +107,5 @@ public struct TrainedTokenizer: Sendable {
             try file.write(Array(data))
             try file.commit()
         }
-    }
-}
-
-/// JSON string literals for the files the trainer writes.
-enum TrainingJSON {
-    static func quote(_ text: String) -> String {
-        var s = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case _ where u.value < 0x20 || u.value == 0x7F:
-                let hex = String(u.value, radix: 16)
-                s += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: s.unicodeScalars.append(u)
-            }
-        }
-        return s + "\""
     }
 }
