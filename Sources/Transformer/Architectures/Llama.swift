@@ -50,20 +50,9 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
             let p = "model.layers.\(l)."
             specs += [
                 ParameterSpec(p + "input_layernorm.weight", [d]), ParameterSpec(p + "post_attention_layernorm.weight", [d]),
-                ParameterSpec(p + "self_attn.q_proj.weight", [q, d]), ParameterSpec(p + "self_attn.k_proj.weight", [kv, d]),
-                ParameterSpec(p + "self_attn.v_proj.weight", [kv, d]),
             ]
-            if c.attentionBias {
-                specs += [ParameterSpec(p + "self_attn.q_proj.bias", [q]), ParameterSpec(p + "self_attn.k_proj.bias", [kv]),
-                          ParameterSpec(p + "self_attn.v_proj.bias", [kv]), ParameterSpec(p + "self_attn.o_proj.bias", [d])]
-            }
-            specs += [ParameterSpec(p + "self_attn.o_proj.weight", [d, q]),
-                      ParameterSpec(p + "mlp.gate_proj.weight", [f, d]), ParameterSpec(p + "mlp.up_proj.weight", [f, d]),
-                      ParameterSpec(p + "mlp.down_proj.weight", [d, f])]
-            if c.mlpBias {
-                specs += [ParameterSpec(p + "mlp.gate_proj.bias", [f]), ParameterSpec(p + "mlp.up_proj.bias", [f]),
-                          ParameterSpec(p + "mlp.down_proj.bias", [d])]
-            }
+            specs += GatedLayerSpecs.projections(p, hidden: d, queryWidth: q, keyValueWidth: kv, intermediate: f,
+                                                 attentionBias: c.attentionBias, mlpBias: c.mlpBias)
         }
         specs.append(ParameterSpec("model.norm.weight", [d]))
         if !c.tiedHead { specs.append(ParameterSpec("lm_head.weight", [c.vocabularySize, d])) }
