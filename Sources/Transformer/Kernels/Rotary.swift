@@ -19,16 +19,21 @@ public struct Rotary: Sendable {
         positionScale = linearScaling
     }
 
-    /// Rotates `heads` heads of one token's projection laid out `[heads, headDim]` in place.
+    /// Fills `cos`/`sin` (each `rotaryDims / 2`) for one position.
     @inline(__always)
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
-        let half = rotaryDims / 2
+    func angles(position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
         let p = Float(position) / positionScale
-        for i in 0..<half {
+        for i in 0..<(rotaryDims / 2) {
             let angle = p * inverseFrequencies[i]
             cos[i] = cosf(angle)
             sin[i] = sinf(angle)
         }
+    }
+
+    /// Rotates `heads` heads of one token's projection laid out `[heads, headDim]` in place.
+    @inline(__always)
+    func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        let half = rotaryDims / 2
         for h in 0..<heads {
             let v = x + h * headDim
             for i in 0..<half {
@@ -54,8 +59,10 @@ public struct Rotary: Sendable {
             for t in range {
                 let row = qkv + t * width
                 let pos = Int(positions[t])
-                apply(row, heads: queryHeads, position: pos, cos: table, sin: table + half)
-                apply(row + keyOffset, heads: keyHeads, position: pos, cos: table, sin: table + half)
+                // One table per token serves its query and key heads.
+                angles(position: pos, cos: table, sin: table + half)
+                rotate(row, heads: queryHeads, cos: table, sin: table + half)
+                rotate(row + keyOffset, heads: keyHeads, cos: table, sin: table + half)
             }
         }
     }
