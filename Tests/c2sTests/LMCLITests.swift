@@ -99,6 +99,8 @@ final class LMCLITests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, file: file, line: line)
             XCTAssertTrue(r.stderr.contains(needle), r.stderr, file: file, line: line)
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), file: file, line: line)
+            let left = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+            XCTAssertFalse(left.contains { $0.hasPrefix(".out.jsonl") }, "temporary output left: \(left)", file: file, line: line)
         }
         try fails(["lm", "generate", "--model", tmp.file("missing"), "--prompt", "x"], "no such model folder")
         let noWeights = tmp.file("no-weights")
@@ -115,6 +117,8 @@ final class LMCLITests: XCTestCase {
         try fails(["lm", "generate", "--model", noTokenizer, "--prompt", "x"], "no tokenizer.json")
         let long = String(repeating: "CD74 ", count: 400)
         try fails(["lm", "generate", "--model", model, "--prompt", long], "context holds 128")
+        // Fails after a first batch was already written to the temporary file.
+        try fails(["lm", "generate", "--model", model, "--prompt", "CD74", "--prompt", long, "--batch-size", "1"], "context holds 128")
         let badIDs = tmp.file("bad.jsonl")
         try "[1, 2, \"x\"]\n".write(toFile: badIDs, atomically: true, encoding: .utf8)
         try fails(["lm", "generate", "--model", model, "--prompt-ids", badIDs], "bad.jsonl:1: expected a JSON array of token ids")
