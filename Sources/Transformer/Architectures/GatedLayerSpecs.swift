@@ -1,0 +1,24 @@
+/// The projections Llama-style layers share (Llama, Gemma-2): q, k and v declared one after
+/// another so they form one fused `[Q | K | V]` matrix in the arena (and their biases one fused
+/// bias), then o, then gate and up (one fused matrix for the gated MLP), then down.
+enum GatedLayerSpecs {
+    static func projections(
+        _ p: String, hidden d: Int, queryWidth q: Int, keyValueWidth kv: Int, intermediate f: Int,
+        attentionBias: Bool, mlpBias: Bool
+    ) -> [ParameterSpec] {
+        var specs = [ParameterSpec(p + "self_attn.q_proj.weight", [q, d]), ParameterSpec(p + "self_attn.k_proj.weight", [kv, d]),
+                     ParameterSpec(p + "self_attn.v_proj.weight", [kv, d])]
+        if attentionBias {
+            specs += [ParameterSpec(p + "self_attn.q_proj.bias", [q]), ParameterSpec(p + "self_attn.k_proj.bias", [kv]),
+                      ParameterSpec(p + "self_attn.v_proj.bias", [kv]), ParameterSpec(p + "self_attn.o_proj.bias", [d])]
+        }
+        specs += [ParameterSpec(p + "self_attn.o_proj.weight", [d, q]),
+                  ParameterSpec(p + "mlp.gate_proj.weight", [f, d]), ParameterSpec(p + "mlp.up_proj.weight", [f, d]),
+                  ParameterSpec(p + "mlp.down_proj.weight", [d, f])]
+        if mlpBias {
+            specs += [ParameterSpec(p + "mlp.gate_proj.bias", [f]), ParameterSpec(p + "mlp.up_proj.bias", [f]),
+                      ParameterSpec(p + "mlp.down_proj.bias", [d])]
+        }
+        return specs
+    }
+}
