@@ -1,0 +1,60 @@
+/// Sequences for one training micro-batch, concatenated without padding (as `ForwardBatch`
+/// does for inference), so no compute or memory goes to padding and a sequence's loss and
+/// gradient do not depend on what else is in the batch.
+public struct TrainingBatch: Sendable, Equatable {
+    /// Target value for positions that take no loss (prompt tokens, when training on the
+    /// response only). Equals PyTorch's `ignore_index` default.
+    public static let ignored: Int32 = -100
+
+    /// Every sequence's tokens, one sequence after another.
+    public var tokens: [Int32]
+    /// Token count of each sequence, in order; they sum to `tokens.count`.
+    public var lengths: [Int]
+    /// For each position, the token the model must predict there (the next token of the
+    /// sequence, already shifted), or `ignored`. The last position of a sequence has no next
+    /// token and is normally `ignored`.
+    public var targets: [Int32]
+
+    public init(tokens: [Int32], lengths: [Int], targets: [Int32]) {
+        precondition(tokens.count == targets.count, "one target per token")
+        precondition(lengths.reduce(0, +) == tokens.count && lengths.allSatisfy { $0 > 0 }, "lengths cover the tokens")
+        self.tokens = tokens
+        self.lengths = lengths
+        self.targets = targets
+    }
+
+    /// Positions that take a loss.
+    public var targetCount: Int { targets.reduce(0) { $1 == Self.ignored ? $0 : $0 + 1 } }
+}
+
+/// Summed token cross-entropy (natural log) and the number of tokens it sums over.
+public struct LossSum: Sendable, Equatable {
+    public var sum: Double
+    public var tokens: Int
+
+    public init(sum: Double = 0, tokens: Int = 0) {
+        self.sum = sum
+        self.tokens = tokens
+    }
+
+    /// Mean loss per target token (NaN when there are none).
+    public var mean: Double { tokens > 0 ? sum / Double(tokens) : .nan }
+
+    public static func + (a: LossSum, b: LossSum) -> LossSum { LossSum(sum: a.sum + b.sum, tokens: a.tokens + b.tokens) }
+}
+
+/// A model that can be trained: the forward pass of `CausalLanguageModel` with a backward pass
+/// written beside it in the architecture's file.
+///
+/// The loss is a sum, not a mean, so that gradient accumulation over micro-batches can weight
+/// every target token equally: the caller passes `scale = 1 / (target tokens in the whole
+/// optimizer step)` and the accumulated gradient is that of the step's mean token loss.
+public protocol TrainableModel: CausalLanguageModel {
+    /// Runs forward and backward on `batch`; returns the summed cross-entropy over its target
+    /// tokens and adds `scale` × the gradient of that sum into `gradients` (`parameters.count`
+    /// floats laid out like `parameters.base`; the caller zeroes it at the start of a step).
+    func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum
+
+    /// The summed cross-entropy over `batch`'s target tokens, forward only (validation).
+    func loss(_ batch: TrainingBatch) throws -> LossSum
+}
