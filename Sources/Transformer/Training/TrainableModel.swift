@@ -57,4 +57,10 @@ public protocol TrainableModel: CausalLanguageModel {
 
     /// The summed cross-entropy over `batch`'s target tokens, forward only (validation).
     func loss(_ batch: TrainingBatch) throws -> LossSum
+
+    /// Fills every parameter for training from scratch the way transformers' `_init_weights`
+    /// does for this architecture (normal(0, `initializer_range`) weights, zero biases, unit
+    /// norm weights, and any architecture-specific scaling), from a generator seeded by `seed`:
+    /// the same seed gives the same model on any machine and thread count.
+    func initializeParameters(seed: UInt64)
 }
