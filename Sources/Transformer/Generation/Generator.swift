@@ -13,9 +13,12 @@ public struct GenerationOptions: Sendable {
     /// Prefill work is split into passes of at most this many tokens, bounding activation
     /// memory whatever the batch size.
     public var maxTokensPerPass: Int
+    /// Restricts the tokens each step may choose (e.g. only valid, unused gene names).
+    public var constraint: (any DecodingConstraint)?
 
     public init(maxNewTokens: Int = 64, minNewTokens: Int = 0, sampling: SamplingOptions = .greedy, seed: UInt64 = 0,
-                stopTokenIDs: [Int32]? = nil, maxTokensPerPass: Int = 8192) {
+                stopTokenIDs: [Int32]? = nil, maxTokensPerPass: Int = 8192, constraint: (any DecodingConstraint)? = nil) {
+        self.constraint = constraint
         self.maxNewTokens = maxNewTokens
         self.minNewTokens = minNewTokens
         self.sampling = sampling
@@ -70,6 +73,7 @@ public struct Generator: Sendable {
         let budget = prompts.map { min(options.maxNewTokens, info.contextLength - $0.count) }
         let cache = model.makeCache(capacities: zip(prompts, budget).map { $0.count + max(0, $1) })
         var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
+        let states = prompts.map { _ in options.constraint?.makeState() }
         var active: [Int] = []
         var lastLogits: [Int: [Float]] = [:]
 
@@ -106,8 +110,9 @@ public struct Generator: Sendable {
                 var logits = lastLogits[i]!
                 let next = logits.withUnsafeMutableBufferPointer { row in
                     choose(row, sequence: firstIndex + i, prompt: prompts[i], generated: results[i].tokens, options: options,
-                           eos: eos, random: random, seen: &seen)
+                           eos: eos, constraint: states[i], random: random, seen: &seen)
                 }
+                states[i]?.advance(next)
                 results[i].tokens.append(next)
                 if eos.contains(next) {
                     results[i].finishReason = .endOfSequence
@@ -132,13 +137,20 @@ public struct Generator: Sendable {
     /// Applies the processors to one row of logits and picks the next token.
     private func choose(
         _ row: UnsafeMutableBufferPointer<Float>, sequence: Int, prompt: [Int32], generated: [Int32],
-        options: GenerationOptions, eos: [Int32], random: CounterRandom, seen: inout Set<Int32>
+        options: GenerationOptions, eos: [Int32], constraint: (any DecodingConstraintState)?, random: CounterRandom, seen: inout Set<Int32>
     ) -> Int32 {
         let s = options.sampling
         if s.repetitionPenalty != 1 {
             LogitsProcessing.penalizeRepetition(row, history: prompt + generated, penalty: s.repetitionPenalty, seen: &seen)
         }
         LogitsProcessing.enforceMinimumLength(row, generated: generated.count, minNewTokens: options.minNewTokens, eos: eos)
+        if let constraint {
+            constraint.restrict(row)
+            // Nothing left but ending, which the minimum length forbids: the constraint wins.
+            if row.max() == -.infinity {
+                for e in eos where e >= 0 && Int(e) < row.count { row[Int(e)] = 0 }
+            }
+        }
         guard s.sample else { return Int32(LogitsProcessing.argmax(UnsafeBufferPointer(row))) }
         LogitsProcessing.applyTemperature(row, s.temperature)
         let candidates = LogitsProcessing.topK(row, s.topK)

@@ -47,3 +47,12 @@ public final class KVCache: @unchecked Sendable {
     /// Forgets a slot's tokens so it can hold a new sequence.
     public func reset(slot: Int) { lengths[slot] = 0 }
 }
+
+extension KVCache {
+    /// Forgets a slot's tokens after the first `length`, so the sequence can continue
+    /// differently from there (scoring several continuations of one prompt).
+    public func truncate(slot: Int, to length: Int) {
+        precondition(length >= 0 && length <= lengths[slot], "cannot truncate slot \(slot) of \(lengths[slot]) tokens to \(length)")
+        lengths[slot] = length
+    }
+}
