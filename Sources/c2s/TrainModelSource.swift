@@ -71,18 +71,19 @@ struct TrainModelSource {
             }
         } else {
             let s = sizes!
-            url = URL(fileURLWithPath: "--new-model \(s.type)")
+            url = URL(fileURLWithPath: "config.json")
             values = try NewModelConfig(modelType: s.type, vocabularySize: tokenizer.vocabularySize, hiddenSize: s.hiddenSize,
                                         layers: s.layers, heads: s.heads, intermediateSize: s.intermediateSize, contextLength: s.context,
                                         bosTokenID: tokenizer.bosTokenID, eosTokenID: tokenizer.eosTokenID,
                                         padTokenID: tokenizer.padTokenID).json()
         }
         let file = ConfigFile(url: url, values: values)
+        let source = configPath ?? "--new-model \(sizes!.type)"
         guard let type = file.modelType, trainableTypes.contains(type) else {
             throw ModelError.invalidConfig(url, "model_type \(file.modelType.map { "\"\($0)\"" } ?? "is missing and") cannot be trained (trainable: \(trainableTypes.joined(separator: ", ")))")
         }
-        let model = try trainable(try ModelLoader.makeModel(file), from: url.path)
-        try checkVocabulary(tokenizer, model: model, source: url.path)
+        let model = try trainable(try ModelLoader.makeModel(file), from: source)
+        try checkVocabulary(tokenizer, model: model, source: source)
         model.initializeParameters(seed: seed)
         let eos = try endOfSequence(tokenizer, config: values, source: tokenizerFolder)
         let generation: [String: Any] = ["bos_token_id": values["bos_token_id"] ?? NSNull(), "eos_token_id": values["eos_token_id"] ?? Int(eos)]

@@ -5,8 +5,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case invalidInput(String)
     /// A checkpoint given to resume from does not belong to this run.
     case incompatibleCheckpoint(path: String, problem: String)
-    /// The loss or the gradient became NaN or infinite; nothing of that step was applied or
-    /// saved. `lastCheckpoint` is the newest checkpoint written before it, if any.
+    /// The loss, the gradient or (checked before saving) the parameters became NaN or
+    /// infinite; nothing of that step was saved. `lastCheckpoint` is the newest checkpoint written before it, if any.
     case nonFinite(what: String, step: Int, lastCheckpoint: String?)
 
     /// Whether the run stopped on a NaN or infinite value (as opposed to bad input).
@@ -23,7 +23,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot resume from this checkpoint: \(problem)"
         case let .nonFinite(what, step, last):
             let kept = last.map { "the last good checkpoint is \($0)" } ?? "no checkpoint had been saved yet"
-            return "the \(what) became \(what == "loss" ? "NaN or infinite" : "non-finite") at step \(step); training stopped before applying that step and nothing was saved for it; \(kept) (a lower --learning-rate or --max-grad-norm usually helps)"
+            let stopped = what == "parameters" ? "training stopped without saving them" : "training stopped before applying that step"
+            return "the \(what) became NaN or infinite at step \(step); \(stopped); \(kept) (a lower --learning-rate or --max-grad-norm usually helps)"
         }
     }
 }

@@ -69,6 +69,7 @@ public final class TrainingLoop {
                 validatedAt = step
             }
             if let saveEvery, step % saveEvery == 0 {
+                try checkFinite()
                 let folder = checkpointPath(step: step)
                 try TrainingCheckpoint.save(trainer, contents: contents, metricsLines: metricsLines, arguments: arguments, to: folder)
                 trainer.lastCheckpoint = folder
@@ -78,8 +79,19 @@ public final class TrainingLoop {
         if !validation.isEmpty && validatedAt != trainer.completedSteps {
             try validate(log)
         }
+        try checkFinite()
         try contents.write(trainer.model.parameters, to: output)
         try TrainingCheckpoint.writeFile(Array(try TrainingState(trainer, arguments: arguments).encoded()), to: output, name: TrainingState.fileName)
+    }
+
+    /// A finite loss can still leave infinite weights behind (an update that overflows); such
+    /// a model is never saved.
+    private func checkFinite() throws {
+        let p = trainer.model.parameters, o = trainer.optimizer
+        for buffer in [p.base, o.firstMoment, o.secondMoment] where !allFinite(buffer, count: p.count) {
+            throw TrainingError.nonFinite(what: buffer == p.base ? "parameters" : "optimizer state",
+                                          step: trainer.completedSteps, lastCheckpoint: trainer.lastCheckpoint)
+        }
     }
 
     private func validate(_ log: MetricsLogFile) throws {
@@ -120,4 +132,22 @@ final class MetricsLogFile {
     }
 
     deinit { try? handle.close() }
+}
+
+/// Whether every one of `count` floats is finite (x − x is 0 for finite x and NaN otherwise).
+func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+    var lanes = SIMD16<Float>(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(values)
+    while i + 16 <= count {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        lanes += v - v
+        i += 16
+    }
+    var tail: Float = 0
+    while i < count {
+        tail += values[i] - values[i]
+        i += 1
+    }
+    return (lanes.sum() + tail) == 0
 }
