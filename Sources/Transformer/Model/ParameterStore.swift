@@ -113,6 +113,12 @@ public final class ParameterStore: @unchecked Sendable {
 
     public func contains(_ name: String) -> Bool { offsets[name] != nil }
 
+    /// Where the parameter sits in another buffer laid out like this arena (its gradient, an
+    /// optimizer moment).
+    public func pointer(_ name: String, in buffer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        buffer + (pointer(name) - base)
+    }
+
     /// Fills every parameter from `store`, strictly: every missing, unexpected (not matched by
     /// `ignoring`, see `WeightManifest.matches`) or misshaped tensor is reported in one error.
     /// `rename` maps a checkpoint name to the spec's name (e.g. adds GPT-2's `transformer.`).
