@@ -6,7 +6,7 @@ import TestSupport
 /// summed loss and every parameter's gradient (torch in float64 on the same weights), and ten
 /// AdamW steps (torch in fp32).
 final class TrainingParityTests: XCTestCase {
-    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied"]
+    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied", "gpt2"]
 
     struct Fixture {
         var model: any TrainableModel
