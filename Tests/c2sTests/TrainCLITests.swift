@@ -129,6 +129,27 @@ final class TrainCLITests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(tuned[0]["target_tokens"] as? Int), 4 * responseTargets)
     }
 
+    func testGPT2TrainsAndResumesExactly() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        var args = newModelArgs(tok) + ["--max-steps", "4", "--save-every", "2", "--eval-every", "2"]
+        args[args.firstIndex(of: "gpt_neox")!] = "gpt2"
+        var r = try c2s(["train", prompts, "-o", tmp.file("a")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/config.json")))) as? [String: Any])
+        XCTAssertEqual(config["model_type"] as? String, "gpt2")
+        XCTAssertEqual(config["n_embd"] as? Int, 32)
+        r = try c2s(["train", prompts, "-o", tmp.file("b"), "--resume", tmp.file("a/checkpoint-2")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try metrics(tmp.file("b/metrics.jsonl")).map(deterministic), try metrics(tmp.file("a/metrics.jsonl")).map(deterministic))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a/model.safetensors"))),
+                       try Data(contentsOf: URL(fileURLWithPath: tmp.file("b/model.safetensors"))))
+        r = try c2s(["lm", "generate", "--model", tmp.file("a"), "--prompt", "Top genes of one cell: LYZ CD14. Cell type:", "--max-new-tokens", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")
