@@ -226,6 +226,9 @@ enum CLIErrors {
         } catch let e as TokenizerError {
             printError("error: \(e.description)")
             throw ExitCode(2)
+        } catch let e as TrainingError {
+            printError("error: \(e.description)")
+            throw ExitCode(e.isNonFinite ? 4 : 2)
         }
     }
 }
