@@ -22,12 +22,13 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "SingleCell", dependencies: ["CHDF5", "CZlib", "CCrypto"], swiftSettings: optimise),
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
-        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
+        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell", "CLAPACK"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SingleCellTests", dependencies: ["SingleCell", "TestSupport"]),
         .testTarget(name: "CellSentencesTests", dependencies: ["CellSentences", "SingleCell", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
