@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Prompts", targets: ["Prompts"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "C2S", targets: ["C2S"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,10 +29,11 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
+        .target(name: "C2S", dependencies: ["Transformer", "Prompts", "CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "SingleCell", "CellSentences", "Prompts", "Evaluation", "Transformer", "CMalloc",
+                "SingleCell", "CellSentences", "Prompts", "Evaluation", "Transformer", "C2S", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
