@@ -22,7 +22,8 @@ public struct CellInput: Sendable {
     /// The path the user gave.
     public let path: String
     public let table: CellTable
-    /// The input's gene vocabulary, when known (a dataset's `vocab.tsv`).
+    /// The input's genes, when known: a dataset's `vocab.tsv`, or a count matrix's genes
+    /// (names resolved as in training) before the model's vocabulary was applied.
     public let genes: [String]?
     /// Where a count matrix was converted to (nil for sentence input).
     public let convertedTo: String?
@@ -40,8 +41,9 @@ public struct CellInput: Sendable {
     }
 
     /// Opens `path`, keeping the first `maxGenes` genes of each sentence. A count matrix is
-    /// converted into `workFolder/input-sentences` (reused when a resumed run finds it there),
-    /// with the gene naming, tie order and seed the model's training data was converted with.
+    /// converted into `workFolder/input-sentences` (reused when a resumed run finds it there)
+    /// through the model's vocabulary, with the gene naming, tie order and seed the model's
+    /// training data was converted with (`conversionOptions`).
     public static func open(_ path: String, model: C2SModel, maxGenes: Int, workFolder: String,
                             options: CellInputOptions = CellInputOptions(),
                             progress: ConversionProgress? = nil) throws -> CellInput {
@@ -56,30 +58,42 @@ public struct CellInput: Sendable {
         }
         let training = try model.requireSentences(for: "converting a count matrix into cell sentences")
         let folder = workFolder + "/input-sentences"
+        let genesFile = workFolder + "/input-genes.txt"
         let manifest: DatasetManifest
-        if FileManager.default.fileExists(atPath: folder + "/manifest.json") {
+        let inputGenes: [String]
+        if FileManager.default.fileExists(atPath: folder + "/manifest.json"), let saved = try? String(contentsOfFile: genesFile, encoding: .utf8) {
             manifest = try DatasetManifest.read(folder: folder)
+            inputGenes = saved.split(separator: "\n").map(String.init)
         } else {
-            let source = try ExpressionReader.open(path, options: options.read)
-            let conversion = try conversionOptions(training.manifest, source: source, options: options)
-            manifest = try CellSentenceConverter.convert(source, to: folder, options: conversion, progress: progress)
+            let conversion = try conversionOptions(training.manifest, options: options)
+            let source = try VocabularySource(try ExpressionReader.open(path, options: options.read), vocabulary: training.genes,
+                                              naming: conversion.naming)
+            inputGenes = source.inputGenes
+            guard source.geneCount > 0 else {
+                throw FileError(path, "none of its \(source.inputGenes.count) genes is in the model's vocabulary of \(training.genes.count) genes (first input genes: \(source.inputGenes.prefix(5).joined(separator: ", ")); model genes: \(training.genes.prefix(5).joined(separator: ", "))); check that the gene names match (symbols vs Ensembl ids, --gene-column)")
+            }
+            var o = conversion
+            o.obsColumns = source.obs.columnNames.filter { $0 != "cell_name" && $0 != "cell_sentence" }
+            try inputGenes.joined(separator: "\n").write(toFile: genesFile, atomically: true, encoding: .utf8)
+            manifest = try CellSentenceConverter.convert(source, to: folder, options: o, progress: progress)
         }
-        let dataset = try SentenceDataset(folder: folder)
         return CellInput(path: path, table: try CellTable.load(folder, maxGenes: maxGenes, threads: options.threads),
-                         genes: dataset.genes, convertedTo: folder,
+                         genes: inputGenes, convertedTo: folder,
                          droppedCells: manifest.counts.cellsIn - manifest.counts.cellsKept)
     }
 
-    /// The training data's conversion settings, for a new count matrix: the same gene naming
-    /// (case, duplicate policy), tie order and seed, so a cell gets the sentence it would have
-    /// had in training; every obs column is carried along. Normalisation and log do not change
-    /// the order of genes within a cell, so they cannot make sentences differ.
-    static func conversionOptions(_ training: DatasetManifest, source: ExpressionSource, options: CellInputOptions) throws -> ConversionOptions {
+    /// The training data's conversion settings, for a new count matrix (seen through the
+    /// training vocabulary, `VocabularySource`): the same gene naming (case, duplicate policy),
+    /// tie order and seed, so a cell gets the sentence it would have had in training; no gene
+    /// filter (the vocabulary is the training data's filtered gene set), and cell filters only
+    /// with `applyFilters`. Normalisation and log do not change the order of genes within a
+    /// cell, so they cannot make sentences differ.
+    static func conversionOptions(_ training: DatasetManifest, options: CellInputOptions) throws -> ConversionOptions {
         var o = ConversionOptions()
         o.preprocessing = training.preprocessing
+        o.preprocessing.minCells = 0
         if !options.applyFilters {
             o.preprocessing.minGenes = 0
-            o.preprocessing.minCells = 0
             o.preprocessing.minCounts = nil
             o.preprocessing.maxCounts = nil
             o.preprocessing.maxGenes = nil
@@ -91,17 +105,16 @@ public struct CellInput: Sendable {
             throw DataError("the model's training manifest names an unknown duplicate-gene policy '\(training.sentences.onDuplicate)'")
         }
         o.naming = GeneNaming(upperCase: training.sentences.upperCase, policy: policy)
-        o.obsColumns = source.obs.columnNames.filter { $0 != "cell_name" && $0 != "cell_sentence" }
         o.threads = options.threads
         o.fit = nil
         o.checksum = false
         o.overwrite = true
-        o.formatName = (try? options.read.format ?? ExpressionReader.detectFormat(source.path))?.rawValue ?? ""
         switch options.read.matrix {
         case .x: o.matrixLabel = "X"
         case .raw: o.matrixLabel = "raw/X"
         case .layer(let name): o.matrixLabel = "layers/\(name)"
         }
+        o.formatName = options.read.format?.rawValue ?? ""
         o.geneColumn = options.read.geneColumn
         o.genesAsRows = options.read.genesAsRows
         return o

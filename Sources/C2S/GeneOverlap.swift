@@ -1,48 +1,62 @@
+import Foundation
 import Prompts
 
-/// How well an input's genes match the model's vocabulary: a model asked about genes it never
-/// saw answers from the few it knows, so a low overlap deserves a warning.
+/// How well an input's genes match the model's vocabulary. A model reading cells that lack
+/// most of the genes it learned (another gene panel, Ensembl ids instead of symbols, another
+/// species), or cell sentences full of genes it never saw, answers from the few it knows, so a
+/// poor overlap deserves a warning.
 public struct GeneOverlap: Sendable, Equatable {
-    /// Gene words in the cells' prompts (their top genes) that the model's vocabulary holds,
-    /// over all gene words: the share of what the model reads that it knows.
-    public var knownWords: Int
-    public var words: Int
-    /// Distinct input genes (the input vocabulary when known, else the genes in the prompts)
-    /// found in the model's vocabulary.
-    public var knownGenes: Int
-    public var genes: Int
     public var vocabularySize: Int
+    /// Distinct input genes, and how many of them the vocabulary holds.
+    public var inputGenes: Int
+    public var sharedGenes: Int
+    /// Gene words in the cells' prompts (their top genes) and how many are vocabulary genes;
+    /// nil when not measured (a count matrix is read through the vocabulary, so its
+    /// sentences hold only known genes).
+    public var words: Int?
+    public var knownWords: Int?
 
-    public var wordFraction: Double { words > 0 ? Double(knownWords) / Double(words) : 1 }
-    public var geneFraction: Double { genes > 0 ? Double(knownGenes) / Double(genes) : 1 }
+    /// Share of the vocabulary present in the input.
+    public var coverage: Double { vocabularySize > 0 ? Double(sharedGenes) / Double(vocabularySize) : 1 }
+    public var wordFraction: Double? { words.map { $0 > 0 ? Double(knownWords!) / Double($0) : 1 } }
 
-    /// Below this share of known gene words, commands warn.
+    /// Below this coverage (or share of known gene words), commands warn.
     public static let warningThreshold = 0.5
 
-    /// Measures `cells` (their top `topK` genes) and `inputGenes` against `vocabulary`.
-    public init(cells: [CellRecord], topK: Int, inputGenes: [String]?, vocabulary: [String]) {
+    /// Measures `inputGenes` (nil: the genes seen in the cells' sentences) against
+    /// `vocabulary`, and, when `measureWords`, the top `topK` gene words of `cells`.
+    public init(cells: [CellRecord], topK: Int, inputGenes: [String]?, vocabulary: [String], measureWords: Bool) {
         let known = Set(vocabulary)
-        var words = 0, knownWords = 0
         var seen = Set<Substring>()
-        for cell in cells {
-            for gene in cell.topGenes(topK).text.split(separator: " ") {
-                words += 1
-                if known.contains(String(gene)) { knownWords += 1 }
-                if inputGenes == nil { seen.insert(gene) }
+        var words = 0, knownWords = 0
+        if measureWords || inputGenes == nil {
+            for cell in cells {
+                for gene in cell.topGenes(topK).text.split(separator: " ") {
+                    words += 1
+                    if known.contains(String(gene)) { knownWords += 1 }
+                    seen.insert(gene)
+                }
             }
         }
-        let genes = inputGenes ?? seen.map(String.init)
-        self.words = words
-        self.knownWords = knownWords
-        self.genes = genes.count
-        self.knownGenes = genes.reduce(0) { $0 + (known.contains($1) ? 1 : 0) }
+        let genes = Set(inputGenes ?? seen.map(String.init))
         vocabularySize = known.count
+        self.inputGenes = genes.count
+        sharedGenes = genes.reduce(0) { $0 + (known.contains($1) ? 1 : 0) }
+        if measureWords {
+            self.words = words
+            self.knownWords = knownWords
+        }
     }
 
     /// The warning to print, or nil when the overlap is fine.
     public var warning: String? {
-        guard wordFraction < Self.warningThreshold else { return nil }
-        return String(format: "only %.1f%% of the genes in the input's cell sentences (%d of %d gene words) are in the model's vocabulary of %d genes; %d of the input's %d genes are known to it. Check that the gene names match (symbols vs Ensembl ids, upper case, species).",
-                      wordFraction * 100, knownWords, words, vocabularySize, knownGenes, genes)
+        let poorWords = (wordFraction ?? 1) < Self.warningThreshold
+        guard coverage < Self.warningThreshold || poorWords else { return nil }
+        var text = String(format: "the input has only %d of the model's %d vocabulary genes (%.1f%%; %d of its own %d genes are known to the model)",
+                          sharedGenes, vocabularySize, coverage * 100, sharedGenes, inputGenes)
+        if let words, let knownWords, let f = wordFraction {
+            text += String(format: ", and %.1f%% of the gene words in its cell sentences (%d of %d) are in the vocabulary", f * 100, knownWords, words)
+        }
+        return text + ". The model will read cells made of genes it mostly never learned: check that the gene names match (symbols vs Ensembl ids, upper case, species, gene panel)."
     }
 }

@@ -76,9 +76,14 @@ public struct SentenceGenerator: Sendable {
                     tokens.removeSubrange(cut...)
                     reason = "num_genes"
                 }
-                let text = model.tokenizer.decode(tokens, skipSpecialTokens: true)
-                let sentence = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " ")
-                out.append(GeneratedSentence(sentence: sentence, tokens: tokens.count, finishReason: reason))
+                // Free text may hold words that no token starts (a newline, a token with a space
+                // inside): the sentence is the first n words of the text, whatever the tokens.
+                var words = model.tokenizer.decode(tokens, skipSpecialTokens: true).split(whereSeparator: \.isWhitespace)
+                if words.count > n {
+                    words.removeSubrange(n...)
+                    reason = "num_genes"
+                }
+                out.append(GeneratedSentence(sentence: words.joined(separator: " "), tokens: tokens.count, finishReason: reason))
             }
         }
         return out

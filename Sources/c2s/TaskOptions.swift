@@ -171,7 +171,8 @@ struct CellInputArguments: ParsableArguments {
         if !quiet {
             if cells.droppedCells > 0 { printError("warning: the training data's filters dropped \(cells.droppedCells) input cell(s); they get no result") }
             if let vocabulary = model.sentences?.genes {
-                let overlap = GeneOverlap(cells: selected.map { cells.table.cells[$0] }, topK: topGenes, inputGenes: cells.genes, vocabulary: vocabulary)
+                let overlap = GeneOverlap(cells: selected.map { cells.table.cells[$0] }, topK: topGenes, inputGenes: cells.genes,
+                                          vocabulary: vocabulary, measureWords: cells.convertedTo == nil)
                 if let warning = overlap.warning { printError("warning: \(warning)") }
             }
         }
