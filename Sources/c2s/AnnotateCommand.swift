@@ -85,6 +85,10 @@ struct AnnotateCommand: ParsableCommand {
             if mode == .constrained { options.labels = try model.requireLabels(task: task, given: given) }
             let annotator = try Annotator(model: model, prompt: prompt, options: options)
             if !runOptions.quiet, let w = model.taskWarning(task) { printError("warning: \(w)") }
+            let same = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path }
+            if same(csvPath, input) || same(csvPath, output) {
+                throw FileError(csvPath, "the CSV output would replace \(same(csvPath, input) ? "the input" : "the .h5ad output"); name it with --csv PATH")
+            }
             if FileManager.default.fileExists(atPath: csvPath) && !runOptions.overwrite {
                 throw FileError(csvPath, "already exists; pass --overwrite to replace it")
             }
