@@ -11,10 +11,12 @@ import SingleCell
 ///   `cell_type_prediction`), or one list for all tasks; also read from `label_values`;
 /// - `separator`: what joins `model_input` and `response` (default `" "`);
 /// - `top_k` (or `top_k_genes`, `num_genes`): genes per cell in the training prompts;
-/// - `organism`, `label_column`;
-/// - `sentences`: folder (relative to the model) holding the training sentence dataset's
-///   `manifest.json` and `vocab.tsv`; without it they are looked for beside `c2s.json`, then
-///   in a `sentences/` subfolder.
+/// - `organism`, `label_column`, `max_length` (tokens per training example);
+/// - `sentence_dataset`: `{"path", "manifest", "vocab"}` as `c2s train --sentences` writes it
+///   (copies of the dataset's `manifest.json` and `vocab.tsv` beside `c2s.json`, and the
+///   dataset's original path), or `sentences`: a folder (relative to the model) holding them.
+///   The copies beside `c2s.json` are used first, then the named folder, then a `sentences/`
+///   subfolder, then the original path.
 public struct C2SMetadata: Sendable, Equatable {
     /// The file the metadata came from.
     public var path: String
@@ -27,6 +29,9 @@ public struct C2SMetadata: Sendable, Equatable {
     public var labelColumn: String?
     /// The `sentences` entry, as written.
     public var sentencesFolder: String?
+    /// `sentence_dataset.path`: where the training sentence dataset was.
+    public var sentenceDatasetPath: String?
+    public var maxLength: Int?
 
     public init(path: String) { self.path = path }
 
@@ -87,6 +92,8 @@ public struct C2SMetadata: Sendable, Equatable {
         m.organism = object["organism"] as? String
         m.labelColumn = object["label_column"] as? String
         m.sentencesFolder = object["sentences"] as? String
+        if let d = object["sentence_dataset"] as? [String: Any] { m.sentenceDatasetPath = d["path"] as? String }
+        if let n = object["max_length"] as? NSNumber, n.intValue > 0 { m.maxLength = n.intValue }
         return m
     }
 

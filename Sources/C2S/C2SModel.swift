@@ -48,15 +48,17 @@ public final class C2SModel: @unchecked Sendable {
         self.sentences = try Self.findSentences(model: folder, metadata: metadata, given: sentences)
     }
 
-    /// The training sentence dataset: the one given, the folder `c2s.json` names, the model
-    /// folder itself, or its `sentences/` subfolder (the first that has both files).
+    /// The training sentence dataset: the one given, the copies beside `c2s.json`, the folder
+    /// it names, a `sentences/` subfolder, or the dataset's original path (the first that has
+    /// both files).
     static func findSentences(model: String, metadata: C2SMetadata?, given: String?) throws -> SentenceDataset? {
         if let given { return try SentenceDataset(folder: given) }
-        var candidates: [String] = []
+        var candidates = [model]
         if let named = metadata?.sentencesFolder {
             candidates.append(named.hasPrefix("/") ? named : (model as NSString).appendingPathComponent(named))
         }
-        candidates += [model, (model as NSString).appendingPathComponent("sentences")]
+        candidates.append((model as NSString).appendingPathComponent("sentences"))
+        if let original = metadata?.sentenceDatasetPath { candidates.append(original) }
         for folder in candidates {
             let fm = FileManager.default
             if fm.fileExists(atPath: folder + "/manifest.json") && fm.fileExists(atPath: folder + "/vocab.tsv") {

@@ -28,6 +28,14 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(m.labels["tissue_prediction"], ["blood", "lung"])
         XCTAssertEqual(m.topGenes, 50)
 
+        // As 'c2s train' writes it.
+        m = try XCTUnwrap(try C2SMetadata.read(folder: try write(
+            #"{"format": "c2s-model", "version": 1, "separator": " ", "eos_appended": true, "loss_on": "response", "max_length": 256, "tasks": ["cell_type_prediction"], "examples": {"train": 1600}, "labels": {"cell_type_prediction": ["B", "CD14 Mono"]}, "sentence_dataset": {"path": "/data/kang-sentences", "manifest": "manifest.json", "vocab": "vocab.tsv"}}"#, in: tmp)))
+        XCTAssertEqual(m.labels(for: "cell_type_prediction"), ["B", "CD14 Mono"])
+        XCTAssertEqual(m.sentenceDatasetPath, "/data/kang-sentences")
+        XCTAssertEqual(m.maxLength, 256)
+        XCTAssertNil(m.topGenes)
+
         m = try XCTUnwrap(try C2SMetadata.read(folder: try write(#"{"label_values": ["T", "B"]}"#, in: tmp)))
         XCTAssertEqual(m.labels(for: "cell_type_prediction"), ["B", "T"])
 
