@@ -37,6 +37,8 @@ public struct Annotation: Sendable, Equatable {
     public var logLikelihood: Double?
     public var probability: Double?
     public var scores: [Double] = []
+    /// Tokens of the prompt.
+    public var promptTokens = 0
     /// Free mode: tokens generated and why generation stopped.
     public var tokens = 0
     public var finishReason: FinishReason?
@@ -87,7 +89,9 @@ public struct Annotator: Sendable {
         out.reserveCapacity(prompts.count)
         for start in stride(from: 0, to: prompts.count, by: options.batchSize) {
             let batch = Array(prompts[start..<min(prompts.count, start + options.batchSize)])
-            out += options.mode == .free ? try generate(batch) : try score(batch)
+            var answers = options.mode == .free ? try generate(batch) : try score(batch)
+            for k in answers.indices { answers[k].promptTokens = batch[k].count }
+            out += answers
         }
         return out
     }

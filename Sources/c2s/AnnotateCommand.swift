@@ -114,6 +114,7 @@ struct AnnotateCommand: ParsableCommand {
                     if let p = a.probability { line.add("probability", p) }
                     if !a.scores.isEmpty { line.add("scores", a.scores) }
                     if let f = a.finishReason { line.add("finish_reason", f.rawValue); line.add("tokens", a.tokens) }
+                    line.add("prompt_tokens", a.promptTokens)
                     return line.text
                 }
             }
@@ -128,6 +129,7 @@ struct AnnotateCommand: ParsableCommand {
             var predicted: [String?] = [], scores: [Double?] = [], probabilities: [Double?] = []
             var perLabel = [[Double?]](repeating: [], count: options.labels.count)
             var reasons: [String?] = [], tokens: [String?] = []
+            var promptTokens = 0
             var row = 0
             try chunks.forEachChunk { lines in
                 for text in lines {
@@ -142,6 +144,7 @@ struct AnnotateCommand: ParsableCommand {
                     for k in perLabel.indices { perLabel[k].append(k < s.count ? s[k] : nil) }
                     reasons.append(o["finish_reason"] as? String)
                     tokens.append((o["tokens"] as? NSNumber).map { String($0.intValue) })
+                    promptTokens += (o["prompt_tokens"] as? NSNumber)?.intValue ?? 0
                     row += 1
                 }
             }
@@ -165,8 +168,8 @@ struct AnnotateCommand: ParsableCommand {
 
             if !runOptions.quiet {
                 let seconds = Date().timeIntervalSince(started)
-                printError(String(format: "%d cells annotated (%@, %@) in %.2f s -> %@, %@", selected.count, mode.rawValue,
-                                  runOptions.describe(done), seconds, output, csvPath))
+                printError(String(format: "%d cells annotated (%@, %@; mean prompt %.0f tokens) in %.2f s -> %@, %@", selected.count, mode.rawValue,
+                                  runOptions.describe(done), Double(promptTokens) / Double(max(1, selected.count)), seconds, output, csvPath))
                 let counts = Dictionary(grouping: predicted.compactMap { $0 }, by: { $0 }).mapValues(\.count)
                 let top = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(8)
                 printError("labels: " + top.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + (counts.count > 8 ? ", ..." : ""))
