@@ -28,8 +28,8 @@ let package = Package(
         .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
-        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Transformer", "Prompts", "CellSentences", "SingleCell"], swiftSettings: optimise),
+        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [

@@ -230,6 +230,9 @@ enum CLIErrors {
         } catch let e as TemplateError {
             printError("error: \(e.description)")
             throw ExitCode(3)
+        } catch let e as TrainingError {
+            printError("error: \(e.description)")
+            throw ExitCode(e.isNonFinite ? 4 : 2)
         }
     }
 }

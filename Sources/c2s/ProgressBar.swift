@@ -13,6 +13,11 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     func update(_ phase: String, _ done: Int, _ total: Int) {
+        update(phase, done, total, detail: String(format: "%d/%d cells  %.1fs", done, total, Date().timeIntervalSince(started)))
+    }
+
+    /// Redraws the bar with `detail` (counts, rates, ETA) after it.
+    func update(_ phase: String, _ done: Int, _ total: Int, detail: String) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         let now = Date()
@@ -24,8 +29,8 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let elapsed = now.timeIntervalSince(started)
-        let line = String(format: "\r%@ %@ %3.0f%% %d/%d cells  %.1fs", phase.padding(toLength: 18, withPad: " ", startingAt: 0), bar, fraction * 100, done, total, elapsed)
+        // Trailing spaces wipe what a longer previous line left behind.
+        let line = String(format: "\r%@ %@ %3.0f%% %@   ", phase.padding(toLength: 18, withPad: " ", startingAt: 0), bar, fraction * 100, detail)
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 

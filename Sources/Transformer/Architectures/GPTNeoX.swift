@@ -13,6 +13,8 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
         public var parallelResidual: Bool
         public var tiedHead: Bool
         public var activation: Activation
+        /// Standard deviation of the initial weights when training from scratch.
+        public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
             vocabularySize = try file.positiveInt("vocab_size", default: 50432)
@@ -33,6 +35,7 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
             parallelResidual = try file.bool("use_parallel_residual", default: true)
             tiedHead = try file.bool("tie_word_embeddings", default: false)
             activation = try file.activation("hidden_act", default: "gelu")
+            initializerRange = try file.double("initializer_range", default: 0.02)
         }
     }
 
@@ -43,7 +46,10 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
     let rotary: Rotary
     private let workspace: Workspace
     private let scratch = AttentionScratch()
-    private let lock = NSLock()
+    /// One pass at a time, inference or training.
+    let lock = NSLock()
+    /// Activations and scratch of training passes.
+    let training = TrainingWorkspace()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.intermediateSize

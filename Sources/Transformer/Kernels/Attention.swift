@@ -137,9 +137,11 @@ public enum Attention {
         }
     }
 
-    /// In-place softmax of scaled scores, after the optional `tanh(s/cap)·cap`.
-    @inline(__always)
-    static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int, softCap: Float?) {
+    /// In-place softmax of scaled scores, after the optional `tanh(s/cap)·cap`. Returns the
+    /// log-sum-exp of the (capped) scores, which training keeps to rebuild the probabilities
+    /// in the backward pass.
+    @inline(__always) @discardableResult
+    static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int, softCap: Float?) -> Float {
         typealias V = FastMath.V
         var i = 0
         if let cap = softCap {
@@ -174,5 +176,6 @@ public enum Attention {
             i += 16
         }
         while i < n { x[i] *= inv; i += 1 }
+        return maximum + logf(sum)
     }
 }

@@ -2,9 +2,12 @@
 /// with SIMD accumulators (Swift does not reassociate scalar float sums).
 public enum Normalization {
     /// `y = (x - mean) / sqrt(var + eps) * weight + bias` (PyTorch `LayerNorm`, biased variance).
+    /// Training passes `statistics` (`[rows, 2]`) to keep each row's mean and `1/sqrt(var + eps)`
+    /// for `layerNormBackward`.
     public static func layerNorm(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        eps: Float, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int
+        eps: Float, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+        statistics: UnsafeMutablePointer<Float>? = nil
     ) {
         KernelThreads.forRanges(rows, grain: 16) { range in
             for r in range {
@@ -12,6 +15,10 @@ public enum Normalization {
                 let mean = Vector.sum(xr, width) / Float(width)
                 let variance = Vector.sumOfSquaredDeviations(xr, width, from: mean) / Float(width)
                 let inv = 1 / (variance + eps).squareRoot()
+                if let statistics {
+                    statistics[2 * r] = mean
+                    statistics[2 * r + 1] = inv
+                }
                 if let bias {
                     for i in 0..<width { yr[i] = (xr[i] - mean) * inv * weight[i] + bias[i] }
                 } else {

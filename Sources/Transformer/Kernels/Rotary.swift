@@ -47,9 +47,13 @@ public struct Rotary: Sendable {
     /// Rotates the query and key heads of every token of a fused `[tokens, width]` projection
     /// whose rows hold `queryHeads` query heads at column 0 and `keyHeads` key heads at
     /// `keyOffset`.
+    ///
+    /// With `inverse`, rotates by the opposite angles instead. That is the backward pass: the
+    /// rotation is orthogonal, so the gradient with respect to the unrotated heads is the
+    /// gradient with respect to the rotated ones turned back (`Rᵀ = R⁻¹`).
     public func apply(
         _ qkv: UnsafeMutablePointer<Float>, width: Int, tokens: Int, positions: UnsafePointer<Int32>,
-        queryHeads: Int, keyHeads: Int, keyOffset: Int
+        queryHeads: Int, keyHeads: Int, keyOffset: Int, inverse: Bool = false
     ) {
         guard rotaryDims > 0 else { return }
         let half = rotaryDims / 2
@@ -61,6 +65,7 @@ public struct Rotary: Sendable {
                 let pos = Int(positions[t])
                 // One table per token serves its query and key heads.
                 angles(position: pos, cos: table, sin: table + half)
+                if inverse { for i in 0..<half { table[half + i] = -table[half + i] } }
                 rotate(row, heads: queryHeads, cos: table, sin: table + half)
                 rotate(row + keyOffset, heads: keyHeads, cos: table, sin: table + half)
             }

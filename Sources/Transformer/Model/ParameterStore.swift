@@ -113,16 +113,26 @@ public final class ParameterStore: @unchecked Sendable {
 
     public func contains(_ name: String) -> Bool { offsets[name] != nil }
 
+    /// Where the parameter sits in another buffer laid out like this arena (its gradient, an
+    /// optimizer moment).
+    public func pointer(_ name: String, in buffer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        buffer + (pointer(name) - base)
+    }
+
     /// Fills every parameter from `store`, strictly: every missing, unexpected (not matched by
     /// `ignoring`, see `WeightManifest.matches`) or misshaped tensor is reported in one error.
     /// `rename` maps a checkpoint name to the spec's name (e.g. adds GPT-2's `transformer.`).
-    public func load(from store: some TensorStore, rename: @escaping @Sendable (String) -> String = { $0 }, ignoring: [String]) throws {
+    /// `destination`, when given, is another buffer of `count` floats laid out like this arena
+    /// (gradients, optimizer moments) that receives the tensors instead of the parameters.
+    public func load(from store: some TensorStore, rename: @escaping @Sendable (String) -> String = { $0 }, ignoring: [String],
+                     into destination: UnsafeMutablePointer<Float>? = nil) throws {
+        let arena = destination ?? base
         let renamed = try RenamedTensors(store, rename: rename)
         var manifest = WeightManifest()
         for spec in specs { manifest.expect(spec.name, shape: spec.storedShape) }
         try renamed.validate(manifest, ignoring: ignoring)
         for spec in specs {
-            let destination = pointer(spec.name)
+            let destination = arena + (pointer(spec.name) - base)
             let stored = spec.name
             let source = renamed
             switch spec.layout {

@@ -96,6 +96,14 @@ public final class AdamW: @unchecked Sendable {
         stepCount = 0
     }
 
+    /// Sets the number of steps already taken, after the moments were restored from a saved
+    /// run (torch's `load_state_dict` restores `state["step"]` with them), so the bias
+    /// corrections continue where they were.
+    public func restoreStepCount(_ steps: Int) {
+        precondition(steps >= 0, "a step count cannot be negative")
+        stepCount = steps
+    }
+
     /// One optimizer step on `store`'s arena.
     public func step(_ store: ParameterStore, gradients: UnsafePointer<Float>, learningRate: Double) {
         precondition(store.count == count, "optimizer built for \(count) floats, store has \(store.count)")

@@ -1,0 +1,99 @@
+extension Normalization {
+    /// Gradient of `layerNorm`, from the `statistics` (mean, 1/σ per row) its forward pass saved.
+    /// With `x̂ = (x − mean)/σ` and `g = dy · weight`:
+    ///
+    ///     dx      += (g − mean(g) − x̂ · mean(g · x̂)) / σ      per row
+    ///     dWeight += Σ_rows dy · x̂
+    ///     dBias   += Σ_rows dy
+    ///
+    /// Everything accumulates (`+=`), so two branches reading the same input add their
+    /// gradients into one buffer. The parameter sums run over column blocks, each summing its
+    /// rows in order, so they come out the same whatever the thread count.
+    public static func layerNormBackward(
+        _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        statistics: UnsafePointer<Float>, rows: Int, width: Int,
+        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+    ) {
+        typealias V = FastMath.V
+        let n = Float(width)
+        KernelThreads.forRanges(rows, grain: 16) { range in
+            for r in range {
+                let dyr = dy + r * width, xr = x + r * width, dxr = dx + r * width
+                let mean = statistics[2 * r], inv = statistics[2 * r + 1]
+                let mv = V(repeating: mean), iv = V(repeating: inv)
+                var sumG = V(repeating: 0), sumGX = V(repeating: 0)
+                var i = 0
+                while i + 16 <= width {
+                    let g = load(dyr + i) * load(weight + i)
+                    sumG += g
+                    sumGX += g * ((load(xr + i) - mv) * iv)
+                    i += 16
+                }
+                var a = sumG.sum(), b = sumGX.sum()
+                while i < width {
+                    let g = dyr[i] * weight[i]
+                    a += g
+                    b += g * ((xr[i] - mean) * inv)
+                    i += 1
+                }
+                a /= n
+                b /= n
+                let av = V(repeating: a), bv = V(repeating: b)
+                i = 0
+                while i + 16 <= width {
+                    let g = load(dyr + i) * load(weight + i)
+                    let xhat = (load(xr + i) - mv) * iv
+                    store(load(dxr + i) + (g - av - xhat * bv) * iv, dxr + i)
+                    i += 16
+                }
+                while i < width {
+                    let g = dyr[i] * weight[i]
+                    let xhat = (xr[i] - mean) * inv
+                    dxr[i] += (g - a - xhat * b) * inv
+                    i += 1
+                }
+            }
+        }
+        let blocks = (width + 15) / 16
+        KernelThreads.forRanges(blocks) { range in
+            for block in range {
+                let c = block * 16
+                if c + 16 <= width {
+                    var w = load(dWeight + c)
+                    var bsum = V(repeating: 0)
+                    for r in 0..<rows {
+                        let d = load(dy + r * width + c)
+                        let xhat = (load(x + r * width + c) - V(repeating: statistics[2 * r])) * statistics[2 * r + 1]
+                        w += d * xhat
+                        bsum += d
+                    }
+                    store(w, dWeight + c)
+                    if let dBias { store(load(dBias + c) + bsum, dBias + c) }
+                } else {
+                    for j in c..<width {
+                        var w: Float = 0, bsum: Float = 0
+                        for r in 0..<rows {
+                            let d = dy[r * width + j]
+                            w += d * ((x[r * width + j] - statistics[2 * r]) * statistics[2 * r + 1])
+                            bsum += d
+                        }
+                        dWeight[j] += w
+                        dBias?[j] += bsum
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> FastMath.V {
+        UnsafeRawPointer(p).loadUnaligned(as: FastMath.V.self)
+    }
+
+    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> FastMath.V {
+        UnsafeRawPointer(p).loadUnaligned(as: FastMath.V.self)
+    }
+
+    @inline(__always) private static func store(_ v: FastMath.V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: FastMath.V.self)
+    }
+}

@@ -1,0 +1,89 @@
+/// The order in which one epoch visits the training examples, cut into micro-batches of
+/// similar length: transformers' `LengthGroupedSampler` (`group_by_length=True`,
+/// `get_length_grouped_indices`), with our own seeded generator instead of torch's.
+///
+/// 1. A seeded random permutation of all examples.
+/// 2. Cut into "mega-batches" of `min(n / (4·batchSize), 50)` (at least 1) batches' worth.
+/// 3. Each mega-batch sorted by length, longest first (stable), and cut into batches.
+/// 4. The longest example overall is swapped to the front of the first batch, so the largest
+///    activation buffers are allocated at the first step rather than surprising a late one.
+///
+/// Sequences are never padded here (batches are ragged), so grouping does not save padding;
+/// it keeps the micro-batches of a step similar in size, like the reference's batches, and
+/// keeps memory use settled from the first step.
+public enum LengthGroupedBatches {
+    /// The micro-batches (lists of example indices) of epoch `epoch` for `lengths`: the same
+    /// for the same seed, epoch and lengths on any machine.
+    public static func batches(lengths: [Int], batchSize: Int, seed: UInt64, epoch: Int) -> [[Int]] {
+        precondition(batchSize >= 1, "batch size must be at least 1")
+        let n = lengths.count
+        guard n > 0 else { return [] }
+        var random = ShuffleGenerator(seed: seed, stream: UInt64(epoch))
+        var order = Array(0..<n)
+        // Fisher-Yates, from the end.
+        var i = n - 1
+        while i > 0 {
+            let j = random.below(i + 1)
+            order.swapAt(i, j)
+            i -= 1
+        }
+        let multiple = max(1, min(n / (batchSize * 4), 50))
+        let megaSize = multiple * batchSize
+        var megabatches: [[[Int]]] = []
+        var start = 0
+        while start < n {
+            var mega = Array(order[start..<min(n, start + megaSize)])
+            // Swift's sort is not stable: order by length, then by position in the permutation,
+            // as Python's stable `sorted(..., reverse=True)` does.
+            let position = Dictionary(uniqueKeysWithValues: mega.enumerated().map { ($1, $0) })
+            mega.sort { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : position[$0]! < position[$1]! }
+            megabatches.append(stride(from: 0, to: mega.count, by: batchSize).map { Array(mega[$0..<min(mega.count, $0 + batchSize)]) })
+            start += megaSize
+        }
+        // First mega-batch with the largest maximum (torch.argmax returns the first).
+        var longest = 0
+        for m in megabatches.indices where lengths[megabatches[m][0][0]] > lengths[megabatches[longest][0][0]] { longest = m }
+        let first = megabatches[0][0][0]
+        megabatches[0][0][0] = megabatches[longest][0][0]
+        megabatches[longest][0][0] = first
+        return megabatches.flatMap { $0 }
+    }
+}
+
+/// SplitMix64-seeded xoshiro256** for shuffling: small, fast, and the same everywhere (Swift's
+/// `shuffle(using:)` leaves its algorithm unspecified, so it could change between releases).
+struct ShuffleGenerator {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    init(seed: UInt64, stream: UInt64) {
+        var z = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
+        func splitMix() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+    }
+
+    mutating func next() -> UInt64 {
+        let result = rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        return result
+    }
+
+    /// Uniform in 0..<bound (Lemire's multiply-shift; the bias, below 2⁻⁴⁰ for any realistic
+    /// bound, does not matter for shuffling).
+    mutating func below(_ bound: Int) -> Int {
+        Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+}

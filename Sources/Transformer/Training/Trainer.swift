@@ -1,0 +1,127 @@
+import Foundation
+
+/// Optimizer steps over a set of tokenized examples: length-grouped micro-batches, gradient
+/// accumulation, clipping, AdamW and a learning-rate schedule, as transformers' `Trainer`
+/// does them.
+///
+/// One step's gradient is that of the mean token loss over **all** micro-batches of the step:
+/// each micro-batch's summed loss is back-propagated with scale 1 / (target tokens of the whole
+/// step), so every target token weighs the same whatever micro-batch it falls in (transformers
+/// since 4.46, `num_items_in_batch`). Then the gradient is clipped to `maxGradNorm`, AdamW
+/// steps with the schedule's learning rate for that step, and the schedule advances.
+///
+/// A NaN or infinite loss or gradient norm stops the run with `TrainingError.nonFinite`
+/// before the optimizer touches the parameters, so the model stays at its last good state.
+public final class Trainer {
+    public let model: any TrainableModel
+    public let options: TrainingOptions
+    public let plan: TrainingPlan
+    public let schedule: LearningRateSchedule
+    public let optimizer: AdamW
+    public let examples: [TrainingExample]
+    /// `trainingDataFingerprint(examples)`, computed once.
+    public let dataFingerprint: String
+    /// Optimizer steps completed (and applied to the parameters).
+    public internal(set) var completedSteps = 0
+    /// Seconds spent by earlier parts of a resumed run.
+    public internal(set) var elapsedBefore = 0.0
+    /// The newest checkpoint saved by this run (or resumed from); named in NaN errors.
+    public var lastCheckpoint: String?
+
+    private let gradients: UnsafeMutablePointer<Float>
+    private var epochBatches: (epoch: Int, batches: [[Int]])?
+    private let started = Date()
+
+    /// - Throws: `TrainingError.invalidInput` when there are no examples or one does not fit
+    ///   the model (longer than its context, or a token outside its vocabulary).
+    public init(model: any TrainableModel, examples: [TrainingExample], options: TrainingOptions) throws {
+        let problems = options.problems()
+        guard problems.isEmpty else { throw TrainingError.invalidInput(problems.joined(separator: "; ")) }
+        guard !examples.isEmpty else { throw TrainingError.invalidInput("there are no training examples") }
+        try Self.check(examples, fit: model.info, what: "training example")
+        self.model = model
+        self.options = options
+        self.examples = examples
+        plan = TrainingPlan(lengths: examples.map(\.tokens.count), options: options)
+        schedule = options.learningRateSchedule(totalSteps: plan.totalSteps)
+        optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
+        dataFingerprint = trainingDataFingerprint(examples)
+        gradients = .allocate(capacity: max(1, model.parameters.count))
+    }
+
+    deinit { gradients.deallocate() }
+
+    /// The gradient of the last step (after clipping), laid out like the parameter arena.
+    public var lastGradient: UnsafePointer<Float> { UnsafePointer(gradients) }
+
+    /// Whether every planned step has run.
+    public var isFinished: Bool { completedSteps >= plan.totalSteps }
+
+    /// Seconds the run has taken so far (including earlier parts of a resumed run).
+    public var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
+
+    /// Checks that every example fits the model: within the context, tokens in the vocabulary.
+    public static func check(_ examples: [TrainingExample], fit info: ModelInfo, what: String) throws {
+        for (i, e) in examples.enumerated() {
+            guard e.tokens.count <= info.contextLength else {
+                throw TrainingError.invalidInput("\(what) \(i + 1) has \(e.tokens.count) tokens, more than the model's context of \(info.contextLength)")
+            }
+            if let bad = e.tokens.first(where: { $0 < 0 || Int($0) >= info.vocabularySize }) {
+                throw TrainingError.invalidInput("\(what) \(i + 1) has token id \(bad), outside the model's vocabulary of \(info.vocabularySize) (does the tokenizer belong to this model?)")
+            }
+        }
+    }
+
+    /// Runs the next optimizer step.
+    public func step() throws -> StepMetrics {
+        precondition(!isFinished, "every planned step has run")
+        let stepStart = Date()
+        let s = completedSteps
+        let epoch = plan.epoch(ofStep: s)
+        if epochBatches?.epoch != epoch { epochBatches = (epoch, plan.batches(epoch: epoch)) }
+        let micro = plan.microBatches(ofStep: s, epochBatches: epochBatches!.batches)
+        var targets = 0, tokens = 0
+        for batch in micro {
+            for i in batch {
+                targets += examples[i].targetCount
+                tokens += examples[i].tokens.count
+            }
+        }
+        let count = model.parameters.count
+        gradients.update(repeating: 0, count: max(1, count))
+        // The mean over the step's target tokens; a step without any (every response cut
+        // away cannot happen, but a loss on nothing must not divide by zero) learns nothing.
+        let scale = targets > 0 ? Float(1.0 / Double(targets)) : 0
+        var loss = LossSum()
+        for batch in micro {
+            loss = loss + (try model.accumulateGradients(TrainingBatch(examples: batch.map { examples[$0] }), scale: scale, into: gradients))
+        }
+        guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "loss", step: s + 1, lastCheckpoint: lastCheckpoint) }
+        let norm = options.maxGradNorm > 0
+            ? Double(clipGradNorm(gradients, count: count, maxNorm: Float(options.maxGradNorm)))
+            : gradientL2Norm(gradients, count: count)
+        guard norm.isFinite else { throw TrainingError.nonFinite(what: "gradient norm", step: s + 1, lastCheckpoint: lastCheckpoint) }
+        let lr = schedule.learningRate(base: options.learningRate, atStep: s)
+        optimizer.step(model.parameters, gradients: gradients, learningRate: lr)
+        completedSteps = s + 1
+        let seconds = Date().timeIntervalSince(stepStart)
+        return StepMetrics(step: s + 1, epoch: plan.epochProgress(afterSteps: s + 1), loss: loss.mean, learningRate: lr,
+                           gradNorm: norm, tokens: tokens, targetTokens: loss.tokens, seconds: seconds, elapsed: elapsed)
+    }
+
+    /// The mean token loss over `validation` (forward only), in batches of `evalBatchSize`
+    /// sequences taken longest first, so the result does not depend on the file's order.
+    public func validate(_ validation: [TrainingExample]) throws -> ValidationMetrics {
+        let start = Date()
+        let order = validation.indices.sorted { validation[$0].tokens.count != validation[$1].tokens.count
+            ? validation[$0].tokens.count > validation[$1].tokens.count : $0 < $1 }
+        var loss = LossSum()
+        for first in stride(from: 0, to: order.count, by: options.evalBatchSize) {
+            let batch = order[first..<min(order.count, first + options.evalBatchSize)].map { validation[$0] }
+            loss = loss + (try model.loss(TrainingBatch(examples: batch)))
+        }
+        guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "validation loss", step: completedSteps, lastCheckpoint: lastCheckpoint) }
+        return ValidationMetrics(step: completedSteps, epoch: plan.epochProgress(afterSteps: completedSteps), loss: loss.mean,
+                                 tokens: loss.tokens, seconds: Date().timeIntervalSince(start), elapsed: elapsed)
+    }
+}

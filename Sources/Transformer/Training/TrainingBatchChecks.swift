@@ -1,0 +1,27 @@
+extension TrainingBatch {
+    /// Throws `ModelError.input` naming the first token, target or sequence a model with this
+    /// vocabulary and context cannot take.
+    func validate(vocabularySize: Int, contextLength: Int) throws {
+        for (i, t) in tokens.enumerated() where t < 0 || Int(t) >= vocabularySize {
+            throw ModelError.input("training batch: token id \(t) at position \(i) is outside the vocabulary (size \(vocabularySize))")
+        }
+        for (i, t) in targets.enumerated() where t != Self.ignored && (t < 0 || Int(t) >= vocabularySize) {
+            throw ModelError.input("training batch: target \(t) at position \(i) is outside the vocabulary (size \(vocabularySize)) and is not \(Self.ignored) (ignored)")
+        }
+        for (i, n) in lengths.enumerated() where n > contextLength {
+            throw ModelError.input("training batch: sequence \(i) has \(n) tokens, more than the model's context of \(contextLength)")
+        }
+    }
+
+    /// Where each sequence sits in the concatenated rows.
+    var sequences: [SequenceSpan] {
+        var spans: [SequenceSpan] = []
+        spans.reserveCapacity(lengths.count)
+        var start = 0
+        for n in lengths {
+            spans.append(SequenceSpan(start: start, count: n))
+            start += n
+        }
+        return spans
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// What one optimizer step did.
+public struct StepMetrics: Sendable, Equatable {
+    /// Optimizer steps completed, this one included (1 for the first step).
+    public var step: Int
+    /// Epochs completed (fractional).
+    public var epoch: Double
+    /// Mean cross-entropy per target token over all micro-batches of the step.
+    public var loss: Double
+    /// The learning rate this step used.
+    public var learningRate: Double
+    /// Global L2 norm of the step's gradient before clipping.
+    public var gradNorm: Double
+    /// Tokens run through the model (prompt and response), and those that took a loss.
+    public var tokens: Int
+    public var targetTokens: Int
+    /// Wall time of the step and of the run so far (a resumed run counts its earlier part).
+    public var seconds: Double
+    public var elapsed: Double
+
+    public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
+}
+
+/// A validation pass: mean token loss over every validation example.
+public struct ValidationMetrics: Sendable, Equatable {
+    /// Optimizer steps completed when it ran.
+    public var step: Int
+    public var epoch: Double
+    public var loss: Double
+    /// Target tokens the loss averages over.
+    public var tokens: Int
+    public var seconds: Double
+    public var elapsed: Double
+
+    /// exp(loss): the mean per-token perplexity.
+    public var perplexity: Double { exp(loss) }
+}
+
+/// One line of the metrics log: a step or a validation pass.
+public enum MetricsRecord: Sendable, Equatable {
+    case step(StepMetrics)
+    case validation(ValidationMetrics)
+
+    public var step: Int {
+        switch self {
+        case .step(let m): return m.step
+        case .validation(let m): return m.step
+        }
+    }
+
+    /// The JSON line (without newline). Steps: `step`, `epoch`, `loss`, `lr`, `grad_norm`,
+    /// `tokens`, `target_tokens`, `tokens_per_second`, `seconds`, `elapsed`. Validation:
+    /// `step`, `epoch`, `validation_loss`, `validation_perplexity`, `validation_tokens`,
+    /// `seconds`, `elapsed`. Numbers are written in the shortest form that reads back to the
+    /// same Double; a non-finite number is written as null.
+    public var jsonLine: String {
+        switch self {
+        case .step(let m):
+            return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"loss\":\(Self.number(m.loss)),\"lr\":\(Self.number(m.learningRate)),"
+                + "\"grad_norm\":\(Self.number(m.gradNorm)),\"tokens\":\(m.tokens),\"target_tokens\":\(m.targetTokens),"
+                + "\"tokens_per_second\":\(Self.number(m.tokensPerSecond.rounded())),\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))}"
+        case .validation(let m):
+            return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"validation_loss\":\(Self.number(m.loss)),"
+                + "\"validation_perplexity\":\(Self.number(m.perplexity)),\"validation_tokens\":\(m.tokens),"
+                + "\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))}"
+        }
+    }
+
+    /// Reads a line written by `jsonLine`; nil when it is not one.
+    public init?(jsonLine: String) {
+        // The lines are flat objects of numbers (or null), read with Swift's exact number
+        // parser: Foundation's JSON parser on Linux can be off by an ulp.
+        let body = jsonLine.trimmingCharacters(in: .whitespaces)
+        guard body.hasPrefix("{"), body.hasSuffix("}") else { return nil }
+        var object: [String: Double] = [:]
+        for field in body.dropFirst().dropLast().split(separator: ",") {
+            let parts = field.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            guard key.count >= 2, key.hasPrefix("\""), key.hasSuffix("\"") else { return nil }
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            guard let number = value == "null" ? Double.nan : Double(value) else { return nil }
+            object[String(key.dropFirst().dropLast())] = number
+        }
+        guard let stepValue = object["step"], stepValue == stepValue.rounded() else { return nil }
+        let step = Int(stepValue)
+        func double(_ key: String) -> Double { object[key] ?? .nan }
+        func int(_ key: String) -> Int { object[key].flatMap { $0.isFinite ? Int($0) : nil } ?? 0 }
+        if object["validation_loss"] != nil {
+            self = .validation(ValidationMetrics(step: step, epoch: double("epoch"), loss: double("validation_loss"),
+                                                 tokens: int("validation_tokens"), seconds: double("seconds"), elapsed: double("elapsed")))
+        } else if object["loss"] != nil {
+            self = .step(StepMetrics(step: step, epoch: double("epoch"), loss: double("loss"), learningRate: double("lr"),
+                                     gradNorm: double("grad_norm"), tokens: int("tokens"), targetTokens: int("target_tokens"),
+                                     seconds: double("seconds"), elapsed: double("elapsed")))
+        } else {
+            return nil
+        }
+    }
+
+    static func number(_ x: Double) -> String {
+        guard x.isFinite else { return "null" }
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+        return "\(x)"
+    }
+}

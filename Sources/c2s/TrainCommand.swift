@@ -1,0 +1,310 @@
+import ArgumentParser
+import C2S
+import Foundation
+import SingleCell
+import Transformer
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train or fine-tune a causal language model (gpt2, gpt_neox) on a prompt dataset.",
+        discussion: """
+            PROMPTS is a prompt dataset from 'c2s prompts'. The model sees model_input + " " + \
+            response, tokenized as one string, with EOS appended; the loss is on the response and \
+            EOS (--loss-on all: on every token). Examples longer than the context lose the last \
+            (lowest-ranked) genes of their cell sentences (input_sentence_spans), or without \
+            spans tokens from the start of the input; a response is never cut.
+
+            Start from a model folder (--model, fine-tuning), or make a new model with --config \
+            config.json or --new-model TYPE and sizes, with a tokenizer (--tokenizer, e.g. from \
+            'c2s tokenizer train').
+
+            OUT receives checkpoint-N/ every --save-every steps (a Hugging Face folder plus \
+            optimizer moments and trainer_state.json; --resume continues from one exactly), \
+            metrics.jsonl, and at the end the final model, c2s.json and loss.svg.
+
+            Examples:
+              c2s train prompts.jsonl --new-model gpt_neox --hidden-size 256 --layers 4 --heads 4 \\
+                  --context 512 --tokenizer bpe-genes --epochs 3 --learning-rate 1e-3 -o model
+              c2s train prompts.jsonl --model pythia-160m --learning-rate 5e-5 --save-every 500 -o tuned
+              c2s train prompts.jsonl --model pythia-160m --resume tuned/checkpoint-500 -o tuned
+            """)
+
+    @Argument(help: "Prompt dataset (JSONL from 'c2s prompts').")
+    var prompts: String
+
+    @Option(name: .shortAndLong, help: "Output folder (final model, checkpoints, metrics).")
+    var output: String
+
+    // MARK: model
+    @Option(help: "Hugging Face model folder to fine-tune (gpt2 or gpt_neox).")
+    var model: String?
+
+    @Option(help: "config.json of a new model (vocab_size and special ids default to the tokenizer's).")
+    var config: String?
+
+    @Option(help: "Make a new model of this type: gpt_neox or gpt2 (sizes below).")
+    var newModel: String?
+
+    @Option(help: "New model: hidden size.")
+    var hiddenSize = 256
+
+    @Option(help: "New model: layers.")
+    var layers = 4
+
+    @Option(help: "New model: attention heads.")
+    var heads = 4
+
+    @Option(help: "New model: MLP width (default 4 x hidden size).")
+    var intermediateSize: Int?
+
+    @Option(help: "New model: context length (max_position_embeddings / n_positions).")
+    var context = 1024
+
+    @Option(help: "Tokenizer folder (tokenizer.json; default: the --model folder).")
+    var tokenizer: String?
+
+    // MARK: data
+    @Option(help: "Split trained on.")
+    var split = "train"
+
+    @Option(help: "Split whose loss and perplexity are reported ('none' to skip).")
+    var validationSplit = "validation"
+
+    @Option(help: "Tokens taking the loss: response (response + EOS) or all.")
+    var lossOn = "response"
+
+    @Option(help: "Longest example in tokens (default and at most: the model's context).")
+    var maxLength: Int?
+
+    @Option(help: "Sentence dataset folder the prompts came from: its manifest.json and vocab.tsv are copied beside the model.")
+    var sentences: String?
+
+    // MARK: optimisation
+    @Option(help: "Sequences per micro-batch.")
+    var batchSize = 8
+
+    @Option(help: "Micro-batches per optimizer step.")
+    var gradientAccumulation = 1
+
+    @Option(help: "Peak learning rate.")
+    var learningRate = 5e-5
+
+    @Option(help: "AdamW weight decay (biases and norm weights never decay).")
+    var weightDecay = 0.0
+
+    @Option(help: "AdamW beta1.")
+    var adamBeta1 = 0.9
+
+    @Option(help: "AdamW beta2.")
+    var adamBeta2 = 0.999
+
+    @Option(help: "AdamW epsilon.")
+    var adamEpsilon = 1e-8
+
+    @Option(help: "Clip the gradient's global L2 norm to this (0: no clipping).")
+    var maxGradNorm = 1.0
+
+    @Option(help: "Learning-rate schedule: linear, cosine or constant (each after linear warmup).")
+    var schedule = "linear"
+
+    @Option(help: "Warmup steps (overrides --warmup-ratio).")
+    var warmupSteps: Int?
+
+    @Option(help: "Warmup as a fraction of all steps.")
+    var warmupRatio = 0.0
+
+    @Option(help: "Passes over the training split.")
+    var epochs = 3
+
+    @Option(help: "Stop after this many optimizer steps (overrides --epochs).")
+    var maxSteps: Int?
+
+    @Option(help: "Seed of the data order and of a new model's weights.")
+    var seed: UInt64 = 42
+
+    // MARK: run
+    @Option(help: "Validate every N steps (and always at the end).")
+    var evalEvery: Int?
+
+    @Option(help: "Sequences per validation batch (default: --batch-size).")
+    var evalBatchSize: Int?
+
+    @Option(help: "Save OUT/checkpoint-N every N steps.")
+    var saveEvery: Int?
+
+    @Option(help: "Checkpoint folder (OUT/checkpoint-N) to continue from.")
+    var resume: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Replace the output folder if it exists.")
+    var overwrite = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        let sources = [model, config, newModel].compactMap { $0 }.count
+        if sources != 1 { throw ValidationError("give exactly one of --model DIR, --config FILE or --new-model TYPE") }
+        if model == nil && tokenizer == nil { throw ValidationError("a new model needs --tokenizer DIR (e.g. from 'c2s tokenizer train')") }
+        if LossTarget(rawValue: lossOn) == nil { throw ValidationError("--loss-on must be response or all, not \(lossOn)") }
+        if TrainingOptions.Schedule(rawValue: schedule) == nil { throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)") }
+        if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
+        if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
+        let problems = trainingOptions.problems()
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+    }
+
+    var trainingOptions: TrainingOptions {
+        var o = TrainingOptions()
+        o.batchSize = batchSize
+        o.evalBatchSize = evalBatchSize ?? batchSize
+        o.gradientAccumulation = gradientAccumulation
+        o.learningRate = learningRate
+        o.weightDecay = weightDecay
+        o.beta1 = adamBeta1
+        o.beta2 = adamBeta2
+        o.eps = adamEpsilon
+        o.maxGradNorm = maxGradNorm
+        o.schedule = TrainingOptions.Schedule(rawValue: schedule) ?? .linear
+        o.warmupSteps = warmupSteps
+        o.warmupRatio = warmupRatio
+        o.epochs = epochs
+        o.maxSteps = maxSteps
+        o.seed = seed
+        return o
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            if let threads { KernelThreads.count = threads }
+            Matmul.setThreads(KernelThreads.count)
+            let started = Date()
+
+            // Everything that can be wrong with the inputs is found before OUT is touched.
+            let dataset = try PromptDataset(path: prompts)
+            let trainRecords = dataset.split(split)
+            guard !trainRecords.isEmpty else {
+                throw FileError(prompts, "has no examples in split \"\(split)\" (splits: \(dataset.splitCounts.map { "\($0.split) \($0.examples)" }.joined(separator: ", ")))")
+            }
+            let validationRecords = validationSplit == "none" ? [] : dataset.split(validationSplit)
+            if let sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
+            let output = try TrainOutputFolder(path: self.output, resume: resume, overwrite: overwrite)
+
+            let source: TrainModelSource
+            if let model {
+                source = try TrainModelSource.pretrained(folder: model, tokenizerFolder: tokenizer)
+            } else {
+                let sizes = newModel.map { TrainModelSource.NewModelSizes(type: $0, hiddenSize: hiddenSize, layers: layers, heads: heads,
+                                                                          intermediateSize: intermediateSize, context: context) }
+                source = try TrainModelSource.new(configPath: config, sizes: sizes, tokenizerFolder: tokenizer!, seed: seed)
+            }
+            let info = source.model.info
+            let length = min(maxLength ?? info.contextLength, info.contextLength)
+            let target = LossTarget(rawValue: lossOn)!
+            let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: target)
+            let train = try encoder.encode(trainRecords, path: prompts)
+            let validation = try encoder.encode(validationRecords, path: prompts)
+            let options = trainingOptions
+            let trainer = try Trainer(model: source.model, examples: train.examples, options: options)
+
+            var history: [String] = []
+            if let resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
+
+            let modelInfo = C2SModelInfo(train: trainRecords, examples: [split: train.examples.count, validationSplit: validation.examples.count],
+                                         lossOn: target, maxLength: length,
+                                         sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                         truncation: train.report)
+            var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
+                                               copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
+            if let sentences {
+                contents.copiedFiles += C2SModelInfo.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
+            }
+
+            if !quiet {
+                printError("\(source.description)")
+                printError("\(train.examples.count) training examples (\(train.report.tokens) tokens, longest \(train.report.longest)), \(validation.examples.count) validation; \(trainer.plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
+                report(train.report, "training", length: length)
+                report(validation.report, "validation", length: length)
+                if let resume { printError("resuming from \(resume) at step \(trainer.completedSteps)") }
+            }
+            try output.create()
+            let loop = try TrainingLoop(trainer: trainer, validation: validation.examples, evalEvery: evalEvery, saveEvery: saveEvery,
+                                        output: self.output, contents: contents, arguments: arguments(source), history: history)
+            let progress = ProgressBar(quiet: quiet)
+            let total = trainer.plan.totalSteps, firstStep = trainer.completedSteps
+            var lastLoss = Double.nan
+            loop.onEvent = { event in
+                switch event {
+                case .step(let m):
+                    lastLoss = m.loss
+                    let perStep = (Date().timeIntervalSince(started)) / Double(max(1, m.step - firstStep))
+                    let eta = perStep * Double(total - m.step)
+                    progress.update("training", m.step, total, detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
+                                                                              m.step, total, m.loss, m.tokensPerSecond, Self.duration(eta)))
+                case .validation(let v):
+                    if !quiet {
+                        progress.finish()
+                        printError(String(format: "step %d: validation loss %.4f, perplexity %.3f (%d tokens)", v.step, v.loss, v.perplexity, v.tokens))
+                    }
+                case .checkpoint(let folder):
+                    if !quiet {
+                        progress.finish()
+                        printError("saved \(folder)")
+                    }
+                }
+            }
+            try loop.run()
+            progress.finish()
+            try AtomicText.write(TrainLossCurve.svg(loop.records, title: "c2s train: \((prompts as NSString).lastPathComponent)"),
+                                 to: (self.output as NSString).appendingPathComponent("loss.svg"))
+            if !quiet {
+                let validationLine = loop.records.reversed().lazy.compactMap { r -> ValidationMetrics? in
+                    if case .validation(let v) = r { return v } else { return nil }
+                }.first
+                print(String(format: "trained %d steps in %@; last training loss %.4f", trainer.completedSteps,
+                             Self.duration(Date().timeIntervalSince(started)), lastLoss))
+                if let v = validationLine { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
+                print("model: \(self.output)")
+            }
+        }
+    }
+
+    /// The settings recorded in trainer_state.json.
+    func arguments(_ source: TrainModelSource) -> [String: String] {
+        var a = ["command": CommandLine.arguments.joined(separator: " "), "prompts": prompts, "split": split,
+                 "validation_split": validationSplit, "loss_on": lossOn, "tokenizer": source.tokenizerFolder]
+        if let model { a["model"] = model }
+        if let config { a["config"] = config }
+        if let newModel { a["new_model"] = newModel }
+        if let sentences { a["sentences"] = sentences }
+        if let maxLength { a["max_length"] = String(maxLength) }
+        if let resume { a["resume"] = resume }
+        return a
+    }
+
+    func report(_ r: TruncationReport, _ what: String, length: Int) {
+        guard r.examples > 0 else { return }
+        if r.truncatedBySentence > 0 {
+            printError("note: \(r.truncatedBySentence) \(what) examples were longer than \(length) tokens; their cell sentences lost their last \(r.droppedGenes) genes in all (input_sentence_spans)")
+        }
+        if r.truncatedByTokens > 0 {
+            printError("warning: \(r.truncatedByTokens) \(what) examples were longer than \(length) tokens and have no input_sentence_spans; \(r.droppedTokens) tokens were dropped from the start of their inputs")
+        }
+        if r.boundaryByDecoding > 0 {
+            printError("note: in \(r.boundaryByDecoding) \(what) examples the input's own tokens were not a prefix of the example's; the response start was found by decoding (\(r.straddlingBoundary) with a token spanning both)")
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+        return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import SingleCell
+import Transformer
+
+/// The model `c2s train` starts from, with what its saved folders need: a loaded checkpoint to
+/// fine-tune, or a new model from a config (a file, or sizes given on the command line) and a
+/// tokenizer, initialised from the seed.
+struct TrainModelSource {
+    let model: any TrainableModel
+    let tokenizer: Tokenizer
+    /// The folder holding `tokenizer.json` (and `tokenizer_config.json`).
+    let tokenizerFolder: String
+    /// `config.json` of the saved model.
+    let config: [String: Any]
+    /// `generation_config.json` of the saved model.
+    let generationConfig: [String: Any]
+    /// The token appended to every example.
+    let eosTokenID: Int32
+    /// "fine-tuning MODEL" or "new gpt_neox model (…)", for the summary.
+    let description: String
+
+    /// Sizes of a new model given on the command line.
+    struct NewModelSizes {
+        var type: String
+        var hiddenSize: Int
+        var layers: Int
+        var heads: Int
+        var intermediateSize: Int?
+        var context: Int
+    }
+
+    static let trainableTypes = ["gpt2", "gpt_neox"]
+
+    static func trainable(_ model: any CausalLanguageModel, from source: String) throws -> any TrainableModel {
+        guard let trainable = model as? any TrainableModel else {
+            throw TrainingError.invalidInput("\(source): model_type \(model.info.modelType) cannot be trained yet (trainable: \(trainableTypes.joined(separator: ", ")))")
+        }
+        return trainable
+    }
+
+    /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given.
+    static func pretrained(folder: String, tokenizerFolder: String?) throws -> TrainModelSource {
+        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder))
+        let model = try trainable(loaded, from: folder)
+        let configURL = URL(fileURLWithPath: folder).appendingPathComponent("config.json")
+        let config = try ConfigFile(url: configURL).values
+        let tokenizerFolder = tokenizerFolder ?? folder
+        let tokenizer = try loadTokenizer(tokenizerFolder)
+        try checkVocabulary(tokenizer, model: model, source: folder)
+        let eos = try endOfSequence(tokenizer, config: config, source: tokenizerFolder)
+        var generation: [String: Any] = ["bos_token_id": config["bos_token_id"] ?? NSNull(), "eos_token_id": config["eos_token_id"] ?? Int(eos)]
+        let generationURL = URL(fileURLWithPath: folder).appendingPathComponent("generation_config.json")
+        if FileManager.default.fileExists(atPath: generationURL.path) { generation = try ConfigFile(url: generationURL).values }
+        return TrainModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
+                                generationConfig: generation, eosTokenID: eos, description: "fine-tuning \(folder)")
+    }
+
+    /// A new model from `configPath`'s `config.json` or from `sizes`, with `tokenizerFolder`'s
+    /// tokenizer: the vocabulary size and special token ids come from the tokenizer unless the
+    /// config sets them, and the weights from `initializeParameters(seed:)`.
+    static func new(configPath: String?, sizes: NewModelSizes?, tokenizerFolder: String, seed: UInt64) throws -> TrainModelSource {
+        let tokenizer = try loadTokenizer(tokenizerFolder)
+        var values: [String: Any]
+        let url: URL
+        if let configPath {
+            url = URL(fileURLWithPath: configPath)
+            values = try ConfigFile(url: url).values
+            if values["vocab_size"] == nil { values["vocab_size"] = tokenizer.vocabularySize }
+            for (key, id) in [("bos_token_id", tokenizer.bosTokenID), ("eos_token_id", tokenizer.eosTokenID)] where values[key] == nil {
+                values[key] = id.map { Int($0) as Any } ?? NSNull()
+            }
+        } else {
+            let s = sizes!
+            url = URL(fileURLWithPath: "config.json")
+            values = try NewModelConfig(modelType: s.type, vocabularySize: tokenizer.vocabularySize, hiddenSize: s.hiddenSize,
+                                        layers: s.layers, heads: s.heads, intermediateSize: s.intermediateSize, contextLength: s.context,
+                                        bosTokenID: tokenizer.bosTokenID, eosTokenID: tokenizer.eosTokenID,
+                                        padTokenID: tokenizer.padTokenID).json()
+        }
+        let file = ConfigFile(url: url, values: values)
+        let source = configPath ?? "--new-model \(sizes!.type)"
+        guard let type = file.modelType, trainableTypes.contains(type) else {
+            throw ModelError.invalidConfig(url, "model_type \(file.modelType.map { "\"\($0)\"" } ?? "is missing and") cannot be trained (trainable: \(trainableTypes.joined(separator: ", ")))")
+        }
+        let model = try trainable(try ModelLoader.makeModel(file), from: source)
+        try checkVocabulary(tokenizer, model: model, source: source)
+        model.initializeParameters(seed: seed)
+        let eos = try endOfSequence(tokenizer, config: values, source: tokenizerFolder)
+        let generation: [String: Any] = ["bos_token_id": values["bos_token_id"] ?? NSNull(), "eos_token_id": values["eos_token_id"] ?? Int(eos)]
+        let info = model.info
+        let description = "new \(info.modelType) model (\(info.layers) layers, hidden \(info.hiddenSize), context \(info.contextLength), vocabulary \(info.vocabularySize), \(model.parameters.count) parameters)"
+        return TrainModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: values,
+                                generationConfig: generation, eosTokenID: eos, description: description)
+    }
+
+    static func loadTokenizer(_ folder: String) throws -> Tokenizer {
+        let url = URL(fileURLWithPath: folder)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) else {
+            throw ModelError.missingFile(url, "tokenizer.json", "training needs the tokenizer; give --tokenizer DIR, e.g. from 'c2s tokenizer train'")
+        }
+        return try Tokenizer.load(folder: url)
+    }
+
+    static func checkVocabulary(_ tokenizer: Tokenizer, model: any TrainableModel, source: String) throws {
+        guard tokenizer.vocabularySize <= model.info.vocabularySize else {
+            throw TrainingError.invalidInput("\(source): the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.info.vocabularySize) (vocab_size)")
+        }
+    }
+
+    /// The EOS token: the tokenizer's, else the config's first `eos_token_id`.
+    static func endOfSequence(_ tokenizer: Tokenizer, config: [String: Any], source: String) throws -> Int32 {
+        if let eos = tokenizer.eosTokenID { return eos }
+        if let eos = ConfigFile(url: URL(fileURLWithPath: source), values: config).tokenIDs("eos_token_id").first { return eos }
+        throw TrainingError.invalidInput("\(source): the tokenizer has no EOS token (eos_token in tokenizer_config.json) and the config no eos_token_id; every example ends with EOS")
+    }
+
+    /// The tokenizer's files, copied into every saved folder.
+    var tokenizerFiles: [(name: String, source: String)] {
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"].compactMap { name in
+            let path = (tokenizerFolder as NSString).appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: path) ? (name, path) : nil
+        }
+    }
+}
