@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "PromptsTests", dependencies: ["Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
-        .testTarget(name: "C2STests", dependencies: ["C2S", "Transformer", "Prompts", "SingleCell", "TestSupport"]),
+        .testTarget(name: "C2STests", dependencies: ["C2S", "Transformer", "Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["c2s", "SingleCell", "CellSentences", "TestSupport"]),
     ]
 )

@@ -252,62 +252,24 @@ public struct PromptBuilder {
         var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(example)))
         let template = task.inputTemplates[Int(rng.next() % UInt64(task.inputTemplates.count))]
         let organism = options.organism
-        // Values are looked up by name through a switch rather than a dictionary built per
-        // example: this runs once per example, for millions of examples.
         let value: (String) -> String?
         let names: [String]
         switch task.kind {
         case .singleCell:
             let cell = table.cells[unit.first]
-            let (sentence, count) = cell.topGenes(options.topK)
-            // The whole (already top-k) sentence is shared, not copied.
-            let sentenceText = count == cell.geneCount ? cell.sentence : String(sentence)
-            let labelColumn = options.labelColumn
             names = [cell.name]
-            value = { name in
-                switch name {
-                case "cell_sentence": return sentenceText
-                case "num_genes": return String(count)
-                case "organism": return organism
-                case "label": return cell.fields[labelColumn]
-                case "cell_name": return cell.name
-                default: return cell.fields[name]
-                }
-            }
+            value = PromptValues.singleCell(cell, topK: options.topK, organism: organism, labelColumn: options.labelColumn)
         case .multiCell:
             let cells = unit.cells.map { table.cells[$0] }
-            let top = cells.map { $0.topGenes(options.topK) }
             let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
-            let text = self.text(for: cells)
             names = cells.map(\.name)
-            value = { name in
-                switch name {
-                case "cell_sentences": return PromptFormat.cellBlock(top.map(\.text))
-                case "num_cells": return String(cells.count)
-                case "num_genes": return String(top.map(\.count).max() ?? 0)
-                case "organism": return organism
-                case "label": return cells[0].fields[labelColumn]
-                case "text": return text
-                default: return nil
-                }
-            }
+            value = PromptValues.multiCell(cells, topK: options.topK, organism: organism, label: cells[0].fields[labelColumn],
+                                           text: self.text(for: cells))
         case .perturbation:
             let control = table.cells[unit.first], perturbed = table.cells[unit.second]
-            let (c, count) = control.topGenes(options.topK)
-            let labelColumn = options.labelColumn
-            let perturbation = unit.perturbation ?? ""
             names = [control.name, perturbed.name]
-            value = { name in
-                switch name {
-                case "control_sentence": return String(c)
-                case "perturbed_sentence": return String(perturbed.topGenes(self.options.topK).text)
-                case "num_genes": return String(count)
-                case "perturbation": return perturbation
-                case "organism": return organism
-                case "label": return perturbed.fields[labelColumn]
-                default: return perturbed.fields[name]
-                }
-            }
+            value = PromptValues.perturbation(control: control, perturbed: perturbed, topK: options.topK,
+                                              perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn)
         }
         let input = try template.render(value)
         let response = try task.responseTemplate.render(value)

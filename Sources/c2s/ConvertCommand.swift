@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellSentences
 import Foundation
+import Prompts
 import Transformer
 import SingleCell
 
@@ -226,6 +227,9 @@ enum CLIErrors {
         } catch let e as TokenizerError {
             printError("error: \(e.description)")
             throw ExitCode(2)
+        } catch let e as TemplateError {
+            printError("error: \(e.description)")
+            throw ExitCode(3)
         } catch let e as TrainingError {
             printError("error: \(e.description)")
             throw ExitCode(e.isNonFinite ? 4 : 2)

@@ -2,11 +2,12 @@
 """Check that an .h5ad file (e.g. one written by c2s) is readable by anndata.
 
 usage: python3 scripts/interop/check_h5ad.py FILE.h5ad --shape N M
-           [--obs-column NAME] [--expect-sum S]
+           [--obs-column NAME] [--expect-sum S] [--obs-has NAME ...] [--obsm NAME DIM]
 
 Checks: anndata.read_h5ad succeeds; X.shape == (N, M); X is readable (sparse or dense,
 fully materialised, finite); optional sum of X within 1e-4 relative of S; optional obs
-column present with more than one distinct value. Prints one summary line; exits 1 on
+column present with more than one distinct value; optional obs columns present without
+missing values (--obs-has); optional obsm matrix of N x DIM finite values. Prints one summary line; exits 1 on
 any failed check, 2 on a read error. Dependencies: anndata, numpy, scipy.
 """
 import argparse
@@ -23,6 +24,8 @@ def main() -> int:
     ap.add_argument("--shape", nargs=2, type=int, metavar=("N", "M"), required=True)
     ap.add_argument("--obs-column", default=None)
     ap.add_argument("--expect-sum", type=float, default=None)
+    ap.add_argument("--obs-has", action="append", default=[], metavar="NAME")
+    ap.add_argument("--obsm", nargs=2, default=None, metavar=("NAME", "DIM"))
     args = ap.parse_args()
 
     import anndata as ad
@@ -64,6 +67,23 @@ def main() -> int:
             obs_info = f" obs[{args.obs_column}]={nd} distinct"
             if nd <= 1:
                 fails.append(f"obs column {args.obs_column!r} has {nd} distinct value(s)")
+
+    for name in args.obs_has:
+        if name not in a.obs.columns:
+            fails.append(f"obs column {name!r} missing (have {list(a.obs.columns)})")
+        elif a.obs[name].isna().any():
+            fails.append(f"obs column {name!r} has missing values")
+    if args.obsm is not None:
+        name, dim = args.obsm[0], int(args.obsm[1])
+        if name not in a.obsm:
+            fails.append(f"obsm {name!r} missing (have {list(a.obsm.keys())})")
+        else:
+            m = np.asarray(a.obsm[name])
+            obs_info += f" obsm[{name}]={m.shape[0]}x{m.shape[1]}"
+            if m.shape != (a.n_obs, dim):
+                fails.append(f"obsm {name!r} is {m.shape}, expected {(a.n_obs, dim)}")
+            elif not np.all(np.isfinite(m)):
+                fails.append(f"obsm {name!r} has non-finite values")
 
     status = "OK" if not fails else "FAIL"
     msg = (f"{status} {args.file}: shape={a.shape[0]}x{a.shape[1]} X={kind} sum={total:.6g}"

@@ -1,0 +1,112 @@
+import CellSentences
+import Foundation
+import SingleCell
+import Transformer
+
+/// A C2S model loaded once for a whole run: the language model, its tokenizer, the tokens that
+/// end a response, and what is known about its training (`c2s.json`, and the training sentence
+/// dataset's `manifest.json` + `vocab.tsv`: conversion settings, gene vocabulary, inverse
+/// transform).
+///
+/// Every piece of metadata is optional; a task that needs one asks for it through the
+/// `require...` functions, whose errors say what is missing and how to supply it.
+public final class C2SModel: @unchecked Sendable {
+    public let folder: String
+    public let language: any CausalLanguageModel
+    public let tokenizer: Tokenizer
+    /// Tokens that end a generated response: the config's and generation_config.json's EOS ids.
+    public let stopTokens: [Int32]
+    /// The end-of-sequence token appended to responses in training (scored after a label).
+    public let endToken: Int32
+    public let metadata: C2SMetadata?
+    /// The training sentence dataset's manifest and vocabulary, when known.
+    public let sentences: SentenceDataset?
+
+    /// Loads the model in `folder`. `sentences` names the training sentence dataset (its folder,
+    /// or any folder with its `manifest.json` and `vocab.tsv`) when the model folder lacks it.
+    public init(folder: String, sentences: String? = nil) throws {
+        self.folder = folder
+        let url = URL(fileURLWithPath: folder)
+        language = try ModelLoader.load(folder: url)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) else {
+            throw ModelError.missingFile(url, "tokenizer.json", "C2S tasks read and write text, so they need the model's tokenizer")
+        }
+        tokenizer = try Tokenizer.load(folder: url)
+        var ids = language.info.eosTokenIDs
+        if let file = try? ConfigFile(url: url.appendingPathComponent("generation_config.json")) {
+            for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
+        }
+        if let eos = tokenizer.eosTokenID, !ids.contains(eos) { ids.append(eos) }
+        guard let end = tokenizer.eosTokenID ?? ids.first else {
+            throw ModelError.invalidConfig(url.appendingPathComponent("config.json"),
+                                           "names no end-of-sequence token (eos_token_id), and tokenizer_config.json names no eos_token; responses could not end")
+        }
+        stopTokens = ids
+        endToken = end
+        let metadata = try C2SMetadata.read(folder: folder)
+        self.metadata = metadata
+        self.sentences = try Self.findSentences(model: folder, metadata: metadata, given: sentences)
+    }
+
+    /// The training sentence dataset: the one given, the copies beside `c2s.json`, the folder
+    /// it names, a `sentences/` subfolder, or the dataset's original path (the first that has
+    /// both files).
+    static func findSentences(model: String, metadata: C2SMetadata?, given: String?) throws -> SentenceDataset? {
+        if let given { return try SentenceDataset(folder: given) }
+        var candidates = [model]
+        if let named = metadata?.sentencesFolder {
+            candidates.append(named.hasPrefix("/") ? named : (model as NSString).appendingPathComponent(named))
+        }
+        candidates.append((model as NSString).appendingPathComponent("sentences"))
+        if let original = metadata?.sentenceDatasetPath { candidates.append(original) }
+        for folder in candidates {
+            let fm = FileManager.default
+            if fm.fileExists(atPath: folder + "/manifest.json") && fm.fileExists(atPath: folder + "/vocab.tsv") {
+                return try SentenceDataset(folder: folder)
+            }
+        }
+        return nil
+    }
+
+    /// What the model folder lacks, phrased once for every message.
+    private var missingMetadata: String {
+        metadata == nil ? "the model folder has no C2S metadata (\(C2SMetadata.fileName), written by 'c2s train')" : "\(metadata!.path) does not record it"
+    }
+
+    /// The training sentence dataset, or an error saying that `purpose` needs it.
+    public func requireSentences(for purpose: String) throws -> SentenceDataset {
+        if let sentences { return sentences }
+        throw FileError(folder, "\(purpose) needs the gene vocabulary and conversion settings of the sentence dataset the model was trained on (its manifest.json and vocab.tsv, copied into the model folder by 'c2s train --sentences DIR'), but no copy is here; give the dataset with --sentences DIR")
+    }
+
+    /// The labels to choose among for `task`: `given` (from `--labels`), else the ones the
+    /// model saw in training.
+    public func requireLabels(task: String, given: [String]?) throws -> [String] {
+        if let given {
+            guard !given.isEmpty else { throw DataError("the label list is empty") }
+            return given
+        }
+        if let labels = metadata?.labels(for: task), !labels.isEmpty { return labels }
+        throw FileError(folder, "choosing among known labels needs the labels the model was trained on, but \(missingMetadata); give them with --labels FILE (one label per line), or generate freely with --mode free")
+    }
+
+    /// A warning when the model's metadata lists its tasks and `task` is not among them.
+    public func taskWarning(_ task: String) -> String? {
+        guard let tasks = metadata?.tasks, !tasks.isEmpty, !tasks.contains(task) else { return nil }
+        return "the model was trained on \(tasks.joined(separator: ", ")), not on \(task); its answers may be meaningless"
+    }
+
+    /// Genes per cell in prompts: `given`, the training value, or 200 (the released models').
+    public func topGenes(_ given: Int?) -> Int { given ?? metadata?.topGenes ?? 200 }
+
+    public func organism(_ given: String?) -> String { given ?? metadata?.organism ?? "Homo sapiens" }
+
+    /// Token ids of a model input (with the tokenizer's special tokens, e.g. Gemma's BOS).
+    public func encodePrompt(_ text: String) -> [Int32] { tokenizer.encode(text) }
+
+    /// Token ids of text that continues a prompt (no special tokens).
+    public func encodeContinuation(_ text: String) -> [Int32] { tokenizer.encode(text, addSpecialTokens: false) }
+
+    /// What joins model input and response (`c2s.json`'s `separator`, default one space).
+    public var separator: String { metadata?.separator ?? " " }
+}

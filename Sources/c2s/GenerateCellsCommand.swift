@@ -1,0 +1,168 @@
+import ArgumentParser
+import C2S
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+import Transformer
+
+/// Sampling and decoding options of the commands that write cell sentences.
+struct SentenceDecodingArguments: ParsableArguments {
+    @Flag(help: "Let the model write any text (the reference's behaviour) instead of only genes of the vocabulary, each at most once.")
+    var unconstrained = false
+
+    @Option(help: "Keep the k most likely tokens when sampling (0: off).")
+    var topK = 50
+
+    @Option(help: "Keep the smallest set of tokens with this much probability when sampling (1: off).")
+    var topP: Float = 0.95
+
+    @Option(help: "Sampling temperature.")
+    var temperature: Float = 1
+
+    @Option(help: "Random seed (a cell's sentence depends only on the seed and its number, not on batches or chunks).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Token budget per sentence (default: the model's context).")
+    var maxNewTokens: Int?
+
+    func options(sample: Bool, numGenes: Int, batchSize: Int, maxTokensPerPass: Int) -> SentenceGenerationOptions {
+        var o = SentenceGenerationOptions()
+        o.numGenes = numGenes
+        o.constrained = !unconstrained
+        o.sampling = SamplingOptions(sample: sample, temperature: temperature, topK: topK, topP: topP)
+        o.seed = seed
+        o.maxNewTokens = maxNewTokens
+        o.batchSize = batchSize
+        o.maxTokensPerPass = maxTokensPerPass
+        return o
+    }
+
+    func settings(sample: Bool) -> [String: String] {
+        ["unconstrained": String(unconstrained), "sample": String(sample), "top_k": String(topK), "top_p": String(topP),
+         "temperature": String(temperature), "seed": String(seed), "max_new_tokens": maxNewTokens.map(String.init) ?? ""]
+    }
+
+    /// The gene constraint (unless unconstrained), with a note about genes that share tokens.
+    func genes(_ model: C2SModel, dataset: SentenceDataset, quiet: Bool) throws -> GeneWords? {
+        guard !unconstrained else { return nil }
+        let words = try GeneWords(genes: dataset.genes, model: model)
+        if !quiet && !words.duplicates.isEmpty {
+            printError("warning: \(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))")
+        }
+        return words
+    }
+}
+
+struct GenerateCellsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-cells",
+        abstract: "Generate new cells: sentences and reconstructed expression in one .h5ad.",
+        discussion: """
+            --condition COLUMN=VALUE asks for cells with a label the model learned (e.g. \
+            cell_type=CD14 Mono), through the cell_type_generation task; repeat it for several \
+            labels (-n cells each). Without --condition the cells are unconditional \
+            (unconditional_generation). A value the model never saw is a warning that lists the \
+            values it knows.
+
+            Decoding is constrained by default: a trie over the tokenisations of the training \
+            vocabulary's genes (" " + gene) lets every generated word be a gene of the \
+            vocabulary and none repeat, so validity and uniqueness are 100 % by construction; \
+            --unconstrained lets the model write anything, as the reference does. A sentence \
+            stops at the end-of-sequence token or after --top-genes genes. Sampling as in the \
+            paper: top-k 50, top-p 0.95 (--greedy for greedy search).
+
+            Output: X holds the reconstructed expression (the training data's inverse \
+            transform; genes = its vocabulary), obs the condition, cell_sentence, n_tokens, \
+            finish_reason (eos, num_genes or length) and the post-processing counts n_words, \
+            n_valid_words, n_unique_genes.
+
+            Examples:
+              c2s generate-cells --model pbmc-model --condition "cell_type=CD14 Mono" -n 500 -o mono.h5ad
+              c2s generate-cells --model pbmc-model -n 100 --unconstrained -o free.h5ad
+            """)
+
+    @Option(name: .customLong("condition"), help: "COLUMN=VALUE (or VALUE): generate cells with this label (repeatable).")
+    var conditions: [String] = []
+
+    @Option(name: .customShort("n"), help: "Cells per condition (or in all, unconditionally).")
+    var count = 100
+
+    @Flag(help: "Greedy search instead of sampling.")
+    var greedy = false
+
+    @Option(name: .shortAndLong, help: "The .h5ad file to write.")
+    var output: String
+
+    @OptionGroup(title: "Decoding") var decoding: SentenceDecodingArguments
+    @OptionGroup(title: "Model") var modelOptions: C2SModelOptions
+    @OptionGroup(title: "Run") var runOptions: RunOptions
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("-n must be at least 1") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            let started = Date()
+            let model = try modelOptions.load()
+            let dataset = try model.requireSentences(for: "generating cells (constraining genes and reconstructing expression)")
+            _ = try dataset.model()
+            // Conditions: (column, value); the column defaults to the training label column.
+            let defaultColumn = model.metadata?.labelColumn ?? "cell_type"
+            let parsed: [(column: String, value: String)] = try conditions.map { text in
+                if text.contains("=") {
+                    let c = try CellSelection.condition(text)
+                    guard !c.value.isEmpty else { throw DataError("--condition \(text): the value is empty") }
+                    return c
+                }
+                return (defaultColumn, text)
+            }
+            let task = parsed.isEmpty ? "unconditional_generation" : "cell_type_generation"
+            if !runOptions.quiet {
+                if let w = model.taskWarning(task) { printError("warning: \(w)") }
+                let known = model.metadata?.labels(for: task) ?? []
+                for c in parsed where !known.contains(c.value) {
+                    printError(known.isEmpty
+                        ? "warning: the model's metadata lists no labels, so '\(c.value)' cannot be checked against what it learned"
+                        : "warning: the model never saw '\(c.value)' in training; the values it knows: \(known.joined(separator: ", "))")
+                }
+            }
+            let prompt = try modelOptions.prompt(task, kind: .singleCell)
+            let options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
+                                           maxTokensPerPass: modelOptions.maxTokensPerPass)
+            let generator = CellGenerator(
+                generator: try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options),
+                conditional: parsed.isEmpty ? nil : prompt, unconditional: parsed.isEmpty ? prompt : nil,
+                organism: model.organism(modelOptions.organism))
+            let requests = parsed.isEmpty ? [CellGenerator.Request(label: nil, count: count)] : parsed.map { CellGenerator.Request(label: $0.value, count: count) }
+            var fields: [[(String, String)]] = []
+            for c in parsed.isEmpty ? [nil] : parsed.map(Optional.some) {
+                for _ in 0..<count { fields.append(c.map { [($0.column, $0.value)] } ?? []) }
+            }
+
+            var settings = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
+            settings.merge(["command": "generate-cells", "conditions": parsed.map { "\($0.column)=\($0.value)" }.joined(separator: "\n"),
+                            "n": String(count), "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
+            let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
+            try store.cleaningUp {
+                let chunks = runOptions.run(store, count: fields.count)
+                let bar = ProgressBar(quiet: runOptions.quiet)
+                let done = try chunks.run(progress: { bar.update("generating", $0, $1) }) { range in
+                    try zip(range, generator.generate(requests, range: range)).map { i, s in
+                        GeneratedCellsWriter.line(name: "generated_\(i + 1)", fields: fields[i], sentence: s)
+                    }
+                }
+                bar.finish()
+                let summary = try GeneratedCellsWriter.write(chunks, dataset: dataset, output: output)
+                store.remove()
+                if !runOptions.quiet {
+                    printError(String(format: "%d cells generated (%@, %@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
+                                      fields.count, decoding.unconstrained ? "unconstrained" : "constrained", runOptions.describe(done),
+                                      Date().timeIntervalSince(started), output, Double(summary.words) / Double(max(1, summary.sentences)),
+                                      summary.validity * 100, summary.uniqueness * 100))
+                }
+            }
+        }
+    }
+}

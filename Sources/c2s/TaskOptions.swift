@@ -1,0 +1,211 @@
+import ArgumentParser
+import C2S
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+import Transformer
+
+/// Options of the C2S task commands (annotate, generate-cells, embed, predict-perturbation,
+/// predict-tissue, interpret) that concern the model.
+struct C2SModelOptions: ParsableArguments {
+    @Option(help: "C2S model folder: a Hugging Face causal LM with tokenizer, and c2s.json from 'c2s train'.")
+    var model: String
+
+    @Option(help: "The sentence dataset the model was trained on (gene vocabulary, conversion settings, inverse transform), when the model folder has no copy of its manifest.json and vocab.tsv.")
+    var sentences: String?
+
+    @Option(help: "Input template of the task, counted from 1; every prompt of the run uses it.")
+    var template = 1
+
+    @Option(help: "JSON task definitions (as for 'c2s prompts --task-file'): use their templates instead of the built-in ones.")
+    var taskFile: String?
+
+    @Option(help: "Genes of each cell shown in prompts, or asked for when generating (default: the training value, else 200).")
+    var topGenes: Int?
+
+    @Option(help: "Organism named in prompts (default: the training value, else Homo sapiens).")
+    var organism: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Most tokens fed through the model in one pass (bounds activation memory).")
+    var maxTokensPerPass = 8192
+
+    @Flag(help: "Decode with bfloat16 copies of the weights (AVX512_BF16 CPUs). Prompts are still read in fp32.")
+    var bf16 = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
+        if template < 1 { throw ValidationError("--template counts from 1") }
+        if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
+    }
+
+    /// Loads the model once for the whole run.
+    func load() throws -> C2SModel {
+        if let threads { KernelThreads.count = threads }
+        Matmul.setThreads(KernelThreads.count)
+        let loaded = try C2SModel(folder: model, sentences: sentences)
+        if bf16 && !loaded.language.parameters.enableBF16Decoding() {
+            printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
+        }
+        return loaded
+    }
+
+    /// The task's prompt with the chosen template.
+    func prompt(_ task: String, kind: TaskKind) throws -> TaskPrompt {
+        var user: [TaskDefinition] = []
+        if let taskFile { user = try TaskDefinition.load(path: taskFile, available: { Set(TaskDefinition.standardFields($0)) }) }
+        return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user)
+    }
+
+    /// Settings that change results, for resuming.
+    func settings(_ model: C2SModel) -> [String: String] {
+        var s = ["model": URL(fileURLWithPath: self.model).standardizedFileURL.path, "model_weights": FileIdentity.of(self.model),
+                 "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "",
+                 "top_genes": String(model.topGenes(topGenes)), "organism": model.organism(organism), "bf16": String(bf16)]
+        if let sentences = model.sentences { s["sentences"] = FileIdentity.of(sentences.folder + "/vocab.tsv") }
+        return s
+    }
+}
+
+/// How a run is cut into chunks and resumed.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Prompts run through the model together.")
+    var batchSize = 16
+
+    @Option(help: "Results are saved every N cells; an interrupted run resumes after the last saved chunk (--resume).")
+    var chunkSize = 256
+
+    @Flag(help: "Continue an interrupted run with the same settings, skipping its finished chunks.")
+    var resume = false
+
+    @Flag(help: "Replace the output if it exists (and discard an interrupted run's chunks).")
+    var overwrite = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Option(help: .hidden)
+    var interruptAfterChunks: Int?
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1") }
+    }
+
+    func run(_ store: ChunkStore, count: Int) -> ChunkedRun {
+        var r = ChunkedRun(store: store, count: count, chunkSize: chunkSize)
+        r.interruptAfter = interruptAfterChunks
+        return r
+    }
+
+    /// Where the run stands, after the chunks are done.
+    func describe(_ done: (computed: Int, reused: Int)) -> String {
+        done.reused > 0 ? "\(done.computed) chunk(s) computed, \(done.reused) resumed" : "\(done.computed) chunk(s)"
+    }
+}
+
+/// Options saying which cells to read and how.
+struct CellInputArguments: ParsableArguments {
+    @Option(help: "Format of a count-matrix INPUT (detected when omitted).")
+    var format: InputFormat?
+
+    @Option(help: "Read layers/NAME of an .h5ad instead of X.")
+    var layer: String?
+
+    @Flag(help: "Read raw/X of an .h5ad instead of X.")
+    var raw = false
+
+    @Option(help: "Take gene names from this var column (.h5ad, 10x).")
+    var geneColumn: String?
+
+    @Flag(help: "Also apply the training data's cell and gene filters when converting a count matrix (filtered cells get no result).")
+    var applyFilters = false
+
+    @Option(help: "A splits.json from 'c2s prompts' (with --split): run only on the cells of one split.")
+    var splits: String?
+
+    @Option(help: "The split to run on (train, validation or test).")
+    var split: String?
+
+    @Option(name: .customLong("where"), help: "Run only on cells whose column has this value: column=value (repeatable; all must hold).")
+    var conditions: [String] = []
+
+    func validate() throws {
+        if layer != nil && raw { throw ValidationError("--layer and --raw cannot be used together") }
+        if (splits == nil) != (split == nil) { throw ValidationError("--splits and --split go together") }
+    }
+
+    var options: CellInputOptions {
+        var o = CellInputOptions()
+        o.read.format = format
+        o.read.matrix = raw ? .raw : layer.map { .layer($0) } ?? .x
+        o.read.geneColumn = geneColumn
+        o.applyFilters = applyFilters
+        return o
+    }
+
+    func selection() throws -> CellSelection {
+        var s = CellSelection()
+        if let splits { s.splits = try SplitPlan.read(path: splits) }
+        s.split = split
+        s.conditions = try conditions.map(CellSelection.condition)
+        return s
+    }
+
+    func settings(input: String) -> [String: String] {
+        ["input": FileIdentity.of(input), "layer": layer ?? (raw ? "raw" : "X"), "gene_column": geneColumn ?? "",
+         "apply_filters": String(applyFilters), "splits": splits.map(FileIdentity.of) ?? "", "split": split ?? "",
+         "where": conditions.joined(separator: "&")]
+    }
+
+    /// Opens the input, selects cells and warns about a poor gene overlap.
+    func open(_ input: String, model: C2SModel, topGenes: Int, store: ChunkStore, quiet: Bool) throws -> (CellInput, [Int]) {
+        let bar = ProgressBar(quiet: quiet)
+        let cells = try CellInput.open(input, model: model, maxGenes: topGenes, workFolder: store.folder, options: options, progress: bar.update)
+        bar.finish()
+        let selected = try selection().apply(to: cells.table)
+        if !quiet {
+            if cells.droppedCells > 0 { printError("warning: the training data's filters dropped \(cells.droppedCells) input cell(s); they get no result") }
+            if let vocabulary = model.sentences?.genes {
+                let overlap = GeneOverlap(cells: selected.map { cells.table.cells[$0] }, topK: topGenes, inputGenes: cells.genes,
+                                          vocabulary: vocabulary, measureWords: cells.convertedTo == nil)
+                if let warning = overlap.warning { printError("warning: \(warning)") }
+            }
+        }
+        return (cells, selected)
+    }
+}
+
+/// A file's identity for resuming: path, size and modification time (a folder: its files').
+enum FileIdentity {
+    static func of(_ path: String) -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return path + " (missing)" }
+        let files = isDir.boolValue ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
+        let parts = files.compactMap { file -> String? in
+            guard let a = try? fm.attributesOfItem(atPath: file), (a[.type] as? FileAttributeType) == .typeRegular else { return nil }
+            let size = (a[.size] as? NSNumber)?.int64Value ?? 0
+            let modified = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\((file as NSString).lastPathComponent):\(size):\(Int64(modified))"
+        }
+        return URL(fileURLWithPath: path).standardizedFileURL.path + " [" + parts.joined(separator: ",") + "]"
+    }
+}
+
+/// Reads a label list: one label per line, blank lines skipped.
+enum LabelFile {
+    static func read(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot be read") }
+        let labels = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !labels.isEmpty else { throw FileError(path, "has no labels (expected one label per line)") }
+        var seen = Set<String>()
+        for l in labels where !seen.insert(l).inserted { throw FileError(path, "lists the label '\(l)' twice") }
+        return labels
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import SingleCell
+import TestSupport
+import XCTest
+
+/// The C2S task commands (annotate, generate-cells, embed, predict-perturbation,
+/// predict-tissue, interpret) on a simulated dataset and the tiny pythia_text model (untrained:
+/// these tests check outputs, chunking, resuming and messages, not the answers' quality).
+final class TaskCLITests: XCTestCase {
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+
+    /// Simulated counts, their sentence dataset, and a model folder with C2S metadata.
+    struct Setting {
+        let tmp: TemporaryFolder
+        let counts: String
+        let sentences: String
+        let model: String
+        let labels: [String]
+    }
+
+    func setting() throws -> Setting {
+        let tmp = try TemporaryFolder()
+        let counts = tmp.file("sim.h5ad"), sentences = tmp.file("sentences"), model = tmp.file("model")
+        var r = try c2s(["simulate", "--cells", "30", "--genes", "150", "--cell-types", "3", "--seed", "2", "-o", counts, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["convert", counts, "-o", sentences, "--obs-columns", "cell_type,batch", "--min-genes", "0", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let labels = Array(Set(try lines(sentences + "/cells.jsonl").map { $0["cell_type"] as! String })).sorted()
+        try makeModel(model, metadata: ["tasks": ["cell_type_prediction", "cell_type_generation", "perturbation_prediction"],
+                                        "labels": ["cell_type_prediction": labels], "top_k": 8, "label_column": "cell_type"],
+                      sentences: sentences)
+        return Setting(tmp: tmp, counts: counts, sentences: sentences, model: model, labels: labels)
+    }
+
+    /// The pythia_text fixture with a longer context; with `metadata`, also c2s.json and the
+    /// dataset's manifest and vocabulary.
+    func makeModel(_ folder: String, metadata: [String: Any]?, sentences: String?) throws {
+        let source = TestPaths.fixtures.appendingPathComponent("lm/pythia_text").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for f in ["model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+            try FileManager.default.copyItem(atPath: source + "/" + f, toPath: folder + "/" + f)
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
+        config["max_position_embeddings"] = 2048
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
+        if let metadata { try JSONSerialization.data(withJSONObject: metadata).write(to: URL(fileURLWithPath: folder + "/c2s.json")) }
+        if let sentences {
+            for f in ["manifest.json", "vocab.tsv"] { try FileManager.default.copyItem(atPath: sentences + "/" + f, toPath: folder + "/" + f) }
+        }
+    }
+
+    func lines(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// A CSV as header + rows (the test outputs hold no quoted commas in the fields read).
+    func csv(_ path: String) throws -> (header: [String], rows: [[String]]) {
+        let all = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return (all[0], Array(all.dropFirst()))
+    }
+
+    func runFolders(_ folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".c2s-run") }
+    }
+
+    func testConstrainedAnnotationChoosesTheBestScoredLabel() throws {
+        let s = try setting()
+        let out = s.tmp.file("annotated.h5ad")
+        let r = try c2s(["annotate", "--model", s.model, s.counts, "-o", out, "--compare-column", "cell_type", "--chunk-size", "7"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("30 cells annotated") && r.stderr.contains("accuracy against cell_type"), r.stderr)
+        let table = try csv(s.tmp.file("annotated.csv"))
+        let scoreColumns = s.labels.map { table.header.firstIndex(of: "c2s_score_" + $0)! }
+        let labelColumn = try XCTUnwrap(table.header.firstIndex(of: "c2s_label"))
+        XCTAssertEqual(table.rows.count, 30)
+        for row in table.rows {
+            let scores = scoreColumns.map { Double(row[$0])! }
+            XCTAssertEqual(row[labelColumn], s.labels[scores.indices.max { scores[$0] < scores[$1] }!])
+            XCTAssertEqual(Double(row[table.header.firstIndex(of: "c2s_score")!])!, scores.max()!)
+        }
+        // The h5ad: one row per cell, the input's columns and the predictions in obs, no genes.
+        let h5ad = try H5ADSource(path: out)
+        XCTAssertEqual(h5ad.cellCount, 30)
+        XCTAssertEqual(h5ad.geneCount, 0)
+        XCTAssertEqual(h5ad.obs.column("c2s_label")?.values.count, 30)
+        XCTAssertNotNil(h5ad.obs.column("cell_type"))
+        XCTAssertEqual(h5ad.obs.index, table.rows.map { $0[0] })
+        XCTAssertEqual(try runFolders(s.tmp.path), [])
+    }
+
+    func testUnlabelledCountMatrixIsAnnotated() throws {
+        let s = try setting()
+        // A CSV count matrix with nothing but counts: cells x genes, vocabulary gene names.
+        let genes = try String(contentsOfFile: s.sentences + "/vocab.tsv", encoding: .utf8).split(separator: "\n").dropFirst().prefix(40)
+            .map { String($0.split(separator: "\t")[0]) }
+        var text = "cell," + genes.joined(separator: ",") + "\n"
+        for c in 0..<5 { text += "c\(c)," + genes.indices.map { String(($0 * 7 + c * 3) % 5) }.joined(separator: ",") + "\n" }
+        let counts = s.tmp.file("counts.csv")
+        try text.write(toFile: counts, atomically: true, encoding: .utf8)
+        let out = s.tmp.file("unlabelled.h5ad")
+        let r = try c2s(["annotate", "--model", s.model, counts, "-o", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // The CSV beside the output must never replace the input.
+        let clash = try c2s(["annotate", "--model", s.model, counts, "-o", s.tmp.file("counts.h5ad"), "--overwrite"])
+        XCTAssertNotEqual(clash.status, 0)
+        XCTAssertTrue(clash.stderr.contains("--csv"), clash.stderr)
+        XCTAssertEqual(try String(contentsOfFile: counts, encoding: .utf8), text)
+        let result = try csv(s.tmp.file("unlabelled.csv"))
+        XCTAssertEqual(result.header.prefix(2), ["cell_name", "c2s_label"])
+        XCTAssertEqual(result.rows.count, 5)
+        let h5ad = try H5ADSource(path: out)
+        XCTAssertEqual(h5ad.obs.index, ["c0", "c1", "c2", "c3", "c4"])
+        let predicted = try XCTUnwrap(h5ad.obs.column("c2s_label")).values
+        XCTAssertTrue((0..<5).allSatisfy { predicted.text(at: $0).map(s.labels.contains) == true })
+    }
+
+    func testInterruptedRunResumesFromItsFinishedChunks() throws {
+        let s = try setting()
+        let args = ["annotate", "--model", s.model, s.sentences, "--chunk-size", "8", "--quiet"]
+        let whole = s.tmp.file("whole.h5ad")
+        XCTAssertEqual(try c2s(args + ["-o", whole]).status, 0)
+        let reference = try String(contentsOfFile: s.tmp.file("whole.csv"), encoding: .utf8)
+
+        let out = s.tmp.file("resumed.h5ad")
+        var r = try c2s(args + ["-o", out, "--interrupt-after-chunks", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--resume"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        let run = s.tmp.file(".resumed.h5ad.c2s-run")
+        let chunks = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("chunk-") }.sorted()
+        XCTAssertEqual(chunks, ["chunk-000000.jsonl", "chunk-000001.jsonl"])
+
+        // Without --resume, or with other settings, the leftovers are refused.
+        r = try c2s(args + ["-o", out])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("2 finished chunk(s)") && r.stderr.contains("--resume"), r.stderr)
+        r = try c2s(args + ["-o", out, "--resume", "--template", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("template: 1 then, 2 now"), r.stderr)
+
+        // Mark a finished chunk: if resuming recomputed it, the mark would be gone.
+        let first = run + "/chunk-000000.jsonl"
+        var saved = try String(contentsOfFile: first, encoding: .utf8)
+        let firstLabel = try XCTUnwrap(try lines(first)[0]["label"] as? String)
+        let mark = try XCTUnwrap(saved.range(of: "\"label\":\"\(firstLabel)\""))
+        saved.replaceSubrange(mark, with: "\"label\":\"SENTINEL\"")
+        try saved.write(toFile: first, atomically: true, encoding: .utf8)
+        r = try c2s(args + ["-o", out, "--resume"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let resumed = try String(contentsOfFile: s.tmp.file("resumed.csv"), encoding: .utf8)
+        let refLines = reference.split(separator: "\n"), resLines = resumed.split(separator: "\n")
+        XCTAssertEqual(refLines.count, resLines.count)
+        XCTAssertTrue(resLines[1].contains(",SENTINEL,"), String(resLines[1]))
+        XCTAssertEqual(resLines[1].replacingOccurrences(of: ",SENTINEL,", with: ",\(firstLabel),"), String(refLines[1]))
+        XCTAssertEqual(Array(resLines.dropFirst(2)), Array(refLines.dropFirst(2)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run))
+
+        // Unmarked: interrupted + resumed gives the same bytes as one run.
+        let again = s.tmp.file("again.h5ad")
+        XCTAssertNotEqual(try c2s(args + ["-o", again, "--interrupt-after-chunks", "1"]).status, 0)
+        XCTAssertEqual(try c2s(args + ["-o", again, "--resume"]).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: s.tmp.file("again.csv"), encoding: .utf8), reference)
+    }
+
+    func testGenerateCellsWritesValidUniqueGenesAndWarnsAboutUnknownConditions() throws {
+        let s = try setting()
+        let out = s.tmp.file("generated.h5ad")
+        let r = try c2s(["generate-cells", "--model", s.model, "--condition", "cell_type=\(s.labels[0])", "--condition", "cell_type=Unicorn",
+                         "-n", "4", "--chunk-size", "3", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("never saw 'Unicorn'") && r.stderr.contains(s.labels.joined(separator: ", ")), r.stderr)
+        let h5ad = try H5ADSource(path: out)
+        XCTAssertEqual(h5ad.cellCount, 8)
+        let vocabulary = try String(contentsOfFile: s.sentences + "/vocab.tsv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(h5ad.geneCount, vocabulary.count)
+        let words = try XCTUnwrap(h5ad.obs.column("n_words")?.values), valid = try XCTUnwrap(h5ad.obs.column("n_valid_words")?.values)
+        let unique = try XCTUnwrap(h5ad.obs.column("n_unique_genes")?.values)
+        for i in 0..<8 {
+            XCTAssertEqual(words.text(at: i), valid.text(at: i))
+            XCTAssertEqual(words.text(at: i), unique.text(at: i))
+            XCTAssertLessThanOrEqual(Int(words.text(at: i)!)!, 8)
+        }
+        XCTAssertEqual((0..<8).map { h5ad.obs.column("cell_type")!.values.text(at: $0)! }, Array(repeating: s.labels[0], count: 4) + Array(repeating: "Unicorn", count: 4))
+        // Expression: a cell's reconstructed row has one value per gene of its sentence.
+        let x = try h5ad.readRows(0..<8)
+        for i in 0..<8 { XCTAssertEqual(x.range(ofRow: i).count, Int(unique.text(at: i)!)!) }
+
+        let free = s.tmp.file("free.h5ad")
+        let u = try c2s(["generate-cells", "--model", s.model, "-n", "3", "--unconstrained", "--max-new-tokens", "30", "-o", free])
+        XCTAssertEqual(u.status, 0, u.stderr)
+        XCTAssertTrue(u.stderr.contains("unconstrained") && u.stderr.contains("not on unconditional_generation"), u.stderr)
+        XCTAssertEqual(try H5ADSource(path: free).cellCount, 3)
+    }
+
+    func testEmbeddingsDoNotDependOnChunksOrBatches() throws {
+        let s = try setting()
+        func embed(_ name: String, _ extra: [String]) throws -> [Float] {
+            let out = s.tmp.file(name)
+            let r = try c2s(["embed", "--model", s.model, s.counts, "-o", out, "--quiet"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let data = try H5File(readingAt: out).root().group("obsm").dataset("X_c2s")
+            XCTAssertEqual(data.shape, [30, 32])
+            return try data.read(Float.self)
+        }
+        let a = try embed("a.h5ad", ["--chunk-size", "30", "--batch-size", "30"])
+        let b = try embed("b.h5ad", ["--chunk-size", "4", "--batch-size", "3"])
+        XCTAssertEqual(a.count, b.count)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+    }
+
+    func testPerturbationAndGroupOutputs() throws {
+        let s = try setting()
+        let out = s.tmp.file("perturbed.h5ad")
+        var r = try c2s(["predict-perturbation", "--model", s.model, "--control", s.sentences, "--where", "batch=batch1",
+                         "--perturbation", "drug X", "-o", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let controls = try lines(s.sentences + "/cells.jsonl").filter { $0["batch"] as? String == "batch1" }
+        let h5ad = try H5ADSource(path: out)
+        XCTAssertEqual(h5ad.obs.index, controls.map { $0["cell_name"] as! String })
+        XCTAssertEqual(h5ad.geneCount, try String(contentsOfFile: s.sentences + "/vocab.tsv", encoding: .utf8).split(separator: "\n").count - 1)
+        XCTAssertEqual(h5ad.obs.column("perturbation")?.values.text(at: 0), "drug X")
+        XCTAssertEqual(h5ad.obs.column("cell_type")?.values.text(at: 0), controls[0]["cell_type"] as? String)
+
+        let tissues = s.tmp.file("tissues.csv")
+        r = try c2s(["predict-tissue", "--model", s.model, s.sentences, "--group-columns", "batch", "--group-size", "3-5",
+                     "--labels", try labelsFile(s, ["blood", "lung"]), "-o", tissues, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let t = try csv(tissues)
+        XCTAssertEqual(t.header.prefix(5), ["group", "batch", "n_cells", "cell_names", "c2s_label"])
+        XCTAssertTrue(t.rows.allSatisfy { (3...5).contains(Int($0[2])!) && ["blood", "lung"].contains($0[4]) })
+        XCTAssertEqual(t.rows.map { $0[3].split(separator: ";").count }.reduce(0, +), 30)
+
+        let texts = s.tmp.file("texts.jsonl")
+        r = try c2s(["interpret", "--model", s.model, s.sentences, "--group-columns", "cell_type", "--max-new-tokens", "5", "-o", texts, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try lines(texts)
+        XCTAssertFalse(rows.isEmpty)
+        XCTAssertTrue(rows.allSatisfy { $0["c2s_text"] is String && s.labels.contains($0["cell_type"] as! String) })
+    }
+
+    func labelsFile(_ s: Setting, _ labels: [String]) throws -> String {
+        let path = s.tmp.file("labels-\(labels.count).txt")
+        try labels.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testModelWithoutMetadataSaysWhatIsMissing() throws {
+        let s = try setting()
+        let bare = s.tmp.file("bare")
+        try makeModel(bare, metadata: nil, sentences: nil)
+        let out = s.tmp.file("x.h5ad")
+        var r = try c2s(["annotate", "--model", bare, s.sentences, "-o", out])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("c2s.json") && r.stderr.contains("--labels FILE") && r.stderr.contains("--mode free"), r.stderr)
+        r = try c2s(["annotate", "--model", bare, s.counts, "-o", out, "--mode", "free"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("converting a count matrix") && r.stderr.contains("--sentences DIR"), r.stderr)
+        r = try c2s(["generate-cells", "--model", bare, "-n", "2", "-o", out])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("generating cells") && r.stderr.contains("--sentences DIR"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try runFolders(s.tmp.path), [])
+        // Supplied by options, the same model works.
+        r = try c2s(["annotate", "--model", bare, s.counts, "--sentences", s.sentences, "--labels", try labelsFile(s, s.labels), "-o", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func testLowGeneOverlapIsAWarningWithTheFigure() throws {
+        let s = try setting()
+        // Cells whose genes the model's vocabulary lacks (but for one).
+        let cells = (0..<4).map { "{\"cell_name\":\"c\($0)\",\"cell_sentence\":\"ENSG0001 ENSG0002 ENSG0003 ACTB\"}" }.joined(separator: "\n")
+        let input = s.tmp.file("foreign.jsonl")
+        try cells.write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try c2s(["annotate", "--model", s.model, input, "-o", s.tmp.file("foreign.h5ad")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: the input has only 1 of the model's") && r.stderr.contains("25.0% of the gene words"), r.stderr)
+        // A count matrix sharing no gene at all is an error.
+        let text = "cell,ENSG1,ENSG2\na,1,2\nb,3,0\n"
+        try text.write(toFile: s.tmp.file("ensembl-counts.csv"), atomically: true, encoding: .utf8)
+        let e = try c2s(["annotate", "--model", s.model, s.tmp.file("ensembl-counts.csv"), "-o", s.tmp.file("ensembl.h5ad")])
+        XCTAssertNotEqual(e.status, 0)
+        XCTAssertTrue(e.stderr.contains("none of its 2 genes is in the model's vocabulary"), e.stderr)
+        XCTAssertEqual(try runFolders(s.tmp.path), [])
+    }
+}
