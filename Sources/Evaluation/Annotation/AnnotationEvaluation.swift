@@ -11,9 +11,11 @@ public struct AnnotationReport: Codable, Sendable {
     /// Rows whose prediction is missing; they count as the empty label "" (always wrong).
     public var rowsWithoutPrediction: Int
     public var metrics: ClassificationMetrics
+    /// The k-NN baseline on the same cells, when asked for (`--baseline-expression`).
+    public var baseline: KNNBaselineReport?
 
     enum CodingKeys: String, CodingKey {
-        case path, metrics
+        case path, metrics, baseline
         case truthColumn = "truth_column", predictedColumn = "predicted_column"
         case rowsWithoutTruth = "rows_without_truth", rowsWithoutPrediction = "rows_without_prediction"
     }
