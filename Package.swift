@@ -28,9 +28,10 @@ let package = Package(
         .target(name: "CellSentences", dependencies: ["SingleCell"], swiftSettings: optimise),
         .target(name: "Prompts", dependencies: ["CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CEvaluationKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Transformer", "Prompts", "CellSentences", "SingleCell"], swiftSettings: optimise),
-        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell", "CLAPACK"], swiftSettings: optimise),
+        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [

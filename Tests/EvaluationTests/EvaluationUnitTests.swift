@@ -123,4 +123,31 @@ final class EvaluationUnitTests: XCTestCase {
         XCTAssertLessThan(r.massError, 1e-9)
         XCTAssertTrue(r.converged)
     }
+
+    func testEditDistanceKernelsAgree() {
+        var rng = SeededGenerator(seed: 19)
+        func sequences(_ count: Int, _ maxLength: Int) -> TokenSequences {
+            var tokens: [Int32] = [], offsets = [0]
+            for _ in 0..<count {
+                let n = Int(rng.next() % UInt64(maxLength + 1))
+                for _ in 0..<n { tokens.append(Int32(Int(rng.next() % 13) - 1)) }
+                offsets.append(tokens.count)
+            }
+            return TokenSequences(tokens: tokens, offsets: offsets)
+        }
+        for maxLength in [5, 64, 100, 190] {
+            let q = sequences(21, maxLength), r = sequences(45, maxLength)
+            EditDistanceNeighbors.useNativeKernel = true
+            let native = EditDistanceNeighbors.matrix(queries: q, references: r, symbols: 12)
+            EditDistanceNeighbors.useNativeKernel = false
+            let portable = EditDistanceNeighbors.matrix(queries: q, references: r, symbols: 12)
+            EditDistanceNeighbors.useNativeKernel = true
+            XCTAssertEqual(native, portable, "max length \(maxLength), native path \(EditDistanceNeighbors.nativeKernelPath)")
+            for i in 0..<q.count {
+                for j in 0..<r.count {
+                    XCTAssertEqual(portable[i * r.count + j], EditDistance.distance(Array(q.sequence(i)), Array(r.sequence(j))))
+                }
+            }
+        }
+    }
 }

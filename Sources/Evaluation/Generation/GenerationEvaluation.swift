@@ -17,6 +17,16 @@ public enum GenerationEvaluation {
     /// classifies each real cell by the other real cells (leave-one-out).
     public static func run(generated: CellTable, real: CellTable, realTrain: CellTable? = nil, settings: GenerationSettings,
                            progress: (String) -> Void = { _ in }) throws -> GenerationReport {
+        var timings: [StageTiming] = []
+        var stageStart = Date()
+        var stageName = "preparation"
+        func stage(_ name: String) {
+            let now = Date()
+            timings.append(StageTiming(stage: stageName, seconds: now.timeIntervalSince(stageStart)))
+            stageName = name
+            stageStart = now
+            progress(name)
+        }
         var warnings: [String] = generated.warnings + real.warnings + (realTrain?.warnings ?? [])
         var real = real, realTrain = realTrain
         if let target = settings.normalizeRealTarget {
@@ -69,7 +79,7 @@ public enum GenerationEvaluation {
         var pcaSummary: PCASummary?
         var space = "expression"
         if let n = settings.pcaComponents, n > 0 {
-            progress("PCA")
+            stage("PCA")
             let pca = try PrincipalComponents.fit(refX, components: n, threads: settings.threads)
             refX = pca.transform(refX); genX = pca.transform(genX); trainX = trainX.map { pca.transform($0) }
             pcaSummary = PCASummary(components: n, fittedOn: "real cells (\(real.path))", explainedVarianceRatio: pca.explainedVarianceRatio)
@@ -77,7 +87,7 @@ public enum GenerationEvaluation {
         }
 
         // k-NN in expression (or PCA) space.
-        progress("k-NN in \(space) space")
+        stage("k-NN in \(space) space")
         var knn: [KNNAccuracyRow] = []
         knn.append(euclideanRow(name: "generated vs real", space: space, queries: genX, queryLabels: genLabels, queryText: "generated cells (\(generated.path))",
                                 references: refX, referenceLabels: refLabels, referenceText: "real cells (\(real.path))", settings: settings))
@@ -91,7 +101,7 @@ public enum GenerationEvaluation {
         }
 
         // k-NN in sentence space.
-        progress("k-NN in sentence space")
+        stage("k-NN in sentence space")
         let lookup = GeneLookup(ref.genes)
         var ids: [String: Int32] = [:]
         for (i, g) in ref.genes.enumerated() where ids[g] == nil { ids[g] = Int32(i) }
@@ -122,7 +132,7 @@ public enum GenerationEvaluation {
                                    symbols: symbols, settings: settings, leaveOneOut: true))
         }
 
-        progress("mean profiles")
+        stage("mean profiles")
         let profiles = MeanProfiles.compare(generated: expressionGen, generatedLabels: genLabels, real: expressionRef, realLabels: refLabels)
         if !profiles.onlyGenerated.isEmpty {
             warnings.append("generated cell types with no real cells (no mean profile): \(profiles.onlyGenerated.joined(separator: ", "))")
@@ -144,14 +154,14 @@ public enum GenerationEvaluation {
         }
 
         // MMD and GW on seeded subsamples.
-        progress("MMD")
+        stage("MMD")
         let dims = genX.columnCount
         let mmdGen = SeededSubsample.indices(count: genX.rowCount, size: settings.mmdCells, seed: SplitMix64.derive(settings.seed, 1))
         let mmdRef = SeededSubsample.indices(count: refX.rowCount, size: settings.mmdCells, seed: SplitMix64.derive(settings.seed, 2))
         let mmd = MMDSection(space: space, result: MaximumMeanDiscrepancy.compute(genX.dense(rows: mmdGen), rows: mmdGen.count,
                                                                                    refX.dense(rows: mmdRef), rows: mmdRef.count,
                                                                                    dimensions: dims, threads: settings.threads))
-        progress("Gromov-Wasserstein")
+        stage("Gromov-Wasserstein")
         let gwGen = SeededSubsample.indices(count: genX.rowCount, size: settings.gwCells, seed: SplitMix64.derive(settings.seed, 3))
         let gwRef = SeededSubsample.indices(count: refX.rowCount, size: settings.gwCells, seed: SplitMix64.derive(settings.seed, 4))
         var c1 = PairwiseDistances.within(genX.dense(rows: gwGen), rows: gwGen.count, dimensions: dims, threads: settings.threads)
@@ -171,8 +181,10 @@ public enum GenerationEvaluation {
             warnings.append("Gromov-Wasserstein skipped: the real cells of the subsample are all identical")
         }
 
+        timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))
         return GenerationReport(settings: settings, inputs: inputs, sharedGenes: alignment.genes.count, pca: pcaSummary, knn: knn,
-                                meanProfiles: profiles, sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings)
+                                meanProfiles: profiles, sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings,
+                                timings: timings)
     }
 
     /// The cells of `table` with a value in `column`, and those values.

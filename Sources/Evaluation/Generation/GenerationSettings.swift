@@ -94,6 +94,12 @@ public struct GromovWassersteinSection: Codable, Sendable {
     }
 }
 
+/// Wall time of one stage of an evaluation.
+public struct StageTiming: Codable, Sendable {
+    public var stage: String
+    public var seconds: Double
+}
+
 /// Everything `c2s evaluate generation` measures.
 public struct GenerationReport: Codable, Sendable {
     public var settings: GenerationSettings
@@ -109,9 +115,11 @@ public struct GenerationReport: Codable, Sendable {
     public var mmd: MMDSection?
     public var gromovWasserstein: GromovWassersteinSection?
     public var warnings: [String]
+    /// Wall time of each stage (reading the files is not included).
+    public var timings: [StageTiming]
 
     enum CodingKeys: String, CodingKey {
-        case settings, inputs, pca, knn, mmd, warnings
+        case settings, inputs, pca, knn, mmd, warnings, timings
         case sharedGenes = "shared_genes", meanProfiles = "mean_profiles", sentenceQuality = "sentence_quality"
         case gromovWasserstein = "gromov_wasserstein"
     }

@@ -33,10 +33,12 @@ public enum EditDistance {
             length = pattern.count
             words = max(1, (length + 63) / 64)
             if words > capacityWords {
+                // One row more than there are symbols: an all-zero row that tokens below zero
+                // (and padding) can be pointed at.
                 masks.deallocate()
                 capacityWords = words
-                masks = .allocate(capacity: max(1, symbols * words))
-                masks.initialize(repeating: 0, count: max(1, symbols * words))
+                masks = .allocate(capacity: (symbols + 1) * words)
+                masks.initialize(repeating: 0, count: (symbols + 1) * words)
             }
             for (i, s) in pattern.enumerated() where s >= 0 {
                 precondition(Int(s) < symbols, "token \(s) outside 0..<\(symbols)")
