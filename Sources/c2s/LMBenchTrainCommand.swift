@@ -78,7 +78,7 @@ struct LMBenchTrainCommand: ParsableCommand {
                 built = try ModelLoader.load(folder: URL(fileURLWithPath: model!))
             }
             guard let m = built as? any TrainableModel else {
-                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: gpt2, gpt_neox)")
+                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: gpt2, gpt_neox, llama)")
             }
             if config != nil { m.initializeParameters(seed: seed) }
             guard tokens <= m.info.contextLength else {
