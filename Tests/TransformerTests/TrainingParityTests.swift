@@ -130,7 +130,8 @@ final class TrainingParityTests: XCTestCase {
 
     /// A sequence's gradient does not depend on what else is in the batch (the ragged batch's
     /// gradient is the sum of its sequences' gradients), on how many threads run, or on how
-    /// many rows the cross-entropy computes at once.
+    /// many rows the cross-entropy computes at once (all to fp32 rounding: the products sum in
+    /// different orders).
     func testGradientsIndependentOfBatchThreadsAndChunks() throws {
         for name in Self.fixtures {
             let f = try Self.fixture(name)
@@ -157,7 +158,9 @@ final class TrainingParityTests: XCTestCase {
             KernelThreads.count = saved
             Matmul.setThreads(saved)
             let threadError = Self.worstTensor(single, g, store: store)
-            XCTAssertLessThanOrEqual(threadError.error, 1e-5, "\(name): 1 thread vs \(saved), \(threadError.name)")
+            // Our kernels sum in the same order on any thread count; OpenBLAS may split a
+            // product differently, so the two agree to fp32 rounding, not bit for bit.
+            XCTAssertLessThanOrEqual(threadError.error, 1e-4, "\(name): 1 thread vs \(saved), \(threadError.name)")
 
             let savedChunk = CrossEntropy.chunkFloats
             CrossEntropy.chunkFloats = 5 * f.model.info.vocabularySize

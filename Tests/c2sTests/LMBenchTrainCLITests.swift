@@ -29,9 +29,9 @@ final class LMBenchTrainCLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("cannot be trained"), r.stderr)
         let config = TestPaths.fixtures.appendingPathComponent("training/gpt2/config.json").path
-        let long = try c2s(["lm", "bench-train", "--config", config, "--tokens", "65", "--steps", "1"])
+        let long = try c2s(["lm", "bench-train", "--config", config, "--tokens", "161", "--steps", "1"])
         XCTAssertNotEqual(long.status, 0)
-        XCTAssertTrue(long.stderr.contains("context of 64"), long.stderr)
+        XCTAssertTrue(long.stderr.contains("context of 160"), long.stderr)
         let both = try c2s(["lm", "bench-train", "--config", config, "--model", gemma])
         XCTAssertNotEqual(both.status, 0)
     }
