@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train clean
 
 all: build
 
@@ -110,6 +110,9 @@ bench-inference: build
 
 bench-tokenizer: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/tokenizer/run.sh
+
+bench-train: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/train/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

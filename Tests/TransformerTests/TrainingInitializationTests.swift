@@ -73,6 +73,18 @@ final class TrainingInitializationTests: XCTestCase {
                    })
     }
 
+    func testLlamaFollowsTransformersInitWeights() throws {
+        let m = try Self.model(["model_type": "llama", "vocab_size": 500, "hidden_size": 64, "num_hidden_layers": 2,
+                                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
+                                "attention_bias": true, "initializer_range": 0.03])
+        m.initializeParameters(seed: 42)
+        checkRules(m, normal: { $0.hasSuffix(".weight") ? 0.03 : nil }, constant: { name in
+            if name.hasSuffix(".bias") { return 0 }
+            if name.hasSuffix("norm.weight") { return 1 }
+            return nil
+        })
+    }
+
     func testSameSeedSameModelOnAnyThreadCount() throws {
         let a = try Self.model(Self.neox), b = try Self.model(Self.neox), c = try Self.model(Self.neox)
         let saved = KernelThreads.count

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Training for GPT-2: the shared pre-LayerNorm decoder pass (`LayerNormDecoder`) with the
+/// Training for GPT-2: the shared pre-LayerNorm decoder pass (`PreNormDecoder`) with the
 /// sequential residual, learned positions, and the token embedding's gradient collecting the
 /// tied output head's.
 extension GPT2: TrainableModel {
@@ -8,7 +8,7 @@ extension GPT2: TrainableModel {
         try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.positions)
         lock.lock()
         defer { lock.unlock() }
-        return LayerNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
+        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
                                      gradients: (trainingWeights(in: gradients), scale),
                                      embeddings: embeddings(gradients: gradients), workspace: training)
     }
@@ -17,7 +17,7 @@ extension GPT2: TrainableModel {
         try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.positions)
         lock.lock()
         defer { lock.unlock() }
-        return LayerNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
+        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
                                      gradients: nil, embeddings: embeddings(gradients: nil), workspace: training)
     }
 
@@ -40,35 +40,36 @@ extension GPT2: TrainableModel {
         }
     }
 
-    private var trainingShape: LayerNormDecoder.Shape {
-        LayerNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
-                               eps: config.layerNormEps, activation: config.activation, parallelResidual: false, rotary: nil,
+    private var trainingShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
+                               norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
+                               parallelResidual: false, rotary: nil,
                                attention: (0..<config.layers).map { attentionShape(layer: $0) })
     }
 
-    private static let blockNames = [
+    private static let blockNames: [String] = [
         "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
         "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
     ]
 
     /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> LayerNormDecoder.Weights {
+    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
         let p = parameters
-        return LayerNormDecoder.Weights(
+        return PreNormDecoder.Weights(
             blocks: (0..<config.layers).map { l in
-                LayerNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
+                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
             },
             finalNormWeight: p.pointer("transformer.ln_f.weight", in: buffer),
-            finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer),
-            head: p.pointer("transformer.wte.weight", in: buffer))
+            head: p.pointer("transformer.wte.weight", in: buffer),
+            finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
     }
 
-    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> LayerNormDecoder.Embeddings {
+    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
         let wte = parameters.pointer("transformer.wte.weight"), wpe = parameters.pointer("transformer.wpe.weight")
         let dWte = gradients.map { parameters.pointer("transformer.wte.weight", in: $0) }
         let dWpe = gradients.map { parameters.pointer("transformer.wpe.weight", in: $0) }
-        return LayerNormDecoder.Embeddings(
+        return PreNormDecoder.Embeddings(
             embed: { tokens, positions, count, x in
                 Embedding.gather(wte, indices: tokens, count: count, width: d, into: x)
                 Embedding.gather(wpe, indices: positions, count: count, width: d, into: x, accumulate: true)
