@@ -55,7 +55,7 @@ public struct CellTable: Sendable {
                 let record = try batch.withLine(k) { line -> CellRecord? in
                     let r = try JSONLineParser.parse(line, sentenceField: field, sentence: &scratch, allowInPlace: true)
                     guard r.found else { return nil }
-                    let (sentence, geneCount) = r.inPlace.map { topWords(UnsafeBufferPointer(rebasing: line[$0]), maxGenes) }
+                    let (sentence, geneCount, plain) = r.inPlace.map { topWords(UnsafeBufferPointer(rebasing: line[$0]), maxGenes) }
                         ?? scratch.withUnsafeBufferPointer { topWords($0, maxGenes) }
                     var name: String?
                     var fields: [String: String] = [:]
@@ -71,7 +71,7 @@ public struct CellTable: Sendable {
                         if key == "cell_name" { name = text } else if let text { fields[key] = text }
                     }
                     guard let name else { throw MissingCellName() }
-                    return CellRecord(name: name, sentence: sentence, fields: fields, geneCount: geneCount)
+                    return CellRecord(name: name, sentence: sentence, fields: fields, geneCount: geneCount, sentenceIsPlain: plain)
                 }
                 guard let record else { return .failure(FileError(file, "line \(lineNumber) has no 'cell_sentence' field")) }
                 out.append(record)
@@ -86,24 +86,30 @@ public struct CellTable: Sendable {
 
     struct MissingCellName: Error {}
 
-    /// The first `k` space-separated words of `bytes` as a String, and how many words that is.
-    static func topWords(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> (String, Int) {
+    /// The first `k` space-separated words of `bytes` as a String, how many words that is, and
+    /// whether the kept text is plain (`CellRecord.sentenceIsPlain`), found in the same scan.
+    static func topWords(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> (String, Int, Bool) {
         var words = 0
         var end = bytes.count
         var inWord = false
+        var plain = true
         for i in 0..<bytes.count {
-            if bytes[i] == 32 {
+            let b = bytes[i]
+            if b == 32 {
                 if inWord && words == k { end = i; break }
                 inWord = false
-            } else if !inWord {
-                if words == k { end = i; break }
-                inWord = true
-                words += 1
+            } else {
+                if !inWord {
+                    if words == k { end = i; break }
+                    inWord = true
+                    words += 1
+                }
+                plain = plain && CellRecord.isPlain(b)
             }
         }
         // Trim a trailing space left when the cut falls after one.
         while end > 0 && bytes[end - 1] == 32 { end -= 1 }
-        return (String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self), words)
+        return (String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self), words, plain)
     }
 }
 

@@ -12,6 +12,19 @@ public enum PromptFormat {
     public static func cellBlock(_ sentences: [Substring]) -> String {
         sentences.enumerated().map { "Cell \($0.offset + 1): \($0.element)" }.joined(separator: "\n")
     }
+
+    /// Where each sentence lies in `cellBlock(sentences)`, in Unicode code points.
+    public static func cellBlockSpans(_ sentences: [Substring]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var start = 0
+        for (i, s) in sentences.enumerated() {
+            start += "Cell \(i + 1): ".unicodeScalars.count
+            let end = start + s.unicodeScalars.count
+            spans.append(start..<end)
+            start = end + 1  // the line break
+        }
+        return spans
+    }
 }
 
 /// Settings of `PromptBuilder`.
@@ -54,6 +67,9 @@ public struct PromptSummary: Sendable {
     public var skippedMissingValues = 0
     /// Seconds spent choosing units and rendering text (not writing).
     public var formatSeconds = 0.0
+    /// `buildLines`: examples written through the String path, because their text needed
+    /// trimming (or had a character at an end that the byte path does not judge) or lacked a value.
+    public var stringFallbacks = 0
     public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 }
 
@@ -62,11 +78,18 @@ public struct PromptBuilder {
     public let table: CellTable
     public let splits: SplitPlan
     public let options: PromptOptions
+    /// Each cell's split as an index into `SplitPlan.splitNames`, when the caller has it
+    /// (`SplitPlan.assign`); otherwise every cell's name is looked up in `splits`.
+    public let splitOfCell: [Int]?
 
-    public init(table: CellTable, splits: SplitPlan, options: PromptOptions) {
+    /// - Precondition: `splitOfCell`, when given, has one entry per cell of `table`, each 0, 1 or 2.
+    public init(table: CellTable, splits: SplitPlan, options: PromptOptions, splitOfCell: [Int]? = nil) {
+        precondition(splitOfCell.map { $0.count == table.cells.count && $0.allSatisfy { (0...2).contains($0) } } ?? true,
+                     "splitOfCell must give a split index for every cell")
         self.table = table
         self.splits = splits
         self.options = options
+        self.splitOfCell = splitOfCell
     }
 
     /// A unit of work for one task: the cells of one example.
@@ -99,17 +122,16 @@ public struct PromptBuilder {
         }
         for (task, _) in options.tasks {
             try task.validate(available: availableFields(task.kind))
-            let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
             switch task.kind {
             case .singleCell:
-                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+                if task.uses("label") { try need(options.labelColumn, "label (--label-column)") }
             case .multiCell:
                 guard !options.groupColumns.isEmpty else {
                     throw DataError("task \(task.name) groups cells: give --group-columns (e.g. donor,tissue)")
                 }
                 for c in options.groupColumns { try need(c, "group (--group-columns)") }
                 if let c = options.groupLabelColumn { try need(c, "group label (--group-label-column)") }
-                if uses.contains("text") {
+                if task.uses("text") {
                     if let c = options.textColumn { try need(c, "text (--text-column)") } else if options.texts.isEmpty {
                         throw DataError("task \(task.name) needs a text per group: give --text-column or --text-file")
                     }
@@ -117,25 +139,25 @@ public struct PromptBuilder {
             case .perturbation:
                 try need(options.perturbationColumn, "perturbation (--perturbation-column)")
                 for c in options.matchColumns { try need(c, "match (--match-columns)") }
-                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+                if task.uses("label") { try need(options.labelColumn, "label (--label-column)") }
             }
         }
     }
 
     /// The units of `task`, split by split, with the cells of one split never mixed.
-    func units(_ task: TaskDefinition, cellSplits: [Int], unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
+    /// `labels`: each cell's value in the label column (needed when the task uses `{label}`).
+    func units(_ task: TaskDefinition, cellSplits: [Int], labels: [String?], unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
         let cells = table.cells
         var bySplit = [[Int]](repeating: [], count: SplitPlan.splitNames.count)
         for (i, s) in cellSplits.enumerated() { bySplit[s].append(i) }
         // Cells without a value the task needs cannot make an example: leave them out (counted).
-        let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
-        let needsLabel = uses.contains("label") && task.kind != .multiCell
+        let needsLabel = task.uses("label") && task.kind != .multiCell
         var units: [Unit] = []
         for split in bySplit.indices where !bySplit[split].isEmpty {
             var members = bySplit[split]
             if needsLabel {
                 let before = members.count
-                members = members.filter { cells[$0].fields[options.labelColumn] != nil }
+                members = members.filter { labels[$0] != nil }
                 skipped += before - members.count
             }
             switch task.kind {
@@ -146,7 +168,7 @@ public struct PromptBuilder {
                 let groups = try CellGrouping.groups(cells: cells, indices: members, by: options.groupColumns,
                                                      sizes: options.groupSizes, seed: options.seed)
                 for g in groups {
-                    if uses.contains("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
+                    if task.uses("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
                     units.append(Unit(first: g.members[0], members: g.members, split: split))
                 }
             case .perturbation:
@@ -160,18 +182,69 @@ public struct PromptBuilder {
         return units
     }
 
-    /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train).
+    /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train), looked
+    /// up in parallel (a hash lookup per cell adds up over millions).
     func cellSplits() -> [Int] {
-        let index = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.enumerated().map { ($1, $0) })
-        return table.cells.map { index[splits.split(of: $0.name) ?? "train"] ?? 0 }
+        var result = [Int](repeating: 0, count: table.cells.count)
+        forEachCell(&result) { cells, out, range in
+            for i in range {
+                switch splits.split(of: cells[i].name) {
+                case "validation": out[i] = 1
+                case "test": out[i] = 2
+                default: out[i] = 0
+                }
+            }
+        }
+        return result
+    }
+
+    /// Each cell's value in `column`, looked up in parallel.
+    func cellValues(_ column: String) -> [String?] {
+        var result = [String?](repeating: nil, count: table.cells.count)
+        forEachCell(&result) { cells, out, range in
+            for i in range { out[i] = cells[i].fields[column] }
+        }
+        return result
+    }
+
+    /// Runs `body` on parts of the cells in parallel, with the cells and `result` as pointers
+    /// (so that reading a cell's field copies no record); `body` sets `result` over its range.
+    private func forEachCell<T>(_ result: inout [T],
+                                _ body: (UnsafeBufferPointer<CellRecord>, UnsafeMutableBufferPointer<T>, Range<Int>) -> Void) {
+        table.cells.withUnsafeBufferPointer { cells in
+            result.withUnsafeMutableBufferPointer { out in
+                withoutActuallyEscaping(body) { body in
+                    let shared = UncheckedSendable((cells, out, body))
+                    Parallel.forEachRange(cells.count, threads: options.threads) { _, range in
+                        let (cells, out, body) = shared.value
+                        body(cells, out, range)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The plan of examples and what it was made from.
+    struct Schedule {
+        var tasks: [TaskDefinition]
+        /// The units of every task, task after task.
+        var units: [Unit]
+        /// Which task and unit (an index into `units`) each example comes from, in output order.
+        var order: [(task: Int, unit: Int)] = []
+        var unmatched = 0
+        var skipped = 0
+        /// Each cell's value in the label column when a single-cell or perturbation task uses
+        /// `{label}`, else empty.
+        var labels: [String?]
     }
 
     /// The plan of examples: which task and unit each example comes from, in output order.
-    func schedule() throws -> (tasks: [TaskDefinition], units: [[Unit]], order: [(task: Int, unit: Int)], unmatched: Int, skipped: Int) {
+    func schedule() throws -> Schedule {
         var unmatched = 0, skipped = 0
         let tasks = options.tasks.map(\.task)
-        let splitOfCell = cellSplits()
-        let units = try tasks.map { try self.units($0, cellSplits: splitOfCell, unmatched: &unmatched, skipped: &skipped) }
+        let splitOfCell = self.splitOfCell ?? cellSplits()
+        let labels = tasks.contains { $0.kind != .multiCell && $0.uses("label") } ? cellValues(options.labelColumn) : []
+        let units = try tasks.map { try self.units($0, cellSplits: splitOfCell, labels: labels, unmatched: &unmatched, skipped: &skipped) }
         var order: [(Int, Int)] = []
         let weights = options.tasks.map(\.weight)
         if weights.allSatisfy({ $0 == nil }) {
@@ -198,20 +271,27 @@ public struct PromptBuilder {
             }
             shuffled.removeAll()
         }
-        return (tasks, units, order, unmatched, skipped)
+        // One array of units for all tasks, so that an example's unit is one index away.
+        var start = 0
+        let offsets = units.map { u in defer { start += u.count }; return start }
+        return Schedule(tasks: tasks, units: Array(units.joined()), order: order.map { ($0.0, offsets[$0.0] + $0.1) },
+                        unmatched: unmatched, skipped: skipped, labels: labels)
     }
 
     /// Renders every example and hands them, in order, to `write` in chunks.
+    ///
+    /// Plain String rendering: the definition of the text, and the reference `buildLines` is
+    /// tested against.
     public func build(_ write: ([PromptExample]) throws -> Void) throws -> PromptSummary {
         let started = Date()
         var writing = 0.0
         try validate()
-        let (tasks, units, order, unmatched, skipped) = try schedule()
+        let plan = try schedule()
+        let (tasks, units, order) = (plan.tasks, plan.units, plan.order)
         var summary = PromptSummary()
-        summary.unmatchedPerturbed = unmatched
-        summary.skippedMissingValues = skipped
+        summary.unmatchedPerturbed = plan.unmatched
+        summary.skippedMissingValues = plan.skipped
         let chunk = 8192
-        var tally = [[Int]](repeating: [Int](repeating: 0, count: SplitPlan.splitNames.count), count: tasks.count)
         for start in stride(from: 0, to: order.count, by: chunk) {
             let slice = Array(order[start..<min(order.count, start + chunk)])
             var rendered = [Result<PromptExample, Error>](repeating: .failure(DataError("")), count: slice.count)
@@ -223,21 +303,29 @@ public struct PromptBuilder {
                     let (builder, tasks, units, slice) = shared.value
                     for k in parts[p] {
                         let (t, u) = slice[k]
-                        out[k] = Result { try builder.render(tasks[t], units[t][u], example: start + k) }
+                        out[k] = Result { try builder.render(tasks[t], units[u], example: start + k) }
                     }
                 }
             }
             let examples = try rendered.map { try $0.get() }
-            for (t, u) in slice { tally[t][units[t][u].split] += 1 }
             let t = Date()
             try write(examples)
             writing += Date().timeIntervalSince(t)
         }
-        for (t, task) in tasks.enumerated() {
-            for (s, n) in tally[t].enumerated() where n > 0 { summary.counts[task.name, default: [:]][SplitPlan.splitNames[s]] = n }
-        }
+        summary.counts = Self.counts(tasks, units, order)
         summary.formatSeconds = Date().timeIntervalSince(started) - writing
         return summary
+    }
+
+    /// Examples by task name and split name.
+    static func counts(_ tasks: [TaskDefinition], _ units: [Unit], _ order: [(task: Int, unit: Int)]) -> [String: [String: Int]] {
+        var tally = [[Int]](repeating: [Int](repeating: 0, count: SplitPlan.splitNames.count), count: tasks.count)
+        for (t, u) in order { tally[t][units[u].split] += 1 }
+        var counts: [String: [String: Int]] = [:]
+        for (t, task) in tasks.enumerated() {
+            for (s, n) in tally[t].enumerated() where n > 0 { counts[task.name, default: [:]][SplitPlan.splitNames[s]] = n }
+        }
+        return counts
     }
 
     /// The free text of a group: its text column's value, or the text given for its key.
@@ -245,72 +333,5 @@ public struct PromptBuilder {
         if let c = options.textColumn { return cells.first?.fields[c] }
         let key = options.groupColumns.map { cells.first?.fields[$0] ?? "NA" }.joined(separator: "|")
         return options.texts[key]
-    }
-
-    /// One example: a template chosen by (seed, example number), filled from the unit's cells.
-    func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
-        var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(example)))
-        let template = task.inputTemplates[Int(rng.next() % UInt64(task.inputTemplates.count))]
-        let organism = options.organism
-        // Values are looked up by name through a switch rather than a dictionary built per
-        // example: this runs once per example, for millions of examples.
-        let value: (String) -> String?
-        let names: [String]
-        switch task.kind {
-        case .singleCell:
-            let cell = table.cells[unit.first]
-            let (sentence, count) = cell.topGenes(options.topK)
-            // The whole (already top-k) sentence is shared, not copied.
-            let sentenceText = count == cell.geneCount ? cell.sentence : String(sentence)
-            let labelColumn = options.labelColumn
-            names = [cell.name]
-            value = { name in
-                switch name {
-                case "cell_sentence": return sentenceText
-                case "num_genes": return String(count)
-                case "organism": return organism
-                case "label": return cell.fields[labelColumn]
-                case "cell_name": return cell.name
-                default: return cell.fields[name]
-                }
-            }
-        case .multiCell:
-            let cells = unit.cells.map { table.cells[$0] }
-            let top = cells.map { $0.topGenes(options.topK) }
-            let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
-            let text = self.text(for: cells)
-            names = cells.map(\.name)
-            value = { name in
-                switch name {
-                case "cell_sentences": return PromptFormat.cellBlock(top.map(\.text))
-                case "num_cells": return String(cells.count)
-                case "num_genes": return String(top.map(\.count).max() ?? 0)
-                case "organism": return organism
-                case "label": return cells[0].fields[labelColumn]
-                case "text": return text
-                default: return nil
-                }
-            }
-        case .perturbation:
-            let control = table.cells[unit.first], perturbed = table.cells[unit.second]
-            let (c, count) = control.topGenes(options.topK)
-            let labelColumn = options.labelColumn
-            let perturbation = unit.perturbation ?? ""
-            names = [control.name, perturbed.name]
-            value = { name in
-                switch name {
-                case "control_sentence": return String(c)
-                case "perturbed_sentence": return String(perturbed.topGenes(self.options.topK).text)
-                case "num_genes": return String(count)
-                case "perturbation": return perturbation
-                case "organism": return organism
-                case "label": return perturbed.fields[labelColumn]
-                default: return perturbed.fields[name]
-                }
-            }
-        }
-        let input = try template.render(value)
-        let response = try task.responseTemplate.render(value)
-        return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input, response: response)
     }
 }

@@ -95,6 +95,12 @@ public struct SplitPlan: Codable, Sendable, Equatable {
     /// Throws `DataError` for an unknown column (listing the available fields) or duplicate cell
     /// names.
     public static func make(cells: [CellRecord], fractions: SplitFractions, seed: UInt64, stratifyBy: String?, groupBy: [String]) throws -> SplitPlan {
+        try assign(cells: cells, fractions: fractions, seed: seed, stratifyBy: stratifyBy, groupBy: groupBy).plan
+    }
+
+    /// As `make`, also giving each cell's split as an index into `splitNames`, in the order of
+    /// `cells` (for `PromptBuilder`, which would otherwise look every name up in the plan).
+    public static func assign(cells: [CellRecord], fractions: SplitFractions, seed: UInt64, stratifyBy: String?, groupBy: [String]) throws -> (plan: SplitPlan, splitOfCell: [Int]) {
         if let stratifyBy { try CellColumns.require([stratifyBy], in: cells, role: "stratify-by") }
         try CellColumns.require(groupBy, in: cells, role: "group-by")
         var seen = Set<String>()
@@ -112,6 +118,7 @@ public struct SplitPlan: Codable, Sendable, Equatable {
         }
         var assignments: [String: String] = [:]
         assignments.reserveCapacity(cells.count)
+        var splitOfCell = [Int](repeating: 0, count: cells.count)
 
         if groupBy.isEmpty {
             // Units are cells: exact controlled rounding per stratum.
@@ -128,6 +135,7 @@ public struct SplitPlan: Codable, Sendable, Equatable {
                 for k in 0..<3 {
                     for i in order[position..<(position + allocation[s][k])] {
                         assignments[cells[i].name] = splitNames[k]
+                        splitOfCell[i] = k
                     }
                     position += allocation[s][k]
                 }
@@ -152,10 +160,14 @@ public struct SplitPlan: Codable, Sendable, Equatable {
             }
             let chosen = SplitAllocation.assignGroups(groups, weights: weights, seed: seed)
             for (g, group) in groups.enumerated() {
-                for i in group.members { assignments[cells[i].name] = splitNames[chosen[g]] }
+                for i in group.members {
+                    assignments[cells[i].name] = splitNames[chosen[g]]
+                    splitOfCell[i] = chosen[g]
+                }
             }
         }
-        return SplitPlan(seed: seed, fractions: fractions, stratifyBy: stratifyBy, groupBy: groupBy, assignments: assignments)
+        let plan = SplitPlan(seed: seed, fractions: fractions, stratifyBy: stratifyBy, groupBy: groupBy, assignments: assignments)
+        return (plan, splitOfCell)
     }
 
     /// The split (`train`, `validation` or `test`) of a cell, or nil when the plan does not have it.
