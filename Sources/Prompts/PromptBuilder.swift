@@ -144,15 +144,15 @@ public struct PromptBuilder {
         }
     }
 
-    /// The units of `task`, split by split, with the cells of one split never mixed.
-    /// `labels`: each cell's value in the label column (needed when the task uses `{label}`).
-    func units(_ task: TaskDefinition, cellSplits: [Int], labels: [String?], unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
+    /// Appends the units of `task` to `units`, split by split, with the cells of one split never
+    /// mixed. `labels`: each cell's value in the label column (needed when the task uses `{label}`).
+    func appendUnits(_ task: TaskDefinition, to units: inout [Unit], cellSplits: [Int], labels: [String?],
+                     unmatched: inout Int, skipped: inout Int) throws {
         let cells = table.cells
         var bySplit = [[Int]](repeating: [], count: SplitPlan.splitNames.count)
         for (i, s) in cellSplits.enumerated() { bySplit[s].append(i) }
         // Cells without a value the task needs cannot make an example: leave them out (counted).
         let needsLabel = task.uses("label") && task.kind != .multiCell
-        var units: [Unit] = []
         for split in bySplit.indices where !bySplit[split].isEmpty {
             var members = bySplit[split]
             if needsLabel {
@@ -179,7 +179,6 @@ public struct PromptBuilder {
                 units += r.pairs.map { Unit(first: $0.control, second: $0.perturbed, split: split, perturbation: options.perturbationName ?? $0.perturbation) }
             }
         }
-        return units
     }
 
     /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train), looked
@@ -194,15 +193,6 @@ public struct PromptBuilder {
                 default: out[i] = 0
                 }
             }
-        }
-        return result
-    }
-
-    /// Each cell's value in `column`, looked up in parallel.
-    func cellValues(_ column: String) -> [String?] {
-        var result = [String?](repeating: nil, count: table.cells.count)
-        forEachCell(&result) { cells, out, range in
-            for i in range { out[i] = cells[i].fields[column] }
         }
         return result
     }
@@ -243,39 +233,43 @@ public struct PromptBuilder {
         var unmatched = 0, skipped = 0
         let tasks = options.tasks.map(\.task)
         let splitOfCell = self.splitOfCell ?? cellSplits()
-        let labels = tasks.contains { $0.kind != .multiCell && $0.uses("label") } ? cellValues(options.labelColumn) : []
-        let units = try tasks.map { try self.units($0, cellSplits: splitOfCell, labels: labels, unmatched: &unmatched, skipped: &skipped) }
+        let labels = tasks.contains { $0.kind != .multiCell && $0.uses("label") } ? table.values(of: options.labelColumn) : []
+        // One array of units for all tasks, so that an example's unit is one index away.
+        var units: [Unit] = []
+        var ranges: [Range<Int>] = []
+        for task in tasks {
+            let start = units.count
+            try appendUnits(task, to: &units, cellSplits: splitOfCell, labels: labels, unmatched: &unmatched, skipped: &skipped)
+            ranges.append(start..<units.count)
+        }
         var order: [(Int, Int)] = []
         let weights = options.tasks.map(\.weight)
         if weights.allSatisfy({ $0 == nil }) {
-            for (t, u) in units.enumerated() { order += u.indices.map { (t, $0) } }
+            order.reserveCapacity(units.count)
+            for (t, r) in ranges.enumerated() { for u in r { order.append((t, u)) } }
         } else {
             let w = weights.map { max(0, $0 ?? 0) }
             let total = w.reduce(0, +)
             guard total > 0 else { throw DataError("task weights must not all be zero") }
             let n = options.examples ?? table.cells.count
             // Each task's units in a seeded shuffled order, cycled if more are needed.
-            var shuffled = units.enumerated().map { (t, u) -> [Int] in
+            var shuffled = ranges.enumerated().map { (t, r) -> [Int] in
                 var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xA11))
-                return Array(u.indices).shuffled(using: &rng)
+                return Array(r).shuffled(using: &rng)
             }
-            var next = [Int](repeating: 0, count: units.count)
+            var next = [Int](repeating: 0, count: ranges.count)
             var rng = SplitMix64(seed: SplitMix64.derive(options.seed, 0x4D1C))
             for _ in 0..<n {
                 var r = Double(rng.next() >> 11) / Double(1 << 53) * total
                 var t = 0
-                while t < w.count - 1 && (r >= w[t] || units[t].isEmpty) { r -= w[t]; t += 1 }
+                while t < w.count - 1 && (r >= w[t] || ranges[t].isEmpty) { r -= w[t]; t += 1 }
                 guard !shuffled[t].isEmpty else { continue }
                 order.append((t, shuffled[t][next[t] % shuffled[t].count]))
                 next[t] += 1
             }
             shuffled.removeAll()
         }
-        // One array of units for all tasks, so that an example's unit is one index away.
-        var start = 0
-        let offsets = units.map { u in defer { start += u.count }; return start }
-        return Schedule(tasks: tasks, units: Array(units.joined()), order: order.map { ($0.0, offsets[$0.0] + $0.1) },
-                        unmatched: unmatched, skipped: skipped, labels: labels)
+        return Schedule(tasks: tasks, units: units, order: order, unmatched: unmatched, skipped: skipped, labels: labels)
     }
 
     /// Renders every example and hands them, in order, to `write` in chunks.

@@ -279,13 +279,18 @@ final class PromptLineEncoder {
     @inline(__always)
     private func raw(_ p: UnsafePointer<UInt8>?, _ n: Int, plain: Bool) -> Int {
         guard n > 0, let p else { return -1 }
-        if first < 0 { first = Int(p[0]) }
-        last = Int(p[n - 1])
         if plain {
+            // Copy first, then read the end bytes from the copy: reading the end of a long
+            // sentence first would wait for memory before the copy could stream it.
             out.reserve(n)
+            let copy = out.base + out.count
             out.appendUnchecked(p, n)
+            if first < 0 { first = Int(copy[0]) }
+            last = Int(copy[n - 1])
             codePoints += n
         } else {
+            if first < 0 { first = Int(p[0]) }
+            last = Int(p[n - 1])
             JSONText.appendBody(p, n, to: out)
             // In valid UTF-8 every code point has exactly one byte that is not 10xxxxxx.
             var scalars = 0
