@@ -95,6 +95,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Seed for splits, groups, pairs, template choice and mixing.")
     var seed: UInt64 = 0
 
+    @Option(help: "Worker threads (default: all cores); the output is the same for any number.")
+    var threads: Int?
+
     @Flag(help: "Replace the output (and splits.json) if they exist.")
     var overwrite = false
 
@@ -108,6 +111,7 @@ struct PromptsCommand: ParsableCommand {
     func validate() throws {
         if tasks.isEmpty { throw ValidationError("give at least one --task (\(BuiltinTasks.all.map(\.name).joined(separator: ", ")))") }
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
         if textColumn != nil && textFile != nil { throw ValidationError("--text-column and --text-file cannot be used together") }
     }
@@ -116,7 +120,8 @@ struct PromptsCommand: ParsableCommand {
         try CLIErrors.run {
             let started = Date()
             var user: [TaskDefinition] = []
-            let table = try CellTable.load(dataset, maxGenes: topK)
+            let threads = self.threads ?? Parallel.defaultThreads
+            let table = try CellTable.load(dataset, maxGenes: topK, threads: threads)
             let loaded = Date()
             var splitSeconds = 0.0
             var options = PromptOptions()
@@ -163,6 +168,7 @@ struct PromptsCommand: ParsableCommand {
             options.matchColumns = Self.columns(matchColumns)
             options.perturbationName = perturbationName
             options.seed = seed
+            options.threads = threads
 
             // Splits: reuse, or make and save beside the output.
             let plan: SplitPlan
