@@ -61,6 +61,9 @@ public enum CellSentenceConverter {
 
         // The checksum runs beside the conversion; it reads the file independently.
         let checksum = options.checksum ? ChecksumTask(source.path) : nil
+        // On an error the hash must still finish before we return: exiting while it runs lets
+        // OpenSSL's exit handler free state the hashing thread is using (a crash at exit).
+        defer { _ = try? checksum?.wait() }
 
         let computeQC = options.obsColumns.contains { qcColumns.contains($0) && source.obs.column($0) == nil }
         let passes = Preprocessor.passesPlanned(options.preprocessing, computeQC: computeQC)
