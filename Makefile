@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-evaluate clean
 
 all: build
 
@@ -59,6 +59,9 @@ bench-inference: build
 
 bench-tokenizer: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/tokenizer/run.sh
+
+bench-evaluate: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/evaluate/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
