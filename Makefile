@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate clean
 
 all: build
 
@@ -113,6 +113,8 @@ bench-tokenizer: build
 
 bench-train: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/train/run.sh
+bench-evaluate: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/evaluate/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

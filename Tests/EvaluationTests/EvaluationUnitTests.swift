@@ -91,6 +91,11 @@ final class EvaluationUnitTests: XCTestCase {
         let one = EuclideanNeighbors.search(queries: queries, references: refs, ks: [7, 1], threads: 1)
         let two = EuclideanNeighbors.search(queries: queries, references: refs, ks: [7, 1], threads: 2)
         XCTAssertEqual(one[0].indices, two[0].indices)
+        EuclideanNeighbors.useNativeKernel = false
+        let portable = EuclideanNeighbors.search(queries: queries, references: refs, ks: [7, 1], threads: 2)
+        EuclideanNeighbors.useNativeKernel = true
+        XCTAssertEqual(one[0].indices, portable[0].indices, "C and Swift kernels")
+        for (a, b) in zip(one[0].distances, portable[0].distances) { XCTAssertEqual(a, b, accuracy: 1e-9) }
         for q in 0..<70 {
             var d: [(Double, Int)] = (0..<300).map { r in
                 var s = 0.0

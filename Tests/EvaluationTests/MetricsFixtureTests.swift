@@ -201,10 +201,12 @@ final class MetricsFixtureTests: XCTestCase {
 
     // MARK: PCA
 
+    /// Both ways of fitting (genes x genes covariance, cells x cells Gram matrix) give
+    /// scikit-learn's components.
     func testPCAMatchesScikitLearnCovarianceEigh() throws {
         let c = try fixture()["pca"] as! [String: Any]
         let x = rows(matrix(c["x"])), y = rows(matrix(c["y"]))
-        let pca = try PrincipalComponents.fit(x, components: 4)
+        for pca in [try PrincipalComponents.fit(x, components: 4), try PrincipalComponents.fitByGram(x, components: 4, threads: 2)] {
         let components = matrix(c["components"])
         for i in 0..<4 {
             for j in 0..<x.columnCount { assertClose(pca.components[i * x.columnCount + j], components[i][j], "component \(i) gene \(j)") }
@@ -217,6 +219,7 @@ final class MetricsFixtureTests: XCTestCase {
             let expected = matrix(c[name]).flatMap { $0 }
             XCTAssertEqual(scores.count, expected.count)
             for (a, b) in zip(scores, expected) { assertClose(a, b, name) }
+        }
         }
         XCTAssertThrowsError(try PrincipalComponents.fit(x, components: 13))
     }

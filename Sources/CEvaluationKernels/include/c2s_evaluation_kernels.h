@@ -1,6 +1,7 @@
-// Kernels of the evaluation metrics that Swift's portable SIMD types cannot make fast: the
-// bit-parallel edit distance needs 64-bit lanes, gathers and masked moves, which the baseline
-// x86-64 target Swift compiles for lacks. Chosen at run time by CPU feature.
+// Kernels of the evaluation metrics that Swift's portable SIMD types cannot make fast on the
+// baseline x86-64 target Swift compiles for: the bit-parallel edit distance (64-bit lanes,
+// gathers, masked moves) and the sparse-by-dense products of the k-NN search (fused
+// multiply-adds). Chosen at run time by CPU feature.
 #ifndef C2S_EVALUATION_KERNELS_H
 #define C2S_EVALUATION_KERNELS_H
 
@@ -22,5 +23,13 @@ int c2s_edit_distance_groups(const uint64_t *table, long words, long pattern_len
 
 /// The path c2s_edit_distance_groups takes on this CPU ("avx512", "avx2" or "none").
 const char *c2s_edit_distance_path(void);
+
+/// Dot products of sparse rows with a block of 16 dense vectors, for exact nearest-neighbour
+/// search: dots[(r - r0) * 16 + l] = sum over stored entries e of row r of
+/// values[e] * block[indices[e] * 16 + l], for rows r0 <= r < r1 (CSR: row r owns entries
+/// indptr[r] ..< indptr[r + 1]). `block` is feature-major, 16 doubles per feature.
+/// Returns 1 when computed, 0 when this CPU has no vector path (the caller computes instead).
+int c2s_sparse_block_dots(const double *block, const long *indptr, const int32_t *indices, const double *values,
+                          long r0, long r1, double *dots);
 
 #endif

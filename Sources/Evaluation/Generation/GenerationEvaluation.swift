@@ -146,7 +146,9 @@ public enum GenerationEvaluation {
                                              metrics: SentenceQuality(sentences: texts, lookup: lookup))
         } else if ["n_words", "n_valid_words", "n_unique_genes"].allSatisfy(gen.hasColumn) {
             let w = try gen.column("n_words"), v = try gen.column("n_valid_words"), u = try gen.column("n_unique_genes")
-            let counts = (0..<w.count).map { i in (words: Int(w[i] ?? "") ?? 0, valid: Int(v[i] ?? "") ?? 0, unique: Int(u[i] ?? "") ?? 0) }
+            // Counts may be stored as integers or as floats ("12.0").
+            func count(_ text: String?) -> Int { Int(Double(text ?? "") ?? 0) }
+            let counts = (0..<w.count).map { i in (words: count(w[i]), valid: count(v[i]), unique: count(u[i])) }
             quality = SentenceQualitySection(source: "obs columns n_words, n_valid_words, n_unique_genes of \(generated.path) (counted by c2s reconstruct against its dataset's vocabulary)",
                                              metrics: SentenceQuality(counts: counts))
         } else {

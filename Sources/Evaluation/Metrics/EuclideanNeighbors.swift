@@ -1,3 +1,4 @@
+import CEvaluationKernels
 import Foundation
 import SingleCell
 
@@ -8,7 +9,8 @@ import SingleCell
 /// ``blockSize``: a block is scattered into a dense feature-major buffer once, and each sparse
 /// reference row then costs one SIMD multiply-add per stored entry for the whole block, so
 /// sparse expression (hundreds of genes per cell out of thousands) and dense PCA scores use
-/// the same kernel. Blocks are spread over threads; every query sees the references in index
+/// the same kernel (in C with AVX-512 or AVX2 fused multiply-adds when the CPU has them, else
+/// Swift SIMD). Blocks are spread over threads; every query sees the references in index
 /// order, so ties are resolved by ``NeighborTieRule`` exactly, whatever the thread count.
 public enum EuclideanNeighbors {
     /// Queries per block: two 8-lane accumulators.
@@ -48,8 +50,9 @@ public enum EuclideanNeighbors {
                 Parallel.forEachRange(blocks, threads: threads) { _, range in
                     let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(1, columns * blockSize))
                     buffer.initialize(repeating: 0, count: max(1, columns * blockSize))
-                    defer { buffer.deallocate() }
-                    for b in range { runBlock(b, input, buffer, heaps) }
+                    let dots = UnsafeMutablePointer<Double>.allocate(capacity: referenceChunk * blockSize)
+                    defer { buffer.deallocate(); dots.deallocate() }
+                    for b in range { runBlock(b, input, buffer, dots, heaps) }
                 }
             }}}}}}}}
         }
@@ -63,9 +66,18 @@ public enum EuclideanNeighbors {
         let references: Int, queries: Int, columns: Int
     }
 
+    /// References per call of the dot-product kernel.
+    static let referenceChunk = 256
+
+    /// Whether to use the C kernel (AVX-512 or AVX2+FMA) when the CPU has one; tests turn it
+    /// off to check the portable Swift path against it.
+    nonisolated(unsafe) static var useNativeKernel = true
+
     /// One block of queries against every reference. `buffer` (columns x blockSize, zero on
-    /// entry) holds the block feature-major; it is zeroed again on exit.
-    static func runBlock(_ block: Int, _ x: KernelInput, _ buffer: UnsafeMutablePointer<Double>, _ heaps: NeighborHeaps) {
+    /// entry) holds the block feature-major; it is zeroed again on exit. `dots` holds
+    /// `referenceChunk x blockSize` dot products.
+    static func runBlock(_ block: Int, _ x: KernelInput, _ buffer: UnsafeMutablePointer<Double>, _ dots: UnsafeMutablePointer<Double>,
+                         _ heaps: NeighborHeaps) {
         let q0 = block * blockSize
         let width = min(blockSize, x.queries - q0)
         for lane in 0..<width {
@@ -73,24 +85,34 @@ public enum EuclideanNeighbors {
             for e in x.qp[q]..<x.qp[q + 1] { buffer[Int(x.qi[e]) * blockSize + lane] = x.qv[e] }
         }
         let raw = UnsafeRawPointer(buffer)
-        var dots = SIMD16<Double>()
-        for r in 0..<x.references {
-            var acc0 = SIMD8<Double>(), acc1 = SIMD8<Double>()
-            for e in x.rp[r]..<x.rp[r + 1] {
-                let v = SIMD8<Double>(repeating: x.rv[e])
-                let offset = Int(x.ri[e]) * blockSize * MemoryLayout<Double>.stride
-                acc0 += v * raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
-                acc1 += v * raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Double>.self)
+        var r0 = 0
+        while r0 < x.references {
+            let r1 = min(x.references, r0 + referenceChunk)
+            if !(useNativeKernel && c2s_sparse_block_dots(buffer, x.rp, x.ri, x.rv, r0, r1, dots) == 1) {
+                for r in r0..<r1 {
+                    var acc0 = SIMD8<Double>(), acc1 = SIMD8<Double>()
+                    for e in x.rp[r]..<x.rp[r + 1] {
+                        let v = SIMD8<Double>(repeating: x.rv[e])
+                        let offset = Int(x.ri[e]) * blockSize * MemoryLayout<Double>.stride
+                        acc0 += v * raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
+                        acc1 += v * raw.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Double>.self)
+                    }
+                    let out = UnsafeMutableRawPointer(dots + (r - r0) * blockSize)
+                    out.storeBytes(of: acc0, as: SIMD8<Double>.self)
+                    out.storeBytes(of: acc1, toByteOffset: 64, as: SIMD8<Double>.self)
+                }
             }
-            dots.lowHalf = acc0
-            dots.highHalf = acc1
-            let rNorm = x.rn[r]
-            for lane in 0..<width {
-                let q = q0 + lane
-                var d = x.qn[q] + rNorm - 2 * dots[lane]
-                if d < 0 { d = 0 }
-                if d < heaps.bound(q) { heaps.offer(q, d, Int32(r)) }
+            for r in r0..<r1 {
+                let rNorm = x.rn[r]
+                let row = dots + (r - r0) * blockSize
+                for lane in 0..<width {
+                    let q = q0 + lane
+                    var d = x.qn[q] + rNorm - 2 * row[lane]
+                    if d < 0 { d = 0 }
+                    if d < heaps.bound(q) { heaps.offer(q, d, Int32(r)) }
+                }
             }
+            r0 = r1
         }
         for lane in 0..<width {
             let q = q0 + lane

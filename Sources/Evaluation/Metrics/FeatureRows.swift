@@ -68,6 +68,24 @@ public struct FeatureRows: Sendable {
         return FeatureRows(rowCount: rowCount, columnCount: columns.count, indptr: p, indices: idx, values: val)
     }
 
+    /// The transpose: one row per column of this matrix.
+    public func transposed() -> FeatureRows {
+        var counts = [Int](repeating: 0, count: columnCount + 1)
+        for c in indices { counts[Int(c) + 1] += 1 }
+        for i in 0..<columnCount { counts[i + 1] += counts[i] }
+        var next = counts
+        var idx = [Int32](repeating: 0, count: indices.count), val = [Double](repeating: 0, count: values.count)
+        for r in 0..<rowCount {
+            for e in indptr[r]..<indptr[r + 1] {
+                let c = Int(indices[e])
+                idx[next[c]] = Int32(r)
+                val[next[c]] = values[e]
+                next[c] += 1
+            }
+        }
+        return FeatureRows(rowCount: columnCount, columnCount: rowCount, indptr: counts, indices: idx, values: val)
+    }
+
     /// Squared Euclidean norm of every row.
     public func squaredNorms() -> [Double] {
         (0..<rowCount).map { r in

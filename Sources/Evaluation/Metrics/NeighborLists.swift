@@ -45,6 +45,8 @@ struct NeighborHeaps: @unchecked Sendable {
     let rule: NeighborTieRule
     let distances: UnsafeMutablePointer<Double>
     let indices: UnsafeMutablePointer<Int32>
+    /// Per query, the largest root over its heaps (kept up to date by `offer`).
+    let bounds: UnsafeMutablePointer<Double>
     let count: Int
 
     init(queries: Int, sizes: [Int], rule: NeighborTieRule) {
@@ -60,18 +62,16 @@ struct NeighborHeaps: @unchecked Sendable {
         distances.initialize(repeating: .infinity, count: max(1, queries * s))
         indices = .allocate(capacity: max(1, queries * s))
         indices.initialize(repeating: -1, count: max(1, queries * s))
+        bounds = .allocate(capacity: max(1, queries))
+        bounds.initialize(repeating: .infinity, count: max(1, queries))
     }
 
     func deallocate() {
-        distances.deallocate(); indices.deallocate()
+        distances.deallocate(); indices.deallocate(); bounds.deallocate()
     }
 
     /// The largest root over all sizes of query `q`: a candidate at or beyond it enters no heap.
-    @inline(__always) func bound(_ q: Int) -> Double {
-        var b = -Double.infinity
-        for s in 0..<sizes.count { b = max(b, distances[q * stride + offsets[s]]) }
-        return b
-    }
+    @inline(__always) func bound(_ q: Int) -> Double { bounds[q] }
 
     /// Offers candidate (`d`, `index`) to every heap of query `q`.
     @inline(__always) func offer(_ q: Int, _ d: Double, _ index: Int32) {
@@ -111,6 +111,9 @@ struct NeighborHeaps: @unchecked Sendable {
             }
             dist[cur] = d; idx[cur] = index
         }
+        var b = -Double.infinity
+        for s in 0..<sizes.count { b = max(b, distances[q * stride + offsets[s]]) }
+        bounds[q] = b
     }
 
     /// Lexicographic (distance, index) order.
