@@ -31,11 +31,11 @@ def main():
             stages = next(json.loads(l[7:]) for l in open(os.path.join(d, "ref.log")) if l.startswith("STAGES "))
         except (OSError, StopIteration):
             continue
-        m = re.search(r"([0-9.]+) s \(load ([0-9.]+) s, splits ([0-9.]+) s, format ([0-9.]+) s \[CPU ([0-9.]+) s\], "
+        m = re.search(r"([0-9.]+) s \(load ([0-9.]+) s, splits ([0-9.]+) s, format ([0-9.]+) s(?: \[CPU ([0-9.]+) s\])?, "
                       r"write ([0-9.]+) s\)", c2s)
         if not m:
             continue
-        whole, load, splits, fmt, fmt_cpu, write = map(float, m.groups())
+        whole, load, splits, fmt, fmt_cpu, write = (float(g) if g else float("nan") for g in m.groups())
         c, r = parse(os.path.join(d, "time-c2s.txt")), parse(os.path.join(d, "time-ref.txt"))
         loadavg = open(os.path.join(d, "loadavg")).read().strip()
         rows.append(dict(run=i, loadavg=loadavg, load=load, splits=splits, fmt=fmt, write=write, whole=whole,
