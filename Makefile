@@ -113,6 +113,7 @@ bench-tokenizer: build
 
 bench-train: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/train/run.sh
+
 bench-evaluate: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/evaluate/run.sh
 

@@ -74,8 +74,8 @@ final class PromptLineEncoder {
     // The text being rendered: code points so far, raw first and last byte (-1: none yet), and
     // whether sentence spans are recorded (input) or not (response).
     private var codePoints = 0
-    private var first = -1
-    private var last = -1
+    private var firstByte = -1
+    private var lastByte = -1
     private var marking = false
 
     /// What the current example's slots draw on.
@@ -157,8 +157,8 @@ final class PromptLineEncoder {
     /// or the text would need trimming.
     private func render(_ template: EncodedTemplate, _ values: Values, marking: Bool) -> Bool {
         codePoints = 0
-        first = -1
-        last = -1
+        firstByte = -1
+        lastByte = -1
         self.marking = marking
         piece(template, template.literal(0))
         for k in 0..<template.slotCount {
@@ -168,7 +168,7 @@ final class PromptLineEncoder {
         // A printable ASCII byte at each end means no whitespace there: only a Prepend scalar
         // (never whitespace) can share a grapheme cluster with a following ASCII character.
         @inline(__always) func settled(_ b: Int) -> Bool { b > 32 && b < 127 }
-        return first < 0 || (settled(first) && settled(last))
+        return firstByte < 0 || (settled(firstByte) && settled(lastByte))
     }
 
     /// Appends one slot's value; returns its last raw byte (-1 when empty), or nil when missing.
@@ -242,7 +242,7 @@ final class PromptLineEncoder {
             if i > 0 {
                 out.append("\\n")  // a raw line break, escaped
                 codePoints += 1
-                last = 10
+                lastByte = 10
             }
             _ = ascii("Cell ")
             _ = decimalValue(i + 1)
@@ -285,26 +285,26 @@ final class PromptLineEncoder {
             out.reserve(n)
             let copy = out.base + out.count
             out.appendUnchecked(p, n)
-            if first < 0 { first = Int(copy[0]) }
-            last = Int(copy[n - 1])
+            if firstByte < 0 { firstByte = Int(copy[0]) }
+            lastByte = Int(copy[n - 1])
             codePoints += n
         } else {
-            if first < 0 { first = Int(p[0]) }
-            last = Int(p[n - 1])
+            if firstByte < 0 { firstByte = Int(p[0]) }
+            lastByte = Int(p[n - 1])
             JSONText.appendBody(p, n, to: out)
             // In valid UTF-8 every code point has exactly one byte that is not 10xxxxxx.
             var scalars = 0
             for i in 0..<n where p[i] & 0xC0 != 0x80 { scalars += 1 }
             codePoints += scalars
         }
-        return last
+        return lastByte
     }
 
     @inline(__always)
     private func piece(_ template: EncodedTemplate, _ p: EncodedTemplate.Piece) {
         guard p.count > 0 else { return }
-        if first < 0 { first = p.first }
-        last = p.last
+        if firstByte < 0 { firstByte = p.first }
+        lastByte = p.last
         out.reserve(p.count)
         out.appendUnchecked(template.bytes(p), p.count)
         codePoints += p.codePoints
@@ -315,10 +315,10 @@ final class PromptLineEncoder {
         let start = out.count
         decimal(n)
         let digits = out.count - start
-        if first < 0 { first = Int(out.base[start]) }
-        last = Int(out.base[out.count - 1])
+        if firstByte < 0 { firstByte = Int(out.base[start]) }
+        lastByte = Int(out.base[out.count - 1])
         codePoints += digits
-        return last
+        return lastByte
     }
 
     /// Appends a non-negative integer in decimal (as `String(n)`).

@@ -190,12 +190,15 @@ struct PromptsCommand: ParsableCommand {
             let out = try AtomicOutput(output, folder: false, overwrite: overwrite)
             let writer = try PromptWriter(path: out.temporary, displayPath: output)
             let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
-            var writing = 0.0
+            var writing = 0.0, writingCPU = 0.0
+            let formatCPUStart = ProcessCPU.seconds()
             let summary = try builder.buildLines { lines in
-                let t = Date()
+                let t = Date(), cpu = ProcessCPU.seconds()
                 try writer.write(lines: lines)
                 writing += Date().timeIntervalSince(t)
+                writingCPU += ProcessCPU.seconds() - cpu
             }
+            let formatCPU = ProcessCPU.seconds() - formatCPUStart - writingCPU
             try writer.close()
             if splits == nil {
                 let t = Date()
@@ -215,9 +218,9 @@ struct PromptsCommand: ParsableCommand {
                     printError("warning: \(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
                 }
                 let total = Date().timeIntervalSince(started), load = loaded.timeIntervalSince(started)
-                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, splits %.2f s, format %.3f s, write %.2f s)",
+                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, splits %.2f s, format %.3f s [CPU %.3f s], write %.2f s)",
                                   summary.total, table.cells.count, output, splits ?? splitsPath, total, load, splitSeconds,
-                                  summary.formatSeconds, writing))
+                                  summary.formatSeconds, formatCPU, writing))
             }
         }
     }

@@ -8,8 +8,8 @@ then C2SPromptFormatter(task, top_k_genes).format_hf_ds(ds) and Dataset.to_json(
 
 usage: ref_prompts.py DATASET_DIR OUT.jsonl [--task cell_type_prediction] [--top-k 200]
                       [--label-column seurat_annotations] [--organism "Homo sapiens"]
-Prints per-stage wall times (import, load, format, write) as one JSON line prefixed
-with 'STAGES '.
+Prints per-stage wall times (import, load, format, write) and the CPU time of format_hf_ds
+(format_cpu, all threads of the process) as one JSON line prefixed with 'STAGES '.
 """
 import argparse
 import json
@@ -52,9 +52,10 @@ def main():
     del names, sentences, labels
     st["load"] = time.perf_counter() - t
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     out = C2SPromptFormatter(task=a.task, top_k_genes=a.top_k).format_hf_ds(ds)
     st["format"] = time.perf_counter() - t
+    st["format_cpu"] = time.process_time() - cpu
 
     t = time.perf_counter()
     out.to_json(a.out)
