@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-annotate clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench-inference: build
 
 bench-tokenizer: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/tokenizer/run.sh
+
+# Needs a model folder from 'c2s train': make bench-annotate MODEL=path/to/model [CELLS=200]
+bench-annotate: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/annotate/run.sh $(MODEL) $(or $(CELLS),200)
 
 clean:
 	rm -rf .build $(DEMO_DIR)
