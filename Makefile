@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-annotate clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-annotate clean
 
 all: build
 
@@ -35,15 +35,66 @@ test: deps pydeps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	bash scripts/interop/run.sh $(RELEASE_BIN)
 
-# The main job on the embedded default: simulate a labelled dataset, convert it (fitting the
-# inverse transform per cell type), reconstruct expression from the sentences, and report.
+# The main job, end to end: a labelled dataset (simulated, or INPUT=file.h5ad LABEL=column),
+# cell sentences with the inverse transform, prompts with stratified splits, a gene-aware
+# tokenizer and a small GPT-NeoX trained from scratch, annotation of the test split (free and
+# constrained), generated cells of every type, evaluation against a k-NN baseline, and
+# demo-output/report.html. Prints the headline figures at the end.
+INPUT ?=
+LABEL ?= cell_type
+CELL_TYPES ?= 10
+TOP_GENES ?= 100
+EPOCHS ?= 4
+# Prompts drawn 3:1 from cell type prediction and cell generation (a random task per example,
+# as the paper trained); a label costs a few tokens and a generated sentence a hundred, so
+# the mix keeps annotation from being drowned by the generation loss.
+EXAMPLES ?= 4000
+GENERATE_PER_TYPE ?= 40
+DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
+C2S = $(RELEASE_BIN)
+
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(RELEASE_BIN) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --overwrite
-	$(RELEASE_BIN) convert $(DEMO_DIR)/simulated.h5ad -o $(DEMO_DIR)/sentences --obs-columns cell_type,batch --fit-by cell_type --overwrite
-	$(RELEASE_BIN) reconstruct $(DEMO_DIR)/sentences -o $(DEMO_DIR)/reconstructed.h5ad --overwrite
-	$(RELEASE_BIN) report transform $(DEMO_DIR)/sentences -o $(DEMO_DIR)/report
-	$(RELEASE_BIN) inspect $(DEMO_DIR)/sentences
+	@start=$$(date +%s); set -e; \
+	if [ -z "$(INPUT)" ]; then \
+	  echo "== simulate $(CELLS) cells of $(CELL_TYPES) types"; \
+	  $(C2S) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --cell-types $(CELL_TYPES) --overwrite -q; \
+	fi; \
+	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
+	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) --overwrite -q; \
+	echo "== $(EXAMPLES) prompts: cell type prediction (3) + cell generation (1), splits stratified by $(LABEL)"; \
+	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:3 --task cell_type_generation:1 --examples $(EXAMPLES) \
+	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	echo "== gene-aware tokenizer"; \
+	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
+	echo "== train a GPT-NeoX from scratch (hidden 128, 2 layers, $(EPOCHS) epochs)"; \
+	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size 128 --layers 2 --heads 4 \
+	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size 16 \
+	  --learning-rate 1e-3 --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
+	  --sentences $(DEMO_DIR)/sentences -o $(DEMO_DIR)/model --overwrite -q; \
+	echo "== annotate the test split (constrained, free)"; \
+	for mode in constrained free; do \
+	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
+	    --mode $$mode --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-$$mode.h5ad --overwrite -q; \
+	done; \
+	echo "== generate $(GENERATE_PER_TYPE) cells of every type"; \
+	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
+	  -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
+	echo "== evaluate"; \
+	for mode in constrained free; do \
+	  $(C2S) evaluate annotation $(DEMO_DIR)/annotation-$$mode.h5ad --truth-column $(LABEL) --predicted-column c2s_label \
+	    --baseline-expression $(DEMO_DATA) --splits $(DEMO_DIR)/splits.json \
+	    --per-class $(DEMO_DIR)/per-class-$$mode.csv --confusion $(DEMO_DIR)/confusion-$$mode.csv \
+	    -o $(DEMO_DIR)/annotation-$$mode.json -q; \
+	done; \
+	$(C2S) evaluate generation --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DATA) --label-column $(LABEL) \
+	  --normalize-real 1e4 --k 5,10,25 --gw-cells 200 --mmd-cells 500 --profiles $(DEMO_DIR)/profiles.csv \
+	  -o $(DEMO_DIR)/generation.json -q; \
+	$(C2S) report eval --title "c2s demo: $(notdir $(DEMO_DATA))" --training-log $(DEMO_DIR)/model/metrics.jsonl \
+	  --annotation-metrics $(DEMO_DIR)/annotation-constrained.json --annotation-metrics $(DEMO_DIR)/annotation-free.json \
+	  --generation-metrics $(DEMO_DIR)/generation.json --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DATA) \
+	  -o $(DEMO_DIR); \
+	echo "demo finished in $$(( $$(date +%s) - start )) s: open $(DEMO_DIR)/report.html"
 
 bench-convert: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh
@@ -60,9 +111,12 @@ bench-inference: build
 bench-tokenizer: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/tokenizer/run.sh
 
-# Needs a model folder from 'c2s train': make bench-annotate MODEL=path/to/model [CELLS=200]
+bench-train: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/train/run.sh
+
+# Needs a model folder from 'c2s train': make bench-annotate MODEL=path/to/model [ANNOTATE_CELLS=200]
 bench-annotate: build
-	C2S_BIN=$(RELEASE_BIN) bash bench/annotate/run.sh $(MODEL) $(or $(CELLS),200)
+	C2S_BIN=$(RELEASE_BIN) bash bench/annotate/run.sh $(MODEL) $(or $(ANNOTATE_CELLS),200)
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -1,3 +1,5 @@
+import SingleCell
+
 /// Minimal, fast JSON text building for the JSONL writers (Foundation's encoder is far too
 /// slow for millions of lines).
 public enum JSONText {
@@ -67,6 +69,33 @@ public enum JSONText {
         default:
             let hex: StaticString = "0123456789abcdef"
             out.append(contentsOf: [92, 117, 48, 48, hex.utf8Start[Int(u >> 4)], hex.utf8Start[Int(u & 15)]])
+        }
+    }
+
+    /// Appends the escaped body (no quotes) of the UTF-8 bytes `p[0..<n]` to `out`, escaping
+    /// exactly as `appendString` does.
+    public static func appendBody(_ p: UnsafePointer<UInt8>, _ n: Int, to out: ByteBuffer) {
+        let bytes = UnsafeBufferPointer(start: p, count: n)
+        if !needsEscaping(bytes) {
+            out.reserve(n)
+            out.appendUnchecked(p, n)
+            return
+        }
+        out.reserve(6 * n)  // "\u00XX" at most per byte
+        let hex: StaticString = "0123456789abcdef"
+        for i in 0..<n {
+            let u = p[i]
+            guard u < 32 || u == 34 || u == 92 else { out.appendUnchecked(u); continue }
+            out.appendUnchecked(92)
+            switch u {
+            case 34, 92: out.appendUnchecked(u)
+            case 10: out.appendUnchecked(110)
+            case 13: out.appendUnchecked(114)
+            case 9: out.appendUnchecked(116)
+            default:
+                out.appendUnchecked(117); out.appendUnchecked(48); out.appendUnchecked(48)
+                out.appendUnchecked(hex.utf8Start[Int(u >> 4)]); out.appendUnchecked(hex.utf8Start[Int(u & 15)])
+            }
         }
     }
 

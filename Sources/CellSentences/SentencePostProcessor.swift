@@ -133,9 +133,13 @@ public enum SentencePostProcessor {
         }
     }
 
-    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
+    /// Whether `c` separates words (ASCII whitespace).
+    @inline(__always) public static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
-    static func find(_ word: UnsafeBufferPointer<UInt8>, _ lookup: GeneLookup) -> Int? {
+    /// The vocabulary index of one word, matched as post-processing matches words: as it is,
+    /// then ignoring case, then without punctuation at its ends. `GeneLookup.padding` bytes
+    /// after the word must be readable.
+    public static func find(_ word: UnsafeBufferPointer<UInt8>, _ lookup: GeneLookup) -> Int? {
         if let g = lookup.index(of: word) { return g }
         var lo = 0, hi = word.count
         while lo < hi, punctuation.contains(word[lo]) { lo += 1 }

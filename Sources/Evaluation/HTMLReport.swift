@@ -270,6 +270,8 @@ public struct HTMLReport: Sendable {
     .table-wrap { overflow-x: auto; }
     figure { margin: 16px 0 28px; }
     figure svg { max-width: 100%; height: auto; display: block; }
+    .figure-grid { display: flex; flex-wrap: wrap; gap: 0 12px; }
+    .figure-grid figure { margin: 8px 0; }
     figcaption { font-size: 14px; color: #333; max-width: 90ch; margin-top: 6px; }
     .fig-number { font-weight: 600; }
     @media print { body { background: #fff; } main { padding: 0; } figure, table { break-inside: avoid; } }

@@ -12,6 +12,19 @@ public enum PromptFormat {
     public static func cellBlock(_ sentences: [Substring]) -> String {
         sentences.enumerated().map { "Cell \($0.offset + 1): \($0.element)" }.joined(separator: "\n")
     }
+
+    /// Where each sentence lies in `cellBlock(sentences)`, in Unicode code points.
+    public static func cellBlockSpans(_ sentences: [Substring]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var start = 0
+        for (i, s) in sentences.enumerated() {
+            start += "Cell \(i + 1): ".unicodeScalars.count
+            let end = start + s.unicodeScalars.count
+            spans.append(start..<end)
+            start = end + 1  // the line break
+        }
+        return spans
+    }
 }
 
 /// Settings of `PromptBuilder`.
@@ -54,6 +67,9 @@ public struct PromptSummary: Sendable {
     public var skippedMissingValues = 0
     /// Seconds spent choosing units and rendering text (not writing).
     public var formatSeconds = 0.0
+    /// `buildLines`: examples written through the String path, because their text needed
+    /// trimming (or had a character at an end that the byte path does not judge) or lacked a value.
+    public var stringFallbacks = 0
     public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 }
 
@@ -62,11 +78,18 @@ public struct PromptBuilder {
     public let table: CellTable
     public let splits: SplitPlan
     public let options: PromptOptions
+    /// Each cell's split as an index into `SplitPlan.splitNames`, when the caller has it
+    /// (`SplitPlan.assign`); otherwise every cell's name is looked up in `splits`.
+    public let splitOfCell: [Int]?
 
-    public init(table: CellTable, splits: SplitPlan, options: PromptOptions) {
+    /// - Precondition: `splitOfCell`, when given, has one entry per cell of `table`, each 0, 1 or 2.
+    public init(table: CellTable, splits: SplitPlan, options: PromptOptions, splitOfCell: [Int]? = nil) {
+        precondition(splitOfCell.map { $0.count == table.cells.count && $0.allSatisfy { (0...2).contains($0) } } ?? true,
+                     "splitOfCell must give a split index for every cell")
         self.table = table
         self.splits = splits
         self.options = options
+        self.splitOfCell = splitOfCell
     }
 
     /// A unit of work for one task: the cells of one example.
@@ -99,17 +122,16 @@ public struct PromptBuilder {
         }
         for (task, _) in options.tasks {
             try task.validate(available: availableFields(task.kind))
-            let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
             switch task.kind {
             case .singleCell:
-                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+                if task.uses("label") { try need(options.labelColumn, "label (--label-column)") }
             case .multiCell:
                 guard !options.groupColumns.isEmpty else {
                     throw DataError("task \(task.name) groups cells: give --group-columns (e.g. donor,tissue)")
                 }
                 for c in options.groupColumns { try need(c, "group (--group-columns)") }
                 if let c = options.groupLabelColumn { try need(c, "group label (--group-label-column)") }
-                if uses.contains("text") {
+                if task.uses("text") {
                     if let c = options.textColumn { try need(c, "text (--text-column)") } else if options.texts.isEmpty {
                         throw DataError("task \(task.name) needs a text per group: give --text-column or --text-file")
                     }
@@ -117,25 +139,25 @@ public struct PromptBuilder {
             case .perturbation:
                 try need(options.perturbationColumn, "perturbation (--perturbation-column)")
                 for c in options.matchColumns { try need(c, "match (--match-columns)") }
-                if uses.contains("label") { try need(options.labelColumn, "label (--label-column)") }
+                if task.uses("label") { try need(options.labelColumn, "label (--label-column)") }
             }
         }
     }
 
-    /// The units of `task`, split by split, with the cells of one split never mixed.
-    func units(_ task: TaskDefinition, cellSplits: [Int], unmatched: inout Int, skipped: inout Int) throws -> [Unit] {
+    /// Appends the units of `task` to `units`, split by split, with the cells of one split never
+    /// mixed. `labels`: each cell's value in the label column (needed when the task uses `{label}`).
+    func appendUnits(_ task: TaskDefinition, to units: inout [Unit], cellSplits: [Int], labels: [String?],
+                     unmatched: inout Int, skipped: inout Int) throws {
         let cells = table.cells
         var bySplit = [[Int]](repeating: [], count: SplitPlan.splitNames.count)
         for (i, s) in cellSplits.enumerated() { bySplit[s].append(i) }
         // Cells without a value the task needs cannot make an example: leave them out (counted).
-        let uses = Set(task.inputTemplates.flatMap(\.placeholders) + task.responseTemplate.placeholders)
-        let needsLabel = uses.contains("label") && task.kind != .multiCell
-        var units: [Unit] = []
+        let needsLabel = task.uses("label") && task.kind != .multiCell
         for split in bySplit.indices where !bySplit[split].isEmpty {
             var members = bySplit[split]
             if needsLabel {
                 let before = members.count
-                members = members.filter { cells[$0].fields[options.labelColumn] != nil }
+                members = members.filter { labels[$0] != nil }
                 skipped += before - members.count
             }
             switch task.kind {
@@ -146,7 +168,7 @@ public struct PromptBuilder {
                 let groups = try CellGrouping.groups(cells: cells, indices: members, by: options.groupColumns,
                                                      sizes: options.groupSizes, seed: options.seed)
                 for g in groups {
-                    if uses.contains("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
+                    if task.uses("text") && text(for: g.members.map { cells[$0] }) == nil { skipped += 1; continue }
                     units.append(Unit(first: g.members[0], members: g.members, split: split))
                 }
             case .perturbation:
@@ -157,61 +179,113 @@ public struct PromptBuilder {
                 units += r.pairs.map { Unit(first: $0.control, second: $0.perturbed, split: split, perturbation: options.perturbationName ?? $0.perturbation) }
             }
         }
-        return units
     }
 
-    /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train).
+    /// Each cell's split as an index into `SplitPlan.splitNames` (unassigned cells train), looked
+    /// up in parallel (a hash lookup per cell adds up over millions).
     func cellSplits() -> [Int] {
-        let index = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.enumerated().map { ($1, $0) })
-        return table.cells.map { index[splits.split(of: $0.name) ?? "train"] ?? 0 }
+        var result = [Int](repeating: 0, count: table.cells.count)
+        forEachCell(&result) { cells, out, range in
+            for i in range {
+                switch splits.split(of: cells[i].name) {
+                case "validation": out[i] = 1
+                case "test": out[i] = 2
+                default: out[i] = 0
+                }
+            }
+        }
+        return result
+    }
+
+    /// Runs `body` on parts of the cells in parallel, with the cells and `result` as pointers
+    /// (so that reading a cell's field copies no record); `body` sets `result` over its range.
+    private func forEachCell<T>(_ result: inout [T],
+                                _ body: (UnsafeBufferPointer<CellRecord>, UnsafeMutableBufferPointer<T>, Range<Int>) -> Void) {
+        table.cells.withUnsafeBufferPointer { cells in
+            result.withUnsafeMutableBufferPointer { out in
+                withoutActuallyEscaping(body) { body in
+                    let shared = UncheckedSendable((cells, out, body))
+                    Parallel.forEachRange(cells.count, threads: options.threads) { _, range in
+                        let (cells, out, body) = shared.value
+                        body(cells, out, range)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The plan of examples and what it was made from.
+    struct Schedule {
+        var tasks: [TaskDefinition]
+        /// The units of every task, task after task.
+        var units: [Unit]
+        /// Which task and unit (an index into `units`) each example comes from, in output order.
+        var order: [(task: Int, unit: Int)] = []
+        var unmatched = 0
+        var skipped = 0
+        /// Each cell's value in the label column when a single-cell or perturbation task uses
+        /// `{label}`, else empty.
+        var labels: [String?]
     }
 
     /// The plan of examples: which task and unit each example comes from, in output order.
-    func schedule() throws -> (tasks: [TaskDefinition], units: [[Unit]], order: [(task: Int, unit: Int)], unmatched: Int, skipped: Int) {
+    func schedule() throws -> Schedule {
         var unmatched = 0, skipped = 0
         let tasks = options.tasks.map(\.task)
-        let splitOfCell = cellSplits()
-        let units = try tasks.map { try self.units($0, cellSplits: splitOfCell, unmatched: &unmatched, skipped: &skipped) }
+        let splitOfCell = self.splitOfCell ?? cellSplits()
+        let labels = tasks.contains { $0.kind != .multiCell && $0.uses("label") } ? table.values(of: options.labelColumn) : []
+        // One array of units for all tasks, so that an example's unit is one index away.
+        var units: [Unit] = []
+        var ranges: [Range<Int>] = []
+        for task in tasks {
+            let start = units.count
+            try appendUnits(task, to: &units, cellSplits: splitOfCell, labels: labels, unmatched: &unmatched, skipped: &skipped)
+            ranges.append(start..<units.count)
+        }
         var order: [(Int, Int)] = []
         let weights = options.tasks.map(\.weight)
         if weights.allSatisfy({ $0 == nil }) {
-            for (t, u) in units.enumerated() { order += u.indices.map { (t, $0) } }
+            order.reserveCapacity(units.count)
+            for (t, r) in ranges.enumerated() { for u in r { order.append((t, u)) } }
         } else {
             let w = weights.map { max(0, $0 ?? 0) }
             let total = w.reduce(0, +)
             guard total > 0 else { throw DataError("task weights must not all be zero") }
             let n = options.examples ?? table.cells.count
             // Each task's units in a seeded shuffled order, cycled if more are needed.
-            var shuffled = units.enumerated().map { (t, u) -> [Int] in
+            var shuffled = ranges.enumerated().map { (t, r) -> [Int] in
                 var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xA11))
-                return Array(u.indices).shuffled(using: &rng)
+                return Array(r).shuffled(using: &rng)
             }
-            var next = [Int](repeating: 0, count: units.count)
+            var next = [Int](repeating: 0, count: ranges.count)
             var rng = SplitMix64(seed: SplitMix64.derive(options.seed, 0x4D1C))
             for _ in 0..<n {
                 var r = Double(rng.next() >> 11) / Double(1 << 53) * total
                 var t = 0
-                while t < w.count - 1 && (r >= w[t] || units[t].isEmpty) { r -= w[t]; t += 1 }
+                while t < w.count - 1 && (r >= w[t] || ranges[t].isEmpty) { r -= w[t]; t += 1 }
                 guard !shuffled[t].isEmpty else { continue }
                 order.append((t, shuffled[t][next[t] % shuffled[t].count]))
                 next[t] += 1
             }
             shuffled.removeAll()
         }
-        return (tasks, units, order, unmatched, skipped)
+        return Schedule(tasks: tasks, units: units, order: order, unmatched: unmatched, skipped: skipped, labels: labels)
     }
 
     /// Renders every example and hands them, in order, to `write` in chunks.
+    ///
+    /// Plain String rendering: the definition of the text, and the reference `buildLines` is
+    /// tested against.
     public func build(_ write: ([PromptExample]) throws -> Void) throws -> PromptSummary {
         let started = Date()
         var writing = 0.0
         try validate()
-        let (tasks, units, order, unmatched, skipped) = try schedule()
+        let plan = try schedule()
+        let (tasks, units, order) = (plan.tasks, plan.units, plan.order)
         var summary = PromptSummary()
-        summary.unmatchedPerturbed = unmatched
-        summary.skippedMissingValues = skipped
+        summary.unmatchedPerturbed = plan.unmatched
+        summary.skippedMissingValues = plan.skipped
         let chunk = 8192
-        var tally = [[Int]](repeating: [Int](repeating: 0, count: SplitPlan.splitNames.count), count: tasks.count)
         for start in stride(from: 0, to: order.count, by: chunk) {
             let slice = Array(order[start..<min(order.count, start + chunk)])
             var rendered = [Result<PromptExample, Error>](repeating: .failure(DataError("")), count: slice.count)
@@ -223,21 +297,29 @@ public struct PromptBuilder {
                     let (builder, tasks, units, slice) = shared.value
                     for k in parts[p] {
                         let (t, u) = slice[k]
-                        out[k] = Result { try builder.render(tasks[t], units[t][u], example: start + k) }
+                        out[k] = Result { try builder.render(tasks[t], units[u], example: start + k) }
                     }
                 }
             }
             let examples = try rendered.map { try $0.get() }
-            for (t, u) in slice { tally[t][units[t][u].split] += 1 }
             let t = Date()
             try write(examples)
             writing += Date().timeIntervalSince(t)
         }
-        for (t, task) in tasks.enumerated() {
-            for (s, n) in tally[t].enumerated() where n > 0 { summary.counts[task.name, default: [:]][SplitPlan.splitNames[s]] = n }
-        }
+        summary.counts = Self.counts(tasks, units, order)
         summary.formatSeconds = Date().timeIntervalSince(started) - writing
         return summary
+    }
+
+    /// Examples by task name and split name.
+    static func counts(_ tasks: [TaskDefinition], _ units: [Unit], _ order: [(task: Int, unit: Int)]) -> [String: [String: Int]] {
+        var tally = [[Int]](repeating: [Int](repeating: 0, count: SplitPlan.splitNames.count), count: tasks.count)
+        for (t, u) in order { tally[t][units[u].split] += 1 }
+        var counts: [String: [String: Int]] = [:]
+        for (t, task) in tasks.enumerated() {
+            for (s, n) in tally[t].enumerated() where n > 0 { counts[task.name, default: [:]][SplitPlan.splitNames[s]] = n }
+        }
+        return counts
     }
 
     /// The free text of a group: its text column's value, or the text given for its key.
@@ -245,34 +327,5 @@ public struct PromptBuilder {
         if let c = options.textColumn { return cells.first?.fields[c] }
         let key = options.groupColumns.map { cells.first?.fields[$0] ?? "NA" }.joined(separator: "|")
         return options.texts[key]
-    }
-
-    /// One example: a template chosen by (seed, example number), filled from the unit's cells.
-    func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
-        var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(example)))
-        let template = task.inputTemplates[Int(rng.next() % UInt64(task.inputTemplates.count))]
-        let organism = options.organism
-        let value: (String) -> String?
-        let names: [String]
-        switch task.kind {
-        case .singleCell:
-            let cell = table.cells[unit.first]
-            names = [cell.name]
-            value = PromptValues.singleCell(cell, topK: options.topK, organism: organism, labelColumn: options.labelColumn)
-        case .multiCell:
-            let cells = unit.cells.map { table.cells[$0] }
-            let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
-            names = cells.map(\.name)
-            value = PromptValues.multiCell(cells, topK: options.topK, organism: organism, label: cells[0].fields[labelColumn],
-                                           text: self.text(for: cells))
-        case .perturbation:
-            let control = table.cells[unit.first], perturbed = table.cells[unit.second]
-            names = [control.name, perturbed.name]
-            value = PromptValues.perturbation(control: control, perturbed: perturbed, topK: options.topK,
-                                              perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn)
-        }
-        let input = try template.render(value)
-        let response = try task.responseTemplate.render(value)
-        return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input, response: response)
     }
 }

@@ -8,12 +8,19 @@ public struct PromptExample: Sendable, Equatable {
     public var cellNames: [String]
     public var modelInput: String
     public var response: String
+    /// Where each cell sentence shown in `modelInput` is: ranges of Unicode code points
+    /// (Python's `model_input[start:end]`), in order of appearance; empty when the input shows
+    /// no sentence. Lets a trainer shorten an over-long input by dropping a sentence's
+    /// lowest-ranked genes instead of cutting the prompt blindly.
+    public var inputSentenceSpans: [Range<Int>]
 
-    public init(task: String, split: String, cellNames: [String], modelInput: String, response: String) {
+    public init(task: String, split: String, cellNames: [String], modelInput: String, response: String,
+                inputSentenceSpans: [Range<Int>] = []) {
         self.task = task
         self.split = split
         self.cellNames = cellNames
         self.modelInput = modelInput
         self.response = response
+        self.inputSentenceSpans = inputSentenceSpans
     }
 }

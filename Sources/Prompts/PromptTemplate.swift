@@ -28,12 +28,12 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
 
     /// `literals[i]` comes before slot `i`; the last literal follows the last slot, so there is
     /// one literal more than there are slots.
-    private let literals: [String]
+    let literals: [String]
     /// The placeholder name of each slot, in order (a name used twice has two slots).
-    private let slots: [String]
+    let slots: [String]
     /// For the literal after slot `i` (`literals[i + 1]`): the same literal without its leading
     /// ".", or nil when it does not start with "." (used to avoid doubled periods).
-    private let literalsWithoutDot: [String?]
+    let literalsWithoutDot: [String?]
     /// Total UTF-8 length of the literals, to reserve the result's storage.
     private let literalBytes: Int
 
@@ -134,6 +134,15 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
     ///
     /// - Throws: `TemplateError` naming the placeholder when `value` returns nil for it.
     public func render(_ value: (String) -> String?) throws -> String {
+        try render(value, marking: { _, _ in [] }).text
+    }
+
+    /// Renders as `render(_:)` does, and says where parts of the inserted values landed.
+    ///
+    /// `marking(name, value)` gives ranges of Unicode code points within `value` (offsets into
+    /// `value.unicodeScalars`) to locate; they come back, in slot order, as ranges of code points
+    /// of the result (Python's `text[start:end]`), clamped to it where trimming cut into them.
+    public func render(_ value: (String) -> String?, marking: (String, String) -> [Range<Int>]) throws -> (text: String, marked: [Range<Int>]) {
         var values: [String] = []
         values.reserveCapacity(slots.count)
         var total = literalBytes
@@ -147,19 +156,27 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
         var out = ""
         out.reserveCapacity(total)
         out.append(literals[0])
+        var codePoints = literals[0].unicodeScalars.count
+        var marked: [Range<Int>] = []
         for k in 0..<values.count {
             let v = values[k]
+            for r in marking(slots[k], v) { marked.append(codePoints + r.lowerBound..<codePoints + r.upperBound) }
             out.append(v)
-            if v.utf8.last == UInt8(ascii: "."), let rest = literalsWithoutDot[k] {
-                out.append(rest)
-            } else {
-                out.append(literals[k + 1])
-            }
+            codePoints += v.unicodeScalars.count
+            let literal: String
+            if v.utf8.last == UInt8(ascii: "."), let rest = literalsWithoutDot[k] { literal = rest } else { literal = literals[k + 1] }
+            out.append(literal)
+            codePoints += literal.unicodeScalars.count
         }
         if let first = out.first, let last = out.last, first.isWhitespace || last.isWhitespace {
-            return Self.trimmed(out)
+            let trimmed = Self.trimmed(out)
+            // Code points cut from the front; every range moves back by as many, within the result.
+            let lead = trimmed.isEmpty ? 0 : out.unicodeScalars.distance(from: out.startIndex, to: trimmed.startIndex)
+            let n = trimmed.unicodeScalars.count
+            func clamp(_ x: Int) -> Int { min(max(x - lead, 0), n) }
+            return (String(trimmed), marked.map { clamp($0.lowerBound)..<clamp($0.upperBound) })
         }
-        return out
+        return (out, marked)
     }
 
     /// Renders with values from a dictionary (see `render(_:)`).
@@ -192,10 +209,10 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
     }
 
     /// `s` without leading and trailing whitespace (including line breaks).
-    private static func trimmed(_ s: String) -> String {
+    private static func trimmed(_ s: String) -> Substring {
         guard let start = s.firstIndex(where: { !$0.isWhitespace }),
               let end = s.lastIndex(where: { !$0.isWhitespace }) else { return "" }
-        return String(s[start...end])
+        return s[start...end]
     }
 
     /// The template for an error message: quoted, with line breaks shown as `\n`, and cut short

@@ -95,14 +95,27 @@ public struct SplitPlan: Codable, Sendable, Equatable {
     /// Throws `DataError` for an unknown column (listing the available fields) or duplicate cell
     /// names.
     public static func make(cells: [CellRecord], fractions: SplitFractions, seed: UInt64, stratifyBy: String?, groupBy: [String]) throws -> SplitPlan {
+        try assign(cells: cells, fractions: fractions, seed: seed, stratifyBy: stratifyBy, groupBy: groupBy).plan
+    }
+
+    /// As `make`, also giving each cell's split as an index into `splitNames`, in the order of
+    /// `cells` (for `PromptBuilder`, which would otherwise look every name up in the plan).
+    public static func assign(cells: [CellRecord], fractions: SplitFractions, seed: UInt64, stratifyBy: String?, groupBy: [String]) throws -> (plan: SplitPlan, splitOfCell: [Int]) {
         if let stratifyBy { try CellColumns.require([stratifyBy], in: cells, role: "stratify-by") }
         try CellColumns.require(groupBy, in: cells, role: "group-by")
-        var seen = Set<String>()
-        var duplicates: [String] = []
-        for cell in cells where !seen.insert(cell.name).inserted {
-            if duplicates.count < 5 { duplicates.append(cell.name) }
-        }
-        if !duplicates.isEmpty {
+        // Cells in order of name: equal names are neighbours, and every stratum below lists its
+        // cells in this order.
+        let names = cells.map(\.name)
+        let byName = NameOrder.sorted(names)
+        var repeated = Set<String>()
+        for k in byName.indices.dropFirst() where names[byName[k]] == names[byName[k - 1]] { repeated.insert(names[byName[k]]) }
+        if !repeated.isEmpty {
+            // The first few repeats in the cells' order.
+            var seen = Set<String>()
+            var duplicates: [String] = []
+            for name in names where repeated.contains(name) && !seen.insert(name).inserted {
+                if duplicates.count < 5 { duplicates.append(name) }
+            }
             throw DataError("cell names must be unique to split cells, but these appear more than once: \(duplicates.joined(separator: ", "))")
         }
 
@@ -112,13 +125,18 @@ public struct SplitPlan: Codable, Sendable, Equatable {
         }
         var assignments: [String: String] = [:]
         assignments.reserveCapacity(cells.count)
+        var splitOfCell = [Int](repeating: 0, count: cells.count)
 
         if groupBy.isEmpty {
             // Units are cells: exact controlled rounding per stratum.
             var strata: [String: [Int]] = [:]
-            for (i, cell) in cells.enumerated() { strata[label(cell), default: []].append(i) }
+            if stratifyBy == nil {
+                strata["NA"] = byName
+            } else {
+                for i in byName { strata[label(cells[i]), default: []].append(i) }
+            }
             let keys = strata.keys.sorted()
-            let members = keys.map { key in strata[key]!.sorted { cells[$0].name < cells[$1].name } }
+            let members = keys.map { strata[$0]! }
             let streams = keys.map { SeededOrder.stream([$0]) }
             let allocation = SplitAllocation.controlledRounding(sizes: members.map(\.count), streams: streams, weights: weights, seed: seed)
             for s in keys.indices {
@@ -128,6 +146,7 @@ public struct SplitPlan: Codable, Sendable, Equatable {
                 for k in 0..<3 {
                     for i in order[position..<(position + allocation[s][k])] {
                         assignments[cells[i].name] = splitNames[k]
+                        splitOfCell[i] = k
                     }
                     position += allocation[s][k]
                 }
@@ -152,10 +171,14 @@ public struct SplitPlan: Codable, Sendable, Equatable {
             }
             let chosen = SplitAllocation.assignGroups(groups, weights: weights, seed: seed)
             for (g, group) in groups.enumerated() {
-                for i in group.members { assignments[cells[i].name] = splitNames[chosen[g]] }
+                for i in group.members {
+                    assignments[cells[i].name] = splitNames[chosen[g]]
+                    splitOfCell[i] = chosen[g]
+                }
             }
         }
-        return SplitPlan(seed: seed, fractions: fractions, stratifyBy: stratifyBy, groupBy: groupBy, assignments: assignments)
+        let plan = SplitPlan(seed: seed, fractions: fractions, stratifyBy: stratifyBy, groupBy: groupBy, assignments: assignments)
+        return (plan, splitOfCell)
     }
 
     /// The split (`train`, `validation` or `test`) of a cell, or nil when the plan does not have it.
@@ -224,15 +247,17 @@ public struct SplitPlan: Codable, Sendable, Equatable {
         guard let at = head.firstRange(of: empty) else { throw FileError(path, "cannot encode the split plan") }
         var body: [UInt8] = []
         body.reserveCapacity(assignments.count * 40)
-        let names = assignments.keys.sorted()
-        for (k, name) in names.enumerated() {
-            body += Array("\n    ".utf8)
-            JSONText.appendString(name, to: &body)
-            body += Array(" : ".utf8)
-            JSONText.appendString(assignments[name]!, to: &body)
-            if k + 1 < names.count { body.append(44) }
+        let entries = Array(assignments)
+        let order = NameOrder.sorted(entries.map(\.key))
+        let indent = Array("\n    ".utf8), colon = Array(" : ".utf8)
+        for (k, i) in order.enumerated() {
+            body += indent
+            JSONText.appendString(entries[i].key, to: &body)
+            body += colon
+            JSONText.appendString(entries[i].value, to: &body)
+            if k + 1 < order.count { body.append(44) }
         }
-        if !names.isEmpty { body += Array("\n  ".utf8) }
+        if !order.isEmpty { body += Array("\n  ".utf8) }
         // The encoder writes an empty object as "{", blank space, "}": replace all of it.
         guard let close = head[at.upperBound...].firstIndex(of: 125) else { throw FileError(path, "cannot encode the split plan") }
         head.replaceSubrange(at.upperBound...close, with: body + [125])
@@ -322,6 +347,39 @@ enum CellColumns {
         for column in columns where !names.contains(column) {
             throw DataError("unknown \(role) column '\(column)'; available fields: \(names.joined(separator: ", "))")
         }
+    }
+}
+
+/// Sorting names (cell names: many, mostly ASCII) fast.
+enum NameOrder {
+    /// The indices of `names` in ascending order of the names (String `<`), equal names in index
+    /// order. ASCII names order as their bytes, so they are compared by their first 16 bytes as
+    /// two integers, and as Strings only when those are equal; other names as Strings.
+    static func sorted(_ names: [String]) -> [Int] {
+        struct Key {
+            var high: UInt64, low: UInt64, index: Int
+        }
+        var keys: [Key] = []
+        keys.reserveCapacity(names.count)
+        for (i, name) in names.enumerated() {
+            var high: UInt64 = 0, low: UInt64 = 0, k = 0
+            for byte in name.utf8 {
+                guard byte < 128 else {
+                    return names.indices.sorted { a, b in names[a] != names[b] ? names[a] < names[b] : a < b }
+                }
+                // Big-endian, so that integer order is byte order; missing bytes count as 0.
+                if k < 8 { high |= UInt64(byte) << (56 - 8 * k) } else if k < 16 { low |= UInt64(byte) << (56 - 8 * (k - 8)) }
+                k += 1
+            }
+            keys.append(Key(high: high, low: low, index: i))
+        }
+        keys.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            let x = names[a.index], y = names[b.index]
+            return x != y ? x < y : a.index < b.index
+        }
+        return keys.map(\.index)
     }
 }
 

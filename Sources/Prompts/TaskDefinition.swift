@@ -57,6 +57,11 @@ public struct TaskDefinition: Sendable, Equatable {
         }
     }
 
+    /// Whether any template of the task (input or response) has the placeholder `name`.
+    public func uses(_ name: String) -> Bool {
+        responseTemplate.placeholders.contains(name) || inputTemplates.contains { $0.placeholders.contains(name) }
+    }
+
     /// Checks that the task has input templates and that every placeholder of every template is
     /// one of `available`.
     ///

@@ -79,11 +79,15 @@ struct GenerateCellsCommand: ParsableCommand {
 
             Examples:
               c2s generate-cells --model pbmc-model --condition "cell_type=CD14 Mono" -n 500 -o mono.h5ad
+              c2s generate-cells --model pbmc-model --every-label -n 100 -o every-type.h5ad
               c2s generate-cells --model pbmc-model -n 100 --unconstrained -o free.h5ad
             """)
 
     @Option(name: .customLong("condition"), help: "COLUMN=VALUE (or VALUE): generate cells with this label (repeatable).")
     var conditions: [String] = []
+
+    @Flag(help: "Condition on every label the model learned for cell generation (its c2s.json), -n cells each.")
+    var everyLabel = false
 
     @Option(name: .customShort("n"), help: "Cells per condition (or in all, unconditionally).")
     var count = 100
@@ -100,6 +104,7 @@ struct GenerateCellsCommand: ParsableCommand {
 
     func validate() throws {
         if count < 1 { throw ValidationError("-n must be at least 1") }
+        if everyLabel && !conditions.isEmpty { throw ValidationError("--every-label and --condition exclude each other") }
     }
 
     func run() throws {
@@ -110,13 +115,20 @@ struct GenerateCellsCommand: ParsableCommand {
             _ = try dataset.model()
             // Conditions: (column, value); the column defaults to the training label column.
             let defaultColumn = model.metadata?.labelColumn ?? "cell_type"
-            let parsed: [(column: String, value: String)] = try conditions.map { text in
+            var parsed: [(column: String, value: String)] = try conditions.map { text in
                 if text.contains("=") {
                     let c = try CellSelection.condition(text)
                     guard !c.value.isEmpty else { throw DataError("--condition \(text): the value is empty") }
                     return c
                 }
                 return (defaultColumn, text)
+            }
+            if everyLabel {
+                // Taken as they are: a learned label may itself contain "=".
+                parsed = (model.metadata?.labels(for: "cell_type_generation") ?? []).map { (defaultColumn, $0) }
+                guard !parsed.isEmpty else {
+                    throw DataError("\(modelOptions.model): c2s.json lists no labels learned for cell_type_generation; use --condition")
+                }
             }
             let task = parsed.isEmpty ? "unconditional_generation" : "cell_type_generation"
             if !runOptions.quiet {

@@ -11,7 +11,9 @@ struct PromptsCommand: ParsableCommand {
         discussion: """
             Tasks: \(BuiltinTasks.all.map(\.name).joined(separator: ", ")), or your own from \
             --task-file. Each line of the output is a JSON object with task, split, cell_name \
-            (or cell_names for multi-cell and perturbation examples), model_input and response. \
+            (or cell_names for multi-cell and perturbation examples), model_input, response and \
+            input_sentence_spans ([[start, end], ...]: the code points of model_input that hold each \
+            cell sentence, e.g. to shorten an over-long input by dropping its lowest-ranked genes). \
             The model sees model_input + " " + response: input templates end with ":" or "?", \
             responses have no leading space; add the end-of-sequence token when training.
 
@@ -93,6 +95,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Seed for splits, groups, pairs, template choice and mixing.")
     var seed: UInt64 = 0
 
+    @Option(help: "Worker threads (default: all cores); the output is the same for any number.")
+    var threads: Int?
+
     @Flag(help: "Replace the output (and splits.json) if they exist.")
     var overwrite = false
 
@@ -106,6 +111,7 @@ struct PromptsCommand: ParsableCommand {
     func validate() throws {
         if tasks.isEmpty { throw ValidationError("give at least one --task (\(BuiltinTasks.all.map(\.name).joined(separator: ", ")))") }
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
         if textColumn != nil && textFile != nil { throw ValidationError("--text-column and --text-file cannot be used together") }
     }
@@ -114,7 +120,8 @@ struct PromptsCommand: ParsableCommand {
         try CLIErrors.run {
             let started = Date()
             var user: [TaskDefinition] = []
-            let table = try CellTable.load(dataset, maxGenes: topK)
+            let threads = self.threads ?? Parallel.defaultThreads
+            let table = try CellTable.load(dataset, maxGenes: topK, threads: threads)
             let loaded = Date()
             var splitSeconds = 0.0
             var options = PromptOptions()
@@ -161,9 +168,11 @@ struct PromptsCommand: ParsableCommand {
             options.matchColumns = Self.columns(matchColumns)
             options.perturbationName = perturbationName
             options.seed = seed
+            options.threads = threads
 
             // Splits: reuse, or make and save beside the output.
             let plan: SplitPlan
+            var splitOfCell: [Int]?
             let outputURL = URL(fileURLWithPath: output)
             let splitsPath = outputURL.deletingLastPathComponent().appendingPathComponent("splits.json").path
             if let splits {
@@ -171,8 +180,8 @@ struct PromptsCommand: ParsableCommand {
                 try plan.check(covers: table.cells, path: splits)
             } else {
                 let t = Date()
-                plan = try SplitPlan.make(cells: table.cells, fractions: SplitFractions(argument: splitFractions), seed: seed,
-                                          stratifyBy: stratifyBy, groupBy: Self.columns(groupBy))
+                (plan, splitOfCell) = try SplitPlan.assign(cells: table.cells, fractions: SplitFractions(argument: splitFractions), seed: seed,
+                                                           stratifyBy: stratifyBy, groupBy: Self.columns(groupBy))
                 splitSeconds += Date().timeIntervalSince(t)
             }
             if splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !overwrite {
@@ -180,11 +189,11 @@ struct PromptsCommand: ParsableCommand {
             }
             let out = try AtomicOutput(output, folder: false, overwrite: overwrite)
             let writer = try PromptWriter(path: out.temporary, displayPath: output)
-            let builder = PromptBuilder(table: table, splits: plan, options: options)
+            let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
             var writing = 0.0
-            let summary = try builder.build { examples in
+            let summary = try builder.buildLines { lines in
                 let t = Date()
-                try writer.write(examples)
+                try writer.write(lines: lines)
                 writing += Date().timeIntervalSince(t)
             }
             try writer.close()

@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write HTML reports with figures.",
-        subcommands: [TransformReportCommand.self])
+        subcommands: [TransformReportCommand.self, EvalReportCommand.self])
 }
 
 struct TransformReportCommand: ParsableCommand {

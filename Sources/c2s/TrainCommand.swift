@@ -215,7 +215,9 @@ struct TrainCommand: ParsableCommand {
             var history: [String] = []
             if let resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
 
-            let modelInfo = C2SModelInfo(train: trainRecords, examples: [split: train.examples.count, validationSplit: validation.examples.count],
+            var counts = [split: train.examples.count]
+            if validationSplit != "none" { counts[validationSplit] = validation.examples.count }
+            let modelInfo = C2SModelInfo(train: trainRecords, examples: counts,
                                          lossOn: target, maxLength: length,
                                          sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                          truncation: train.report)
@@ -237,12 +239,13 @@ struct TrainCommand: ParsableCommand {
                                         output: self.output, contents: contents, arguments: arguments(source), history: history)
             let progress = ProgressBar(quiet: quiet)
             let total = trainer.plan.totalSteps, firstStep = trainer.completedSteps
+            let loopStart = Date()
             var lastLoss = Double.nan
             loop.onEvent = { event in
                 switch event {
                 case .step(let m):
                     lastLoss = m.loss
-                    let perStep = (Date().timeIntervalSince(started)) / Double(max(1, m.step - firstStep))
+                    let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
                     let eta = perStep * Double(total - m.step)
                     progress.update("training", m.step, total, detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
                                                                               m.step, total, m.loss, m.tokensPerSecond, Self.duration(eta)))

@@ -7,44 +7,12 @@ import XCTest
 
 /// Every built-in template on real cells (kang-ifnb-sub2k), and the rules every example obeys.
 final class PromptBuilderTests: XCTestCase {
-    nonisolated(unsafe) static var cached: CellTable?
+    func kang() throws -> CellTable { try KangPrompts.table() }
 
-    func kang() throws -> CellTable {
-        if let t = Self.cached { return t }
-        let path = try TestPaths.sharedFile("kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad")
-        let tmp = try TemporaryFolder()
-        var options = ConversionOptions()
-        options.obsColumns = ["seurat_annotations", "stim"]
-        options.fit = nil
-        _ = try CellSentenceConverter.convert(try H5ADSource(path: path), to: tmp.file("kang"), options: options)
-        let table = try CellTable.load(tmp.file("kang"), maxGenes: 50)
-        Self.cached = table
-        return table
-    }
-
-    func options(_ task: TaskDefinition) -> PromptOptions {
-        var o = PromptOptions()
-        o.tasks = [(task, nil)]
-        o.topK = 50
-        o.labelColumn = "seurat_annotations"
-        o.groupColumns = ["seurat_annotations", "stim"]
-        o.groupSizes = 2...3
-        o.texts = Dictionary(uniqueKeysWithValues: try! kang().cells.map {
-            ("\($0.fields["seurat_annotations"]!)|\($0.fields["stim"]!)", "PBMCs of one donor, \($0.fields["stim"]!) condition.")
-        }.uniqued())
-        o.perturbationColumn = "stim"
-        o.controlValue = "CTRL"
-        o.matchColumns = ["seurat_annotations"]
-        o.perturbationName = "interferon-beta stimulation"
-        return o
-    }
+    func options(_ task: TaskDefinition) -> PromptOptions { KangPrompts.options(task) }
 
     func build(_ table: CellTable, _ options: PromptOptions, splits: SplitPlan? = nil) throws -> ([PromptExample], PromptSummary) {
-        let plan = try splits ?? SplitPlan.make(cells: table.cells, fractions: SplitFractions(train: 0.8, validation: 0.1, test: 0.1),
-                                                 seed: 1, stratifyBy: "seurat_annotations", groupBy: [])
-        var all: [PromptExample] = []
-        let summary = try PromptBuilder(table: table, splits: plan, options: options).build { all += $0 }
-        return (all, summary)
+        try KangPrompts.build(table, options, splits: splits)
     }
 
     func testEveryTemplateOfEveryTaskRendersOnKang() throws {
@@ -140,9 +108,66 @@ final class PromptBuilderTests: XCTestCase {
     }
 }
 
-extension Array where Element == (String, String) {
-    func uniqued() -> [(String, String)] {
+/// kang-ifnb-sub2k as a cell table (top 50 genes kept), with prompt options that make every
+/// built-in task render; shared by the prompt tests.
+enum KangPrompts {
+    nonisolated(unsafe) static var cached: CellTable?
+
+    static func table() throws -> CellTable {
+        if let t = cached { return t }
+        let path = try TestPaths.sharedFile("kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad")
+        let tmp = try TemporaryFolder()
+        var options = ConversionOptions()
+        options.obsColumns = ["seurat_annotations", "stim"]
+        options.fit = nil
+        _ = try CellSentenceConverter.convert(try H5ADSource(path: path), to: tmp.file("kang"), options: options)
+        let table = try CellTable.load(tmp.file("kang"), maxGenes: 50)
+        cached = table
+        return table
+    }
+
+    static func options(_ task: TaskDefinition, cells: [CellRecord]? = nil) -> PromptOptions {
+        var o = PromptOptions()
+        o.tasks = [(task, nil)]
+        o.topK = 50
+        o.labelColumn = "seurat_annotations"
+        o.groupColumns = ["seurat_annotations", "stim"]
+        o.groupSizes = 2...3
         var seen = Set<String>()
-        return filter { seen.insert($0.0).inserted }
+        for cell in try! cells ?? table().cells {
+            let key = "\(cell.fields["seurat_annotations"] ?? "NA")|\(cell.fields["stim"] ?? "NA")"
+            if seen.insert(key).inserted { o.texts[key] = "PBMCs of one donor, \(cell.fields["stim"] ?? "NA") condition." }
+        }
+        o.perturbationColumn = "stim"
+        o.controlValue = "CTRL"
+        o.matchColumns = ["seurat_annotations"]
+        o.perturbationName = "interferon-beta stimulation"
+        return o
+    }
+
+    static func plan(_ table: CellTable) throws -> SplitPlan {
+        try SplitPlan.make(cells: table.cells, fractions: SplitFractions(train: 0.8, validation: 0.1, test: 0.1),
+                           seed: 1, stratifyBy: "seurat_annotations", groupBy: [])
+    }
+
+    /// Examples through the String path (`build`).
+    static func build(_ table: CellTable, _ options: PromptOptions, splits: SplitPlan? = nil) throws -> ([PromptExample], PromptSummary) {
+        var all: [PromptExample] = []
+        let summary = try PromptBuilder(table: table, splits: splits ?? plan(table), options: options).build { all += $0 }
+        return (all, summary)
+    }
+
+    /// The JSONL bytes of the byte path (`buildLines`).
+    static func lines(_ table: CellTable, _ options: PromptOptions, splits: SplitPlan? = nil) throws -> ([UInt8], PromptSummary) {
+        var bytes: [UInt8] = []
+        let summary = try PromptBuilder(table: table, splits: splits ?? plan(table), options: options).buildLines { bytes += $0 }
+        return (bytes, summary)
+    }
+
+    /// What `PromptWriter` writes for `examples`.
+    static func encoded(_ examples: [PromptExample]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for e in examples { PromptWriter.append(e, to: &bytes) }
+        return bytes
     }
 }

@@ -88,6 +88,32 @@ final class ReaderTests: XCTestCase {
         }
     }
 
+    // MARK: LineBlockReader
+
+    func testLineBlocksHoldWholeLinesInOrder() throws {
+        let long = String(repeating: "y", count: 1000)  // longer than a block
+        let lines = (1...500).map { "line \($0) " + String(repeating: "z", count: $0 % 37) } + [long, "", "after blank"]
+        for (gzip, lastBreak) in [(false, true), (true, true), (false, false), (true, false)] {
+            let text = "\u{FEFF}" + lines.joined(separator: "\n") + (lastBreak ? "\n" : "")
+            let path = try write("blocks-\(gzip)-\(lastBreak).txt", text, gzip: gzip)
+            for blockSize in [64, 200, 4096, 1 << 20] {
+                var seen: [String] = []
+                try LineBlockReader(path: path, blockSize: blockSize).forEachBlock { block in
+                    XCTAssertEqual(block.firstLine, seen.count + 1)
+                    let text = String(decoding: block.bytes, as: UTF8.self)
+                    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                    if text.hasSuffix("\n") { parts.removeLast() } else { XCTAssertEqual(seen.count + parts.count, lines.count, "only the last block lacks a final line break") }
+                    seen += parts
+                }
+                XCTAssertEqual(seen, lines, "gzip \(gzip), block \(blockSize), final line break \(lastBreak)")
+            }
+        }
+        var blocks = 0
+        try LineBlockReader(path: try write("empty.txt", "")).forEachBlock { _ in blocks += 1 }
+        XCTAssertEqual(blocks, 0)
+        assertFileError(tmp.file("nope.txt"), ["no such file"]) { _ = try LineBlockReader(path: tmp.file("nope.txt")) }
+    }
+
     func testLineReaderRejectsTruncatedGzip() throws {
         let text = (1...20000).map { "line \($0) \($0 * 7919 % 10007)" }.joined(separator: "\n")
         let whole = try write("whole.tsv.gz", text, gzip: true)

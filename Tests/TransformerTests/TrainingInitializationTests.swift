@@ -61,6 +61,30 @@ final class TrainingInitializationTests: XCTestCase {
         XCTAssertEqual(try m.loss(batch).mean, log(500.0) + 0.08, accuracy: 0.06)
     }
 
+    func testGPT2FollowsTransformersInitWeights() throws {
+        let m = try Self.model(["model_type": "gpt2", "vocab_size": 500, "n_embd": 64, "n_layer": 3, "n_head": 4, "n_positions": 128])
+        m.initializeParameters(seed: 42)
+        // σ = 0.02 (the default initializer_range); the residual projections 0.02/√(2·3).
+        checkRules(m, normal: { $0.hasSuffix("c_proj.weight") ? 0.02 / 6.0.squareRoot() : $0.hasSuffix(".weight") ? 0.02 : nil },
+                   constant: { name in
+                       if name.hasSuffix(".bias") { return 0 }
+                       if name.contains(".ln_") { return 1 }
+                       return nil
+                   })
+    }
+
+    func testLlamaFollowsTransformersInitWeights() throws {
+        let m = try Self.model(["model_type": "llama", "vocab_size": 500, "hidden_size": 64, "num_hidden_layers": 2,
+                                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
+                                "attention_bias": true, "initializer_range": 0.03])
+        m.initializeParameters(seed: 42)
+        checkRules(m, normal: { $0.hasSuffix(".weight") ? 0.03 : nil }, constant: { name in
+            if name.hasSuffix(".bias") { return 0 }
+            if name.hasSuffix("norm.weight") { return 1 }
+            return nil
+        })
+    }
+
     func testSameSeedSameModelOnAnyThreadCount() throws {
         let a = try Self.model(Self.neox), b = try Self.model(Self.neox), c = try Self.model(Self.neox)
         let saved = KernelThreads.count

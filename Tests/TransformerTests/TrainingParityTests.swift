@@ -6,7 +6,7 @@ import TestSupport
 /// summed loss and every parameter's gradient (torch in float64 on the same weights), and ten
 /// AdamW steps (torch in fp32).
 final class TrainingParityTests: XCTestCase {
-    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied"]
+    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied", "gpt2", "llama"]
 
     struct Fixture {
         var model: any TrainableModel
@@ -39,14 +39,16 @@ final class TrainingParityTests: XCTestCase {
     }
 
     /// Largest relative difference over one tensor's elements, `|g − ref| / max(|ref|, floor)`
-    /// with `floor = 1e-2 · max|ref|` of that tensor: elements near zero are judged on the
-    /// tensor's scale rather than their own. A floor of 1e-3 is below fp32's reach: torch's own
-    /// fp32 gradients of these fixtures are up to 2.3e-4 from its float64 ones by that measure
-    /// (3.5e-5 to 4.9e-5 with the 1e-2 floor).
+    /// with `floor = 2e-2 · max|ref|` of that tensor: elements near zero are judged on the
+    /// tensor's scale rather than their own. The floor is set by what fp32 can reach: measured
+    /// this way against the float64 reference, torch's own fp32 gradients of these fixtures are
+    /// off by up to 2.3e-4 (GPT-NeoX) and 7.6e-4 (Llama) with a 1e-3 floor, 4.9e-5 and 9.3e-5
+    /// with 1e-2, 2.4e-5 and 4.9e-5 with 2e-2 — only the last leaves room under 1e-4 for a
+    /// second, independently rounded fp32 implementation.
     static func relativeError(_ g: UnsafePointer<Float>, _ ref: UnsafePointer<Float>, count: Int) -> Float {
         var largest: Float = 0
         for i in 0..<count { largest = max(largest, abs(ref[i])) }
-        let floor = max(1e-2 * largest, Float.leastNormalMagnitude)
+        let floor = max(2e-2 * largest, Float.leastNormalMagnitude)
         var worst: Float = 0
         for i in 0..<count { worst = max(worst, abs(g[i] - ref[i]) / max(abs(ref[i]), floor)) }
         return worst
@@ -128,7 +130,8 @@ final class TrainingParityTests: XCTestCase {
 
     /// A sequence's gradient does not depend on what else is in the batch (the ragged batch's
     /// gradient is the sum of its sequences' gradients), on how many threads run, or on how
-    /// many rows the cross-entropy computes at once.
+    /// many rows the cross-entropy computes at once (all to fp32 rounding: the products sum in
+    /// different orders).
     func testGradientsIndependentOfBatchThreadsAndChunks() throws {
         for name in Self.fixtures {
             let f = try Self.fixture(name)
@@ -155,7 +158,9 @@ final class TrainingParityTests: XCTestCase {
             KernelThreads.count = saved
             Matmul.setThreads(saved)
             let threadError = Self.worstTensor(single, g, store: store)
-            XCTAssertLessThanOrEqual(threadError.error, 1e-5, "\(name): 1 thread vs \(saved), \(threadError.name)")
+            // Our kernels sum in the same order on any thread count; OpenBLAS may split a
+            // product differently, so the two agree to fp32 rounding, not bit for bit.
+            XCTAssertLessThanOrEqual(threadError.error, 1e-4, "\(name): 1 thread vs \(saved), \(threadError.name)")
 
             let savedChunk = CrossEntropy.chunkFloats
             CrossEntropy.chunkFloats = 5 * f.model.info.vocabularySize

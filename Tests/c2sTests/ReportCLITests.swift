@@ -119,8 +119,15 @@ final class PromptsCLITests: XCTestCase {
         let lines = try String(contentsOfFile: tmp.file("out/p.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 60)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
-        XCTAssertEqual(Set(first.keys), ["task", "split", "cell_name", "model_input", "response"])
+        XCTAssertEqual(Set(first.keys), ["task", "split", "cell_name", "model_input", "response", "input_sentence_spans"])
         XCTAssertEqual((first["response"] as! String).split(separator: " ").count, 5)
+        XCTAssertEqual((first["input_sentence_spans"] as? [Any])?.count, 0, "a generation input shows no sentence")
+        // The same file with --threads 1: the same bytes.
+        r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "--top-k", "5", "--threads", "1",
+                     "--splits", tmp.file("out/splits.json"), "-o", tmp.file("out/p1.jsonl")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("out/p1.jsonl"))),
+                       try Data(contentsOf: URL(fileURLWithPath: tmp.file("out/p.jsonl"))))
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("out/splits.json")))
         // A second run must reuse the splits (or overwrite explicitly).
         r = try c2s(["prompts", tmp.file("ds"), "--task", "unconditional_generation", "-o", tmp.file("out/q.jsonl")])

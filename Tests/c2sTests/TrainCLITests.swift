@@ -129,6 +129,48 @@ final class TrainCLITests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(tuned[0]["target_tokens"] as? Int), 4 * responseTargets)
     }
 
+    func testGPT2TrainsAndResumesExactly() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        var args = newModelArgs(tok) + ["--max-steps", "4", "--save-every", "2", "--eval-every", "2"]
+        args[args.firstIndex(of: "gpt_neox")!] = "gpt2"
+        var r = try c2s(["train", prompts, "-o", tmp.file("a")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/config.json")))) as? [String: Any])
+        XCTAssertEqual(config["model_type"] as? String, "gpt2")
+        XCTAssertEqual(config["n_embd"] as? Int, 32)
+        r = try c2s(["train", prompts, "-o", tmp.file("b"), "--resume", tmp.file("a/checkpoint-2")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try metrics(tmp.file("b/metrics.jsonl")).map(deterministic), try metrics(tmp.file("a/metrics.jsonl")).map(deterministic))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a/model.safetensors"))),
+                       try Data(contentsOf: URL(fileURLWithPath: tmp.file("b/model.safetensors"))))
+        r = try c2s(["lm", "generate", "--model", tmp.file("a"), "--prompt", "Top genes of one cell: LYZ CD14. Cell type:", "--max-new-tokens", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// `--config`: sizes from the file, vocabulary size and special ids from the tokenizer.
+    func testNewModelFromAConfigFile() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts, examples: 12)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        try #"{"model_type": "gpt_neox", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32, "max_position_embeddings": 64}"#
+            .write(toFile: tmp.file("config.json"), atomically: true, encoding: .utf8)
+        let r = try c2s(["train", prompts, "-o", tmp.file("out"), "--config", tmp.file("config.json"), "--tokenizer", tok, "--max-steps", "1", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("out/config.json")))) as? [String: Any])
+        XCTAssertEqual(config["vocab_size"] as? Int, 320)
+        XCTAssertEqual(config["hidden_size"] as? Int, 16)
+        XCTAssertEqual(config["eos_token_id"] as? Int, 0)
+        try #"{"model_type": "llama"}"#.write(toFile: tmp.file("llama.json"), atomically: true, encoding: .utf8)
+        let refused = try c2s(["train", prompts, "-o", tmp.file("llama"), "--config", tmp.file("llama.json"), "--tokenizer", tok, "--max-steps", "1"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("llama") && refused.stderr.contains("cannot be trained"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("llama")))
+    }
+
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")

@@ -6,7 +6,9 @@ Every line must be a JSON object with task, split, cell_name, model_input, respo
 (or --expect). For --n random lines (matched to the dataset by cell_name): response
 equals the cell's LABEL value (plus --response-suffix, default none) and model_input
 contains exactly the first --top-k words of the cell's sentence as one contiguous
-substring (not preceded by a gene character, not followed by the next sentence word).
+substring (not preceded by a gene character, not followed by the next sentence word), and
+input_sentence_spans is [[start, end]] with model_input[start:end] (code points) equal to
+those words.
 
 usage: check.py PROMPTS.jsonl DATASET_DIR [--top-k 200] [--label-column seurat_annotations]
                 [--n 500] [--seed 0] [--expect N] [--response-suffix ""]
@@ -60,6 +62,12 @@ def main():
             missing = [k for k in KEYS if not isinstance(rec.get(k), str)]
             if missing:
                 bad(f"line {i + 1}: missing/non-string {missing}")
+            spans = rec.get("input_sentence_spans")
+            mi = rec.get("model_input")
+            if not (isinstance(spans, list) and all(
+                    isinstance(p, list) and len(p) == 2 and all(isinstance(x, int) for x in p)
+                    and isinstance(mi, str) and 0 <= p[0] <= p[1] <= len(mi) for p in spans)):
+                bad(f"line {i + 1}: input_sentence_spans is not a list of [start, end] within model_input: {spans!r}")
             names.append(rec.get("cell_name"))
             tasks[rec.get("task")] = tasks.get(rec.get("task"), 0) + 1
             splits[rec.get("split")] = splits.get(rec.get("split"), 0) + 1
@@ -112,6 +120,9 @@ def main():
             if not ok:
                 bad(f"line {i + 1} ({name}): model_input lacks exactly the first "
                     f"{min(a.top_k, len(words))} genes as a contiguous substring")
+            spans = rec.get("input_sentence_spans") or []
+            if [mi[s:e] for s, e in spans] != [head]:
+                bad(f"line {i + 1} ({name}): input_sentence_spans {spans} do not give the sentence")
             checked += 1
 
     print(f"check: {len(names)} lines (expected {a.expect}), {uniq} unique cell names, "

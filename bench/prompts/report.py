@@ -34,7 +34,7 @@ def main():
     if c and ref and c["wall"] > 0 and c["mib"] > 0:
         print(f"{'ratio ref/c2s':<24}{ref['wall']/c['wall']:>10.2f}x{ref['mib']/c['mib']:>11.2f}x")
     if c and st and c["wall"] > 0:
-        print(f"{'ratio ref format/c2s':<24}{st['format']/c['wall']:>10.2f}x")
+        print(f"{'ratio ref format/c2s whole':<24}{st['format']/c['wall']:>10.2f}x")
     if st:
         keys = ("import", "load", "format", "write")
         print("reference stages (s): " + ", ".join(f"{k} {st[k]:.2f}" for k in keys if k in st)

@@ -13,6 +13,8 @@
 #   BENCH_DIR   work dir (default /tmp/c2s-bench)
 #   OUT         output dir (default $BENCH_DIR/prompts): c2s/prompts.jsonl, ref/prompts.jsonl
 #   DATA_DIR    dataset root for the tiled input (default <repo>/../shared/data)
+#   RUNS        how many times to run both sides, alternately (default 3); the formatting
+#               ratio is printed for every run, with the load average, and their median
 #   SKIP_C2S=1  / SKIP_REF=1   run only one side
 #   PYTHON      python interpreter (default python3)
 #
@@ -36,46 +38,42 @@ if (( CELLS % 1000 == 0 )); then TAG="$((CELLS / 1000))k"; else TAG="$CELLS"; fi
 mkdir -p "$BENCH_DIR" "$OUT/c2s" "$OUT/ref"
 
 source "$ROOT/bench/sentence-dataset.sh"
-REF_LOG="$OUT/ref.log"
 C2S_OUT="$OUT/c2s/prompts.jsonl"
 REF_OUT="$OUT/ref/prompts.jsonl"
 
-# (b) c2s
-if [[ "${SKIP_C2S:-0}" != 1 ]]; then
-  c2s_bin
-  rm -f "$C2S_TIME" "$C2S_OUT"
-  warm
-  echo "== c2s prompts ($CELLS cells)"
-  # Not --quiet: c2s prints its own stage times (load, format, write) on stderr.
-  timed "$C2S_TIME" "$C2S_BIN" prompts "$DATASET" --task "$TASK" --label-column "$LABEL" \
-    --top-k "$TOPK" --seed 0 -o "$C2S_OUT" --overwrite 2> "$OUT/c2s.log" \
-    || echo "c2s exited non-zero" >&2
-  cat "$OUT/c2s.log"
-fi
+# (b)+(c) c2s and the reference, RUNS times, one after the other (so that both see the same
+# load from other processes); each run's logs and times go to $OUT/run<i>/.
+RUNS="${RUNS:-3}"
+[[ "${SKIP_C2S:-0}" != 1 ]] && c2s_bin
+for ((run = 1; run <= RUNS; run++)); do
+  R="$OUT/run$run"
+  mkdir -p "$R"
+  cut -d' ' -f1-3 /proc/loadavg > "$R/loadavg" 2>/dev/null || echo "n/a" > "$R/loadavg"
+  if [[ "${SKIP_C2S:-0}" != 1 ]]; then
+    rm -f "$R/time-c2s.txt" "$C2S_OUT"
+    warm
+    echo "== run $run/$RUNS: c2s prompts ($CELLS cells), load average $(cat "$R/loadavg")"
+    # Not --quiet: c2s prints its own stage times (load, splits, format, write) on stderr.
+    timed "$R/time-c2s.txt" "$C2S_BIN" prompts "$DATASET" --task "$TASK" --label-column "$LABEL" \
+      --top-k "$TOPK" --seed 0 -o "$C2S_OUT" --overwrite 2> "$R/c2s.log" \
+      || echo "c2s exited non-zero" >&2
+    cat "$R/c2s.log"
+  fi
+  if [[ "${SKIP_REF:-0}" != 1 ]]; then
+    rm -f "$R/time-ref.txt" "$R/ref.log" "$REF_OUT"
+    warm
+    echo "== run $run/$RUNS: reference cell2sentence 1.2.0 C2SPromptFormatter.format_hf_ds ($CELLS cells)"
+    timed "$R/time-ref.txt" "$PYTHON" "$HERE/ref_prompts.py" "$DATASET" "$REF_OUT" \
+      --task "$TASK" --top-k "$TOPK" --label-column "$LABEL" \
+      > "$R/ref.log" || echo "reference exited non-zero" >&2
+    cat "$R/ref.log"
+  fi
+done
 
-# (c) reference
-if [[ "${SKIP_REF:-0}" != 1 ]]; then
-  rm -f "$REF_TIME" "$REF_LOG" "$REF_OUT"
-  warm
-  echo "== reference cell2sentence 1.2.0 C2SPromptFormatter.format_hf_ds ($CELLS cells)"
-  timed "$REF_TIME" "$PYTHON" "$HERE/ref_prompts.py" "$DATASET" "$REF_OUT" \
-    --task "$TASK" --top-k "$TOPK" --label-column "$LABEL" \
-    > "$REF_LOG" || echo "reference exited non-zero" >&2
-  cat "$REF_LOG"
-fi
-
-# (d) table
-"$PYTHON" "$HERE/report.py" "$CELLS" c2s="$C2S_TIME" reference="$REF_TIME" stages="$REF_LOG"
-# Formatting alone, both sides: c2s's "format" stage against format_hf_ds.
-"$PYTHON" - "$OUT/c2s.log" "$REF_LOG" <<'PY' || true
-import json, re, sys
-c2s = open(sys.argv[1]).read() if len(sys.argv) > 1 else ""
-m = re.search(r"format ([0-9.]+) s", c2s)
-stages = next((json.loads(l.split(" ", 1)[1]) for l in open(sys.argv[2]) if l.startswith("STAGES ")), {})
-if m and "format" in stages:
-    f = float(m.group(1))
-    print(f"formatting only: c2s {f:.3f} s, reference format_hf_ds {stages['format']:.2f} s, ratio {stages['format'] / max(f, 1e-3):.1f}x")
-PY
+# (d) tables: the last run in full, then the ratios of every run.
+R="$OUT/run$RUNS"
+"$PYTHON" "$HERE/report.py" "$CELLS" c2s="$R/time-c2s.txt" reference="$R/time-ref.txt" stages="$R/ref.log"
+"$PYTHON" "$HERE/ratios.py" "$OUT" "$RUNS" || true
 
 # (e) check the c2s output on 500 random lines
 echo

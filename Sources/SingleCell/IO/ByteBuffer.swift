@@ -3,40 +3,45 @@ import Foundation
 /// A growable byte buffer on a raw pointer, for building large text outputs without per-append
 /// allocation, retain/release or bounds checks. Not thread-safe: one per worker.
 public final class ByteBuffer: @unchecked Sendable {
-    public private(set) var base: UnsafeMutablePointer<UInt8>
-    public private(set) var count = 0
-    public private(set) var capacity: Int
+    // Stored under internal names so that the appends can be inlined into other modules.
+    @usableFromInline var storage: UnsafeMutablePointer<UInt8>
+    @usableFromInline var used = 0
+    @usableFromInline var allocated: Int
+
+    @inlinable public var base: UnsafeMutablePointer<UInt8> { storage }
+    @inlinable public var count: Int { used }
+    public var capacity: Int { allocated }
 
     public init(capacity: Int = 1 << 16) {
-        self.capacity = max(16, capacity)
-        base = .allocate(capacity: self.capacity)
+        allocated = max(16, capacity)
+        storage = .allocate(capacity: allocated)
     }
 
-    deinit { base.deallocate() }
+    deinit { storage.deallocate() }
 
     /// Makes room for `extra` more bytes.
-    @inline(__always) public func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(count + extra) }
+    @inlinable @inline(__always) public func reserve(_ extra: Int) {
+        if used + extra > allocated { grow(used + extra) }
     }
 
-    private func grow(_ needed: Int) {
-        let newCapacity = max(needed, capacity * 2)
+    @usableFromInline func grow(_ needed: Int) {
+        let newCapacity = max(needed, allocated * 2)
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        p.update(from: base, count: count)
-        base.deallocate()
-        base = p
-        capacity = newCapacity
+        p.update(from: storage, count: used)
+        storage.deallocate()
+        storage = p
+        allocated = newCapacity
     }
 
     /// Appends without checking capacity; call `reserve` first.
-    @inline(__always) public func appendUnchecked(_ p: UnsafePointer<UInt8>, _ n: Int) {
-        (base + count).update(from: p, count: n)
-        count += n
+    @inlinable @inline(__always) public func appendUnchecked(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        (storage + used).update(from: p, count: n)
+        used += n
     }
 
-    @inline(__always) public func appendUnchecked(_ byte: UInt8) {
-        base[count] = byte
-        count += 1
+    @inlinable @inline(__always) public func appendUnchecked(_ byte: UInt8) {
+        storage[used] = byte
+        used += 1
     }
 
     public func append(_ bytes: [UInt8]) {
@@ -44,15 +49,18 @@ public final class ByteBuffer: @unchecked Sendable {
         bytes.withUnsafeBufferPointer { appendUnchecked($0.baseAddress!, $0.count) }
     }
 
-    public func append(_ text: StaticString) {
+    @inlinable public func append(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
         appendUnchecked(text.utf8Start, text.utf8CodeUnitCount)
     }
 
-    public func removeAll() { count = 0 }
+    public func removeAll() { used = 0 }
+
+    /// Drops everything after the first `n` bytes (e.g. a line that must be written again).
+    public func truncate(to n: Int) { used = min(used, max(0, n)) }
 
     /// Counts `n` bytes written directly at `base + count`.
-    @inline(__always) public func advance(_ n: Int) { count += n }
+    @inlinable @inline(__always) public func advance(_ n: Int) { used += n }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }

@@ -118,6 +118,12 @@ public final class GzipLineReader {
         if n == 0 { atEOF = true } else { tail += n }
     }
 
+    /// Reads up to `count` bytes of the (decompressed) file as they are, with no line splitting;
+    /// 0 at the end of the file. Use either this or `nextLine()` on one reader, not both.
+    public func readBytes(into destination: UnsafeMutablePointer<UInt8>, count: Int) throws -> Int {
+        try read(into: destination, count: count)
+    }
+
     private func read(into destination: UnsafeMutablePointer<UInt8>, count: Int) throws -> Int {
         if let gz {
             let n = gzread(gz, destination, UInt32(min(count, 1 << 30)))

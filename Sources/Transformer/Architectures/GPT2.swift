@@ -11,6 +11,8 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         public var activation: Activation
         public var scaleAttentionWeights: Bool
         public var scaleByInverseLayerIndex: Bool
+        /// Standard deviation of the initial weights when training from scratch.
+        public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
             vocabularySize = try file.positiveInt("vocab_size", default: 50257)
@@ -26,6 +28,7 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
             activation = try file.activation("activation_function", default: "gelu_new")
             scaleAttentionWeights = try file.bool("scale_attn_weights", default: true)
             scaleByInverseLayerIndex = try file.bool("scale_attn_by_inverse_layer_idx", default: false)
+            initializerRange = try file.double("initializer_range", default: 0.02)
             if try !file.bool("tie_word_embeddings", default: true) {
                 throw ModelError.invalidConfig(file.url, "GPT-2 with an untied output head (tie_word_embeddings false) is not supported")
             }
@@ -37,7 +40,10 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
     public let parameters: ParameterStore
     private let workspace: Workspace
     private let scratch = AttentionScratch()
-    private let lock = NSLock()
+    /// One pass at a time, inference or training.
+    let lock = NSLock()
+    /// Activations and scratch of training passes.
+    let training = TrainingWorkspace()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.innerSize
@@ -68,6 +74,15 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         workspace = Workspace(widths: [d, d, 3 * d, d, config.innerSize])
     }
 
+    /// Layer `layer`'s attention: scores scaled by 1/√headDim (`scale_attn_weights`) and by
+    /// 1/(layer + 1) (`scale_attn_by_inverse_layer_idx`) when the config says so.
+    func attentionShape(layer: Int) -> AttentionShape {
+        let c = config, hd = c.hiddenSize / c.heads
+        var scale: Float = c.scaleAttentionWeights ? 1 / Float(hd).squareRoot() : 1
+        if c.scaleByInverseLayerIndex { scale /= Float(layer + 1) }
+        return AttentionShape(queryHeads: c.heads, keyValueHeads: c.heads, headDim: hd, scale: scale)
+    }
+
     /// Adds the `transformer.` prefix that original OpenAI-converted checkpoints lack.
     public static func canonicalName(_ name: String) -> String {
         name.hasPrefix("transformer.") || name.hasPrefix("lm_head.") ? name : "transformer." + name
@@ -78,7 +93,7 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         try DecoderOutput.check(batch, cache: cache, info: info)
         lock.lock()
         defer { lock.unlock() }
-        let c = config, d = c.hiddenSize, f = c.innerSize, t = batch.tokenCount, hd = d / c.heads
+        let c = config, d = c.hiddenSize, f = c.innerSize, t = batch.tokenCount
         let w = parameters
         workspace.reserve(tokens: t)
         let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
@@ -90,9 +105,7 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         }
         for l in 0..<c.layers {
             let p = "transformer.h.\(l)."
-            var scale: Float = c.scaleAttentionWeights ? 1 / Float(hd).squareRoot() : 1
-            if c.scaleByInverseLayerIndex { scale /= Float(l + 1) }
-            let shape = AttentionShape(queryHeads: c.heads, keyValueHeads: c.heads, headDim: hd, scale: scale)
+            let shape = attentionShape(layer: l)
             Normalization.layerNorm(x, weight: w.pointer(p + "ln_1.weight"), bias: w.pointer(p + "ln_1.bias"), eps: c.layerNormEps, into: n, rows: t, width: d)
             w.linear(n, p + "attn.c_attn.weight", into: qkv, m: t, n: 3 * d, k: d)
             Vector.addBias(w.pointer(p + "attn.c_attn.bias"), to: qkv, rows: t, width: 3 * d)

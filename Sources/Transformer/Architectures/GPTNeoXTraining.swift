@@ -1,4 +1,4 @@
-/// Training for GPT-NeoX: the shared pre-LayerNorm decoder pass (`LayerNormDecoder`) with
+/// Training for GPT-NeoX: the shared pre-LayerNorm decoder pass (`PreNormDecoder`) with
 /// rotary embedding, the parallel or sequential residual, and the token embedding's gradient
 /// (which also collects the output head's when the head is tied).
 extension GPTNeoX: TrainableModel {
@@ -6,7 +6,7 @@ extension GPTNeoX: TrainableModel {
         try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
         lock.lock()
         defer { lock.unlock() }
-        return LayerNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
+        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
                                      gradients: (trainingWeights(in: gradients), scale),
                                      embeddings: embeddings(gradients: gradients), workspace: training)
     }
@@ -15,7 +15,7 @@ extension GPTNeoX: TrainableModel {
         try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
         lock.lock()
         defer { lock.unlock() }
-        return LayerNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
+        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
                                      gradients: nil, embeddings: embeddings(gradients: nil), workspace: training)
     }
 
@@ -31,36 +31,37 @@ extension GPTNeoX: TrainableModel {
         }
     }
 
-    private var trainingShape: LayerNormDecoder.Shape {
-        LayerNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
-                               vocabulary: config.vocabularySize, eps: config.layerNormEps, activation: config.activation,
+    private var trainingShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
+                               vocabulary: config.vocabularySize, norm: .layerNorm, eps: config.layerNormEps,
+                               activation: config.activation, gated: false,
                                parallelResidual: config.parallelResidual, rotary: rotary,
                                attention: Array(repeating: attention, count: config.layers))
     }
 
-    private static let blockNames = [
+    private static let blockNames: [String] = [
         "input_layernorm.weight", "input_layernorm.bias", "attention.query_key_value.weight", "attention.query_key_value.bias",
         "attention.dense.weight", "attention.dense.bias", "post_attention_layernorm.weight", "post_attention_layernorm.bias",
         "mlp.dense_h_to_4h.weight", "mlp.dense_h_to_4h.bias", "mlp.dense_4h_to_h.weight", "mlp.dense_4h_to_h.bias",
     ]
 
     /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> LayerNormDecoder.Weights {
+    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
         let p = parameters
-        return LayerNormDecoder.Weights(
+        return PreNormDecoder.Weights(
             blocks: (0..<config.layers).map { l in
-                LayerNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
+                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
             },
             finalNormWeight: p.pointer("gpt_neox.final_layer_norm.weight", in: buffer),
-            finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer),
-            head: p.pointer(config.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight", in: buffer))
+            head: p.pointer(config.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight", in: buffer),
+            finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer))
     }
 
-    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> LayerNormDecoder.Embeddings {
+    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
         let table = parameters.pointer("gpt_neox.embed_in.weight")
         let dTable = gradients.map { parameters.pointer("gpt_neox.embed_in.weight", in: $0) }
-        return LayerNormDecoder.Embeddings(
+        return PreNormDecoder.Embeddings(
             embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
             embedBackward: { tokens, _, count, dx in
                 guard let dTable else { return }

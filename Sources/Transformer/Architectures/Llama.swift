@@ -10,6 +10,8 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         public var ropeBase, ropeLinearScaling: Float
         public var attentionBias, mlpBias, tiedHead: Bool
         public var activation: Activation
+        /// Standard deviation of the initial weights when training from scratch.
+        public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
             vocabularySize = try file.positiveInt("vocab_size", default: 32000)
@@ -31,6 +33,7 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
             mlpBias = try file.bool("mlp_bias", default: false)
             tiedHead = try file.bool("tie_word_embeddings", default: false)
             activation = try file.activation("hidden_act", default: "silu")
+            initializerRange = try file.double("initializer_range", default: 0.02)
         }
     }
 
@@ -41,7 +44,10 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
     let rotary: Rotary
     private let workspace: Workspace
     private let scratch = AttentionScratch()
-    private let lock = NSLock()
+    /// One pass at a time, inference or training.
+    let lock = NSLock()
+    /// Activations and scratch of training passes.
+    let training = TrainingWorkspace()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.intermediateSize, q = c.heads * c.headDim, kv = c.keyValueHeads * c.headDim

@@ -66,4 +66,31 @@ extension Activation {
             while i < range.upperBound { gradient[i] *= derivative(x[i]); i += 1 }
         }
     }
+
+    /// Gradient of `applyGated`: from `dOut` (`[rows, width]`) and the saved `gateUp`
+    /// (`[rows, 2·width]`, gate then up), writes `dGateUp` (same layout):
+    /// `dGate = dOut · up · act'(gate)`, `dUp = dOut · act(gate)`.
+    public func gatedBackward(_ dOut: UnsafePointer<Float>, gateUp: UnsafePointer<Float>, into dGateUp: UnsafeMutablePointer<Float>,
+                              rows: Int, width: Int) {
+        typealias V = FastMath.V
+        KernelThreads.forRanges(rows, grain: 4) { range in
+            for r in range {
+                let g = gateUp + r * 2 * width, d = dOut + r * width, o = dGateUp + r * 2 * width
+                var i = 0
+                while i + 16 <= width {
+                    let gate = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+                    let up = UnsafeRawPointer(g + width + i).loadUnaligned(as: V.self)
+                    let dv = UnsafeRawPointer(d + i).loadUnaligned(as: V.self)
+                    UnsafeMutableRawPointer(o + i).storeBytes(of: dv * up * derivative(gate), as: V.self)
+                    UnsafeMutableRawPointer(o + width + i).storeBytes(of: dv * apply(gate), as: V.self)
+                    i += 16
+                }
+                while i < width {
+                    o[i] = d[i] * g[width + i] * derivative(g[i])
+                    o[width + i] = d[i] * apply(g[i])
+                    i += 1
+                }
+            }
+        }
+    }
 }

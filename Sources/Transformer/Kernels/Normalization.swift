@@ -29,14 +29,21 @@ public enum Normalization {
     }
 
     /// `y = x / sqrt(mean(x²) + eps) * (offset + weight)`: Llama uses offset 0, Gemma offset 1.
+    /// Training passes `statistics` (`[rows, 2]`, as `layerNorm`'s: 0 then `1/rms`) for
+    /// `rmsNormBackward`.
     public static func rmsNorm(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, offset: Float,
-        eps: Float, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int
+        eps: Float, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+        statistics: UnsafeMutablePointer<Float>? = nil
     ) {
         KernelThreads.forRanges(rows, grain: 16) { range in
             for r in range {
                 let xr = x + r * width, yr = y + r * width
                 let inv = 1 / (Vector.dot(xr, xr, width) / Float(width) + eps).squareRoot()
+                if let statistics {
+                    statistics[2 * r] = 0
+                    statistics[2 * r + 1] = inv
+                }
                 for i in 0..<width { yr[i] = (xr[i] * inv) * (offset + weight[i]) }
             }
         }

@@ -85,6 +85,65 @@ extension Normalization {
         }
     }
 
+    /// Gradient of `rmsNorm`, from the `statistics` its forward pass saved (`1/rms` per row).
+    /// With `x̂ = x / rms` and `g = dy · (offset + weight)`:
+    ///
+    ///     dx      += (g − x̂ · mean(g · x̂)) / rms      per row
+    ///     dWeight += Σ_rows dy · x̂
+    ///
+    /// Accumulating and thread-count independent as `layerNormBackward`.
+    public static func rmsNormBackward(
+        _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, offset: Float,
+        statistics: UnsafePointer<Float>, rows: Int, width: Int,
+        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = FastMath.V
+        let n = Float(width), off = V(repeating: offset)
+        KernelThreads.forRanges(rows, grain: 16) { range in
+            for r in range {
+                let dyr = dy + r * width, xr = x + r * width, dxr = dx + r * width
+                let inv = statistics[2 * r + 1], iv = V(repeating: inv)
+                var sumGX = V(repeating: 0)
+                var i = 0
+                while i + 16 <= width {
+                    sumGX += load(dyr + i) * (off + load(weight + i)) * (load(xr + i) * iv)
+                    i += 16
+                }
+                var b = sumGX.sum()
+                while i < width { b += dyr[i] * (offset + weight[i]) * (xr[i] * inv); i += 1 }
+                b /= n
+                let bv = V(repeating: b)
+                i = 0
+                while i + 16 <= width {
+                    let g = load(dyr + i) * (off + load(weight + i))
+                    store(load(dxr + i) + (g - load(xr + i) * iv * bv) * iv, dxr + i)
+                    i += 16
+                }
+                while i < width {
+                    dxr[i] += (dyr[i] * (offset + weight[i]) - xr[i] * inv * b) * inv
+                    i += 1
+                }
+            }
+        }
+        let blocks = (width + 15) / 16
+        KernelThreads.forRanges(blocks) { range in
+            for block in range {
+                let c = block * 16
+                if c + 16 <= width {
+                    var w = load(dWeight + c)
+                    for r in 0..<rows { w += load(dy + r * width + c) * (load(x + r * width + c) * statistics[2 * r + 1]) }
+                    store(w, dWeight + c)
+                } else {
+                    for j in c..<width {
+                        var w: Float = 0
+                        for r in 0..<rows { w += dy[r * width + j] * (x[r * width + j] * statistics[2 * r + 1]) }
+                        dWeight[j] += w
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> FastMath.V {
         UnsafeRawPointer(p).loadUnaligned(as: FastMath.V.self)
     }

@@ -2,14 +2,14 @@
 /// activations the backward pass needs and its scratch buffers, one small integer arena
 /// (tokens, positions, target rows), and attention's per-worker score blocks. The arenas grow
 /// to the largest batch seen and are then reused, so a step allocates nothing once warm.
-public final class TrainingWorkspace: @unchecked Sendable {
+final class TrainingWorkspace: @unchecked Sendable {
     private(set) var floats: UnsafeMutablePointer<Float>
     private(set) var floatCapacity = 0
     private(set) var integers: UnsafeMutablePointer<Int32>
     private(set) var integerCapacity = 0
     let attention = AttentionScratch()
 
-    public init() {
+    init() {
         floats = .allocate(capacity: 1)
         integers = .allocate(capacity: 1)
     }
@@ -18,9 +18,6 @@ public final class TrainingWorkspace: @unchecked Sendable {
         floats.deallocate()
         integers.deallocate()
     }
-
-    /// Bytes held by the two arenas.
-    public var byteCount: Int { floatCapacity * 4 + integerCapacity * 4 }
 
     /// Makes room for at least `floatCount` floats and `integerCount` integers (contents are
     /// not kept when an arena grows).

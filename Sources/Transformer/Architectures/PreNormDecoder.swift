@@ -1,26 +1,37 @@
 import Foundation
 
-/// The training pass GPT-2 and GPT-NeoX share: pre-LayerNorm blocks with a fused `[Q | K | V]`
-/// projection, biases everywhere and a two-layer MLP; GPT-NeoX adds rotary embedding and the
-/// parallel residual. Each architecture supplies its embeddings (forward and gradient), its
-/// parameters as pointers, and per-layer attention shapes.
+/// The training pass of pre-norm decoders (GPT-2, GPT-NeoX, Llama): blocks with a fused
+/// `[Q | K | V]` projection (grouped-query allowed), optional biases and an MLP that is either
+/// two layers (`act(x·W1ᵀ)·W2ᵀ`) or gated (`(act(x·Wgᵀ) ∘ x·Wuᵀ)·W2ᵀ`, gate and up fused);
+/// LayerNorm or RMSNorm; optional rotary embedding and parallel residual. Each architecture
+/// supplies its embeddings (forward and gradient), its parameters as pointers, and per-layer
+/// attention shapes.
 ///
 /// Block, residual and output head, with `x` the residual stream:
 ///
-///     sequential (GPT-2):  m = x + Wo·attn(ln1 x);  x' = m + mlp(ln2 m)
-///     parallel (NeoX):     x' = x + Wo·attn(ln1 x) + mlp(ln2 x)
-///     loss = Σ_targets CE(head · lnf x_L)
+///     sequential (GPT-2, Llama):  m = x + Wo·attn(n1 x);  x' = m + mlp(n2 m)
+///     parallel (NeoX):            x' = x + Wo·attn(n1 x) + mlp(n2 x)
+///     loss = Σ_targets CE(head · nf x_L)
 ///
 /// The forward pass keeps, per layer, the block input, both norms' outputs and statistics, the
 /// rotated `qkv`, the attention output and its log-sum-exp, the sequential residual's middle and
 /// the MLP pre-activation; the MLP activation is recomputed in the backward pass.
-enum LayerNormDecoder {
+enum PreNormDecoder {
+    /// LayerNorm (weight and bias) or RMSNorm (`x/rms(x) · (offset + weight)`, no bias).
+    enum Norm {
+        case layerNorm
+        case rms(offset: Float)
+    }
+
     struct Shape {
         var hidden: Int
         var intermediate: Int
         var vocabulary: Int
+        var norm: Norm
         var eps: Float
         var activation: Activation
+        /// Gated MLP: the up projection is `[gate | up]`, `2 × intermediate` wide.
+        var gated: Bool
         var parallelResidual: Bool
         /// Applied to the query and key heads when present.
         var rotary: Rotary?
@@ -29,23 +40,27 @@ enum LayerNormDecoder {
     }
 
     /// Pointers to one block's parameters, or to their gradients in a buffer laid out like the
-    /// parameter arena.
+    /// parameter arena. Fused parameters (`[Q | K | V]`, `[gate | up]` and their biases) are
+    /// named by their first part: the parts lie one after another in the arena.
     struct Block {
-        var norm1Weight, norm1Bias, qkvWeight, qkvBias, outWeight, outBias: UnsafeMutablePointer<Float>
-        var norm2Weight, norm2Bias, upWeight, upBias, downWeight, downBias: UnsafeMutablePointer<Float>
+        var norm1Weight, qkvWeight, outWeight, norm2Weight, upWeight, downWeight: UnsafeMutablePointer<Float>
+        var norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias: UnsafeMutablePointer<Float>?
 
-        /// `names` holds the twelve parameter names in the order of the fields.
-        init(_ store: ParameterStore, in buffer: UnsafeMutablePointer<Float>, names: [String]) {
+        /// `names` holds the twelve parameter names in the order norm1 weight, norm1 bias, qkv
+        /// weight, qkv bias, out weight, out bias, norm2 weight, norm2 bias, up weight, up bias,
+        /// down weight, down bias; nil for a bias the model does not have.
+        init(_ store: ParameterStore, in buffer: UnsafeMutablePointer<Float>, names: [String?]) {
             precondition(names.count == 12)
-            let p = names.map { store.pointer($0, in: buffer) }
-            (norm1Weight, norm1Bias, qkvWeight, qkvBias, outWeight, outBias) = (p[0], p[1], p[2], p[3], p[4], p[5])
-            (norm2Weight, norm2Bias, upWeight, upBias, downWeight, downBias) = (p[6], p[7], p[8], p[9], p[10], p[11])
+            let p = names.map { $0.map { store.pointer($0, in: buffer) } }
+            (norm1Weight, qkvWeight, outWeight, norm2Weight, upWeight, downWeight) = (p[0]!, p[2]!, p[4]!, p[6]!, p[8]!, p[10]!)
+            (norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias) = (p[1], p[3], p[5], p[7], p[9], p[11])
         }
     }
 
     struct Weights {
         var blocks: [Block]
-        var finalNormWeight, finalNormBias, head: UnsafeMutablePointer<Float>
+        var finalNormWeight, head: UnsafeMutablePointer<Float>
+        var finalNormBias: UnsafeMutablePointer<Float>?
     }
 
     /// What an architecture does with its embeddings: `embed` writes the input rows `x`
@@ -64,25 +79,61 @@ enum LayerNormDecoder {
         var layers: [Layer<P>]
         var output, finalNorm, finalStats: P
         // Scratch for the backward pass and the loss.
-        var dx, dNorm, dqkv, dAttention, activation, gathered, dGathered, logits, losses: P
+        var dx, dNorm, dqkv, dAttention, activation, dGateUp, gathered, dGathered, logits, losses: P
     }
 
     static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, _ take: (Int) -> P) -> Layout<P> {
-        let d = s.hidden, f = s.intermediate
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f
         var layers: [Layer<P>] = []
         for a in s.attention {
             layers.append(Layer(
                 input: take(t * d), norm1: take(t * d), stats1: take(2 * t), qkv: take(t * a.fusedWidth),
                 attention: take(t * a.queryWidth), logSumExp: take(t * a.queryHeads),
                 middle: take(s.parallelResidual ? 0 : t * d), norm2: take(t * d), stats2: take(2 * t),
-                preActivation: take(t * f)))
+                preActivation: take(t * up)))
         }
-        let widest = s.attention.map(\.fusedWidth).max() ?? 0
+        let widest = s.attention.map(\.fusedWidth).max() ?? 0, queryWidest = s.attention.map(\.queryWidth).max() ?? 0
         return Layout(
             layers: layers, output: take(t * d), finalNorm: take(t * d), finalStats: take(2 * t),
-            dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * d),
-            activation: take(t * f), gathered: take(r * d), dGathered: take(r * d),
+            dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * queryWidest),
+            activation: take(t * f), dGateUp: take(s.gated ? t * up : 0), gathered: take(r * d), dGathered: take(r * d),
             logits: take(chunkRows * s.vocabulary), losses: take(r))
+    }
+
+    /// Normalises `rows` rows of `x` into `y`, keeping per-row statistics for `normBackward`.
+    private static func norm(_ s: Shape, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                             into y: UnsafeMutablePointer<Float>, rows: Int, statistics: UnsafeMutablePointer<Float>) {
+        switch s.norm {
+        case .layerNorm:
+            Normalization.layerNorm(x, weight: weight, bias: bias, eps: s.eps, into: y, rows: rows, width: s.hidden, statistics: statistics)
+        case let .rms(offset):
+            Normalization.rmsNorm(x, weight: weight, offset: offset, eps: s.eps, into: y, rows: rows, width: s.hidden, statistics: statistics)
+        }
+    }
+
+    /// Adds the norm's input gradient into `dx` and its parameter gradients into `dWeight`/`dBias`.
+    private static func normBackward(
+        _ s: Shape, _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        statistics: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>,
+        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+    ) {
+        switch s.norm {
+        case .layerNorm:
+            Normalization.layerNormBackward(dy, x: x, weight: weight, statistics: statistics, rows: rows, width: s.hidden,
+                                            dx: dx, dWeight: dWeight, dBias: dBias)
+        case let .rms(offset):
+            Normalization.rmsNormBackward(dy, x: x, weight: weight, offset: offset, statistics: statistics, rows: rows,
+                                          width: s.hidden, dx: dx, dWeight: dWeight)
+        }
+    }
+
+    /// The MLP's activation from its saved pre-activation.
+    private static func activate(_ s: Shape, _ pre: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int) {
+        if s.gated {
+            s.activation.applyGated(pre, into: out, rows: rows, width: s.intermediate)
+        } else {
+            s.activation.apply(pre, into: out, count: rows * s.intermediate)
+        }
     }
 
     /// Forward pass, loss and, when `gradients` is given, the backward pass adding
@@ -124,8 +175,7 @@ enum LayerNormDecoder {
             forward(s, attention: s.attention[l], w.blocks[l], layer, tokens: t, positions: positions, sequences: sequences,
                     activation: a.activation, output: next, scratch: workspace.attention)
         }
-        Normalization.layerNorm(a.output, weight: w.finalNormWeight, bias: w.finalNormBias, eps: s.eps,
-                                into: a.finalNorm, rows: t, width: d, statistics: a.finalStats)
+        norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
         gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
         let sum = CrossEntropy.loss(
             hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
@@ -138,8 +188,8 @@ enum LayerNormDecoder {
         a.dNorm.update(repeating: 0, count: t * d)
         for i in 0..<rows { (a.dNorm + Int(targetRows[i]) * d).update(from: a.dGathered + i * d, count: d) }
         a.dx.update(repeating: 0, count: t * d)
-        Normalization.layerNormBackward(a.dNorm, x: a.output, weight: w.finalNormWeight, statistics: a.finalStats,
-                                        rows: t, width: d, dx: a.dx, dWeight: g.finalNormWeight, dBias: g.finalNormBias)
+        normBackward(s, a.dNorm, x: a.output, weight: w.finalNormWeight, statistics: a.finalStats, rows: t, dx: a.dx,
+                     dWeight: g.finalNormWeight, dBias: g.finalNormBias)
         for l in stride(from: a.layers.count - 1, through: 0, by: -1) {
             backward(s, attention: s.attention[l], w.blocks[l], g.blocks[l], a.layers[l], tokens: t, positions: positions,
                      sequences: sequences, layout: a, scratch: workspace.attention)
@@ -160,19 +210,18 @@ enum LayerNormDecoder {
         tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
         activation: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
     ) {
-        let d = s.hidden, f = s.intermediate, width = shape.fusedWidth
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
         let x = layer.input
-        Normalization.layerNorm(x, weight: w.norm1Weight, bias: w.norm1Bias, eps: s.eps, into: layer.norm1,
-                                rows: t, width: d, statistics: layer.stats1)
+        norm(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: layer.norm1, rows: t, statistics: layer.stats1)
         Matmul.linear(layer.norm1, w.qkvWeight, into: layer.qkv, m: t, n: width, k: d)
-        Vector.addBias(w.qkvBias, to: layer.qkv, rows: t, width: width)
+        if let b = w.qkvBias { Vector.addBias(b, to: layer.qkv, rows: t, width: width) }
         s.rotary?.apply(layer.qkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
                         keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth)
         Attention.trainingForward(shape, qkv: layer.qkv, sequences: sequences, scratch: scratch,
                                   into: layer.attention, logSumExp: layer.logSumExp)
         y.update(from: x, count: t * d)
         Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
-        Vector.addBias(w.outBias, to: y, rows: t, width: d)
+        if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
         // The MLP reads the block input (parallel) or the residual after attention (sequential).
         let mlpInput: UnsafeMutablePointer<Float>
         if s.parallelResidual {
@@ -181,13 +230,12 @@ enum LayerNormDecoder {
             layer.middle.update(from: y, count: t * d)
             mlpInput = layer.middle
         }
-        Normalization.layerNorm(mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, eps: s.eps, into: layer.norm2,
-                                rows: t, width: d, statistics: layer.stats2)
-        Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: f, k: d)
-        Vector.addBias(w.upBias, to: layer.preActivation, rows: t, width: f)
-        s.activation.apply(layer.preActivation, into: activation, count: t * f)
+        norm(s, mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, into: layer.norm2, rows: t, statistics: layer.stats2)
+        Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
+        if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
+        activate(s, layer.preActivation, into: activation, rows: t)
         Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
-        Vector.addBias(w.downBias, to: y, rows: t, width: d)
+        if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
     }
 
     /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's
@@ -218,8 +266,8 @@ enum LayerNormDecoder {
                         keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth, inverse: true)
         Matmul.linearBackward(a.dqkv, input: layer.norm1, weight: w.qkvWeight, m: t, n: width, k: d,
                               dInput: a.dNorm, dWeight: g.qkvWeight, dBias: g.qkvBias)
-        Normalization.layerNormBackward(a.dNorm, x: layer.input, weight: w.norm1Weight, statistics: layer.stats1,
-                                        rows: t, width: d, dx: a.dx, dWeight: g.norm1Weight, dBias: g.norm1Bias)
+        normBackward(s, a.dNorm, x: layer.input, weight: w.norm1Weight, statistics: layer.stats1, rows: t, dx: a.dx,
+                     dWeight: g.norm1Weight, dBias: g.norm1Bias)
     }
 
     /// The MLP branch and its LayerNorm: adds the branch's gradient with respect to
@@ -230,15 +278,22 @@ enum LayerNormDecoder {
     ) {
         let d = s.hidden, f = s.intermediate
         let act = a.activation
-        s.activation.apply(layer.preActivation, into: act, count: t * f)
+        activate(s, layer.preActivation, into: act, rows: t)
         // dW_down needs the activation; the same buffer then receives its gradient (the
         // product writing it runs after the one reading it).
         Matmul.linearBackward(a.dx, input: act, weight: w.downWeight, m: t, n: d, k: f,
                               dInput: act, dWeight: g.downWeight, dBias: g.downBias)
-        s.activation.multiplyByDerivative(act, at: layer.preActivation, count: t * f)
-        Matmul.linearBackward(act, input: layer.norm2, weight: w.upWeight, m: t, n: f, k: d,
+        let dUp: UnsafeMutablePointer<Float>
+        if s.gated {
+            s.activation.gatedBackward(act, gateUp: layer.preActivation, into: a.dGateUp, rows: t, width: f)
+            dUp = a.dGateUp
+        } else {
+            s.activation.multiplyByDerivative(act, at: layer.preActivation, count: t * f)
+            dUp = act
+        }
+        Matmul.linearBackward(dUp, input: layer.norm2, weight: w.upWeight, m: t, n: s.gated ? 2 * f : f, k: d,
                               dInput: a.dNorm, dWeight: g.upWeight, dBias: g.upBias)
-        Normalization.layerNormBackward(a.dNorm, x: normInput, weight: w.norm2Weight, statistics: layer.stats2,
-                                        rows: t, width: d, dx: a.dx, dWeight: g.norm2Weight, dBias: g.norm2Bias)
+        normBackward(s, a.dNorm, x: normInput, weight: w.norm2Weight, statistics: layer.stats2, rows: t, dx: a.dx,
+                     dWeight: g.norm2Weight, dBias: g.norm2Bias)
     }
 }

@@ -1,0 +1,213 @@
+import Foundation
+import SingleCell
+
+/// What `c2s report eval` puts on its page; every part is optional and a missing part is left
+/// out of the page (and said to be).
+public struct EvaluationReportInputs: Sendable {
+    public var title = "Model evaluation"
+    /// Settings of the run shown at the top (the command's inputs, the model, …).
+    public var settings: [(String, String)] = []
+    public var training: TrainingLog?
+    /// Annotation metrics by name (e.g. "free", "constrained").
+    public var annotations: [(name: String, report: AnnotationReport)] = []
+    public var generation: GenerationReport?
+    /// Mean generated and real expression per cell type over the shared genes.
+    public var profiles: MeanProfileResult?
+    public var map: CellMap?
+
+    public init() {}
+}
+
+/// The page of `c2s report eval`: training curves, annotation and generation metrics and
+/// figures, all inline SVG.
+public enum EvaluationReport {
+    public static func build(_ inputs: EvaluationReportInputs) -> HTMLReport {
+        var report = HTMLReport(title: inputs.title, subtitle: "Training, annotation and generation of a C2S model")
+        report.setRunInfo(inputs.settings)
+        headline(inputs, into: &report)
+        if let log = inputs.training { training(log, into: &report) }
+        for (name, a) in inputs.annotations { annotation(name: name, a, into: &report) }
+        if let g = inputs.generation { generation(g, into: &report) }
+        if let p = inputs.profiles { profiles(p, into: &report) }
+        if let m = inputs.map { map(m, into: &report) }
+        return report
+    }
+
+    /// The page's headline figures as (name, value) text, also printed by `c2s report eval`.
+    public static func headlineRows(_ inputs: EvaluationReportInputs) -> [(String, String)] {
+        var rows: [(String, String)] = []
+        for (name, a) in inputs.annotations {
+            rows.append(("annotation accuracy (\(name))", percent(a.metrics.accuracy)))
+            rows.append(("annotation weighted F1 (\(name))", fmt(a.metrics.weighted.f1)))
+        }
+        if let b = inputs.annotations.compactMap({ $0.report.baseline }).first {
+            rows.append(("k-NN baseline accuracy (k=\(b.k), expression)", percent(b.metrics.accuracy)))
+        }
+        if let g = inputs.generation {
+            for row in g.knn where row.name.hasPrefix("generated") {
+                if let s = row.scores.first(where: { $0.k == 10 }) ?? row.scores.first {
+                    rows.append(("generated cells' k-NN accuracy (\(row.space), k=\(s.k))", percent(s.accuracy)))
+                }
+            }
+            rows.append(("mean-profile Pearson (mean over types)", fmt(g.meanProfiles.meanPearson)))
+            if let q = g.sentenceQuality?.metrics {
+                rows.append(("validity of generated genes", percent(q.validity)))
+                rows.append(("uniqueness of generated genes", percent(q.uniqueness)))
+            }
+        }
+        if let last = inputs.training?.validation.last {
+            rows.append(("final validation loss (step \(Int(last.step)))", fmt(last.loss)))
+        }
+        return rows
+    }
+
+    static func headline(_ inputs: EvaluationReportInputs, into report: inout HTMLReport) {
+        _ = report.addSection("Headline figures", id: "headline")
+        let rows: [[ReportValue]] = headlineRows(inputs).map { [.text($0.0), .text($0.1)] }
+        report.addTable(ReportTable(columns: ["figure", "value"], rows: rows, id: "headline-table"))
+        var absent: [String] = []
+        if inputs.training == nil { absent.append("training log") }
+        if inputs.annotations.isEmpty { absent.append("annotation metrics") }
+        if inputs.generation == nil { absent.append("generation metrics") }
+        if inputs.profiles == nil || inputs.map == nil { absent.append("generated and real cells (mean-profile scatter, PCA map)") }
+        if !absent.isEmpty { report.addParagraph("Not given, so not shown: " + absent.joined(separator: "; ") + ".") }
+    }
+
+    static func training(_ log: TrainingLog, into report: inout HTMLReport) {
+        _ = report.addSection("Training", id: "training")
+        var series: [LinePlot.Series] = []
+        if !log.training.isEmpty {
+            let steps = log.training.map(\.step), losses = log.training.map(\.loss)
+            // Batches are grouped by length, so consecutive steps can hold different tasks and
+            // the per-step loss jumps; a running mean shows the trend.
+            let window = 25
+            if losses.count > 2 * window {
+                series.append(LinePlot.Series(name: "training (per step)", x: steps, y: losses, color: RGBColor(hex: 0xB8C7D9)))
+                series.append(LinePlot.Series(name: "training (mean of \(window) steps)", x: steps, y: runningMean(losses, window: window),
+                                              color: CategoricalPalette.color(0)))
+            } else {
+                series.append(LinePlot.Series(name: "training", x: steps, y: losses))
+            }
+        }
+        if !log.validation.isEmpty {
+            series.append(LinePlot.Series(name: "validation", x: log.validation.map(\.step), y: log.validation.map(\.loss),
+                                          color: CategoricalPalette.color(1), markers: true))
+        }
+        var plot = LinePlot(series: series, options: PlotOptions(width: 720, height: 400, title: "Loss",
+                                                                 subtitle: "mean token loss of the response", xLabel: "step", yLabel: "loss"))
+        plot.legendForSingleSeries = true
+        _ = report.addFigure(plot, id: "loss-curves", caption: "Training loss per step and validation loss from \(log.path).")
+        if !log.settings.isEmpty {
+            report.addKeyValueTable(log.settings, caption: "Training run (trainer_state.json)", id: "training-settings")
+        }
+    }
+
+    static func annotation(name: String, _ a: AnnotationReport, into report: inout HTMLReport) {
+        let id = slug(name)
+        _ = report.addSection("Annotation — \(name)", id: "annotation-\(id)")
+        let m = a.metrics
+        var text = "\(m.cells) cells of \(a.path): accuracy \(percent(m.accuracy)), weighted F1 \(fmt(m.weighted.f1)), macro F1 \(fmt(m.macro.f1))."
+        if let b = a.baseline {
+            text += " The k-NN baseline (k = \(b.k), \(b.trainCells) training cells, \(b.genes) genes, log-normalised to \(Int(b.normalizeTarget))) reaches \(percent(b.metrics.accuracy)) on the same cells."
+        }
+        report.addParagraph(text)
+        let totals = m.confusionMatrix.map { Double(max(1, $0.reduce(0, +))) }
+        let fractions = m.confusionMatrix.enumerated().map { i, row in row.map { Double($0) / totals[i] } }
+        var heat = Heatmap(values: fractions, rowLabels: m.labels, columnLabels: m.labels,
+                           options: PlotOptions(width: 160 + 44 * Double(m.labels.count) + 120, height: 140 + 34 * Double(m.labels.count),
+                                                title: "Confusion matrix", xLabel: "predicted", yLabel: "true"))
+        heat.colorRange = 0...1
+        heat.colorLabel = "share of the true class"
+        heat.annotations = m.confusionMatrix.map { $0.map(String.init) }
+        _ = report.addFigure(heat, id: "confusion-\(id)", caption: "Rows: true type; columns: predicted; numbers are cells, colour the share of the row.")
+        var bars = BarChart(labels: m.perClass.map(\.label), values: m.perClass.map(\.f1),
+                            options: PlotOptions(width: 640, height: 80 + 26 * Double(m.perClass.count), title: "F1 per class", xLabel: "F1"))
+        bars.valueRange = 0...1
+        bars.valueDecimals = 3
+        _ = report.addFigure(bars, id: "f1-\(id)", caption: "F1 score of each true type.")
+        var rows = m.perClass.map { c -> [ReportValue] in [.text(c.label), .number(c.precision), .number(c.recall), .number(c.f1), .integer(c.support), .integer(c.predicted)] }
+        if let b = a.baseline {
+            for (i, c) in b.metrics.perClass.enumerated() where i < rows.count && rows[i][0] == .text(c.label) { rows[i].append(.number(c.f1)) }
+        }
+        let columns = ["class", "precision", "recall", "F1", "support", "predicted"] + (a.baseline != nil ? ["F1 k-NN baseline"] : [])
+        report.addTable(ReportTable(columns: columns, rows: rows, caption: "Per class", id: "per-class-\(id)", decimals: [1: 3, 2: 3, 3: 3, 6: 3]))
+    }
+
+    static func generation(_ g: GenerationReport, into report: inout HTMLReport) {
+        _ = report.addSection("Generated cells", id: "generation")
+        let ks = g.settings.ks
+        let rows = g.knn.map { row -> [ReportValue] in
+            [.text(row.name), .text(row.space), .integer(row.queryCount), .integer(row.referenceCount)]
+                + ks.map { k in row.scores.first { $0.k == k }.map { .number($0.accuracy) } ?? .empty }
+        }
+        report.addTable(ReportTable(columns: ["row", "space", "queries", "references"] + ks.map { "k=\($0)" }, rows: rows,
+                                    caption: "k-NN accuracy: the share of query cells whose k nearest real cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach.",
+                                    id: "knn-table", decimals: Dictionary(uniqueKeysWithValues: ks.indices.map { ($0 + 4, 3) })))
+        var quality: [(String, String)] = []
+        if let q = g.sentenceQuality?.metrics {
+            quality += [("sentences", "\(q.sentences)"), ("validity (genes of the vocabulary)", percent(q.validity)),
+                        ("uniqueness (distinct genes per sentence)", percent(q.uniqueness)),
+                        ("length (genes)", "mean \(fmt(q.meanLength)), median \(fmt(q.medianLength)), \(q.minLength)–\(q.maxLength)")]
+        }
+        if let m = g.mmd { quality.append(("MMD² (\(m.space), biased / unbiased)", "\(fmt(m.result.mmd2Biased)) / \(fmt(m.result.mmd2Unbiased))")) }
+        if let w = g.gromovWasserstein { quality.append(("Gromov-Wasserstein (entropic, ε \(w.settings.epsilon))", fmt(w.result.loss))) }
+        quality.append(("mean-profile Pearson / Spearman / R² (mean over types)", "\(fmt(g.meanProfiles.meanPearson)) / \(fmt(g.meanProfiles.meanSpearman)) / \(fmt(g.meanProfiles.meanR2))"))
+        report.addKeyValueTable(quality, caption: "Validity, uniqueness and distribution distances", id: "sentence-quality")
+        for w in g.warnings { report.addParagraph("Warning: \(w)") }
+    }
+
+    static func profiles(_ p: MeanProfileResult, into report: inout HTMLReport) {
+        _ = report.addSection("Mean profile per cell type", id: "profiles")
+        report.addParagraph("Each point is a gene: its mean expression over the real cells of the type (x) and over the generated cells of the type (y); the dashed line is y = x.")
+        // Small multiples side by side: one square scatter per type.
+        var grid = "<div class=\"figure-grid\">"
+        for (i, t) in p.perType.enumerated() where i < p.profiles.count {
+            let pair = p.profiles[i]
+            var plot = ScatterPlot(x: pair.real, y: pair.generated,
+                                   options: PlotOptions(width: 340, height: 340, title: t.label,
+                                                        subtitle: "Pearson \(fmt(t.pearson)), \(t.generatedCells) gen. / \(t.realCells) real",
+                                                        xLabel: "real mean", yLabel: "generated mean"))
+            plot.identityLine = true
+            plot.color = CategoricalPalette.color(i)
+            grid += "<figure id=\"profile-\(XMLEscaping.escape(slug(t.label)))\">\n\(plot.render())\n</figure>"
+        }
+        report.addRawHTML(grid + "</div>")
+    }
+
+    static func map(_ m: CellMap, into report: inout HTMLReport) {
+        _ = report.addSection("Real and generated cells on the first two principal components", id: "map")
+        let all = m.real.x + m.generated.x, allY = m.real.y + m.generated.y
+        let xr = (all.min() ?? 0)...(all.max() ?? 1), yr = (allY.min() ?? 0)...(allY.max() ?? 1)
+        let names = Array(Set(m.real.labels + m.generated.labels)).sorted()
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let variance = m.explainedVarianceRatio.map { String(format: "%.1f%%", $0 * 100) }
+        for (title, cells) in [("real", m.real), ("generated", m.generated)] {
+            var options = PlotOptions(width: 560, height: 440, title: "\(title) cells (\(cells.x.count))",
+                                      xLabel: "PC1 (\(variance.first ?? ""))", yLabel: "PC2 (\(variance.dropFirst().first ?? ""))")
+            options.xRange = xr
+            options.yRange = yr
+            var plot = ScatterPlot(x: cells.x, y: cells.y, categories: cells.labels.map { index[$0]! }, categoryNames: names, options: options)
+            plot.legendCounts = true
+            _ = report.addFigure(plot, id: "map-\(title)")
+        }
+        report.addParagraph("PCA fitted on the real cells (\(m.genes) genes), generated cells projected onto the same components; both panels share axes and colours. A UMAP is not drawn: c2s has no UMAP implementation yet.")
+    }
+
+    /// Mean of each value and up to `window - 1` before it.
+    static func runningMean(_ v: [Double], window: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: v.count), sum = 0.0
+        for i in v.indices {
+            sum += v[i]
+            if i >= window { sum -= v[i - window] }
+            out[i] = sum / Double(min(i + 1, window))
+        }
+        return out
+    }
+
+    static func slug(_ s: String) -> String {
+        String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+    }
+
+    static func percent(_ v: Double) -> String { v.isFinite ? String(format: "%.1f%%", v * 100) : "n/a" }
+    static func fmt(_ v: Double) -> String { v.isFinite ? String(format: "%.4g", v) : "n/a" }
+}

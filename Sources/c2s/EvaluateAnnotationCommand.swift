@@ -1,0 +1,126 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import SingleCell
+
+struct EvaluateAnnotationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotation",
+        abstract: "Score predicted cell types against true ones.",
+        discussion: """
+            FILE is an .h5ad file (its obs columns) or a CSV/TSV table with a header row. The \
+            metrics are scikit-learn's: accuracy, precision, recall and F1 per class and \
+            averaged (weighted by each class's true count, and macro), with an undefined \
+            precision or recall (a class never predicted, or never true) counted as 0; the \
+            confusion matrix has true labels as rows. Classes are the union of true and predicted \
+            labels, sorted (as integers when all are integers). Rows without a true label are \
+            left out; a missing prediction counts as the empty label.
+
+            Examples:
+              c2s evaluate annotation annotated.h5ad --truth-column cell_type --predicted-column predicted_cell_type -o metrics.json
+              c2s evaluate annotation predictions.csv --per-class per_class.csv --confusion confusion.csv
+              c2s evaluate annotation test.h5ad --truth-column cell_type --predicted-column c2s_label \\
+                  --baseline-expression data.h5ad --splits splits.json -o metrics.json
+
+            With --baseline-expression and --splits the same rows are also classified by a k-NN \
+            baseline (k = --baseline-k, majority vote, scikit-learn's KNeighborsClassifier) on \
+            log-normalised expression (each cell to --baseline-target counts, then log10(1 + x)), \
+            with the cells of the 'train' split as references; rows are matched to cells by the \
+            obs index (cell name) and the result goes under "baseline".
+            """)
+
+    @Argument(help: "An .h5ad file or a CSV/TSV table.")
+    var file: String
+
+    @Option(help: "Column with the true labels.")
+    var truthColumn = "cell_type"
+
+    @Option(help: "Column with the predicted labels.")
+    var predictedColumn = "predicted_cell_type"
+
+    @Option(help: "Also write the per-class table as CSV (label, precision, recall, f1, support, predicted).")
+    var perClass: String?
+
+    @Option(help: "Also write the confusion matrix as CSV (true labels as rows).")
+    var confusion: String?
+
+    @Option(help: "Count matrix (.h5ad) of all cells, for the k-NN baseline (needs --splits).")
+    var baselineExpression: String?
+
+    @Option(help: "splits.json from 'c2s prompts': the baseline's references are its train cells.")
+    var splits: String?
+
+    @Option(help: "Neighbours of the k-NN baseline.")
+    var baselineK = 10
+
+    @Option(help: "Total each cell is scaled to before log10(1 + x), for the baseline.")
+    var baselineTarget = 10_000.0
+
+    @OptionGroup var out: MetricsOutputOptions
+
+    func validate() throws {
+        if (baselineExpression == nil) != (splits == nil) { throw ValidationError("--baseline-expression and --splits go together") }
+        if baselineK < 1 { throw ValidationError("--baseline-k must be at least 1") }
+        if !(baselineTarget > 0) { throw ValidationError("--baseline-target must be positive") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            var report = try AnnotationEvaluation.run(path: file, truthColumn: truthColumn, predictedColumn: predictedColumn)
+            if let baselineExpression, let splits {
+                report.baseline = try baseline(expression: baselineExpression, splits: splits)
+            }
+            try out.write(report)
+            if let perClass { try MetricsFile.write(text: report.metrics.perClassCSV(), to: perClass) }
+            if let confusion { try MetricsFile.write(text: report.metrics.confusionCSV(), to: confusion) }
+            guard !out.quiet else { return }
+            let m = report.metrics
+            var lines = ["\(m.cells) cells, \(m.labels.count) classes: accuracy \(SummaryFormat.percent(m.accuracy)), weighted F1 \(SummaryFormat.fraction(m.weighted.f1)), macro F1 \(SummaryFormat.fraction(m.macro.f1))"]
+            if let b = report.baseline {
+                lines.append("k-NN baseline (k=\(b.k), \(b.trainCells) train cells, \(b.genes) genes): accuracy \(SummaryFormat.percent(b.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(b.metrics.weighted.f1))")
+            }
+            if report.rowsWithoutTruth > 0 { lines.append("\(report.rowsWithoutTruth) rows without a true label were left out") }
+            if report.rowsWithoutPrediction > 0 { lines.append("\(report.rowsWithoutPrediction) rows have no prediction (counted wrong)") }
+            printError(lines.joined(separator: "\n"))
+        }
+    }
+
+    /// The k-NN baseline on the evaluated rows: their cells (by name) of the expression file,
+    /// classified by the train split's cells.
+    func baseline(expression: String, splits: String) throws -> KNNBaselineReport {
+        let names = try rowNames(file)
+        let plan: SplitAssignments
+        do { plan = try JSONDecoder().decode(SplitAssignments.self, from: Data(contentsOf: URL(fileURLWithPath: splits))) } catch {
+            throw FileError(splits, "is not a splits.json from 'c2s prompts' (\(error.localizedDescription))")
+        }
+        let table = try CellTable.read(expression)
+        let labels = try table.column(truthColumn)
+        var row: [String: Int] = [:]
+        for (i, n) in table.cellNames.enumerated() { row[n] = i }
+        let train = table.cellNames.indices.filter { plan.assignments[table.cellNames[$0]] == "train" && labels[$0] != nil }
+        var test: [Int] = []
+        for n in names {
+            guard let r = row[n] else { throw DataError("\(file): cell '\(n)' is not in \(expression)") }
+            guard let l = labels[r], !l.isEmpty else { continue }
+            test.append(r)
+        }
+        if let leak = test.first(where: { plan.assignments[table.cellNames[$0]] == "train" }) {
+            throw DataError("\(file): cell '\(table.cellNames[leak])' is in the train split of \(splits); the baseline needs held-out cells")
+        }
+        return try KNNBaseline.run(path: expression, train: table.selecting(rows: train), trainLabels: train.map { labels[$0]! },
+                                   test: table.selecting(rows: test), testLabels: test.map { labels[$0]! },
+                                   k: baselineK, normalizeTarget: baselineTarget)
+    }
+
+    /// Cell names of FILE's rows: the obs index of an .h5ad, else the first column of the table.
+    func rowNames(_ path: String) throws -> [String] {
+        if try ExpressionReader.detectFormat(path) == .h5ad { return try H5ADSource(path: path).obs.index }
+        let table = try CSVTable(path: path)
+        return try table.column(table.header[0])
+    }
+}
+
+/// The part of a splits.json the baseline needs.
+struct SplitAssignments: Decodable {
+    var assignments: [String: String]
+}

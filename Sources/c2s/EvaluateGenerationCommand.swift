@@ -1,0 +1,150 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import SingleCell
+
+struct EvaluateGenerationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generation",
+        abstract: "Compare generated cells with real cells of the same types.",
+        discussion: """
+            GEN and REAL are expression files (.h5ad for labels); genes are matched by name. \
+            Metrics: k-NN accuracy of the generated cells' types among the real cells (and the \
+            real-vs-real reference: REAL classified by --real-train, or leave-one-out) in \
+            expression space (or --pca N components fitted on REAL) and in sentence space (edit \
+            distance over the first --genes words); mean generated vs mean real profile per cell \
+            type (Pearson, Spearman, R^2); validity, uniqueness and length of the generated \
+            sentences (obs column --sentence-column); MMD^2 (RBF, median heuristic) and entropic \
+            Gromov-Wasserstein on seeded subsamples.
+
+            Examples:
+              c2s evaluate generation --generated cells.h5ad --real test.h5ad --label-column cell_type -o generation.json
+              c2s evaluate generation --generated cells.h5ad --real test.h5ad --real-train train.h5ad --pca 50 --genes 100
+            """)
+
+    @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs).")
+    var generated: String
+
+    @Option(help: "Real held-out cells (.h5ad with the label column).")
+    var real: String
+
+    @Option(help: "Real training cells for the real-vs-real reference row (default: leave-one-out among REAL).")
+    var realTrain: String?
+
+    @Option(help: "obs column with the cell type (the conditioning label in GEN).")
+    var labelColumn = "cell_type"
+
+    @Option(help: "Label column of GEN when it differs from --label-column.")
+    var generatedLabelColumn: String?
+
+    @Option(help: "obs column holding each cell's sentence (used when present; otherwise sentences are ranked from X).")
+    var sentenceColumn = "cell_sentence"
+
+    @Option(help: "Principal components for expression-space k-NN, MMD and GW (0: the shared genes as they are).")
+    var pca = 0
+
+    @Option(help: "Words of each sentence compared in sentence space.")
+    var genes = 100
+
+    @Option(help: "Neighbour counts, comma-separated.")
+    var k = IntegerList(argument: "5,10,25,50")!
+
+    @Option(help: "Cells per set for MMD (seeded subsample when larger).")
+    var mmdCells = 1000
+
+    @Option(help: "Cells per set for Gromov-Wasserstein (seeded subsample when larger).")
+    var gwCells = 500
+
+    @Option(help: "Entropic regularisation of Gromov-Wasserstein (distances are scaled to the real subsample's largest).")
+    var gwEpsilon = 0.01
+
+    @Option(help: "Outer iterations of Gromov-Wasserstein at most.")
+    var gwMaxIter = 1000
+
+    @Option(help: "Seed of the MMD and GW subsamples.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Log-normalise the real files first: each cell to this total, then log10(1 + x) (as c2s convert).")
+    var normalizeReal: Double?
+
+    @Option(help: "Also write the mean profiles as CSV (gene, then generated and real mean per cell type).")
+    var profiles: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @OptionGroup var out: MetricsOutputOptions
+
+    func validate() throws {
+        if pca < 0 { throw ValidationError("--pca must be 0 or more") }
+        if genes < 1 { throw ValidationError("--genes must be at least 1") }
+        if mmdCells < 2 || gwCells < 2 { throw ValidationError("--mmd-cells and --gw-cells must be at least 2") }
+        if !(gwEpsilon > 0) { throw ValidationError("--gw-epsilon must be positive") }
+        if gwMaxIter < 1 { throw ValidationError("--gw-max-iter must be at least 1") }
+        if let normalizeReal, !(normalizeReal > 0) { throw ValidationError("--normalize-real must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            var settings = GenerationSettings()
+            settings.labelColumn = labelColumn
+            settings.generatedLabelColumn = generatedLabelColumn
+            settings.sentenceColumn = sentenceColumn
+            settings.ks = k.values
+            settings.pcaComponents = pca > 0 ? pca : nil
+            settings.sentenceGenes = genes
+            settings.mmdCells = mmdCells
+            settings.gwCells = gwCells
+            settings.gromovWasserstein.epsilon = gwEpsilon
+            settings.gromovWasserstein.maxIterations = gwMaxIter
+            settings.seed = seed
+            settings.normalizeRealTarget = normalizeReal
+            settings.threads = threads ?? Parallel.defaultThreads
+            let started = Date()
+            let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
+            say("reading")
+            let gen = try CellTable.read(generated), ref = try CellTable.read(real)
+            let train = try realTrain.map { try CellTable.read($0) }
+            let report = try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say)
+            try out.write(report)
+            if let profiles { try MetricsFile.write(text: profileCSV(report, genes: gen, real: ref, train: train), to: profiles) }
+            guard !out.quiet else { return }
+            printError(summary(report) + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// Mean profiles per cell type over the shared genes.
+    func profileCSV(_ report: GenerationReport, genes gen: CellTable, real: CellTable, train: CellTable?) throws -> String {
+        var files: [(path: String, genes: [String])] = [(real.path, real.genes), (gen.path, gen.genes)]
+        if let train { files.append((train.path, train.genes)) }
+        let shared = try GeneAlignment(files).genes
+        let types = report.meanProfiles.perType.map(\.label)
+        var out = "gene," + types.flatMap { ["generated:\($0)", "real:\($0)"] }.map(CSVField.quote).joined(separator: ",") + "\n"
+        for (g, name) in shared.enumerated() {
+            out += CSVField.quote(name)
+            for p in report.meanProfiles.profiles { out += ",\(p.generated[g]),\(p.real[g])" }
+            out += "\n"
+        }
+        return out
+    }
+
+    func summary(_ r: GenerationReport) -> String {
+        var lines: [String] = []
+        let ks = r.settings.ks
+        lines.append("k-NN accuracy" + ks.map { "  k=\($0)" }.joined())
+        for row in r.knn {
+            let cells = ks.map { k in row.scores.first { $0.k == k }.map { SummaryFormat.percent($0.accuracy) } ?? "-" }
+            lines.append("  \(row.space) \(row.name): " + cells.joined(separator: "  "))
+        }
+        let mp = r.meanProfiles
+        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson)), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
+        if let q = r.sentenceQuality?.metrics {
+            lines.append("sentences: validity \(SummaryFormat.percent(q.validity)), uniqueness \(SummaryFormat.percent(q.uniqueness)), mean length \(String(format: "%.1f", q.meanLength))")
+        }
+        if let m = r.mmd { lines.append("MMD^2 (\(m.result.firstCount) vs \(m.result.secondCount) cells): \(String(format: "%.4g", m.result.mmd2Biased)) (biased), \(String(format: "%.4g", m.result.mmd2Unbiased)) (unbiased)") }
+        if let g = r.gromovWasserstein { lines.append("Gromov-Wasserstein (\(g.generatedCells) vs \(g.realCells) cells, epsilon \(g.settings.epsilon)): \(String(format: "%.4g", g.result.loss))") }
+        for w in r.warnings { lines.append("warning: \(w)") }
+        return lines.joined(separator: "\n")
+    }
+}

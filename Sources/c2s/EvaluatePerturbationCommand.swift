@@ -1,0 +1,89 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import SingleCell
+
+struct EvaluatePerturbationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perturbation",
+        abstract: "Score a predicted perturbation response against the true one.",
+        discussion: """
+            Responses are mean expression minus the control mean, per gene (genes matched by \
+            name): predicted = mean(PREDICTED) - mean(CONTROL), true = mean(TRUE) - mean(CONTROL). \
+            Genes are ranked by |true response| (largest first, ties by the true file's gene \
+            order) and Pearson's r of predicted vs true response is reported over the top N \
+            (--top-n, 'all' for every gene). The baseline (--baseline-control and \
+            --baseline-perturbed, cells of the training cell types labelled by --label-column) \
+            predicts the mean over those cell types of their own response.
+
+            Examples:
+              c2s evaluate perturbation --predicted pred_stim.h5ad --control mono_ctrl.h5ad --true mono_stim.h5ad -o pert.json
+              c2s evaluate perturbation --predicted p.h5ad --control c.h5ad --true t.h5ad \\
+                  --baseline-control train_ctrl.h5ad --baseline-perturbed train_stim.h5ad --label-column cell_type
+            """)
+
+    @Option(help: "Predicted perturbed cells (expression in X).")
+    var predicted: String
+
+    @Option(help: "Control cells of the same cell type.")
+    var control: String
+
+    @Option(name: .customLong("true"), help: "True perturbed cells.")
+    var truth: String
+
+    @Option(help: "Numbers of top DE genes, comma-separated; 'all' for every gene.")
+    var topN = "20,50,all"
+
+    @Option(help: "Control cells of the training cell types, for the mean-response baseline.")
+    var baselineControl: String?
+
+    @Option(help: "Perturbed cells of the training cell types, for the baseline.")
+    var baselinePerturbed: String?
+
+    @Option(help: "obs column with the cell type in the baseline files.")
+    var labelColumn = "cell_type"
+
+    @Option(help: "Cell types to leave out of the baseline (repeatable), e.g. the held-out type.")
+    var excludeLabel: [String] = []
+
+    @OptionGroup var out: MetricsOutputOptions
+
+    func topNValues() throws -> [Int?] {
+        try topN.split(separator: ",").map { part -> Int? in
+            let s = part.trimmingCharacters(in: .whitespaces)
+            if s == "all" { return nil }
+            guard let n = Int(s), n >= 1 else { throw ValidationError("--top-n takes positive numbers or 'all', not '\(s)'") }
+            return n
+        }
+    }
+
+    func validate() throws {
+        _ = try topNValues()
+        if (baselineControl == nil) != (baselinePerturbed == nil) {
+            throw ValidationError("the baseline needs both --baseline-control and --baseline-perturbed")
+        }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            let p = try CellTable.read(predicted), c = try CellTable.read(control), t = try CellTable.read(truth)
+            var baseline: PerturbationEvaluation.BaselineInput?
+            if let baselineControl, let baselinePerturbed {
+                baseline = .init(control: try CellTable.read(baselineControl), perturbed: try CellTable.read(baselinePerturbed),
+                                 labelColumn: labelColumn, excluded: Set(excludeLabel))
+            }
+            let report = try PerturbationEvaluation.run(predicted: p, control: c, truth: t, baseline: baseline, topN: try topNValues())
+            try out.write(report)
+            guard !out.quiet else { return }
+            func row(_ name: String, _ cs: [ResponseCorrelation]) -> String {
+                "  \(name): " + cs.map { c in
+                    "\(c.topN.map { "top \($0)" } ?? "all") (\(c.genes) genes) r = \(SummaryFormat.fraction(c.pearson))"
+                }.joined(separator: ", ")
+            }
+            var lines = ["Pearson r of predicted vs true response over \(report.sharedGenes) shared genes:", row("prediction", report.correlations)]
+            if let b = report.baseline { lines.append(row("mean-response baseline (\(b.cellTypes.count) types)", b.correlations)) }
+            for w in report.warnings { lines.append("warning: \(w)") }
+            printError(lines.joined(separator: "\n"))
+        }
+    }
+}

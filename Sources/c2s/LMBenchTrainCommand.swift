@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Transformer
+
+/// Hidden: times full training steps (forward, backward, gradient clipping, AdamW) on random
+/// tokens, for bench/train/run.sh.
+struct LMBenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-train",
+        abstract: "Time training steps of a model on random tokens (benchmark).",
+        discussion: """
+            Builds the model from --config (random initialisation, seeded) or loads --model, \
+            then runs --warmup untimed and --steps timed optimizer steps, each on a fresh \
+            batch of --batch random sequences of --tokens tokens with the loss on every \
+            token, the gradient clipped to norm 1 and AdamW (weight decay 0.01 outside \
+            biases and norms). Prints one JSON line: tokens/s and the time split between \
+            forward+backward and the optimizer. With --gemm-peak it only measures the \
+            machine's fp32 GEMM rate, in a process of its own so the benchmark's peak \
+            memory does not include the test matrices.
+            """,
+        shouldDisplay: false)
+
+    @Option(help: "Hugging Face model folder to fine-tune.")
+    var model: String?
+
+    @Option(help: "config.json of a model to build with random weights.")
+    var config: String?
+
+    @Option(help: "Sequences per step.")
+    var batch = 8
+
+    @Option(help: "Tokens per sequence.")
+    var tokens = 256
+
+    @Option(help: "Timed steps.")
+    var steps = 5
+
+    @Option(help: "Untimed steps first.")
+    var warmup = 1
+
+    @Option(help: "Seed of the initial weights and the random tokens.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Learning rate.")
+    var learningRate = 1e-4
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Logit floats the cross-entropy computes at once (rows per chunk = this / vocabulary).")
+    var crossEntropyChunkFloats = CrossEntropy.chunkFloats
+
+    @Flag(help: "Only measure this machine's fp32 GEMM rate (best of 3 products 2048x2048x2048 through cblas_sgemm) and print it as gemm_gflops.")
+    var gemmPeak = false
+
+    func validate() throws {
+        if gemmPeak { return }
+        if (model == nil) == (config == nil) { throw ValidationError("give exactly one of --model and --config") }
+        if batch < 1 || tokens < 2 || steps < 1 || warmup < 0 {
+            throw ValidationError("--batch and --steps must be at least 1, --tokens at least 2, --warmup at least 0")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            if let threads { KernelThreads.count = threads }
+            Matmul.setThreads(KernelThreads.count)
+            CrossEntropy.chunkFloats = crossEntropyChunkFloats
+            if gemmPeak {
+                print(JSONLine.object([("impl", .string("c2s")), ("gemm_gflops", .double(Self.gemmGFLOPs())), ("threads", .int(KernelThreads.count))]))
+                return
+            }
+            let built: any CausalLanguageModel
+            if let config {
+                built = try ModelLoader.makeModel(try ConfigFile(url: URL(fileURLWithPath: config)))
+            } else {
+                built = try ModelLoader.load(folder: URL(fileURLWithPath: model!))
+            }
+            guard let m = built as? any TrainableModel else {
+                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: gpt2, gpt_neox, llama)")
+            }
+            if config != nil { m.initializeParameters(seed: seed) }
+            guard tokens <= m.info.contextLength else {
+                throw ModelError.input("--tokens \(tokens) is longer than the model's context of \(m.info.contextLength)")
+            }
+            let count = m.parameters.count
+            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { gradients.deallocate() }
+            let optimizer = AdamW(store: m.parameters)
+            let random = CounterRandom(seed: seed)
+            let vocabulary = m.info.vocabularySize
+            func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+            var passSeconds = 0.0, optimizerSeconds = 0.0
+            var losses: [Double] = []
+            var stepSeconds: [Double] = []
+            for step in 0..<(warmup + steps) {
+                var ids: [Int32] = []
+                ids.reserveCapacity(batch * tokens)
+                for s in 0..<batch {
+                    for i in 0..<tokens {
+                        let u = random.uniform(sequence: step * batch + s, step: i)
+                        ids.append(Int32(min(vocabulary - 1, Int(u * Double(vocabulary)))))
+                    }
+                }
+                // Loss on every token: each position predicts the next one of its sequence.
+                var targets = ids
+                for s in 0..<batch {
+                    for i in 0..<tokens {
+                        targets[s * tokens + i] = i + 1 < tokens ? ids[s * tokens + i + 1] : TrainingBatch.ignored
+                    }
+                }
+                let trainingBatch = TrainingBatch(tokens: ids, lengths: Array(repeating: tokens, count: batch), targets: targets)
+                let t0 = now()
+                gradients.update(repeating: 0, count: count)
+                let loss = try m.accumulateGradients(trainingBatch, scale: Float(1 / Double(trainingBatch.targetCount)), into: gradients)
+                let t1 = now()
+                clipGradNorm(gradients, count: count, maxNorm: 1)
+                optimizer.step(m.parameters, gradients: gradients, learningRate: learningRate)
+                let t2 = now()
+                guard loss.mean.isFinite else { throw ModelError.input("the loss is not finite at step \(step)") }
+                if step >= warmup {
+                    passSeconds += t1 - t0
+                    optimizerSeconds += t2 - t1
+                    stepSeconds.append(t2 - t0)
+                    losses.append(loss.mean)
+                }
+            }
+            let total = passSeconds + optimizerSeconds
+            print(JSONLine.object([
+                ("impl", .string("c2s")), ("parameters", .int(count)), ("tokens_per_step", .int(batch * tokens)),
+                ("steps", .int(steps)), ("seconds", .double(total)),
+                ("tokens_per_s", .double(Double(batch * tokens * steps) / total)),
+                ("forward_backward_s", .double(passSeconds)), ("optimizer_s", .double(optimizerSeconds)),
+                ("step_s", .doubles(stepSeconds.map(Float.init))), ("losses", .doubles(losses.map(Float.init))),
+                ("threads", .int(KernelThreads.count)),
+            ]))
+        }
+    }
+
+    /// Best of three 2048³ products, in GFLOP/s.
+    static func gemmGFLOPs() -> Double {
+        let n = 2048
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n), b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            Matmul.gemm(transA: false, transB: true, m: n, n: n, k: n, a, lda: n, b, ldb: n, c, ldc: n)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+}

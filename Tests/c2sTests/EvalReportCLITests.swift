@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import TestSupport
+import XCTest
+
+/// `c2s evaluate annotation --baseline-expression` against scikit-learn (fixture from
+/// scripts/fixtures/make_knn_baseline_fixtures.py) and `c2s report eval` end to end: every
+/// figure present, well-formed, with as many marks as its data has.
+final class EvalReportCLITests: XCTestCase {
+    let evaluation = TestPaths.fixtures.appendingPathComponent("evaluation").path
+
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+
+    func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    func testKNNBaselineEqualsScikitLearn() throws {
+        let tmp = try TemporaryFolder()
+        let dir = evaluation + "/baseline/"
+        let r = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                         "--baseline-expression", dir + "expression.h5ad", "--splits", dir + "splits.json", "-o", tmp.file("m.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("k-NN baseline (k=10, 60 train cells, 25 genes)"), r.stderr)
+        let e = try json(dir + "expected.json")
+        let b = try json(tmp.file("m.json"))["baseline"] as! [String: Any]
+        XCTAssertEqual(b["train_cells"] as? Int, 60)
+        let m = b["metrics"] as! [String: Any]
+        XCTAssertEqual((m["accuracy"] as! NSNumber).doubleValue, (e["baseline_accuracy"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(((m["weighted"] as! [String: Any])["f1"] as! NSNumber).doubleValue,
+                       (e["baseline_weighted_f1"] as! NSNumber).doubleValue, accuracy: 1e-9)
+
+        // Options that go together, and held-out cells only.
+        var bad = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--baseline-expression", dir + "expression.h5ad"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--splits"), bad.stderr)
+        var splits = try json(dir + "splits.json")
+        var assignments = splits["assignments"] as! [String: String]
+        for k in assignments.keys { assignments[k] = "train" }
+        splits["assignments"] = assignments
+        try JSONSerialization.data(withJSONObject: splits).write(to: URL(fileURLWithPath: tmp.file("all-train.json")))
+        bad = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                       "--baseline-expression", dir + "expression.h5ad", "--splits", tmp.file("all-train.json"), "-o", tmp.file("n.json")])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("train split"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("n.json")))
+    }
+
+    func testReportHasEveryFigureWellFormed() throws {
+        let tmp = try TemporaryFolder()
+        let cli = evaluation + "/cli/"
+        var r = try c2s(["evaluate", "annotation", cli + "annotation.csv", "--predicted-column", "predicted", "-o", tmp.file("annotation.json"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["evaluate", "generation", "--generated", cli + "generated.h5ad", "--real", cli + "real.h5ad", "--genes", "5",
+                     "-o", tmp.file("generation.json"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // A training log as 'c2s train' writes it: steps, and a validation every 2 steps.
+        var log = ""
+        for step in 1...6 {
+            log += "{\"step\":\(step),\"epoch\":0.5,\"loss\":\(3.0 / Double(step)),\"lr\":0.001,\"grad_norm\":1,\"tokens\":100,\"target_tokens\":50,\"tokens_per_second\":1000,\"seconds\":0.1,\"elapsed\":\(Double(step) * 0.1)}\n"
+            if step % 2 == 0 { log += "{\"step\":\(step),\"epoch\":0.5,\"validation_loss\":\(3.5 / Double(step)),\"validation_perplexity\":2,\"validation_tokens\":40,\"seconds\":0.1,\"elapsed\":1}\n" }
+        }
+        try log.write(toFile: tmp.file("metrics.jsonl"), atomically: true, encoding: .utf8)
+
+        r = try c2s(["report", "eval", "--training-log", tmp.file("metrics.jsonl"), "--annotation-metrics", tmp.file("annotation.json"),
+                     "--generation-metrics", tmp.file("generation.json"), "--generated", cli + "generated.h5ad", "--real", cli + "real.h5ad",
+                     "-o", tmp.file("report")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(String(decoding: r.stdout, as: UTF8.self).contains("annotation accuracy (annotation)"))
+        let text = try String(contentsOfFile: tmp.file("report/report.html"), encoding: .utf8)
+        for external in ["<script", "<link", "src=\"http", "href=\"http", "url(http"] {
+            XCTAssertFalse(text.contains(external), "report must be self-contained, found \(external)")
+        }
+        let page = try FigureSummary.parse(text)
+        let annotation = try json(tmp.file("annotation.json"))["metrics"] as! [String: Any]
+        let labels = annotation["labels"] as! [String]
+        let generation = try json(tmp.file("generation.json"))
+        let inputs = generation["inputs"] as! [[String: Any]]
+        let cells = { (role: String) in inputs.first { $0["role"] as? String == role }!["cells"] as! Int }
+        let shared = generation["shared_genes"] as! Int
+        let types = (generation["mean_profiles"] as! [String: Any])["per_type"] as! [[String: Any]]
+
+        // Every figure parses on its own as XML (an SVG document) and has its marks.
+        for (id, svg) in page.svgByFigure { XCTAssertNoThrow(try FigureSummary.parse(svg), "figure \(id) is not well-formed") }
+        XCTAssertEqual(page.marks("loss-curves", "polyline", class: "series").count, 2, "training and validation lines")
+        XCTAssertEqual(page.marks("loss-curves", "circle", class: "series").count, 3, "a marker per validation")
+        XCTAssertEqual(page.marks("confusion-annotation", "rect", class: "cells").count, labels.count * labels.count)
+        XCTAssertEqual(page.marks("f1-annotation", "rect", class: "bars").count, labels.count)
+        XCTAssertEqual(page.marks("map-real", "circle", class: "points").count, cells("real"))
+        XCTAssertEqual(page.marks("map-generated", "circle", class: "points").count, cells("generated"))
+        XCTAssertEqual(types.count, page.svgByFigure.keys.filter { $0.hasPrefix("profile-") }.count)
+        for t in types {
+            let id = "profile-" + String((t["label"] as! String).lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+            XCTAssertEqual(page.marks(id, "circle", class: "points").count, shared, "one point per shared gene in \(id)")
+        }
+        XCTAssertNotNil(page.ids["knn-table"])
+        XCTAssertNotNil(page.ids["sentence-quality"])
+        XCTAssertNotNil(page.ids["headline-table"])
+        XCTAssertNil(page.ids["training-settings"], "no trainer_state.json beside the log, so no settings table")
+
+        // Bad input: a log that is not a metrics log; nothing is written.
+        try "not json\n".write(toFile: tmp.file("bad.jsonl"), atomically: true, encoding: .utf8)
+        r = try c2s(["report", "eval", "--training-log", tmp.file("bad.jsonl"), "-o", tmp.file("bad")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("bad.jsonl") && r.stderr.contains("line 1"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("bad/report.html")))
+    }
+}
+
+/// The figures of a report page: each figure's SVG markup, and its elements.
+final class FigureSummary: NSObject, XMLParserDelegate {
+    struct Mark { var name: String; var classes: [String] }
+    var ids: [String: String] = [:]
+    var marksByFigure: [String: [Mark]] = [:]
+    var svgByFigure: [String: String] = [:]
+    private var figures: [String] = []
+    private var classStack: [[String]] = []
+
+    static func parse(_ markup: String) throws -> FigureSummary {
+        let summary = FigureSummary()
+        let parser = XMLParser(data: Data(markup.utf8))
+        parser.delegate = summary
+        guard parser.parse() else { throw parser.parserError ?? NSError(domain: "xml", code: 1) }
+        // The SVG text of each figure, for parsing on its own.
+        for id in summary.marksByFigure.keys {
+            guard let f = markup.range(of: "id=\"\(id)\""), let start = markup.range(of: "<svg", range: f.upperBound..<markup.endIndex),
+                  let end = markup.range(of: "</svg>", range: start.lowerBound..<markup.endIndex) else { continue }
+            summary.svgByFigure[id] = String(markup[start.lowerBound..<end.upperBound])
+        }
+        return summary
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if let id = attributes["id"] { ids[id] = name }
+        let classes = (attributes["class"] ?? "").split(separator: " ").map(String.init)
+        classStack.append(classes)
+        if name == "figure", let id = attributes["id"] { figures.append(id); marksByFigure[id] = [] }
+        if let f = figures.last { marksByFigure[f, default: []].append(Mark(name: name, classes: classStack.flatMap { $0 })) }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        _ = classStack.popLast()
+        if name == "figure" { _ = figures.popLast() }
+    }
+
+    /// Elements `name` of figure `id`, optionally inside (or carrying) a CSS class.
+    func marks(_ id: String, _ name: String, class cssClass: String? = nil) -> [Mark] {
+        (marksByFigure[id] ?? []).filter { $0.name == name && (cssClass == nil || $0.classes.contains(cssClass!)) }
+    }
+}

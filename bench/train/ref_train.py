@@ -1,0 +1,68 @@
+"""PyTorch reference for bench/train: full training steps of a randomly initialised model.
+
+    python3 ref_train.py CONFIG_JSON --batch 8 --tokens 256 --steps 5 --warmup 1 [--threads 2]
+
+Builds the model from CONFIG_JSON with transformers (random init, fp32, default attention
+implementation), then runs warm-up and timed steps, each on a fresh batch of random tokens
+with the loss on every token (labels = input ids, shifted inside the model), exactly as a
+Trainer step does it: zero_grad, forward, backward, clip_grad_norm_(1.0), AdamW (weight decay
+0.01 outside biases and norms, lr 1e-4). Prints one JSON line like `c2s lm bench-train`.
+"""
+import argparse
+import json
+import time
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, Trainer
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("config")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--tokens", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    config = AutoConfig.from_pretrained(a.config)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.train()
+    named = list(model.named_parameters())
+    decay = set(Trainer.get_decay_parameter_names(None, model))
+    groups = [{"params": [p for n, p in named if n in decay], "weight_decay": 0.01},
+              {"params": [p for n, p in named if n not in decay], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=a.lr)
+    g = torch.Generator().manual_seed(a.seed)
+    pass_s = opt_s = 0.0
+    losses, step_s = [], []
+    for step in range(a.warmup + a.steps):
+        ids = torch.randint(0, config.vocab_size, (a.batch, a.tokens), generator=g)
+        t0 = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        t1 = time.perf_counter()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        t2 = time.perf_counter()
+        if step >= a.warmup:
+            pass_s += t1 - t0
+            opt_s += t2 - t1
+            step_s.append(t2 - t0)
+            losses.append(loss.item())
+    total = pass_s + opt_s
+    print(json.dumps({"impl": "torch", "parameters": sum(p.numel() for p in model.parameters()),
+                      "tokens_per_step": a.batch * a.tokens, "steps": a.steps, "seconds": total,
+                      "tokens_per_s": a.batch * a.tokens * a.steps / total, "forward_backward_s": pass_s,
+                      "optimizer_s": opt_s, "step_s": step_s, "losses": losses,
+                      "attn_implementation": model.config._attn_implementation,
+                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()
