@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate clean
+.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate bench-annotate clean
 
 all: build
 
@@ -116,6 +116,10 @@ bench-train: build
 
 bench-evaluate: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/evaluate/run.sh
+
+# Needs a model folder from 'c2s train': make bench-annotate MODEL=path/to/model [ANNOTATE_CELLS=200]
+bench-annotate: build
+	C2S_BIN=$(RELEASE_BIN) bash bench/annotate/run.sh $(MODEL) $(or $(ANNOTATE_CELLS),200)
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -77,7 +77,7 @@ struct RunOptions: ParsableArguments {
     var batchSize = 16
 
     @Option(help: "Results are saved every N cells; an interrupted run resumes after the last saved chunk (--resume).")
-    var chunkSize = 256
+    var chunkSize = 64
 
     @Flag(help: "Continue an interrupted run with the same settings, skipping its finished chunks.")
     var resume = false

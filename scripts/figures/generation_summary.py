@@ -23,9 +23,9 @@ def main():
             words = g["n_words"].sum()
             rows.append((name, key, len(g), 100 * g["n_valid_words"].sum() / max(1, words),
                          100 * g["n_unique_genes"].sum() / max(1, words), g["n_words"].mean()))
-    print(f"{'decoding':14s} {'condition':16s} {'cells':>5s} {'validity':>9s} {'uniqueness':>10s} {'length':>7s}")
+    print(f"{'decoding':18s} {'condition':16s} {'cells':>5s} {'validity':>9s} {'uniqueness':>10s} {'length':>7s}")
     for r in rows:
-        print(f"{r[0]:14s} {r[1]:16s} {r[2]:5d} {r[3]:8.2f}% {r[4]:9.2f}% {r[5]:7.1f}")
+        print(f"{r[0]:18s} {r[1]:16s} {r[2]:5d} {r[3]:8.2f}% {r[4]:9.2f}% {r[5]:7.1f}")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,6 @@ with open('kang-top100.jsonl', 'w') as out:
         c = json.loads(line); c['cell_sentence'] = ' '.join(c['cell_sentence'].split(' ')[:100]); out.write(json.dumps(c) + '\n')"
 "$C2S" reconstruct kang-top100.jsonl --dataset kang-sentences -o kang-top100.h5ad --overwrite
 "$PYTHON" "$HERE/perturbation_eval.py" pert-B.h5ad kang-top100.h5ad "$LABEL" stim CTRL B
+"$C2S" predict-perturbation --model model-pert --control kang-sentences --where stim=CTRL --where "$LABEL=B" \
+  --perturbation "interferon-beta stimulation" --label-column "$LABEL" --top-genes 100 --sample -o pert-B-sampled.h5ad --overwrite
+"$PYTHON" "$HERE/perturbation_eval.py" pert-B-sampled.h5ad kang-top100.h5ad "$LABEL" stim CTRL B
