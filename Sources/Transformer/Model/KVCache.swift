@@ -11,6 +11,8 @@ public final class KVCache: @unchecked Sendable {
     let layerStride: Int
     let keys: UnsafeMutablePointer<Float>
     let values: UnsafeMutablePointer<Float>
+    /// Floats in each of `keys` and `values` (at least `layers * layerStride`).
+    private let blockCount: Int
 
     /// A cache for `capacities.count` sequences holding up to `capacities[i]` tokens each.
     public init(layers: Int, kvWidth: Int, capacities: [Int]) {
@@ -23,14 +25,14 @@ public final class KVCache: @unchecked Sendable {
         for c in capacities { offsets.append(total); total += c * kvWidth }
         slotOffsets = offsets
         layerStride = total
-        let count = max(1, layers * total)
-        keys = .allocate(capacity: count)
-        values = .allocate(capacity: count)
+        let blocks = KVCacheArena.shared.take(count: max(1, layers * total))
+        keys = blocks.keys
+        values = blocks.values
+        blockCount = blocks.count
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        KVCacheArena.shared.give(keys: keys, values: values, count: blockCount)
     }
 
     /// Bytes held for keys and values.
