@@ -71,7 +71,7 @@ demo: build
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size 128 --layers 2 --heads 4 \
 	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size 16 \
 	  --learning-rate 1e-3 --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
-	  --sentences $(DEMO_DIR)/sentences -o $(DEMO_DIR)/model --overwrite -q; \
+	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) -o $(DEMO_DIR)/model --overwrite -q; \
 	echo "== annotate the test split (constrained, free)"; \
 	for mode in constrained free; do \
 	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \

@@ -13,6 +13,7 @@ import SingleCell
 ///   "tasks": ["cell_type_prediction"],
 ///   "examples": {"train": 1600, "validation": 200},
 ///   "labels": {"cell_type_prediction": ["B", "CD14 Mono", ...]},
+///   "label_column": "cell_type",
 ///   "sentence_dataset": {"path": "...", "manifest": "manifest.json", "vocab": "vocab.tsv"},
 ///   "truncation": {...}
 /// }
@@ -21,7 +22,8 @@ import SingleCell
 /// `labels` lists, for each task whose response is the label alone (a built-in task whose
 /// response template is `{label}`: cell type and tissue prediction), the distinct responses
 /// of the training split in code-point order: the classes a constrained decoder may choose
-/// from. `sentence_dataset` is present when the sentence dataset the prompts came from was
+/// from. `label_column` (when given to `c2s train`) names the `obs` column those labels came
+/// from, so that generated cells carry their condition under the same name. `sentence_dataset` is present when the sentence dataset the prompts came from was
 /// given; its `manifest.json` (conversion settings, inverse transform) and `vocab.tsv` are
 /// then copied into the model folder under those names, so the model folder can stand in for
 /// the dataset when generated sentences are turned back into expression.
@@ -35,6 +37,8 @@ public struct C2SModelInfo: Sendable, Equatable {
     public var maxLength: Int
     public var sentenceDatasetPath: String?
     public var truncation: TruncationReport
+    /// The `obs` column the labels came from (nil: not recorded).
+    public var labelColumn: String?
 
     /// Gathers tasks and labels from the training records.
     public init(train: [PromptRecord], examples: [String: Int], lossOn: LossTarget, maxLength: Int,
@@ -80,6 +84,7 @@ public struct C2SModelInfo: Sendable, Equatable {
                 "rule": "cell sentences lose their last (lowest-ranked) genes using input_sentence_spans; without spans, tokens are dropped from the start of the input; responses are never cut",
             ] as [String: Any],
         ]
+        if let labelColumn { object["label_column"] = labelColumn }
         if let sentenceDatasetPath {
             object["sentence_dataset"] = ["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"]
         }

@@ -172,8 +172,8 @@ final class OutputLines {
         if let path {
             let a = try AtomicOutput(path, folder: false, overwrite: overwrite)
             atomic = a
-            FileManager.default.createFile(atPath: a.temporary, contents: nil)
-            guard let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }
+            guard FileManager.default.createFile(atPath: a.temporary, contents: nil),
+                  let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }
             handle = h
         } else {
             atomic = nil

@@ -80,6 +80,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Sentence dataset folder the prompts came from: its manifest.json and vocab.tsv are copied beside the model.")
     var sentences: String?
 
+    @Option(help: "The obs column the prompts' labels came from (recorded in c2s.json; generated cells carry their condition under this name).")
+    var labelColumn: String?
+
     // MARK: optimisation
     @Option(help: "Sequences per micro-batch.")
     var batchSize = 8
@@ -152,6 +155,7 @@ struct TrainCommand: ParsableCommand {
         if LossTarget(rawValue: lossOn) == nil { throw ValidationError("--loss-on must be response or all, not \(lossOn)") }
         if TrainingOptions.Schedule(rawValue: schedule) == nil { throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
+        if let labelColumn, labelColumn.isEmpty { throw ValidationError("--label-column must not be empty") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
         if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
@@ -217,10 +221,11 @@ struct TrainCommand: ParsableCommand {
 
             var counts = [split: train.examples.count]
             if validationSplit != "none" { counts[validationSplit] = validation.examples.count }
-            let modelInfo = C2SModelInfo(train: trainRecords, examples: counts,
+            var modelInfo = C2SModelInfo(train: trainRecords, examples: counts,
                                          lossOn: target, maxLength: length,
                                          sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                          truncation: train.report)
+            modelInfo.labelColumn = labelColumn
             var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
                                                copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
             if let sentences {

@@ -194,6 +194,23 @@ final class TaskCLITests: XCTestCase {
         XCTAssertEqual(try H5ADSource(path: free).cellCount, 3)
     }
 
+    /// `--every-label` asks for every learned label and names the condition column as the
+    /// model's metadata does (`c2s train --label-column`), so evaluation finds it.
+    func testEveryLabelUsesTheModelsLabelColumn() throws {
+        let s = try setting()
+        let model = s.tmp.file("model-annotation")
+        try makeModel(model, metadata: ["tasks": ["cell_type_prediction", "cell_type_generation"],
+                                        "labels": ["cell_type_prediction": s.labels], "top_k": 8, "label_column": "annotation"],
+                      sentences: s.sentences)
+        let out = s.tmp.file("every.h5ad")
+        let r = try c2s(["generate-cells", "--model", model, "--every-label", "-n", "2", "-o", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let h5ad = try H5ADSource(path: out)
+        XCTAssertNil(h5ad.obs.column("cell_type"))
+        let column = try XCTUnwrap(h5ad.obs.column("annotation"), "obs columns: \(h5ad.obs.columns.map(\.name))")
+        XCTAssertEqual((0..<h5ad.cellCount).map { column.values.text(at: $0)! }, s.labels.flatMap { [$0, $0] })
+    }
+
     func testEmbeddingsDoNotDependOnChunksOrBatches() throws {
         let s = try setting()
         func embed(_ name: String, _ extra: [String]) throws -> [Float] {

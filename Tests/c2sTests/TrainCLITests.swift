@@ -66,7 +66,7 @@ final class TrainCLITests: XCTestCase {
         try writePrompts(prompts)
         let tok = try tokenizer(tmp, prompts: prompts)
         let args = newModelArgs(tok) + ["--max-steps", "6", "--save-every", "3", "--eval-every", "2"]
-        var r = try c2s(["train", prompts, "-o", tmp.file("a")] + args)
+        var r = try c2s(["train", prompts, "-o", tmp.file("a"), "--label-column", "cell_kind"] + args)
         XCTAssertEqual(r.status, 0, r.stderr)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: tmp.file("a")))
         for name in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
@@ -80,6 +80,7 @@ final class TrainCLITests: XCTestCase {
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/c2s.json")))) as? [String: Any])
         XCTAssertEqual((info["labels"] as? [String: [String]])?["cell_type_prediction"], Self.labels.sorted())
         XCTAssertEqual(info["tasks"] as? [String], ["cell_type_prediction"])
+        XCTAssertEqual(info["label_column"] as? String, "cell_kind")
         let log = try metrics(tmp.file("a/metrics.jsonl"))
         XCTAssertEqual(log.compactMap { $0["loss"] == nil ? nil : $0["step"] as? Int }, [1, 2, 3, 4, 5, 6])
         XCTAssertEqual(log.compactMap { $0["validation_loss"] == nil ? nil : $0["step"] as? Int }, [2, 4, 6])

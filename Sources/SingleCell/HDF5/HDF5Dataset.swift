@@ -258,7 +258,7 @@ extension H5Group {
         }
         let did = H5Dcreate2(id, name, memType, space, HDF5.defaultPlist, plist, HDF5.defaultPlist)
         guard did >= 0 else { throw FileError(file.path, "cannot create dataset \(child(name))") }
-        let status = try withCStringArray(values) { pointers in
+        let status = withCStringArray(values) { pointers in
             H5Dwrite(did, memType, H5S_ALL_ID, H5S_ALL_ID, HDF5.defaultPlist, pointers)
         }
         guard status >= 0 else { throw FileError(file.path, "cannot write \(child(name))") }

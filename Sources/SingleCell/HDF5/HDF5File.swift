@@ -139,7 +139,7 @@ public final class H5Group: @unchecked Sendable {
             guard size > 0 else { continue }
             var buffer = [CChar](repeating: 0, count: Int(size) + 1)
             H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, Int(size) + 1, HDF5.defaultPlist)
-            names.append(String(cString: buffer))
+            names.append(String(decoding: buffer.prefix(Int(size)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return names
     }
