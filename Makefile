@@ -49,6 +49,8 @@ EPOCHS ?= 4
 # as the paper trained); a label costs a few tokens and a generated sentence a hundred, so
 # the mix keeps annotation from being drowned by the generation loss.
 EXAMPLES ?= 4000
+PREDICTION_WEIGHT ?= 3
+GENERATION_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
 DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
 C2S = $(RELEASE_BIN)
@@ -63,7 +65,7 @@ demo: build
 	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
 	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) --overwrite -q; \
 	echo "== $(EXAMPLES) prompts: cell type prediction (3) + cell generation (1), splits stratified by $(LABEL)"; \
-	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:3 --task cell_type_generation:1 --examples $(EXAMPLES) \
+	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) --examples $(EXAMPLES) \
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
@@ -80,19 +82,20 @@ demo: build
 	echo "== generate $(GENERATE_PER_TYPE) cells of every type"; \
 	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
 	  -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
-	echo "== evaluate"; \
+	echo "== evaluate (generated cells against the real cells' top $(TOP_GENES) genes, reconstructed the same way)"; \
+	$(C2S) reconstruct $(DEMO_DIR)/sentences --top-genes $(TOP_GENES) -o $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --overwrite -q; \
 	for mode in constrained free; do \
 	  $(C2S) evaluate annotation $(DEMO_DIR)/annotation-$$mode.h5ad --truth-column $(LABEL) --predicted-column c2s_label \
 	    --baseline-expression $(DEMO_DATA) --splits $(DEMO_DIR)/splits.json \
 	    --per-class $(DEMO_DIR)/per-class-$$mode.csv --confusion $(DEMO_DIR)/confusion-$$mode.csv \
 	    -o $(DEMO_DIR)/annotation-$$mode.json -q; \
 	done; \
-	$(C2S) evaluate generation --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DATA) --label-column $(LABEL) \
-	  --normalize-real 1e4 --k 5,10,25 --gw-cells 200 --mmd-cells 500 --profiles $(DEMO_DIR)/profiles.csv \
+	$(C2S) evaluate generation --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --label-column $(LABEL) \
+	  --k 5,10,25 --gw-cells 200 --mmd-cells 500 --profiles $(DEMO_DIR)/profiles.csv \
 	  -o $(DEMO_DIR)/generation.json -q; \
 	$(C2S) report eval --title "c2s demo: $(notdir $(DEMO_DATA))" --training-log $(DEMO_DIR)/model/metrics.jsonl \
 	  --annotation-metrics $(DEMO_DIR)/annotation-constrained.json --annotation-metrics $(DEMO_DIR)/annotation-free.json \
-	  --generation-metrics $(DEMO_DIR)/generation.json --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DATA) \
+	  --generation-metrics $(DEMO_DIR)/generation.json --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DIR)/real-top$(TOP_GENES).h5ad \
 	  -o $(DEMO_DIR); \
 	echo "demo finished in $$(( $$(date +%s) - start )) s: open $(DEMO_DIR)/report.html"
 

@@ -58,14 +58,14 @@ public enum SentencePostProcessor {
 
     /// Reads the words of `text` into `scratch` (per gene: count and sum of positions) and
     /// returns the word counts. Follow with `drain` (or `Scratch.clear`). `GeneLookup.padding`
-    /// bytes after `text` must be readable.
-    public static func accumulate(_ text: UnsafeBufferPointer<UInt8>, lookup: GeneLookup, scratch: Scratch) -> Counts {
+    /// bytes after `text` must be readable. Words after the first `maxWords` are ignored.
+    public static func accumulate(_ text: UnsafeBufferPointer<UInt8>, lookup: GeneLookup, scratch: Scratch, maxWords: Int = .max) -> Counts {
         var counts = Counts()
         scratch.prepare(lookup.count)
         let count = scratch.count, sum = scratch.sum, bits = scratch.bits
         var i = 0
         let n = text.count
-        while i < n {
+        while i < n, counts.words < maxWords {
             while i < n, isSpace(text[i]) { i += 1 }
             guard i < n else { break }
             let start = i

@@ -13,6 +13,9 @@ public struct ReconstructionOptions: Sendable {
     public var overwrite = false
     /// gzip level of the output matrix (0: uncompressed, like anndata's default).
     public var compressionLevel = 0
+    /// Only the first this many words of each sentence count (e.g. real cells cut to the
+    /// length of generated ones, so both live in the same space).
+    public var maxWords = Int.max
     public init() {}
 }
 
@@ -85,7 +88,7 @@ public enum SentenceReconstruction {
                 DispatchQueue.concurrentPerform(iterations: parts.count) { p in
                     let (batch, lookup, scratches, table) = shared.value
                     out[p] = reconstruct(lines: parts[p], batch: batch, field: field, fieldName: options.sentenceField,
-                                         lookup: lookup, scratch: scratches[p], table: table)
+                                         lookup: lookup, scratch: scratches[p], table: table, maxWords: options.maxWords)
                 }
             }
             if let failure = pieces.compactMap(\.failure).min(by: { $0.line < $1.line }) {
@@ -152,7 +155,8 @@ public enum SentenceReconstruction {
     /// Parses and reconstructs lines `range` of a batch.
     static func reconstruct(
         lines range: Range<Int>, batch: LineBatch, field: [UInt8], fieldName: String,
-        lookup: GeneLookup, scratch: SentencePostProcessor.Scratch, table: SentencePostProcessor.ExpressionTable
+        lookup: GeneLookup, scratch: SentencePostProcessor.Scratch, table: SentencePostProcessor.ExpressionTable,
+        maxWords: Int = .max
     ) -> Piece {
         var piece = Piece()
         piece.indices.reserveCapacity(range.count * 512)
@@ -182,17 +186,17 @@ public enum SentenceReconstruction {
                     if let range = inPlace {
                         // Lines sit in one buffer with padding after the last, so reading past
                         // the sentence is safe.
-                        counts = SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: line[range]), lookup: lookup, scratch: scratch)
+                        counts = SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: line[range]), lookup: lookup, scratch: scratch, maxWords: maxWords)
                     } else {
                         let length = sentence.count
                         sentence.append(contentsOf: padding)
                         counts = sentence.withUnsafeBufferPointer {
-                            SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: $0[0..<length]), lookup: lookup, scratch: scratch)
+                            SentencePostProcessor.accumulate(UnsafeBufferPointer(rebasing: $0[0..<length]), lookup: lookup, scratch: scratch, maxWords: maxWords)
                         }
                     }
                 } else {
                     piece.fields.append([])
-                    counts = SentencePostProcessor.accumulate(line, lookup: lookup, scratch: scratch)
+                    counts = SentencePostProcessor.accumulate(line, lookup: lookup, scratch: scratch, maxWords: maxWords)
                 }
                 SentencePostProcessor.drain(scratch, table: table, indices: &piece.indices, values: &piece.values)
                 piece.indptr.append(piece.indices.count)

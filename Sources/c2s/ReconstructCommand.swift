@@ -40,6 +40,9 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "JSON field holding the sentence.")
     var sentenceField = "cell_sentence"
 
+    @Option(help: "Use only the first N words of each sentence (e.g. real cells cut to the length of generated ones).")
+    var topGenes: Int?
+
     @Flag(help: "Keep negative reconstructed values instead of clipping them to zero.")
     var noClip = false
 
@@ -57,6 +60,7 @@ struct ReconstructCommand: ParsableCommand {
 
     func validate() throws {
         if !(0...9).contains(compression) { throw ValidationError("--compression must be between 0 and 9") }
+        if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
     }
 
     func run() throws {
@@ -71,6 +75,7 @@ struct ReconstructCommand: ParsableCommand {
             var options = ReconstructionOptions()
             options.sentenceField = sentenceField
             options.clip = !noClip
+            options.maxWords = topGenes ?? .max
             options.threads = threads ?? Parallel.defaultThreads
             options.overwrite = overwrite
             options.compressionLevel = compression

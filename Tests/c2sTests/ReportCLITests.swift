@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import SingleCell
 import TestSupport
 import XCTest
 
@@ -43,6 +44,23 @@ final class ReportCLITests: XCTestCase {
         r = try c2s(["reconstruct", ds, "-o", tmp.file("rec.h5ad"), "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("rec.h5ad")))
+        // --top-genes 5 equals reconstructing sentences cut to their first five words.
+        let cut = try String(contentsOfFile: ds + "/cells.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+            let cell = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (cell["cell_sentence"] as! String).split(separator: " ").prefix(5).joined(separator: " ")
+        }
+        try (cut.joined(separator: "\n") + "\n").write(toFile: tmp.file("cut.txt"), atomically: true, encoding: .utf8)
+        r = try c2s(["reconstruct", tmp.file("cut.txt"), "--dataset", ds, "-o", tmp.file("cut.h5ad"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["reconstruct", ds, "--top-genes", "5", "-o", tmp.file("top5.h5ad"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let top5 = try H5ADSource(path: tmp.file("top5.h5ad")), expected = try H5ADSource(path: tmp.file("cut.h5ad"))
+        let rows = try top5.readRows(0..<top5.cellCount), want = try expected.readRows(0..<expected.cellCount)
+        XCTAssertEqual(top5.cellCount, cut.count)
+        XCTAssertEqual(rows.indptr, want.indptr)
+        XCTAssertEqual(rows.indices, want.indices)
+        XCTAssertEqual(rows.values, want.values)
+        XCTAssertEqual(rows.indptr.last, 5 * cut.count, "five distinct genes per cell")
 
         r = try c2s(["report", "transform", ds, "-o", tmp.file("report"), "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -96,7 +96,7 @@ public enum EvaluationReport {
         var plot = LinePlot(series: series, options: PlotOptions(width: 720, height: 400, title: "Loss",
                                                                  subtitle: "mean token loss of the response", xLabel: "step", yLabel: "loss"))
         plot.legendForSingleSeries = true
-        _ = report.addFigure(plot, id: "loss-curves", caption: "Training loss per step and validation loss from \(log.path).")
+        _ = report.addFigure(plot, id: "loss-curves", caption: "Training loss per step and validation loss from \(log.path). Batches are grouped by length, so when the prompts mix tasks of different lengths (e.g. cell type prediction and cell generation) runs of steps hold one task each and the training loss swings between their levels; the validation loss covers every task.")
         if !log.settings.isEmpty {
             report.addKeyValueTable(log.settings, caption: "Training run (trainer_state.json)", id: "training-settings")
         }
@@ -125,10 +125,7 @@ public enum EvaluationReport {
         bars.valueRange = 0...1
         bars.valueDecimals = 3
         _ = report.addFigure(bars, id: "f1-\(id)", caption: "F1 score of each true type.")
-        var rows = m.perClass.map { c -> [ReportValue] in [.text(c.label), .number(c.precision), .number(c.recall), .number(c.f1), .integer(c.support), .integer(c.predicted)] }
-        if let b = a.baseline {
-            for (i, c) in b.metrics.perClass.enumerated() where i < rows.count && rows[i][0] == .text(c.label) { rows[i].append(.number(c.f1)) }
-        }
+        let rows = perClassRows(m, baseline: a.baseline?.metrics)
         let columns = ["class", "precision", "recall", "F1", "support", "predicted"] + (a.baseline != nil ? ["F1 k-NN baseline"] : [])
         report.addTable(ReportTable(columns: columns, rows: rows, caption: "Per class", id: "per-class-\(id)", decimals: [1: 3, 2: 3, 3: 3, 6: 3]))
     }
@@ -191,6 +188,18 @@ public enum EvaluationReport {
             _ = report.addFigure(plot, id: "map-\(title)")
         }
         report.addParagraph("PCA fitted on the real cells (\(m.genes) genes), generated cells projected onto the same components; both panels share axes and colours. A UMAP is not drawn: c2s has no UMAP implementation yet.")
+    }
+
+    /// The per-class table: the model's scores and, with a baseline, the baseline's F1 of the
+    /// same class, matched by label (the baseline's classes come from its training cells, so
+    /// its list may hold classes the test cells lack, and positions differ).
+    static func perClassRows(_ m: ClassificationMetrics, baseline: ClassificationMetrics?) -> [[ReportValue]] {
+        let baselineF1 = Dictionary(baseline?.perClass.map { ($0.label, $0.f1) } ?? [], uniquingKeysWith: { first, _ in first })
+        return m.perClass.map { c in
+            var row: [ReportValue] = [.text(c.label), .number(c.precision), .number(c.recall), .number(c.f1), .integer(c.support), .integer(c.predicted)]
+            if baseline != nil { row.append(baselineF1[c.label].map { .number($0) } ?? .empty) }
+            return row
+        }
     }
 
     /// Mean of each value and up to `window - 1` before it.
