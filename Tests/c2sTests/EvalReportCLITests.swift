@@ -90,6 +90,11 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertEqual(page.marks("f1-annotation", "rect", class: "bars").count, labels.count)
         XCTAssertEqual(page.marks("map-real", "circle", class: "points").count, cells("real"))
         XCTAssertEqual(page.marks("map-generated", "circle", class: "points").count, cells("generated"))
+        XCTAssertEqual(page.marks("umap-real", "circle", class: "points").count, cells("real"))
+        XCTAssertEqual(page.marks("umap-generated", "circle", class: "points").count, cells("generated"))
+        XCTAssertNotNil(page.ids["umap"], "the UMAP section")
+        XCTAssertTrue(text.contains("transform"), "the UMAP paragraph says how generated cells are placed")
+        XCTAssertFalse(text.contains("no UMAP implementation"))
         XCTAssertEqual(types.count, page.svgByFigure.keys.filter { $0.hasPrefix("profile-") }.count)
         for t in types {
             let id = "profile-" + String((t["label"] as! String).lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
@@ -99,6 +104,15 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertNotNil(page.ids["sentence-quality"])
         XCTAssertNotNil(page.ids["headline-table"])
         XCTAssertNil(page.ids["training-settings"], "no trainer_state.json beside the log, so no settings table")
+
+        // --no-umap: the PCA map stays, the UMAP goes.
+        r = try c2s(["report", "eval", "--generation-metrics", tmp.file("generation.json"), "--generated", cli + "generated.h5ad",
+                     "--real", cli + "real.h5ad", "--no-umap", "-o", tmp.file("no-umap"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plain = try FigureSummary.parse(try String(contentsOfFile: tmp.file("no-umap/report.html"), encoding: .utf8))
+        XCTAssertEqual(plain.marks("map-real", "circle", class: "points").count, cells("real"))
+        XCTAssertNil(plain.ids["umap-real"])
+        XCTAssertNil(plain.ids["umap"])
 
         // Bad input: a log that is not a metrics log; nothing is written.
         try "not json\n".write(toFile: tmp.file("bad.jsonl"), atomically: true, encoding: .utf8)
