@@ -48,6 +48,25 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("n.json")))
     }
 
+    func testUMAPCommandWritesReproducibleCoordinates() throws {
+        let tmp = try TemporaryFolder()
+        let real = evaluation + "/cli/real.h5ad"
+        var r = try c2s(["evaluate", "umap", real, "--pca", "5", "--epochs", "50", "-o", tmp.file("a.csv"), "--trustworthiness"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = String(decoding: r.stdout, as: UTF8.self)
+        XCTAssertTrue(out.contains("UMAP of 40 cells (5 features)") && out.contains("trustworthiness (k = 15)"), out)
+        let lines = try String(contentsOfFile: tmp.file("a.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "cell,umap1,umap2")
+        XCTAssertEqual(lines.count, 41)
+        for line in lines.dropFirst() { XCTAssertEqual(line.split(separator: ",").compactMap { Double($0) }.count, 2, String(line)) }
+        r = try c2s(["evaluate", "umap", real, "--pca", "5", "--epochs", "50", "-o", tmp.file("b.csv"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a.csv"))), try Data(contentsOf: URL(fileURLWithPath: tmp.file("b.csv"))),
+                       "the same seed gives the same map")
+        r = try c2s(["evaluate", "umap", real, "--neighbors", "1", "-o", tmp.file("c.csv")])
+        XCTAssertNotEqual(r.status, 0)
+    }
+
     func testReportHasEveryFigureWellFormed() throws {
         let tmp = try TemporaryFolder()
         let cli = evaluation + "/cli/"
