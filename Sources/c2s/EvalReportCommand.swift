@@ -14,8 +14,11 @@ struct EvalReportCommand: ParsableCommand {
             the training settings), confusion matrix, per-class F1 and table for each \
             --annotation-metrics file (repeatable; named by the file name), the k-NN table, \
             validity and uniqueness (--generation-metrics), and, with --generated and --real, the \
-            mean expression of generated against real cells per cell type and a map of both on \
-            the first two principal components of the real cells. Real cells are log-normalised \
+            mean expression of generated against real cells per cell type and maps of both: on \
+            the first two principal components of the real cells, and on a UMAP of the real \
+            cells' first 50 principal components (k = 15, min_dist 0.1, spectral initialisation, \
+            seed --umap-seed) into which the generated cells are placed as umap-learn's \
+            transform does (up to 20,000 real cells; --no-umap leaves it out). Real cells are log-normalised \
             when the generation metrics say so (--normalize-real of 'c2s evaluate generation'). \
             Parts whose input is not given are left out, and the page says so.
 
@@ -45,6 +48,12 @@ struct EvalReportCommand: ParsableCommand {
 
     @Option(help: "obs column with the cell type (default: the generation metrics' label column, else cell_type).")
     var labelColumn: String?
+
+    @Flag(help: "Leave out the UMAP of real and generated cells (the PCA map is always drawn).")
+    var noUmap = false
+
+    @Option(help: "Seed of the UMAP (its initial noise and negative samples): the same seed gives the same map.")
+    var umapSeed: UInt64 = 0
 
     @Option(help: "Title of the page.")
     var title = "Model evaluation"
@@ -86,7 +95,12 @@ struct EvalReportCommand: ParsableCommand {
                 generationSettings.generatedLabelColumn = nil
             }
             if let generated, let real {
-                let (profiles, map) = try ReportCells.load(generated: generated, real: real, settings: generationSettings)
+                var umap: UMAPSettings?
+                if !noUmap {
+                    umap = UMAPSettings()
+                    umap?.seed = umapSeed
+                }
+                let (profiles, map) = try ReportCells.load(generated: generated, real: real, settings: generationSettings, umap: umap)
                 inputs.profiles = profiles
                 inputs.map = map
                 settings.append(("label column", generationSettings.labelColumn))

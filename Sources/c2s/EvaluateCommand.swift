@@ -6,13 +6,14 @@ import SingleCell
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure predicted cell types, generated cells and predicted perturbations against real data.",
+        abstract: "Measure predicted cell types, generated cells and predicted perturbations against real data; map cells by UMAP.",
         discussion: """
-            Each subcommand writes its metrics as JSON (-o FILE, written to a temporary name and \
-            renamed into place; standard output without -o) and prints a short summary. The \
+            Each metrics subcommand writes its metrics as JSON (-o FILE, written to a temporary \
+            name and renamed into place; standard output without -o) and prints a short summary \
+            ('umap' writes coordinates as CSV). The \
             definitions and settings are in the README ('c2s evaluate').
             """,
-        subcommands: [EvaluateAnnotationCommand.self, EvaluateGenerationCommand.self, EvaluatePerturbationCommand.self])
+        subcommands: [EvaluateAnnotationCommand.self, EvaluateGenerationCommand.self, EvaluatePerturbationCommand.self, EvaluateUMAPCommand.self])
 }
 
 /// Where a subcommand's JSON goes.

@@ -48,6 +48,25 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("n.json")))
     }
 
+    func testUMAPCommandWritesReproducibleCoordinates() throws {
+        let tmp = try TemporaryFolder()
+        let real = evaluation + "/cli/real.h5ad"
+        var r = try c2s(["evaluate", "umap", real, "--pca", "5", "--epochs", "50", "-o", tmp.file("a.csv"), "--trustworthiness"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = String(decoding: r.stdout, as: UTF8.self)
+        XCTAssertTrue(out.contains("UMAP of 40 cells (5 features)") && out.contains("trustworthiness (k = 15)"), out)
+        let lines = try String(contentsOfFile: tmp.file("a.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "cell,umap1,umap2")
+        XCTAssertEqual(lines.count, 41)
+        for line in lines.dropFirst() { XCTAssertEqual(line.split(separator: ",").compactMap { Double($0) }.count, 2, String(line)) }
+        r = try c2s(["evaluate", "umap", real, "--pca", "5", "--epochs", "50", "-o", tmp.file("b.csv"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a.csv"))), try Data(contentsOf: URL(fileURLWithPath: tmp.file("b.csv"))),
+                       "the same seed gives the same map")
+        r = try c2s(["evaluate", "umap", real, "--neighbors", "1", "-o", tmp.file("c.csv")])
+        XCTAssertNotEqual(r.status, 0)
+    }
+
     func testReportHasEveryFigureWellFormed() throws {
         let tmp = try TemporaryFolder()
         let cli = evaluation + "/cli/"
@@ -90,6 +109,11 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertEqual(page.marks("f1-annotation", "rect", class: "bars").count, labels.count)
         XCTAssertEqual(page.marks("map-real", "circle", class: "points").count, cells("real"))
         XCTAssertEqual(page.marks("map-generated", "circle", class: "points").count, cells("generated"))
+        XCTAssertEqual(page.marks("umap-real", "circle", class: "points").count, cells("real"))
+        XCTAssertEqual(page.marks("umap-generated", "circle", class: "points").count, cells("generated"))
+        XCTAssertNotNil(page.ids["umap"], "the UMAP section")
+        XCTAssertTrue(text.contains("transform"), "the UMAP paragraph says how generated cells are placed")
+        XCTAssertFalse(text.contains("no UMAP implementation"))
         XCTAssertEqual(types.count, page.svgByFigure.keys.filter { $0.hasPrefix("profile-") }.count)
         for t in types {
             let id = "profile-" + String((t["label"] as! String).lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
@@ -99,6 +123,15 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertNotNil(page.ids["sentence-quality"])
         XCTAssertNotNil(page.ids["headline-table"])
         XCTAssertNil(page.ids["training-settings"], "no trainer_state.json beside the log, so no settings table")
+
+        // --no-umap: the PCA map stays, the UMAP goes.
+        r = try c2s(["report", "eval", "--generation-metrics", tmp.file("generation.json"), "--generated", cli + "generated.h5ad",
+                     "--real", cli + "real.h5ad", "--no-umap", "-o", tmp.file("no-umap"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plain = try FigureSummary.parse(try String(contentsOfFile: tmp.file("no-umap/report.html"), encoding: .utf8))
+        XCTAssertEqual(plain.marks("map-real", "circle", class: "points").count, cells("real"))
+        XCTAssertNil(plain.ids["umap-real"])
+        XCTAssertNil(plain.ids["umap"])
 
         // Bad input: a log that is not a metrics log; nothing is written.
         try "not json\n".write(toFile: tmp.file("bad.jsonl"), atomically: true, encoding: .utf8)

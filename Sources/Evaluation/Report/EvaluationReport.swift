@@ -173,21 +173,44 @@ public enum EvaluationReport {
 
     static func map(_ m: CellMap, into report: inout HTMLReport) {
         _ = report.addSection("Real and generated cells on the first two principal components", id: "map")
-        let all = m.real.x + m.generated.x, allY = m.real.y + m.generated.y
-        let xr = (all.min() ?? 0)...(all.max() ?? 1), yr = (allY.min() ?? 0)...(allY.max() ?? 1)
+        // One colour per cell type over both maps and both panels.
         let names = Array(Set(m.real.labels + m.generated.labels)).sorted()
-        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let variance = m.explainedVarianceRatio.map { String(format: "%.1f%%", $0 * 100) }
-        for (title, cells) in [("real", m.real), ("generated", m.generated)] {
-            var options = PlotOptions(width: 560, height: 440, title: "\(title) cells (\(cells.x.count))",
-                                      xLabel: "PC1 (\(variance.first ?? ""))", yLabel: "PC2 (\(variance.dropFirst().first ?? ""))")
+        panels(real: m.real, generated: m.generated, names: names, id: "map",
+               xLabel: "PC1 (\(variance.first ?? ""))", yLabel: "PC2 (\(variance.dropFirst().first ?? ""))", into: &report)
+        report.addParagraph("PCA fitted on the real cells (\(m.genes) genes), generated cells projected onto the same components; both panels share axes and colours.")
+        if let u = m.umap {
+            _ = report.addSection("Real and generated cells on a UMAP", id: "umap")
+            panels(real: u.real, generated: u.generated, names: names, id: "umap", xLabel: "UMAP 1", yLabel: "UMAP 2", into: &report)
+            let s = u.settings
+            report.addParagraph("UMAP of the real cells' first \(u.principalComponents) principal components (the PCA above): exact "
+                + "\(u.neighbors) nearest neighbours (Euclidean), fuzzy simplicial set as in umap-learn (local connectivity 1, fuzzy union), "
+                + "min_dist \(s.minDist), spread \(s.spread), \(s.initialization == .spectral ? "spectral" : "random") initialisation "
+                + "(\(u.graphComponents) connected component\(u.graphComponents == 1 ? "" : "s")), \(u.epochs) epochs of stochastic "
+                + "gradient descent with \(s.negativeSampleRate) negative samples per edge sample, seed \(s.seed). The map is fitted on "
+                + "the real cells only; the generated cells are placed into it as umap-learn's transform does (started at the "
+                + "membership-weighted mean of their \(u.neighbors) nearest real cells, then \(u.transformEpochs) epochs that move only "
+                + "them), so the real panel does not depend on the generated cells. Both panels share axes and colours with each other "
+                + "and colours with the PCA map. UMAP distances between clusters are not to scale.")
+        } else if let note = m.umapNote {
+            report.addParagraph("No UMAP is drawn: \(note).")
+        }
+    }
+
+    /// Real and generated cells side by side on shared axes and colours.
+    static func panels(real: (x: [Double], y: [Double], labels: [String]), generated: (x: [Double], y: [Double], labels: [String]),
+                       names: [String], id: String, xLabel: String, yLabel: String, into report: inout HTMLReport) {
+        let all = (real.x + generated.x).filter(\.isFinite), allY = (real.y + generated.y).filter(\.isFinite)
+        let xr = (all.min() ?? 0)...(all.max() ?? 1), yr = (allY.min() ?? 0)...(allY.max() ?? 1)
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        for (title, cells) in [("real", real), ("generated", generated)] {
+            var options = PlotOptions(width: 560, height: 440, title: "\(title) cells (\(cells.x.count))", xLabel: xLabel, yLabel: yLabel)
             options.xRange = xr
             options.yRange = yr
             var plot = ScatterPlot(x: cells.x, y: cells.y, categories: cells.labels.map { index[$0]! }, categoryNames: names, options: options)
             plot.legendCounts = true
-            _ = report.addFigure(plot, id: "map-\(title)")
+            _ = report.addFigure(plot, id: "\(id)-\(title)")
         }
-        report.addParagraph("PCA fitted on the real cells (\(m.genes) genes), generated cells projected onto the same components; both panels share axes and colours. A UMAP is not drawn: c2s has no UMAP implementation yet.")
     }
 
     /// The per-class table: the model's scores and, with a baseline, the baseline's F1 of the

@@ -3,9 +3,9 @@ import SingleCell
 
 /// The generated and real cells behind the report's profile scatter and map, read and aligned
 /// as `c2s evaluate generation` does (genes matched by name, real cells log-normalised when its
-/// settings say so).
+/// settings say so), and the UMAP with `umap` settings.
 public enum ReportCells {
-    public static func load(generated: String, real: String, settings: GenerationSettings) throws -> (MeanProfileResult, CellMap) {
+    public static func load(generated: String, real: String, settings: GenerationSettings, umap: UMAPSettings? = nil) throws -> (MeanProfileResult, CellMap) {
         var ref = try CellTable.read(real)
         let gen = try CellTable.read(generated)
         if let target = settings.normalizeRealTarget { ref = ref.logNormalized(target: target) }
@@ -16,7 +16,8 @@ public enum ReportCells {
         let alignment = try GeneAlignment([(r.path, r.genes), (g.path, g.genes)])
         let rx = r.matrix.selecting(columns: alignment.columns[0]), gx = g.matrix.selecting(columns: alignment.columns[1])
         let profiles = MeanProfiles.compare(generated: gx, generatedLabels: gLabels, real: rx, realLabels: rLabels)
-        let map = try CellMap.build(real: rx, realLabels: rLabels, generated: gx, generatedLabels: gLabels, threads: settings.threads)
+        let map = try CellMap.build(real: rx, realLabels: rLabels, generated: gx, generatedLabels: gLabels, umap: umap,
+                                     threads: settings.threads)
         return (profiles, map)
     }
 }

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import SingleCell
+
+struct EvaluateUMAPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "umap",
+        abstract: "Compute a 2-D UMAP of a cell matrix and write its coordinates as CSV.",
+        discussion: """
+            The UMAP of 'c2s report eval' on its own: optional log-normalisation (--normalize, \
+            c2s's log10(1 + x) of counts scaled to the target), PCA to --pca components (0: use \
+            the matrix as it is, e.g. principal components computed elsewhere), exact k nearest \
+            neighbours, umap-learn's fuzzy simplicial set, spectral initialisation and \
+            stochastic gradient descent, seeded so the same seed gives the same map. Writes \
+            cell,umap1,umap2 and prints the seconds the UMAP itself took (neighbours to layout).
+
+            Example:
+              c2s evaluate umap cells.h5ad --normalize 10000 --pca 50 -o umap.csv
+            """)
+
+    @Argument(help: "Cells (.h5ad, 10x, CSV).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "CSV to write (cell, umap1, umap2).")
+    var output: String
+
+    @Option(help: "Principal components to compute first (0: the matrix as it is).")
+    var pca = 50
+
+    @Option(help: "Log-normalise each cell to this total first (c2s convention, log10(1 + x)).")
+    var normalize: Double?
+
+    @Option(help: "Neighbours per cell, the cell itself included.")
+    var neighbors = 15
+
+    @Option(help: "Smallest distance between embedded points.")
+    var minDist = 0.1
+
+    @Option(help: "Epochs (default: 500 for at most 10,000 cells, else 200).")
+    var epochs: Int?
+
+    @Option(help: "Seed of the initial noise and the negative samples.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Also print the trustworthiness (k = neighbors) of the map against its input.")
+    var trustworthiness = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if pca < 0 { throw ValidationError("--pca must be 0 or more") }
+        if neighbors < 2 { throw ValidationError("--neighbors must be at least 2") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    }
+
+    func run() throws {
+        try CLIErrors.run {
+            var table = try CellTable.read(input)
+            if let normalize { table = table.logNormalized(target: normalize) }
+            var points = table.matrix
+            if pca > 0 {
+                let n = min(pca, points.columnCount, points.rowCount - 1)
+                points = try PrincipalComponents.fit(points, components: n).transform(points)
+            }
+            var settings = UMAPSettings()
+            settings.neighbors = neighbors
+            settings.minDist = minDist
+            settings.epochs = epochs
+            settings.seed = seed
+            let start = DispatchTime.now().uptimeNanoseconds
+            let map = try UMAP.fit(points, settings: settings)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            var csv = "cell,umap1,umap2\n"
+            for i in 0..<map.pointCount {
+                csv += "\(CSVField.quote(table.cellNames[i])),\(map.embedding[2 * i]),\(map.embedding[2 * i + 1])\n"
+            }
+            try MetricsFile.write(text: csv, to: output)
+            guard !quiet else { return }
+            print(String(format: "UMAP of %d cells (%d features): %d neighbours, %d epochs, graph components %d: %.3f s",
+                         map.pointCount, points.columnCount, map.neighbors, map.epochs, map.componentCount, seconds))
+            if trustworthiness && map.neighbors >= map.pointCount / 2 {
+                print("trustworthiness: not computed (it needs fewer neighbours than half the cells)")
+            } else if trustworthiness {
+                let embedded = FeatureRows(dense: map.embedding.map(Double.init), rows: map.pointCount, columns: 2)
+                print(String(format: "trustworthiness (k = %d): %.6f", map.neighbors,
+                             Trustworthiness.compute(original: points, embedded: embedded, k: map.neighbors)))
+            }
+            printError("wrote \(output)")
+        }
+    }
+}
