@@ -54,6 +54,25 @@ public struct C2SModelInfo: Sendable, Equatable {
         self.truncation = truncation
     }
 
+    /// Adds, for each task conditioned on a label (its every prompt names `{label}` and its
+    /// response is not the label: cell type generation), the labels of the training cells
+    /// under `cellLabel` (a cell's value in the label column), so that `generate-cells
+    /// --every-label` knows what a generation-only model learned. Tasks that already have
+    /// labels keep them.
+    public mutating func addConditionLabels(train: [PromptRecord], cellLabel: (String) -> String?) {
+        var found: [String: Set<String>] = [:]
+        for r in train where labels[r.task] == nil && Self.isConditionedTask(r.task) {
+            for name in r.cellNames { if let l = cellLabel(name), !l.isEmpty { found[r.task, default: []].insert(l) } }
+        }
+        for (task, set) in found { labels[task] = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    }
+
+    /// Whether `task` is a built-in task whose prompts all name a label that its response is not.
+    public static func isConditionedTask(_ task: String) -> Bool {
+        guard let t = BuiltinTasks.named(task), t.responseTemplate.text != "{label}", !t.inputTemplates.isEmpty else { return false }
+        return t.inputTemplates.allSatisfy { $0.text.contains("{label}") }
+    }
+
     /// Whether `task`'s response is its label alone.
     public static func isLabelTask(_ task: String) -> Bool {
         BuiltinTasks.named(task)?.responseTemplate.text == "{label}"

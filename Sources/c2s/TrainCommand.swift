@@ -1,6 +1,7 @@
 import ArgumentParser
 import C2S
 import Foundation
+import Prompts
 import SingleCell
 import Transformer
 
@@ -226,6 +227,14 @@ struct TrainCommand: ParsableCommand {
                                          sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                          truncation: train.report)
             modelInfo.labelColumn = labelColumn
+            if let labelColumn, let sentences, trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
+                // Generation prompts carry their label only inside the text: read it from the
+                // cells the examples came from.
+                let cells = try CellTable.load(sentences, maxGenes: 1)
+                var label: [String: String] = [:]
+                for c in cells.cells { if let v = c.fields[labelColumn] { label[c.name] = v } }
+                modelInfo.addConditionLabels(train: trainRecords, cellLabel: { label[$0] })
+            }
             var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
                                                copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
             if let sentences {

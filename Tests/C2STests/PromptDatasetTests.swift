@@ -96,4 +96,25 @@ final class PromptDatasetTests: XCTestCase {
         XCTAssertEqual((json["sentence_dataset"] as? [String: String])?["vocab"], "vocab.tsv")
         XCTAssertEqual((json["labels"] as? [String: [String]])?["cell_type_prediction"], ["B", "NK"])
     }
+
+    func testConditionLabelsComeFromTheTrainingCells() throws {
+        let records = [
+            PromptRecord(task: "cell_type_generation", split: "train", cellNames: ["d"], modelInput: "i", response: "CD3E LYZ", line: 1),
+            PromptRecord(task: "cell_type_generation", split: "train", cellNames: ["e"], modelInput: "i", response: "LYZ", line: 2),
+            PromptRecord(task: "cell_type_generation", split: "train", cellNames: ["f"], modelInput: "i", response: "MS4A1", line: 3),
+            PromptRecord(task: "cell_type_prediction", split: "train", cellNames: ["g"], modelInput: "i", response: "NK", line: 4),
+            PromptRecord(task: "unconditional_generation", split: "train", cellNames: ["h"], modelInput: "i", response: "CD3E", line: 5),
+        ]
+        var info = C2SModelInfo(train: records, examples: ["train": 5], lossOn: .response, maxLength: 64,
+                                sentenceDatasetPath: nil, truncation: TruncationReport())
+        XCTAssertNil(info.labels["cell_type_generation"])
+        let column = ["d": "T", "e": "Mono", "f": "", "g": "NK", "h": "B"]
+        info.addConditionLabels(train: records, cellLabel: { column[$0] })
+        XCTAssertEqual(info.labels["cell_type_generation"], ["Mono", "T"], "labels of the generation cells only, empty values skipped")
+        XCTAssertEqual(info.labels["cell_type_prediction"], ["NK"], "prediction labels stay the responses")
+        XCTAssertNil(info.labels["unconditional_generation"])
+        XCTAssertTrue(C2SModelInfo.isConditionedTask("cell_type_generation"))
+        XCTAssertFalse(C2SModelInfo.isConditionedTask("cell_type_prediction"))
+        XCTAssertFalse(C2SModelInfo.isConditionedTask("unconditional_generation"))
+    }
 }
