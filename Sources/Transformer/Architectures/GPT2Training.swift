@@ -3,22 +3,13 @@ import Foundation
 /// Training for GPT-2: the shared pre-LayerNorm decoder pass (`PreNormDecoder`) with the
 /// sequential residual, learned positions, and the token embedding's gradient collecting the
 /// tied output head's.
-extension GPT2: TrainableModel {
+extension GPT2: TrainableModel, PreNormTrainable {
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.positions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                     gradients: (trainingWeights(in: gradients), scale),
-                                     embeddings: embeddings(gradients: gradients), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: gradients, scale: scale)
     }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.positions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                     gradients: nil, embeddings: embeddings(gradients: nil), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: nil)
     }
 
     /// transformers' `GPT2PreTrainedModel._init_weights`: embeddings normal(0,
@@ -40,7 +31,7 @@ extension GPT2: TrainableModel {
         }
     }
 
-    private var trainingShape: PreNormDecoder.Shape {
+    var trainingShape: PreNormDecoder.Shape {
         PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
                                norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
                                parallelResidual: false, rotary: nil,
@@ -53,7 +44,7 @@ extension GPT2: TrainableModel {
     ]
 
     /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+    func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
         let p = parameters
         return PreNormDecoder.Weights(
             blocks: (0..<config.layers).map { l in
@@ -64,7 +55,7 @@ extension GPT2: TrainableModel {
             finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
     }
 
-    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
         let wte = parameters.pointer("transformer.wte.weight"), wpe = parameters.pointer("transformer.wpe.weight")
         let dWte = gradients.map { parameters.pointer("transformer.wte.weight", in: $0) }

@@ -1,22 +1,13 @@
 /// Training for GPT-NeoX: the shared pre-LayerNorm decoder pass (`PreNormDecoder`) with
 /// rotary embedding, the parallel or sequential residual, and the token embedding's gradient
 /// (which also collects the output head's when the head is tied).
-extension GPTNeoX: TrainableModel {
+extension GPTNeoX: TrainableModel, PreNormTrainable {
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                     gradients: (trainingWeights(in: gradients), scale),
-                                     embeddings: embeddings(gradients: gradients), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: gradients, scale: scale)
     }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                     gradients: nil, embeddings: embeddings(gradients: nil), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)
     }
 
     /// transformers' `PreTrainedModel._init_weights` (GPT-NeoX adds nothing): `nn.Linear` and
@@ -31,7 +22,7 @@ extension GPTNeoX: TrainableModel {
         }
     }
 
-    private var trainingShape: PreNormDecoder.Shape {
+    var trainingShape: PreNormDecoder.Shape {
         PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
                                vocabulary: config.vocabularySize, norm: .layerNorm, eps: config.layerNormEps,
                                activation: config.activation, gated: false,
@@ -46,7 +37,7 @@ extension GPTNeoX: TrainableModel {
     ]
 
     /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+    func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
         let p = parameters
         return PreNormDecoder.Weights(
             blocks: (0..<config.layers).map { l in
@@ -57,7 +48,7 @@ extension GPTNeoX: TrainableModel {
             finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer))
     }
 
-    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
         let table = parameters.pointer("gpt_neox.embed_in.weight")
         let dTable = gradients.map { parameters.pointer("gpt_neox.embed_in.weight", in: $0) }

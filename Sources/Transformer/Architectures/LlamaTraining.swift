@@ -1,22 +1,13 @@
 /// Training for Llama: the shared pre-norm decoder pass (`PreNormDecoder`) with RMSNorm, the
 /// gated (SwiGLU) MLP, full-head rotary embedding and grouped-query attention; biases only
 /// where the config asks for them (`attention_bias`, `mlp_bias`).
-extension Llama: TrainableModel {
+extension Llama: TrainableModel, PreNormTrainable {
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                   gradients: (trainingWeights(in: gradients), scale),
-                                   embeddings: embeddings(gradients: gradients), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: gradients, scale: scale)
     }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try batch.validate(vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
-        lock.lock()
-        defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: trainingShape, weights: trainingWeights(in: parameters.base),
-                                   gradients: nil, embeddings: embeddings(gradients: nil), workspace: training)
+        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)
     }
 
     /// transformers' `PreTrainedModel._init_weights` (Llama adds nothing): `nn.Linear` and
@@ -31,7 +22,7 @@ extension Llama: TrainableModel {
         }
     }
 
-    private var trainingShape: PreNormDecoder.Shape {
+    var trainingShape: PreNormDecoder.Shape {
         PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
                              vocabulary: config.vocabularySize, norm: .rms(offset: 0), eps: config.rmsNormEps,
                              activation: config.activation, gated: true, parallelResidual: false, rotary: rotary,
@@ -41,7 +32,7 @@ extension Llama: TrainableModel {
     /// Parameter pointers into `buffer` (the parameters themselves or their gradients). q, k
     /// and v (and gate and up) lie one after another in the arena, so the first of each names
     /// the fused matrix.
-    private func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+    func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
         let p = parameters, c = config
         return PreNormDecoder.Weights(
             blocks: (0..<c.layers).map { l in
@@ -61,7 +52,7 @@ extension Llama: TrainableModel {
             finalNormBias: nil)
     }
 
-    private func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
         let table = parameters.pointer("model.embed_tokens.weight")
         let dTable = gradients.map { parameters.pointer("model.embed_tokens.weight", in: $0) }
