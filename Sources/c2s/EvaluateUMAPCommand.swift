@@ -53,11 +53,14 @@ struct EvaluateUMAPCommand: ParsableCommand {
         if pca < 0 { throw ValidationError("--pca must be 0 or more") }
         if neighbors < 2 { throw ValidationError("--neighbors must be at least 2") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if !(minDist >= 0) { throw ValidationError("--min-dist must be 0 or more") }
+        if let normalize, !(normalize > 0) { throw ValidationError("--normalize must be positive") }
     }
 
     func run() throws {
         try CLIErrors.run {
             var table = try CellTable.read(input)
+            guard table.matrix.rowCount >= 3 else { throw FileError(input, "has \(table.matrix.rowCount) cell(s); a UMAP needs at least 3") }
             if let normalize { table = table.logNormalized(target: normalize) }
             var points = table.matrix
             if pca > 0 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import C2S
+import CellSentences
 import Foundation
 import Prompts
 import SingleCell
@@ -198,6 +199,13 @@ struct TrainCommand: ParsableCommand {
             }
             let validationRecords = validationSplit == "none" ? [] : dataset.split(validationSplit)
             if let sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
+            if let labelColumn, let sentences {
+                let columns = try DatasetManifest.read(folder: sentences).obsColumns
+                guard columns.contains(labelColumn) else {
+                    throw FileError((sentences as NSString).appendingPathComponent("manifest.json"),
+                                    "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
+                }
+            }
             let output = try TrainOutputFolder(path: self.output, resume: resume, overwrite: overwrite)
 
             let source: TrainModelSource

@@ -65,6 +65,17 @@ final class EvalReportCLITests: XCTestCase {
                        "the same seed gives the same map")
         r = try c2s(["evaluate", "umap", real, "--neighbors", "1", "-o", tmp.file("c.csv")])
         XCTAssertNotEqual(r.status, 0)
+        // Bad settings and too few cells: a message naming the problem, and no CSV.
+        for (args, message) in [(["--normalize=-5"], "--normalize must be positive"), (["--min-dist=-1"], "--min-dist must be 0 or more")] {
+            r = try c2s(["evaluate", "umap", real, "-o", tmp.file("d.csv")] + args)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+        try "cell,g1,g2\nc1,1,2\nc2,2,1\n".write(toFile: tmp.file("two.csv"), atomically: true, encoding: .utf8)
+        r = try c2s(["evaluate", "umap", tmp.file("two.csv"), "-o", tmp.file("d.csv")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("two.csv") && r.stderr.contains("has 2 cell(s); a UMAP needs at least 3"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("d.csv")))
     }
 
     func testReportHasEveryFigureWellFormed() throws {

@@ -244,6 +244,11 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(usage.stderr.contains("--loss-on must be response or all"), usage.stderr)
         try fails(prompts, ["--sentences", tmp.file("nothing")], ["nothing/manifest.json"])
         try fails(prompts, ["--resume", tmp.file("nothing")], ["nothing", "no such checkpoint"])
+        // A label column the sentence dataset does not have.
+        let sim = tmp.file("sim.h5ad")
+        XCTAssertEqual(try c2s(["simulate", "--cells", "20", "--genes", "60", "--seed", "1", "-o", sim, "--quiet"]).status, 0)
+        XCTAssertEqual(try c2s(["convert", sim, "-o", tmp.file("ds"), "--obs-columns", "cell_type", "--min-genes", "0", "--quiet"]).status, 0)
+        try fails(prompts, ["--sentences", tmp.file("ds"), "--label-column", "tissue"], ["ds/manifest.json", "no obs column 'tissue'", "its columns: cell_type"])
         let r = try c2s(["train", prompts, "-o", tmp.file("out"), "--new-model", "gpt_neox", "--max-steps", "1"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--tokenizer"), r.stderr)
