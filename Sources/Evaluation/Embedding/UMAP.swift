@@ -63,10 +63,9 @@ public struct UMAP: Sendable {
         var rng = UMAPRandom(seed: settings.seed)
 
         var initial: [Float]
-        var components = 1
+        let components = SpectralLayout.components(graph).count
         switch settings.initialization {
         case .spectral:
-            components = SpectralLayout.components(graph).count
             let coordinates = try SpectralLayout.layout(graph, points: points, dimensions: dim, rng: &rng)
             // umap-learn's noisy_scale_coords: largest coordinate 10, then noise of sd 0.0001
             // against points that coincide.
@@ -74,7 +73,6 @@ public struct UMAP: Sendable {
             let expansion = largest > 0 ? 10 / largest : 1
             initial = coordinates.map { Float($0 * expansion) + Float(0.0001 * rng.normal()) }
         case .random:
-            components = SpectralLayout.components(graph).count
             initial = (0..<(n * dim)).map { _ in Float(rng.uniform(-10, 10)) }
         }
         // Each axis rescaled to [0, 10] before the descent.

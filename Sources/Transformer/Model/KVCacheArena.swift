@@ -3,10 +3,10 @@ import Foundation
 /// Keeps the key/value memory of the last released `KVCache` for the next one.
 ///
 /// A cache for a batch of long prompts spans hundreds of megabytes, which malloc serves with
-/// fresh `mmap` pages: every batch would fault in and zero all of it again (measured: about a
-/// fifth of the system time of `c2s annotate` with a Pythia-160m-sized model). Batches of one
-/// run need caches of about the same size, so one retained block pair removes nearly all of
-/// that. Only one pair is kept, and only up to `retainLimitBytes`.
+/// fresh `mmap` pages: every batch would fault in and zero all of it again (measured on
+/// `c2s annotate` with a Pythia-160m-sized model: page faults 1.2 M -> 0.44 M and system time
+/// 13 -> 7 s once reused). Batches of one run need caches of about the same size, so one
+/// retained block pair removes nearly all of that. Only one pair is kept, and only up to `retainLimitBytes`.
 public final class KVCacheArena: @unchecked Sendable {
     /// The arena every `KVCache` uses.
     public static let shared = KVCacheArena()
