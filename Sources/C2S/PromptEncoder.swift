@@ -89,7 +89,7 @@ public struct PromptEncoder: Sendable {
                 split = try truncate(record, split, path: path, report: &report)
             }
             let start = lossOn == .response ? split.boundary : 1
-            examples.append(TrainingExample(tokens: split.tokens, lossStart: start))
+            examples.append(TrainingExample(tokens: split.tokens, lossStart: start, task: record.task))
             report.examples += 1
             report.tokens += split.tokens.count
             report.longest = max(report.longest, split.tokens.count)

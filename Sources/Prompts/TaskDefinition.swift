@@ -329,3 +329,15 @@ public struct TaskDefinition: Sendable, Equatable {
         return previous[b.count]
     }
 }
+
+extension TaskDefinition {
+    /// The task with only its first `count` input templates (all of them when it has fewer).
+    /// Inference renders template 1 by default, so `keepingTemplates(1)` trains a small model on
+    /// exactly the prompts it will be asked; the published checkpoints saw every template.
+    public func keepingTemplates(_ count: Int) -> TaskDefinition {
+        precondition(count >= 1, "keep at least one template")
+        var copy = self
+        copy.inputTemplates = Array(inputTemplates.prefix(count))
+        return copy
+    }
+}

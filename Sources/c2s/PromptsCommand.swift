@@ -95,6 +95,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Seed for splits, groups, pairs, template choice and mixing.")
     var seed: UInt64 = 0
 
+    @Option(help: "Use only the first N input templates of each task (default: all). Inference uses template 1, so a small model trained from scratch learns its tasks faster from --templates 1.")
+    var templates: Int?
+
     @Option(help: "Worker threads (default: all cores); the output is the same for any number.")
     var threads: Int?
 
@@ -113,6 +116,7 @@ struct PromptsCommand: ParsableCommand {
         if topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
+        if let n = templates, n < 1 { throw ValidationError("--templates must be at least 1") }
         if textColumn != nil && textFile != nil { throw ValidationError("--text-column and --text-file cannot be used together") }
     }
 
@@ -142,7 +146,7 @@ struct PromptsCommand: ParsableCommand {
                     guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
                     weight = w
                 }
-                options.tasks.append((task, weight))
+                options.tasks.append((templates.map { task.keepingTemplates($0) } ?? task, weight))
             }
             options.examples = examples
             options.topK = topK

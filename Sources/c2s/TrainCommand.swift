@@ -128,6 +128,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the data order and of a new model's weights.")
     var seed: UInt64 = 42
 
+    @Flag(help: "Batches of similar length (transformers' group_by_length) instead of random ones. With several tasks this puts one task in each batch, which can stop a model from learning to condition on the label.")
+    var groupByLength = false
+
     // MARK: run
     @Option(help: "Validate every N steps (and always at the end).")
     var evalEvery: Int?
@@ -182,6 +185,7 @@ struct TrainCommand: ParsableCommand {
         o.epochs = epochs
         o.maxSteps = maxSteps
         o.seed = seed
+        o.batchOrder = groupByLength ? .groupedByLength : .random
         return o
     }
 

@@ -60,12 +60,17 @@ final class BigramTestModel: TrainableModel, @unchecked Sendable {
         let gw = gradients.map { parameters.testPointer("head.weight", in: $0) }
         let gb = gradients.map { parameters.testPointer("head.bias", in: $0) }
         let w = parameters.pointer("head.weight"), embed = parameters.pointer("embed.weight")
+        // Which sequence each position belongs to, for the per-sequence losses.
+        let owner = batch.lengths.enumerated().flatMap { Array(repeating: $0.offset, count: $0.element) }
+        total.bySequence = Array(repeating: 0, count: batch.lengths.count)
         for (i, target) in batch.targets.enumerated() where target != TrainingBatch.ignored {
             let token = batch.tokens[i]
             let z = logits(token)
             let m = z.max()!
             let sum = z.reduce(0.0) { $0 + exp(Double($1 - m)) }
-            total.sum += log(sum) + Double(m) - Double(z[Int(target)])
+            let loss = log(sum) + Double(m) - Double(z[Int(target)])
+            total.sum += loss
+            total.bySequence[owner[i]] += loss
             total.tokens += 1
             guard let ge, let gw, let gb else { continue }
             let e = embed + Int(token) * width

@@ -63,6 +63,51 @@ final class TrainingLoopTests: XCTestCase {
                           LengthGroupedBatches.batches(lengths: lengths, batchSize: 4, seed: 1, epoch: 0))
     }
 
+    func testRandomBatchesAreSlicesOfTheSeededPermutation() {
+        for (n, batchSize, seed, epoch) in [(103, 4, UInt64(0), 0), (103, 4, 0, 1), (7, 1, 5, 0), (50, 200, 1, 0)] {
+            let batches = RandomBatches.batches(count: n, batchSize: batchSize, seed: seed, epoch: epoch)
+            XCTAssertEqual(batches.flatMap { $0 }, ShuffleGenerator.permutation(n, seed: seed, epoch: epoch))
+            XCTAssertEqual(batches.flatMap { $0 }.sorted(), Array(0..<n))
+            XCTAssertTrue(batches.dropLast().allSatisfy { $0.count == batchSize })
+        }
+        XCTAssertNotEqual(RandomBatches.batches(count: 103, batchSize: 4, seed: 0, epoch: 0),
+                          RandomBatches.batches(count: 103, batchSize: 4, seed: 0, epoch: 1))
+    }
+
+    /// Two tasks whose examples differ in length (a label: short; a sentence: long), 3:1, as
+    /// in the demo: random batches (the default) hold both tasks, length-grouped ones one task
+    /// each, which is what stopped models from learning the label (docs/SCIENCE.md).
+    func testTheDefaultOrderMixesTasksInEveryBatch() {
+        let lengths = (0..<800).map { $0 % 4 == 0 ? 140 + $0 % 7 : 40 + $0 % 5 }
+        var o = TrainingOptions()
+        o.batchSize = 16
+        XCTAssertEqual(o.batchOrder, .random)
+        func mixed(_ plan: TrainingPlan) -> Double {
+            let batches = plan.batches(epoch: 0)
+            let both = batches.filter { b in b.contains { lengths[$0] > 100 } && b.contains { lengths[$0] < 100 } }
+            return Double(both.count) / Double(batches.count)
+        }
+        XCTAssertGreaterThan(mixed(TrainingPlan(lengths: lengths, options: o)), 0.95)
+        o.batchOrder = .groupedByLength
+        // Only batches straddling two mega-batches of the grouped order can mix.
+        XCTAssertLessThan(mixed(TrainingPlan(lengths: lengths, options: o)), 0.15)
+    }
+
+    /// A trainer_state.json from before the order was a setting has no `batch_order`: it
+    /// resumes with the length-grouped order it was trained with.
+    func testOptionsWithoutABatchOrderReadAsLengthGrouped() throws {
+        var o = options()
+        o.batchOrder = .random
+        let encoded = try JSONEncoder().encode(o)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: encoded), o)
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        XCTAssertEqual(object.removeValue(forKey: "batch_order") as? String, "random")
+        let old = try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old.batchOrder, .groupedByLength)
+        o.batchOrder = .groupedByLength
+        XCTAssertEqual(old, o)
+    }
+
     func testPlanCountsStepsWithAPartialLastAccumulation() {
         var o = options()
         o.batchSize = 4
@@ -104,6 +149,27 @@ final class TrainingLoopTests: XCTestCase {
             let down = try m.loss(batch).sum
             m.parameters.base[i] = saved
             XCTAssertEqual(Double(grad[i]), (up - down) / 2e-2, accuracy: 2e-3 * max(1, abs(Double(grad[i]))), "parameter \(i)")
+        }
+    }
+
+    /// Each task's loss in a step is the mean over that task's target tokens, the same number
+    /// the model gives for those examples alone.
+    func testStepsAndValidationReportTheLossOfEachTask() throws {
+        var data = examples(12)
+        for i in data.indices { data[i].task = i % 3 == 0 ? "generation" : "prediction" }
+        let trainer = try Trainer(model: model(), examples: data, options: options { $0.learningRate = 0 })
+        let reference = model()
+        let micro = trainer.plan.microBatches(ofStep: 0, epochBatches: trainer.plan.batches(epoch: 0)).flatMap { $0 }.map { data[$0] }
+        let metrics = try trainer.step()
+        XCTAssertEqual(Set(metrics.taskLoss.keys), Set(micro.compactMap(\.task)))
+        for (task, value) in metrics.taskLoss {
+            let alone = try reference.loss(TrainingBatch(examples: micro.filter { $0.task == task }))
+            XCTAssertEqual(value, alone.mean, accuracy: 1e-12, task)
+        }
+        let validation = try trainer.validate(data)
+        for task in ["generation", "prediction"] {
+            XCTAssertEqual(validation.taskLoss[task]!, try reference.loss(TrainingBatch(examples: data.filter { $0.task == task })).mean,
+                           accuracy: 1e-12, task)
         }
     }
 
@@ -280,10 +346,17 @@ final class TrainingLoopTests: XCTestCase {
     }
 
     func testMetricsLinesReadBack() {
-        let step = StepMetrics(step: 3, epoch: 0.375, loss: 2.0000000000000004, learningRate: 1e-5, gradNorm: 0.1,
+        var step = StepMetrics(step: 3, epoch: 0.375, loss: 2.0000000000000004, learningRate: 1e-5, gradNorm: 0.1,
                                tokens: 120, targetTokens: 30, seconds: 0.5, elapsed: 2)
         XCTAssertEqual(MetricsRecord(jsonLine: MetricsRecord.step(step).jsonLine), .step(step))
-        let validation = ValidationMetrics(step: 4, epoch: 0.5, loss: 1.25, tokens: 40, seconds: 0.25, elapsed: 3)
+        step.taskLoss = ["cell_type_prediction": 0.125, "cell_type_generation": 4.5]
+        XCTAssertEqual(MetricsRecord(jsonLine: MetricsRecord.step(step).jsonLine), .step(step))
+        XCTAssertTrue(MetricsRecord.step(step).jsonLine.hasSuffix(",\"loss/cell_type_generation\":4.5,\"loss/cell_type_prediction\":0.125}"))
+        var validation = ValidationMetrics(step: 4, epoch: 0.5, loss: 1.25, tokens: 40, seconds: 0.25, elapsed: 3)
+        XCTAssertEqual(MetricsRecord(jsonLine: MetricsRecord.validation(validation).jsonLine), .validation(validation))
+        validation.taskLoss = ["a": 1, "b": 2.5]
+        XCTAssertEqual(MetricsRecord(jsonLine: MetricsRecord.validation(validation).jsonLine), .validation(validation))
+        XCTAssertTrue(MetricsRecord.validation(validation).jsonLine.contains("\"validation_loss/b\":2.5"))
         XCTAssertEqual(MetricsRecord(jsonLine: MetricsRecord.validation(validation).jsonLine), .validation(validation))
         XCTAssertTrue(MetricsRecord.validation(validation).jsonLine.contains("\"validation_perplexity\":\(exp(1.25))"))
         XCTAssertNil(MetricsRecord(jsonLine: "{\"other\":1}"))

@@ -147,6 +147,11 @@ final class TrainingParityTests: XCTestCase {
                 start += n
             }
             XCTAssertEqual(total.tokens, whole.tokens)
+            // Each sequence's own loss, as the batch reports it (the per-task losses rest on it).
+            XCTAssertEqual(whole.bySequence.count, f.batch.lengths.count, name)
+            XCTAssertEqual(total.bySequence.count, f.batch.lengths.count, name)
+            for (a, b) in zip(whole.bySequence, total.bySequence) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), name) }
+            XCTAssertEqual(whole.bySequence.reduce(0, +), whole.sum, accuracy: 1e-9 * abs(whole.sum), name)
             XCTAssertEqual(total.sum, whole.sum, accuracy: 1e-6 * abs(whole.sum), name)
             let batchError = Self.worstTensor(g, separate, store: store)
             XCTAssertLessThanOrEqual(batchError.error, 1e-4, "\(name): batch vs sequences alone, \(batchError.name)")
@@ -201,7 +206,7 @@ final class TrainingParityTests: XCTestCase {
         XCTAssertTrue(g.allSatisfy { $0 == 0 }, "a refused batch leaves the gradients alone")
         // No targets: zero loss over zero tokens, nothing added.
         let (none, untouched) = try gradients(f.model, TrainingBatch(tokens: [3, 4], lengths: [2], targets: [-100, -100]))
-        XCTAssertEqual(none, LossSum(sum: 0, tokens: 0))
+        XCTAssertEqual(none, LossSum(sum: 0, tokens: 0, bySequence: [0]))
         XCTAssertTrue(untouched.allSatisfy { $0 == 0 })
     }
 }

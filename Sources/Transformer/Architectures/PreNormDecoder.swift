@@ -143,7 +143,7 @@ enum PreNormDecoder {
         embeddings: Embeddings, workspace: TrainingWorkspace
     ) -> LossSum {
         let t = batch.tokens.count, d = s.hidden
-        guard t > 0 else { return LossSum() }
+        guard t > 0 else { return LossSum(bySequence: [Double](repeating: 0, count: batch.lengths.count)) }
         let sequences = batch.sequences
         let rows = batch.targetCount
         let chunk = CrossEntropy.chunkRows(vocabulary: s.vocabulary, rows: max(1, rows))
@@ -181,8 +181,16 @@ enum PreNormDecoder {
             hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
             logits: a.logits, losses: a.losses,
             backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head) })
+        // Each sequence's share: target rows are in position order, so they walk the sequences.
+        var bySequence = [Double](repeating: 0, count: sequences.count)
+        var sequence = 0
+        for i in 0..<rows {
+            let position = Int(targetRows[i])
+            while position >= sequences[sequence].start + sequences[sequence].count { sequence += 1 }
+            bySequence[sequence] += Double(a.losses[i])
+        }
         // Without target tokens the gradient is zero: nothing to add.
-        guard let g = gradients?.weights, rows > 0 else { return LossSum(sum: sum, tokens: rows) }
+        guard let g = gradients?.weights, rows > 0 else { return LossSum(sum: sum, tokens: rows, bySequence: bySequence) }
 
         // Rows without a target get no gradient from the loss.
         a.dNorm.update(repeating: 0, count: t * d)
@@ -195,7 +203,7 @@ enum PreNormDecoder {
                      sequences: sequences, layout: a, scratch: workspace.attention)
         }
         embeddings.embedBackward(tokens, positions, t, a.dx)
-        return LossSum(sum: sum, tokens: rows)
+        return LossSum(sum: sum, tokens: rows, bySequence: bySequence)
     }
 
     private static func gatherRows(_ x: UnsafePointer<Float>, rows: UnsafePointer<Int32>, count: Int, width: Int,

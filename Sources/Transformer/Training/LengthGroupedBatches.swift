@@ -8,9 +8,11 @@
 /// 4. The longest example overall is swapped to the front of the first batch, so the largest
 ///    activation buffers are allocated at the first step rather than surprising a late one.
 ///
-/// Sequences are never padded here (batches are ragged), so grouping does not save padding;
-/// it keeps the micro-batches of a step similar in size, like the reference's batches, and
-/// keeps memory use settled from the first step.
+/// Sequences are never padded here (batches are ragged), so grouping saves no padding. It is
+/// not the default (`BatchOrder.random` is): with prompts of several tasks, whose lengths
+/// differ by task, every grouped batch holds one task, the gradient swings from task to task,
+/// and a model trained this way learned to ignore the label it should condition on (see
+/// docs/SCIENCE.md). It remains for runs that want transformers' `group_by_length` order.
 public enum LengthGroupedBatches {
     /// The micro-batches (lists of example indices) of epoch `epoch` for `lengths`: the same
     /// for the same seed, epoch and lengths on any machine.
@@ -18,15 +20,7 @@ public enum LengthGroupedBatches {
         precondition(batchSize >= 1, "batch size must be at least 1")
         let n = lengths.count
         guard n > 0 else { return [] }
-        var random = ShuffleGenerator(seed: seed, stream: UInt64(epoch))
-        var order = Array(0..<n)
-        // Fisher-Yates, from the end.
-        var i = n - 1
-        while i > 0 {
-            let j = random.below(i + 1)
-            order.swapAt(i, j)
-            i -= 1
-        }
+        let order = ShuffleGenerator.permutation(n, seed: seed, epoch: epoch)
         let multiple = max(1, min(n / (batchSize * 4), 50))
         let megaSize = multiple * batchSize
         var megabatches: [[[Int]]] = []
@@ -83,6 +77,19 @@ struct ShuffleGenerator {
     /// bound, does not matter for shuffling).
     mutating func below(_ bound: Int) -> Int {
         Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// A seeded random permutation of 0..<n (Fisher-Yates, from the end), one per epoch.
+    static func permutation(_ n: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var random = ShuffleGenerator(seed: seed, stream: UInt64(epoch))
+        var order = Array(0..<n)
+        var i = n - 1
+        while i > 0 {
+            let j = random.below(i + 1)
+            order.swapAt(i, j)
+            i -= 1
+        }
+        return order
     }
 
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

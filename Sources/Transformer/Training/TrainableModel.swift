@@ -31,16 +31,23 @@ public struct TrainingBatch: Sendable, Equatable {
 public struct LossSum: Sendable, Equatable {
     public var sum: Double
     public var tokens: Int
+    /// The summed loss of each sequence of the batch, in order (batches added with `+` are
+    /// concatenated); empty when the model does not report it. The trainer uses it for the
+    /// loss of each task, which one mean over a mixed batch hides.
+    public var bySequence: [Double]
 
-    public init(sum: Double = 0, tokens: Int = 0) {
+    public init(sum: Double = 0, tokens: Int = 0, bySequence: [Double] = []) {
         self.sum = sum
         self.tokens = tokens
+        self.bySequence = bySequence
     }
 
     /// Mean loss per target token (NaN when there are none).
     public var mean: Double { tokens > 0 ? sum / Double(tokens) : .nan }
 
-    public static func + (a: LossSum, b: LossSum) -> LossSum { LossSum(sum: a.sum + b.sum, tokens: a.tokens + b.tokens) }
+    public static func + (a: LossSum, b: LossSum) -> LossSum {
+        LossSum(sum: a.sum + b.sum, tokens: a.tokens + b.tokens, bySequence: a.bySequence + b.bySequence)
+    }
 }
 
 /// A model that can be trained: the forward pass of `CausalLanguageModel` with a backward pass

@@ -96,6 +96,7 @@ public final class Trainer {
         for batch in micro {
             loss = loss + (try model.accumulateGradients(TrainingBatch(examples: batch.map { examples[$0] }), scale: scale, into: gradients))
         }
+        let taskLoss = Self.taskLoss(micro.flatMap { $0 }.map { examples[$0] }, loss)
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "loss", step: s + 1, lastCheckpoint: lastCheckpoint) }
         let norm = options.maxGradNorm > 0
             ? Double(clipGradNorm(gradients, count: count, maxNorm: Float(options.maxGradNorm)))
@@ -106,7 +107,21 @@ public final class Trainer {
         completedSteps = s + 1
         let seconds = Date().timeIntervalSince(stepStart)
         return StepMetrics(step: s + 1, epoch: plan.epochProgress(afterSteps: s + 1), loss: loss.mean, learningRate: lr,
-                           gradNorm: norm, tokens: tokens, targetTokens: loss.tokens, seconds: seconds, elapsed: elapsed)
+                           gradNorm: norm, tokens: tokens, targetTokens: loss.tokens, seconds: seconds, elapsed: elapsed,
+                           taskLoss: taskLoss)
+    }
+
+    /// Mean token loss per task of `examples`, given their losses in the same order; empty when
+    /// the model did not report each sequence's loss or no example names a task.
+    static func taskLoss(_ examples: [TrainingExample], _ loss: LossSum) -> [String: Double] {
+        guard loss.bySequence.count == examples.count else { return [:] }
+        var sums: [String: (loss: Double, tokens: Int)] = [:]
+        for (e, l) in zip(examples, loss.bySequence) {
+            guard let task = e.task, e.targetCount > 0 else { continue }
+            let s = sums[task] ?? (0, 0)
+            sums[task] = (s.loss + l, s.tokens + e.targetCount)
+        }
+        return sums.mapValues { $0.loss / Double($0.tokens) }
     }
 
     /// The mean token loss over `validation` (forward only), in batches of `evalBatchSize`
@@ -120,8 +135,9 @@ public final class Trainer {
             let batch = order[first..<min(order.count, first + options.evalBatchSize)].map { validation[$0] }
             loss = loss + (try model.loss(TrainingBatch(examples: batch)))
         }
+        let taskLoss = Self.taskLoss(order.map { validation[$0] }, loss)
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "validation loss", step: completedSteps, lastCheckpoint: lastCheckpoint) }
         return ValidationMetrics(step: completedSteps, epoch: plan.epochProgress(afterSteps: completedSteps), loss: loss.mean,
-                                 tokens: loss.tokens, seconds: Date().timeIntervalSince(start), elapsed: elapsed)
+                                 tokens: loss.tokens, seconds: Date().timeIntervalSince(start), elapsed: elapsed, taskLoss: taskLoss)
     }
 }

@@ -8,11 +8,15 @@ public struct TrainingExample: Sendable, Equatable {
     public var tokens: [Int32]
     /// Index of the first token the model is trained to predict (at least 1).
     public var lossStart: Int
+    /// The task the example belongs to (e.g. `cell_type_prediction`), for the loss of each
+    /// task in the metrics; not part of the data fingerprint.
+    public var task: String?
 
-    public init(tokens: [Int32], lossStart: Int) {
+    public init(tokens: [Int32], lossStart: Int, task: String? = nil) {
         precondition(!tokens.isEmpty, "a training example has at least one token")
         self.tokens = tokens
         self.lossStart = min(max(1, lossStart), tokens.count)
+        self.task = task
     }
 
     /// Tokens that take a loss.

@@ -18,6 +18,9 @@ public struct StepMetrics: Sendable, Equatable {
     /// Wall time of the step and of the run so far (a resumed run counts its earlier part).
     public var seconds: Double
     public var elapsed: Double
+    /// Mean token loss of each task's examples in the step (tasks without target tokens in
+    /// the step are absent); empty when the examples carry no task.
+    public var taskLoss: [String: Double] = [:]
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 }
@@ -32,6 +35,8 @@ public struct ValidationMetrics: Sendable, Equatable {
     public var tokens: Int
     public var seconds: Double
     public var elapsed: Double
+    /// Mean token loss of each task's validation examples.
+    public var taskLoss: [String: Double] = [:]
 
     /// exp(loss): the mean per-token perplexity.
     public var perplexity: Double { exp(loss) }
@@ -52,19 +57,40 @@ public enum MetricsRecord: Sendable, Equatable {
     /// The JSON line (without newline). Steps: `step`, `epoch`, `loss`, `lr`, `grad_norm`,
     /// `tokens`, `target_tokens`, `tokens_per_second`, `seconds`, `elapsed`. Validation:
     /// `step`, `epoch`, `validation_loss`, `validation_perplexity`, `validation_tokens`,
-    /// `seconds`, `elapsed`. Numbers are written in the shortest form that reads back to the
+    /// `seconds`, `elapsed`. Each task's loss follows as `loss/TASK` (steps) or
+    /// `validation_loss/TASK` (validation), keeping the line a flat object. Numbers are written in the shortest form that reads back to the
     /// same Double; a non-finite number is written as null.
     public var jsonLine: String {
         switch self {
         case .step(let m):
             return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"loss\":\(Self.number(m.loss)),\"lr\":\(Self.number(m.learningRate)),"
                 + "\"grad_norm\":\(Self.number(m.gradNorm)),\"tokens\":\(m.tokens),\"target_tokens\":\(m.targetTokens),"
-                + "\"tokens_per_second\":\(Self.number(m.tokensPerSecond.rounded())),\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))}"
+                + "\"tokens_per_second\":\(Self.number(m.tokensPerSecond.rounded())),\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))"
+                + Self.taskFields("loss/", m.taskLoss) + "}"
         case .validation(let m):
             return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"validation_loss\":\(Self.number(m.loss)),"
                 + "\"validation_perplexity\":\(Self.number(m.perplexity)),\"validation_tokens\":\(m.tokens),"
-                + "\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))}"
+                + "\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))"
+                + Self.taskFields("validation_loss/", m.taskLoss) + "}"
         }
+    }
+
+    /// Prefix of the per-task keys.
+    static let taskPrefixes = (step: "loss/", validation: "validation_loss/")
+
+    /// `,"PREFIXtask":loss` for each task in name order; names that would need escaping in
+    /// JSON (only letters, digits and `_-.` are written) are left out.
+    static func taskFields(_ prefix: String, _ losses: [String: Double]) -> String {
+        losses.keys.sorted().filter { name in
+            !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+        }.map { ",\"\(prefix)\($0)\":\(number(losses[$0]!))" }.joined()
+    }
+
+    /// The per-task entries of a parsed line.
+    static func tasks(_ object: [String: Double], prefix: String) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (key, value) in object where key.hasPrefix(prefix) { out[String(key.dropFirst(prefix.count))] = value }
+        return out
     }
 
     /// Reads a line written by `jsonLine`; nil when it is not one.
@@ -89,11 +115,13 @@ public enum MetricsRecord: Sendable, Equatable {
         func int(_ key: String) -> Int { object[key].flatMap { $0.isFinite ? Int($0) : nil } ?? 0 }
         if object["validation_loss"] != nil {
             self = .validation(ValidationMetrics(step: step, epoch: double("epoch"), loss: double("validation_loss"),
-                                                 tokens: int("validation_tokens"), seconds: double("seconds"), elapsed: double("elapsed")))
+                                                 tokens: int("validation_tokens"), seconds: double("seconds"), elapsed: double("elapsed"),
+                                                 taskLoss: Self.tasks(object, prefix: Self.taskPrefixes.validation)))
         } else if object["loss"] != nil {
             self = .step(StepMetrics(step: step, epoch: double("epoch"), loss: double("loss"), learningRate: double("lr"),
                                      gradNorm: double("grad_norm"), tokens: int("tokens"), targetTokens: int("target_tokens"),
-                                     seconds: double("seconds"), elapsed: double("elapsed")))
+                                     seconds: double("seconds"), elapsed: double("elapsed"),
+                                     taskLoss: Self.tasks(object, prefix: Self.taskPrefixes.step)))
         } else {
             return nil
         }

@@ -7,6 +7,16 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case linear, cosine, constant
     }
 
+    /// How an epoch's examples are cut into micro-batches.
+    public enum BatchOrder: String, Codable, Sendable, CaseIterable {
+        /// Consecutive slices of a seeded permutation (`RandomBatches`): tasks mixed in every
+        /// batch. The default.
+        case random
+        /// transformers' `group_by_length` (`LengthGroupedBatches`): batches of similar length,
+        /// which with several tasks means one task per batch.
+        case groupedByLength = "length"
+    }
+
     /// Sequences per micro-batch.
     public var batchSize = 8
     /// Micro-batches per optimizer step.
@@ -28,6 +38,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var maxSteps: Int?
     /// Seeds the data order (and, for new models, the initial weights).
     public var seed: UInt64 = 42
+    public var batchOrder = BatchOrder.random
     /// Sequences per validation batch.
     public var evalBatchSize = 8
 
@@ -37,7 +48,28 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case batchSize = "batch_size", gradientAccumulation = "gradient_accumulation", learningRate = "learning_rate"
         case weightDecay = "weight_decay", beta1 = "adam_beta1", beta2 = "adam_beta2", eps = "adam_epsilon"
         case maxGradNorm = "max_grad_norm", schedule, warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio"
-        case epochs, maxSteps = "max_steps", seed, evalBatchSize = "eval_batch_size"
+        case epochs, maxSteps = "max_steps", seed, evalBatchSize = "eval_batch_size", batchOrder = "batch_order"
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        gradientAccumulation = try c.decode(Int.self, forKey: .gradientAccumulation)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        beta1 = try c.decode(Double.self, forKey: .beta1)
+        beta2 = try c.decode(Double.self, forKey: .beta2)
+        eps = try c.decode(Double.self, forKey: .eps)
+        maxGradNorm = try c.decode(Double.self, forKey: .maxGradNorm)
+        schedule = try c.decode(Schedule.self, forKey: .schedule)
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        warmupRatio = try c.decode(Double.self, forKey: .warmupRatio)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        evalBatchSize = try c.decode(Int.self, forKey: .evalBatchSize)
+        // Checkpoints written before the order was a setting were length-grouped.
+        batchOrder = try c.decodeIfPresent(BatchOrder.self, forKey: .batchOrder) ?? .groupedByLength
     }
 
     /// The schedule for a run of `totalSteps` optimizer steps.

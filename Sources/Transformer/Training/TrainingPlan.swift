@@ -7,6 +7,7 @@ public struct TrainingPlan: Sendable, Equatable {
     public let batchSize: Int
     public let gradientAccumulation: Int
     public let seed: UInt64
+    public let batchOrder: TrainingOptions.BatchOrder
     /// Micro-batches in one epoch (the last may hold fewer sequences).
     public let batchesPerEpoch: Int
     /// Optimizer steps in one epoch: every micro-batch is used once, so the last step of an
@@ -20,6 +21,7 @@ public struct TrainingPlan: Sendable, Equatable {
         batchSize = options.batchSize
         gradientAccumulation = options.gradientAccumulation
         seed = options.seed
+        batchOrder = options.batchOrder
         batchesPerEpoch = (lengths.count + batchSize - 1) / batchSize
         stepsPerEpoch = (batchesPerEpoch + gradientAccumulation - 1) / gradientAccumulation
         totalSteps = options.maxSteps ?? options.epochs * stepsPerEpoch
@@ -38,7 +40,10 @@ public struct TrainingPlan: Sendable, Equatable {
 
     /// The micro-batches of epoch `epoch`.
     public func batches(epoch: Int) -> [[Int]] {
-        LengthGroupedBatches.batches(lengths: lengths, batchSize: batchSize, seed: seed, epoch: epoch)
+        switch batchOrder {
+        case .random: RandomBatches.batches(count: lengths.count, batchSize: batchSize, seed: seed, epoch: epoch)
+        case .groupedByLength: LengthGroupedBatches.batches(lengths: lengths, batchSize: batchSize, seed: seed, epoch: epoch)
+        }
     }
 
     /// The micro-batches (example indices) of optimizer step `step`, given that epoch's batches.
