@@ -1,7 +1,10 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
+import Prompts
 import SingleCell
+import Transformer
 
 struct EvaluateGenerationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +23,17 @@ struct EvaluateGenerationCommand: ParsableCommand {
             Examples:
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --label-column cell_type -o generation.json
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --real-train train.h5ad --pca 50 --genes 100
+
+            Label-swap test (--model with --sentences): does the model use its label? Each \
+            held-out real cell of --sentences (the --split of --splits; a seeded subsample of \
+            --label-swap-cells) is scored as the response to the model's cell_type_generation \
+            prompt once under every label the model learned (its c2s.json): its top --top-genes \
+            genes, then EOS, as in training. Reported under "label_swap": the log-likelihood per \
+            token under the own label and under the others, the gap, and how often the own label \
+            is the most likely (chance: 1 / labels). A model that ignores the label has gap 0 and \
+            accuracy at chance.
+              c2s evaluate generation --generated cells.h5ad --real test.h5ad --model pbmc-model \
+                  --sentences pbmc-sentences --splits splits.json --split test -o generation.json
             """)
 
     @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs).")
@@ -73,6 +87,8 @@ struct EvaluateGenerationCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup(title: "Label-swap test") var labelSwap: LabelSwapArguments
+
     @OptionGroup var out: MetricsOutputOptions
 
     func validate() throws {
@@ -83,6 +99,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if gwMaxIter < 1 { throw ValidationError("--gw-max-iter must be at least 1") }
         if let normalizeReal, !(normalizeReal > 0) { throw ValidationError("--normalize-real must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try labelSwap.check()
     }
 
     func run() throws {
@@ -103,19 +120,29 @@ struct EvaluateGenerationCommand: ParsableCommand {
             settings.threads = threads ?? Parallel.defaultThreads
             let started = Date()
             let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
+            // The label-swap inputs are checked before the long evaluation, so that a bad model
+            // or cell file fails at once; nothing is written until everything has run.
+            if let threads { KernelThreads.count = threads; Matmul.setThreads(threads) }
+            let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
             say("reading")
-            let gen = try CellTable.read(generated), ref = try CellTable.read(real)
-            let train = try realTrain.map { try CellTable.read($0) }
+            let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
+            let train = try realTrain.map { try Evaluation.CellTable.read($0) }
             let report = try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say)
-            try out.write(report)
+            let swapped = try swap.map { s -> LabelSwapResult in
+                say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")
+                return try s.run()
+            }
+            try out.write(GenerationOutput(report: report, labelSwap: swapped))
             if let profiles { try MetricsFile.write(text: profileCSV(report, genes: gen, real: ref, train: train), to: profiles) }
             guard !out.quiet else { return }
-            printError(summary(report) + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
+            var text = summary(report)
+            if let swapped { text += "\n" + LabelSwapArguments.summary(swapped) }
+            printError(text + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
         }
     }
 
     /// Mean profiles per cell type over the shared genes.
-    func profileCSV(_ report: GenerationReport, genes gen: CellTable, real: CellTable, train: CellTable?) throws -> String {
+    func profileCSV(_ report: GenerationReport, genes gen: Evaluation.CellTable, real: Evaluation.CellTable, train: Evaluation.CellTable?) throws -> String {
         var files: [(path: String, genes: [String])] = [(real.path, real.genes), (gen.path, gen.genes)]
         if let train { files.append((train.path, train.genes)) }
         let shared = try GeneAlignment(files).genes
@@ -146,5 +173,20 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if let g = r.gromovWasserstein { lines.append("Gromov-Wasserstein (\(g.generatedCells) vs \(g.realCells) cells, epsilon \(g.settings.epsilon)): \(String(format: "%.4g", g.result.loss))") }
         for w in r.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The generation report with the label-swap test merged in under "label_swap" (the
+/// Evaluation module cannot see the model, so the command joins the two).
+struct GenerationOutput: Encodable {
+    var report: GenerationReport
+    var labelSwap: LabelSwapResult?
+
+    enum Key: String, CodingKey { case labelSwap = "label_swap" }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(labelSwap, forKey: .labelSwap)
     }
 }
