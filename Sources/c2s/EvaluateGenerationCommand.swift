@@ -13,10 +13,13 @@ struct EvaluateGenerationCommand: ParsableCommand {
         discussion: """
             GEN and REAL are expression files (.h5ad for labels); genes are matched by name. \
             Metrics: k-NN accuracy of the generated cells' types among the real cells (and the \
-            real-vs-real reference: REAL classified by --real-train, or leave-one-out) in \
-            expression space (or --pca N components fitted on REAL) and in sentence space (edit \
-            distance over the first --genes words); mean generated vs mean real profile per cell \
-            type (Pearson, Spearman, R^2); validity, uniqueness and length of the generated \
+            real-vs-real reference: REAL classified by --real-train, or leave-one-out; and the \
+            separation of the generated cells: each classified by the other generated cells, \
+            leave-one-out) in expression space (or --pca N components fitted on REAL) and in \
+            sentence space (edit distance over the first --genes words), with chance (1 / real \
+            cell types); mean generated vs mean real profile per cell type (Pearson, Spearman, \
+            R^2) beside its label-blind null (each type's real mean against the mean of all real \
+            cells, "profile_null"); validity, uniqueness and length of the generated \
             sentences (obs column --sentence-column); MMD^2 (RBF, median heuristic) and entropic \
             Gromov-Wasserstein on seeded subsamples.
 
@@ -159,13 +162,17 @@ struct EvaluateGenerationCommand: ParsableCommand {
     func summary(_ r: GenerationReport) -> String {
         var lines: [String] = []
         let ks = r.settings.ks
-        lines.append("k-NN accuracy" + ks.map { "  k=\($0)" }.joined())
+        // Chance beside the accuracies: a k-NN figure means little without it.
+        lines.append("k-NN accuracy" + ks.map { "  k=\($0)" }.joined() + (r.knnChance.map { "  (chance \(SummaryFormat.percent($0)))" } ?? ""))
         for row in r.knn {
             let cells = ks.map { k in row.scores.first { $0.k == k }.map { SummaryFormat.percent($0.accuracy) } ?? "-" }
             lines.append("  \(row.space) \(row.name): " + cells.joined(separator: "  "))
         }
         let mp = r.meanProfiles
-        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson)), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
+        // The null beside the model's Pearson: the average real cell already correlates highly
+        // with every type's mean, so the model's figure alone overstates what it learned.
+        let null = r.profileNull.map { " (label-blind null, mean of all real cells: \(SummaryFormat.fraction($0.meanPearson)))" } ?? ""
+        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(null), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
         if let q = r.sentenceQuality?.metrics {
             lines.append("sentences: validity \(SummaryFormat.percent(q.validity)), uniqueness \(SummaryFormat.percent(q.uniqueness)), mean length \(String(format: "%.1f", q.meanLength))")
         }
