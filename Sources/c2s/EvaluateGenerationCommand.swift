@@ -125,7 +125,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
             let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
             // The label-swap inputs are checked before the long evaluation, so that a bad model
             // or cell file fails at once; nothing is written until everything has run.
-            if let threads { KernelThreads.count = threads; Matmul.setThreads(threads) }
+            if let threads { KernelThreads.count = threads }
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
             say("reading")
             let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
@@ -133,7 +133,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
             let report = try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say)
             let swapped = try swap.map { s -> LabelSwapResult in
                 say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")
-                return try s.run()
+                return try s.run(quiet: out.quiet)
             }
             try out.write(GenerationOutput(report: report, labelSwap: swapped))
             if let profiles { try MetricsFile.write(text: profileCSV(report, genes: gen, real: ref, train: train), to: profiles) }

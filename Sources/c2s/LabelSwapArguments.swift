@@ -53,10 +53,12 @@ struct LabelSwapArguments: ParsableArguments {
         let labelColumn: String
         let sentences: String
 
-        /// Runs it; a problem with the cells is reported against the cell file.
-        func run() throws -> LabelSwapResult {
+        /// Runs it with a progress bar; a problem with the cells is reported against the cell file.
+        func run(quiet: Bool) throws -> LabelSwapResult {
+            let bar = ProgressBar(quiet: quiet)
+            defer { bar.finish() }
             do {
-                return try test.run(cells, labelColumn: labelColumn)
+                return try test.run(cells, labelColumn: labelColumn, progress: { bar.update("label-swap test (cell, label) pairs", $0, $1) })
             } catch let e as DataError {
                 throw FileError(sentences, e.message)
             }
@@ -67,6 +69,8 @@ struct LabelSwapArguments: ParsableArguments {
     /// without learned labels, cells without the label column, a split that keeps nothing.
     func prepare(labelColumn: String, seed: UInt64, threads: Int, quiet: Bool) throws -> Prepared? {
         guard let model, let sentences else { return nil }
+        // The model's matrix products use the same threads as our kernels (as the task commands do).
+        Matmul.setThreads(KernelThreads.count)
         let loaded = try C2SModel(folder: model)
         let task = "cell_type_generation"
         let labels = loaded.metadata?.labels(for: task) ?? []
@@ -77,6 +81,10 @@ struct LabelSwapArguments: ParsableArguments {
             throw FileError(file, "\(why); the label-swap test scores each cell under every learned label, so it needs at least two")
         }
         if !quiet, let w = loaded.taskWarning(task) { printError("warning: \(w)") }
+        if !quiet && topGenes == nil && loaded.metadata?.topGenes == nil {
+            // Scoring more genes than the model was trained to write measures something else.
+            printError("warning: \(loaded.metadata?.path ?? model) records no genes per cell (top_k); scoring each cell's top \(loaded.topGenes(nil)) genes; pass --top-genes with the --top-k the training prompts used")
+        }
         let prompt = try TaskPrompt(task: task, kind: .singleCell, template: template)
         var options = LabelSwapOptions()
         options.topGenes = loaded.topGenes(topGenes)
@@ -107,11 +115,13 @@ struct LabelSwapArguments: ParsableArguments {
     /// The terminal lines of a result.
     static func summary(_ r: LabelSwapResult) -> String {
         let o = r.overall
-        var lines = [String(format: "label swap (%d cells, %d labels, %.1f response tokens per cell): log-likelihood per token own %.4f, others %.4f; gap %+.4f per token, %+.3f per cell",
+        // Gaps with significant digits, not fixed decimals: a label-blind model's gap is tiny
+        // and its size and sign are the point.
+        var lines = [String(format: "label swap (%d cells, %d labels, %.1f response tokens per cell): log-likelihood per token own %.4f, others %.4f; gap %+.3g per token, %+.3g per cell",
                             r.cellsScored, r.labels.count, r.meanResponseTokens, o.ownPerToken, o.othersPerToken, o.gapPerToken, o.gapPerCell),
                      "  own label most likely: \(SummaryFormat.percent(o.accuracy)) of cells (chance \(SummaryFormat.percent(r.chance)))"]
         for g in r.perLabel {
-            lines.append(String(format: "  %@: %d cells, gap %+.4f per token, own most likely %@, chosen for %@ of all cells",
+            lines.append(String(format: "  %@: %d cells, gap %+.3g per token, own most likely %@, chosen for %@ of all cells",
                                 g.label ?? "", g.cells, g.gapPerToken, SummaryFormat.percent(g.accuracy), SummaryFormat.percent(r.chosenShare[g.label ?? ""] ?? .nan)))
         }
         if r.cellsWithUnknownLabel > 0 || r.cellsWithoutLabel > 0 {
