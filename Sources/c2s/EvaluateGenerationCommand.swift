@@ -37,13 +37,14 @@ struct EvaluateGenerationCommand: ParsableCommand {
             accuracy at chance.
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --model pbmc-model \
                   --sentences pbmc-sentences --splits splits.json --split test -o generation.json
+              c2s evaluate generation --model pbmc-model --sentences pbmc-sentences --splits splits.json -o label-swap.json
             """)
 
-    @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs).")
-    var generated: String
+    @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs); with --real, or both left out to run only the label-swap test.")
+    var generated: String?
 
     @Option(help: "Real held-out cells (.h5ad with the label column).")
-    var real: String
+    var real: String?
 
     @Option(help: "Real training cells for the real-vs-real reference row (default: leave-one-out among REAL).")
     var realTrain: String?
@@ -103,6 +104,11 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if let normalizeReal, !(normalizeReal > 0) { throw ValidationError("--normalize-real must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         try labelSwap.check()
+        if (generated == nil) != (real == nil) { throw ValidationError("--generated and --real go together") }
+        if generated == nil && labelSwap.model == nil {
+            throw ValidationError("give --generated and --real (the generation metrics), or --model and --sentences (the label-swap test), or both")
+        }
+        if generated == nil && (realTrain != nil || profiles != nil) { throw ValidationError("--real-train and --profiles need --generated and --real") }
     }
 
     func run() throws {
@@ -127,19 +133,21 @@ struct EvaluateGenerationCommand: ParsableCommand {
             // or cell file fails at once; nothing is written until everything has run.
             if let threads { KernelThreads.count = threads }
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
-            say("reading")
-            let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
-            let train = try realTrain.map { try Evaluation.CellTable.read($0) }
-            let report = try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say)
+            var evaluated: (report: GenerationReport, gen: Evaluation.CellTable, ref: Evaluation.CellTable, train: Evaluation.CellTable?)?
+            if let generated, let real {
+                say("reading")
+                let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
+                let train = try realTrain.map { try Evaluation.CellTable.read($0) }
+                evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say), gen, ref, train)
+            }
             let swapped = try swap.map { s -> LabelSwapResult in
                 say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")
                 return try s.run(quiet: out.quiet)
             }
-            try out.write(GenerationOutput(report: report, labelSwap: swapped))
-            if let profiles { try MetricsFile.write(text: profileCSV(report, genes: gen, real: ref, train: train), to: profiles) }
+            try out.write(GenerationOutput(report: evaluated?.report, labelSwap: swapped))
+            if let profiles, let e = evaluated { try MetricsFile.write(text: profileCSV(e.report, genes: e.gen, real: e.ref, train: e.train), to: profiles) }
             guard !out.quiet else { return }
-            var text = summary(report)
-            if let swapped { text += "\n" + LabelSwapArguments.summary(swapped) }
+            let text = [evaluated.map { summary($0.report) }, swapped.map(LabelSwapArguments.summary)].compactMap { $0 }.joined(separator: "\n")
             printError(text + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
         }
     }
@@ -184,15 +192,15 @@ struct EvaluateGenerationCommand: ParsableCommand {
 }
 
 /// The generation report with the label-swap test merged in under "label_swap" (the
-/// Evaluation module cannot see the model, so the command joins the two).
+/// Evaluation module cannot see the model, so the command joins the two); either may be absent.
 struct GenerationOutput: Encodable {
-    var report: GenerationReport
+    var report: GenerationReport?
     var labelSwap: LabelSwapResult?
 
     enum Key: String, CodingKey { case labelSwap = "label_swap" }
 
     func encode(to encoder: Encoder) throws {
-        try report.encode(to: encoder)
+        try report?.encode(to: encoder)
         var c = encoder.container(keyedBy: Key.self)
         try c.encodeIfPresent(labelSwap, forKey: .labelSwap)
     }

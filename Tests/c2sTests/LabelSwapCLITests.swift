@@ -93,6 +93,27 @@ final class LabelSwapCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("label swap (\(min(4, offered)) cells, 3 labels") && r.stderr.contains("chance 33.3%"), r.stderr)
     }
 
+    /// Without --generated and --real only the label-swap test runs (no cells need generating).
+    func testLabelSwapAloneAndItsOptionPairs() throws {
+        let s = try setting()
+        let out = s.tmp.file("swap.json")
+        var r = try c2s(["evaluate", "generation", "--model", s.model, "--sentences", s.sentences, "--label-swap-cells", "5", "--seed", "3", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
+        XCTAssertEqual(Array(report.keys), ["label_swap"])
+        let swap = try XCTUnwrap(report["label_swap"] as? [String: Any])
+        XCTAssertEqual(swap["cells_offered"] as? Int, 30)
+        XCTAssertEqual(swap["cells_scored"] as? Int, 5)
+        XCTAssertEqual(swap["seed"] as? Int, 3)
+        XCTAssertTrue(r.stderr.contains("label swap (5 cells") && !r.stderr.contains("k-NN accuracy"), r.stderr)
+        r = try c2s(["evaluate", "generation", "--generated", s.tmp.file("generated.h5ad"), "--model", s.model, "--sentences", s.sentences])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--generated and --real go together"), r.stderr)
+        r = try c2s(["evaluate", "generation"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("or --model and --sentences"), r.stderr)
+    }
+
     func testInputsTheTestCannotUseAreErrorsNamingTheFile() throws {
         let s = try setting()
         let out = s.tmp.file("bad.json")
