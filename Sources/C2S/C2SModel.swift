@@ -24,10 +24,16 @@ public final class C2SModel: @unchecked Sendable {
 
     /// Loads the model in `folder`. `sentences` names the training sentence dataset (its folder,
     /// or any folder with its `manifest.json` and `vocab.tsv`) when the model folder lacks it.
-    public init(folder: String, sentences: String? = nil) throws {
+    public convenience init(folder: String, sentences: String? = nil) throws {
+        try self.init(folder: folder, language: try ModelLoader.load(folder: URL(fileURLWithPath: folder)), sentences: sentences)
+    }
+
+    /// The folder's tokenizer and metadata with a language model already in memory (tests use
+    /// it to put a hand-built model behind a real tokenizer and `c2s.json`).
+    init(folder: String, language: any CausalLanguageModel, sentences: String? = nil) throws {
         self.folder = folder
         let url = URL(fileURLWithPath: folder)
-        language = try ModelLoader.load(folder: url)
+        self.language = language
         guard FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) else {
             throw ModelError.missingFile(url, "tokenizer.json", "C2S tasks read and write text, so they need the model's tokenizer")
         }

@@ -1,7 +1,10 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
+import Prompts
 import SingleCell
+import Transformer
 
 struct EvaluateGenerationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,23 +13,38 @@ struct EvaluateGenerationCommand: ParsableCommand {
         discussion: """
             GEN and REAL are expression files (.h5ad for labels); genes are matched by name. \
             Metrics: k-NN accuracy of the generated cells' types among the real cells (and the \
-            real-vs-real reference: REAL classified by --real-train, or leave-one-out) in \
-            expression space (or --pca N components fitted on REAL) and in sentence space (edit \
-            distance over the first --genes words); mean generated vs mean real profile per cell \
-            type (Pearson, Spearman, R^2); validity, uniqueness and length of the generated \
+            real-vs-real reference: REAL classified by --real-train, or leave-one-out; and the \
+            separation of the generated cells: each classified by the other generated cells, \
+            leave-one-out) in expression space (or --pca N components fitted on REAL) and in \
+            sentence space (edit distance over the first --genes words), with chance (1 / real \
+            cell types); mean generated vs mean real profile per cell type (Pearson, Spearman, \
+            R^2) beside its label-blind null (each type's real mean against the mean of all real \
+            cells, "profile_null"); validity, uniqueness and length of the generated \
             sentences (obs column --sentence-column); MMD^2 (RBF, median heuristic) and entropic \
             Gromov-Wasserstein on seeded subsamples.
 
             Examples:
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --label-column cell_type -o generation.json
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --real-train train.h5ad --pca 50 --genes 100
+
+            Label-swap test (--model with --sentences): does the model use its label? Each \
+            held-out real cell of --sentences (the --split of --splits; a seeded subsample of \
+            --label-swap-cells) is scored as the response to the model's cell_type_generation \
+            prompt once under every label the model learned (its c2s.json): its top --top-genes \
+            genes, then EOS, as in training. Reported under "label_swap": the log-likelihood per \
+            token under the own label and under the others, the gap, and how often the own label \
+            is the most likely (chance: 1 / labels). A model that ignores the label has gap 0 and \
+            accuracy at chance.
+              c2s evaluate generation --generated cells.h5ad --real test.h5ad --model pbmc-model \
+                  --sentences pbmc-sentences --splits splits.json --split test -o generation.json
+              c2s evaluate generation --model pbmc-model --sentences pbmc-sentences --splits splits.json -o label-swap.json
             """)
 
-    @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs).")
-    var generated: String
+    @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs); with --real, or both left out to run only the label-swap test.")
+    var generated: String?
 
     @Option(help: "Real held-out cells (.h5ad with the label column).")
-    var real: String
+    var real: String?
 
     @Option(help: "Real training cells for the real-vs-real reference row (default: leave-one-out among REAL).")
     var realTrain: String?
@@ -73,6 +91,8 @@ struct EvaluateGenerationCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup(title: "Label-swap test") var labelSwap: LabelSwapArguments
+
     @OptionGroup var out: MetricsOutputOptions
 
     func validate() throws {
@@ -83,6 +103,12 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if gwMaxIter < 1 { throw ValidationError("--gw-max-iter must be at least 1") }
         if let normalizeReal, !(normalizeReal > 0) { throw ValidationError("--normalize-real must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try labelSwap.check()
+        if (generated == nil) != (real == nil) { throw ValidationError("--generated and --real go together") }
+        if generated == nil && labelSwap.model == nil {
+            throw ValidationError("give --generated and --real (the generation metrics), or --model and --sentences (the label-swap test), or both")
+        }
+        if generated == nil && (realTrain != nil || profiles != nil) { throw ValidationError("--real-train and --profiles need --generated and --real") }
     }
 
     func run() throws {
@@ -103,19 +129,31 @@ struct EvaluateGenerationCommand: ParsableCommand {
             settings.threads = threads ?? Parallel.defaultThreads
             let started = Date()
             let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
-            say("reading")
-            let gen = try CellTable.read(generated), ref = try CellTable.read(real)
-            let train = try realTrain.map { try CellTable.read($0) }
-            let report = try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say)
-            try out.write(report)
-            if let profiles { try MetricsFile.write(text: profileCSV(report, genes: gen, real: ref, train: train), to: profiles) }
+            // The label-swap inputs are checked before the long evaluation, so that a bad model
+            // or cell file fails at once; nothing is written until everything has run.
+            if let threads { KernelThreads.count = threads }
+            let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
+            var evaluated: (report: GenerationReport, gen: Evaluation.CellTable, ref: Evaluation.CellTable, train: Evaluation.CellTable?)?
+            if let generated, let real {
+                say("reading")
+                let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
+                let train = try realTrain.map { try Evaluation.CellTable.read($0) }
+                evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say), gen, ref, train)
+            }
+            let swapped = try swap.map { s -> LabelSwapResult in
+                say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")
+                return try s.run(quiet: out.quiet)
+            }
+            try out.write(GenerationOutput(report: evaluated?.report, labelSwap: swapped))
+            if let profiles, let e = evaluated { try MetricsFile.write(text: profileCSV(e.report, genes: e.gen, real: e.ref, train: e.train), to: profiles) }
             guard !out.quiet else { return }
-            printError(summary(report) + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
+            let text = [evaluated.map { summary($0.report) }, swapped.map(LabelSwapArguments.summary)].compactMap { $0 }.joined(separator: "\n")
+            printError(text + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
         }
     }
 
     /// Mean profiles per cell type over the shared genes.
-    func profileCSV(_ report: GenerationReport, genes gen: CellTable, real: CellTable, train: CellTable?) throws -> String {
+    func profileCSV(_ report: GenerationReport, genes gen: Evaluation.CellTable, real: Evaluation.CellTable, train: Evaluation.CellTable?) throws -> String {
         var files: [(path: String, genes: [String])] = [(real.path, real.genes), (gen.path, gen.genes)]
         if let train { files.append((train.path, train.genes)) }
         let shared = try GeneAlignment(files).genes
@@ -132,13 +170,17 @@ struct EvaluateGenerationCommand: ParsableCommand {
     func summary(_ r: GenerationReport) -> String {
         var lines: [String] = []
         let ks = r.settings.ks
-        lines.append("k-NN accuracy" + ks.map { "  k=\($0)" }.joined())
+        // Chance beside the accuracies: a k-NN figure means little without it.
+        lines.append("k-NN accuracy" + ks.map { "  k=\($0)" }.joined() + (r.knnChance.map { "  (chance \(SummaryFormat.percent($0)))" } ?? ""))
         for row in r.knn {
             let cells = ks.map { k in row.scores.first { $0.k == k }.map { SummaryFormat.percent($0.accuracy) } ?? "-" }
             lines.append("  \(row.space) \(row.name): " + cells.joined(separator: "  "))
         }
         let mp = r.meanProfiles
-        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson)), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
+        // The null beside the model's Pearson: the average real cell already correlates highly
+        // with every type's mean, so the model's figure alone overstates what it learned.
+        let null = r.profileNull.map { " (label-blind null, mean of all real cells: \(SummaryFormat.fraction($0.meanPearson)))" } ?? ""
+        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(null), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
         if let q = r.sentenceQuality?.metrics {
             lines.append("sentences: validity \(SummaryFormat.percent(q.validity)), uniqueness \(SummaryFormat.percent(q.uniqueness)), mean length \(String(format: "%.1f", q.meanLength))")
         }
@@ -146,5 +188,20 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if let g = r.gromovWasserstein { lines.append("Gromov-Wasserstein (\(g.generatedCells) vs \(g.realCells) cells, epsilon \(g.settings.epsilon)): \(String(format: "%.4g", g.result.loss))") }
         for w in r.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The generation report with the label-swap test merged in under "label_swap" (the
+/// Evaluation module cannot see the model, so the command joins the two); either may be absent.
+struct GenerationOutput: Encodable {
+    var report: GenerationReport?
+    var labelSwap: LabelSwapResult?
+
+    enum Key: String, CodingKey { case labelSwap = "label_swap" }
+
+    func encode(to encoder: Encoder) throws {
+        try report?.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(labelSwap, forKey: .labelSwap)
     }
 }

@@ -68,4 +68,64 @@ final class GenerationEvaluationTests: XCTestCase {
         XCTAssertEqual(a[0], log10(1 + 1e4), accuracy: 1e-12)
         XCTAssertEqual(a[1], 0)
     }
+
+    /// Pearson's r from its definition, for the hand checks below.
+    func pearson(_ x: [Double], _ y: [Double]) -> Double {
+        let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+        let sxy = zip(x, y).map { ($0 - mx) * ($1 - my) }.reduce(0, +)
+        let sxx = x.map { ($0 - mx) * ($0 - mx) }.reduce(0, +), syy = y.map { ($0 - my) * ($0 - my) }.reduce(0, +)
+        return sxy / (sxx * syy).squareRoot()
+    }
+
+    /// Three types on three genes: x and y have 2 real cells each (means (3,0,0) and (0,3,0)),
+    /// z has 4 (mean (0,0,3)), so the mean of all 8 real cells is (0.75, 0.75, 1.5). The
+    /// label-blind null is each type's mean against that: by hand, x and y give
+    /// (2,-1,-1)·(-0.25,-0.25,0.5) / (√6 · √0.375) = -0.75 / 1.5 = -0.5 and z gives
+    /// 1.5 / 1.5 = 1, mean 0. Generated cells: x and y sit by their own kind, but both z cells
+    /// sit nearer x cells than each other, so leave-one-out 1-NN among the generated cells
+    /// gets 4 of 6 right.
+    func testProfileNullChanceAndGeneratedSeparation() throws {
+        let genes = ["A", "B", "C"]
+        let real = table("real", genes: genes,
+                         rows: [[4, 0, 0], [2, 0, 0], [0, 3, 0], [0, 3, 0], [0, 0, 2], [0, 0, 4], [0, 0, 3], [0, 0, 3]],
+                         columns: [Column("cell_type", .strings(["x", "x", "y", "y", "z", "z", "z", "z"]))])
+        let generated = table("gen", genes: genes,
+                              rows: [[3, 0, 0], [3.1, 0, 0], [0, 3, 0], [0, 3.1, 0], [0.2, 0, 3], [3.3, 0, 0]],
+                              columns: [Column("cell_type", .strings(["x", "x", "y", "y", "z", "z"]))])
+        var settings = GenerationSettings()
+        settings.ks = [1]
+        settings.sentenceGenes = 1
+        let report = try GenerationEvaluation.run(generated: generated, real: real, settings: settings)
+
+        let all = [0.75, 0.75, 1.5]
+        let byHand = [("x", [3.0, 0, 0]), ("y", [0, 3.0, 0]), ("z", [0, 0, 3.0])].map { ($0.0, pearson($0.1, all)) }
+        for (hand, value) in zip(byHand, [-0.5, -0.5, 1]) { XCTAssertEqual(hand.1, value, accuracy: 1e-12, hand.0) }
+        let null = try XCTUnwrap(report.profileNull)
+        XCTAssertEqual(null.allRealCells, 8)
+        XCTAssertEqual(null.perType.map(\.label), ["x", "y", "z"])
+        XCTAssertEqual(null.perType.map(\.realCells), [2, 2, 4])
+        for (row, hand) in zip(null.perType, byHand) { XCTAssertEqual(row.pearson, hand.1, accuracy: 1e-12, row.label) }
+        XCTAssertEqual(null.meanPearson, 0, accuracy: 1e-12)
+
+        XCTAssertEqual(try XCTUnwrap(report.knnChance), 1.0 / 3, accuracy: 1e-15)
+        let separation = try XCTUnwrap(report.knn.first { $0.space == "expression" && $0.name.hasPrefix("generated vs generated") })
+        XCTAssertTrue(separation.references.contains("leave-one-out"))
+        XCTAssertEqual(separation.queryCount, 6)
+        XCTAssertEqual(separation.scores.map(\.correct), [4])
+        XCTAssertEqual(separation.perLabel.map(\.accuracy), [[1], [1], [0]])
+        XCTAssertNotNil(report.knn.first { $0.space == "sentence" && $0.name.hasPrefix("generated vs generated") })
+
+        // In the JSON under profile_null and knn_chance; a report without them (written before
+        // they existed) still decodes.
+        let json = try JSONSerialization.jsonObject(with: try MetricsFile.encode(report)) as! [String: Any]
+        let nullJSON = try XCTUnwrap(json["profile_null"] as? [String: Any])
+        XCTAssertEqual((nullJSON["per_type"] as? [[String: Any]])?.count, 3)
+        XCTAssertNotNil(json["knn_chance"])
+        var old = json
+        old["profile_null"] = nil
+        old["knn_chance"] = nil
+        let decoded = try JSONDecoder().decode(GenerationReport.self, from: try JSONSerialization.data(withJSONObject: old))
+        XCTAssertNil(decoded.profileNull)
+        XCTAssertEqual(decoded.knn.count, report.knn.count)
+    }
 }

@@ -77,6 +77,14 @@ final class EvaluateCLITests: XCTestCase {
         let csv = try String(contentsOfFile: tmp.file("profiles.csv"), encoding: .utf8)
         XCTAssertTrue(csv.hasPrefix("gene,generated:B,real:B,generated:Mono,real:Mono,generated:T,real:T\n"), csv)
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + (e["common_genes"] as! Int))
+        // The summary puts chance, the real-vs-real and generated-vs-generated rows and the
+        // label-blind null beside the model's figures, with the values of the JSON.
+        let realTypes = Set(profiles.map { $0["label"] as! String }).count + ((report["mean_profiles"] as! [String: Any])["only_real"] as! [Any]).count
+        XCTAssertEqual(number(report["knn_chance"]), 1 / Double(realTypes), accuracy: 1e-12)
+        let null = try XCTUnwrap(report["profile_null"] as? [String: Any])
+        XCTAssertTrue(r.stderr.contains(String(format: "(chance %.1f%%)", 100 / Double(realTypes))), r.stderr)
+        XCTAssertTrue(r.stderr.contains("expression real vs real (reference)") && r.stderr.contains("expression generated vs generated (separation)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains(String(format: "(label-blind null, mean of all real cells: %.3f)", number(null["mean_pearson"]))), r.stderr)
     }
 
     func testGenerationWithTrainingCellsAndPCA() throws {

@@ -2,8 +2,10 @@ import CellSentences
 import Foundation
 import SingleCell
 
-/// Generated cells against real cells: the k-NN table, mean profiles per cell type, sentence
-/// validity/uniqueness/length, MMD and Gromov-Wasserstein (definitions in each metric's type).
+/// Generated cells against real cells: the k-NN table (generated vs real, real vs real, and
+/// generated vs generated leave-one-out, with chance), mean profiles per cell type beside their
+/// label-blind null, sentence validity/uniqueness/length, MMD and Gromov-Wasserstein
+/// (definitions in each metric's type).
 ///
 /// Expression space is the genes the files share (matched by name, in the real file's order),
 /// with each file's values as stored (or the real files log-normalised when asked), optionally
@@ -99,6 +101,9 @@ public enum GenerationEvaluation {
                                     references: refX, referenceLabels: refLabels, referenceText: "the other real cells (leave-one-out)",
                                     settings: settings, leaveOneOut: true))
         }
+        knn.append(euclideanRow(name: "generated vs generated (separation)", space: space, queries: genX, queryLabels: genLabels,
+                                queryText: "generated cells (\(generated.path))", references: genX, referenceLabels: genLabels,
+                                referenceText: "the other generated cells (leave-one-out)", settings: settings, leaveOneOut: true))
 
         // k-NN in sentence space.
         stage("k-NN in sentence space")
@@ -131,9 +136,14 @@ public enum GenerationEvaluation {
                                    referenceLabels: refLabels, referenceText: "the other real cells (leave-one-out)",
                                    symbols: symbols, settings: settings, leaveOneOut: true))
         }
+        knn.append(sentenceRow(name: "generated vs generated (separation)", queries: genTokens, queryLabels: genLabels,
+                               queryText: "generated cells (\(generated.path), \(sentenceSource(generated)))", references: genTokens,
+                               referenceLabels: genLabels, referenceText: "the other generated cells (leave-one-out)",
+                               symbols: symbols, settings: settings, leaveOneOut: true))
 
         stage("mean profiles")
         let profiles = MeanProfiles.compare(generated: expressionGen, generatedLabels: genLabels, real: expressionRef, realLabels: refLabels)
+        let profileNull = ProfileNull.compute(real: expressionRef, realLabels: refLabels, types: profiles.perType.map(\.label))
         if !profiles.onlyGenerated.isEmpty {
             warnings.append("generated cell types with no real cells (no mean profile): \(profiles.onlyGenerated.joined(separator: ", "))")
         }
@@ -185,7 +195,8 @@ public enum GenerationEvaluation {
 
         timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))
         return GenerationReport(settings: settings, inputs: inputs, sharedGenes: alignment.genes.count, pca: pcaSummary, knn: knn,
-                                meanProfiles: profiles, sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings,
+                                knnChance: 1 / Double(Set(refLabels).count), meanProfiles: profiles, profileNull: profileNull,
+                                sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings,
                                 timings: timings)
     }
 

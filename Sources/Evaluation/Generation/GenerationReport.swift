@@ -70,10 +70,17 @@ public struct GenerationReport: Codable, Sendable {
     /// Genes shared by the files (the expression space), in the real file's order.
     public var sharedGenes: Int
     public var pca: PCASummary?
-    /// The k-NN table: generated vs real and the real-vs-real reference, in expression (or
-    /// PCA) space and in sentence space.
+    /// The k-NN table, in expression (or PCA) space and in sentence space: generated vs real,
+    /// the real-vs-real reference, and generated vs generated (leave-one-out: how well the
+    /// generated cells of different labels separate from each other, the paper's Table 3).
     public var knn: [KNNAccuracyRow]
+    /// 1 / number of real cell types: the k-NN accuracy of a random guess. Optional so that
+    /// reports written before it was added still decode.
+    public var knnChance: Double?
     public var meanProfiles: MeanProfileResult
+    /// The mean-profile Pearson of a generator that ignores the label (each type's real mean
+    /// against the mean of all real cells); optional for older reports.
+    public var profileNull: ProfileNullResult?
     public var sentenceQuality: SentenceQualitySection?
     public var mmd: MMDSection?
     public var gromovWasserstein: GromovWassersteinSection?
@@ -84,6 +91,7 @@ public struct GenerationReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case settings, inputs, pca, knn, mmd, warnings, timings
         case sharedGenes = "shared_genes", meanProfiles = "mean_profiles", sentenceQuality = "sentence_quality"
+        case knnChance = "knn_chance", profileNull = "profile_null"
         case gromovWasserstein = "gromov_wasserstein"
     }
 }

@@ -44,12 +44,15 @@ public enum EvaluationReport {
             rows.append(("k-NN baseline accuracy (k=\(b.k), expression)", percent(b.metrics.accuracy)))
         }
         if let g = inputs.generation {
+            let chance = g.knnChance.map { ", chance \(percent($0))" } ?? ""
             for row in g.knn where row.name.hasPrefix("generated") {
+                let what = row.name.hasPrefix("generated vs generated") ? "separation of generated cells among themselves" : "generated cells' k-NN accuracy"
                 if let s = row.scores.first(where: { $0.k == 10 }) ?? row.scores.first {
-                    rows.append(("generated cells' k-NN accuracy (\(row.space), k=\(s.k))", percent(s.accuracy)))
+                    rows.append(("\(what) (\(row.space), k=\(s.k)\(chance))", percent(s.accuracy)))
                 }
             }
-            rows.append(("mean-profile Pearson (mean over types)", fmt(g.meanProfiles.meanPearson)))
+            rows.append(("mean-profile Pearson (mean over types)", fmt(g.meanProfiles.meanPearson)
+                         + (g.profileNull.map { " (label-blind null: \(fmt($0.meanPearson)))" } ?? "")))
             if let q = g.sentenceQuality?.metrics {
                 rows.append(("validity of generated genes", percent(q.validity)))
                 rows.append(("uniqueness of generated genes", percent(q.uniqueness)))
@@ -138,7 +141,7 @@ public enum EvaluationReport {
                 + ks.map { k in row.scores.first { $0.k == k }.map { .number($0.accuracy) } ?? .empty }
         }
         report.addTable(ReportTable(columns: ["row", "space", "queries", "references"] + ks.map { "k=\($0)" }, rows: rows,
-                                    caption: "k-NN accuracy: the share of query cells whose k nearest real cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach.",
+                                    caption: "k-NN accuracy: the share of query cells whose k nearest reference cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach; the generated-vs-generated rows (leave-one-out) say how well the generated types separate from each other." + (g.knnChance.map { " Chance: \(percent($0))." } ?? ""),
                                     id: "knn-table", decimals: Dictionary(uniqueKeysWithValues: ks.indices.map { ($0 + 4, 3) })))
         var quality: [(String, String)] = []
         if let q = g.sentenceQuality?.metrics {
@@ -149,6 +152,9 @@ public enum EvaluationReport {
         if let m = g.mmd { quality.append(("MMD² (\(m.space), biased / unbiased)", "\(fmt(m.result.mmd2Biased)) / \(fmt(m.result.mmd2Unbiased))")) }
         if let w = g.gromovWasserstein { quality.append(("Gromov-Wasserstein (entropic, ε \(w.settings.epsilon))", fmt(w.result.loss))) }
         quality.append(("mean-profile Pearson / Spearman / R² (mean over types)", "\(fmt(g.meanProfiles.meanPearson)) / \(fmt(g.meanProfiles.meanSpearman)) / \(fmt(g.meanProfiles.meanR2))"))
+        if let null = g.profileNull {
+            quality.append(("label-blind null of the mean-profile Pearson (each type's real mean vs the mean of all real cells)", fmt(null.meanPearson)))
+        }
         report.addKeyValueTable(quality, caption: "Validity, uniqueness and distribution distances", id: "sentence-quality")
         for w in g.warnings { report.addParagraph("Warning: \(w)") }
     }
