@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "CEvaluationKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Transformer", "Prompts", "CellSentences", "SingleCell"], swiftSettings: optimise),
-        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
+        .target(name: "Evaluation", dependencies: ["CellSentences", "SingleCell", "CBLAS", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [

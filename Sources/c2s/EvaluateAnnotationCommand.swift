@@ -27,6 +27,16 @@ struct EvaluateAnnotationCommand: ParsableCommand {
             log-normalised expression (each cell to --baseline-target counts, then log10(1 + x)), \
             with the cells of the 'train' split as references; rows are matched to cells by the \
             obs index (cell name) and the result goes under "baseline".
+
+            The same options also fit the baselines an analyst would use, on the train split's \
+            cells only, scored on the same rows (under "baselines"; --no-strong-baselines skips \
+            them): cells normalised to --baseline-target counts and ln(1 + x); the --hvg highly \
+            variable genes of the train cells (scanpy's highly_variable_genes, flavor "seurat"); \
+            a logistic regression on them (scikit-learn's LogisticRegression(): C = 1, L2, \
+            multinomial, fitted to the optimum); and a k-NN (k = --baseline-k) on --pca principal \
+            components of the HVGs scaled to unit variance and clipped at 10 (scanpy's \
+            scale(max_value=10) then pca). Chance levels (1 / classes, and always answering the \
+            train split's most frequent class) are reported beside them.
             """)
 
     @Argument(help: "An .h5ad file or a CSV/TSV table.")
@@ -56,19 +66,33 @@ struct EvaluateAnnotationCommand: ParsableCommand {
     @Option(help: "Total each cell is scaled to before log10(1 + x), for the baseline.")
     var baselineTarget = 10_000.0
 
+    @Option(help: "Highly variable genes for the strong baselines, chosen on the train cells (default 2000).")
+    var hvg: Int?
+
+    @Option(help: "Principal components of the HVGs for the k-NN strong baseline (default 50).")
+    var pca: Int?
+
+    @Flag(help: "Only the all-gene k-NN baseline: skip logistic regression and k-NN on PCs of HVGs.")
+    var noStrongBaselines = false
+
     @OptionGroup var out: MetricsOutputOptions
 
     func validate() throws {
         if (baselineExpression == nil) != (splits == nil) { throw ValidationError("--baseline-expression and --splits go together") }
         if baselineK < 1 { throw ValidationError("--baseline-k must be at least 1") }
         if !(baselineTarget > 0) { throw ValidationError("--baseline-target must be positive") }
+        if let hvg, hvg < 1 { throw ValidationError("--hvg must be at least 1, not \(hvg)") }
+        if let pca, pca < 1 { throw ValidationError("--pca must be at least 1, not \(pca)") }
+        if (hvg != nil || pca != nil) && (baselineExpression == nil || noStrongBaselines) {
+            throw ValidationError("--hvg and --pca set the strong baselines: they need --baseline-expression and --splits, without --no-strong-baselines")
+        }
     }
 
     func run() throws {
         try CLIErrors.run {
             var report = try AnnotationEvaluation.run(path: file, truthColumn: truthColumn, predictedColumn: predictedColumn)
             if let baselineExpression, let splits {
-                report.baseline = try baseline(expression: baselineExpression, splits: splits)
+                (report.baseline, report.baselines) = try baselines(expression: baselineExpression, splits: splits)
             }
             try out.write(report)
             if let perClass { try MetricsFile.write(text: report.metrics.perClassCSV(), to: perClass) }
@@ -79,15 +103,26 @@ struct EvaluateAnnotationCommand: ParsableCommand {
             if let b = report.baseline {
                 lines.append("k-NN baseline (k=\(b.k), \(b.trainCells) train cells, \(b.genes) genes): accuracy \(SummaryFormat.percent(b.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(b.metrics.weighted.f1))")
             }
+            if let s = report.baselines { lines += strongSummary(s) }
             if report.rowsWithoutTruth > 0 { lines.append("\(report.rowsWithoutTruth) rows without a true label were left out") }
             if report.rowsWithoutPrediction > 0 { lines.append("\(report.rowsWithoutPrediction) rows have no prediction (counted wrong)") }
             printError(lines.joined(separator: "\n"))
         }
     }
 
-    /// The k-NN baseline on the evaluated rows: their cells (by name) of the expression file,
-    /// classified by the train split's cells.
-    func baseline(expression: String, splits: String) throws -> KNNBaselineReport {
+    /// Summary lines of the strong baselines and chance levels.
+    func strongSummary(_ s: StrongBaselinesReport) -> [String] {
+        let lr = s.logisticRegressionHVG, knn = s.knnPCAHVG, c = s.chance
+        return [
+            "logistic regression on \(lr.genes) HVGs (of \(s.hvg.candidateGenes), chosen on the \(s.hvg.trainCells) train cells): accuracy \(SummaryFormat.percent(lr.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(lr.metrics.weighted.f1))\(lr.converged ? "" : " (not converged)")",
+            "k-NN (k=\(knn.k)) on \(knn.components) PCs of the scaled HVGs: accuracy \(SummaryFormat.percent(knn.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(knn.metrics.weighted.f1))",
+            "chance: \(SummaryFormat.percent(c.uniform)) (1/\(c.classes) classes), majority class '\(c.majorityClass)' \(SummaryFormat.percent(c.majorityClassAccuracy))",
+        ]
+    }
+
+    /// The baselines on the evaluated rows: their cells (by name) of the expression file,
+    /// classified by models of the train split's cells. The strong ones unless switched off.
+    func baselines(expression: String, splits: String) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
         let names = try rowNames(file)
         let plan: SplitAssignments
         do { plan = try JSONDecoder().decode(SplitAssignments.self, from: Data(contentsOf: URL(fileURLWithPath: splits))) } catch {
@@ -107,9 +142,14 @@ struct EvaluateAnnotationCommand: ParsableCommand {
         if let leak = test.first(where: { plan.assignments[table.cellNames[$0]] == "train" }) {
             throw DataError("\(file): cell '\(table.cellNames[leak])' is in the train split of \(splits); the baseline needs held-out cells")
         }
-        return try KNNBaseline.run(path: expression, train: table.selecting(rows: train), trainLabels: train.map { labels[$0]! },
-                                   test: table.selecting(rows: test), testLabels: test.map { labels[$0]! },
-                                   k: baselineK, normalizeTarget: baselineTarget)
+        let trainCells = table.selecting(rows: train), testCells = table.selecting(rows: test)
+        let trainLabels = train.map { labels[$0]! }, testLabels = test.map { labels[$0]! }
+        let knn = try KNNBaseline.run(path: expression, train: trainCells, trainLabels: trainLabels, test: testCells,
+                                      testLabels: testLabels, k: baselineK, normalizeTarget: baselineTarget)
+        guard !noStrongBaselines else { return (knn, nil) }
+        let strong = try StrongBaselines.run(train: trainCells, trainLabels: trainLabels, test: testCells, testLabels: testLabels,
+                                             hvg: hvg ?? 2000, pcaComponents: pca ?? 50, k: baselineK, normalizeTarget: baselineTarget)
+        return (knn, strong)
     }
 
     /// Cell names of FILE's rows: the obs index of an .h5ad, else the first column of the table.

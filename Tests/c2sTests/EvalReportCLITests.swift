@@ -48,6 +48,55 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("n.json")))
     }
 
+    /// The strong baselines are on by default with --baseline-expression and --splits, reported
+    /// beside the all-gene k-NN, and their options are checked.
+    func testStrongBaselinesAreReportedAndCheckTheirOptions() throws {
+        let tmp = try TemporaryFolder()
+        let dir = evaluation + "/baseline/"
+        let common = ["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                      "--baseline-expression", dir + "expression.h5ad", "--splits", dir + "splits.json"]
+        var r = try c2s(common + ["--hvg", "20", "-o", tmp.file("m.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for text in ["k-NN baseline (k=10, 60 train cells, 25 genes)", "logistic regression on 20 HVGs (of 25, chosen on the 60 train cells)",
+                     "k-NN (k=10) on 20 PCs of the scaled HVGs", "chance: 33.3% (1/3 classes)"] {
+            XCTAssertTrue(r.stderr.contains(text), "missing '\(text)' in \(r.stderr)")
+        }
+        let report = try json(tmp.file("m.json"))
+        XCTAssertNotNil(report["baseline"] as? [String: Any])
+        let strong = report["baselines"] as! [String: Any]
+        let hvg = strong["hvg"] as! [String: Any]
+        XCTAssertEqual(hvg["requested"] as? Int, 20)
+        XCTAssertEqual(hvg["selected"] as? Int, 20)
+        XCTAssertEqual(hvg["train_cells"] as? Int, 60)
+        let lr = strong["logistic_regression_hvg"] as! [String: Any]
+        XCTAssertEqual(lr["genes"] as? Int, 20)
+        // 60 cells reach the rounding floor of the objective a little above the 1e-9 tolerance.
+        XCTAssertLessThan((lr["gradient_max_norm"] as! NSNumber).doubleValue, 1e-7)
+        XCTAssertEqual(((lr["metrics"] as! [String: Any])["cells"] as! NSNumber).intValue, 20)
+        let knn = strong["knn_pca_hvg"] as! [String: Any]
+        XCTAssertEqual(knn["components"] as? Int, 20)  // --pca 50 capped at the 20 genes
+        XCTAssertEqual(knn["k"] as? Int, 10)
+        let chance = strong["chance"] as! [String: Any]
+        XCTAssertEqual((chance["uniform"] as! NSNumber).doubleValue, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertNotNil(chance["majority_class_accuracy"] as? NSNumber)
+
+        r = try c2s(common + ["--no-strong-baselines", "-o", tmp.file("n.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertNil(try json(tmp.file("n.json"))["baselines"])
+        XCTAssertFalse(r.stderr.contains("logistic regression"), r.stderr)
+
+        for (args, message) in [(["--hvg", "0"], "--hvg must be at least 1"), (["--pca", "0"], "--pca must be at least 1"),
+                                (["--hvg", "100", "--no-strong-baselines"], "--no-strong-baselines")] {
+            r = try c2s(common + args + ["-o", tmp.file("bad.json")])
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        r = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted", "--pca", "5"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--baseline-expression"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("bad.json")))
+    }
+
     func testUMAPCommandWritesReproducibleCoordinates() throws {
         let tmp = try TemporaryFolder()
         let real = evaluation + "/cli/real.h5ad"

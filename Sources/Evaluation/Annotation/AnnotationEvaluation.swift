@@ -13,9 +13,12 @@ public struct AnnotationReport: Codable, Sendable {
     public var metrics: ClassificationMetrics
     /// The k-NN baseline on the same cells, when asked for (`--baseline-expression`).
     public var baseline: KNNBaselineReport?
+    /// Logistic regression and k-NN on principal components of highly variable genes, with
+    /// chance levels, on the same cells (on by default with `--baseline-expression`).
+    public var baselines: StrongBaselinesReport?
 
     enum CodingKeys: String, CodingKey {
-        case path, metrics, baseline
+        case path, metrics, baseline, baselines
         case truthColumn = "truth_column", predictedColumn = "predicted_column"
         case rowsWithoutTruth = "rows_without_truth", rowsWithoutPrediction = "rows_without_prediction"
     }

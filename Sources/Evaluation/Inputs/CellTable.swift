@@ -68,17 +68,28 @@ public struct CellTable: Sendable {
                   matrix: matrix.selecting(rows: rows), warnings: warnings)
     }
 
-    /// Each row scaled to sum to `target`, then log10(1 + x): the normalisation `c2s convert`
-    /// applies by default (scanpy's `normalize_total(target_sum=target)` + `log1p(base=10)`).
-    /// Rows summing to zero stay zero.
-    public func logNormalized(target: Double) -> CellTable {
+    /// The logarithm of ``logNormalized(target:base:)``.
+    public enum LogBase: Sendable {
+        /// log10(1 + x): what `c2s convert` writes (`log1p(base=10)`).
+        case ten
+        /// ln(1 + x): scanpy's `log1p` default, which its `highly_variable_genes` assumes.
+        case e
+    }
+
+    /// Each row scaled to sum to `target`, then log(1 + x) in `base` (base 10 is the
+    /// normalisation `c2s convert` applies by default: scanpy's `normalize_total(target_sum=target)`
+    /// + `log1p(base=10)`). Rows summing to zero stay zero.
+    public func logNormalized(target: Double, base: LogBase = .ten) -> CellTable {
         var values = matrix.values
         for r in 0..<matrix.rowCount {
             let range = matrix.indptr[r]..<matrix.indptr[r + 1]
             var total = 0.0
             for e in range { total += values[e] }
             guard total > 0 else { continue }
-            for e in range { values[e] = Foundation.log10(1 + values[e] / total * target) }
+            switch base {
+            case .ten: for e in range { values[e] = Foundation.log10(1 + values[e] / total * target) }
+            case .e: for e in range { values[e] = Foundation.log1p(values[e] / total * target) }
+            }
         }
         let m = FeatureRows(rowCount: matrix.rowCount, columnCount: matrix.columnCount, indptr: matrix.indptr,
                             indices: matrix.indices, values: values)
