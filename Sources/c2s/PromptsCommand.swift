@@ -47,8 +47,8 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Genes of each cell shown in prompts.")
     var topK = 200
 
-    @Option(help: "Organism named in prompts.")
-    var organism = "Homo sapiens"
+    @Option(help: "Organism named in prompts (default: the dataset's, from its manifest.json, else Homo sapiens).")
+    var organism: String?
 
     @Option(help: "Column giving {label} (cell type, or any label to condition on).")
     var labelColumn = "cell_type"
@@ -104,6 +104,17 @@ struct PromptsCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    /// The organism recorded in the manifest of the dataset folder (or of the folder holding
+    /// the given cells.jsonl); nil when there is no manifest or it names none.
+    static func datasetOrganism(_ dataset: String) throws -> String? {
+        var isDir: ObjCBool = false
+        let folder = FileManager.default.fileExists(atPath: dataset, isDirectory: &isDir) && isDir.boolValue
+            ? dataset : (dataset as NSString).deletingLastPathComponent
+        let folderPath = folder.isEmpty ? "." : folder
+        guard FileManager.default.fileExists(atPath: folderPath + "/manifest.json") else { return nil }
+        return try DatasetManifest.read(folder: folderPath).organism
+    }
+
     static func columns(_ s: String?) -> [String] {
         (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
@@ -146,7 +157,12 @@ struct PromptsCommand: ParsableCommand {
             }
             options.examples = examples
             options.topK = topK
-            options.organism = organism
+            let dataOrganism = try Self.datasetOrganism(dataset)
+            options.organism = organism ?? dataOrganism ?? "Homo sapiens"
+            var notes: [String] = []
+            if organism == nil && dataOrganism == nil {
+                notes.append("the dataset names no organism (convert records it); prompts say Homo sapiens (use --organism)")
+            }
             options.labelColumn = labelColumn
             options.groupColumns = Self.columns(groupColumns)
             options.groupLabelColumn = groupLabelColumn
@@ -211,6 +227,7 @@ struct PromptsCommand: ParsableCommand {
                     let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }
                     printError("\(task): \(parts.joined(separator: ", "))")
                 }
+                notes.forEach { printError("note: \($0)") }
                 if summary.skippedMissingValues > 0 {
                     printError("warning: \(summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
                 }

@@ -235,6 +235,7 @@ struct TrainCommand: ParsableCommand {
                                          sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                          truncation: train.report)
             modelInfo.labelColumn = labelColumn
+            modelInfo.organism = try sentences.flatMap { try DatasetManifest.read(folder: $0).organism }
             if let labelColumn, let sentences, trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
                 // Generation prompts carry their label only inside the text: read it from the
                 // cells the examples came from.
