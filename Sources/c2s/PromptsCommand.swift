@@ -27,6 +27,10 @@ struct PromptsCommand: ParsableCommand {
                   --label-column cell_type --stratify-by cell_type -o mix.jsonl
               c2s prompts kang-sentences --task perturbation_prediction --perturbation-column stim \\
                   --control-value CTRL --match-columns seurat_annotations --label-column seurat_annotations -o pert.jsonl
+
+            Perturbation prompts need no cell type column: without one (no --label-column, and \
+            no cell_type in the dataset) all cells form one group for pairing controls with \
+            perturbed cells, and the prompts say the cell type is "\(PromptValues.unknownLabel)".
             """)
 
     @Argument(help: "A sentence dataset folder (or its cells.jsonl).")
@@ -50,8 +54,8 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Organism named in prompts (default: the dataset's, from its manifest.json, else Homo sapiens).")
     var organism: String?
 
-    @Option(help: "Column giving {label} (cell type, or any label to condition on).")
-    var labelColumn = "cell_type"
+    @Option(help: "Column giving {label} (cell type, or any label to condition on; default cell_type).")
+    var labelColumn: String?
 
     @Option(help: "Multi-cell tasks: comma-separated columns whose values define groups (e.g. donor,tissue).")
     var groupColumns: String?
@@ -74,8 +78,8 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Perturbation: value of the control condition.")
     var controlValue = "CTRL"
 
-    @Option(help: "Perturbation: comma-separated columns a control must share with the perturbed cell.")
-    var matchColumns = "cell_type"
+    @Option(help: "Perturbation: comma-separated columns a control must share with the perturbed cell, or 'none' (default: the label column when the dataset has it, else none: all cells form one group).")
+    var matchColumns: String?
 
     @Option(help: "Perturbation: name used in prompts (default: the perturbed cell's condition value).")
     var perturbationName: String?
@@ -159,11 +163,11 @@ struct PromptsCommand: ParsableCommand {
             options.topK = topK
             let dataOrganism = try Self.datasetOrganism(dataset)
             options.organism = organism ?? dataOrganism ?? "Homo sapiens"
+            options.labelColumn = labelColumn ?? "cell_type"
             var notes: [String] = []
             if organism == nil && dataOrganism == nil {
                 notes.append("the dataset names no organism (convert records it); prompts say Homo sapiens (use --organism)")
             }
-            options.labelColumn = labelColumn
             options.groupColumns = Self.columns(groupColumns)
             options.groupLabelColumn = groupLabelColumn
             let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
@@ -181,7 +185,21 @@ struct PromptsCommand: ParsableCommand {
             }
             options.perturbationColumn = perturbationColumn
             options.controlValue = controlValue
-            options.matchColumns = Self.columns(matchColumns)
+            let hasLabel = table.fieldNames.contains(options.labelColumn)
+            let perturbation = options.tasks.contains { $0.task.kind == .perturbation }
+            switch matchColumns {
+            case "none"?: options.matchColumns = []
+            case let given?: options.matchColumns = Self.columns(given)
+            case nil: options.matchColumns = hasLabel ? [options.labelColumn] : []
+            }
+            if perturbation && labelColumn == nil && !hasLabel {
+                // Only when no column was asked for: a named but absent column stays an error.
+                options.missingLabel = PromptValues.unknownLabel
+                notes.append("no cell type column ('\(options.labelColumn)' is not in the dataset): prompts say the cell type is '\(PromptValues.unknownLabel)'")
+            }
+            if perturbation && options.matchColumns.isEmpty {
+                notes.append("perturbation pairs: all cells form one group (no match columns), so a perturbed cell's control may be of any cell type")
+            }
             options.perturbationName = perturbationName
             options.seed = seed
             options.threads = threads
