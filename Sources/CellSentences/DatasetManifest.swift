@@ -93,6 +93,15 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// The `organism` of the manifest in `folder`, read on its own: nil when the file, the key
+    /// or a valid JSON object is missing. For readers that only want this one fact and must
+    /// not fail on a manifest written by an older or newer version (as `read` would).
+    public static func organism(folder: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: folder + "/manifest.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["organism"] as? String
+    }
+
     /// Reads the manifest of the dataset folder `folder`.
     public static func read(folder: String) throws -> DatasetManifest {
         let path = folder + "/manifest.json"
