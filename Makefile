@@ -52,6 +52,14 @@ EXAMPLES ?= 4000
 PREDICTION_WEIGHT ?= 3
 GENERATION_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
+# Extra options for 'c2s convert' and 'c2s prompts', e.g. CONVERT_FLAGS="--min-genes 100
+# --max-pct-mito 20" or CONVERT_FLAGS="--upper-case --on-duplicate sum" (gene names as the
+# released C2S models spell them). Gene name case and the organism are detected from the
+# names (capitalised, mouse-style names keep their case and say Mus musculus); ORGANISM="Rattus
+# norvegicus" names it instead (recorded by convert, then used by prompts and the model).
+CONVERT_FLAGS ?=
+PROMPTS_FLAGS ?=
+ORGANISM ?=
 DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
 C2S = $(RELEASE_BIN)
 
@@ -63,10 +71,11 @@ demo: build
 	  $(C2S) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --cell-types $(CELL_TYPES) --overwrite -q; \
 	fi; \
 	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
-	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) --overwrite -q; \
+	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) \
+	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
 	echo "== $(EXAMPLES) prompts: cell type prediction (3) + cell generation (1), splits stratified by $(LABEL)"; \
 	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) --examples $(EXAMPLES) \
-	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
 	echo "== train a GPT-NeoX from scratch (hidden 128, 2 layers, $(EPOCHS) epochs)"; \

@@ -39,6 +39,10 @@ public struct C2SModelInfo: Sendable, Equatable {
     public var truncation: TruncationReport
     /// The `obs` column the labels came from (nil: not recorded).
     public var labelColumn: String?
+    /// The organism the training prompts named: the sentence dataset's (its manifest.json),
+    /// so that annotate, generate-cells, embed and predict-perturbation name the same one by
+    /// default (nil: not recorded; they then say Homo sapiens).
+    public var organism: String?
 
     /// Gathers tasks and labels from the training records.
     public init(train: [PromptRecord], examples: [String: Int], lossOn: LossTarget, maxLength: Int,
@@ -104,6 +108,7 @@ public struct C2SModelInfo: Sendable, Equatable {
             ] as [String: Any],
         ]
         if let labelColumn { object["label_column"] = labelColumn }
+        if let organism { object["organism"] = organism }
         if let sentenceDatasetPath {
             object["sentence_dataset"] = ["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"]
         }

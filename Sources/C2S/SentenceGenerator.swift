@@ -14,6 +14,10 @@ public struct SentenceGenerationOptions: Sendable {
     public var seed: UInt64 = 0
     /// Token budget per sentence (nil: up to the model's context).
     public var maxNewTokens: Int?
+    /// Constrained generation: the end token is forbidden until the sentence has this many
+    /// genes (or the vocabulary is used up), so a model that learnt short answers still writes
+    /// as many genes as asked. 0 lets the model end where it likes.
+    public var minGenes = 0
     public var batchSize = 16
     public var maxTokensPerPass = 8192
 
@@ -44,6 +48,7 @@ public struct SentenceGenerator: Sendable {
         guard !options.constrained || genes != nil else { throw DataError("constrained generation needs the model's gene vocabulary") }
         guard options.numGenes >= 1, options.batchSize >= 1 else { throw DataError("genes per cell and batch size must be at least 1") }
         if let m = options.maxNewTokens, m < 1 { throw DataError("the token budget must be at least 1") }
+        guard options.minGenes >= 0 else { throw DataError("the minimum number of genes must be at least 0") }
         try options.sampling.validate()
         self.model = model
         self.genes = genes
@@ -58,7 +63,10 @@ public struct SentenceGenerator: Sendable {
         var g = GenerationOptions(maxNewTokens: options.maxNewTokens ?? model.language.info.contextLength, sampling: options.sampling,
                                   seed: options.seed, stopTokenIDs: model.stopTokens)
         g.maxTokensPerPass = options.maxTokensPerPass
-        g.constraint = options.constrained ? genes?.constraint : nil
+        if options.constrained, var constraint = genes?.constraint {
+            constraint.minWords = min(options.minGenes, options.numGenes)
+            g.constraint = constraint
+        }
         let n = options.numGenes
         for start in stride(from: 0, to: prompts.count, by: options.batchSize) {
             let batch = Array(prompts[start..<min(prompts.count, start + options.batchSize)])

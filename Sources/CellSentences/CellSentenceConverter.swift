@@ -26,6 +26,8 @@ public struct ConversionOptions: Sendable {
     /// Format name and matrix label recorded in the manifest.
     public var formatName = ""
     public var matrixLabel = "X"
+    /// The organism recorded in the manifest; nil detects it from the gene names' style.
+    public var organism: String?
 
     public init() {}
 }
@@ -95,6 +97,10 @@ public enum CellSentenceConverter {
         let kept = max(1, plan.keptCells.count)
         var warnings = source.warnings + naming.warnings
         if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
+        let organism = options.organism ?? naming.style.organism
+        if organism == nil {
+            warnings.append("\(source.path): cannot tell the organism from the gene names (\(naming.style.description)); prompts will say Homo sapiens unless you give --organism")
+        }
         if let f = fit, !f.model.isUsable {
             warnings.append("too few expressed genes in the sampled cells to fit the inverse transform (\(f.quality.fitPoints) points); reconstruction needs a fit")
         }
@@ -110,13 +116,14 @@ public enum CellSentenceConverter {
                              tieBreak: options.tieOrder == .seeded
                                  ? "seeded shuffle per (seed, input row) then stable sort by value, descending"
                                  : "reference: one MT19937 stream (seed) through the cells in order, shuffle then stable sort by value, descending",
-                             upperCase: options.naming.upperCase, onDuplicate: options.naming.policy.rawValue,
+                             upperCase: naming.upperCased, onDuplicate: options.naming.policy.rawValue,
                              geneNameClashes: naming.clashes, delimiter: " ",
                              meanLength: Double(stats.totalLength) / Double(kept),
-                             minLength: stats.minLength, maxLength: stats.maxLength),
+                             minLength: stats.minLength, maxLength: stats.maxLength, geneNameStyle: naming.style),
             obsColumns: options.obsColumns,
             files: ["cells": "cells.jsonl", "vocabulary": "vocab.tsv"],
-            warnings: warnings, seconds: Date().timeIntervalSince(started), inverseTransform: fit)
+            warnings: warnings, seconds: Date().timeIntervalSince(started), inverseTransform: fit,
+            organism: organism, organismSource: organism == nil ? nil : options.organism != nil ? "given" : "detected from gene names")
         try manifest.encoded().write(to: URL(fileURLWithPath: out.path("manifest.json")))
         try out.commit()
         return manifest

@@ -32,10 +32,12 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         public var meanLength: Double
         public var minLength: Int
         public var maxLength: Int
+        /// How the input spelled its gene names (absent in datasets made before it was recorded).
+        public var geneNameStyle: GeneNameStyle?
         enum CodingKeys: String, CodingKey {
             case seed, tieBreak = "tie_break", upperCase = "upper_case", onDuplicate = "on_duplicate"
             case geneNameClashes = "gene_name_clashes", delimiter, meanLength = "mean_length"
-            case minLength = "min_length", maxLength = "max_length"
+            case minLength = "min_length", maxLength = "max_length", geneNameStyle = "gene_name_style"
         }
     }
 
@@ -54,11 +56,18 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var seconds: Double
     /// The fitted map from sentence position back to expression (absent if not fitted).
     public var inverseTransform: InverseTransformFit?
+    /// The organism the cells come from, as prompts name it (`c2s prompts` and `c2s train`
+    /// read it): given with `convert --organism`, else detected from the gene names' style;
+    /// absent when neither says (older datasets, mixed names).
+    public var organism: String?
+    /// Where `organism` came from: "given" or "detected from gene names".
+    public var organismSource: String?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", tool, toolVersion = "tool_version", created, input
         case preprocessing, targetSumUsed = "target_sum_used", counts, sentences
         case obsColumns = "obs_columns", files, warnings, seconds, inverseTransform = "inverse_transform"
+        case organism, organismSource = "organism_source"
     }
 
     /// Pretty, key-sorted JSON.
@@ -82,6 +91,15 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
             try? FileManager.default.removeItem(atPath: temporary)
             throw FileError(path, "cannot replace manifest.json")
         }
+    }
+
+    /// The `organism` of the manifest in `folder`, read on its own: nil when the file, the key
+    /// or a valid JSON object is missing. For readers that only want this one fact and must
+    /// not fail on a manifest written by an older or newer version (as `read` would).
+    public static func organism(folder: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: folder + "/manifest.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["organism"] as? String
     }
 
     /// Reads the manifest of the dataset folder `folder`.

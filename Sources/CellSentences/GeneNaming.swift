@@ -21,11 +21,19 @@ public struct GeneNameClash: Sendable, Codable, Equatable {
 
 /// Turns the input's gene names into the vocabulary's names: upper-cased like the reference
 /// (unless case is kept), with clashes detected and resolved by an explicit policy.
+///
+/// By default (`upperCase` nil) the names' spelling decides: upper-case and mixed names are
+/// upper-cased like the reference, but capitalised (mouse-style) names keep their case. Mouse
+/// files often hold a few all-caps names beside the mouse ones (`PISD` and `Pisd`), which
+/// upper-casing would merge; keeping case keeps them apart and the vocabulary spelled as the
+/// organism spells it, so a mouse file converts without flags.
 public struct GeneNaming: Sendable {
-    public var upperCase: Bool
+    /// Upper-case every name (true), keep names as they are (false), or decide from the
+    /// names' style (nil).
+    public var upperCase: Bool?
     public var policy: DuplicateGenePolicy
 
-    public init(upperCase: Bool = true, policy: DuplicateGenePolicy = .fail) {
+    public init(upperCase: Bool? = nil, policy: DuplicateGenePolicy = .fail) {
         self.upperCase = upperCase
         self.policy = policy
     }
@@ -39,6 +47,10 @@ public struct GeneNaming: Sendable {
         public var merges: Bool
         public var clashes: [GeneNameClash]
         public var warnings: [String]
+        /// Whether the names were upper-cased (as asked, or as the style decided).
+        public var upperCased: Bool
+        /// The input names' spelling.
+        public var style: GeneNameStyle
 
         /// Whether the map is the identity (nothing renamed into another column or dropped).
         public var isIdentity: Bool {
@@ -58,6 +70,8 @@ public struct GeneNaming: Sendable {
         if ensembl > 0.5 {
             warnings.append("\(path): \(Int(ensembl * 100)) % of gene names look like Ensembl IDs; cell sentences read best with gene symbols (use --gene-column to pick a symbol column)")
         }
+        let style = GeneNameStyle.detect(names)
+        let upperCase = self.upperCase ?? (style.kind != .capitalised)
         let transformed = upperCase ? names.map { $0.uppercased() } : names
         var firstIndex: [String: Int] = [:]
         firstIndex.reserveCapacity(names.count)
@@ -73,7 +87,8 @@ public struct GeneNaming: Sendable {
             GeneNameClash(name: key, originals: groups[key]!.map { names[$0] })
         }
         if clashes.isEmpty {
-            return Result(names: transformed, columnMap: (0..<names.count).map { Int32($0) }, merges: false, clashes: [], warnings: warnings)
+            return Result(names: transformed, columnMap: (0..<names.count).map { Int32($0) }, merges: false, clashes: [], warnings: warnings,
+                          upperCased: upperCase, style: style)
         }
         switch policy {
         case .fail:
@@ -94,7 +109,8 @@ public struct GeneNaming: Sendable {
                 out[i] = candidate
             }
             warnings.append("\(path): renamed \(clashes.count) duplicated gene name(s) with -1, -2, ... suffixes")
-            return Result(names: out, columnMap: (0..<names.count).map { Int32($0) }, merges: false, clashes: clashes, warnings: warnings)
+            return Result(names: out, columnMap: (0..<names.count).map { Int32($0) }, merges: false, clashes: clashes, warnings: warnings,
+                          upperCased: upperCase, style: style)
         case .keepFirst, .sum:
             var outNames: [String] = []
             var outIndex: [String: Int32] = [:]
@@ -110,7 +126,8 @@ public struct GeneNaming: Sendable {
                 }
             }
             warnings.append("\(path): \(policy == .sum ? "summed" : "kept the first of") \(clashes.count) duplicated gene name(s)")
-            return Result(names: outNames, columnMap: map, merges: policy == .sum, clashes: clashes, warnings: warnings)
+            return Result(names: outNames, columnMap: map, merges: policy == .sum, clashes: clashes, warnings: warnings,
+                          upperCased: upperCase, style: style)
         }
     }
 }

@@ -53,6 +53,11 @@ public struct PromptOptions: Sendable {
     public var controlValue = "CTRL"
     public var matchColumns: [String] = ["cell_type"]
     public var perturbationName: String?
+    /// Perturbation tasks on a dataset without `labelColumn` (no cell type column): the value
+    /// of `{label}` in every pair, e.g. `PromptValues.unknownLabel`, so that such data can still
+    /// make perturbation prompts (give empty `matchColumns` to pair within one group of all
+    /// cells). Nil requires the column. A dataset that has the column uses it as before.
+    public var missingLabel: String?
     public var seed: UInt64 = 0
     public var threads = Parallel.defaultThreads
 
@@ -139,9 +144,15 @@ public struct PromptBuilder {
             case .perturbation:
                 try need(options.perturbationColumn, "perturbation (--perturbation-column)")
                 for c in options.matchColumns { try need(c, "match (--match-columns)") }
-                if task.uses("label") { try need(options.labelColumn, "label (--label-column)") }
+                if task.uses("label") && labelStandIn == nil { try need(options.labelColumn, "label (--label-column)") }
             }
         }
+    }
+
+    /// What `{label}` says in perturbation prompts: `options.missingLabel` when the dataset has
+    /// no label column, else nil (each pair's own value).
+    var labelStandIn: String? {
+        table.fieldNames.contains(options.labelColumn) ? nil : options.missingLabel
     }
 
     /// Appends the units of `task` to `units`, split by split, with the cells of one split never
@@ -152,7 +163,7 @@ public struct PromptBuilder {
         var bySplit = [[Int]](repeating: [], count: SplitPlan.splitNames.count)
         for (i, s) in cellSplits.enumerated() { bySplit[s].append(i) }
         // Cells without a value the task needs cannot make an example: leave them out (counted).
-        let needsLabel = task.uses("label") && task.kind != .multiCell
+        let needsLabel = task.uses("label") && task.kind != .multiCell && !(task.kind == .perturbation && labelStandIn != nil)
         for split in bySplit.indices where !bySplit[split].isEmpty {
             var members = bySplit[split]
             if needsLabel {

@@ -68,6 +68,8 @@ final class PromptLineEncoder {
     private let seed: UInt64
     private let organism: String
     private let labelColumn: String
+    /// `{label}` of perturbation prompts when the dataset has no label column.
+    private let labelStandIn: String?
     private let groupLabelColumn: String
     /// Sentence spans of the current input, as start, end pairs.
     private var spans: [Int] = []
@@ -99,6 +101,7 @@ final class PromptLineEncoder {
         seed = options.seed
         organism = options.organism
         labelColumn = options.labelColumn
+        labelStandIn = builder.labelStandIn
         groupLabelColumn = options.groupLabelColumn ?? options.groupColumns.first ?? ""
     }
 
@@ -197,7 +200,7 @@ final class PromptLineEncoder {
             switch v.kind {
             case .singleCell: label = labels.isEmpty ? cells[v.first].fields[labelColumn] : labels[v.first]
             case .multiCell: label = cells[v.first].fields[groupLabelColumn]
-            case .perturbation: label = labels.isEmpty ? cells[v.second].fields[labelColumn] : labels[v.second]
+            case .perturbation: label = labelStandIn ?? (labels.isEmpty ? cells[v.second].fields[labelColumn] : labels[v.second])
             }
             return label.map(string)
         case .cellName:

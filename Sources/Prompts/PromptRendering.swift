@@ -41,7 +41,8 @@ extension PromptBuilder {
             let control = table.cells[unit.first], perturbed = table.cells[unit.second]
             names = [control.name, perturbed.name]
             value = PromptValues.perturbation(control: control, perturbed: perturbed, topK: options.topK,
-                                              perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn)
+                                              perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn,
+                                              missingLabel: labelStandIn)
             sentences = { name, v in name == "control_sentence" || name == "perturbed_sentence" ? [0..<v.unicodeScalars.count] : [] }
         }
         let (input, spans) = try template.render(value, marking: sentences)

@@ -7,6 +7,10 @@
 /// switch rather than a dictionary built per example: this runs once per example, for millions
 /// of examples.
 public enum PromptValues {
+    /// What perturbation prompts say for the cell type when the data has none (`{label}`):
+    /// the same word in training and prediction, so a model learns it as "any cell type".
+    public static let unknownLabel = "unknown"
+
     /// One cell: `cell_sentence` (its top `topK` genes), `num_genes` (how many that really is),
     /// `organism`, `label` (the value of `labelColumn`; none when nil, as when predicting it),
     /// `cell_name`, and any of its fields.
@@ -61,8 +65,10 @@ public enum PromptValues {
     /// `perturbed_sentence`, `num_genes` (genes of the control shown), `perturbation`,
     /// `organism`, and `label` and other fields from the perturbed cell (from the control when
     /// predicting, as pairs share their cell type).
+    ///
+    /// `missingLabel`, when given, is the `label` of every pair (data without a cell type column).
     public static func perturbation(control: CellRecord, perturbed: CellRecord?, topK: Int, perturbation: String,
-                                    organism: String, labelColumn: String) -> (String) -> String? {
+                                    organism: String, labelColumn: String, missingLabel: String? = nil) -> (String) -> String? {
         let (c, count) = control.topGenes(topK)
         let described = perturbed ?? control
         return { name in
@@ -72,7 +78,7 @@ public enum PromptValues {
             case "num_genes": return String(count)
             case "perturbation": return perturbation
             case "organism": return organism
-            case "label": return described.fields[labelColumn]
+            case "label": return missingLabel ?? described.fields[labelColumn]
             default: return described.fields[name]
             }
         }

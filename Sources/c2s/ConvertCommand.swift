@@ -84,8 +84,14 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Order of tied genes: seeded (per cell, independent of threads) or reference (cell2sentence 1.2.0's exact order; use --seed 42 to match its output).")
     var tieOrder: TieOrder = .seeded
 
-    @Flag(help: "Keep gene names as they are instead of upper-casing them like the reference.")
+    @Flag(help: "Keep gene names as they are (the default for capitalised, mouse-style names).")
     var keepCase = false
+
+    @Flag(help: "Upper-case gene names like the reference (the default unless most names are capitalised, mouse-style); clashes such as Pisd/PISD then need --on-duplicate.")
+    var upperCase = false
+
+    @Option(help: "Organism recorded in the manifest and named in prompts (default: detected from the gene names, Mus musculus for capitalised names, Homo sapiens for upper-case).")
+    var organism: String?
 
     @Option(help: "When gene names clash: fail, make-unique, keep-first or sum.")
     var onDuplicate: DuplicateGenePolicy = .fail
@@ -110,6 +116,8 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         if layer != nil && raw { throw ValidationError("--layer and --raw cannot be used together") }
+        if keepCase && upperCase { throw ValidationError("--keep-case and --upper-case cannot be used together") }
+        if let o = organism, o.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--organism must not be empty") }
         if minGenes < 0 || minCells < 0 { throw ValidationError("--min-genes and --min-cells must be >= 0") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if blockSize < 1 { throw ValidationError("--block-size must be at least 1") }
@@ -135,7 +143,9 @@ struct ConvertCommand: ParsableCommand {
         options.preprocessing.log = logBase
         options.seed = seed
         options.tieOrder = tieOrder
-        options.naming = GeneNaming(upperCase: !keepCase, policy: onDuplicate)
+        // Neither flag: the names' style decides (GeneNaming keeps mouse-style case).
+        options.naming = GeneNaming(upperCase: keepCase ? false : upperCase ? true : nil, policy: onDuplicate)
+        options.organism = organism
         options.obsColumns = obsColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         options.threads = threads ?? Parallel.defaultThreads
         options.blockSize = blockSize
@@ -158,6 +168,9 @@ struct ConvertCommand: ParsableCommand {
                 if let f = manifest.inverseTransform { printError(FitOptions.describe(f)) }
                 manifest.warnings.filter { w in !source.warnings.contains(w) }.forEach { printError("warning: \($0)") }
                 let c = manifest.counts
+                if let style = manifest.sentences.geneNameStyle {
+                    printError("gene names \(style.description); \(manifest.sentences.upperCase ? "upper-cased" : "case kept"); organism \(manifest.organism ?? "unknown")\(manifest.organismSource.map { " (\($0))" } ?? "")")
+                }
                 printError(String(format: "%@: %d of %d cells, %d of %d genes, mean sentence length %.0f genes, %.2f s -> %@",
                                   input, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
                                   Date().timeIntervalSince(started), output))

@@ -23,12 +23,17 @@ struct SentenceDecodingArguments: ParsableArguments {
     @Option(help: "Random seed (a cell's sentence depends only on the seed and its number, not on batches or chunks).")
     var seed: UInt64 = 0
 
+    @Option(help: "Constrained decoding: forbid the end token until a sentence has this many genes (default: 0 for generate-cells, the genes asked for in predict-perturbation).")
+    var minGenes: Int?
+
     @Option(help: "Token budget per sentence (default: the model's context).")
     var maxNewTokens: Int?
 
-    func options(sample: Bool, numGenes: Int, batchSize: Int, maxTokensPerPass: Int) -> SentenceGenerationOptions {
+    /// `defaultMinGenes`: the command's `--min-genes` when none is given.
+    func options(sample: Bool, numGenes: Int, batchSize: Int, maxTokensPerPass: Int, defaultMinGenes: Int = 0) -> SentenceGenerationOptions {
         var o = SentenceGenerationOptions()
         o.numGenes = numGenes
+        o.minGenes = minGenes ?? defaultMinGenes
         o.constrained = !unconstrained
         o.sampling = SamplingOptions(sample: sample, temperature: temperature, topK: topK, topP: topP)
         o.seed = seed
@@ -38,9 +43,16 @@ struct SentenceDecodingArguments: ParsableArguments {
         return o
     }
 
+    func validate() throws {
+        if let m = minGenes, m < 0 { throw ValidationError("--min-genes must be at least 0") }
+    }
+
     func settings(sample: Bool) -> [String: String] {
-        ["unconstrained": String(unconstrained), "sample": String(sample), "top_k": String(topK), "top_p": String(topP),
-         "temperature": String(temperature), "seed": String(seed), "max_new_tokens": maxNewTokens.map(String.init) ?? ""]
+        var s = ["unconstrained": String(unconstrained), "sample": String(sample), "top_k": String(topK), "top_p": String(topP),
+                 "temperature": String(temperature), "seed": String(seed), "max_new_tokens": maxNewTokens.map(String.init) ?? ""]
+        // Only when given, so that a run begun before the option existed can still resume.
+        if let minGenes { s["min_genes"] = String(minGenes) }
+        return s
     }
 
     /// The gene constraint (unless unconstrained), with a note about genes that share tokens.

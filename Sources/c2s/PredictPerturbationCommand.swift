@@ -14,8 +14,15 @@ struct PredictPerturbationCommand: ParsableCommand {
             perturbation's name (--perturbation) and its cell type (the --label-column value), \
             with one fixed template (--template). The model writes the perturbed cell's \
             sentence: greedy by default (--sample to sample with --top-k/--top-p), constrained \
-            to genes of the training vocabulary, each once (--unconstrained to lift that), and \
-            stopped after --top-genes genes.
+            to genes of the training vocabulary, each once (--unconstrained to lift that), with \
+            the end token forbidden until it has --top-genes genes (--min-genes to change), and \
+            stopped after --top-genes genes. When a prompt would leave too little of the \
+            model's context for that many genes, the control sentence loses its last genes, \
+            as training cut over-long examples.
+
+            Without a cell type column (no --label-column, and the input lacks the training \
+            label column or cell_type), the prompts say the cell type is \
+            "\(PromptValues.unknownLabel)", as c2s prompts wrote them for such data.
 
             Output: X holds each predicted cell's reconstructed expression (the training data's \
             inverse transform), obs the control cell's name (index) and columns, the \
@@ -59,11 +66,12 @@ struct PredictPerturbationCommand: ParsableCommand {
             if !runOptions.quiet, let w = model.taskWarning(task) { printError("warning: \(w)") }
             let topGenes = model.topGenes(modelOptions.topGenes)
             let column = labelColumn ?? model.metadata?.labelColumn ?? "cell_type"
-            let options = decoding.options(sample: sample, numGenes: topGenes, batchSize: runOptions.batchSize, maxTokensPerPass: modelOptions.maxTokensPerPass)
-            let predictor = PerturbationPredictor(
-                generator: try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options),
-                prompt: try modelOptions.prompt(task, kind: .perturbation), perturbation: perturbation, labelColumn: column,
-                topGenes: topGenes, organism: model.organism(modelOptions.organism))
+            // The end token waits for all the genes asked for: a short answer would read as
+            // genes switched off in the reconstructed expression.
+            let options = decoding.options(sample: sample, numGenes: topGenes, batchSize: runOptions.batchSize,
+                                           maxTokensPerPass: modelOptions.maxTokensPerPass, defaultMinGenes: topGenes)
+            let generator = try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options)
+            let prompt = try modelOptions.prompt(task, kind: .perturbation)
 
             var settings = modelOptions.settings(model).merging(inputOptions.settings(input: control)) { a, _ in a }
             settings.merge(decoding.settings(sample: sample)) { a, _ in a }
@@ -72,10 +80,22 @@ struct PredictPerturbationCommand: ParsableCommand {
             let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
             try store.cleaningUp {
                 let (cells, selected) = try inputOptions.open(control, model: model, topGenes: topGenes, store: store, quiet: runOptions.quiet)
-                let usesLabel = predictor.prompt.template.placeholders.contains("label")
+                let usesLabel = prompt.template.placeholders.contains("label")
+                var missingLabel: String?
                 if usesLabel && !cells.table.fieldNames.contains(column) {
-                    throw DataError("the prompt names each cell's cell type, but the input has no column '\(column)'; choose one with --label-column (columns: \(cells.table.fieldNames.joined(separator: ", ")))")
+                    // A column asked for by name, or recorded by training, must be there;
+                    // otherwise neither had cell types, and the prompts say so as the training
+                    // prompts did.
+                    guard labelColumn == nil && model.metadata?.labelColumn == nil else {
+                        throw DataError("the prompt names each cell's cell type, but the input has no column '\(column)'; choose one with --label-column (columns: \(cells.table.fieldNames.joined(separator: ", ")))")
+                    }
+                    missingLabel = PromptValues.unknownLabel
+                    if !runOptions.quiet {
+                        printError("note: the input has no cell type column '\(column)': the prompts say the cell type is '\(PromptValues.unknownLabel)'")
+                    }
                 }
+                let predictor = PerturbationPredictor(generator: generator, prompt: prompt, perturbation: perturbation, labelColumn: column,
+                                                      topGenes: topGenes, organism: model.organism(modelOptions.organism), missingLabel: missingLabel)
                 let chunks = runOptions.run(store, count: selected.count)
                 let bar = ProgressBar(quiet: runOptions.quiet)
                 let done = try chunks.run(progress: { bar.update("predicting", $0, $1) }) { range in

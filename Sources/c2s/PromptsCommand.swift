@@ -27,6 +27,10 @@ struct PromptsCommand: ParsableCommand {
                   --label-column cell_type --stratify-by cell_type -o mix.jsonl
               c2s prompts kang-sentences --task perturbation_prediction --perturbation-column stim \\
                   --control-value CTRL --match-columns seurat_annotations --label-column seurat_annotations -o pert.jsonl
+
+            Perturbation prompts need no cell type column: without one (no --label-column, and \
+            no cell_type in the dataset) all cells form one group for pairing controls with \
+            perturbed cells, and the prompts say the cell type is "\(PromptValues.unknownLabel)".
             """)
 
     @Argument(help: "A sentence dataset folder (or its cells.jsonl).")
@@ -47,11 +51,11 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Genes of each cell shown in prompts.")
     var topK = 200
 
-    @Option(help: "Organism named in prompts.")
-    var organism = "Homo sapiens"
+    @Option(help: "Organism named in prompts (default: the dataset's, from its manifest.json, else Homo sapiens).")
+    var organism: String?
 
-    @Option(help: "Column giving {label} (cell type, or any label to condition on).")
-    var labelColumn = "cell_type"
+    @Option(help: "Column giving {label} (cell type, or any label to condition on; default cell_type).")
+    var labelColumn: String?
 
     @Option(help: "Multi-cell tasks: comma-separated columns whose values define groups (e.g. donor,tissue).")
     var groupColumns: String?
@@ -74,8 +78,8 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Perturbation: value of the control condition.")
     var controlValue = "CTRL"
 
-    @Option(help: "Perturbation: comma-separated columns a control must share with the perturbed cell.")
-    var matchColumns = "cell_type"
+    @Option(help: "Perturbation: comma-separated columns a control must share with the perturbed cell, or 'none' (default: the label column when the dataset has it, else none: all cells form one group).")
+    var matchColumns: String?
 
     @Option(help: "Perturbation: name used in prompts (default: the perturbed cell's condition value).")
     var perturbationName: String?
@@ -106,6 +110,17 @@ struct PromptsCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
+
+    /// The organism recorded in the manifest of the dataset folder (or of the folder holding
+    /// the given cells.jsonl); nil when there is no manifest or it names none.
+    static func datasetOrganism(_ dataset: String) throws -> String? {
+        var isDir: ObjCBool = false
+        let folder = FileManager.default.fileExists(atPath: dataset, isDirectory: &isDir) && isDir.boolValue
+            ? dataset : (dataset as NSString).deletingLastPathComponent
+        let folderPath = folder.isEmpty ? "." : folder
+        guard FileManager.default.fileExists(atPath: folderPath + "/manifest.json") else { return nil }
+        return try DatasetManifest.read(folder: folderPath).organism
+    }
 
     static func columns(_ s: String?) -> [String] {
         (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -150,8 +165,13 @@ struct PromptsCommand: ParsableCommand {
             }
             options.examples = examples
             options.topK = topK
-            options.organism = organism
-            options.labelColumn = labelColumn
+            let dataOrganism = try Self.datasetOrganism(dataset)
+            options.organism = organism ?? dataOrganism ?? "Homo sapiens"
+            options.labelColumn = labelColumn ?? "cell_type"
+            var notes: [String] = []
+            if organism == nil && dataOrganism == nil {
+                notes.append("the dataset names no organism (convert records it); prompts say Homo sapiens (use --organism)")
+            }
             options.groupColumns = Self.columns(groupColumns)
             options.groupLabelColumn = groupLabelColumn
             let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
@@ -169,7 +189,21 @@ struct PromptsCommand: ParsableCommand {
             }
             options.perturbationColumn = perturbationColumn
             options.controlValue = controlValue
-            options.matchColumns = Self.columns(matchColumns)
+            let hasLabel = table.fieldNames.contains(options.labelColumn)
+            let perturbation = options.tasks.contains { $0.task.kind == .perturbation }
+            switch matchColumns {
+            case "none"?: options.matchColumns = []
+            case let given?: options.matchColumns = Self.columns(given)
+            case nil: options.matchColumns = hasLabel ? [options.labelColumn] : []
+            }
+            if perturbation && labelColumn == nil && !hasLabel {
+                // Only when no column was asked for: a named but absent column stays an error.
+                options.missingLabel = PromptValues.unknownLabel
+                notes.append("no cell type column ('\(options.labelColumn)' is not in the dataset): prompts say the cell type is '\(PromptValues.unknownLabel)'")
+            }
+            if perturbation && options.matchColumns.isEmpty {
+                notes.append("perturbation pairs: all cells form one group (no match columns), so a perturbed cell's control may be of any cell type")
+            }
             options.perturbationName = perturbationName
             options.seed = seed
             options.threads = threads
@@ -215,6 +249,7 @@ struct PromptsCommand: ParsableCommand {
                     let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }
                     printError("\(task): \(parts.joined(separator: ", "))")
                 }
+                notes.forEach { printError("note: \($0)") }
                 if summary.skippedMissingValues > 0 {
                     printError("warning: \(summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
                 }

@@ -239,6 +239,8 @@ struct TrainCommand: ParsableCommand {
                                          sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                          truncation: train.report)
             modelInfo.labelColumn = labelColumn
+            // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
+            modelInfo.organism = sentences.flatMap { DatasetManifest.organism(folder: $0) }
             if let labelColumn, let sentences, trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
                 // Generation prompts carry their label only inside the text: read it from the
                 // cells the examples came from.

@@ -87,7 +87,8 @@ final class SentenceGenerationTests: XCTestCase {
                                       prompt: try TaskPrompt(task: "perturbation_prediction", kind: .perturbation),
                                       perturbation: "interferon-beta", labelColumn: "cell_type", topGenes: 6, organism: "Homo sapiens")
         let controls = Array(try CellTable.load(f.sentences, maxGenes: 6).cells.prefix(4))
-        let text = try p.modelInput(controls[0])
+        let (text, dropped) = try p.modelInput(controls[0])
+        XCTAssertEqual(dropped, 0, "the fixture model's context holds the whole prompt")
         XCTAssertTrue(text.contains("interferon-beta") && text.contains(controls[0].topGenes(6).text) && text.contains(controls[0].fields["cell_type"]!), text)
         let out = try p.predict(controls, firstIndex: 0)
         XCTAssertEqual(out.count, 4)

@@ -68,6 +68,35 @@ final class PromptBuilderTests: XCTestCase {
         XCTAssertGreaterThan(summary.unmatchedPerturbed, 0, "STIM-only erythrocytes have no control")
     }
 
+    func testPerturbationWithoutACellTypeColumnPairsWithinOneGroup() throws {
+        let table = try kang()
+        var o = options(BuiltinTasks.named("perturbation_prediction")!)
+        o.labelColumn = "cell_type"  // not in kang: the data has no cell type column by that name
+        o.matchColumns = []
+        // Without a stand-in for {label}, the missing column is an error that names it.
+        XCTAssertThrowsError(try PromptBuilder(table: table, splits: KangPrompts.plan(table), options: o).validate()) { error in
+            XCTAssertTrue("\(error)".contains("'cell_type'"), "\(error)")
+        }
+        o.missingLabel = PromptValues.unknownLabel
+        let (examples, summary) = try build(table, o)
+        let byName = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, $0) })
+        // One group: every STIM cell finds a control, erythrocytes (STIM only) included.
+        XCTAssertEqual(examples.count, table.cells.filter { $0.fields["stim"] == "STIM" }.count)
+        XCTAssertEqual(summary.unmatchedPerturbed, 0)
+        var crossType = 0
+        for e in examples {
+            let control = byName[e.cellNames[0]]!, perturbed = byName[e.cellNames[1]]!
+            XCTAssertEqual(control.fields["stim"], "CTRL")
+            XCTAssertEqual(perturbed.fields["stim"], "STIM")
+            XCTAssertTrue(e.modelInput.contains("unknown"), e.modelInput)
+            if control.fields["seurat_annotations"] != perturbed.fields["seurat_annotations"] { crossType += 1 }
+        }
+        XCTAssertGreaterThan(crossType, 0, "pairs are drawn across cell types")
+        // The byte path writes the same lines.
+        let (bytes, _) = try KangPrompts.lines(table, o)
+        XCTAssertEqual(bytes, KangPrompts.encoded(examples))
+    }
+
     func testMultiCellGroupsAreHomogeneousAndFormatted() throws {
         let table = try kang()
         let (examples, _) = try build(table, options(BuiltinTasks.named("tissue_prediction")!))

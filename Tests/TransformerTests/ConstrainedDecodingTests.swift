@@ -119,6 +119,30 @@ final class ConstrainedDecodingTests: XCTestCase {
         XCTAssertEqual(allowed(), [0])
     }
 
+    func testEndWaitsForTheMinimumNumberOfWords() throws {
+        var constraint = try UniqueWordConstraint(words: [[1], [2], [3]], endTokens: [0])
+        constraint.minWords = 2
+        let state = constraint.makeState()
+        func allowed() -> Set<Int> {
+            var logits = [Float](repeating: 1, count: 5)
+            logits.withUnsafeMutableBufferPointer { state.restrict($0) }
+            return Set(logits.indices.filter { logits[$0].isFinite })
+        }
+        XCTAssertEqual(allowed(), [1, 2, 3], "no end before any word")
+        state.advance(1)
+        XCTAssertEqual(allowed(), [2, 3], "one word complete: still no end")
+        state.advance(2)
+        XCTAssertEqual(allowed(), [0, 3], "two words: the end is allowed")
+
+        // A minimum above the word count ends once every word is used (never a dead end).
+        constraint.minWords = 10
+        let all = constraint.makeState()
+        for t: Int32 in [1, 2, 3] { all.advance(t) }
+        var logits = [Float](repeating: 1, count: 5)
+        logits.withUnsafeMutableBufferPointer { all.restrict($0) }
+        XCTAssertEqual(Set(logits.indices.filter { logits[$0].isFinite }), [0])
+    }
+
     func testAmbiguousOrDuplicateWordListsAreRejected() {
         XCTAssertThrowsError(try UniqueWordConstraint(words: [[1], [1]], endTokens: [0]))
         XCTAssertThrowsError(try UniqueWordConstraint(words: [[1], []], endTokens: [0]))

@@ -32,16 +32,16 @@ final class TaskCLITests: XCTestCase {
         return Setting(tmp: tmp, counts: counts, sentences: sentences, model: model, labels: labels)
     }
 
-    /// The pythia_text fixture with a longer context; with `metadata`, also c2s.json and the
-    /// dataset's manifest and vocabulary.
-    func makeModel(_ folder: String, metadata: [String: Any]?, sentences: String?) throws {
+    /// The pythia_text fixture with a longer context (`context` tokens); with `metadata`, also
+    /// c2s.json and the dataset's manifest and vocabulary.
+    func makeModel(_ folder: String, metadata: [String: Any]?, sentences: String?, context: Int = 2048) throws {
         let source = TestPaths.fixtures.appendingPathComponent("lm/pythia_text").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         for f in ["model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
             try FileManager.default.copyItem(atPath: source + "/" + f, toPath: folder + "/" + f)
         }
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
-        config["max_position_embeddings"] = 2048
+        config["max_position_embeddings"] = context
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
         if let metadata { try JSONSerialization.data(withJSONObject: metadata).write(to: URL(fileURLWithPath: folder + "/c2s.json")) }
         if let sentences {
@@ -255,6 +255,52 @@ final class TaskCLITests: XCTestCase {
         let rows = try lines(texts)
         XCTAssertFalse(rows.isEmpty)
         XCTAssertTrue(rows.allSatisfy { $0["c2s_text"] is String && s.labels.contains($0["cell_type"] as! String) })
+    }
+
+    /// Data without a cell type column: prompts pair controls within one group of all cells and
+    /// say the cell type is "unknown"; predict-perturbation says the same and writes as many
+    /// genes as asked even when the control sentence fills most of the model's context.
+    func testPerturbationWithoutACellTypeColumn() throws {
+        let s = try setting()
+        let sentences = s.tmp.file("untyped")
+        var r = try c2s(["convert", s.counts, "-o", sentences, "--obs-columns", "batch", "--min-genes", "0", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let prompts = s.tmp.file("pert.jsonl")
+        r = try c2s(["prompts", sentences, "--task", "perturbation_prediction", "--perturbation-column", "batch",
+                     "--control-value", "batch1", "--top-k", "20", "-o", prompts])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("note: perturbation pairs: all cells form one group"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no cell type column"), r.stderr)
+        let examples = try lines(prompts)
+        let cells = try lines(sentences + "/cells.jsonl")
+        XCTAssertEqual(examples.count, cells.filter { $0["batch"] as? String != "batch1" }.count, "every perturbed cell is paired")
+        XCTAssertTrue(examples.allSatisfy { ($0["model_input"] as! String).contains("unknown") })
+        // A cell type column named but absent is still an error, naming it; nothing is written.
+        r = try c2s(["prompts", sentences, "--task", "perturbation_prediction", "--perturbation-column", "batch",
+                     "--control-value", "batch1", "--label-column", "cell_type", "--splits", s.tmp.file("splits.json"), "-o", s.tmp.file("bad.jsonl")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("'cell_type'"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.tmp.file("bad.jsonl")))
+
+        // A model trained on such prompts (no label_column) and a context of 200 tokens: the
+        // prompt with 20 control genes and an answer of 20 genes do not both fit, so the control
+        // sentence is cut and the answer still has all 20 genes (with the end token held back).
+        let model = s.tmp.file("untyped-model")
+        try makeModel(model, metadata: ["tasks": ["perturbation_prediction"], "top_k": 20], sentences: sentences, context: 200)
+        let out = s.tmp.file("untyped.h5ad")
+        r = try c2s(["predict-perturbation", "--model", model, "--control", sentences, "--where", "batch=batch1",
+                     "--perturbation", "drug X", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cell type is 'unknown'"), r.stderr)
+        let h5ad = try H5ADSource(path: out)
+        let sentencesOut = try XCTUnwrap(h5ad.obs.column("cell_sentence")).values
+        XCTAssertGreaterThan(h5ad.cellCount, 0)
+        for i in 0..<h5ad.cellCount {
+            let sentence = sentencesOut.text(at: i) ?? ""
+            XCTAssertEqual(sentence.split(separator: " ").count, 20, "cell \(i): \(sentence)")
+            // Not cut short by the context ("length"); the end token may follow the 20th gene.
+            XCTAssertNotEqual(h5ad.obs.column("finish_reason")?.values.text(at: i), "length")
+        }
     }
 
     func labelsFile(_ s: Setting, _ labels: [String]) throws -> String {

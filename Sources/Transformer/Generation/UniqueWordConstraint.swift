@@ -31,6 +31,9 @@ public struct UniqueWordConstraint: DecodingConstraint {
     public let wordCount: Int
     /// Tokens that start a word (the root's children): they also close the current word.
     let startTokens: Set<Int32>
+    /// End tokens are allowed only once this many words are complete (or no unused word is
+    /// left): a model that learnt to end sentences early still writes as many genes as asked.
+    public var minWords = 0
 
     /// - Parameters:
     ///   - words: each word's token ids; empty or duplicate sequences are an error.
@@ -105,7 +108,9 @@ public struct UniqueWordConstraint: DecodingConstraint {
                 // Starting a word closes the current one, so its subtree counts one word fewer.
                 let current = rootChild(of: node)
                 allowed += trie.nodes[0].children.filter { remaining[$0.node] - ($0.node == current ? 1 : 0) > 0 }.map(\.token)
-                allowed += trie.endTokens
+                // The word at this node (if any) is complete, so it counts.
+                let words = completedWords.count + (node == 0 ? 0 : 1)
+                if words >= trie.minWords || allowed.isEmpty { allowed += trie.endTokens }
             }
             var keep = [Float](repeating: -.infinity, count: allowed.count)
             for (i, t) in allowed.enumerated() where t >= 0 && Int(t) < logits.count { keep[i] = logits[Int(t)] }
