@@ -128,6 +128,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the data order and of a new model's weights.")
     var seed: UInt64 = 42
 
+    @Option(help: "How tokens weigh in the loss: token (the mean over a step's target tokens, as transformers) or example (every example weighs the same, so a task weighs its share of examples however long its responses).")
+    var lossWeighting = "token"
+
     @Flag(help: "Batches of similar length (transformers' group_by_length) instead of random ones. With several tasks this puts one task in each batch, which can stop a model from learning to condition on the label.")
     var groupByLength = false
 
@@ -157,6 +160,7 @@ struct TrainCommand: ParsableCommand {
         let sources = [model, config, newModel].compactMap { $0 }.count
         if sources != 1 { throw ValidationError("give exactly one of --model DIR, --config FILE or --new-model TYPE") }
         if model == nil && tokenizer == nil { throw ValidationError("a new model needs --tokenizer DIR (e.g. from 'c2s tokenizer train')") }
+        if TrainingOptions.LossWeighting(rawValue: lossWeighting) == nil { throw ValidationError("--loss-weighting must be token or example, not \(lossWeighting)") }
         if LossTarget(rawValue: lossOn) == nil { throw ValidationError("--loss-on must be response or all, not \(lossOn)") }
         if TrainingOptions.Schedule(rawValue: schedule) == nil { throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
@@ -186,6 +190,7 @@ struct TrainCommand: ParsableCommand {
         o.maxSteps = maxSteps
         o.seed = seed
         o.batchOrder = groupByLength ? .groupedByLength : .random
+        o.lossWeighting = TrainingOptions.LossWeighting(rawValue: lossWeighting) ?? .token
         return o
     }
 

@@ -73,6 +73,7 @@ final class BigramTestModel: TrainableModel, @unchecked Sendable {
             total.bySequence[owner[i]] += loss
             total.tokens += 1
             guard let ge, let gw, let gb else { continue }
+            let scale = scale * (batch.targetWeights?[i] ?? 1)
             let e = embed + Int(token) * width
             for v in 0..<vocabulary {
                 let d = Float(exp(Double(z[v] - m)) / sum) - (v == Int(target) ? 1 : 0)

@@ -152,6 +152,33 @@ final class TrainingLoopTests: XCTestCase {
         }
     }
 
+    /// With example weighting every example's mean token loss counts the same: the step's
+    /// gradient is the mean over its examples of each example's mean-loss gradient.
+    func testExampleWeightingGivesEveryExampleTheSameWeight() throws {
+        let data = examples(12)
+        let m = model(), reference = model()
+        let trainer = try Trainer(model: m, examples: data, options: options {
+            $0.maxGradNorm = 0; $0.learningRate = 0; $0.lossWeighting = .example
+        })
+        let picked = trainer.plan.microBatches(ofStep: 0, epochBatches: trainer.plan.batches(epoch: 0)).flatMap { $0 }.map { data[$0] }
+        XCTAssertNotEqual(Set(picked.map(\.targetCount)).count, 1, "the test needs examples of unequal lengths")
+        _ = try trainer.step()
+        var expected = [Float](repeating: 0, count: m.parameters.count)
+        for e in picked {
+            _ = try expected.withUnsafeMutableBufferPointer {
+                try reference.accumulateGradients(TrainingBatch(examples: [e]), scale: Float(1.0 / Double(e.targetCount * picked.count)),
+                                                  into: $0.baseAddress!)
+            }
+        }
+        for i in 0..<m.parameters.count {
+            XCTAssertEqual(trainer.lastGradient[i], expected[i], accuracy: 1e-6 * max(1, abs(expected[i])), "parameter \(i)")
+        }
+        // And it differs from the token mean, which weighs long examples more.
+        let tokenTrainer = try Trainer(model: model(), examples: data, options: options { $0.maxGradNorm = 0; $0.learningRate = 0 })
+        _ = try tokenTrainer.step()
+        XCTAssertGreaterThan((0..<m.parameters.count).map { abs(tokenTrainer.lastGradient[$0] - expected[$0]) }.max()!, 1e-4)
+    }
+
     /// Each task's loss in a step is the mean over that task's target tokens, the same number
     /// the model gives for those examples alone.
     func testStepsAndValidationReportTheLossOfEachTask() throws {

@@ -180,6 +180,22 @@ final class TrainingParityTests: XCTestCase {
             for _ in 0..<2 {
                 _ = try twice.withUnsafeMutableBufferPointer { try f.model.accumulateGradients(f.batch, scale: 0.25, into: $0.baseAddress!) }
             }
+            // Per-position weights (here 1 + the sequence's index) scale each sequence's share.
+            var weighted = f.batch
+            weighted.targetWeights = f.batch.lengths.enumerated().flatMap { Array(repeating: Float(1 + $0.offset), count: $0.element) }
+            let (weightedLoss, wg) = try gradients(f.model, weighted)
+            XCTAssertEqual(weightedLoss.sum, whole.sum, accuracy: 1e-9 * abs(whole.sum), "\(name): weights leave the loss alone")
+            var byHand = [Float](repeating: 0, count: store.count)
+            start = 0
+            for (s, n) in f.batch.lengths.enumerated() {
+                let one = TrainingBatch(tokens: Array(f.batch.tokens[start..<start + n]), lengths: [n],
+                                        targets: Array(f.batch.targets[start..<start + n]))
+                _ = try byHand.withUnsafeMutableBufferPointer { try f.model.accumulateGradients(one, scale: Float(1 + s), into: $0.baseAddress!) }
+                start += n
+            }
+            let weightError = Self.worstTensor(wg, byHand, store: store)
+            XCTAssertLessThanOrEqual(weightError.error, 1e-4, "\(name): weighted batch vs weighted sequences, \(weightError.name)")
+
             let halved = g.map { $0 * 0.5 }
             let scaleError = Self.worstTensor(twice, halved, store: store)
             XCTAssertLessThanOrEqual(scaleError.error, 1e-5, "\(name): scale and accumulation, \(scaleError.name)")

@@ -16,7 +16,9 @@ can be made identical is:
   bit for bit), `--order length` its `LengthGroupedBatches`, `--order torch` a torch
   `RandomSampler`;
 - loss: summed token cross-entropy over the step's micro-batches divided by the step's
-  target tokens (transformers >= 4.46 `num_items_in_batch`), clipping of the global norm,
+  target tokens (transformers >= 4.46 `num_items_in_batch`), or with `--loss-weighting
+  example` the mean over examples of each example's mean token loss (c2s's option of that
+  name); the logged `loss` is the token mean either way, as c2s logs it; clipping of the global norm,
   `torch.optim.AdamW` (weight decay 0 unless `--weight-decay`), linear warmup then cosine or
   linear decay (`transformers.get_*_schedule_with_warmup`).
 
@@ -163,6 +165,8 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--max-grad-norm", type=float, default=1.0)
     ap.add_argument("--loss-on", choices=["response", "all"], default="response")
+    ap.add_argument("--loss-weighting", choices=["token", "example"], default="token",
+                    help="token: mean over the step's target tokens; example: mean over examples of their mean token loss")
     ap.add_argument("--order", choices=["random", "length", "torch"], default="random")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
@@ -248,7 +252,12 @@ def main():
         token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
                                                        ignore_index=-100, reduction="none").view(target.shape)
         count = int((target != -100).sum())
-        loss = token_loss.sum() / max(1, count)
+        if args.loss_weighting == "token":
+            loss = token_loss.sum() / max(1, count)
+        else:
+            per = (target != -100).sum(dim=1)
+            has = per > 0
+            loss = (token_loss.sum(dim=1)[has] / per[has]).sum() / max(1, int(has.sum()))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm if args.max_grad_norm > 0 else float("inf"))
@@ -262,12 +271,12 @@ def main():
                 n = int((target[row] != -100).sum())
                 s, c = by_task.get(tasks[i], (0.0, 0))
                 by_task[tasks[i]] = (s + float(token_loss[row].sum()), c + n)
-        log.write(json.dumps({"step": step, "epoch": step / per_epoch, "loss": float(loss), "lr": lr,
+        log.write(json.dumps({"step": step, "epoch": step / per_epoch, "loss": float(token_loss.sum()) / max(1, count), "lr": lr,
                               "grad_norm": float(norm), "target_tokens": count,
                               "task_loss": {k: s / c for k, (s, c) in sorted(by_task.items()) if c}}) + "\n")
         if step % 50 == 0 or step == total:
             log.flush()
-            print(f"step {step}/{total} loss {float(loss):.4f} ({time.time() - start:.0f} s)", file=sys.stderr)
+            print(f"step {step}/{total} objective {float(loss):.4f} ({time.time() - start:.0f} s)", file=sys.stderr)
     log.close()
     model.save_pretrained(args.output, safe_serialization=True)
     for name in os.listdir(args.init):

@@ -177,10 +177,14 @@ enum PreNormDecoder {
         }
         norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
         gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
-        let sum = CrossEntropy.loss(
-            hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
-            logits: a.logits, losses: a.losses,
-            backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head) })
+        // Per-row weights of the gradient, gathered like the targets (one small array a batch).
+        let rowWeights: [Float]? = batch.targetWeights.map { weights in (0..<rows).map { weights[Int(targetRows[$0])] } }
+        let sum = rowWeights.withOptionalBufferPointer { weights in
+            CrossEntropy.loss(
+                hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
+                logits: a.logits, losses: a.losses,
+                backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head, rowWeights: weights) })
+        }
         // Each sequence's share: target rows are in position order, so they walk the sequences.
         var bySequence = [Double](repeating: 0, count: sequences.count)
         var sequence = 0
@@ -303,5 +307,15 @@ enum PreNormDecoder {
                               dInput: a.dNorm, dWeight: g.upWeight, dBias: g.upBias)
         normBackward(s, a.dNorm, x: normInput, weight: w.norm2Weight, statistics: layer.stats2, rows: t, dx: a.dx,
                      dWeight: g.norm2Weight, dBias: g.norm2Bias)
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's elements, or nil when there is no array.
+    func withOptionalBufferPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
     }
 }

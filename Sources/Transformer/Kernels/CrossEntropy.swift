@@ -20,8 +20,12 @@ public enum CrossEntropy {
         public var dHidden: UnsafeMutablePointer<Float>
         /// `[vocabulary, width]`, `scale · ∂loss/∂head` is added.
         public var dHead: UnsafeMutablePointer<Float>
+        /// Optional weight of each row's loss (`rows` floats), multiplying `scale`.
+        public var rowWeights: UnsafePointer<Float>?
 
-        public init(scale: Float, dHidden: UnsafeMutablePointer<Float>, dHead: UnsafeMutablePointer<Float>) {
+        public init(scale: Float, dHidden: UnsafeMutablePointer<Float>, dHead: UnsafeMutablePointer<Float>,
+                    rowWeights: UnsafePointer<Float>? = nil) {
+            self.rowWeights = rowWeights
             self.scale = scale
             self.dHidden = dHidden
             self.dHead = dHead
@@ -56,7 +60,7 @@ public enum CrossEntropy {
             KernelThreads.forRanges(c) { range in
                 for r in range {
                     losses[r0 + r] = rowLoss(logits + r * vocabulary, count: vocabulary, target: Int(targets[r0 + r]),
-                                             gradientScale: backward?.scale)
+                                             gradientScale: backward.map { b in b.rowWeights.map { b.scale * $0[r0 + r] } ?? b.scale })
                 }
             }
             if let b = backward {

@@ -14,6 +14,10 @@ public struct TrainingBatch: Sendable, Equatable {
     /// sequence, already shifted), or `ignored`. The last position of a sequence has no next
     /// token and is normally `ignored`.
     public var targets: [Int32]
+    /// Weight of each position's loss in the gradient (nil: all 1), e.g. 1 / (the example's
+    /// target tokens) so that every example counts the same. The reported loss stays the
+    /// plain sum.
+    public var targetWeights: [Float]?
 
     public init(tokens: [Int32], lengths: [Int], targets: [Int32]) {
         precondition(tokens.count == targets.count, "one target per token")

@@ -89,12 +89,20 @@ public final class Trainer {
         }
         let count = model.parameters.count
         gradients.update(repeating: 0, count: max(1, count))
-        // The mean over the step's target tokens; a step without any (every response cut
-        // away cannot happen, but a loss on nothing must not divide by zero) learns nothing.
-        let scale = targets > 0 ? Float(1.0 / Double(targets)) : 0
+        // The mean over the step's target tokens (or examples); a step without any (every
+        // response cut away cannot happen, but a loss on nothing must not divide by zero)
+        // learns nothing.
+        let weighted = micro.reduce(0) { $0 + $1.filter { examples[$0].targetCount > 0 }.count }
+        let scale: Float
+        switch options.lossWeighting {
+        case .token: scale = targets > 0 ? Float(1.0 / Double(targets)) : 0
+        case .example: scale = weighted > 0 ? Float(1.0 / Double(weighted)) : 0
+        }
         var loss = LossSum()
         for batch in micro {
-            loss = loss + (try model.accumulateGradients(TrainingBatch(examples: batch.map { examples[$0] }), scale: scale, into: gradients))
+            var b = TrainingBatch(examples: batch.map { examples[$0] })
+            if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(batch.map { examples[$0] }) }
+            loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients))
         }
         let taskLoss = Self.taskLoss(micro.flatMap { $0 }.map { examples[$0] }, loss)
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "loss", step: s + 1, lastCheckpoint: lastCheckpoint) }
@@ -109,6 +117,17 @@ public final class Trainer {
         return StepMetrics(step: s + 1, epoch: plan.epochProgress(afterSteps: s + 1), loss: loss.mean, learningRate: lr,
                            gradNorm: norm, tokens: tokens, targetTokens: loss.tokens, seconds: seconds, elapsed: elapsed,
                            taskLoss: taskLoss)
+    }
+
+    /// Per-position weights that make each example's tokens sum to one: 1 / (its target tokens).
+    static func exampleWeights(_ examples: [TrainingExample]) -> [Float] {
+        var w: [Float] = []
+        w.reserveCapacity(examples.reduce(0) { $0 + $1.tokens.count })
+        for e in examples {
+            let each = e.targetCount > 0 ? Float(1.0 / Double(e.targetCount)) : 0
+            w += repeatElement(each, count: e.tokens.count)
+        }
+        return w
     }
 
     /// Mean token loss per task of `examples`, given their losses in the same order; empty when

@@ -7,6 +7,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case linear, cosine, constant
     }
 
+    /// How the tokens of a step weigh in its gradient.
+    public enum LossWeighting: String, Codable, Sendable, CaseIterable {
+        /// The mean over every target token of the step (transformers' `Trainer`): an example
+        /// weighs as many tokens as it has, so a generated 100-gene sentence outweighs a
+        /// two-token label fifty to one.
+        case token
+        /// The mean over the step's examples of each example's mean token loss: every example
+        /// weighs the same, whatever its length, so tasks weigh as their share of examples.
+        case example
+    }
+
     /// How an epoch's examples are cut into micro-batches.
     public enum BatchOrder: String, Codable, Sendable, CaseIterable {
         /// Consecutive slices of a seeded permutation (`RandomBatches`): tasks mixed in every
@@ -39,6 +50,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Seeds the data order (and, for new models, the initial weights).
     public var seed: UInt64 = 42
     public var batchOrder = BatchOrder.random
+    public var lossWeighting = LossWeighting.token
     /// Sequences per validation batch.
     public var evalBatchSize = 8
 
@@ -49,6 +61,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         case weightDecay = "weight_decay", beta1 = "adam_beta1", beta2 = "adam_beta2", eps = "adam_epsilon"
         case maxGradNorm = "max_grad_norm", schedule, warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio"
         case epochs, maxSteps = "max_steps", seed, evalBatchSize = "eval_batch_size", batchOrder = "batch_order"
+        case lossWeighting = "loss_weighting"
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -70,6 +83,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         evalBatchSize = try c.decode(Int.self, forKey: .evalBatchSize)
         // Checkpoints written before the order was a setting were length-grouped.
         batchOrder = try c.decodeIfPresent(BatchOrder.self, forKey: .batchOrder) ?? .groupedByLength
+        lossWeighting = try c.decodeIfPresent(LossWeighting.self, forKey: .lossWeighting) ?? .token
     }
 
     /// The schedule for a run of `totalSteps` optimizer steps.
