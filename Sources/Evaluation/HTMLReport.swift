@@ -21,7 +21,9 @@ public struct HTMLReport: Sendable {
         case section(title: String, id: String)
         case subsection(title: String, id: String)
         case paragraph(String)
-        case keyValues(caption: String?, pairs: [KeyValue], id: String?)
+        /// `folded`: the summary line of a `<details>` element the table sits in, closed until
+        /// the reader opens it (nil: shown open).
+        case keyValues(caption: String?, pairs: [KeyValue], id: String?, folded: String?)
         case table(ReportTable)
         case figure(svg: String, id: String, caption: String?, number: Int)
         /// Pre-escaped, well-formed XHTML placed as is.
@@ -80,10 +82,12 @@ public struct HTMLReport: Sendable {
         blocks.append(.paragraph(text))
     }
 
-    /// A two-column table of settings or run parameters.
-    public mutating func addKeyValueTable(_ pairs: [(String, String)], caption: String? = nil, id: String? = nil) {
+    /// A two-column table of settings or run parameters. With `folded`, the table is inside a
+    /// `<details>` element whose summary line is `folded`: long lists of settings stay out of
+    /// the reader's way until asked for.
+    public mutating func addKeyValueTable(_ pairs: [(String, String)], caption: String? = nil, id: String? = nil, folded: String? = nil) {
         blocks.append(.keyValues(caption: caption, pairs: pairs.map { KeyValue($0.0, $0.1) },
-                                 id: id.map { uniqueID($0, fallback: "table") }))
+                                 id: id.map { uniqueID($0, fallback: "table") }, folded: folded))
     }
 
     /// A table of values.
@@ -150,12 +154,13 @@ public struct HTMLReport: Sendable {
                 h += "<h3 id=\"\(esc(id))\">\(esc(t))</h3>\n"
             case .paragraph(let text):
                 h += "<p>" + esc(text).replacingOccurrences(of: "\n", with: "<br/>") + "</p>\n"
-            case .keyValues(let caption, let pairs, let id):
+            case .keyValues(let caption, let pairs, let id, let folded):
+                if let folded { h += "<details class=\"settings\"><summary>\(esc(folded))</summary>" }
                 h += "<table class=\"settings\"\(id.map { " id=\"\(esc($0))\"" } ?? "")>"
                 if let caption { h += "<caption>\(esc(caption))</caption>" }
                 h += "<tbody>"
                 for kv in pairs { h += "<tr><th scope=\"row\">\(esc(kv.key))</th><td>\(esc(kv.value))</td></tr>" }
-                h += "</tbody></table>\n"
+                h += "</tbody></table>" + (folded != nil ? "</details>" : "") + "\n"
             case .table(let t):
                 h += renderTable(t)
             case .figure(let svg, let id, let caption, let number):
@@ -265,6 +270,8 @@ public struct HTMLReport: Sendable {
     thead th { border-bottom: 2px solid #bbb; }
     table.settings th { font-weight: 600; color: #444; }
     table.settings td { font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 13px; word-break: break-all; }
+    details.settings { margin: 8px 0 20px; }
+    details.settings summary { cursor: pointer; font-weight: 600; color: #444; }
     .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     tbody tr:nth-child(even) { background: #fafafa; }
     .table-wrap { overflow-x: auto; }

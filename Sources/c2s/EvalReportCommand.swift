@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
 import SingleCell
@@ -21,6 +22,15 @@ struct EvalReportCommand: ParsableCommand {
             transform does (up to 20,000 real cells; --no-umap leaves it out). Real cells are log-normalised \
             when the generation metrics say so (--normalize-real of 'c2s evaluate generation'). \
             Parts whose input is not given are left out, and the page says so.
+
+            The headline figures (printed, and at the top of the page) stand beside their \
+            references on the same cells: annotation accuracy beside chance, the majority class, \
+            k-NN on all genes, logistic regression on HVGs and k-NN on PCs of HVGs; generated \
+            cells' k-NN accuracy and separation beside chance and real vs real (with the share of \
+            it reached); the mean-profile Pearson beside its label-blind null; the label-swap \
+            test (when the generation metrics hold one) beside chance and a gap of 0. The loss \
+            figure draws one curve per task when the log has per-task losses (loss/TASK), the \
+            total otherwise; the training arguments are folded away.
 
             Example:
               c2s report eval --training-log model/metrics.jsonl \\
@@ -84,11 +94,16 @@ struct EvalReportCommand: ParsableCommand {
             }
             var generationSettings = GenerationSettings()
             if let generationMetrics {
-                let g = try decode(GenerationReport.self, generationMetrics)
-                inputs.generation = g
-                generationSettings = g.settings
+                // The label-swap test is optional in the file and can be all of it (run without
+                // --generated/--real): read it on its own, then the generation metrics if there.
+                let parts = try decode(GenerationMetricsParts.self, generationMetrics)
                 settings.append(("generation metrics", generationMetrics))
-                for input in g.inputs { settings.append(("\(input.role) cells", "\(input.path) (\(input.cells) cells, \(input.genes) genes)")) }
+                inputs.labelSwap = parts.labelSwap.map(Self.figures)
+                if let g = parts.report {
+                    inputs.generation = g
+                    generationSettings = g.settings
+                    for input in g.inputs { settings.append(("\(input.role) cells", "\(input.path) (\(input.cells) cells, \(input.genes) genes)")) }
+                }
             }
             if let labelColumn {
                 generationSettings.labelColumn = labelColumn
@@ -109,11 +124,17 @@ struct EvalReportCommand: ParsableCommand {
             let path = URL(fileURLWithPath: output).appendingPathComponent("report.html").path
             try EvaluationReport.build(inputs).write(to: path)
             guard !quiet else { return }
-            let rows = EvaluationReport.headlineRows(inputs)
-            let width = rows.map(\.0.count).max() ?? 0
-            print(rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n"))
+            // The headline figures with their references, as on the page: a figure alone does
+            // not say whether the model learned anything.
+            print(HeadlineTable.lines(HeadlineFigures.gather(inputs)).joined(separator: "\n"))
             printError("wrote \(path)")
         }
+    }
+
+    /// The report's view of the label-swap test.
+    static func figures(_ r: LabelSwapResult) -> LabelSwapFigures {
+        LabelSwapFigures(cells: r.cellsScored, labels: r.labels.count, accuracy: r.overall.accuracy, chance: r.chance,
+                         gapPerCell: r.overall.gapPerCell, gapPerToken: r.overall.gapPerToken)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
@@ -124,5 +145,21 @@ struct EvalReportCommand: ParsableCommand {
         do { return try JSONDecoder().decode(T.self, from: data) } catch {
             throw FileError(path, "is not a metrics file of 'c2s evaluate' (\(error))")
         }
+    }
+}
+
+/// The two parts of `c2s evaluate generation`'s JSON: the generation metrics (absent when
+/// only the label-swap test ran) and the "label_swap" object (absent when the test did not run).
+struct GenerationMetricsParts: Decodable {
+    var report: GenerationReport?
+    var labelSwap: LabelSwapResult?
+
+    enum CodingKeys: String, CodingKey { case knn, labelSwap = "label_swap" }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        labelSwap = try c.decodeIfPresent(LabelSwapResult.self, forKey: .labelSwap)
+        // Without a k-NN table there are no generation metrics; with one, they must all decode.
+        report = c.contains(.knn) || labelSwap == nil ? try GenerationReport(from: decoder) : nil
     }
 }

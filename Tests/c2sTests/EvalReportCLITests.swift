@@ -202,6 +202,115 @@ final class EvalReportCLITests: XCTestCase {
     }
 }
 
+extension EvalReportCLITests {
+    /// The headline figures, printed and on the page, stand beside their references as the
+    /// metrics files give them (chance, majority class, the three annotation baselines; chance
+    /// and real vs real for generated cells; the label-blind null; the label-swap chance), and
+    /// a log with per-task losses gives one curve per task with the training arguments folded.
+    func testHeadlineFiguresStandBesideTheirReferences() throws {
+        let tmp = try TemporaryFolder()
+        let baseline = evaluation + "/baseline/", cli = evaluation + "/cli/"
+        var r = try c2s(["evaluate", "annotation", baseline + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                         "--baseline-expression", baseline + "expression.h5ad", "--splits", baseline + "splits.json", "--hvg", "20",
+                         "-o", tmp.file("constrained.json"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["evaluate", "generation", "--generated", cli + "generated.h5ad", "--real", cli + "real.h5ad", "--genes", "5",
+                     "-o", tmp.file("generation.json"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // A label-swap result as 'c2s evaluate generation --label-swap-model' adds it.
+        var generation = try json(tmp.file("generation.json"))
+        generation["label_swap"] = [
+            "task": "cell_type_generation", "template": 1, "labels": ["a", "b", "c", "d"], "top_genes": 5, "seed": 0,
+            "cells_offered": 40, "cells_without_label": 0, "cells_with_unknown_label": 0, "cells_scored": 40,
+            "mean_response_tokens": 7.5, "chance": 0.25, "seconds": 1.0, "per_label": [], "chosen_share": ["a": 1.0],
+            "overall": ["cells": 40, "own_log_likelihood_per_token": -2.0, "others_log_likelihood_per_token": -2.1,
+                        "gap_per_token": 0.1, "gap_per_cell": 0.75, "accuracy": 0.6],
+        ] as [String: Any]
+        try JSONSerialization.data(withJSONObject: generation).write(to: URL(fileURLWithPath: tmp.file("generation.json")))
+        var log = ""
+        for step in 1...40 {
+            log += "{\"step\":\(step),\"epoch\":1,\"loss\":\(2.0 / Double(step)),\"lr\":0.001,\"grad_norm\":1,\"tokens\":100,\"target_tokens\":50,"
+                + "\"tokens_per_second\":1000,\"seconds\":0.1,\"elapsed\":1,\"loss/cell_type_generation\":\(4.0 / Double(step)),\"loss/cell_type_prediction\":\(0.4 / Double(step))}\n"
+            if step % 20 == 0 {
+                log += "{\"step\":\(step),\"epoch\":1,\"validation_loss\":\(2.5 / Double(step)),\"validation_perplexity\":2,\"validation_tokens\":40,\"seconds\":0.1,\"elapsed\":1,"
+                    + "\"validation_loss/cell_type_generation\":\(4.5 / Double(step)),\"validation_loss/cell_type_prediction\":\(0.5 / Double(step))}\n"
+            }
+        }
+        try FileManager.default.createDirectory(atPath: tmp.file("model"), withIntermediateDirectories: true)
+        try log.write(toFile: tmp.file("model/metrics.jsonl"), atomically: true, encoding: .utf8)
+        try "{\"args\":{\"learning_rate\":0.001,\"epochs\":4},\"global_step\":40}".write(toFile: tmp.file("model/trainer_state.json"), atomically: true, encoding: .utf8)
+
+        r = try c2s(["report", "eval", "--training-log", tmp.file("model/metrics.jsonl"), "--annotation-metrics", tmp.file("constrained.json"),
+                     "--generation-metrics", tmp.file("generation.json"), "-o", tmp.file("report")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        let pct = { (v: Any?) in String(format: "%.1f%%", (v as! NSNumber).doubleValue * 100) }
+        let pp = { (a: Any?, b: Any?) in String(format: "%+.1f pp", ((a as! NSNumber).doubleValue - (b as! NSNumber).doubleValue) * 100) }
+        /// The line naming `reference` holds its value, the model's lead over it and the verdict.
+        func check(_ reference: String, value: String, difference: String, verdict: String, file: StaticString = #filePath, line: UInt = #line) {
+            guard let l = lines.first(where: { $0.contains(reference) }) else { return XCTFail("no line for \(reference) in\n\(lines.joined(separator: "\n"))", file: file, line: line) }
+            for part in [value, difference, verdict] { XCTAssertTrue(l.contains("  \(part)"), "'\(part)' missing in: \(l)", file: file, line: line) }
+        }
+        func verdict(_ model: Any?, _ reference: Any?) -> String {
+            (model as! NSNumber).doubleValue > (reference as! NSNumber).doubleValue ? "beaten" : "not beaten"
+        }
+
+        // Annotation accuracy beside chance, majority class and the three baselines.
+        let annotation = try json(tmp.file("constrained.json"))
+        let accuracy = (annotation["metrics"] as! [String: Any])["accuracy"]
+        let strong = annotation["baselines"] as! [String: Any]
+        let chance = strong["chance"] as! [String: Any]
+        XCTAssertTrue(lines.contains { $0.hasPrefix("annotation accuracy (constrained)") && $0.contains(pct(accuracy)) }, lines.joined(separator: "\n"))
+        check("chance (1/\(chance["classes"] as! Int) classes)", value: pct(chance["uniform"]), difference: pp(accuracy, chance["uniform"]),
+              verdict: verdict(accuracy, chance["uniform"]))
+        check("majority class (\(chance["majority_class"] as! String))", value: pct(chance["majority_class_accuracy"]),
+              difference: pp(accuracy, chance["majority_class_accuracy"]), verdict: verdict(accuracy, chance["majority_class_accuracy"]))
+        let knn = ((annotation["baseline"] as! [String: Any])["metrics"] as! [String: Any])["accuracy"]
+        check("k-NN on all 25 genes (k=10)", value: pct(knn), difference: pp(accuracy, knn), verdict: verdict(accuracy, knn))
+        let lr = ((strong["logistic_regression_hvg"] as! [String: Any])["metrics"] as! [String: Any])["accuracy"]
+        check("logistic regression on 20 HVGs", value: pct(lr), difference: pp(accuracy, lr), verdict: verdict(accuracy, lr))
+        let pcaRow = strong["knn_pca_hvg"] as! [String: Any]
+        let pca = (pcaRow["metrics"] as! [String: Any])["accuracy"]
+        check("k-NN on \(pcaRow["components"] as! Int) PCs of 20 HVGs (k=10)", value: pct(pca), difference: pp(accuracy, pca), verdict: verdict(accuracy, pca))
+
+        // Generated cells' k-NN accuracy (expression, k = 10) beside chance and real vs real.
+        let rows = generation["knn"] as! [[String: Any]]
+        func score(_ name: String, _ space: String) -> Any? {
+            let row = rows.first { ($0["name"] as! String).hasPrefix(name) && $0["space"] as? String == space }!
+            return (row["scores"] as! [[String: Any]]).first { $0["k"] as? Int == 10 }!["accuracy"]
+        }
+        let generated = score("generated vs real", "expression"), real = score("real vs real", "expression")
+        let knnChance = generation["knn_chance"]
+        let generatedLine = lines.firstIndex { $0.hasPrefix("generated cells' k-NN accuracy (expression, k=10)") }
+        XCTAssertNotNil(generatedLine, lines.joined(separator: "\n"))
+        if let i = generatedLine {
+            XCTAssertTrue(lines[i].contains(pct(generated)) && lines[i].contains("chance (1/types)") && lines[i].contains(pct(knnChance))
+                          && lines[i].contains(pp(generated, knnChance)), lines[i])
+            let ratio = String(format: "%.0f%% of it reached", 100 * (generated as! NSNumber).doubleValue / (real as! NSNumber).doubleValue)
+            XCTAssertTrue(lines[i + 1].contains("real vs real (leave-one-out)") && lines[i + 1].contains(pct(real)) && lines[i + 1].hasSuffix(ratio), lines[i + 1])
+        }
+        XCTAssertTrue(lines.contains { $0.hasPrefix("separation of generated cells among themselves (expression, k=10)") && $0.contains(pct(score("generated vs generated", "expression"))) })
+        let profiles = (generation["mean_profiles"] as! [String: Any])["mean_pearson"] as! NSNumber
+        let null = (generation["profile_null"] as! [String: Any])["mean_pearson"] as! NSNumber
+        XCTAssertTrue(lines.contains { $0.hasPrefix("mean-profile Pearson") && $0.contains(String(format: "%.4g", profiles.doubleValue))
+                                       && $0.contains("label-blind null") && $0.contains(String(format: "%.4g", null.doubleValue))
+                                       && $0.contains(String(format: "%+.3g", profiles.doubleValue - null.doubleValue)) }, lines.joined(separator: "\n"))
+        // The label-swap test beside its chance and the 0 gap of a label-blind model.
+        check("chance (1/4 labels)", value: "25.0%", difference: "+35.0 pp", verdict: "beaten")
+        XCTAssertTrue(lines.contains { $0.contains("log-likelihood gap") && $0.contains("+0.75 nats") && $0.hasSuffix("  beaten") })
+        XCTAssertTrue(lines.contains { $0.hasPrefix("final validation loss, cell_type_prediction (step 40)") && $0.contains(String(format: "%.4g", 0.5 / 40)) })
+
+        // The page: the same table, a curve per task, the arguments folded.
+        let text = try String(contentsOfFile: tmp.file("report/report.html"), encoding: .utf8)
+        let page = try FigureSummary.parse(text)
+        XCTAssertEqual(page.ids["headline-table"], "table")
+        XCTAssertTrue(text.contains("logistic regression on 20 HVGs") && text.contains("model - reference"))
+        XCTAssertEqual(page.marks("loss-curves", "g", class: "series").count, 4, "training and validation of each of the two tasks")
+        XCTAssertEqual(page.marks("loss-curves", "circle", class: "series").count, 4, "a dot per validation of each task")
+        XCTAssertNotNil(text.range(of: "<details class=\"settings\"><summary>Training arguments (3 settings from trainer_state.json)</summary><table class=\"settings\" id=\"training-settings\">"))
+    }
+}
+
 /// The figures of a report page: each figure's SVG markup, and its elements.
 final class FigureSummary: NSObject, XMLParserDelegate {
     struct Mark { var name: String; var classes: [String] }

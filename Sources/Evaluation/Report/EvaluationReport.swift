@@ -11,6 +11,8 @@ public struct EvaluationReportInputs: Sendable {
     /// Annotation metrics by name (e.g. "free", "constrained").
     public var annotations: [(name: String, report: AnnotationReport)] = []
     public var generation: GenerationReport?
+    /// The label-swap test of the generation model, when `c2s evaluate generation` ran it.
+    public var labelSwap: LabelSwapFigures?
     /// Mean generated and real expression per cell type over the shared genes.
     public var profiles: MeanProfileResult?
     public var map: CellMap?
@@ -33,41 +35,10 @@ public enum EvaluationReport {
         return report
     }
 
-    /// The page's headline figures as (name, value) text, also printed by `c2s report eval`.
-    public static func headlineRows(_ inputs: EvaluationReportInputs) -> [(String, String)] {
-        var rows: [(String, String)] = []
-        for (name, a) in inputs.annotations {
-            rows.append(("annotation accuracy (\(name))", percent(a.metrics.accuracy)))
-            rows.append(("annotation weighted F1 (\(name))", fmt(a.metrics.weighted.f1)))
-        }
-        if let b = inputs.annotations.compactMap({ $0.report.baseline }).first {
-            rows.append(("k-NN baseline accuracy (k=\(b.k), expression)", percent(b.metrics.accuracy)))
-        }
-        if let g = inputs.generation {
-            let chance = g.knnChance.map { ", chance \(percent($0))" } ?? ""
-            for row in g.knn where row.name.hasPrefix("generated") {
-                let what = row.name.hasPrefix("generated vs generated") ? "separation of generated cells among themselves" : "generated cells' k-NN accuracy"
-                if let s = row.scores.first(where: { $0.k == 10 }) ?? row.scores.first {
-                    rows.append(("\(what) (\(row.space), k=\(s.k)\(chance))", percent(s.accuracy)))
-                }
-            }
-            rows.append(("mean-profile Pearson (mean over types)", fmt(g.meanProfiles.meanPearson)
-                         + (g.profileNull.map { " (label-blind null: \(fmt($0.meanPearson)))" } ?? "")))
-            if let q = g.sentenceQuality?.metrics {
-                rows.append(("validity of generated genes", percent(q.validity)))
-                rows.append(("uniqueness of generated genes", percent(q.uniqueness)))
-            }
-        }
-        if let last = inputs.training?.validation.last {
-            rows.append(("final validation loss (step \(Int(last.step)))", fmt(last.loss)))
-        }
-        return rows
-    }
-
     static func headline(_ inputs: EvaluationReportInputs, into report: inout HTMLReport) {
         _ = report.addSection("Headline figures", id: "headline")
-        let rows: [[ReportValue]] = headlineRows(inputs).map { [.text($0.0), .text($0.1)] }
-        report.addTable(ReportTable(columns: ["figure", "value"], rows: rows, id: "headline-table"))
+        report.addTable(HeadlineTable.reportTable(HeadlineFigures.gather(inputs), id: "headline-table",
+                                                  caption: "Each figure beside its references on the same cells. A floor (chance, a label-blind null, a baseline) is beaten when the model scores above it; real vs real is the ceiling a perfect generator would reach, and the verdict gives the share of it the model reaches."))
         var absent: [String] = []
         if inputs.training == nil { absent.append("training log") }
         if inputs.annotations.isEmpty { absent.append("annotation metrics") }
@@ -78,15 +49,56 @@ public enum EvaluationReport {
 
     static func training(_ log: TrainingLog, into report: inout HTMLReport) {
         _ = report.addSection("Training", id: "training")
+        let (plot, caption) = log.tasks.isEmpty ? totalLossPlot(log) : taskLossPlot(log)
+        _ = report.addFigure(plot, id: "loss-curves", caption: caption)
+        if !log.settings.isEmpty {
+            // Dozens of arguments: folded, so that they do not push the results down the page.
+            report.addKeyValueTable(log.settings, caption: "Training run (trainer_state.json)", id: "training-settings",
+                                    folded: "Training arguments (\(log.settings.count) settings from trainer_state.json)")
+        }
+    }
+
+    /// Steps of the running mean drawn over noisy per-step losses.
+    static let lossWindow = 25
+
+    /// One curve per task: the running mean of its training loss and its validation loss, on a
+    /// log axis because the tasks' losses differ by orders of magnitude (a label costs a few
+    /// tokens, a cell sentence a hundred). A mixed batch's total loss jumps with its mix of
+    /// tasks, so the total says little about either.
+    static func taskLossPlot(_ log: TrainingLog) -> (LinePlot, String) {
+        var series: [LinePlot.Series] = []
+        for (i, task) in log.tasks.enumerated() {
+            let color = CategoricalPalette.color(i)
+            if let points = log.trainingByTask[task], !points.isEmpty {
+                series.append(LinePlot.Series(name: "\(task) training", x: points.map(\.step),
+                                              y: runningMean(points.map(\.loss), window: lossWindow), color: color))
+            }
+            if let points = log.validationByTask[task], !points.isEmpty {
+                series.append(LinePlot.Series(name: "\(task) validation", x: points.map(\.step), y: points.map(\.loss),
+                                              color: color, dash: [5, 4], markers: true))
+            }
+        }
+        var options = PlotOptions(width: 880, height: 420, title: "Loss per task",
+                                  subtitle: "mean token loss of the response; training: running mean of \(lossWindow) steps", xLabel: "step", yLabel: "loss (log scale)")
+        options.yScale = .log10
+        var plot = LinePlot(series: series, options: options)
+        plot.legendForSingleSeries = true
+        let caption = "Loss of each task from \(log.path): solid lines the training loss of the steps whose batch held the task "
+            + "(running mean of up to \(lossWindow) of them), dashed lines with dots the validation loss of the task. "
+            + "The overall validation loss averages over the response tokens of all tasks together, so the task with the longest responses dominates it."
+        return (plot, caption)
+    }
+
+    /// The total loss of logs without per-task losses (written before they existed).
+    static func totalLossPlot(_ log: TrainingLog) -> (LinePlot, String) {
         var series: [LinePlot.Series] = []
         if !log.training.isEmpty {
             let steps = log.training.map(\.step), losses = log.training.map(\.loss)
-            // Batches are grouped by length, so consecutive steps can hold different tasks and
-            // the per-step loss jumps; a running mean shows the trend.
-            let window = 25
-            if losses.count > 2 * window {
+            // Consecutive steps can hold different tasks and the per-step loss jumps; a
+            // running mean shows the trend.
+            if losses.count > 2 * lossWindow {
                 series.append(LinePlot.Series(name: "training (per step)", x: steps, y: losses, color: RGBColor(hex: 0xB8C7D9)))
-                series.append(LinePlot.Series(name: "training (mean of \(window) steps)", x: steps, y: runningMean(losses, window: window),
+                series.append(LinePlot.Series(name: "training (mean of \(lossWindow) steps)", x: steps, y: runningMean(losses, window: lossWindow),
                                               color: CategoricalPalette.color(0)))
             } else {
                 series.append(LinePlot.Series(name: "training", x: steps, y: losses))
@@ -99,10 +111,10 @@ public enum EvaluationReport {
         var plot = LinePlot(series: series, options: PlotOptions(width: 720, height: 400, title: "Loss",
                                                                  subtitle: "mean token loss of the response", xLabel: "step", yLabel: "loss"))
         plot.legendForSingleSeries = true
-        _ = report.addFigure(plot, id: "loss-curves", caption: "Training loss per step and validation loss from \(log.path). Batches are grouped by length, so when the prompts mix tasks of different lengths (e.g. cell type prediction and cell generation) runs of steps hold one task each and the training loss swings between their levels; the validation loss covers every task.")
-        if !log.settings.isEmpty {
-            report.addKeyValueTable(log.settings, caption: "Training run (trainer_state.json)", id: "training-settings")
-        }
+        let caption = "Training loss per step and validation loss from \(log.path). The log has no per-task losses (it predates them), "
+            + "so when the prompts mix tasks of different lengths the training loss swings with each batch's mix of tasks; "
+            + "the validation loss covers every task."
+        return (plot, caption)
     }
 
     static func annotation(name: String, _ a: AnnotationReport, into report: inout HTMLReport) {
@@ -112,6 +124,11 @@ public enum EvaluationReport {
         var text = "\(m.cells) cells of \(a.path): accuracy \(percent(m.accuracy)), weighted F1 \(fmt(m.weighted.f1)), macro F1 \(fmt(m.macro.f1))."
         if let b = a.baseline {
             text += " The k-NN baseline (k = \(b.k), \(b.trainCells) training cells, \(b.genes) genes, log-normalised to \(Int(b.normalizeTarget))) reaches \(percent(b.metrics.accuracy)) on the same cells."
+        }
+        if let s = a.baselines {
+            text += " Logistic regression on \(s.logisticRegressionHVG.genes) highly variable genes (chosen on the \(s.hvg.trainCells) training cells) reaches \(percent(s.logisticRegressionHVG.metrics.accuracy)),"
+                + " k-NN (k = \(s.knnPCAHVG.k)) on their first \(s.knnPCAHVG.components) principal components \(percent(s.knnPCAHVG.metrics.accuracy));"
+                + " guessing scores \(percent(s.chance.uniform)) (1/\(s.chance.classes) classes) and always answering the majority class (\(s.chance.majorityClass)) \(percent(s.chance.majorityClassAccuracy))."
         }
         report.addParagraph(text)
         let totals = m.confusionMatrix.map { Double(max(1, $0.reduce(0, +))) }

@@ -2,13 +2,25 @@ import Foundation
 import SingleCell
 
 /// The loss curves of a `c2s train` run, read from its `metrics.jsonl` (one JSON object per
-/// line: training steps carry `loss`, validations `validation_loss`).
+/// line: training steps carry `loss`, validations `validation_loss`; logs of runs that mix
+/// tasks add each task's loss as `loss/TASK` and `validation_loss/TASK`).
+///
+/// The Evaluation module does not depend on the trainer, so the log is read here rather than
+/// with the trainer's own record type; both follow the same flat key scheme.
 public struct TrainingLog: Sendable {
+    /// Points (step, loss) of one curve.
+    public typealias Curve = [(step: Double, loss: Double)]
+
     public var path: String
     /// (step, training loss) of every logged step.
-    public var training: [(step: Double, loss: Double)]
+    public var training: Curve
     /// (step, validation loss) of every validation.
-    public var validation: [(step: Double, loss: Double)]
+    public var validation: Curve
+    /// Training loss of each task, by task name, at the steps whose batch held that task.
+    /// Empty for logs written before per-task losses existed.
+    public var trainingByTask: [String: Curve] = [:]
+    /// Validation loss of each task, by task name.
+    public var validationByTask: [String: Curve] = [:]
     /// The run's settings from `trainer_state.json` beside the log, when it is there.
     public var settings: [(String, String)]
 
@@ -26,6 +38,15 @@ public struct TrainingLog: Sendable {
             }
             if let loss = (object["loss"] as? NSNumber)?.doubleValue { log.training.append((step, loss)) }
             if let loss = (object["validation_loss"] as? NSNumber)?.doubleValue { log.validation.append((step, loss)) }
+            // Per-task keys: `validation_loss/` is tested first because it also ends in "loss/".
+            for (key, value) in object {
+                guard let loss = (value as? NSNumber)?.doubleValue else { continue }
+                if let task = Self.task(key, prefix: Self.validationTaskPrefix) {
+                    log.validationByTask[task, default: []].append((step, loss))
+                } else if let task = Self.task(key, prefix: Self.trainingTaskPrefix) {
+                    log.trainingByTask[task, default: []].append((step, loss))
+                }
+            }
         }
         guard !log.training.isEmpty || !log.validation.isEmpty else { throw FileError(path, "holds no training or validation loss") }
         let state = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("trainer_state.json")
@@ -34,6 +55,18 @@ public struct TrainingLog: Sendable {
             log.settings = flatten(object, prefix: "")
         }
         return log
+    }
+
+    /// Prefixes of the per-task keys of `c2s train`'s metrics.jsonl.
+    static let trainingTaskPrefix = "loss/", validationTaskPrefix = "validation_loss/"
+
+    /// The task names of the log, training and validation together, sorted.
+    public var tasks: [String] { Set(trainingByTask.keys).union(validationByTask.keys).sorted() }
+
+    /// The task of a per-task key, or nil when `key` is not one.
+    static func task(_ key: String, prefix: String) -> String? {
+        guard key.hasPrefix(prefix), key.count > prefix.count else { return nil }
+        return String(key.dropFirst(prefix.count))
     }
 
     /// Scalar leaves of a JSON object as "a.b" = value, sorted; long arrays and objects summarised.
