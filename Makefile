@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate bench-annotate clean
+.PHONY: all deps pydeps build test demo science bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate bench-annotate clean
 
 all: build
 
@@ -52,6 +52,17 @@ EXAMPLES ?= 4000
 PREDICTION_WEIGHT ?= 3
 GENERATION_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
+# The model and its training (docs/SCIENCE.md says how these were chosen).
+HIDDEN ?= 128
+LAYERS ?= 2
+HEADS ?= 4
+LEARNING_RATE ?= 1e-3
+BATCH ?= 16
+LOSS_WEIGHTING ?= token
+TRAIN_FLAGS ?=
+GENERATE_FLAGS ?=
+# Held-out real cells scored under every label (the label-swap test of docs/SCIENCE.md).
+LABEL_SWAP_CELLS ?= 200
 # Extra options for 'c2s convert' and 'c2s prompts', e.g. CONVERT_FLAGS="--min-genes 100
 # --max-pct-mito 20" or CONVERT_FLAGS="--upper-case --on-duplicate sum" (gene names as the
 # released C2S models spell them). Gene name case and the organism are detected from the
@@ -78,11 +89,11 @@ demo: build
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
-	echo "== train a GPT-NeoX from scratch (hidden 128, 2 layers, $(EPOCHS) epochs)"; \
-	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size 128 --layers 2 --heads 4 \
-	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size 16 \
-	  --learning-rate 1e-3 --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
-	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) -o $(DEMO_DIR)/model --overwrite -q; \
+	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING))"; \
+	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
+	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size $(BATCH) \
+	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --loss-weighting $(LOSS_WEIGHTING) \
+	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
 	echo "== annotate the test split (constrained, free)"; \
 	for mode in constrained free; do \
 	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
@@ -90,7 +101,7 @@ demo: build
 	done; \
 	echo "== generate $(GENERATE_PER_TYPE) cells of every type"; \
 	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
-	  -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
+	  $(GENERATE_FLAGS) -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
 	echo "== evaluate (generated cells against the real cells' top $(TOP_GENES) genes, reconstructed the same way)"; \
 	$(C2S) reconstruct $(DEMO_DIR)/sentences --top-genes $(TOP_GENES) -o $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --overwrite -q; \
 	for mode in constrained free; do \
@@ -101,12 +112,24 @@ demo: build
 	done; \
 	$(C2S) evaluate generation --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --label-column $(LABEL) \
 	  --k 5,10,25 --gw-cells 200 --mmd-cells 500 --profiles $(DEMO_DIR)/profiles.csv \
+	  --model $(DEMO_DIR)/model --sentences $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
+	  --label-swap-cells $(LABEL_SWAP_CELLS) --top-genes $(TOP_GENES) \
 	  -o $(DEMO_DIR)/generation.json -q; \
 	$(C2S) report eval --title "c2s demo: $(notdir $(DEMO_DATA))" --training-log $(DEMO_DIR)/model/metrics.jsonl \
 	  --annotation-metrics $(DEMO_DIR)/annotation-constrained.json --annotation-metrics $(DEMO_DIR)/annotation-free.json \
 	  --generation-metrics $(DEMO_DIR)/generation.json --generated $(DEMO_DIR)/generated.h5ad --real $(DEMO_DIR)/real-top$(TOP_GENES).h5ad \
 	  -o $(DEMO_DIR); \
 	echo "demo finished in $$(( $$(date +%s) - start )) s: open $(DEMO_DIR)/report.html"
+
+# The longer recipe (about an hour on 2 cores): the same pipeline on zheng-sorted-pbmc9k (10
+# FACS-sorted populations, labels that are experimental truth), with a larger model trained
+# longer. Any dataset: make science INPUT=file.h5ad LABEL=column.
+SCIENCE_DIR ?= science-output
+SCIENCE_INPUT ?= ../shared/data/zheng-sorted-pbmc9k/zheng_sorted_pbmc9k.h5ad
+science: build
+	$(MAKE) --no-print-directory demo INPUT=$(if $(INPUT),$(INPUT),$(SCIENCE_INPUT)) LABEL=$(LABEL) \
+	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(or $(SCIENCE_EXAMPLES),12000) EPOCHS=$(or $(SCIENCE_EPOCHS),4) \
+	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16
 
 bench-convert: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh
