@@ -119,9 +119,11 @@ final class ModelParityTests: XCTestCase {
                 assertClose(mean[i], e.mean[i], "\(name) mean embedding \(i)")
                 assertClose(last[i], e.last[i], "\(name) last-token embedding \(i)")
             }
-            // Independent of batch composition: alone equals in a batch.
+            // Independent of batch composition: alone equals in a batch, to fp32 rounding (OpenBLAS
+            // blocks a 1-sequence product differently from a batch's: measured 1.04e-6 for the
+            // Llama fixture on this 2-core EPYC, below 1e-6 on others).
             let alone = try embedder.embed([e.sequences[1]], pooling: .mean)
-            assertClose(alone[0], mean[1], tolerance: 1e-6, "\(name) embedding alone vs batch")
+            assertClose(alone[0], mean[1], tolerance: 4e-6, "\(name) embedding alone vs batch")
         }
     }
 }
