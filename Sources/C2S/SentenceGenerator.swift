@@ -20,6 +20,10 @@ public struct SentenceGenerationOptions: Sendable {
     public var minGenes = 0
     public var batchSize = 16
     public var maxTokensPerPass = 8192
+    /// Classifier-free guidance scale γ (1: off): each step samples from u + γ (c − u) of the
+    /// log-probabilities after the input and after its unconditional twin (`Guidance`), so
+    /// that the condition keeps shaping the sentence after its first genes.
+    public var guidance: Float = 1
 
     public init() {}
 }
@@ -49,6 +53,7 @@ public struct SentenceGenerator: Sendable {
         guard options.numGenes >= 1, options.batchSize >= 1 else { throw DataError("genes per cell and batch size must be at least 1") }
         if let m = options.maxNewTokens, m < 1 { throw DataError("the token budget must be at least 1") }
         guard options.minGenes >= 0 else { throw DataError("the minimum number of genes must be at least 0") }
+        guard options.guidance > 0, options.guidance.isFinite else { throw DataError("the guidance scale must be a positive number, got \(options.guidance)") }
         try options.sampling.validate()
         self.model = model
         self.genes = genes
@@ -56,8 +61,17 @@ public struct SentenceGenerator: Sendable {
         words = WordStarts(tokenizer: model.tokenizer, vocabularySize: model.language.info.vocabularySize)
     }
 
-    public func generate(_ inputs: [String], firstIndex: Int) throws -> [GeneratedSentence] {
+    /// `unconditional` holds each input's unconditional twin; it is needed (and only used)
+    /// when `options.guidance` is not 1.
+    public func generate(_ inputs: [String], firstIndex: Int, unconditional: [String]? = nil) throws -> [GeneratedSentence] {
         let prompts = model.tokenizer.encodeBatch(inputs)
+        var twins: [[Int32]] = []
+        if options.guidance != 1 {
+            guard let unconditional, unconditional.count == inputs.count else {
+                throw DataError("guidance needs one unconditional input per input")
+            }
+            twins = model.tokenizer.encodeBatch(unconditional)
+        }
         var out: [GeneratedSentence] = []
         out.reserveCapacity(prompts.count)
         var g = GenerationOptions(maxNewTokens: options.maxNewTokens ?? model.language.info.contextLength, sampling: options.sampling,
@@ -69,7 +83,9 @@ public struct SentenceGenerator: Sendable {
         }
         let n = options.numGenes
         for start in stride(from: 0, to: prompts.count, by: options.batchSize) {
-            let batch = Array(prompts[start..<min(prompts.count, start + options.batchSize)])
+            let range = start..<min(prompts.count, start + options.batchSize)
+            let batch = Array(prompts[range])
+            if !twins.isEmpty { g.guidance = Guidance(unconditionalPrompts: Array(twins[range]), scale: options.guidance) }
             // Words begun so far per sequence; stop when word n + 1 begins.
             let counts = Counter(batch.count)
             let words = self.words

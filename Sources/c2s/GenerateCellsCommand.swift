@@ -84,6 +84,13 @@ struct GenerateCellsCommand: ParsableCommand {
             stops at the end-of-sequence token or after --top-genes genes. Sampling as in the \
             paper: top-k 50, top-p 0.95 (--greedy for greedy search).
 
+            --guidance G (classifier-free guidance) samples each token from u + G (c - u), \
+            where c and u are the log-probabilities after the conditional prompt and after the \
+            unconditional one: G > 1 makes the cells depend more on their label, which small \
+            models otherwise forget once the first genes are written. The model must have \
+            learned unconditional_generation too (c2s prompts --task unconditional_generation:W); \
+            each guided cell costs two sequences.
+
             Output: X holds the reconstructed expression (the training data's inverse \
             transform; genes = its vocabulary), obs the condition, cell_sentence, n_tokens, \
             finish_reason (eos, num_genes or length) and the post-processing counts n_words, \
@@ -107,6 +114,9 @@ struct GenerateCellsCommand: ParsableCommand {
     @Flag(help: "Greedy search instead of sampling.")
     var greedy = false
 
+    @Option(help: "Classifier-free guidance scale (1: off; > 1 strengthens the condition; needs a model trained on unconditional_generation too).")
+    var guidance: Float = 1
+
     @Option(name: .shortAndLong, help: "The .h5ad file to write.")
     var output: String
 
@@ -117,6 +127,10 @@ struct GenerateCellsCommand: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("-n must be at least 1") }
         if everyLabel && !conditions.isEmpty { throw ValidationError("--every-label and --condition exclude each other") }
+        if !(guidance > 0 && guidance.isFinite) { throw ValidationError("--guidance must be a positive number (1: off), got \(guidance)") }
+        if guidance != 1 && !everyLabel && conditions.isEmpty {
+            throw ValidationError("--guidance strengthens a condition: give --condition or --every-label")
+        }
     }
 
     func run() throws {
@@ -153,11 +167,14 @@ struct GenerateCellsCommand: ParsableCommand {
                 }
             }
             let prompt = try modelOptions.prompt(task, kind: .singleCell)
-            let options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
+            var options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
                                            maxTokensPerPass: modelOptions.maxTokensPerPass)
-            let generator = CellGenerator(
+            options.guidance = guidance
+            // Guided conditional requests need the unconditional prompt as well.
+            let unconditional = parsed.isEmpty ? prompt : guidance != 1 ? try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell) : nil
+            let generator = try CellGenerator(
                 generator: try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options),
-                conditional: parsed.isEmpty ? nil : prompt, unconditional: parsed.isEmpty ? prompt : nil,
+                conditional: parsed.isEmpty ? nil : prompt, unconditional: unconditional,
                 organism: model.organism(modelOptions.organism))
             let requests = parsed.isEmpty ? [CellGenerator.Request(label: nil, count: count)] : parsed.map { CellGenerator.Request(label: $0.value, count: count) }
             var fields: [[(String, String)]] = []
@@ -168,6 +185,8 @@ struct GenerateCellsCommand: ParsableCommand {
             var settings = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
             settings.merge(["command": "generate-cells", "conditions": parsed.map { "\($0.column)=\($0.value)" }.joined(separator: "\n"),
                             "n": String(count), "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
+            // Only when on, so that a run begun before the option existed can still resume.
+            if guidance != 1 { settings["guidance"] = String(guidance) }
             let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
             try store.cleaningUp {
                 let chunks = runOptions.run(store, count: fields.count)

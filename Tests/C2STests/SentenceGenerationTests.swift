@@ -24,7 +24,7 @@ final class SentenceGenerationTests: XCTestCase {
         for path in [f.bpeModel, f.geneModel] {
             let model = try C2SModel(folder: path)
             let vocabulary = Set(try model.requireSentences(for: "test").genes)
-            let g = CellGenerator(generator: try generator(model, constrained: true, numGenes: 25, temperature: 2),
+            let g = try CellGenerator(generator: try generator(model, constrained: true, numGenes: 25, temperature: 2),
                                   conditional: try TaskPrompt(task: "cell_type_generation", kind: .singleCell), unconditional: nil,
                                   organism: "Homo sapiens")
             let requests = f.labels.map { CellGenerator.Request(label: $0, count: 6) }
@@ -53,7 +53,7 @@ final class SentenceGenerationTests: XCTestCase {
         let requests = [CellGenerator.Request(label: f.labels[0], count: 4), CellGenerator.Request(label: f.labels[1], count: 3)]
         let whole = try CellGenerator(generator: try generator(model, constrained: true, numGenes: 8, batchSize: 7),
                                       conditional: prompt, unconditional: nil, organism: "Homo sapiens").generate(requests, range: 0..<7)
-        let pieces = CellGenerator(generator: try generator(model, constrained: true, numGenes: 8, batchSize: 2),
+        let pieces = try CellGenerator(generator: try generator(model, constrained: true, numGenes: 8, batchSize: 2),
                                    conditional: prompt, unconditional: nil, organism: "Homo sapiens")
         let split = try pieces.generate(requests, range: 0..<3) + pieces.generate(requests, range: 3..<7)
         XCTAssertEqual(whole, split)

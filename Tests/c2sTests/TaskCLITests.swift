@@ -194,6 +194,36 @@ final class TaskCLITests: XCTestCase {
         XCTAssertEqual(try H5ADSource(path: free).cellCount, 3)
     }
 
+    /// --guidance: a positive scale, only for a model that learned unconditional_generation;
+    /// guided cells differ from unguided ones with the same seed.
+    func testGenerateCellsWithGuidance() throws {
+        let s = try setting()
+        let zero = try c2s(["generate-cells", "--model", s.model, "--every-label", "-n", "2", "--guidance", "0", "-o", s.tmp.file("zero.h5ad")])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.stderr.contains("--guidance must be a positive number"), zero.stderr)
+        // The setting's model never trained unconditional_generation.
+        let untrained = try c2s(["generate-cells", "--model", s.model, "--every-label", "-n", "2", "--guidance", "2", "-o", s.tmp.file("untrained.h5ad")])
+        XCTAssertNotEqual(untrained.status, 0)
+        XCTAssertTrue(untrained.stderr.contains(s.model) && untrained.stderr.contains("--task unconditional_generation:W"), untrained.stderr)
+
+        let model = s.tmp.file("model-unconditional")
+        try makeModel(model, metadata: ["tasks": ["cell_type_prediction", "cell_type_generation", "unconditional_generation"],
+                                        "labels": ["cell_type_prediction": s.labels], "top_k": 8, "label_column": "cell_type"],
+                      sentences: s.sentences)
+        func sentences(_ guidance: String) throws -> [String] {
+            let out = s.tmp.file("guided-\(guidance).h5ad")
+            let r = try c2s(["generate-cells", "--model", model, "--every-label", "-n", "3", "--guidance", guidance, "-o", out, "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let h5ad = try H5ADSource(path: out)
+            XCTAssertEqual(h5ad.cellCount, 3 * s.labels.count)
+            let column = try XCTUnwrap(h5ad.obs.column("cell_sentence")?.values)
+            return (0..<h5ad.cellCount).map { column.text(at: $0)! }
+        }
+        let guided = try sentences("2")
+        XCTAssertTrue(guided.allSatisfy { !$0.isEmpty })
+        XCTAssertNotEqual(guided, try sentences("1"))
+    }
+
     /// `--every-label` asks for every learned label and names the condition column as the
     /// model's metadata does (`c2s train --label-column`), so evaluation finds it.
     func testEveryLabelUsesTheModelsLabelColumn() throws {

@@ -15,10 +15,15 @@ public struct GenerationOptions: Sendable {
     public var maxTokensPerPass: Int
     /// Restricts the tokens each step may choose (e.g. only valid, unused gene names).
     public var constraint: (any DecodingConstraint)?
+    /// Classifier-free guidance: each prompt's unconditional twin and the scale (nil: off).
+    /// Applied to the raw scores before every other processor.
+    public var guidance: Guidance?
 
     public init(maxNewTokens: Int = 64, minNewTokens: Int = 0, sampling: SamplingOptions = .greedy, seed: UInt64 = 0,
-                stopTokenIDs: [Int32]? = nil, maxTokensPerPass: Int = 8192, constraint: (any DecodingConstraint)? = nil) {
+                stopTokenIDs: [Int32]? = nil, maxTokensPerPass: Int = 8192, constraint: (any DecodingConstraint)? = nil,
+                guidance: Guidance? = nil) {
         self.constraint = constraint
+        self.guidance = guidance
         self.maxNewTokens = maxNewTokens
         self.minNewTokens = minNewTokens
         self.sampling = sampling
@@ -54,6 +59,13 @@ public struct Generator: Sendable {
     /// samples from random stream `firstIndex + i`: a caller that splits a long list of
     /// prompts into batches passes each batch's offset, and the output does not depend on the
     /// batch size (nor on the thread count).
+    ///
+    /// With `options.guidance`, prompt `i`'s unconditional twin runs as sequence `N + i` of
+    /// the same cache (N prompts): both are prefilled, each step combines their scores
+    /// (`Guidance.combine`), one token is chosen and fed to both, and the budget is the
+    /// smaller of the two. A scale of 1 is the conditional distribution itself: the twins are
+    /// then not run at all, so the output is exactly the unguided one (transformers likewise
+    /// returns the scores unchanged at scale 1).
     public func generate(
         prompts: [[Int32]], options: GenerationOptions, firstIndex: Int = 0,
         stop: ((Int, [Int32]) -> Bool)? = nil, progress: ((Int) -> Void)? = nil
@@ -63,37 +75,49 @@ public struct Generator: Sendable {
             throw ModelError.input("max and min new tokens must not be negative")
         }
         let info = model.info
-        for (i, p) in prompts.enumerated() {
-            guard !p.isEmpty else { throw ModelError.input("prompt \(i + 1) is empty (no tokens)") }
-            guard p.count < info.contextLength else {
-                throw ModelError.input("prompt \(i + 1) has \(p.count) tokens; the model's context holds \(info.contextLength), leaving no room to generate")
+        try options.guidance?.validate(promptCount: prompts.count)
+        let twins = options.guidance?.unconditionalPrompts ?? []
+        for (kind, list) in [("prompt", prompts), ("unconditional prompt", twins)] {
+            for (i, p) in list.enumerated() {
+                guard !p.isEmpty else { throw ModelError.input("\(kind) \(i + 1) is empty (no tokens)") }
+                guard p.count < info.contextLength else {
+                    throw ModelError.input("\(kind) \(i + 1) has \(p.count) tokens; the model's context holds \(info.contextLength), leaving no room to generate")
+                }
             }
         }
+        // Scale 1 leaves the conditional scores as they are: no need to run the twins.
+        let scale = options.guidance?.scale ?? 1
+        let guided = scale != 1
+        let n = prompts.count
+        // Sequences of the cache: the prompts, then (guided) their unconditional twins.
+        let sequences = guided ? prompts + twins : prompts
         let eos = options.stopTokenIDs ?? info.eosTokenIDs
-        let budget = prompts.map { min(options.maxNewTokens, info.contextLength - $0.count) }
-        let cache = model.makeCache(capacities: zip(prompts, budget).map { $0.count + max(0, $1) })
+        let budget = prompts.indices.map { i in
+            min(options.maxNewTokens, info.contextLength - prompts[i].count, guided ? info.contextLength - twins[i].count : Int.max)
+        }
+        let cache = model.makeCache(capacities: sequences.indices.map { sequences[$0].count + max(0, budget[$0 % n]) })
         var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
         let states = prompts.map { _ in options.constraint?.makeState() }
         var active: [Int] = []
         var lastLogits: [Int: [Float]] = [:]
 
         // Prefill in passes of bounded size; a prompt longer than a pass is fed in pieces.
-        var pending = Array(prompts.indices)
-        var fed = [Int](repeating: 0, count: prompts.count)
+        var pending = Array(sequences.indices)
+        var fed = [Int](repeating: 0, count: sequences.count)
         while !pending.isEmpty {
             var batch = ForwardBatch()
             var room = max(1, options.maxTokensPerPass)
             var inPass: [Int] = []
             while let i = pending.first, room > 0 {
-                let take = min(room, prompts[i].count - fed[i])
-                batch.append(slot: i, newTokens: prompts[i][fed[i]..<(fed[i] + take)], past: fed[i])
+                let take = min(room, sequences[i].count - fed[i])
+                batch.append(slot: i, newTokens: sequences[i][fed[i]..<(fed[i] + take)], past: fed[i])
                 fed[i] += take
                 room -= take
                 inPass.append(i)
-                if fed[i] == prompts[i].count { pending.removeFirst() }
+                if fed[i] == sequences[i].count { pending.removeFirst() }
             }
             let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
-            for (row, i) in inPass.enumerated() where fed[i] == prompts[i].count {
+            for (row, i) in inPass.enumerated() where fed[i] == sequences[i].count {
                 let v = info.vocabularySize
                 lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)])
             }
@@ -109,7 +133,8 @@ public struct Generator: Sendable {
             for i in active {
                 var logits = lastLogits[i]!
                 let next = logits.withUnsafeMutableBufferPointer { row in
-                    choose(row, sequence: firstIndex + i, prompt: prompts[i], generated: results[i].tokens, options: options,
+                    if guided { lastLogits[n + i]!.withUnsafeBufferPointer { Guidance.combine(row, unconditional: $0, scale: scale) } }
+                    return choose(row, sequence: firstIndex + i, prompt: prompts[i], generated: results[i].tokens, options: options,
                            eos: eos, constraint: states[i], random: random, seen: &seen)
                 }
                 states[i]?.advance(next)
@@ -121,6 +146,8 @@ public struct Generator: Sendable {
                 } else if results[i].tokens.count < budget[i] {
                     stillActive.append(i)
                     batch.append(slot: i, newTokens: [next], past: prompts[i].count + results[i].tokens.count - 1)
+                    // The twin continues with the same token, so that it scores the same continuation.
+                    if guided { batch.append(slot: n + i, newTokens: [next], past: twins[i].count + results[i].tokens.count - 1) }
                 }
             }
             step += 1
@@ -129,7 +156,13 @@ public struct Generator: Sendable {
             guard !active.isEmpty else { break }
             let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
             let v = info.vocabularySize
-            for (row, i) in active.enumerated() { lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)]) }
+            // Rows come in the batch's order: each sequence, then (guided) its twin.
+            let perSequence = guided ? 2 : 1
+            for (k, i) in active.enumerated() {
+                let row = k * perSequence
+                lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)])
+                if guided { lastLogits[n + i] = Array(out.logits[((row + 1) * v)..<((row + 2) * v)]) }
+            }
         }
         return results
     }
