@@ -45,12 +45,14 @@ LABEL ?= cell_type
 CELL_TYPES ?= 10
 TOP_GENES ?= 100
 EPOCHS ?= 4
-# Prompts drawn 3:1 from cell type prediction and cell generation (a random task per example,
-# as the paper trained); a label costs a few tokens and a generated sentence a hundred, so
-# the mix keeps annotation from being drowned by the generation loss.
+# Prompts drawn 2:1:1 from cell type prediction, cell type generation and unconditional
+# generation (a random task per example, as the paper trained); the unconditional task is what
+# classifier-free guidance (GUIDANCE) compares the label's prompt with. docs/SCIENCE.md has the
+# measurements behind these defaults.
 EXAMPLES ?= 4000
-PREDICTION_WEIGHT ?= 3
+PREDICTION_WEIGHT ?= 2
 GENERATION_WEIGHT ?= 1
+UNCONDITIONAL_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
 # The model and its training (docs/SCIENCE.md says how these were chosen).
 HIDDEN ?= 128
@@ -58,7 +60,10 @@ LAYERS ?= 2
 HEADS ?= 4
 LEARNING_RATE ?= 1e-3
 BATCH ?= 16
-LOSS_WEIGHTING ?= token
+# Every example weighs the same in the loss (a two-token label is not outweighed fifty to one
+# by a hundred-gene sentence).
+LOSS_WEIGHTING ?= example
+GUIDANCE ?= 2
 TRAIN_FLAGS ?=
 GENERATE_FLAGS ?=
 # Held-out real cells scored under every label (the label-swap test of docs/SCIENCE.md).
@@ -84,8 +89,9 @@ demo: build
 	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
 	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) \
 	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
-	echo "== $(EXAMPLES) prompts: cell type prediction (3) + cell generation (1), splits stratified by $(LABEL)"; \
-	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) --examples $(EXAMPLES) \
+	echo "== $(EXAMPLES) prompts: cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
+	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) \
+	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) --examples $(EXAMPLES) \
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
@@ -99,9 +105,9 @@ demo: build
 	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
 	    --mode $$mode --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-$$mode.h5ad --overwrite -q; \
 	done; \
-	echo "== generate $(GENERATE_PER_TYPE) cells of every type"; \
+	echo "== generate $(GENERATE_PER_TYPE) cells of every type (guidance $(GUIDANCE))"; \
 	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
-	  $(GENERATE_FLAGS) -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
+	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--guidance $(GUIDANCE)) $(GENERATE_FLAGS) -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
 	echo "== evaluate (generated cells against the real cells' top $(TOP_GENES) genes, reconstructed the same way)"; \
 	$(C2S) reconstruct $(DEMO_DIR)/sentences --top-genes $(TOP_GENES) -o $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --overwrite -q; \
 	for mode in constrained free; do \
