@@ -44,7 +44,7 @@ INPUT ?=
 LABEL ?= cell_type
 CELL_TYPES ?= 10
 TOP_GENES ?= 100
-EPOCHS ?= 4
+EPOCHS ?= 8
 # Prompts drawn 2:1:1 from cell type prediction, cell type generation and unconditional
 # generation (a random task per example, as the paper trained); the unconditional task is what
 # classifier-free guidance (GUIDANCE) compares the label's prompt with. docs/SCIENCE.md has the
