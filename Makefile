@@ -9,7 +9,7 @@ RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
 
-.PHONY: all deps pydeps build test demo science bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate bench-annotate clean
+.PHONY: all deps pydeps build test demo science perturbation bench-convert bench-reconstruct bench-prompts bench-inference bench-tokenizer bench-train bench-evaluate bench-annotate clean
 
 all: build
 
@@ -136,6 +136,56 @@ science: build
 	$(MAKE) --no-print-directory demo INPUT=$(if $(INPUT),$(INPUT),$(SCIENCE_INPUT)) LABEL=$(LABEL) \
 	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(or $(SCIENCE_EXAMPLES),12000) EPOCHS=$(or $(SCIENCE_EPOCHS),4) \
 	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16
+
+# Perturbation response on kang-ifnb-sub2k (interferon-beta, control and stimulated cells of 13
+# types): prompts pairing each stimulated cell with a control cell of its type (splits stratified
+# by type, pairs within a split), a model trained on them, predicted responses of the test
+# split's control cells, and their DE-gene Pearson per cell type against the per-type mean shift
+# of the training split (c2s evaluate perturbation --group-by). Expression on both sides is the
+# cells' top TOP_GENES genes reconstructed the same way. Any dataset: make perturbation
+# INPUT=file.h5ad PERTURBATION_LABEL=cell_type PERTURBATION_COLUMN=... CONTROL_VALUE=...
+# PERTURBED_VALUE=... PERTURBATION_NAME="...".
+PERTURBATION_DIR ?= perturbation-output
+PERTURBATION_INPUT ?= ../shared/data/kang-ifnb-sub2k/kang_ifnb_sub2k.h5ad
+PERTURBATION_LABEL ?= seurat_annotations
+PERTURBATION_COLUMN ?= stim
+CONTROL_VALUE ?= CTRL
+PERTURBED_VALUE ?= STIM
+PERTURBATION_NAME ?= interferon-beta stimulation
+PERTURBATION_EXAMPLES ?= 4000
+PERTURBATION_EPOCHS ?= 4
+perturbation: build
+	@mkdir -p $(PERTURBATION_DIR)
+	@start=$$(date +%s); set -e; d=$(PERTURBATION_DIR); \
+	input=$(if $(INPUT),$(INPUT),$(PERTURBATION_INPUT)); label=$(PERTURBATION_LABEL); \
+	echo "== convert $$input (inverse transform fitted per $$label)"; \
+	$(C2S) convert $$input -o $$d/sentences --obs-columns $$label,$(PERTURBATION_COLUMN) --fit-by $$label \
+	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
+	echo "== $(PERTURBATION_EXAMPLES) perturbation prompts ($(PERTURBED_VALUE) paired with $(CONTROL_VALUE) of the same $$label, within a split)"; \
+	$(C2S) prompts $$d/sentences --task perturbation_prediction:1 --examples $(PERTURBATION_EXAMPLES) \
+	  --perturbation-column $(PERTURBATION_COLUMN) --control-value $(CONTROL_VALUE) --match-columns $$label \
+	  --perturbation-name "$(PERTURBATION_NAME)" --label-column $$label --stratify-by $$label --top-k $(TOP_GENES) \
+	  $(PROMPTS_FLAGS) -o $$d/prompts.jsonl --overwrite -q; \
+	echo "== gene-aware tokenizer"; \
+	$(C2S) tokenizer train $$d/prompts.jsonl --gene-aware $$d/sentences -o $$d/tokenizer --overwrite > /dev/null; \
+	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(PERTURBATION_EPOCHS) epochs)"; \
+	$(C2S) train $$d/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
+	  --context $$(( 2 * $(TOP_GENES) + 128 )) --tokenizer $$d/tokenizer --epochs $(PERTURBATION_EPOCHS) --batch-size $(BATCH) \
+	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
+	  --sentences $$d/sentences --label-column $$label $(TRAIN_FLAGS) -o $$d/model --overwrite -q; \
+	echo "== predict the response of the test split's $(CONTROL_VALUE) cells"; \
+	$(C2S) predict-perturbation --model $$d/model --control $$d/sentences --splits $$d/splits.json --split test \
+	  --where $(PERTURBATION_COLUMN)=$(CONTROL_VALUE) --perturbation "$(PERTURBATION_NAME)" --label-column $$label \
+	  --top-genes $(TOP_GENES) $(GENERATE_FLAGS) -o $$d/predicted.h5ad --overwrite -q; \
+	echo "== evaluate against the true $(PERTURBED_VALUE) cells, per $$label, with the training split's per-type mean shift"; \
+	for split in test train; do for value in $(CONTROL_VALUE) $(PERTURBED_VALUE); do \
+	  $(C2S) reconstruct $$d/sentences --splits $$d/splits.json --split $$split --where $(PERTURBATION_COLUMN)=$$value \
+	    --top-genes $(TOP_GENES) -o $$d/$$split-$$value.h5ad --overwrite -q; \
+	done; done; \
+	$(C2S) evaluate perturbation --predicted $$d/predicted.h5ad --control $$d/test-$(CONTROL_VALUE).h5ad --true $$d/test-$(PERTURBED_VALUE).h5ad \
+	  --baseline-control $$d/train-$(CONTROL_VALUE).h5ad --baseline-perturbed $$d/train-$(PERTURBED_VALUE).h5ad \
+	  --label-column $$label --group-by $$label --top-n 20,50,100,all -o $$d/perturbation.json; \
+	echo "perturbation finished in $$(( $$(date +%s) - start )) s: $$d/perturbation.json"
 
 bench-convert: build
 	C2S_BIN=$(RELEASE_BIN) bash bench/convert/run.sh

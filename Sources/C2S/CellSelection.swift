@@ -23,6 +23,24 @@ public struct CellSelection: Sendable {
 
     public var isEmpty: Bool { split == nil && conditions.isEmpty }
 
+    /// Whether the cell named `name`, whose column values `value` gives, is selected (the
+    /// checks of ``apply(to:)`` are the caller's, e.g. ``validate(columns:)``).
+    public func keeps(name: String, value: (String) -> String?) -> Bool {
+        if let split, let plan = splits, plan.split(of: name) != split { return false }
+        return conditions.allSatisfy { value($0.column) == $0.value }
+    }
+
+    /// Errors naming a condition's unknown column or an unknown split, for inputs read as a
+    /// stream (``apply(to:)`` checks its table itself).
+    public func validate(columns: [String], input: String) throws {
+        for (column, _) in conditions where !columns.contains(column) {
+            throw FileError(input, "has no column '\(column)'; columns: \(columns.joined(separator: ", "))")
+        }
+        if let split, !SplitPlan.splitNames.contains(split) {
+            throw DataError("unknown split '\(split)'; splits: \(SplitPlan.splitNames.joined(separator: ", "))")
+        }
+    }
+
     /// The indices of the selected cells, in input order. Errors name an unknown column, an
     /// unknown split or a selection that keeps nothing.
     public func apply(to table: CellTable) throws -> [Int] {
@@ -34,8 +52,7 @@ public struct CellSelection: Sendable {
         }
         let kept = table.cells.indices.filter { i in
             let cell = table.cells[i]
-            if let split, let plan = splits, plan.split(of: cell.name) != split { return false }
-            return conditions.allSatisfy { cell.fields[$0.column] == $0.value }
+            return keeps(name: cell.name) { cell.fields[$0] }
         }
         guard !kept.isEmpty else {
             var what: [String] = []

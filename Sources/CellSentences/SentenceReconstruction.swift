@@ -16,6 +16,9 @@ public struct ReconstructionOptions: Sendable {
     /// Only the first this many words of each sentence count (e.g. real cells cut to the
     /// length of generated ones, so both live in the same space).
     public var maxWords = Int.max
+    /// Reconstruct only the lines for which this is true, given the line's other fields (e.g. a
+    /// split's cells, or one condition's); nil keeps every line. Needs JSON lines.
+    public var keep: (@Sendable (_ fields: [(String, JSONScalar)]) -> Bool)?
     public init() {}
 }
 
@@ -88,7 +91,8 @@ public enum SentenceReconstruction {
                 DispatchQueue.concurrentPerform(iterations: parts.count) { p in
                     let (batch, lookup, scratches, table) = shared.value
                     out[p] = reconstruct(lines: parts[p], batch: batch, field: field, fieldName: options.sentenceField,
-                                         lookup: lookup, scratch: scratches[p], table: table, maxWords: options.maxWords)
+                                         lookup: lookup, scratch: scratches[p], table: table, maxWords: options.maxWords,
+                                         keep: options.keep)
                 }
             }
             if let failure = pieces.compactMap(\.failure).min(by: { $0.line < $1.line }) {
@@ -146,7 +150,9 @@ public enum SentenceReconstruction {
         }
         pendingWrite.wait()
         if let error = writeFailure.error { throw error }
-        guard summary.sentences > 0 else { throw FileError(input, "no sentences in this file") }
+        guard summary.sentences > 0 else {
+            throw FileError(input, options.keep == nil ? "no sentences in this file" : "no line of this file is selected")
+        }
         try writer.finish(obs: obsFrame(obsFields, report: report))
         done = true
         return summary
@@ -156,7 +162,7 @@ public enum SentenceReconstruction {
     static func reconstruct(
         lines range: Range<Int>, batch: LineBatch, field: [UInt8], fieldName: String,
         lookup: GeneLookup, scratch: SentencePostProcessor.Scratch, table: SentencePostProcessor.ExpressionTable,
-        maxWords: Int = .max
+        maxWords: Int = .max, keep: (@Sendable ([(String, JSONScalar)]) -> Bool)? = nil
     ) -> Piece {
         var piece = Piece()
         piece.indices.reserveCapacity(range.count * 512)
@@ -178,6 +184,7 @@ public enum SentenceReconstruction {
                             piece.failure = (k, "has no field '\(fieldName)' (fields: \(names.isEmpty ? "none" : names)); choose one with --sentence-field")
                             return
                         }
+                        if let keep, !keep(r.fields) { continue }
                         piece.fields.append(r.fields)
                     } catch {
                         piece.failure = (k, "is not valid JSON (\(error))")
@@ -195,6 +202,7 @@ public enum SentenceReconstruction {
                         }
                     }
                 } else {
+                    if keep != nil { piece.failure = (k, "is not a JSON line: cells can only be selected by their fields in JSONL"); return }
                     piece.fields.append([])
                     counts = SentencePostProcessor.accumulate(line, lookup: lookup, scratch: scratch, maxWords: maxWords)
                 }

@@ -16,10 +16,21 @@ struct EvaluatePerturbationCommand: ParsableCommand {
             --baseline-perturbed, cells of the training cell types labelled by --label-column) \
             predicts the mean over those cell types of their own response.
 
+            --group-by COL (an obs column of the three files, e.g. the cell type) scores each \
+            group on its own cells as well: the group's response from its own control and true \
+            cells, against the per-group mean-shift baseline, i.e. the same group's response in \
+            the baseline files (perturbed mean - control mean of that type, the training \
+            split's), or the mean over the baseline types for a group the baseline files lack. \
+            The summary gives the mean r over groups and in how many groups the prediction beats \
+            the baseline.
+
             Examples:
               c2s evaluate perturbation --predicted pred_stim.h5ad --control mono_ctrl.h5ad --true mono_stim.h5ad -o pert.json
               c2s evaluate perturbation --predicted p.h5ad --control c.h5ad --true t.h5ad \\
                   --baseline-control train_ctrl.h5ad --baseline-perturbed train_stim.h5ad --label-column cell_type
+              c2s evaluate perturbation --predicted test-pred.h5ad --control test-ctrl.h5ad --true test-stim.h5ad \
+                  --baseline-control train-ctrl.h5ad --baseline-perturbed train-stim.h5ad \
+                  --label-column seurat_annotations --group-by seurat_annotations -o perturbation.json
             """)
 
     @Option(help: "Predicted perturbed cells (expression in X).")
@@ -45,6 +56,9 @@ struct EvaluatePerturbationCommand: ParsableCommand {
 
     @Option(help: "Cell types to leave out of the baseline (repeatable), e.g. the held-out type.")
     var excludeLabel: [String] = []
+
+    @Option(help: "obs column of the predicted, control and true files: score each of its values (cell type) on its own cells too, against its own mean shift.")
+    var groupBy: String?
 
     @OptionGroup var out: MetricsOutputOptions
 
@@ -72,7 +86,8 @@ struct EvaluatePerturbationCommand: ParsableCommand {
                 baseline = .init(control: try CellTable.read(baselineControl), perturbed: try CellTable.read(baselinePerturbed),
                                  labelColumn: labelColumn, excluded: Set(excludeLabel))
             }
-            let report = try PerturbationEvaluation.run(predicted: p, control: c, truth: t, baseline: baseline, topN: try topNValues())
+            let report = try PerturbationEvaluation.run(predicted: p, control: c, truth: t, baseline: baseline, topN: try topNValues(),
+                                                        groupBy: groupBy)
             try out.write(report)
             guard !out.quiet else { return }
             func row(_ name: String, _ cs: [ResponseCorrelation]) -> String {
@@ -82,6 +97,22 @@ struct EvaluatePerturbationCommand: ParsableCommand {
             }
             var lines = ["Pearson r of predicted vs true response over \(report.sharedGenes) shared genes:", row("prediction", report.correlations)]
             if let b = report.baseline { lines.append(row("mean-response baseline (\(b.cellTypes.count) types)", b.correlations)) }
+            if let groups = report.groups, let summary = report.groupSummary, let column = report.groupColumn {
+                let ns = summary.map { $0.topN.map { "top \($0)" } ?? "all" }.joined(separator: " / ")
+                lines.append("per \(column) (\(groups.count) groups), r over \(ns): prediction | baseline (its kind)")
+                func rs(_ cs: [ResponseCorrelation]) -> String { cs.map { SummaryFormat.fraction($0.pearson) }.joined(separator: " ") }
+                for g in groups {
+                    let base = g.baselineCorrelations.map { " | \(rs($0)) (\(g.baselineKind ?? ""))" } ?? ""
+                    lines.append("  \(g.group) (\(g.controlCells) control, \(g.trueCells) true cells): \(rs(g.correlations))\(base)")
+                }
+                for s in summary {
+                    var text = "  mean over groups, \(s.topN.map { "top \($0)" } ?? "all"): prediction \(SummaryFormat.fraction(s.meanPearson))"
+                    if let above = s.aboveBaseline {
+                        text += ", mean-shift baseline \(SummaryFormat.fraction(s.baselineMeanPearson)); prediction above it in \(above) of \(s.groups) groups"
+                    }
+                    lines.append(text)
+                }
+            }
             for w in report.warnings { lines.append("warning: \(w)") }
             printError(lines.joined(separator: "\n"))
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import C2S
 import CellSentences
 import Foundation
+import Prompts
 import SingleCell
 
 struct ReconstructCommand: ParsableCommand {
@@ -23,9 +25,15 @@ struct ReconstructCommand: ParsableCommand {
             fields of each line (cell_name becomes the index) plus n_words, n_valid_words and \
             n_unique_genes.
 
+            Selection: --splits FILE --split NAME keeps the cells of one split of a \
+            splits.json from 'c2s prompts' (matched by cell_name), and --where column=value \
+            the cells with that value (repeatable; all must hold), e.g. the test split's \
+            control cells for 'c2s evaluate perturbation'.
+
             Examples:
               c2s reconstruct pbmc-sentences -o pbmc-reconstructed.h5ad
               c2s reconstruct generated.jsonl --dataset pbmc-sentences --sentence-field response -o generated.h5ad
+              c2s reconstruct kang-sentences --splits splits.json --split test --where stim=CTRL -o test-ctrl.h5ad
             """)
 
     @Argument(help: "A sentence dataset folder, or a JSONL / text file of sentences.")
@@ -49,6 +57,15 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "gzip level of the output matrix, 0 (none, anndata's default) to 9.")
     var compression = 0
 
+    @Option(help: "A splits.json from 'c2s prompts' (with --split): only the cells of one split.")
+    var splits: String?
+
+    @Option(help: "The split to keep (train, validation or test).")
+    var split: String?
+
+    @Option(name: .customLong("where"), help: "Only cells whose column has this value: column=value (repeatable; all must hold).")
+    var conditions: [String] = []
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -61,6 +78,7 @@ struct ReconstructCommand: ParsableCommand {
     func validate() throws {
         if !(0...9).contains(compression) { throw ValidationError("--compression must be between 0 and 9") }
         if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
+        if (splits == nil) != (split == nil) { throw ValidationError("--splits and --split go together") }
     }
 
     func run() throws {
@@ -81,6 +99,15 @@ struct ReconstructCommand: ParsableCommand {
             options.compressionLevel = compression
             let file = inputIsFolder ? data.cellsPath : input
             guard FileManager.default.fileExists(atPath: file) else { throw FileError(file, "no such file") }
+            var selection = CellSelection()
+            if let splits { selection.splits = try SplitPlan.read(path: splits) }
+            selection.split = split
+            selection.conditions = try conditions.map(CellSelection.condition)
+            if !selection.isEmpty {
+                if inputIsFolder { try selection.validate(columns: data.manifest.obsColumns, input: input) }
+                let lines = SelectedLines(selection)
+                options.keep = { lines.keeps($0) }
+            }
             let started = Date()
             let s = try SentenceReconstruction.run(input: file, vocabulary: data.genes, vocabularyCounts: data.geneCells,
                                                    model: model, output: output, options: options)
@@ -90,5 +117,25 @@ struct ReconstructCommand: ParsableCommand {
                                   s.emptySentences > 0 ? ", \(s.emptySentences) empty sentence(s)" : "", Date().timeIntervalSince(started)))
             }
         }
+    }
+}
+
+/// A ``CellSelection`` applied to the fields of a JSON line (`cell_name` and the obs columns).
+private struct SelectedLines: Sendable {
+    let selection: CellSelection
+    init(_ selection: CellSelection) { self.selection = selection }
+
+    @Sendable func keeps(_ fields: [(String, JSONScalar)]) -> Bool {
+        func text(_ v: JSONScalar) -> String? {
+            switch v {
+            case .string(let s): return s
+            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            case .bool(let b): return String(b)
+            case .null: return nil
+            case .other(let raw): return raw
+            }
+        }
+        let name = fields.first { $0.0 == "cell_name" }.flatMap { text($0.1) } ?? ""
+        return selection.keeps(name: name) { column in fields.first { $0.0 == column }.flatMap { text($0.1) } }
     }
 }

@@ -168,6 +168,59 @@ final class EvaluateCLITests: XCTestCase {
         XCTAssertEqual((try json(tmp.file("q.json"))["baseline"] as! [String: Any])["cell_types"] as! [String], ["type0", "type2"])
     }
 
+    /// --group-by: each cell type scored on its own cells against its own training mean shift
+    /// (or the mean of the others' for a type without training cells), as numpy computes it.
+    func testPerturbationPerGroupAgainstEachTypesMeanShift() throws {
+        let tmp = try TemporaryFolder()
+        let e = try expected()["perturbation_groups"] as! [String: Any]
+        let r = try c2s(["evaluate", "perturbation", "--predicted", file("grouped_predicted.h5ad"), "--control", file("grouped_control.h5ad"),
+                         "--true", file("grouped_true.h5ad"), "--baseline-control", file("grouped_train_control.h5ad"),
+                         "--baseline-perturbed", file("grouped_train_perturbed.h5ad"), "--group-by", "cell_type", "-o", tmp.file("g.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try json(tmp.file("g.json"))
+        XCTAssertEqual(report["group_column"] as? String, "cell_type")
+        let groups = try XCTUnwrap(report["groups"] as? [[String: Any]])
+        let reference = e["groups"] as! [[String: Any]]
+        XCTAssertEqual(groups.map { $0["group"] as! String }, reference.map { $0["group"] as! String }, "d is only in the predicted file")
+        XCTAssertTrue((report["warnings"] as! [String]).contains { $0.contains("left out: d") }, "\(report["warnings"]!)")
+        var modelMeans = [Double](repeating: 0, count: 3), baseMeans = [Double](repeating: 0, count: 3), above = [0, 0, 0]
+        for (g, x) in zip(groups, reference) {
+            XCTAssertEqual(g["baseline_kind"] as? String, x["baseline_kind"] as? String)
+            for key in ["correlations", "baseline_correlations"] {
+                let ours = g[key] as! [[String: Any]], theirs = x[key] as! [[String: Any]]
+                XCTAssertEqual(ours.count, theirs.count)
+                for (o, t) in zip(ours, theirs) {
+                    XCTAssertEqual(o["genes"] as? Int, t["genes"] as? Int)
+                    assertClose(o["pearson"], t["pearson"], "\(g["group"]!) \(key) top \(String(describing: t["top_n"]))")
+                }
+            }
+            for k in 0..<3 {
+                let m = number((x["correlations"] as! [[String: Any]])[k]["pearson"]), b = number((x["baseline_correlations"] as! [[String: Any]])[k]["pearson"])
+                modelMeans[k] += m / 3
+                baseMeans[k] += b / 3
+                if m > b { above[k] += 1 }
+            }
+        }
+        XCTAssertEqual(groups.map { $0["control_cells"] as? Int }, [6, 6, 6])
+        XCTAssertEqual(groups.map { $0["true_cells"] as? Int }, [7, 7, 7])
+        let summary = try XCTUnwrap(report["group_summary"] as? [[String: Any]])
+        for (k, s) in summary.enumerated() {
+            assertClose(s["mean_pearson"], modelMeans[k], "mean over groups \(k)")
+            assertClose(s["baseline_mean_pearson"], baseMeans[k], "baseline mean over groups \(k)")
+            XCTAssertEqual(s["above_baseline"] as? Int, above[k])
+            XCTAssertEqual(s["groups"] as? Int, 3)
+        }
+        XCTAssertTrue(r.stderr.contains("mean-shift baseline"), r.stderr)
+
+        // Without baseline files the groups are still scored, with no baseline.
+        let r2 = try c2s(["evaluate", "perturbation", "--predicted", file("grouped_predicted.h5ad"), "--control", file("grouped_control.h5ad"),
+                          "--true", file("grouped_true.h5ad"), "--group-by", "cell_type", "-q", "-o", tmp.file("h.json")])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        let plain = try json(tmp.file("h.json"))
+        XCTAssertNil((plain["groups"] as! [[String: Any]])[0]["baseline_kind"])
+        XCTAssertNil((plain["group_summary"] as! [[String: Any]])[0]["above_baseline"])
+    }
+
     func testClearErrorsAndNoPartialOutput() throws {
         let tmp = try TemporaryFolder()
         let out = tmp.file("never.json")
@@ -189,6 +242,8 @@ final class EvaluateCLITests: XCTestCase {
                   mentions: ["real.h5ad", "shares no gene name with", "true.h5ad"])
         try check(["evaluate", "perturbation", "--predicted", file("predicted.h5ad"), "--control", file("control.h5ad"), "--true", file("true.h5ad"),
                    "--baseline-control", file("baseline_control.h5ad")], mentions: ["--baseline-perturbed"])
+        try check(["evaluate", "perturbation", "--predicted", file("grouped_predicted.h5ad"), "--control", file("grouped_control.h5ad"),
+                   "--true", file("grouped_true.h5ad"), "--group-by", "donor"], mentions: ["grouped_predicted.h5ad", "donor"])
         try check(["evaluate", "generation", "--generated", file("generated.h5ad"), "--real", file("real.h5ad"), "--pca", "30"],
                   mentions: ["PCA with 30 components"])
         // A duplicated gene name cannot be matched.

@@ -19,6 +19,43 @@ public struct PerturbationBaselineResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case cellTypes = "cell_types", correlations }
 }
 
+/// One group's (cell type's) predicted and true response, and its baseline.
+public struct PerturbationGroupResult: Codable, Sendable {
+    public var group: String
+    /// Cells of the group in the predicted, control and true files.
+    public var predictedCells: Int
+    public var controlCells: Int
+    public var trueCells: Int
+    public var correlations: [ResponseCorrelation]
+    /// `same_type`: the group's own mean shift in the baseline files (perturbed mean − control
+    /// mean of that type); `other_types`: the mean of the baseline types' shifts, for a type the
+    /// baseline files lack (a held-out type); nil without baseline files.
+    public var baselineKind: String?
+    public var baselineCorrelations: [ResponseCorrelation]?
+
+    enum CodingKeys: String, CodingKey {
+        case group, correlations
+        case predictedCells = "predicted_cells", controlCells = "control_cells", trueCells = "true_cells"
+        case baselineKind = "baseline_kind", baselineCorrelations = "baseline_correlations"
+    }
+}
+
+/// Per-group results summarised: the mean Pearson r over groups, and how many groups the
+/// prediction beats the baseline in, for each N.
+public struct PerturbationGroupSummary: Codable, Sendable {
+    public var topN: Int?
+    public var groups: Int
+    @NullableMetric public var meanPearson: Double
+    @NullableMetric public var baselineMeanPearson: Double
+    /// Groups where the prediction's r is above the baseline's (nil without a baseline).
+    public var aboveBaseline: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case topN = "top_n", groups, meanPearson = "mean_pearson", baselineMeanPearson = "baseline_mean_pearson"
+        case aboveBaseline = "above_baseline"
+    }
+}
+
 /// Everything `c2s evaluate perturbation` measures.
 public struct PerturbationReport: Codable, Sendable {
     public var inputs: [InputSummary]
@@ -28,10 +65,15 @@ public struct PerturbationReport: Codable, Sendable {
     public var baseline: PerturbationBaselineResult?
     /// The top DE genes of the true response (at most 50) with both responses.
     public var topGenes: [GeneResponse]
+    /// With a group column: the obs column, each group's results and their summary.
+    public var groupColumn: String?
+    public var groups: [PerturbationGroupResult]?
+    public var groupSummary: [PerturbationGroupSummary]?
     public var warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case inputs, correlations, baseline, warnings, sharedGenes = "shared_genes", topGenes = "top_genes"
+        case inputs, correlations, baseline, warnings, groups, sharedGenes = "shared_genes", topGenes = "top_genes"
+        case groupColumn = "group_column", groupSummary = "group_summary"
     }
 }
 
@@ -54,9 +96,12 @@ public enum PerturbationEvaluation {
     }
 
     /// Compares the mean of `predicted` minus the mean of `control` with the mean of `truth`
-    /// minus the mean of `control` over the top N DE genes (N in `topN`, nil for all).
+    /// minus the mean of `control` over the top N DE genes (N in `topN`, nil for all). With
+    /// `groupBy` (an obs column of the three files, e.g. the cell type), each group present in
+    /// all three is also scored on its own cells, against its own baseline (see
+    /// ``PerturbationGroupResult``).
     public static func run(predicted: CellTable, control: CellTable, truth: CellTable, baseline: BaselineInput? = nil,
-                           topN: [Int?] = [20, 50, nil]) throws -> PerturbationReport {
+                           topN: [Int?] = [20, 50, nil], groupBy: String? = nil) throws -> PerturbationReport {
         var files: [(path: String, genes: [String])] = [(truth.path, truth.genes), (control.path, control.genes), (predicted.path, predicted.genes)]
         if let baseline { files += [(baseline.control.path, baseline.control.genes), (baseline.perturbed.path, baseline.perturbed.genes)] }
         let alignment = try GeneAlignment(files)
@@ -77,6 +122,9 @@ public enum PerturbationEvaluation {
                          genesNotShared: alignment.dropped[i], cellsWithoutLabel: 0)
         }
         var baselineResult: PerturbationBaselineResult?
+        // Each baseline type's response (perturbed mean − control mean), and their mean.
+        var typeResponses: [String: [Double]] = [:]
+        var meanTypeResponse: [Double]?
         if let baseline {
             let c = try baseline.control.column(baseline.labelColumn), p = try baseline.perturbed.column(baseline.labelColumn)
             var controlRows: [String: [Int]] = [:], perturbedRows: [String: [Int]] = [:]
@@ -88,9 +136,11 @@ public enum PerturbationEvaluation {
             }
             let onlyOne = Set(controlRows.keys).symmetricDifference(perturbedRows.keys)
             if !onlyOne.isEmpty { warnings.append("baseline: cell types in only one of the files were left out: \(ClassLabels(onlyOne).names.joined(separator: ", "))") }
-            let response = PerturbationResponse.meanResponse(
-                controlMeans: types.map { mean(baseline.control, alignment.columns[3], rows: controlRows[$0]!) },
-                perturbedMeans: types.map { mean(baseline.perturbed, alignment.columns[4], rows: perturbedRows[$0]!) })
+            let controlMeans = types.map { mean(baseline.control, alignment.columns[3], rows: controlRows[$0]!) }
+            let perturbedMeans = types.map { mean(baseline.perturbed, alignment.columns[4], rows: perturbedRows[$0]!) }
+            for (k, type) in types.enumerated() { typeResponses[type] = PerturbationResponse.difference(perturbedMeans[k], controlMeans[k]) }
+            let response = PerturbationResponse.meanResponse(controlMeans: controlMeans, perturbedMeans: perturbedMeans)
+            meanTypeResponse = response
             baselineResult = PerturbationBaselineResult(cellTypes: types,
                                                         correlations: PerturbationResponse.correlations(predicted: response, truth: trueResponse, topN: topN))
             inputs.append(InputSummary(role: "baseline_control", path: baseline.control.path, cells: baseline.control.matrix.rowCount,
@@ -98,7 +148,49 @@ public enum PerturbationEvaluation {
             inputs.append(InputSummary(role: "baseline_perturbed", path: baseline.perturbed.path, cells: baseline.perturbed.matrix.rowCount,
                                        genes: baseline.perturbed.genes.count, genesNotShared: alignment.dropped[4], cellsWithoutLabel: p.filter { $0 == nil }.count))
         }
+
+        var groups: [PerturbationGroupResult]?
+        var groupSummary: [PerturbationGroupSummary]?
+        if let groupBy {
+            func rowsByGroup(_ t: CellTable) throws -> [String: [Int]] {
+                var rows: [String: [Int]] = [:]
+                for (i, l) in try t.column(groupBy).enumerated() { if let l { rows[l, default: []].append(i) } }
+                return rows
+            }
+            let pr = try rowsByGroup(predicted), cr = try rowsByGroup(control), tr = try rowsByGroup(truth)
+            let shared = ClassLabels(pr.keys.filter { cr[$0] != nil && tr[$0] != nil }).names
+            guard !shared.isEmpty else {
+                throw DataError("no value of '\(groupBy)' has cells in all of \(predicted.path), \(control.path) and \(truth.path)")
+            }
+            let unshared = Set(pr.keys).union(cr.keys).union(tr.keys).subtracting(shared)
+            if !unshared.isEmpty {
+                warnings.append("groups not in all three files were left out: \(ClassLabels(unshared).names.joined(separator: ", "))")
+            }
+            groups = shared.map { g in
+                let controlMean = mean(control, alignment.columns[1], rows: cr[g]!)
+                let trueResponse = PerturbationResponse.difference(mean(truth, alignment.columns[0], rows: tr[g]!), controlMean)
+                let predictedResponse = PerturbationResponse.difference(mean(predicted, alignment.columns[2], rows: pr[g]!), controlMean)
+                var result = PerturbationGroupResult(
+                    group: g, predictedCells: pr[g]!.count, controlCells: cr[g]!.count, trueCells: tr[g]!.count,
+                    correlations: PerturbationResponse.correlations(predicted: predictedResponse, truth: trueResponse, topN: topN))
+                if let meanTypeResponse {
+                    let own = typeResponses[g]
+                    result.baselineKind = own == nil ? "other_types" : "same_type"
+                    result.baselineCorrelations = PerturbationResponse.correlations(predicted: own ?? meanTypeResponse, truth: trueResponse, topN: topN)
+                }
+                return result
+            }
+            groupSummary = topN.indices.map { k in
+                let model = groups!.map { $0.correlations[k].pearson }
+                let base = groups!.compactMap { $0.baselineCorrelations?[k].pearson }
+                func average(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
+                return PerturbationGroupSummary(
+                    topN: topN[k], groups: model.count, meanPearson: average(model), baselineMeanPearson: average(base),
+                    aboveBaseline: base.isEmpty ? nil : zip(model, base).filter { $0 > $1 }.count)
+            }
+        }
         return PerturbationReport(inputs: inputs, sharedGenes: alignment.genes.count, correlations: correlations,
-                                  baseline: baselineResult, topGenes: Array(top), warnings: warnings)
+                                  baseline: baselineResult, topGenes: Array(top), groupColumn: groupBy, groups: groups,
+                                  groupSummary: groupSummary, warnings: warnings)
     }
 }
