@@ -77,8 +77,8 @@ struct LMBenchTrainCommand: ParsableCommand {
             } else {
                 built = try ModelLoader.load(folder: URL(fileURLWithPath: model!))
             }
-            guard let m = built as? any TrainableModel else {
-                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: gpt2, gpt_neox, llama)")
+            guard ArchitectureRegistry.architecture(built.info.modelType)?.trainable == true, let m = built as? any TrainableModel else {
+                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: \(ArchitectureRegistry.trainableTypes.joined(separator: ", ")))")
             }
             if config != nil { m.initializeParameters(seed: seed) }
             guard tokens <= m.info.contextLength else {

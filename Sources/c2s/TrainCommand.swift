@@ -9,7 +9,7 @@ import Transformer
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train or fine-tune a causal language model (gpt2, gpt_neox) on a prompt dataset.",
+        abstract: "Train or fine-tune a causal language model (gpt2, gpt_neox, llama) on a prompt dataset.",
         discussion: """
             PROMPTS is a prompt dataset from 'c2s prompts'. The model sees model_input + " " + \
             response, tokenized as one string, with EOS appended; the loss is on the response and \
@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     var output: String
 
     // MARK: model
-    @Option(help: "Hugging Face model folder to fine-tune (gpt2 or gpt_neox).")
+    @Option(help: "Hugging Face model folder to fine-tune (gpt2, gpt_neox or llama).")
     var model: String?
 
     @Option(help: "config.json of a new model (vocab_size and special ids default to the tokenizer's).")

@@ -29,10 +29,10 @@ struct TrainModelSource {
         var context: Int
     }
 
-    static let trainableTypes = ["gpt2", "gpt_neox"]
+    static var trainableTypes: [String] { ArchitectureRegistry.trainableTypes }
 
     static func trainable(_ model: any CausalLanguageModel, from source: String) throws -> any TrainableModel {
-        guard let trainable = model as? any TrainableModel else {
+        guard ArchitectureRegistry.architecture(model.info.modelType)?.trainable == true, let trainable = model as? any TrainableModel else {
             throw TrainingError.invalidInput("\(source): model_type \(model.info.modelType) cannot be trained yet (trainable: \(trainableTypes.joined(separator: ", ")))")
         }
         return trainable

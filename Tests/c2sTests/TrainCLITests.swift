@@ -165,11 +165,23 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(config["vocab_size"] as? Int, 320)
         XCTAssertEqual(config["hidden_size"] as? Int, 16)
         XCTAssertEqual(config["eos_token_id"] as? Int, 0)
-        try #"{"model_type": "llama"}"#.write(toFile: tmp.file("llama.json"), atomically: true, encoding: .utf8)
-        let refused = try c2s(["train", prompts, "-o", tmp.file("llama"), "--config", tmp.file("llama.json"), "--tokenizer", tok, "--max-steps", "1"])
+        // Llama trains (its gradients are checked against torch in TrainingParityTests) and the
+        // saved folder loads again; Gemma-2 has no training pass yet and is refused.
+        try #"{"model_type": "llama", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 32, "max_position_embeddings": 64}"#
+            .write(toFile: tmp.file("llama.json"), atomically: true, encoding: .utf8)
+        let llama = try c2s(["train", prompts, "-o", tmp.file("llama"), "--config", tmp.file("llama.json"), "--tokenizer", tok, "--max-steps", "2", "--quiet"])
+        XCTAssertEqual(llama.status, 0, llama.stderr)
+        let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("llama/config.json")))) as? [String: Any])
+        XCTAssertEqual(saved["model_type"] as? String, "llama")
+        let generated = try c2s(["lm", "generate", "--model", tmp.file("llama"), "--prompt", "a", "--max-new-tokens", "2"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        try #"{"model_type": "gemma2", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8, "intermediate_size": 32}"#
+            .write(toFile: tmp.file("gemma2.json"), atomically: true, encoding: .utf8)
+        let refused = try c2s(["train", prompts, "-o", tmp.file("gemma2"), "--config", tmp.file("gemma2.json"), "--tokenizer", tok, "--max-steps", "1"])
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("llama") && refused.stderr.contains("cannot be trained"), refused.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("llama")))
+        XCTAssertTrue(refused.stderr.contains("gemma2") && refused.stderr.contains("cannot be trained"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("gpt2, gpt_neox, llama"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("gemma2")))
     }
 
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {

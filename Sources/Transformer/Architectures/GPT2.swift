@@ -127,3 +127,11 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         }
     }
 }
+
+extension GPT2 {
+    /// GPT-2's registry entry: checkpoint names with or without the `transformer.` prefix;
+    /// the attention-mask buffers and the tied `lm_head.weight` are not parameters.
+    public static let architecture = Architecture(
+        modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0) }, parameterName: { GPT2.canonicalName($0) },
+        ignoredTensors: WeightManifest.knownBuffers + ["lm_head.weight"], trainable: true)
+}

@@ -133,3 +133,10 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
         }
     }
 }
+
+extension GPTNeoX {
+    /// GPT-NeoX's registry entry: the causal-mask and rotary buffers are not parameters.
+    public static let architecture = Architecture(
+        modelType: "gpt_neox", make: { GPTNeoX(config: try GPTNeoX.Config($0), file: $0) },
+        ignoredTensors: ["attention.bias", "attention.masked_bias", "rotary_emb.inv_freq"], trainable: true)
+}

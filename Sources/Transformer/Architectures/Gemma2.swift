@@ -146,3 +146,10 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         }
     }
 }
+
+extension Gemma2 {
+    /// Gemma-2's registry entry: inference only for now (no training pass yet).
+    public static let architecture = Architecture(
+        modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0) },
+        ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: false)
+}

@@ -119,3 +119,11 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         }
     }
 }
+
+extension Llama {
+    /// Llama's registry entry: the rotary buffer and a tied head stored anyway are not
+    /// parameters.
+    public static let architecture = Architecture(
+        modelType: "llama", make: { Llama(config: try Llama.Config($0), file: $0) },
+        ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
+}

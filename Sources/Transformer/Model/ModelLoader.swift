@@ -14,40 +14,16 @@ public enum ModelLoader {
         }
         let configURL = folder.appendingPathComponent("config.json")
         let file = try ConfigFile(url: configURL)
-        let model = try makeModel(file)
+        let architecture = try ArchitectureRegistry.architecture(for: file)
+        let model = try architecture.make(file)
         let checkpoint = try Checkpoint(folder: folder.path)
-        try model.parameters.load(from: checkpoint, rename: rename(for: model.info.modelType),
-                                  ignoring: ignored(for: model.info.modelType))
+        try model.parameters.load(from: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
         return model
     }
 
     /// An architecture for `file`'s `model_type` whose parameters are not yet set: fill them
     /// with `parameters.load(from:...)` before running it.
     public static func makeModel(_ file: ConfigFile) throws -> any CausalLanguageModel {
-        guard let type = file.modelType else {
-            throw ModelError.invalidConfig(file.url, "has no \"model_type\" (supported: \(supportedTypes.joined(separator: ", ")))")
-        }
-        switch type {
-        case "gpt2": return GPT2(config: try GPT2.Config(file), file: file)
-        case "gpt_neox": return GPTNeoX(config: try GPTNeoX.Config(file), file: file)
-        case "llama": return Llama(config: try Llama.Config(file), file: file)
-        case "gemma2": return Gemma2(config: try Gemma2.Config(file), file: file)
-        default: throw ModelError.unsupportedArchitecture(file.url, type, supportedTypes)
-        }
-    }
-
-    static func rename(for type: String) -> @Sendable (String) -> String {
-        if type == "gpt2" { return { GPT2.canonicalName($0) } }
-        return { $0 }
-    }
-
-    /// Checkpoint tensors that are buffers rather than parameters, or a tied head stored
-    /// anyway (patterns as `WeightManifest.matches` reads them).
-    static func ignored(for type: String) -> [String] {
-        switch type {
-        case "gpt2": return WeightManifest.knownBuffers + ["lm_head.weight"]
-        case "gpt_neox": return ["attention.bias", "attention.masked_bias", "rotary_emb.inv_freq"]
-        default: return ["rotary_emb.inv_freq", "lm_head.weight"]
-        }
+        try ArchitectureRegistry.architecture(for: file).make(file)
     }
 }
