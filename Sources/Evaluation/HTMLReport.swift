@@ -1,4 +1,5 @@
 import Foundation
+import SingleCell
 
 /// A self-contained HTML report: one file with inline CSS and inline SVG figures, no
 /// scripts and no external resources, so it can be mailed, archived or opened offline.

@@ -194,133 +194,72 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
+    var settings: ModelTrainingSettings {
+        let source: ModelTrainingSettings.Source
+        if let model {
+            source = .pretrained(folder: model)
+        } else if let config {
+            source = .config(path: config)
+        } else {
+            source = .new(TrainingModelSource.NewModelSizes(type: newModel!, hiddenSize: hiddenSize, layers: layers, heads: heads,
+                                                            intermediateSize: intermediateSize, context: context))
+        }
+        var s = ModelTrainingSettings(prompts: prompts, output: output, source: source)
+        s.tokenizer = tokenizer
+        s.split = split
+        s.validationSplit = validationSplit == "none" ? nil : validationSplit
+        s.sentences = sentences
+        s.labelColumn = labelColumn
+        s.maxLength = maxLength
+        s.lossOn = LossTarget(rawValue: lossOn)!
+        s.options = trainingOptions
+        s.evalEvery = evalEvery
+        s.saveEvery = saveEvery
+        s.resume = resume
+        s.overwrite = overwrite
+        s.command = CommandLine.arguments.joined(separator: " ")
+        return s
+    }
+
     func run() throws {
         try CLIErrors.run {
             if let threads { KernelThreads.count = threads }
             Matmul.setThreads(KernelThreads.count)
-            let started = Date()
-
-            // Everything that can be wrong with the inputs is found before OUT is touched.
-            let dataset = try PromptDataset(path: prompts)
-            let trainRecords = dataset.split(split)
-            guard !trainRecords.isEmpty else {
-                throw FileError(prompts, "has no examples in split \"\(split)\" (splits: \(dataset.splitCounts.map { "\($0.split) \($0.examples)" }.joined(separator: ", ")))")
-            }
-            let validationRecords = validationSplit == "none" ? [] : dataset.split(validationSplit)
-            if let sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
-            if let labelColumn, let sentences {
-                let columns = try DatasetManifest.read(folder: sentences).obsColumns
-                guard columns.contains(labelColumn) else {
-                    throw FileError((sentences as NSString).appendingPathComponent("manifest.json"),
-                                    "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
-                }
-            }
-            let output = try TrainOutputFolder(path: self.output, resume: resume, overwrite: overwrite)
-
-            let source: TrainModelSource
-            if let model {
-                source = try TrainModelSource.pretrained(folder: model, tokenizerFolder: tokenizer)
-            } else {
-                let sizes = newModel.map { TrainModelSource.NewModelSizes(type: $0, hiddenSize: hiddenSize, layers: layers, heads: heads,
-                                                                          intermediateSize: intermediateSize, context: context) }
-                source = try TrainModelSource.new(configPath: config, sizes: sizes, tokenizerFolder: tokenizer!, seed: seed)
-            }
-            let info = source.model.info
-            let length = min(maxLength ?? info.contextLength, info.contextLength)
-            let target = LossTarget(rawValue: lossOn)!
-            let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: target)
-            let train = try encoder.encode(trainRecords, path: prompts)
-            let validation = try encoder.encode(validationRecords, path: prompts)
-            let options = trainingOptions
-            let trainer = try Trainer(model: source.model, examples: train.examples, options: options)
-
-            var history: [String] = []
-            if let resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
-
-            var counts = [split: train.examples.count]
-            if validationSplit != "none" { counts[validationSplit] = validation.examples.count }
-            var modelInfo = C2SModelInfo(train: trainRecords, examples: counts,
-                                         lossOn: target, maxLength: length,
-                                         sentenceDatasetPath: sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                         truncation: train.report)
-            modelInfo.labelColumn = labelColumn
-            // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
-            modelInfo.organism = sentences.flatMap { DatasetManifest.organism(folder: $0) }
-            if let labelColumn, let sentences, trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
-                // Generation prompts carry their label only inside the text: read it from the
-                // cells the examples came from.
-                let cells = try CellTable.load(sentences, maxGenes: 1)
-                var label: [String: String] = [:]
-                for c in cells.cells { if let v = c.fields[labelColumn] { label[c.name] = v } }
-                modelInfo.addConditionLabels(train: trainRecords, cellLabel: { label[$0] })
-            }
-            var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
-                                               copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
-            if let sentences {
-                contents.copiedFiles += C2SModelInfo.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
-            }
-
-            if !quiet {
-                printError("\(source.description)")
-                printError("\(train.examples.count) training examples (\(train.report.tokens) tokens, longest \(train.report.longest)), \(validation.examples.count) validation; \(trainer.plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
-                report(train.report, "training", length: length)
-                report(validation.report, "validation", length: length)
-                if let resume { printError("resuming from \(resume) at step \(trainer.completedSteps)") }
-            }
-            try output.create()
-            let loop = try TrainingLoop(trainer: trainer, validation: validation.examples, evalEvery: evalEvery, saveEvery: saveEvery,
-                                        output: self.output, contents: contents, arguments: arguments(source), history: history)
             let progress = ProgressBar(quiet: quiet)
-            let total = trainer.plan.totalSteps, firstStep = trainer.completedSteps
-            let loopStart = Date()
-            var lastLoss = Double.nan
-            loop.onEvent = { event in
+            var total = 0, firstStep = 0
+            var loopStart = Date()
+            let result = try ModelTraining.run(settings) { event in
                 switch event {
+                case .planned(let plan):
+                    (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
+                    guard !quiet else { return }
+                    printError(plan.description)
+                    printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
+                    report(plan.train, "training", length: plan.maxLength)
+                    report(plan.validation, "validation", length: plan.maxLength)
+                    if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
                 case .step(let m):
-                    lastLoss = m.loss
                     let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
-                    let eta = perStep * Double(total - m.step)
                     progress.update("training", m.step, total, detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
-                                                                              m.step, total, m.loss, m.tokensPerSecond, Self.duration(eta)))
+                                                                              m.step, total, m.loss, m.tokensPerSecond, Self.duration(perStep * Double(total - m.step))))
                 case .validation(let v):
-                    if !quiet {
-                        progress.finish()
-                        printError(String(format: "step %d: validation loss %.4f, perplexity %.3f (%d tokens)", v.step, v.loss, v.perplexity, v.tokens))
-                    }
+                    guard !quiet else { return }
+                    progress.finish()
+                    printError(String(format: "step %d: validation loss %.4f, perplexity %.3f (%d tokens)", v.step, v.loss, v.perplexity, v.tokens))
                 case .checkpoint(let folder):
-                    if !quiet {
-                        progress.finish()
-                        printError("saved \(folder)")
-                    }
+                    guard !quiet else { return }
+                    progress.finish()
+                    printError("saved \(folder)")
                 }
             }
-            try loop.run()
             progress.finish()
-            try AtomicText.write(TrainLossCurve.svg(loop.records, title: "c2s train: \((prompts as NSString).lastPathComponent)"),
-                                 to: (self.output as NSString).appendingPathComponent("loss.svg"))
-            if !quiet {
-                let validationLine = loop.records.reversed().lazy.compactMap { r -> ValidationMetrics? in
-                    if case .validation(let v) = r { return v } else { return nil }
-                }.first
-                print(String(format: "trained %d steps in %@; last training loss %.4f", trainer.completedSteps,
-                             Self.duration(Date().timeIntervalSince(started)), lastLoss))
-                if let v = validationLine { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
-                print("model: \(self.output)")
-            }
+            try AtomicTextFile.write(TrainLossCurve.svg(result.records, title: "c2s train: \((prompts as NSString).lastPathComponent)"),
+                                     to: (output as NSString).appendingPathComponent("loss.svg"))
+            guard !quiet else { return }
+            print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, Self.duration(result.seconds), result.lastLoss))
+            if let v = result.lastValidation { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
+            print("model: \(output)")
         }
-    }
-
-    /// The settings recorded in trainer_state.json.
-    func arguments(_ source: TrainModelSource) -> [String: String] {
-        var a = ["command": CommandLine.arguments.joined(separator: " "), "prompts": prompts, "split": split,
-                 "validation_split": validationSplit, "loss_on": lossOn, "tokenizer": source.tokenizerFolder]
-        if let model { a["model"] = model }
-        if let config { a["config"] = config }
-        if let newModel { a["new_model"] = newModel }
-        if let sentences { a["sentences"] = sentences }
-        if let maxLength { a["max_length"] = String(maxLength) }
-        if let resume { a["resume"] = resume }
-        return a
     }
 
     func report(_ r: TruncationReport, _ what: String, length: Int) {

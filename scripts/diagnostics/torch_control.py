@@ -159,6 +159,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--max-steps", type=int)
+    ap.add_argument("--stop-after", type=int,
+                    help="stop after this many steps of the full schedule (compare the start of a long c2s run)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup-ratio", type=float, default=0.05)
     ap.add_argument("--schedule", choices=["cosine", "linear", "constant"], default="cosine")
@@ -233,7 +235,8 @@ def main():
     start = time.time()
     step = 0
     batches = []
-    while step < total:
+    stop = min(total, args.stop_after or total)
+    while step < stop:
         if step % per_epoch == 0:
             batches = epoch_batches(step // per_epoch)
         batch = batches[step % per_epoch]
@@ -274,7 +277,7 @@ def main():
         log.write(json.dumps({"step": step, "epoch": step / per_epoch, "loss": float(token_loss.sum()) / max(1, count), "lr": lr,
                               "grad_norm": float(norm), "target_tokens": count,
                               "task_loss": {k: s / c for k, (s, c) in sorted(by_task.items()) if c}}) + "\n")
-        if step % 50 == 0 or step == total:
+        if step % 50 == 0 or step == stop:
             log.flush()
             print(f"step {step}/{total} objective {float(loss):.4f} ({time.time() - start:.0f} s)", file=sys.stderr)
     log.close()
@@ -286,7 +289,7 @@ def main():
         src = os.path.join(args.init, name)
         if os.path.isfile(src):
             shutil.copy(src, os.path.join(args.output, name))
-    print(f"trained {total} steps in {time.time() - start:.0f} s: {args.output}", file=sys.stderr)
+    print(f"trained {stop} of {total} steps in {time.time() - start:.0f} s: {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

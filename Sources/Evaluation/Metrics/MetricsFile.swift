@@ -1,4 +1,5 @@
 import Foundation
+import SingleCell
 
 /// Writes metric results as JSON files.
 public enum MetricsFile {

@@ -1,13 +1,13 @@
 import Foundation
 import SingleCell
 
-/// The output folder of `c2s train`. It is checked when the command starts and created only
+/// The output folder of a training run. It is checked when the command starts and created only
 /// once every input has been read and checked, so bad input leaves nothing behind.
 ///
 /// An existing folder is an error unless `--overwrite` (it is then replaced) or the run resumes
 /// from a checkpoint inside it (the run then continues in it: its metrics log is rewritten from
 /// the checkpoint's, later checkpoints are replaced as the run reaches them).
-struct TrainOutputFolder {
+struct TrainingOutputFolder {
     let path: String
     private let replace: Bool
 
@@ -45,16 +45,5 @@ struct TrainOutputFolder {
         do { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw FileError(path, "cannot create the output folder (\(error.localizedDescription))")
         }
-    }
-}
-
-/// A text file written under a temporary name beside `path` and renamed into place.
-enum AtomicText {
-    static func write(_ text: String, to path: String) throws {
-        let output = try AtomicOutput(path, folder: false, overwrite: true)
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: output.temporary)) } catch {
-            throw FileError(path, "cannot be written (\(error.localizedDescription))")
-        }
-        try output.commit()
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
-import SingleCell
 
 /// Writes a text file so that an interrupted run never leaves a half-written file in place.
-enum AtomicTextFile {
+public enum AtomicTextFile {
     /// Writes `text` (UTF-8) to a temporary file beside `path`, then renames it over `path`
     /// with one `rename(2)`, which replaces an existing file atomically. Creates missing parent
     /// folders. Throws ``FileError`` naming `path`.
-    static func write(_ text: String, to path: String) throws {
+    public static func write(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         do {

@@ -2,34 +2,43 @@ import Foundation
 import SingleCell
 import Transformer
 
-/// The model `c2s train` starts from, with what its saved folders need: a loaded checkpoint to
+/// The model a training run starts from, with what its saved folders need: a loaded checkpoint to
 /// fine-tune, or a new model from a config (a file, or sizes given on the command line) and a
 /// tokenizer, initialised from the seed.
-struct TrainModelSource {
-    let model: any TrainableModel
-    let tokenizer: Tokenizer
+public struct TrainingModelSource {
+    public let model: any TrainableModel
+    public let tokenizer: Tokenizer
     /// The folder holding `tokenizer.json` (and `tokenizer_config.json`).
-    let tokenizerFolder: String
+    public let tokenizerFolder: String
     /// `config.json` of the saved model.
-    let config: [String: Any]
+    public let config: [String: Any]
     /// `generation_config.json` of the saved model.
-    let generationConfig: [String: Any]
+    public let generationConfig: [String: Any]
     /// The token appended to every example.
-    let eosTokenID: Int32
+    public let eosTokenID: Int32
     /// "fine-tuning MODEL" or "new gpt_neox model (…)", for the summary.
-    let description: String
+    public let description: String
 
     /// Sizes of a new model given on the command line.
-    struct NewModelSizes {
-        var type: String
-        var hiddenSize: Int
-        var layers: Int
-        var heads: Int
-        var intermediateSize: Int?
-        var context: Int
+    public struct NewModelSizes: Sendable {
+        public var type: String
+        public var hiddenSize: Int
+        public var layers: Int
+        public var heads: Int
+        public var intermediateSize: Int?
+        public var context: Int
+
+        public init(type: String, hiddenSize: Int, layers: Int, heads: Int, intermediateSize: Int? = nil, context: Int) {
+            self.type = type
+            self.hiddenSize = hiddenSize
+            self.layers = layers
+            self.heads = heads
+            self.intermediateSize = intermediateSize
+            self.context = context
+        }
     }
 
-    static var trainableTypes: [String] { ArchitectureRegistry.trainableTypes }
+    public static var trainableTypes: [String] { ArchitectureRegistry.trainableTypes }
 
     static func trainable(_ model: any CausalLanguageModel, from source: String) throws -> any TrainableModel {
         guard ArchitectureRegistry.architecture(model.info.modelType)?.trainable == true, let trainable = model as? any TrainableModel else {
@@ -39,7 +48,7 @@ struct TrainModelSource {
     }
 
     /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given.
-    static func pretrained(folder: String, tokenizerFolder: String?) throws -> TrainModelSource {
+    public static func pretrained(folder: String, tokenizerFolder: String?) throws -> TrainingModelSource {
         let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder))
         let model = try trainable(loaded, from: folder)
         let configURL = URL(fileURLWithPath: folder).appendingPathComponent("config.json")
@@ -51,14 +60,14 @@ struct TrainModelSource {
         var generation: [String: Any] = ["bos_token_id": config["bos_token_id"] ?? NSNull(), "eos_token_id": config["eos_token_id"] ?? Int(eos)]
         let generationURL = URL(fileURLWithPath: folder).appendingPathComponent("generation_config.json")
         if FileManager.default.fileExists(atPath: generationURL.path) { generation = try ConfigFile(url: generationURL).values }
-        return TrainModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
+        return TrainingModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
                                 generationConfig: generation, eosTokenID: eos, description: "fine-tuning \(folder)")
     }
 
     /// A new model from `configPath`'s `config.json` or from `sizes`, with `tokenizerFolder`'s
     /// tokenizer: the vocabulary size and special token ids come from the tokenizer unless the
     /// config sets them, and the weights from `initializeParameters(seed:)`.
-    static func new(configPath: String?, sizes: NewModelSizes?, tokenizerFolder: String, seed: UInt64) throws -> TrainModelSource {
+    public static func new(configPath: String?, sizes: NewModelSizes?, tokenizerFolder: String, seed: UInt64) throws -> TrainingModelSource {
         let tokenizer = try loadTokenizer(tokenizerFolder)
         var values: [String: Any]
         let url: URL
@@ -89,7 +98,7 @@ struct TrainModelSource {
         let generation: [String: Any] = ["bos_token_id": values["bos_token_id"] ?? NSNull(), "eos_token_id": values["eos_token_id"] ?? Int(eos)]
         let info = model.info
         let description = "new \(info.modelType) model (\(info.layers) layers, hidden \(info.hiddenSize), context \(info.contextLength), vocabulary \(info.vocabularySize), \(model.parameters.count) parameters)"
-        return TrainModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: values,
+        return TrainingModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: values,
                                 generationConfig: generation, eosTokenID: eos, description: description)
     }
 
@@ -115,7 +124,7 @@ struct TrainModelSource {
     }
 
     /// The tokenizer's files, copied into every saved folder.
-    var tokenizerFiles: [(name: String, source: String)] {
+    public var tokenizerFiles: [(name: String, source: String)] {
         ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"].compactMap { name in
             let path = (tokenizerFolder as NSString).appendingPathComponent(name)
             return FileManager.default.fileExists(atPath: path) ? (name, path) : nil

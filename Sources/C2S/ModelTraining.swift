@@ -1,0 +1,203 @@
+import Foundation
+import Prompts
+import CellSentences
+import SingleCell
+import Transformer
+
+/// Everything a training run needs: the prompts, where the model comes from, the data and
+/// loss settings, the optimisation (``TrainingOptions``) and where the result goes.
+public struct ModelTrainingSettings: Sendable {
+    /// Where the model comes from.
+    public enum Source: Sendable {
+        /// A Hugging Face folder to fine-tune.
+        case pretrained(folder: String)
+        /// A new model from this `config.json`.
+        case config(path: String)
+        /// A new model from sizes alone.
+        case new(TrainingModelSource.NewModelSizes)
+    }
+
+    /// The prompt dataset (JSONL from `c2s prompts`).
+    public var prompts: String
+    /// The output folder (final model, checkpoints, metrics).
+    public var output: String
+    public var source: Source
+    /// The tokenizer folder (default for a pretrained model: its own folder; required otherwise).
+    public var tokenizer: String?
+    /// The split trained on, and the one validated on (nil: none).
+    public var split = "train"
+    public var validationSplit: String? = "validation"
+    /// The sentence dataset the prompts came from: its manifest and vocabulary are copied beside
+    /// the model, and its label column read for conditioned tasks.
+    public var sentences: String?
+    /// The obs column the prompts' labels came from.
+    public var labelColumn: String?
+    /// Longest example in tokens (default and at most: the model's context).
+    public var maxLength: Int?
+    public var lossOn: LossTarget = .response
+    public var options = TrainingOptions()
+    public var evalEvery: Int?
+    public var saveEvery: Int?
+    /// A checkpoint folder to continue from exactly.
+    public var resume: String?
+    /// Replace an existing output folder.
+    public var overwrite = false
+    /// Recorded in trainer_state.json (e.g. the command line).
+    public var command = ""
+
+    public init(prompts: String, output: String, source: Source) {
+        self.prompts = prompts
+        self.output = output
+        self.source = source
+    }
+}
+
+/// What a run is about to do, once every input has been read and checked (before the output
+/// folder is touched).
+public struct ModelTrainingPlan: Sendable {
+    /// "fine-tuning MODEL" or "new gpt_neox model (…)".
+    public var description: String
+    public var trainExamples: Int
+    public var validationExamples: Int
+    public var train: TruncationReport
+    public var validation: TruncationReport
+    /// Longest example in tokens.
+    public var maxLength: Int
+    public var totalSteps: Int
+    /// The step a resumed run starts after (0 for a new run).
+    public var firstStep: Int
+}
+
+/// How a run ended.
+public struct ModelTrainingResult: Sendable {
+    public var steps: Int
+    /// Training loss of the last step (NaN when no step ran).
+    public var lastLoss: Double
+    public var lastValidation: ValidationMetrics?
+    /// Every step and validation of the run, as metrics.jsonl holds them.
+    public var records: [MetricsRecord]
+    public var seconds: Double
+}
+
+/// Training or fine-tuning a causal language model on a prompt dataset, from the prompts to the
+/// saved Hugging Face folder with c2s.json: the workflow behind `c2s train`.
+///
+/// Everything that can be wrong with the inputs is found before the output folder is touched,
+/// so bad input leaves nothing behind.
+public enum ModelTraining {
+    public enum Event: Sendable {
+        /// Inputs checked, model ready: what the run will do.
+        case planned(ModelTrainingPlan)
+        case step(StepMetrics)
+        case validation(ValidationMetrics)
+        case checkpoint(String)
+    }
+
+    public static func run(_ settings: ModelTrainingSettings, onEvent: @escaping (Event) -> Void = { _ in }) throws -> ModelTrainingResult {
+        let started = Date()
+        let dataset = try PromptDataset(path: settings.prompts)
+        let trainRecords = dataset.split(settings.split)
+        guard !trainRecords.isEmpty else {
+            throw FileError(settings.prompts, "has no examples in split \"\(settings.split)\" (splits: \(dataset.splitCounts.map { "\($0.split) \($0.examples)" }.joined(separator: ", ")))")
+        }
+        let validationRecords = settings.validationSplit.map { dataset.split($0) } ?? []
+        if let sentences = settings.sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
+        if let labelColumn = settings.labelColumn, let sentences = settings.sentences {
+            let columns = try DatasetManifest.read(folder: sentences).obsColumns
+            guard columns.contains(labelColumn) else {
+                throw FileError((sentences as NSString).appendingPathComponent("manifest.json"),
+                                "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
+            }
+        }
+        let output = try TrainingOutputFolder(path: settings.output, resume: settings.resume, overwrite: settings.overwrite)
+
+        let source: TrainingModelSource
+        switch settings.source {
+        case .pretrained(let folder):
+            source = try TrainingModelSource.pretrained(folder: folder, tokenizerFolder: settings.tokenizer)
+        case .config(let path):
+            source = try TrainingModelSource.new(configPath: path, sizes: nil, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
+        case .new(let sizes):
+            source = try TrainingModelSource.new(configPath: nil, sizes: sizes, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
+        }
+        let info = source.model.info
+        let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
+        let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn)
+        let train = try encoder.encode(trainRecords, path: settings.prompts)
+        let validation = try encoder.encode(validationRecords, path: settings.prompts)
+        let trainer = try Trainer(model: source.model, examples: train.examples, options: settings.options)
+
+        var history: [String] = []
+        if let resume = settings.resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
+
+        var counts = [settings.split: train.examples.count]
+        if let v = settings.validationSplit { counts[v] = validation.examples.count }
+        var modelInfo = C2SModelInfo(train: trainRecords, examples: counts, lossOn: settings.lossOn, maxLength: length,
+                                     sentenceDatasetPath: settings.sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                     truncation: train.report)
+        modelInfo.labelColumn = settings.labelColumn
+        // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
+        modelInfo.organism = settings.sentences.flatMap { DatasetManifest.organism(folder: $0) }
+        if let labelColumn = settings.labelColumn, let sentences = settings.sentences,
+           trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
+            // Generation prompts carry their label only inside the text: read it from the
+            // cells the examples came from.
+            let cells = try CellTable.load(sentences, maxGenes: 1)
+            var label: [String: String] = [:]
+            for c in cells.cells { if let v = c.fields[labelColumn] { label[c.name] = v } }
+            modelInfo.addConditionLabels(train: trainRecords, cellLabel: { label[$0] })
+        }
+        var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
+                                           copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
+        if let sentences = settings.sentences {
+            contents.copiedFiles += C2SModelInfo.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
+        }
+
+        onEvent(.planned(ModelTrainingPlan(
+            description: source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
+            train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
+            firstStep: trainer.completedSteps)))
+        try output.create()
+        let loop = try TrainingLoop(trainer: trainer, validation: validation.examples, evalEvery: settings.evalEvery,
+                                    saveEvery: settings.saveEvery, output: settings.output, contents: contents,
+                                    arguments: arguments(settings, tokenizerFolder: source.tokenizerFolder), history: history)
+        var lastLoss = Double.nan
+        loop.onEvent = { event in
+            switch event {
+            case .step(let m):
+                lastLoss = m.loss
+                onEvent(.step(m))
+            case .validation(let v): onEvent(.validation(v))
+            case .checkpoint(let folder): onEvent(.checkpoint(folder))
+            }
+        }
+        try loop.run()
+        let lastValidation = loop.records.reversed().lazy.compactMap { r -> ValidationMetrics? in
+            if case .validation(let v) = r { return v } else { return nil }
+        }.first
+        return ModelTrainingResult(steps: trainer.completedSteps, lastLoss: lastLoss, lastValidation: lastValidation,
+                                   records: loop.records, seconds: Date().timeIntervalSince(started))
+    }
+
+    private static func tokenizerFolder(_ settings: ModelTrainingSettings) throws -> String {
+        guard let folder = settings.tokenizer else {
+            throw TrainingError.invalidInput("a new model needs a tokenizer folder (--tokenizer DIR, e.g. from 'c2s tokenizer train')")
+        }
+        return folder
+    }
+
+    /// The settings recorded in trainer_state.json.
+    static func arguments(_ s: ModelTrainingSettings, tokenizerFolder: String) -> [String: String] {
+        var a = ["command": s.command, "prompts": s.prompts, "split": s.split, "validation_split": s.validationSplit ?? "none",
+                 "loss_on": s.lossOn.rawValue, "tokenizer": tokenizerFolder]
+        switch s.source {
+        case .pretrained(let folder): a["model"] = folder
+        case .config(let path): a["config"] = path
+        case .new(let sizes): a["new_model"] = sizes.type
+        }
+        if let sentences = s.sentences { a["sentences"] = sentences }
+        if let maxLength = s.maxLength { a["max_length"] = String(maxLength) }
+        if let resume = s.resume { a["resume"] = resume }
+        return a
+    }
+}
