@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 
 /// One JSON object per line, for the chunks of a run: built field by field, read back with

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Everything `convert` needs besides the input and output.
@@ -105,7 +106,7 @@ public enum CellSentenceConverter {
             warnings.append("too few expressed genes in the sampled cells to fit the inverse transform (\(f.quality.fitPoints) points); reconstruction needs a fit")
         }
         let manifest = DatasetManifest(
-            tool: "c2s", toolVersion: C2SInfo.version, created: ISO8601DateFormatter().string(from: Date()),
+            tool: "c2s", toolVersion: C2SVersion.string, created: ISO8601DateFormatter().string(from: Date()),
             input: .init(path: source.path, absolutePath: URL(fileURLWithPath: source.path).standardizedFileURL.path,
                          format: options.formatName, matrix: options.matrixLabel, sha256: sha,
                          bytes: (attributes?[.size] as? NSNumber)?.int64Value ?? 0,
@@ -373,9 +374,4 @@ final class ChecksumTask: @unchecked Sendable {
         group.wait()
         return try result.get()
     }
-}
-
-/// Tool identity written into outputs.
-public enum C2SInfo {
-    public static let version = "0.1.0"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Finds the vocabulary index of a word given as raw bytes, without creating Strings:
 /// an open-addressing hash table over the UTF-8 names. Matching is exact first, then

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// `expression = slope * log10(1 + rank0) + intercept`: the map from a gene's position in a

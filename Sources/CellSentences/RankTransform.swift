@@ -1,3 +1,4 @@
+import Mechanics
 import SingleCell
 
 /// Orders a cell's expressed genes by descending expression: the cell sentence.

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Points (x, y), optionally coloured by category with a legend.
 ///

@@ -1,4 +1,5 @@
 import CellSentences
+import Mechanics
 
 /// What fills one slot of a template for one kind of task: the placeholder name resolved once,
 /// in the same order of precedence as the String rendering (`PromptBuilder.render`).

@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 
 /// How prompts are assembled; the text conventions every task shares.

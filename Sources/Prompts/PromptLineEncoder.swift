@@ -1,4 +1,5 @@
 import CellSentences
+import Mechanics
 import SingleCell
 
 /// A task prepared for `PromptLineEncoder`: its templates encoded for its kind, and the start of

@@ -1,4 +1,5 @@
 import CellSentences
+import Mechanics
 import SingleCell
 
 extension PromptBuilder {

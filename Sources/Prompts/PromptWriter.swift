@@ -1,4 +1,5 @@
 import CellSentences
+import Mechanics
 import SingleCell
 
 /// Writes prompt examples as JSON lines: `task`, `split`, `cell_name` (one cell) or

@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 
 /// How a dataset's cells are shared between the train, validation and test splits.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Mechanics
 
 @main
 struct C2SCommand: ParsableCommand {
@@ -23,8 +24,4 @@ struct C2SCommand: ParsableCommand {
             exit(withError: error)
         }
     }
-}
-
-enum C2SVersion {
-    static let string = "0.1.0"
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Mechanics
 import Transformer
 
 /// Hidden: times full training steps (forward, backward, gradient clipping, AdamW) on random

@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 import TestSupport
 import XCTest

@@ -1,5 +1,6 @@
 import CellSentences
 @testable import Evaluation
+import Mechanics
 import TestSupport
 import XCTest
 

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Mechanics
 
 /// A report with every figure type, on synthetic data shaped like the real thing.
 enum SampleReport {

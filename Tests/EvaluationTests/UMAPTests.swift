@@ -1,5 +1,6 @@
 @testable import Evaluation
 import Foundation
+import Mechanics
 import SingleCell
 import TestSupport
 import XCTest

@@ -1,3 +1,4 @@
+import Mechanics
 @testable import Prompts
 import SingleCell
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 import TestSupport

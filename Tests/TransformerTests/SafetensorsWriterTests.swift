@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import TestSupport
 import XCTest
 @testable import Transformer

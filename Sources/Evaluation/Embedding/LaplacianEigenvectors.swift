@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The eigenvectors of a connected graph's normalised Laplacian L = I - D^-1/2 W D^-1/2 for its

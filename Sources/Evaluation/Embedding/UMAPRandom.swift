@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The seeded random numbers of a UMAP run: xoshiro256** (SplitMix64-seeded), so a seed gives

@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Generated cells against real cells: the k-NN table (generated vs real, real vs real, and

@@ -1,3 +1,4 @@
+import Mechanics
 import SingleCell
 
 /// A reproducible random subset of row indices.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Mechanics
 
 /// Simulates a labelled single-cell RNA-seq count matrix that looks like droplet data (PBMC-like
 /// cell types by default), for tests, demos and benchmarks.

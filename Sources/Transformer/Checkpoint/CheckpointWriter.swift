@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 extension SafetensorsWriter {
     /// Default shard limit of transformers 5's `save_pretrained` ("50GB", decimal gigabytes).

@@ -1,3 +1,4 @@
+import Mechanics
 /// A tensor queued for writing: where its floats live and how to store them.
 public struct TensorToWrite: @unchecked Sendable {
     // @unchecked: holds a pointer the caller promises stays valid and unchanged until written.

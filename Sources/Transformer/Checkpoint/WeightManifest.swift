@@ -1,3 +1,4 @@
+import Mechanics
 /// The tensors an architecture needs, with their shapes, for strict loading.
 ///
 /// An architecture builds a manifest of every tensor it will read, then validates a checkpoint

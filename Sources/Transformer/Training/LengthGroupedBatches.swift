@@ -1,3 +1,4 @@
+import Mechanics
 /// The order in which one epoch visits the training examples, cut into micro-batches of
 /// similar length: transformers' `LengthGroupedSampler` (`group_by_length=True`,
 /// `get_length_grouped_indices`), with our own seeded generator instead of torch's.
@@ -44,34 +45,18 @@ public enum LengthGroupedBatches {
     }
 }
 
-/// SplitMix64-seeded xoshiro256** for shuffling: small, fast, and the same everywhere (Swift's
-/// `shuffle(using:)` leaves its algorithm unspecified, so it could change between releases).
+/// The shuffling stream of the data order: c2s's one xoshiro256** (`Xoshiro256StarStar`),
+/// seeded from (seed, stream) as training has always seeded it, so data orders and resumed runs
+/// stay as they were (and scripts/diagnostics/torch_control.py replays them). Swift's
+/// `shuffle(using:)` leaves its algorithm unspecified, so it could change between releases.
 struct ShuffleGenerator {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    private var generator: Xoshiro256StarStar
 
     init(seed: UInt64, stream: UInt64) {
-        var z = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
-        func splitMix() -> UInt64 {
-            z &+= 0x9E37_79B9_7F4A_7C15
-            var x = z
-            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-            return x ^ (x >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        generator = Xoshiro256StarStar(seed: seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
     }
 
-    mutating func next() -> UInt64 {
-        let result = rotl(s1 &* 5, 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = rotl(s3, 45)
-        return result
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in 0..<bound (Lemire's multiply-shift; the bias, below 2⁻⁴⁰ for any realistic
     /// bound, does not matter for shuffling).
@@ -91,6 +76,4 @@ struct ShuffleGenerator {
         }
         return order
     }
-
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 }

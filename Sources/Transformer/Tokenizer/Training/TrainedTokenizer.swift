@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// The result of `BPETrainer`: a byte-level BPE model (vocabulary and ranked merges), its
 /// special tokens and, for the gene-aware variant, the gene tokens. `tokenizerJSON()` spells it

@@ -177,7 +177,7 @@ extension RandomNumberGenerator {
 
 /// log(k!) for k >= 0: a table for small k, Stirling's series beyond.
 @inline(__always)
-func logFactorial(_ k: Int) -> Double {
+public func logFactorial(_ k: Int) -> Double {
     if k < logFactorialTable.count { return logFactorialTable[k] }
     let x = Double(k + 1)
     let inv = 1 / x, inv2 = inv * inv
