@@ -100,7 +100,7 @@ public struct CellInput: Sendable {
             o.preprocessing.maxPercentMito = nil
         }
         o.seed = training.sentences.seed
-        o.tieOrder = training.sentences.tieBreak.hasPrefix("reference") ? .reference : .seeded
+        o.tieOrder = training.sentences.tieBreak
         guard let policy = DuplicateGenePolicy(rawValue: training.sentences.onDuplicate) else {
             throw DataError("the model's training manifest names an unknown duplicate-gene policy '\(training.sentences.onDuplicate)'")
         }

@@ -114,9 +114,7 @@ public enum CellSentenceConverter {
                          geneColumn: options.geneColumn, genesAsRows: options.genesAsRows),
             preprocessing: options.preprocessing, targetSumUsed: plan.targetSumUsed, counts: plan.counts,
             sentences: .init(seed: options.seed,
-                             tieBreak: options.tieOrder == .seeded
-                                 ? "seeded shuffle per (seed, input row) then stable sort by value, descending"
-                                 : "reference: one MT19937 stream (seed) through the cells in order, shuffle then stable sort by value, descending",
+                             tieBreak: options.tieOrder,
                              upperCase: naming.upperCased, onDuplicate: options.naming.policy.rawValue,
                              geneNameClashes: naming.clashes, delimiter: " ",
                              meanLength: Double(stats.totalLength) / Double(kept),

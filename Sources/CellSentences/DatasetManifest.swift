@@ -24,7 +24,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
 
     public struct Sentences: Codable, Sendable, Equatable {
         public var seed: UInt64
-        public var tieBreak: String
+        /// Stored as its sentence (``TieOrder/manifestText``).
+        public var tieBreak: TieOrder
         public var upperCase: Bool
         public var onDuplicate: String
         public var geneNameClashes: [GeneNameClash]
@@ -38,6 +39,52 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
             case seed, tieBreak = "tie_break", upperCase = "upper_case", onDuplicate = "on_duplicate"
             case geneNameClashes = "gene_name_clashes", delimiter, meanLength = "mean_length"
             case minLength = "min_length", maxLength = "max_length", geneNameStyle = "gene_name_style"
+        }
+
+        public init(seed: UInt64, tieBreak: TieOrder, upperCase: Bool, onDuplicate: String, geneNameClashes: [GeneNameClash],
+                    delimiter: String, meanLength: Double, minLength: Int, maxLength: Int, geneNameStyle: GeneNameStyle?) {
+            self.seed = seed
+            self.tieBreak = tieBreak
+            self.upperCase = upperCase
+            self.onDuplicate = onDuplicate
+            self.geneNameClashes = geneNameClashes
+            self.delimiter = delimiter
+            self.meanLength = meanLength
+            self.minLength = minLength
+            self.maxLength = maxLength
+            self.geneNameStyle = geneNameStyle
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seed = try c.decode(UInt64.self, forKey: .seed)
+            let text = try c.decode(String.self, forKey: .tieBreak)
+            guard let order = TieOrder(manifestText: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .tieBreak, in: c, debugDescription: "unknown tie order '\(text)'")
+            }
+            tieBreak = order
+            upperCase = try c.decode(Bool.self, forKey: .upperCase)
+            onDuplicate = try c.decode(String.self, forKey: .onDuplicate)
+            geneNameClashes = try c.decode([GeneNameClash].self, forKey: .geneNameClashes)
+            delimiter = try c.decode(String.self, forKey: .delimiter)
+            meanLength = try c.decode(Double.self, forKey: .meanLength)
+            minLength = try c.decode(Int.self, forKey: .minLength)
+            maxLength = try c.decode(Int.self, forKey: .maxLength)
+            geneNameStyle = try c.decodeIfPresent(GeneNameStyle.self, forKey: .geneNameStyle)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(tieBreak.manifestText, forKey: .tieBreak)
+            try c.encode(upperCase, forKey: .upperCase)
+            try c.encode(onDuplicate, forKey: .onDuplicate)
+            try c.encode(geneNameClashes, forKey: .geneNameClashes)
+            try c.encode(delimiter, forKey: .delimiter)
+            try c.encode(meanLength, forKey: .meanLength)
+            try c.encode(minLength, forKey: .minLength)
+            try c.encode(maxLength, forKey: .maxLength)
+            try c.encodeIfPresent(geneNameStyle, forKey: .geneNameStyle)
         }
     }
 

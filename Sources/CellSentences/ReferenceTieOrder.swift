@@ -11,6 +11,24 @@ public enum TieOrder: String, Sendable, Codable, CaseIterable {
     case reference
 }
 
+extension TieOrder {
+    /// How manifest.json's `sentences.tie_break` says it: a sentence a reader can follow. The
+    /// manifest stores this text and ``DatasetManifest`` reads it back into the enum, so the
+    /// prose is never matched anywhere else.
+    public var manifestText: String {
+        switch self {
+        case .seeded: return "seeded shuffle per (seed, input row) then stable sort by value, descending"
+        case .reference: return "reference: one MT19937 stream (seed) through the cells in order, shuffle then stable sort by value, descending"
+        }
+    }
+
+    /// The order a manifest's `tie_break` text names (datasets written by any c2s version).
+    public init?(manifestText text: String) {
+        guard let order = TieOrder.allCases.first(where: { $0.manifestText == text }) else { return nil }
+        self = order
+    }
+}
+
 /// The Mersenne Twister MT19937 with NumPy's legacy `random_interval` and `shuffle`, so that
 /// c2s can reproduce the reference's tie order exactly. Sequential by nature.
 public struct MT19937: Sendable {

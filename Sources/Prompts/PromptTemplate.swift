@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// A problem with a prompt template or a task definition. The message is complete on its own.
 public struct TemplateError: Error, CustomStringConvertible, Equatable {
@@ -222,4 +223,8 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
         if t.count > 80 { t = String(t.prefix(77)) + "..." }
         return "\"\(t)\""
     }
+}
+
+extension TemplateError: C2SError {
+    public var exitCode: Int32 { 3 }
 }

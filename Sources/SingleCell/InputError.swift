@@ -1,3 +1,4 @@
+import Mechanics
 /// An error about one input or output file, phrased for the person who gave us that file.
 ///
 /// Every reader and writer in c2s throws this type, so the command line can print one line
@@ -22,4 +23,12 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension FileError: C2SError {
+    public var exitCode: Int32 { 2 }
+}
+
+extension DataError: C2SError {
+    public var exitCode: Int32 { 3 }
 }

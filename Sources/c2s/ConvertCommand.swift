@@ -219,33 +219,3 @@ struct FitOptions: ParsableArguments {
         return text
     }
 }
-
-/// Turns library errors into one clear line on stderr and a non-zero exit code.
-enum CLIErrors {
-    static func run(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let e as FileError {
-            printError("error: \(e.description)")
-            throw ExitCode(2)
-        } catch let e as DataError {
-            printError("error: \(e.description)")
-            throw ExitCode(3)
-        } catch let e as ModelError {
-            printError("error: \(e.description)")
-            throw ExitCode(2)
-        } catch let e as CheckpointError {
-            printError("error: \(e.description)")
-            throw ExitCode(2)
-        } catch let e as TokenizerError {
-            printError("error: \(e.description)")
-            throw ExitCode(2)
-        } catch let e as TemplateError {
-            printError("error: \(e.description)")
-            throw ExitCode(3)
-        } catch let e as TrainingError {
-            printError("error: \(e.description)")
-            throw ExitCode(e.isNonFinite ? 4 : 2)
-        }
-    }
-}

@@ -70,6 +70,24 @@ final class ConverterTests: XCTestCase {
         XCTAssertEqual(manifest, m)
     }
 
+    /// The tie order is an enum in the manifest type and a sentence in manifest.json (the text
+    /// datasets have always carried), read back into the enum; unknown text is an error.
+    func testTieOrderRoundTripsThroughTheManifestAsItsSentence() throws {
+        for order in TieOrder.allCases {
+            let tmp = try TemporaryFolder()
+            let src = source([[5, 1], [2, 2]], genes: ["A", "B"])
+            let m = try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options { $0.tieOrder = order })
+            XCTAssertEqual(m.sentences.tieBreak, order)
+            let text = try String(contentsOfFile: tmp.file("out/manifest.json"), encoding: .utf8)
+            XCTAssertTrue(text.contains("\"tie_break\" : \"\(order.manifestText)\""), text)
+            XCTAssertEqual(try DatasetManifest.read(folder: tmp.file("out")).sentences.tieBreak, order)
+            try text.replacingOccurrences(of: order.manifestText, with: "alphabetical").write(toFile: tmp.file("out/manifest.json"), atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try DatasetManifest.read(folder: tmp.file("out"))) { XCTAssertTrue("\($0)".contains("alphabetical"), "\($0)") }
+        }
+        XCTAssertTrue(TieOrder.reference.manifestText.hasPrefix("reference: one MT19937 stream"))
+        XCTAssertEqual(TieOrder.seeded.manifestText, "seeded shuffle per (seed, input row) then stable sort by value, descending")
+    }
+
     func testMedianTargetIsRecorded() throws {
         let tmp = try TemporaryFolder()
         let src = source([[5, 1], [2, 2], [1, 0]], genes: ["A", "B"])

@@ -1,4 +1,5 @@
 import Glibc
+import Mechanics
 
 /// Everything that can go wrong while reading or writing safetensors files and Hugging Face
 /// checkpoint folders.
@@ -56,4 +57,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 /// The text of the current `errno`, for `CheckpointError.io`.
 func errnoDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
+}
+
+extension CheckpointError: C2SError {
+    public var exitCode: Int32 { 2 }
 }

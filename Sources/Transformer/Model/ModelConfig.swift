@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// A Hugging Face `config.json`, read key by key with the defaults transformers uses, so that
 /// each architecture states exactly which keys it reads. Errors name the file and the key.
@@ -197,4 +198,8 @@ enum JSONScalar {
             self = .other
         }
     }
+}
+
+extension ModelError: C2SError {
+    public var exitCode: Int32 { 2 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Why a tokenizer could not be loaded. Every message names the file it is about, so that a user
 /// who points `c2s` at a model folder learns which file to look at and what is wrong with it.
@@ -35,4 +36,8 @@ public struct TokenizerError: Error, CustomStringConvertible, LocalizedError, Se
 
     public var description: String { "\(file): \(message)" }
     public var errorDescription: String? { description }
+}
+
+extension TokenizerError: C2SError {
+    public var exitCode: Int32 { 2 }
 }

@@ -1,3 +1,4 @@
+import Mechanics
 /// Why a training run cannot start or had to stop, worded for the person running it.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The data or settings cannot make a run (no examples, an example longer than the
@@ -27,4 +28,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "the \(what) became NaN or infinite at step \(step); \(stopped); \(kept) (a lower --learning-rate or --max-grad-norm usually helps)"
         }
     }
+}
+
+extension TrainingError: C2SError {
+    /// 4 when training stopped on a non-finite loss or gradient, else 2.
+    public var exitCode: Int32 { isNonFinite ? 4 : 2 }
 }
