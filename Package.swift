@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SingleCell", targets: ["SingleCell"]),
         .library(name: "CellSentences", targets: ["CellSentences"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Prompts", targets: ["Prompts"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "C2S", targets: ["C2S"]),
@@ -34,10 +35,11 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Mechanics", "CBLAS", "CKernels"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Mechanics", "Transformer", "Prompts", "CellSentences", "SingleCell"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["Mechanics", "CellSentences", "SingleCell", "CBLAS", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "Mechanics", "SingleCell", "CellSentences", "Prompts", "Evaluation", "Transformer", "C2S", "CMalloc",
+                "Mechanics", "SingleCell", "CellSentences", "Prompts", "Evaluation", "Reports", "Transformer", "C2S", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
@@ -45,6 +47,7 @@ let package = Package(
         .testTarget(name: "SingleCellTests", dependencies: ["Mechanics", "SingleCell", "TestSupport"]),
         .testTarget(name: "CellSentencesTests", dependencies: ["Mechanics", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Mechanics", "Reports", "Evaluation", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "PromptsTests", dependencies: ["Mechanics", "Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Mechanics", "Transformer", "TestSupport"]),
         .testTarget(name: "C2STests", dependencies: ["Mechanics", "C2S", "Transformer", "Prompts", "CellSentences", "SingleCell", "TestSupport"]),

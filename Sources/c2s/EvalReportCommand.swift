@@ -3,6 +3,7 @@ import C2S
 import Evaluation
 import Foundation
 import Mechanics
+import Reports
 import SingleCell
 
 struct EvalReportCommand: ParsableCommand {

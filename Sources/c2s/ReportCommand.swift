@@ -2,6 +2,7 @@ import ArgumentParser
 import CellSentences
 import Evaluation
 import Foundation
+import Reports
 import SingleCell
 
 struct ReportCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Evaluation
+import Reports
 import Transformer
 
 /// The loss curve of a training run: training loss per step and validation loss at each

@@ -202,7 +202,7 @@ public enum GenerationEvaluation {
     }
 
     /// The cells of `table` with a value in `column`, and those values.
-    static func labelled(_ table: CellTable, column: String) throws -> (CellTable, [String], Int) {
+    public static func labelled(_ table: CellTable, column: String) throws -> (CellTable, [String], Int) {
         let values = try table.column(column)
         let keep = values.indices.filter { values[$0] != nil }
         if keep.count == values.count { return (table, values.map { $0! }, 0) }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// Headline figures laid out as a table with one row per (figure, reference): the model's

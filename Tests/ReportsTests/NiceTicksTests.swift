@@ -1,4 +1,5 @@
-@testable import Evaluation
+import Evaluation
+@testable import Reports
 import XCTest
 
 final class NiceTicksTests: XCTestCase {

@@ -1,5 +1,6 @@
-@testable import Evaluation
+import Evaluation
 import Foundation
+@testable import Reports
 import XCTest
 
 /// Headline figures beside their references: differences in the figure's unit, floors beaten

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// The headline figures of a report, each with its references, from the metrics files the

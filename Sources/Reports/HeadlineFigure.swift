@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// One headline figure of a model with the references it has to be read against: a figure

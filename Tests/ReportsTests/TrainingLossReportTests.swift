@@ -1,5 +1,6 @@
-@testable import Evaluation
+import Evaluation
 import Foundation
+@testable import Reports
 import TestSupport
 import XCTest
 

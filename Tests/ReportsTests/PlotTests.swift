@@ -1,6 +1,7 @@
-@testable import Evaluation
+import Evaluation
 import Foundation
 import Mechanics
+@testable import Reports
 import XCTest
 
 final class PlotTests: XCTestCase {

@@ -1,4 +1,5 @@
 import CellSentences
+import Evaluation
 import Foundation
 
 /// The HTML page that shows how well cell sentences keep expression: the rank-to-expression

@@ -1,3 +1,5 @@
+import Evaluation
+
 /// One cell of a report table.
 public enum ReportValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral {

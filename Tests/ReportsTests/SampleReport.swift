@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Mechanics
+import Reports
 
 /// A report with every figure type, on synthetic data shaped like the real thing.
 enum SampleReport {

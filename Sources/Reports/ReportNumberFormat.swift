@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// Number formatting for tables and notes in reports.
