@@ -59,7 +59,7 @@ struct EmbedCommand: ParsableCommand {
             options.maxTokensPerPass = modelOptions.maxTokensPerPass
             let embedder = CellEmbedder(model: model, prompt: try modelOptions.prompt(task, kind: .singleCell), options: options)
 
-            var settings = modelOptions.settings(model).merging(inputOptions.settings(input: input)) { a, _ in a }
+            var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: input)) { a, _ in a }
             settings.merge(["command": "embed", "task": task, "pooling": pooling, "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
             let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
             try store.cleaningUp {

@@ -58,7 +58,7 @@ struct GroupTaskRun {
         if !runOptions.quiet, let w = model.taskWarning(task) { printError("warning: \(w)") }
         let sizes = try groups.sizes()
 
-        var settings = modelOptions.settings(model).merging(inputOptions.settings(input: input)) { a, _ in a }
+        var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: input)) { a, _ in a }
         settings.merge(groups.settings) { a, _ in a }
         settings.merge(["command": command, "task": task, "mode": mode.rawValue, "labels": options.labels.joined(separator: "\n"),
                         "max_new_tokens": String(maxNewTokens), "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }

@@ -73,7 +73,7 @@ struct PredictPerturbationCommand: ParsableCommand {
             let generator = try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options)
             let prompt = try modelOptions.prompt(task, kind: .perturbation)
 
-            var settings = modelOptions.settings(model).merging(inputOptions.settings(input: control)) { a, _ in a }
+            var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: control)) { a, _ in a }
             settings.merge(decoding.settings(sample: sample)) { a, _ in a }
             settings.merge(["command": "predict-perturbation", "task": task, "perturbation": perturbation, "label_column": column,
                             "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }

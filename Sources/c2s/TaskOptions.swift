@@ -96,11 +96,16 @@ struct RunOptions: ParsableArguments {
         if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1") }
     }
 
-    func run(_ store: ChunkStore, count: Int) -> ChunkedRun {
-        var r = ChunkedRun(store: store, count: count, chunkSize: chunkSize)
-        r.interruptAfter = interruptAfterChunks
-        return r
+    var chunks: ChunkSettings {
+        var c = ChunkSettings()
+        c.chunkSize = chunkSize
+        c.resume = resume
+        c.overwrite = overwrite
+        c.interruptAfter = interruptAfterChunks
+        return c
     }
+
+    func run(_ store: ChunkStore, count: Int) -> ChunkedRun { chunks.run(store, count: count) }
 
     /// Where the run stands, after the chunks are done.
     func describe(_ done: (computed: Int, reused: Int)) -> String {
@@ -148,52 +153,25 @@ struct CellInputArguments: ParsableArguments {
         return o
     }
 
-    func selection() throws -> CellSelection {
-        var s = CellSelection()
-        if let splits { s.splits = try SplitPlan.read(path: splits) }
-        s.split = split
-        s.conditions = try conditions.map(CellSelection.condition)
-        return s
+    /// The input and selection as the library takes them.
+    func taskInput(_ input: String) throws -> CellTaskInput {
+        var t = CellTaskInput(path: input)
+        t.options = options
+        t.splitsFile = splits
+        t.split = split
+        t.conditions = try conditions.map(CellSelection.condition)
+        return t
     }
 
-    func settings(input: String) -> [String: String] {
-        ["input": FileIdentity.of(input), "layer": layer ?? (raw ? "raw" : "X"), "gene_column": geneColumn ?? "",
-         "apply_filters": String(applyFilters), "splits": splits.map(FileIdentity.of) ?? "", "split": split ?? "",
-         "where": conditions.joined(separator: "&")]
-    }
+    func settings(input: String) throws -> [String: String] { try taskInput(input).identity }
 
-    /// Opens the input, selects cells and warns about a poor gene overlap.
+    /// Opens the input, selects cells and prints the library's warnings.
     func open(_ input: String, model: C2SModel, topGenes: Int, store: ChunkStore, quiet: Bool) throws -> (CellInput, [Int]) {
         let bar = ProgressBar(quiet: quiet)
-        let cells = try CellInput.open(input, model: model, maxGenes: topGenes, workFolder: store.folder, options: options, progress: bar.update)
+        let (cells, selected, warnings) = try taskInput(input).open(model: model, topGenes: topGenes, workFolder: store.folder, progress: bar.update)
         bar.finish()
-        let selected = try selection().apply(to: cells.table)
-        if !quiet {
-            if cells.droppedCells > 0 { printError("warning: the training data's filters dropped \(cells.droppedCells) input cell(s); they get no result") }
-            if let vocabulary = model.sentences?.genes {
-                let overlap = GeneOverlap(cells: selected.map { cells.table.cells[$0] }, topK: topGenes, inputGenes: cells.genes,
-                                          vocabulary: vocabulary, measureWords: cells.convertedTo == nil)
-                if let warning = overlap.warning { printError("warning: \(warning)") }
-            }
-        }
+        if !quiet { for w in warnings { printError("warning: \(w)") } }
         return (cells, selected)
-    }
-}
-
-/// A file's identity for resuming: path, size and modification time (a folder: its files').
-enum FileIdentity {
-    static func of(_ path: String) -> String {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return path + " (missing)" }
-        let files = isDir.boolValue ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
-        let parts = files.compactMap { file -> String? in
-            guard let a = try? fm.attributesOfItem(atPath: file), (a[.type] as? FileAttributeType) == .typeRegular else { return nil }
-            let size = (a[.size] as? NSNumber)?.int64Value ?? 0
-            let modified = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\((file as NSString).lastPathComponent):\(size):\(Int64(modified))"
-        }
-        return URL(fileURLWithPath: path).standardizedFileURL.path + " [" + parts.joined(separator: ",") + "]"
     }
 }
 
