@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import CellSentences
 import Foundation
 import Prompts
@@ -111,17 +112,6 @@ struct PromptsCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
-    /// The organism recorded in the manifest of the dataset folder (or of the folder holding
-    /// the given cells.jsonl); nil when there is no manifest or it names none.
-    static func datasetOrganism(_ dataset: String) throws -> String? {
-        var isDir: ObjCBool = false
-        let folder = FileManager.default.fileExists(atPath: dataset, isDirectory: &isDir) && isDir.boolValue
-            ? dataset : (dataset as NSString).deletingLastPathComponent
-        let folderPath = folder.isEmpty ? "." : folder
-        guard FileManager.default.fileExists(atPath: folderPath + "/manifest.json") else { return nil }
-        return try DatasetManifest.read(folder: folderPath).organism
-    }
-
     static func columns(_ s: String?) -> [String] {
         (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
@@ -137,130 +127,55 @@ struct PromptsCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let started = Date()
-            var user: [TaskDefinition] = []
-            let threads = self.threads ?? Parallel.defaultThreads
-            let table = try CellTable.load(dataset, maxGenes: topK, threads: threads)
-            let loaded = Date()
-            var splitSeconds = 0.0
-            var options = PromptOptions()
-            if let taskFile {
-                let fields = Set(table.fieldNames)
-                user = try TaskDefinition.load(path: taskFile, available: { kind in
-                    Set(TaskDefinition.standardFields(kind)).union(kind == .multiCell ? [] : fields)
-                })
-            }
-            for spec in tasks {
+            let taskSpecs = try tasks.map { spec -> (name: String, weight: Double?) in
                 let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-                guard let task = user.first(where: { $0.name == parts[0] }) ?? BuiltinTasks.named(parts[0]) else {
-                    let known = (BuiltinTasks.all + user).map(\.name)
-                    throw DataError("unknown task '\(parts[0])'; tasks: \(known.joined(separator: ", "))")
-                }
-                var weight: Double?
-                if parts.count == 2 {
-                    guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
-                    weight = w
-                }
-                options.tasks.append((templates.map { task.keepingTemplates($0) } ?? task, weight))
+                guard parts.count == 2 else { return (parts[0], nil) }
+                guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
+                return (parts[0], w)
             }
-            options.examples = examples
-            options.topK = topK
-            let dataOrganism = try Self.datasetOrganism(dataset)
-            options.organism = organism ?? dataOrganism ?? "Homo sapiens"
-            options.labelColumn = labelColumn ?? "cell_type"
-            var notes: [String] = []
-            if organism == nil && dataOrganism == nil {
-                notes.append("the dataset names no organism (convert records it); prompts say Homo sapiens (use --organism)")
-            }
-            options.groupColumns = Self.columns(groupColumns)
-            options.groupLabelColumn = groupLabelColumn
             let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
             guard (sizes.count == 1 || sizes.count == 2), sizes.allSatisfy({ $0 >= 1 }), sizes.first! <= sizes.last! else {
                 throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
             }
-            options.groupSizes = sizes.first!...sizes.last!
-            options.textColumn = textColumn
-            if let textFile {
-                guard let data = FileManager.default.contents(atPath: textFile),
-                      let texts = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                    throw FileError(textFile, "not a JSON object mapping group keys to texts")
-                }
-                options.texts = texts
+            var s = try PromptDatasetSettings(dataset: dataset, output: output, tasks: taskSpecs)
+            s.taskFile = taskFile
+            s.templates = templates
+            s.examples = examples
+            s.topK = topK
+            s.organism = organism
+            s.labelColumn = labelColumn
+            s.groupColumns = Self.columns(groupColumns)
+            s.groupLabelColumn = groupLabelColumn
+            s.groupSizes = sizes.first!...sizes.last!
+            s.textColumn = textColumn
+            s.textFile = textFile
+            s.perturbationColumn = perturbationColumn
+            s.controlValue = controlValue
+            s.matchColumns = matchColumns.map { $0 == "none" ? [] : Self.columns($0) }
+            s.perturbationName = perturbationName
+            if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
+            s.stratifyBy = stratifyBy
+            s.groupBy = Self.columns(groupBy)
+            s.splits = splits
+            s.seed = seed
+            s.threads = threads ?? Parallel.defaultThreads
+            s.overwrite = overwrite
+            let r = try PromptDatasetWriting.run(s)
+            guard !quiet else { return }
+            for (task, bySplit) in r.summary.counts.sorted(by: { $0.key < $1.key }) {
+                let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }
+                printError("\(task): \(parts.joined(separator: ", "))")
             }
-            options.perturbationColumn = perturbationColumn
-            options.controlValue = controlValue
-            let hasLabel = table.fieldNames.contains(options.labelColumn)
-            let perturbation = options.tasks.contains { $0.task.kind == .perturbation }
-            switch matchColumns {
-            case "none"?: options.matchColumns = []
-            case let given?: options.matchColumns = Self.columns(given)
-            case nil: options.matchColumns = hasLabel ? [options.labelColumn] : []
+            r.notes.forEach { printError("note: \($0)") }
+            if r.summary.skippedMissingValues > 0 {
+                printError("warning: \(r.summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
             }
-            if perturbation && labelColumn == nil && !hasLabel {
-                // Only when no column was asked for: a named but absent column stays an error.
-                options.missingLabel = PromptValues.unknownLabel
-                notes.append("no cell type column ('\(options.labelColumn)' is not in the dataset): prompts say the cell type is '\(PromptValues.unknownLabel)'")
+            if r.summary.unmatchedPerturbed > 0 {
+                printError("warning: \(r.summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(r.matchColumns.joined(separator: ", ")) and were skipped")
             }
-            if perturbation && options.matchColumns.isEmpty {
-                notes.append("perturbation pairs: all cells form one group (no match columns), so a perturbed cell's control may be of any cell type")
-            }
-            options.perturbationName = perturbationName
-            options.seed = seed
-            options.threads = threads
-
-            // Splits: reuse, or make and save beside the output.
-            let plan: SplitPlan
-            var splitOfCell: [Int]?
-            let outputURL = URL(fileURLWithPath: output)
-            let splitsPath = outputURL.deletingLastPathComponent().appendingPathComponent("splits.json").path
-            if let splits {
-                plan = try SplitPlan.read(path: splits)
-                try plan.check(covers: table.cells, path: splits)
-            } else {
-                let t = Date()
-                (plan, splitOfCell) = try SplitPlan.assign(cells: table.cells, fractions: SplitFractions(argument: splitFractions), seed: seed,
-                                                           stratifyBy: stratifyBy, groupBy: Self.columns(groupBy))
-                splitSeconds += Date().timeIntervalSince(t)
-            }
-            if splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !overwrite {
-                throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
-            }
-            let out = try AtomicOutput(output, folder: false, overwrite: overwrite)
-            let writer = try PromptWriter(path: out.temporary, displayPath: output)
-            let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
-            var writing = 0.0, writingCPU = 0.0
-            let formatCPUStart = ProcessCPU.seconds()
-            let summary = try builder.buildLines { lines in
-                let t = Date(), cpu = ProcessCPU.seconds()
-                try writer.write(lines: lines)
-                writing += Date().timeIntervalSince(t)
-                writingCPU += ProcessCPU.seconds() - cpu
-            }
-            let formatCPU = ProcessCPU.seconds() - formatCPUStart - writingCPU
-            try writer.close()
-            if splits == nil {
-                let t = Date()
-                try plan.write(to: splitsPath)
-                splitSeconds += Date().timeIntervalSince(t)
-            }
-            try out.commit()
-            if !quiet {
-                for (task, bySplit) in summary.counts.sorted(by: { $0.key < $1.key }) {
-                    let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }
-                    printError("\(task): \(parts.joined(separator: ", "))")
-                }
-                notes.forEach { printError("note: \($0)") }
-                if summary.skippedMissingValues > 0 {
-                    printError("warning: \(summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
-                }
-                if summary.unmatchedPerturbed > 0 {
-                    printError("warning: \(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
-                }
-                let total = Date().timeIntervalSince(started), load = loaded.timeIntervalSince(started)
-                printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, splits %.2f s, format %.3f s [CPU %.3f s], write %.2f s)",
-                                  summary.total, table.cells.count, output, splits ?? splitsPath, total, load, splitSeconds,
-                                  summary.formatSeconds, formatCPU, writing))
-            }
+            printError(String(format: "%d examples from %d cells -> %@ (splits: %@), %.2f s (load %.2f s, splits %.2f s, format %.3f s [CPU %.3f s], write %.2f s)",
+                              r.summary.total, r.cells, output, r.splitsPath, r.seconds, r.loadSeconds, r.splitSeconds,
+                              r.summary.formatSeconds, r.formatCPUSeconds, r.writeSeconds))
         }
     }
 }
