@@ -135,77 +135,31 @@ struct GenerateCellsCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let started = Date()
             let model = try modelOptions.load()
-            let dataset = try model.requireSentences(for: "generating cells (constraining genes and reconstructing expression)")
-            _ = try dataset.model()
-            // Conditions: (column, value); the column defaults to the training label column.
-            let defaultColumn = model.metadata?.labelColumn ?? "cell_type"
-            var parsed: [(column: String, value: String)] = try conditions.map { text in
-                if text.contains("=") {
-                    let c = try CellSelection.condition(text)
-                    guard !c.value.isEmpty else { throw DataError("--condition \(text): the value is empty") }
-                    return c
-                }
-                return (defaultColumn, text)
-            }
-            if everyLabel {
-                // Taken as they are: a learned label may itself contain "=".
-                parsed = (model.metadata?.labels(for: "cell_type_generation") ?? []).map { (defaultColumn, $0) }
-                guard !parsed.isEmpty else {
-                    throw DataError("\(modelOptions.model): c2s.json lists no labels learned for cell_type_generation; use --condition")
-                }
-            }
-            let task = parsed.isEmpty ? "unconditional_generation" : "cell_type_generation"
-            if !runOptions.quiet {
-                if let w = model.taskWarning(task) { printError("warning: \(w)") }
-                let known = model.metadata?.labels(for: task) ?? []
-                for c in parsed where !known.contains(c.value) {
-                    printError(known.isEmpty
-                        ? "warning: the model's metadata lists no labels, so '\(c.value)' cannot be checked against what it learned"
-                        : "warning: the model never saw '\(c.value)' in training; the values it knows: \(known.joined(separator: ", "))")
+            let parsed = try CellGeneration.conditions(model: model, given: conditions, everyLabel: everyLabel, modelPath: modelOptions.model)
+            let prompt = try modelOptions.prompt(CellGeneration.task(for: parsed), kind: .singleCell)
+            var s = CellGenerationSettings(conditions: parsed, count: count, prompt: prompt, output: output)
+            s.options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
+                                         maxTokensPerPass: modelOptions.maxTokensPerPass)
+            s.options.guidance = guidance
+            if !parsed.isEmpty && guidance != 1 { s.unconditionalPrompt = try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell) }
+            s.constrained = !decoding.unconstrained
+            s.organism = model.organism(modelOptions.organism)
+            s.chunks = runOptions.chunks
+            s.identity = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
+            let bar = ProgressBar(quiet: runOptions.quiet)
+            let r = try CellGeneration.run(model: model, settings: s) { event in
+                switch event {
+                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
+                case .progress(let phase, let done, let total): bar.update(phase, done, total)
                 }
             }
-            let prompt = try modelOptions.prompt(task, kind: .singleCell)
-            var options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
-                                           maxTokensPerPass: modelOptions.maxTokensPerPass)
-            options.guidance = guidance
-            // Guided conditional requests need the unconditional prompt as well.
-            let unconditional = parsed.isEmpty ? prompt : guidance != 1 ? try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell) : nil
-            let generator = try CellGenerator(
-                generator: try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options),
-                conditional: parsed.isEmpty ? nil : prompt, unconditional: unconditional,
-                organism: model.organism(modelOptions.organism))
-            let requests = parsed.isEmpty ? [CellGenerator.Request(label: nil, count: count)] : parsed.map { CellGenerator.Request(label: $0.value, count: count) }
-            var fields: [[(String, String)]] = []
-            for c in parsed.isEmpty ? [nil] : parsed.map(Optional.some) {
-                for _ in 0..<count { fields.append(c.map { [($0.column, $0.value)] } ?? []) }
-            }
-
-            var settings = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
-            settings.merge(["command": "generate-cells", "conditions": parsed.map { "\($0.column)=\($0.value)" }.joined(separator: "\n"),
-                            "n": String(count), "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
-            // Only when on, so that a run begun before the option existed can still resume.
-            if guidance != 1 { settings["guidance"] = String(guidance) }
-            let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
-            try store.cleaningUp {
-                let chunks = runOptions.run(store, count: fields.count)
-                let bar = ProgressBar(quiet: runOptions.quiet)
-                let done = try chunks.run(progress: { bar.update("generating", $0, $1) }) { range in
-                    try zip(range, generator.generate(requests, range: range)).map { i, s in
-                        GeneratedCellsWriter.line(name: "generated_\(i + 1)", fields: fields[i], sentence: s)
-                    }
-                }
-                bar.finish()
-                let summary = try GeneratedCellsWriter.write(chunks, dataset: dataset, output: output)
-                store.remove()
-                if !runOptions.quiet {
-                    printError(String(format: "%d cells generated (%@, %@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
-                                      fields.count, decoding.unconstrained ? "unconstrained" : "constrained", runOptions.describe(done),
-                                      Date().timeIntervalSince(started), output, Double(summary.words) / Double(max(1, summary.sentences)),
-                                      summary.validity * 100, summary.uniqueness * 100))
-                }
-            }
+            bar.finish()
+            guard !runOptions.quiet else { return }
+            printError(String(format: "%d cells generated (%@, %@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
+                              r.cells, decoding.unconstrained ? "unconstrained" : "constrained", runOptions.describe((r.chunksComputed, r.chunksReused)),
+                              r.seconds, output, Double(r.summary.words) / Double(max(1, r.summary.sentences)),
+                              r.summary.validity * 100, r.summary.uniqueness * 100))
         }
     }
 }
