@@ -50,57 +50,26 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let started = Date()
             let model = try modelOptions.load()
-            var options = EmbeddingOptions()
-            options.pooling = Pooling(rawValue: pooling)!
-            options.topGenes = model.topGenes(modelOptions.topGenes)
-            options.organism = model.organism(modelOptions.organism)
-            options.maxTokensPerPass = modelOptions.maxTokensPerPass
-            let embedder = CellEmbedder(model: model, prompt: try modelOptions.prompt(task, kind: .singleCell), options: options)
-
-            var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: input)) { a, _ in a }
-            settings.merge(["command": "embed", "task": task, "pooling": pooling, "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
-            let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
-            try store.cleaningUp {
-                let (cells, selected) = try inputOptions.open(input, model: model, topGenes: options.topGenes, store: store, quiet: runOptions.quiet)
-                let chunks = runOptions.run(store, count: selected.count)
-                let bar = ProgressBar(quiet: runOptions.quiet)
-                let done = try chunks.run(progress: { bar.update("embedding", $0, $1) }) { range in
-                    let batch = range.map { cells.table.cells[selected[$0]] }
-                    return try zip(batch, embedder.embed(batch)).map { cell, vector in
-                        var line = ResultLine()
-                        line.add("cell_name", cell.name)
-                        line.add("embedding", floats: vector)
-                        return line.text
-                    }
-                }
-                bar.finish()
-
-                var table = ResultTable()
-                table.index = selected.map { cells.table.cells[$0].name }
-                for field in cells.table.fieldNames { table.add(field, selected.map { cells.table.cells[$0].fields[field] }) }
-                let width = model.language.info.hiddenSize
-                var values: [Float] = []
-                values.reserveCapacity(selected.count * width)
-                var row = 0
-                try chunks.forEachChunk { lines in
-                    for text in lines {
-                        let o = try ResultLine.parse(text, file: store.folder)
-                        guard o["cell_name"] as? String == table.index[row], let v = ResultLine.floats(o["embedding"]), v.count == width else {
-                            throw FileError(store.folder, "a saved chunk does not match this run; start again with --overwrite")
-                        }
-                        values += v
-                        row += 1
-                    }
-                }
-                try table.writeH5AD(output, obsm: ["X_c2s": (rows: selected.count, cols: width, values: values)])
-                store.remove()
-                if !runOptions.quiet {
-                    printError(String(format: "%d cells embedded (%d dimensions, %@ pooling, %@) in %.2f s -> %@", selected.count, width, pooling,
-                                      runOptions.describe(done), Date().timeIntervalSince(started), output))
+            var s = CellEmbeddingSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell),
+                                          input: try inputOptions.taskInput(input), output: output)
+            s.options.pooling = Pooling(rawValue: pooling)!
+            s.options.topGenes = model.topGenes(modelOptions.topGenes)
+            s.options.organism = model.organism(modelOptions.organism)
+            s.options.maxTokensPerPass = modelOptions.maxTokensPerPass
+            s.chunks = runOptions.chunks
+            s.modelIdentity = modelOptions.settings(model)
+            let bar = ProgressBar(quiet: runOptions.quiet)
+            let r = try CellEmbedding.run(model: model, settings: s) { event in
+                switch event {
+                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
+                case .progress(let phase, let done, let total): bar.update(phase, done, total)
                 }
             }
+            bar.finish()
+            guard !runOptions.quiet else { return }
+            printError(String(format: "%d cells embedded (%d dimensions, %@ pooling, %@) in %.2f s -> %@", r.cells, r.dimensions, pooling,
+                              runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output))
         }
     }
 }

@@ -54,16 +54,6 @@ struct SentenceDecodingArguments: ParsableArguments {
         if let minGenes { s["min_genes"] = String(minGenes) }
         return s
     }
-
-    /// The gene constraint (unless unconstrained), with a note about genes that share tokens.
-    func genes(_ model: C2SModel, dataset: SentenceDataset, quiet: Bool) throws -> GeneWords? {
-        guard !unconstrained else { return nil }
-        let words = try GeneWords(genes: dataset.genes, model: model)
-        if !quiet && !words.duplicates.isEmpty {
-            printError("warning: \(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))")
-        }
-        return words
-    }
 }
 
 struct GenerateCellsCommand: ParsableCommand {

@@ -59,61 +59,33 @@ struct PredictPerturbationCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let started = Date()
             let model = try modelOptions.load()
-            let dataset = try model.requireSentences(for: "predicting perturbed cells (constraining genes and reconstructing expression)")
-            _ = try dataset.model()
-            if !runOptions.quiet, let w = model.taskWarning(task) { printError("warning: \(w)") }
             let topGenes = model.topGenes(modelOptions.topGenes)
-            let column = labelColumn ?? model.metadata?.labelColumn ?? "cell_type"
+            var s = PerturbationPredictionSettings(task: task, prompt: try modelOptions.prompt(task, kind: .perturbation), perturbation: perturbation,
+                                                   input: try inputOptions.taskInput(control), output: output)
+            s.labelColumn = labelColumn
             // The end token waits for all the genes asked for: a short answer would read as
             // genes switched off in the reconstructed expression.
-            let options = decoding.options(sample: sample, numGenes: topGenes, batchSize: runOptions.batchSize,
-                                           maxTokensPerPass: modelOptions.maxTokensPerPass, defaultMinGenes: topGenes)
-            let generator = try SentenceGenerator(model: model, genes: try decoding.genes(model, dataset: dataset, quiet: runOptions.quiet), options: options)
-            let prompt = try modelOptions.prompt(task, kind: .perturbation)
-
-            var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: control)) { a, _ in a }
-            settings.merge(decoding.settings(sample: sample)) { a, _ in a }
-            settings.merge(["command": "predict-perturbation", "task": task, "perturbation": perturbation, "label_column": column,
-                            "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
-            let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
-            try store.cleaningUp {
-                let (cells, selected) = try inputOptions.open(control, model: model, topGenes: topGenes, store: store, quiet: runOptions.quiet)
-                let usesLabel = prompt.template.placeholders.contains("label")
-                var missingLabel: String?
-                if usesLabel && !cells.table.fieldNames.contains(column) {
-                    // A column asked for by name, or recorded by training, must be there;
-                    // otherwise neither had cell types, and the prompts say so as the training
-                    // prompts did.
-                    guard labelColumn == nil && model.metadata?.labelColumn == nil else {
-                        throw DataError("the prompt names each cell's cell type, but the input has no column '\(column)'; choose one with --label-column (columns: \(cells.table.fieldNames.joined(separator: ", ")))")
-                    }
-                    missingLabel = PromptValues.unknownLabel
-                    if !runOptions.quiet {
-                        printError("note: the input has no cell type column '\(column)': the prompts say the cell type is '\(PromptValues.unknownLabel)'")
-                    }
-                }
-                let predictor = PerturbationPredictor(generator: generator, prompt: prompt, perturbation: perturbation, labelColumn: column,
-                                                      topGenes: topGenes, organism: model.organism(modelOptions.organism), missingLabel: missingLabel)
-                let chunks = runOptions.run(store, count: selected.count)
-                let bar = ProgressBar(quiet: runOptions.quiet)
-                let done = try chunks.run(progress: { bar.update("predicting", $0, $1) }) { range in
-                    let batch = range.map { cells.table.cells[selected[$0]] }
-                    return try zip(batch, predictor.predict(batch, firstIndex: range.lowerBound)).map { cell, s in
-                        let fields = cells.table.fieldNames.compactMap { f in cell.fields[f].map { (f, $0) } } + [("perturbation", perturbation)]
-                        return GeneratedCellsWriter.line(name: cell.name, fields: fields, sentence: s)
-                    }
-                }
-                bar.finish()
-                let summary = try GeneratedCellsWriter.write(chunks, dataset: dataset, output: output)
-                store.remove()
-                if !runOptions.quiet {
-                    printError(String(format: "%d perturbed cells predicted (%@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
-                                      selected.count, runOptions.describe(done), Date().timeIntervalSince(started), output,
-                                      Double(summary.words) / Double(max(1, summary.sentences)), summary.validity * 100, summary.uniqueness * 100))
+            s.options = decoding.options(sample: sample, numGenes: topGenes, batchSize: runOptions.batchSize,
+                                         maxTokensPerPass: modelOptions.maxTokensPerPass, defaultMinGenes: topGenes)
+            s.constrained = !decoding.unconstrained
+            s.organism = model.organism(modelOptions.organism)
+            s.topGenes = topGenes
+            s.chunks = runOptions.chunks
+            s.identity = modelOptions.settings(model).merging(decoding.settings(sample: sample)) { a, _ in a }
+            let bar = ProgressBar(quiet: runOptions.quiet)
+            let r = try PerturbationPrediction.run(model: model, settings: s) { event in
+                switch event {
+                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
+                case .note(let n): if !runOptions.quiet { bar.finish(); printError("note: \(n)") }
+                case .progress(let phase, let done, let total): bar.update(phase, done, total)
                 }
             }
+            bar.finish()
+            guard !runOptions.quiet else { return }
+            printError(String(format: "%d perturbed cells predicted (%@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
+                              r.cells, runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output,
+                              Double(r.summary.words) / Double(max(1, r.summary.sentences)), r.summary.validity * 100, r.summary.uniqueness * 100))
         }
     }
 }

@@ -1,0 +1,107 @@
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+
+/// What a perturbation run needs besides the model.
+public struct PerturbationPredictionSettings: Sendable {
+    public var task: String
+    public var prompt: TaskPrompt
+    /// The perturbation's name, as in the training prompts.
+    public var perturbation: String
+    /// The control cells.
+    public var input: CellTaskInput
+    /// Each control cell's cell type (the prompt's `{label}`); nil: the training label column,
+    /// else `cell_type`.
+    public var labelColumn: String?
+    public var options = SentenceGenerationOptions()
+    public var constrained = true
+    public var organism = "Homo sapiens"
+    /// Genes of each control cell shown in the prompt.
+    public var topGenes = 200
+    public var output: String
+    public var chunks = ChunkSettings()
+    /// What of the model, prompt and decoding changes the results (checked on resume).
+    public var identity: [String: String] = [:]
+
+    public init(task: String, prompt: TaskPrompt, perturbation: String, input: CellTaskInput, output: String) {
+        self.task = task
+        self.prompt = prompt
+        self.perturbation = perturbation
+        self.input = input
+        self.output = output
+    }
+}
+
+/// How a perturbation run went.
+public struct PerturbationPredictionResult: Sendable {
+    public var cells: Int
+    public var chunksComputed: Int
+    public var chunksReused: Int
+    public var summary: ReconstructionSummary
+    public var seconds: Double
+}
+
+/// Predicting each control cell's perturbed sentence and its expression: the workflow behind
+/// `c2s predict-perturbation`. Saved chunk by chunk, so an interrupted run resumes.
+public enum PerturbationPrediction {
+    public enum Event: Sendable {
+        case warning(String)
+        /// A fact about how the prompts are made (e.g. no cell type column).
+        case note(String)
+        case progress(phase: String, done: Int, total: Int)
+    }
+
+    public static func run(model: C2SModel, settings s: PerturbationPredictionSettings,
+                           onEvent: @escaping (Event) -> Void = { _ in }) throws -> PerturbationPredictionResult {
+        let started = Date()
+        let dataset = try model.requireSentences(for: "predicting perturbed cells (constraining genes and reconstructing expression)")
+        _ = try dataset.model()
+        if let w = model.taskWarning(s.task) { onEvent(.warning(w)) }
+        let column = s.labelColumn ?? model.metadata?.labelColumn ?? "cell_type"
+        var genes: GeneWords?
+        if s.constrained {
+            let words = try GeneWords(genes: dataset.genes, model: model)
+            if !words.duplicates.isEmpty {
+                onEvent(.warning("\(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))"))
+            }
+            genes = words
+        }
+        let generator = try SentenceGenerator(model: model, genes: genes, options: s.options)
+
+        var identity = s.identity.merging(s.input.identity) { a, _ in a }
+        identity.merge(["command": "predict-perturbation", "task": s.task, "perturbation": s.perturbation, "label_column": column,
+                        "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
+        let store = try ChunkStore(output: s.output, settings: identity, resume: s.chunks.resume, overwrite: s.chunks.overwrite)
+        return try store.cleaningUp {
+            let (cells, selected, warnings) = try s.input.open(model: model, topGenes: s.topGenes, workFolder: store.folder) {
+                onEvent(.progress(phase: $0, done: $1, total: $2))
+            }
+            for w in warnings { onEvent(.warning(w)) }
+            var missingLabel: String?
+            if s.prompt.template.placeholders.contains("label") && !cells.table.fieldNames.contains(column) {
+                // A column asked for by name, or recorded by training, must be there; otherwise
+                // neither had cell types, and the prompts say so as the training prompts did.
+                guard s.labelColumn == nil && model.metadata?.labelColumn == nil else {
+                    throw DataError("the prompt names each cell's cell type, but the input has no column '\(column)'; choose one with --label-column (columns: \(cells.table.fieldNames.joined(separator: ", ")))")
+                }
+                missingLabel = PromptValues.unknownLabel
+                onEvent(.note("the input has no cell type column '\(column)': the prompts say the cell type is '\(PromptValues.unknownLabel)'"))
+            }
+            let predictor = PerturbationPredictor(generator: generator, prompt: s.prompt, perturbation: s.perturbation, labelColumn: column,
+                                                  topGenes: s.topGenes, organism: s.organism, missingLabel: missingLabel)
+            let chunks = s.chunks.run(store, count: selected.count)
+            let done = try chunks.run(progress: { onEvent(.progress(phase: "predicting", done: $0, total: $1)) }) { range in
+                let batch = range.map { cells.table.cells[selected[$0]] }
+                return try zip(batch, predictor.predict(batch, firstIndex: range.lowerBound)).map { cell, sentence in
+                    let fields = cells.table.fieldNames.compactMap { f in cell.fields[f].map { (f, $0) } } + [("perturbation", s.perturbation)]
+                    return GeneratedCellsWriter.line(name: cell.name, fields: fields, sentence: sentence)
+                }
+            }
+            let summary = try GeneratedCellsWriter.write(chunks, dataset: dataset, output: s.output)
+            store.remove()
+            return PerturbationPredictionResult(cells: selected.count, chunksComputed: done.computed, chunksReused: done.reused,
+                                                summary: summary, seconds: Date().timeIntervalSince(started))
+        }
+    }
+}
