@@ -28,8 +28,8 @@ struct GroupArguments: ParsableArguments {
     var settings: [String: String] { ["group_columns": groupColumns, "group_size": groupSize, "group_seed": String(groupSeed)] }
 }
 
-/// The shared run of `predict-tissue` and `interpret`: groups of cells, one answer per group,
-/// written as CSV (or JSON lines when OUTPUT ends in .jsonl).
+/// The shared run of `predict-tissue` and `interpret` (``GroupAnswering``): groups of cells,
+/// one answer per group, written as CSV (or JSON lines when OUTPUT ends in .jsonl).
 struct GroupTaskRun {
     let command: String
     let task: String
@@ -44,92 +44,31 @@ struct GroupTaskRun {
     let runOptions: RunOptions
 
     func run() throws {
-        let started = Date()
         let model = try modelOptions.load()
-        var options = AnnotationOptions()
-        options.mode = mode
-        options.maxNewTokens = maxNewTokens
-        options.topGenes = model.topGenes(modelOptions.topGenes)
-        options.organism = model.organism(modelOptions.organism)
-        options.batchSize = runOptions.batchSize
-        options.maxTokensPerPass = modelOptions.maxTokensPerPass
-        if mode == .constrained { options.labels = try model.requireLabels(task: task, given: try labels.map(LabelFile.read)) }
-        let annotator = try Annotator(model: model, prompt: try modelOptions.prompt(task, kind: .multiCell), options: options)
-        if !runOptions.quiet, let w = model.taskWarning(task) { printError("warning: \(w)") }
-        let sizes = try groups.sizes()
-
-        var settings = modelOptions.settings(model).merging(try inputOptions.settings(input: input)) { a, _ in a }
-        settings.merge(groups.settings) { a, _ in a }
-        settings.merge(["command": command, "task": task, "mode": mode.rawValue, "labels": options.labels.joined(separator: "\n"),
-                        "max_new_tokens": String(maxNewTokens), "chunk_size": String(runOptions.chunkSize)]) { a, _ in a }
-        let store = try ChunkStore(output: output, settings: settings, resume: runOptions.resume, overwrite: runOptions.overwrite)
-        try store.cleaningUp {
-            let (cells, selected) = try inputOptions.open(input, model: model, topGenes: options.topGenes, store: store, quiet: runOptions.quiet)
-            let found = try CellGrouping.groups(cells: cells.table.cells, indices: selected, by: groups.columns, sizes: sizes, seed: groups.groupSeed)
-            guard !found.isEmpty else {
-                throw DataError("no group of at least \(sizes.lowerBound) cells sharing \(groups.columns.joined(separator: ", ")) among the \(selected.count) input cells")
-            }
-            let chunks = runOptions.run(store, count: found.count)
-            let bar = ProgressBar(quiet: runOptions.quiet)
-            let done = try chunks.run(progress: { bar.update(command, $0, $1) }) { range in
-                let inputs = try range.map { try annotator.modelInput(group: found[$0].members.map { cells.table.cells[$0] }) }
-                return try zip(range, annotator.answer(inputs)).map { g, a in
-                    var line = ResultLine()
-                    line.add("group", "group_\(g + 1)")
-                    line.add("label", a.label)
-                    if let s = a.logLikelihood { line.add("score", s) }
-                    if let p = a.probability { line.add("probability", p) }
-                    if let f = a.finishReason { line.add("finish_reason", f.rawValue) }
-                    return line.text
-                }
-            }
-            bar.finish()
-
-            var table = ResultTable(indexName: "group")
-            table.index = found.indices.map { "group_\($0 + 1)" }
-            for (k, column) in groups.columns.enumerated() { table.add(column, found.map { $0.key[k] }) }
-            table.add("n_cells", found.map { String($0.members.count) })
-            table.add("cell_names", found.map { $0.members.map { cells.table.cells[$0].name }.joined(separator: ";") })
-            var answers: [String?] = [], scores: [Double?] = [], probabilities: [Double?] = [], reasons: [String?] = []
-            try chunks.forEachChunk { lines in
-                for text in lines {
-                    let o = try ResultLine.parse(text, file: store.folder)
-                    guard o["group"] as? String == table.index[answers.count] else {
-                        throw FileError(store.folder, "a saved chunk does not match this run; start again with --overwrite")
-                    }
-                    answers.append(o["label"] as? String)
-                    scores.append((o["score"] as? NSNumber)?.doubleValue)
-                    probabilities.append((o["probability"] as? NSNumber)?.doubleValue)
-                    reasons.append(o["finish_reason"] as? String)
-                }
-            }
-            table.add(task == "natural_language_interpretation" ? "c2s_text" : "c2s_label", answers)
-            if mode == .constrained {
-                table.add("c2s_score", numbers: scores)
-                table.add("c2s_probability", numbers: probabilities)
-            } else {
-                table.add("c2s_finish_reason", reasons)
-            }
-            if output.lowercased().hasSuffix(".jsonl") { try writeJSONLines(table) } else { try table.writeCSV(output, overwrite: true) }
-            store.remove()
-            if !runOptions.quiet {
-                printError(String(format: "%d groups of %@ cells answered (%@, %@) in %.2f s -> %@", found.count, groups.groupSize, mode.rawValue,
-                                  runOptions.describe(done), Date().timeIntervalSince(started), output))
+        var s = GroupAnsweringSettings(command: command, task: task, prompt: try modelOptions.prompt(task, kind: .multiCell),
+                                       input: try inputOptions.taskInput(input), groupColumns: groups.columns, output: output)
+        s.options.mode = mode
+        s.options.maxNewTokens = maxNewTokens
+        s.options.topGenes = model.topGenes(modelOptions.topGenes)
+        s.options.organism = model.organism(modelOptions.organism)
+        s.options.batchSize = runOptions.batchSize
+        s.options.maxTokensPerPass = modelOptions.maxTokensPerPass
+        if mode == .constrained { s.givenLabels = try labels.map(LabelFile.read) }
+        s.groupSizes = try groups.sizes()
+        s.groupSeed = groups.groupSeed
+        s.chunks = runOptions.chunks
+        s.identity = modelOptions.settings(model).merging(groups.settings) { a, _ in a }
+        let bar = ProgressBar(quiet: runOptions.quiet)
+        let r = try GroupAnswering.run(model: model, settings: s) { event in
+            switch event {
+            case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
+            case .progress(let phase, let done, let total): bar.update(phase, done, total)
             }
         }
-    }
-
-    func writeJSONLines(_ table: ResultTable) throws {
-        let out = try AtomicOutput(output, folder: false, overwrite: true)
-        let writer = try BufferedFileWriter(out.temporary, displayPath: output)
-        for r in table.index.indices {
-            var line = ResultLine()
-            line.add(table.indexName, table.index[r])
-            for c in table.columns { if let v = c.values[r] { line.add(c.name, v) } }
-            try writer.write(line.text + "\n")
-        }
-        try writer.close()
-        try out.commit()
+        bar.finish()
+        guard !runOptions.quiet else { return }
+        printError(String(format: "%d groups of %@ cells answered (%@, %@) in %.2f s -> %@", r.groups, groups.groupSize, mode.rawValue,
+                          runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output))
     }
 }
 
