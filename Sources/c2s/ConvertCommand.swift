@@ -124,13 +124,18 @@ struct ConvertCommand: ParsableCommand {
         if let m = maxPctMito, !(0...100).contains(m) { throw ValidationError("--max-pct-mito must be between 0 and 100") }
     }
 
-    func run() throws {
+    /// How the input is read.
+    var readOptions: ReadOptions {
         var read = ReadOptions()
         read.format = format
         read.matrix = raw ? .raw : layer.map { .layer($0) } ?? .x
         read.geneColumn = geneColumn
         read.genesAsRows = genesAsRows
+        return read
+    }
 
+    /// The conversion as the library takes it.
+    var conversionOptions: ConversionOptions {
         var options = ConversionOptions()
         options.preprocessing.minGenes = minGenes
         options.preprocessing.minCells = minCells
@@ -154,7 +159,12 @@ struct ConvertCommand: ParsableCommand {
         options.fit = fit.noFit ? nil : fit.settings
         options.geneColumn = geneColumn
         options.genesAsRows = genesAsRows
+        return options
+    }
 
+    func run() throws {
+        let read = readOptions
+        var options = conversionOptions
         let started = Date()
         try CLIErrors.run {
             let detected = try format ?? ExpressionReader.detectFormat(input)

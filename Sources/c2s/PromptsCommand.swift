@@ -125,42 +125,47 @@ struct PromptsCommand: ParsableCommand {
         if textColumn != nil && textFile != nil { throw ValidationError("--text-column and --text-file cannot be used together") }
     }
 
+    /// The options as the library takes them.
+    func settings() throws -> PromptDatasetSettings {
+        let taskSpecs = try tasks.map { spec -> (name: String, weight: Double?) in
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return (parts[0], nil) }
+            guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
+            return (parts[0], w)
+        }
+        let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
+        guard (sizes.count == 1 || sizes.count == 2), sizes.allSatisfy({ $0 >= 1 }), sizes.first! <= sizes.last! else {
+            throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
+        }
+        var s = try PromptDatasetSettings(dataset: dataset, output: output, tasks: taskSpecs)
+        s.taskFile = taskFile
+        s.templates = templates
+        s.examples = examples
+        s.topK = topK
+        s.organism = organism
+        s.labelColumn = labelColumn
+        s.groupColumns = Self.columns(groupColumns)
+        s.groupLabelColumn = groupLabelColumn
+        s.groupSizes = sizes.first!...sizes.last!
+        s.textColumn = textColumn
+        s.textFile = textFile
+        s.perturbationColumn = perturbationColumn
+        s.controlValue = controlValue
+        s.matchColumns = matchColumns.map { $0 == "none" ? [] : Self.columns($0) }
+        s.perturbationName = perturbationName
+        if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
+        s.stratifyBy = stratifyBy
+        s.groupBy = Self.columns(groupBy)
+        s.splits = splits
+        s.seed = seed
+        s.threads = threads ?? Parallel.defaultThreads
+        s.overwrite = overwrite
+        return s
+    }
+
     func run() throws {
         try CLIErrors.run {
-            let taskSpecs = try tasks.map { spec -> (name: String, weight: Double?) in
-                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { return (parts[0], nil) }
-                guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
-                return (parts[0], w)
-            }
-            let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
-            guard (sizes.count == 1 || sizes.count == 2), sizes.allSatisfy({ $0 >= 1 }), sizes.first! <= sizes.last! else {
-                throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
-            }
-            var s = try PromptDatasetSettings(dataset: dataset, output: output, tasks: taskSpecs)
-            s.taskFile = taskFile
-            s.templates = templates
-            s.examples = examples
-            s.topK = topK
-            s.organism = organism
-            s.labelColumn = labelColumn
-            s.groupColumns = Self.columns(groupColumns)
-            s.groupLabelColumn = groupLabelColumn
-            s.groupSizes = sizes.first!...sizes.last!
-            s.textColumn = textColumn
-            s.textFile = textFile
-            s.perturbationColumn = perturbationColumn
-            s.controlValue = controlValue
-            s.matchColumns = matchColumns.map { $0 == "none" ? [] : Self.columns($0) }
-            s.perturbationName = perturbationName
-            if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
-            s.stratifyBy = stratifyBy
-            s.groupBy = Self.columns(groupBy)
-            s.splits = splits
-            s.seed = seed
-            s.threads = threads ?? Parallel.defaultThreads
-            s.overwrite = overwrite
-            let r = try PromptDatasetWriting.run(s)
+            let r = try PromptDatasetWriting.run(try settings())
             guard !quiet else { return }
             for (task, bySplit) in r.summary.counts.sorted(by: { $0.key < $1.key }) {
                 let parts = ["train", "validation", "test"].compactMap { s in bySplit[s].map { "\(s) \($0)" } }

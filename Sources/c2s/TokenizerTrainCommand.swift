@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Foundation
 import SingleCell
 import Transformer
@@ -74,51 +75,29 @@ struct TokenizerTrainCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let specials = specialTokens.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            let smallest = specials.count + 256
-            guard vocabSize >= smallest else {
-                throw ModelError.input("--vocab-size \(vocabSize) is smaller than the \(specials.count) special tokens + 256 byte symbols (at least \(smallest))")
-            }
-            if FileManager.default.fileExists(atPath: output) && !overwrite {
-                throw FileError(output, "already exists; pass --overwrite to replace it")
-            }
-            let geneFile = genes ?? geneAware.map { URL(fileURLWithPath: $0).appendingPathComponent("vocab.tsv").path }
-            let geneList = try geneFile.map { try GeneVocabulary.read(path: $0) }
-            let measured = try measureGenes.map { try GeneVocabulary.read(path: $0) }
-                ?? corpus.first(where: TokenizerCorpus.isDataset).map { try GeneVocabulary.read(path: $0) }
-            let fields = field.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } }
-            var texts: [String] = []
-            for path in corpus { texts += try TokenizerCorpus.read(path, fields: fields) }
-
-            var options = BPETrainingOptions()
-            options.vocabSize = vocabSize
-            options.minFrequency = minFrequency
-            options.specialTokens = specials
-            if let threads { options.workers = threads }
-            let start = DispatchTime.now().uptimeNanoseconds
-            let trained: TrainedTokenizer
-            do { trained = try BPETrainer.train(texts, options: options, genes: geneList) } catch {
-                throw ModelError.input("\(error)")
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-
-            let out = try AtomicOutput(output, folder: true, overwrite: overwrite)
-            try trained.write(to: URL(fileURLWithPath: out.temporary), modelMaxLength: modelMaxLength)
-            let tokenizer = try Tokenizer.load(folder: URL(fileURLWithPath: out.temporary))
-            try out.commit()
-
-            let geneSet = (geneList ?? measured).map { Set($0.genes) }
-            let summary = TokenCountSummary.measure(tokenizer, texts: texts, genes: geneSet)
+            var s = TokenizerTrainingSettings(corpus: corpus, output: output)
+            s.fields = field.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } }
+            s.genesFile = genes ?? geneAware.map { URL(fileURLWithPath: $0).appendingPathComponent("vocab.tsv").path }
+            s.measureGenesFile = measureGenes
+            s.options.vocabSize = vocabSize
+            s.options.minFrequency = minFrequency
+            s.options.specialTokens = specials
+            if let threads { s.options.workers = threads }
+            s.modelMaxLength = modelMaxLength
+            s.overwrite = overwrite
+            let r = try TokenizerTraining.run(s)
+            let trained = r.trained
             let merged = trained.modelTokens.count - specials.count - 256
-            print("corpus: \(texts.count) examples, \(trained.distinctWords) distinct words (\(trained.wordOccurrences) occurrences) outside added tokens")
+            print("corpus: \(r.examples) examples, \(trained.distinctWords) distinct words (\(trained.wordOccurrences) occurrences) outside added tokens")
             var vocabulary = "vocabulary: \(trained.vocabularySize) ids = \(trained.modelTokens.count) BPE tokens (\(specials.count) special + 256 bytes + \(merged) merged)"
-            if let geneList {
-                vocabulary += " + \(trained.vocabularySize - trained.modelTokens.count) gene tokens (\(geneList.genes.count) genes, \" GENE\" and \"GENE\")"
+            if let genes = r.genes {
+                vocabulary += " + \(trained.vocabularySize - trained.modelTokens.count) gene tokens (\(genes) genes, \" GENE\" and \"GENE\")"
             }
             print(vocabulary + "; \(trained.merges.count) merges")
-            print(String(format: "training: %.2f s", seconds))
-            print(String(format: "tokens per example: %.2f (%d tokens)", summary.tokensPerExample, summary.tokens))
-            if let perGene = summary.tokensPerGene {
-                print(String(format: "tokens per gene: %.4f (%d gene occurrences)", perGene, summary.geneOccurrences))
+            print(String(format: "training: %.2f s", r.seconds))
+            print(String(format: "tokens per example: %.2f (%d tokens)", r.summary.tokensPerExample, r.summary.tokens))
+            if let perGene = r.summary.tokensPerGene {
+                print(String(format: "tokens per gene: %.4f (%d gene occurrences)", perGene, r.summary.geneOccurrences))
             } else {
                 print("tokens per gene: n/a (no gene list: use --measure-genes)")
             }

@@ -10,16 +10,16 @@ import SingleCell
 ///   `model_input,response`), joined by `PromptFormat.separator` (one space) — the text a model
 ///   is trained on. A line that is a JSON string gives that string.
 /// - Any other line is a text as it is. Blank lines are skipped.
-enum TokenizerCorpus {
-    static let promptFields = ["model_input", "response"]
+public enum TokenizerCorpus {
+    public static let promptFields = ["model_input", "response"]
 
     /// Whether `path` is a sentence dataset folder.
-    static func isDataset(_ path: String) -> Bool {
+    public static func isDataset(_ path: String) -> Bool {
         var isFolder: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
 
-    static func read(_ path: String, fields: [String]?) throws -> [String] {
+    public static func read(_ path: String, fields: [String]?) throws -> [String] {
         var file = path
         var wanted = fields ?? promptFields
         if isDataset(path) {

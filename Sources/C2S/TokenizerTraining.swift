@@ -1,0 +1,71 @@
+import Foundation
+import SingleCell
+import Transformer
+
+/// What a tokenizer is trained on and how.
+public struct TokenizerTrainingSettings: Sendable {
+    /// Prompt datasets (JSONL), sentence dataset folders, or text files.
+    public var corpus: [String]
+    /// The folder to write (`tokenizer.json`, `tokenizer_config.json`).
+    public var output: String
+    /// Fields of JSON lines to train on (default: model_input and response).
+    public var fields: [String]?
+    /// A gene list (vocab.tsv): every gene becomes one token (gene-aware tokenizer).
+    public var genesFile: String?
+    /// A gene list to measure tokens per gene with (default: the gene list, else the first
+    /// sentence dataset of the corpus).
+    public var measureGenesFile: String?
+    public var options = BPETrainingOptions()
+    public var modelMaxLength = 1024
+    public var overwrite = false
+
+    public init(corpus: [String], output: String) {
+        self.corpus = corpus
+        self.output = output
+    }
+}
+
+/// The trained tokenizer and how it tokenizes its corpus.
+public struct TokenizerTrainingResult: Sendable {
+    public var trained: TrainedTokenizer
+    /// Genes that became tokens (gene-aware), if any.
+    public var genes: Int?
+    public var examples: Int
+    public var summary: TokenCountSummary
+    public var seconds: Double
+}
+
+/// Training a byte-level BPE tokenizer for cell sentences, optionally with one token per gene:
+/// the workflow behind `c2s tokenizer train`. The folder appears only when complete.
+public enum TokenizerTraining {
+    public static func run(_ s: TokenizerTrainingSettings) throws -> TokenizerTrainingResult {
+        let smallest = s.options.specialTokens.count + 256
+        guard s.options.vocabSize >= smallest else {
+            throw ModelError.input("--vocab-size \(s.options.vocabSize) is smaller than the \(s.options.specialTokens.count) special tokens + 256 byte symbols (at least \(smallest))")
+        }
+        if FileManager.default.fileExists(atPath: s.output) && !s.overwrite {
+            throw FileError(s.output, "already exists; pass --overwrite to replace it")
+        }
+        let geneList = try s.genesFile.map { try GeneVocabulary.read(path: $0) }
+        let measured = try s.measureGenesFile.map { try GeneVocabulary.read(path: $0) }
+            ?? s.corpus.first(where: TokenizerCorpus.isDataset).map { try GeneVocabulary.read(path: $0) }
+        var texts: [String] = []
+        for path in s.corpus { texts += try TokenizerCorpus.read(path, fields: s.fields) }
+
+        let start = DispatchTime.now().uptimeNanoseconds
+        let trained: TrainedTokenizer
+        do { trained = try BPETrainer.train(texts, options: s.options, genes: geneList) } catch {
+            throw ModelError.input("\(error)")
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+
+        let out = try AtomicOutput(s.output, folder: true, overwrite: s.overwrite)
+        try trained.write(to: URL(fileURLWithPath: out.temporary), modelMaxLength: s.modelMaxLength)
+        let tokenizer = try Tokenizer.load(folder: URL(fileURLWithPath: out.temporary))
+        try out.commit()
+
+        let geneSet = (geneList ?? measured).map { Set($0.genes) }
+        return TokenizerTrainingResult(trained: trained, genes: geneList?.genes.count, examples: texts.count,
+                                       summary: TokenCountSummary.measure(tokenizer, texts: texts, genes: geneSet), seconds: seconds)
+    }
+}
