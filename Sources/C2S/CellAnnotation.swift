@@ -53,20 +53,14 @@ public struct CellAnnotationResult: Sendable {
 /// saved chunk by chunk, so an interrupted run resumes (`chunks.resume`), and the outputs are
 /// written only when every cell has its answer.
 public enum CellAnnotation {
-    public enum Event: Sendable {
-        /// Something the user should know (e.g. a poor gene overlap); the run goes on.
-        case warning(String)
-        /// Progress of a phase: reading or converting the input, then annotating.
-        case progress(phase: String, done: Int, total: Int)
-    }
+    public typealias Event = CellTaskEvent
 
     public static func run(model: C2SModel, settings s: CellAnnotationSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> CellAnnotationResult {
         let started = Date()
-        var options = s.options
-        if options.mode == .constrained { options.labels = try model.requireLabels(task: s.task, given: s.givenLabels) }
-        let annotator = try Annotator(model: model, prompt: s.prompt, options: options)
-        if let w = model.taskWarning(s.task) { onEvent(.warning(w)) }
+        let (annotator, options, taskWarning) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
+                                                                      givenLabels: s.givenLabels)
+        if let w = taskWarning { onEvent(.warning(w)) }
         let csvPath = s.csvPath
         let same = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path }
         if same(csvPath, s.input.path) || same(csvPath, s.output) {
@@ -76,15 +70,12 @@ public enum CellAnnotation {
             throw FileError(csvPath, "already exists; pass --overwrite to replace it")
         }
 
-        var identity = s.modelIdentity.merging(s.input.identity) { a, _ in a }
+        var identity = s.modelIdentity
         identity.merge(["command": "annotate", "task": s.task, "mode": options.mode.rawValue, "labels": options.labels.joined(separator: "\n"),
                         "max_new_tokens": String(options.maxNewTokens), "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        let store = try ChunkStore(output: s.output, settings: identity, resume: s.chunks.resume, overwrite: s.chunks.overwrite)
-        return try store.cleaningUp {
-            let (cells, selected, warnings) = try s.input.open(model: model, topGenes: options.topGenes, workFolder: store.folder) {
-                onEvent(.progress(phase: $0, done: $1, total: $2))
-            }
-            for w in warnings { onEvent(.warning(w)) }
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: identity,
+                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
+                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
             if let c = s.compareColumn, !cells.table.fieldNames.contains(c) {
                 throw DataError("--compare-column: the input has no column '\(c)'; columns: \(cells.table.fieldNames.joined(separator: ", "))")
             }

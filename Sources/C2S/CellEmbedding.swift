@@ -33,24 +33,18 @@ public struct CellEmbeddingResult: Sendable {
 /// Embedding every selected cell with a C2S model (its prompt's hidden states, pooled): the
 /// workflow behind `c2s embed`. Saved chunk by chunk, so an interrupted run resumes.
 public enum CellEmbedding {
-    public enum Event: Sendable {
-        case warning(String)
-        case progress(phase: String, done: Int, total: Int)
-    }
+    public typealias Event = CellTaskEvent
 
     public static func run(model: C2SModel, settings s: CellEmbeddingSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> CellEmbeddingResult {
         let started = Date()
         let embedder = CellEmbedder(model: model, prompt: s.prompt, options: s.options)
-        var identity = s.modelIdentity.merging(s.input.identity) { a, _ in a }
+        var identity = s.modelIdentity
         identity.merge(["command": "embed", "task": s.task, "pooling": s.options.pooling.rawValue,
                         "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        let store = try ChunkStore(output: s.output, settings: identity, resume: s.chunks.resume, overwrite: s.chunks.overwrite)
-        return try store.cleaningUp {
-            let (cells, selected, warnings) = try s.input.open(model: model, topGenes: s.options.topGenes, workFolder: store.folder) {
-                onEvent(.progress(phase: $0, done: $1, total: $2))
-            }
-            for w in warnings { onEvent(.warning(w)) }
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.options.topGenes, output: s.output, identity: identity,
+                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
+                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
             let chunks = s.chunks.run(store, count: selected.count)
             let done = try chunks.run(progress: { onEvent(.progress(phase: "embedding", done: $0, total: $1)) }) { range in
                 let batch = range.map { cells.table.cells[selected[$0]] }

@@ -45,10 +45,7 @@ public struct CellGenerationResult: Sendable {
 /// expression through the training data's inverse transform, in one `.h5ad`; the workflow
 /// behind `c2s generate-cells`. Results are saved chunk by chunk, so an interrupted run resumes.
 public enum CellGeneration {
-    public enum Event: Sendable {
-        case warning(String)
-        case progress(phase: String, done: Int, total: Int)
-    }
+    public typealias Event = CellTaskEvent
 
     /// The conditions of a request: `column=value` texts (a bare value names the model's label
     /// column), or with `everyLabel` every label the model learned to generate.
@@ -90,14 +87,7 @@ public enum CellGeneration {
                 ? "the model's metadata lists no labels, so '\(c.value)' cannot be checked against what it learned"
                 : "the model never saw '\(c.value)' in training; the values it knows: \(known.joined(separator: ", "))"))
         }
-        var genes: GeneWords?
-        if s.constrained {
-            let words = try GeneWords(genes: dataset.genes, model: model)
-            if !words.duplicates.isEmpty {
-                onEvent(.warning("\(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))"))
-            }
-            genes = words
-        }
+        let genes = try GeneWords.vocabularyConstraint(model: model, dataset: dataset, constrained: s.constrained) { onEvent(.warning($0)) }
         // Guided conditional requests need the unconditional prompt as well.
         let unconditional = s.conditions.isEmpty ? s.prompt : s.options.guidance != 1 ? s.unconditionalPrompt : nil
         if !s.conditions.isEmpty && s.options.guidance != 1 && unconditional == nil {

@@ -46,28 +46,21 @@ public struct GroupAnsweringResult: Sendable {
 /// workflow behind `c2s predict-tissue` and `c2s interpret`. Saved chunk by chunk, so an
 /// interrupted run resumes.
 public enum GroupAnswering {
-    public enum Event: Sendable {
-        case warning(String)
-        case progress(phase: String, done: Int, total: Int)
-    }
+    public typealias Event = CellTaskEvent
 
     public static func run(model: C2SModel, settings s: GroupAnsweringSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> GroupAnsweringResult {
         let started = Date()
-        var options = s.options
-        if options.mode == .constrained { options.labels = try model.requireLabels(task: s.task, given: s.givenLabels) }
-        let annotator = try Annotator(model: model, prompt: s.prompt, options: options)
-        if let w = model.taskWarning(s.task) { onEvent(.warning(w)) }
+        let (annotator, options, taskWarning) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
+                                                                      givenLabels: s.givenLabels)
+        if let w = taskWarning { onEvent(.warning(w)) }
 
-        var identity = s.identity.merging(s.input.identity) { a, _ in a }
+        var identity = s.identity
         identity.merge(["command": s.command, "task": s.task, "mode": options.mode.rawValue, "labels": options.labels.joined(separator: "\n"),
                         "max_new_tokens": String(options.maxNewTokens), "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        let store = try ChunkStore(output: s.output, settings: identity, resume: s.chunks.resume, overwrite: s.chunks.overwrite)
-        return try store.cleaningUp {
-            let (cells, selected, warnings) = try s.input.open(model: model, topGenes: options.topGenes, workFolder: store.folder) {
-                onEvent(.progress(phase: $0, done: $1, total: $2))
-            }
-            for w in warnings { onEvent(.warning(w)) }
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: identity,
+                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
+                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
             let found = try CellGrouping.groups(cells: cells.table.cells, indices: selected, by: s.groupColumns, sizes: s.groupSizes, seed: s.groupSeed)
             guard !found.isEmpty else {
                 throw DataError("no group of at least \(s.groupSizes.lowerBound) cells sharing \(s.groupColumns.joined(separator: ", ")) among the \(selected.count) input cells")

@@ -45,12 +45,7 @@ public struct PerturbationPredictionResult: Sendable {
 /// Predicting each control cell's perturbed sentence and its expression: the workflow behind
 /// `c2s predict-perturbation`. Saved chunk by chunk, so an interrupted run resumes.
 public enum PerturbationPrediction {
-    public enum Event: Sendable {
-        case warning(String)
-        /// A fact about how the prompts are made (e.g. no cell type column).
-        case note(String)
-        case progress(phase: String, done: Int, total: Int)
-    }
+    public typealias Event = CellTaskEvent
 
     public static func run(model: C2SModel, settings s: PerturbationPredictionSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> PerturbationPredictionResult {
@@ -59,25 +54,15 @@ public enum PerturbationPrediction {
         _ = try dataset.model()
         if let w = model.taskWarning(s.task) { onEvent(.warning(w)) }
         let column = s.labelColumn ?? model.metadata?.labelColumn ?? "cell_type"
-        var genes: GeneWords?
-        if s.constrained {
-            let words = try GeneWords(genes: dataset.genes, model: model)
-            if !words.duplicates.isEmpty {
-                onEvent(.warning("\(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))"))
-            }
-            genes = words
-        }
+        let genes = try GeneWords.vocabularyConstraint(model: model, dataset: dataset, constrained: s.constrained) { onEvent(.warning($0)) }
         let generator = try SentenceGenerator(model: model, genes: genes, options: s.options)
 
-        var identity = s.identity.merging(s.input.identity) { a, _ in a }
+        var identity = s.identity
         identity.merge(["command": "predict-perturbation", "task": s.task, "perturbation": s.perturbation, "label_column": column,
                         "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        let store = try ChunkStore(output: s.output, settings: identity, resume: s.chunks.resume, overwrite: s.chunks.overwrite)
-        return try store.cleaningUp {
-            let (cells, selected, warnings) = try s.input.open(model: model, topGenes: s.topGenes, workFolder: store.folder) {
-                onEvent(.progress(phase: $0, done: $1, total: $2))
-            }
-            for w in warnings { onEvent(.warning(w)) }
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.topGenes, output: s.output, identity: identity,
+                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
+                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
             var missingLabel: String?
             if s.prompt.template.placeholders.contains("label") && !cells.table.fieldNames.contains(column) {
                 // A column asked for by name, or recorded by training, must be there; otherwise

@@ -84,12 +84,7 @@ struct AnnotateCommand: ParsableCommand {
             settings.chunks = runOptions.chunks
             settings.modelIdentity = modelOptions.settings(model)
             let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellAnnotation.run(model: model, settings: settings) { event in
-                switch event {
-                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
-                case .progress(let phase, let done, let total): bar.update(phase, done, total)
-                }
-            }
+            let r = try CellAnnotation.run(model: model, settings: settings) { bar.report($0, quiet: runOptions.quiet) }
             bar.finish()
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells annotated (%@, %@; mean prompt %.0f tokens) in %.2f s -> %@, %@", r.cells, mode.rawValue,

@@ -60,12 +60,7 @@ struct EmbedCommand: ParsableCommand {
             s.chunks = runOptions.chunks
             s.modelIdentity = modelOptions.settings(model)
             let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellEmbedding.run(model: model, settings: s) { event in
-                switch event {
-                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
-                case .progress(let phase, let done, let total): bar.update(phase, done, total)
-                }
-            }
+            let r = try CellEmbedding.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
             bar.finish()
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells embedded (%d dimensions, %@ pooling, %@) in %.2f s -> %@", r.cells, r.dimensions, pooling,

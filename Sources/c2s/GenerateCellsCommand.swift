@@ -138,12 +138,7 @@ struct GenerateCellsCommand: ParsableCommand {
             s.chunks = runOptions.chunks
             s.identity = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
             let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellGeneration.run(model: model, settings: s) { event in
-                switch event {
-                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
-                case .progress(let phase, let done, let total): bar.update(phase, done, total)
-                }
-            }
+            let r = try CellGeneration.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
             bar.finish()
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells generated (%@, %@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",

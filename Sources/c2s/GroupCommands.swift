@@ -59,12 +59,7 @@ struct GroupTaskRun {
         s.chunks = runOptions.chunks
         s.identity = modelOptions.settings(model).merging(groups.settings) { a, _ in a }
         let bar = ProgressBar(quiet: runOptions.quiet)
-        let r = try GroupAnswering.run(model: model, settings: s) { event in
-            switch event {
-            case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
-            case .progress(let phase, let done, let total): bar.update(phase, done, total)
-            }
-        }
+        let r = try GroupAnswering.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
         bar.finish()
         guard !runOptions.quiet else { return }
         printError(String(format: "%d groups of %@ cells answered (%@, %@) in %.2f s -> %@", r.groups, groups.groupSize, mode.rawValue,

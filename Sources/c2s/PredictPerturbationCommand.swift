@@ -74,13 +74,7 @@ struct PredictPerturbationCommand: ParsableCommand {
             s.chunks = runOptions.chunks
             s.identity = modelOptions.settings(model).merging(decoding.settings(sample: sample)) { a, _ in a }
             let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try PerturbationPrediction.run(model: model, settings: s) { event in
-                switch event {
-                case .warning(let w): if !runOptions.quiet { bar.finish(); printError("warning: \(w)") }
-                case .note(let n): if !runOptions.quiet { bar.finish(); printError("note: \(n)") }
-                case .progress(let phase, let done, let total): bar.update(phase, done, total)
-                }
-            }
+            let r = try PerturbationPrediction.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
             bar.finish()
             guard !runOptions.quiet else { return }
             printError(String(format: "%d perturbed cells predicted (%@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",

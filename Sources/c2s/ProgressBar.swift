@@ -1,3 +1,4 @@
+import C2S
 import Foundation
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal and not silenced.
@@ -43,4 +44,16 @@ final class ProgressBar: @unchecked Sendable {
 /// Writes a line to stderr (warnings and summaries; stdout stays clean for data).
 func printError(_ text: String) {
     FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+}
+
+extension ProgressBar {
+    /// Shows a per-cell workflow's event: progress on the bar, warnings and notes on their own
+    /// lines (unless quiet).
+    func report(_ event: CellTaskEvent, quiet: Bool) {
+        switch event {
+        case .progress(let phase, let done, let total): update(phase, done, total)
+        case .warning(let w): if !quiet { finish(); printError("warning: \(w)") }
+        case .note(let n): if !quiet { finish(); printError("note: \(n)") }
+        }
+    }
 }

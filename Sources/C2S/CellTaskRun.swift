@@ -1,0 +1,56 @@
+import CellSentences
+import Foundation
+import SingleCell
+
+/// What a per-cell workflow reports while it runs.
+public enum CellTaskEvent: Sendable {
+    /// Something the user should know (e.g. a poor gene overlap); the run goes on.
+    case warning(String)
+    /// A fact about how the prompts are made (e.g. no cell type column).
+    case note(String)
+    /// Progress of a phase: reading or converting the input, then the task itself.
+    case progress(phase: String, done: Int, total: Int)
+}
+
+/// The frame every per-cell workflow runs in (annotate, embed, predict-perturbation,
+/// predict-tissue / interpret): the output's resumable chunk store, keyed by what changes the
+/// results, and the input opened and selected inside it, its warnings passed on. A failure
+/// before any chunk is saved leaves nothing behind.
+enum CellTaskRun {
+    static func run<T>(model: C2SModel, input: CellTaskInput, topGenes: Int, output: String, identity: [String: String],
+                       chunks: ChunkSettings, warning: (String) -> Void, progress: @escaping (String, Int, Int) -> Void,
+                       _ body: (_ store: ChunkStore, _ cells: CellInput, _ selected: [Int]) throws -> T) throws -> T {
+        let settings = identity.merging(input.identity) { a, _ in a }
+        let store = try ChunkStore(output: output, settings: settings, resume: chunks.resume, overwrite: chunks.overwrite)
+        return try store.cleaningUp {
+            let (cells, selected, warnings) = try input.open(model: model, topGenes: topGenes, workFolder: store.folder, progress: progress)
+            warnings.forEach(warning)
+            return try body(store, cells, selected)
+        }
+    }
+}
+
+extension Annotator {
+    /// An annotator for a label task: constrained mode chooses among `givenLabels`, else the
+    /// labels the model learned for `task`; also the model's warning when it was not trained
+    /// on the task. Returns the options with their candidate labels filled in.
+    static func forTask(model: C2SModel, task: String, prompt: TaskPrompt, options: AnnotationOptions,
+                        givenLabels: [String]?) throws -> (annotator: Annotator, options: AnnotationOptions, warning: String?) {
+        var o = options
+        if o.mode == .constrained { o.labels = try model.requireLabels(task: task, given: givenLabels) }
+        return (try Annotator(model: model, prompt: prompt, options: o), o, model.taskWarning(task))
+    }
+}
+
+extension GeneWords {
+    /// The gene constraint of generated sentences (the training vocabulary's genes, each once),
+    /// or nil when unconstrained; genes that tokenise like an earlier one are reported.
+    static func vocabularyConstraint(model: C2SModel, dataset: SentenceDataset, constrained: Bool, warning: (String) -> Void) throws -> GeneWords? {
+        guard constrained else { return nil }
+        let words = try GeneWords(genes: dataset.genes, model: model)
+        if !words.duplicates.isEmpty {
+            warning("\(words.duplicates.count) gene(s) tokenise like an earlier gene and cannot be generated: \(words.duplicates.prefix(5).joined(separator: ", "))")
+        }
+        return words
+    }
+}
