@@ -20,6 +20,7 @@ enum CellTaskRun {
     static func run<T>(model: C2SModel, input: CellTaskInput, topGenes: Int, output: String, identity: [String: String],
                        chunks: ChunkSettings, warning: (String) -> Void, progress: @escaping (String, Int, Int) -> Void,
                        _ body: (_ store: ChunkStore, _ cells: CellInput, _ selected: [Int]) throws -> T) throws -> T {
+        try AtomicOutput.checkNotAnInput(output, inputs: [input.path] + [input.splitsFile].compactMap { $0 })
         let settings = identity.merging(input.identity) { a, _ in a }
         let store = try ChunkStore(output: output, settings: settings, resume: chunks.resume, overwrite: chunks.overwrite)
         return try store.cleaningUp {

@@ -109,7 +109,13 @@ public enum ModelTraining {
                                 "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
             }
         }
-        let output = try TrainingOutputFolder(path: settings.output, resume: settings.resume, overwrite: settings.overwrite)
+        var inputs = [settings.prompts] + [settings.tokenizer, settings.sentences].compactMap { $0 }
+        switch settings.source {
+        case .pretrained(let folder): inputs.append(folder)
+        case .config(let path): inputs.append(path)
+        case .new: break
+        }
+        let output = try TrainingOutputFolder(path: settings.output, resume: settings.resume, overwrite: settings.overwrite, inputs: inputs)
 
         let source: TrainingModelSource
         switch settings.source {

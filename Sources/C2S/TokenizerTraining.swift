@@ -43,6 +43,7 @@ public enum TokenizerTraining {
         guard s.options.vocabSize >= smallest else {
             throw ModelError.input("--vocab-size \(s.options.vocabSize) is smaller than the \(s.options.specialTokens.count) special tokens + 256 byte symbols (at least \(smallest))")
         }
+        try AtomicOutput.checkNotAnInput(s.output, inputs: s.corpus + [s.genesFile, s.measureGenesFile].compactMap { $0 })
         if FileManager.default.fileExists(atPath: s.output) && !s.overwrite {
             throw FileError(s.output, "already exists; pass --overwrite to replace it")
         }
@@ -59,7 +60,9 @@ public enum TokenizerTraining {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-        let out = try AtomicOutput(s.output, folder: true, overwrite: s.overwrite)
+        // A tokenizer folder is recognised by its tokenizer.json.
+        let out = try AtomicOutput(s.output, folder: true, overwrite: s.overwrite,
+                                   isOwnOutput: { FileManager.default.fileExists(atPath: $0 + "/tokenizer.json") })
         try trained.write(to: URL(fileURLWithPath: out.temporary), modelMaxLength: s.modelMaxLength)
         let tokenizer = try Tokenizer.load(folder: URL(fileURLWithPath: out.temporary))
         try out.commit()

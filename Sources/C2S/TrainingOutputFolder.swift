@@ -11,7 +11,11 @@ struct TrainingOutputFolder {
     let path: String
     private let replace: Bool
 
-    init(path: String, resume: String?, overwrite: Bool) throws {
+    /// Files a folder written by a training run has; `--overwrite` replaces only such a folder
+    /// (or an empty one), never a folder of the user's.
+    static let ownFiles = ["metrics.jsonl", "trainer_state.json", "c2s.json"]
+
+    init(path: String, resume: String?, overwrite: Bool, inputs: [String] = []) throws {
         self.path = path
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let parent = url.deletingLastPathComponent().path
@@ -19,6 +23,7 @@ struct TrainingOutputFolder {
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
             throw FileError(path, "the folder \(parent) does not exist")
         }
+        try AtomicOutput.checkNotAnInput(path, inputs: inputs)
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             replace = false
             return
@@ -28,6 +33,10 @@ struct TrainingOutputFolder {
             guard isFolder.boolValue else { throw FileError(path, "is not a folder") }
             replace = false
         } else if overwrite {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            guard isFolder.boolValue, contents.isEmpty || Self.ownFiles.contains(where: contents.contains) else {
+                throw FileError(path, "exists and is not the output of an earlier training run (it has none of \(Self.ownFiles.joined(separator: ", "))); --overwrite only replaces c2s's own output: choose another output, or remove it yourself")
+            }
             replace = true
         } else {
             throw FileError(path, "already exists; pass --overwrite to replace it (or --resume \(path)/checkpoint-N to continue a run in it)")

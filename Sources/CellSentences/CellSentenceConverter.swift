@@ -60,7 +60,9 @@ public enum CellSentenceConverter {
             let available = source.obs.columnNames + qcColumns
             throw FileError(source.path, "obs has no column '\(name)'; available: \(available.joined(separator: ", "))")
         }
-        let out = try AtomicOutput(output, folder: true, overwrite: options.overwrite)
+        // A sentence dataset is recognised by its manifest.
+        let out = try AtomicOutput(output, folder: true, overwrite: options.overwrite, inputs: [source.path],
+                                   isOwnOutput: { FileManager.default.fileExists(atPath: $0 + "/manifest.json") })
 
         // The checksum runs beside the conversion; it reads the file independently.
         let checksum = options.checksum ? ChecksumTask(source.path) : nil

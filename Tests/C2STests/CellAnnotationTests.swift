@@ -70,3 +70,21 @@ final class CellAnnotationTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: tmp.file("cut.csv"), encoding: .utf8), try String(contentsOfFile: tmp.file("whole.csv"), encoding: .utf8))
     }
 }
+
+/// A per-cell workflow never writes over its own input, even with overwrite.
+final class CellTaskOutputSafetyTests: XCTestCase {
+    func testTheInputIsNeverTheOutput() throws {
+        let f = try C2SFixture.get()
+        let tmp = try TemporaryFolder()
+        let input = tmp.file("cells.h5ad")
+        try FileManager.default.copyItem(atPath: f.counts, toPath: input)
+        let before = try Data(contentsOf: URL(fileURLWithPath: input))
+        let model = try C2SModel(folder: f.geneModel)
+        var s = CellAnnotationSettings(task: "cell_type_prediction", prompt: try TaskPrompt(task: "cell_type_prediction", kind: .singleCell),
+                                       input: CellTaskInput(path: input), output: input)
+        s.csv = tmp.file("a.csv")
+        s.chunks.overwrite = true
+        XCTAssertThrowsError(try CellAnnotation.run(model: model, settings: s)) { XCTAssertTrue("\($0)".contains("is the input"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), before)
+    }
+}

@@ -12,16 +12,26 @@ public final class AtomicOutput {
     private var done = false
 
     /// Prepares a temporary path. Fails if the destination exists and `overwrite` is false, or
-    /// if its parent folder does not exist.
-    public init(_ destination: String, folder: Bool, overwrite: Bool) throws {
+    /// if its parent folder does not exist; and, so that nothing a user owns is ever replaced,
+    /// if the destination is one of `inputs` or a folder holding one, or (with `overwrite`) an
+    /// existing non-empty folder that `isOwnOutput` does not recognise as c2s's earlier output.
+    public init(_ destination: String, folder: Bool, overwrite: Bool, inputs: [String] = [],
+                isOwnOutput: ((String) -> Bool)? = nil) throws {
         let url = URL(fileURLWithPath: destination)
         let parent = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
             throw FileError(destination, "the folder \(parent) does not exist")
         }
+        try Self.checkNotAnInput(destination, inputs: inputs)
         if FileManager.default.fileExists(atPath: destination) && !overwrite {
             throw FileError(destination, "already exists; pass --overwrite to replace it")
+        }
+        if folder, let isOwnOutput, FileManager.default.fileExists(atPath: destination, isDirectory: &isDir) {
+            let empty = isDir.boolValue && ((try? FileManager.default.contentsOfDirectory(atPath: destination))?.isEmpty ?? false)
+            guard empty || (isDir.boolValue && isOwnOutput(destination)) else {
+                throw FileError(destination, "exists and is not an earlier output of this command; --overwrite only replaces c2s's own output: choose another output, or remove it yourself")
+            }
         }
         self.destination = destination
         self.isFolder = folder
@@ -32,6 +42,19 @@ public final class AtomicOutput {
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             } catch {
                 throw FileError(destination, "cannot create output folder (\(error.localizedDescription))")
+            }
+        }
+    }
+
+    /// Throws when `destination` is one of `inputs` or a folder holding one of them: writing
+    /// there would replace what the user owns.
+    public static func checkNotAnInput(_ destination: String, inputs: [String]) throws {
+        let out = URL(fileURLWithPath: destination).standardizedFileURL.resolvingSymlinksInPath().path
+        for input in inputs {
+            let path = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
+            if path == out || path.hasPrefix(out.hasSuffix("/") ? out : out + "/") {
+                throw FileError(destination, path == out ? "is the input \(input); choose another output"
+                                                         : "holds the input \(input); choose another output")
             }
         }
     }
