@@ -35,16 +35,44 @@ public final class AtomicOutput {
         }
         self.destination = destination
         self.isFolder = folder
-        temporary = parent + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        let prefix = "." + url.lastPathComponent + ".tmp-"
+        temporary = parent + "/" + prefix + "\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
+        // The temporary output exists from the start (an empty file for a file output; its
+        // writer truncates it): it is also the run's claim on the destination.
         if folder {
             do {
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             } catch {
                 throw FileError(destination, "cannot create output folder (\(error.localizedDescription))")
             }
+        } else if !FileManager.default.createFile(atPath: temporary, contents: nil) {
+            throw FileError(destination, "cannot create a file beside it (\(String(cString: strerror(errno))))")
+        }
+        // Others' temporary outputs: an interrupted run's (its process is gone) are removed; a
+        // running one's means two runs write the same output, and this one stops.
+        for (name, pid) in Self.temporaries(in: parent, prefix: prefix) where pid != getpid() {
+            if Self.isRunning(pid) {
+                cancel()
+                throw FileError(destination, "another c2s run (process \(pid)) is writing this output now; wait for it to finish or choose another output")
+            }
+            try? FileManager.default.removeItem(atPath: parent + "/" + name)
         }
     }
+
+    /// Entries of `folder` named `prefix` + a process id (optionally + `.old`), with that id.
+    static func temporaries(in folder: String, prefix: String) -> [(name: String, pid: Int32)] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap { name in
+            guard name.hasPrefix(prefix) else { return nil }
+            var rest = name.dropFirst(prefix.count)
+            if rest.hasSuffix(".old") { rest = rest.dropLast(4) }
+            guard let pid = Int32(rest), pid > 0 else { return nil }
+            return (name, pid)
+        }
+    }
+
+    /// Whether a process with this id exists.
+    static func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     /// Throws when `destination` is one of `inputs` or a folder holding one of them: writing
     /// there would replace what the user owns.
