@@ -18,6 +18,9 @@ public enum ModelLoader {
         let model = try architecture.make(file)
         let checkpoint = try Checkpoint(folder: folder.path)
         try model.parameters.load(from: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
+        if let bad = model.parameters.firstNonFinite() {
+            throw ModelError.input("\(folder.path): the weights are damaged: \(bad.name) holds NaN or infinite values (element \(bad.index)); every output of this model would be NaN")
+        }
         return model
     }
 

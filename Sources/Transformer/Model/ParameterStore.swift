@@ -119,6 +119,20 @@ public final class ParameterStore: @unchecked Sendable {
         buffer + (pointer(name) - base)
     }
 
+    /// The first parameter holding a NaN or an infinity, and the element's index (nil when all
+    /// are finite): such weights give NaN logits, which no output should carry silently.
+    public func firstNonFinite() -> (name: String, index: Int)? {
+        for spec in specs {
+            let p = pointer(spec.name)
+            // Any NaN or infinity makes the running sum of x - x NaN: one branch-free pass.
+            var probe: Float = 0
+            for i in 0..<spec.count { probe += p[i] - p[i] }
+            if !probe.isNaN { continue }
+            for i in 0..<spec.count where !p[i].isFinite { return (spec.name, i) }
+        }
+        return nil
+    }
+
     /// Fills every parameter from `store`, strictly: every missing, unexpected (not matched by
     /// `ignoring`, see `WeightManifest.matches`) or misshaped tensor is reported in one error.
     /// `rename` maps a checkpoint name to the spec's name (e.g. adds GPT-2's `transformer.`).
