@@ -29,8 +29,45 @@ public struct ConversionOptions: Sendable {
     public var matrixLabel = "X"
     /// The organism recorded in the manifest; nil detects it from the gene names' style.
     public var organism: String?
+    /// What to do with cell names that are not unique (splits, pairs and results are keyed by
+    /// cell name, so repeated names would share them).
+    public var duplicateCellNames = DuplicateCellNames.keep
 
     public init() {}
+}
+
+/// What conversion does with repeated cell names.
+public enum DuplicateCellNames: String, Sendable {
+    /// Keep them as they are (the library's default, for inputs converted on the fly).
+    case keep
+    /// Refuse the input, naming a repeated name.
+    case error
+    /// Rename repeats as anndata's `obs_names_make_unique` does (see ``uniqueNames(_:)``).
+    case makeUnique
+
+    /// anndata's `make_index_unique(join="-")`: the first occurrence keeps its name, later ones
+    /// get `-1`, `-2`, … (the next number whose name is not already taken).
+    public static func uniqueNames(_ names: [String]) -> (names: [String], renamed: Int) {
+        var seen = Set<String>(), taken = Set(names), counter: [String: Int] = [:]
+        var out = names, renamed = 0
+        for (i, name) in names.enumerated() where !seen.insert(name).inserted {
+            while true {
+                counter[name, default: 0] += 1
+                let candidate = "\(name)-\(counter[name]!)"
+                if taken.insert(candidate).inserted { out[i] = candidate; break }
+            }
+            renamed += 1
+        }
+        return (out, renamed)
+    }
+
+    /// The first name that occurs more than once, how often, and how many names repeat.
+    public static func firstRepeat(_ names: [String]) -> (name: String, count: Int, repeated: Int)? {
+        var counts: [String: Int] = [:]
+        for n in names { counts[n, default: 0] += 1 }
+        guard let first = names.first(where: { counts[$0]! > 1 }) else { return nil }
+        return (first, counts[first]!, counts.values.filter { $0 > 1 }.count)
+    }
 }
 
 /// Progress callbacks: a phase name, cells done, cells in the phase.
@@ -55,6 +92,14 @@ public enum CellSentenceConverter {
         let naming = try options.naming.resolve(source.geneNames, path: source.path)
         let transform: ((CSRRows) throws -> CSRRows)? = naming.isIdentity ? nil : { naming.remap($0) }
 
+        var renamedCells = 0
+        var cellNames: [String]?
+        if options.duplicateCellNames != .keep, let dup = DuplicateCellNames.firstRepeat(source.obs.index) {
+            guard options.duplicateCellNames == .makeUnique else {
+                throw FileError(source.path, "cell names are not unique: '\(dup.name)' appears \(dup.count) times (\(dup.repeated) names repeat); splits, pairs and results are keyed by cell name: pass --make-names-unique to rename repeats name-1, name-2, ... as anndata's obs_names_make_unique does")
+            }
+            (cellNames, renamedCells) = DuplicateCellNames.uniqueNames(source.obs.index)
+        }
         let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0) }
         for name in options.obsColumns where source.obs.column(name) == nil && !qcColumns.contains(name) {
             let available = source.obs.columnNames + qcColumns
@@ -82,7 +127,7 @@ public enum CellSentenceConverter {
         let collector = planned.map { FitValueCollector(cellCount: source.cellCount, rows: $0.global + $0.byGroup.flatMap(\.1)) }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
         let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,
-                                       transform: transform, writer: writer, collector: collector, progress: progress)
+                                       transform: transform, writer: writer, collector: collector, progress: progress, cellNames: cellNames)
         try writer.close()
         var fit: InverseTransformFit?
         if let settings = options.fit, let planned, let collector, !plan.keptCells.isEmpty {
@@ -100,6 +145,7 @@ public enum CellSentenceConverter {
         let kept = max(1, plan.keptCells.count)
         var warnings = source.warnings + naming.warnings
         if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
+        if renamedCells > 0 { warnings.append("\(renamedCells) repeated cell name(s) were made unique (name-1, name-2, ...)") }
         let organism = options.organism ?? naming.style.organism
         if organism == nil {
             warnings.append("\(source.path): cannot tell the organism from the gene names (\(naming.style.description)); prompts will say Homo sapiens unless you give --organism")
@@ -139,12 +185,13 @@ public enum CellSentenceConverter {
 
     static func writeSentences(
         _ source: ExpressionSource, plan: PreprocessingPlan, geneNames: [String], columnNames: [String], options: ConversionOptions,
-        transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, collector: FitValueCollector?, progress: ConversionProgress?
+        transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, collector: FitValueCollector?, progress: ConversionProgress?,
+        cellNames: [String]? = nil
     ) throws -> SentenceStats {
         let nGenes = geneNames.count
         let threads = max(1, options.threads)
         let genes = PackedStrings(geneNames.map { JSONText.escapedBody($0) })
-        let columns = try OutputColumns(source: source, plan: plan, names: options.obsColumns)
+        let columns = try OutputColumns(source: source, plan: plan, names: options.obsColumns, cellNames: cellNames)
         let rank = RankTransform(seed: options.seed)
         // Per-worker state kept across blocks: gene counters, output buffer, sort scratch.
         let counters = (0..<threads).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: max(1, nGenes)) }
@@ -286,8 +333,8 @@ struct OutputColumns: @unchecked Sendable {
     let renderers: [Renderer]
     let cellNames: [String]
 
-    init(source: ExpressionSource, plan: PreprocessingPlan, names: [String]) throws {
-        cellNames = source.obs.index
+    init(source: ExpressionSource, plan: PreprocessingPlan, names: [String], cellNames: [String]? = nil) throws {
+        self.cellNames = cellNames ?? source.obs.index
         fragments = names.map { name in
             var b: [UInt8] = [44]
             JSONText.appendString(name, to: &b)

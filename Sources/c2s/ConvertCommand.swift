@@ -93,6 +93,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Organism recorded in the manifest and named in prompts (default: detected from the gene names, Mus musculus for capitalised names, Homo sapiens for upper-case).")
     var organism: String?
 
+    @Flag(help: "Rename repeated cell names name-1, name-2, ... (as anndata's obs_names_make_unique) instead of refusing the input.")
+    var makeNamesUnique = false
+
     @Option(help: "When gene names clash: fail, make-unique, keep-first or sum.")
     var onDuplicate: DuplicateGenePolicy = .fail
 
@@ -151,6 +154,7 @@ struct ConvertCommand: ParsableCommand {
         // Neither flag: the names' style decides (GeneNaming keeps mouse-style case).
         options.naming = GeneNaming(upperCase: keepCase ? false : upperCase ? true : nil, policy: onDuplicate)
         options.organism = organism
+        options.duplicateCellNames = makeNamesUnique ? .makeUnique : .error
         options.obsColumns = obsColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         options.threads = threads ?? Parallel.defaultThreads
         options.blockSize = blockSize

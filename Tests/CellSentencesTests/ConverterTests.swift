@@ -88,6 +88,34 @@ final class ConverterTests: XCTestCase {
         XCTAssertEqual(TieOrder.seeded.manifestText, "seeded shuffle per (seed, input row) then stable sort by value, descending")
     }
 
+    /// Repeated cell names: refused by `c2s convert`'s policy, or made unique exactly as
+    /// anndata's obs_names_make_unique does (fixture: scripts/fixtures/make_unique_names_fixture.py).
+    func testRepeatedCellNamesAreRefusedOrMadeUniqueAsAnnData() throws {
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.fixtures.appendingPathComponent("naming/unique_names.json"))) as! [String: Any]
+        for case_ in fixture["cases"] as! [[String: Any]] {
+            let names = case_["names"] as! [String], unique = case_["unique"] as! [String]
+            let r = DuplicateCellNames.uniqueNames(names)
+            XCTAssertEqual(r.names, unique, "\(names)")
+            XCTAssertEqual(r.renamed, zip(names, unique).filter { $0 != $1 }.count)
+            XCTAssertEqual(DuplicateCellNames.firstRepeat(names) == nil, Set(names).count == names.count)
+        }
+        let rows: [[Float]] = [[5, 1], [2, 2], [1, 3], [4, 4]]
+        let base = source(rows, genes: ["A", "B"])
+        let src = InMemorySource(path: "dup.h5ad", matrix: try base.readRows(0..<4),
+                                 obs: DataFrame(index: ["x", "y", "x", "x"]), genes: DataFrame(index: ["A", "B"]))
+        let tmp = try TemporaryFolder()
+        XCTAssertThrowsError(try CellSentenceConverter.convert(src, to: tmp.file("no"), options: options { $0.duplicateCellNames = .error })) { error in
+            XCTAssertTrue("\(error)".contains("dup.h5ad") && "\(error)".contains("'x' appears 3 times"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("no")))
+        let m = try CellSentenceConverter.convert(src, to: tmp.file("yes"), options: options { $0.duplicateCellNames = .makeUnique })
+        XCTAssertEqual(try lines(tmp.file("yes")).map { $0["cell_name"] as? String }, ["x", "y", "x-1", "x-2"])
+        XCTAssertTrue(m.warnings.contains { $0.contains("2 repeated cell name(s) were made unique") }, "\(m.warnings)")
+        // The library's default keeps them (inputs converted on the fly by the task commands).
+        _ = try CellSentenceConverter.convert(src, to: tmp.file("kept"), options: options())
+        XCTAssertEqual(try lines(tmp.file("kept")).map { $0["cell_name"] as? String }, ["x", "y", "x", "x"])
+    }
+
     func testMedianTargetIsRecorded() throws {
         let tmp = try TemporaryFolder()
         let src = source([[5, 1], [2, 2], [1, 0]], genes: ["A", "B"])
