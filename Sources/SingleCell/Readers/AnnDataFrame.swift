@@ -48,7 +48,7 @@ enum AnnDataFrame {
             case "categorical":
                 let codes = try g.dataset("codes").read(Int32.self)
                 let categories = try categoryStrings(try g.dataset("categories"))
-                return .categorical(codes: codes, categories: categories)
+                return try checkedCategorical(codes: codes, categories: categories, file: parent.file.path, column: name)
             case "nullable-integer", "nullable-boolean", "nullable-string-array":
                 let values = try g.dataset("values")
                 let mask = try g.dataset("mask").read(UInt8.self)
@@ -76,7 +76,8 @@ enum AnnDataFrame {
                 let cats = try parent.group("__categories")
                 if cats.kind(of: name) == .dataset {
                     let codes = try ds.read(Int32.self)
-                    return .categorical(codes: codes, categories: try categoryStrings(try cats.dataset(name)))
+                    return try checkedCategorical(codes: codes, categories: try categoryStrings(try cats.dataset(name)),
+                                                  file: parent.file.path, column: name)
                 }
             }
             switch ds.elementClass {
@@ -89,6 +90,15 @@ enum AnnDataFrame {
         default:
             return nil
         }
+    }
+
+    /// A categorical column whose codes are each -1 (missing) or a category's index; any other
+    /// code means a damaged file, which is refused rather than read as a wrong label.
+    static func checkedCategorical(codes: [Int32], categories: [String], file: String, column: String) throws -> ColumnValues {
+        if let bad = codes.firstIndex(where: { $0 < -1 || Int($0) >= categories.count }) {
+            throw FileError(file, "column '\(column)': categorical code \(codes[bad]) at row \(bad) is outside its \(categories.count) categories (the file is damaged)")
+        }
+        return .categorical(codes: codes, categories: categories)
     }
 
     static func categoryStrings(_ ds: H5Dataset) throws -> [String] {

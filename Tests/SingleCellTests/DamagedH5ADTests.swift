@@ -1,0 +1,20 @@
+import Foundation
+import SingleCell
+import TestSupport
+import XCTest
+
+/// Damaged .h5ad files are refused with an error naming the file and the problem instead of
+/// being read into wrong labels (issue 17). Fixtures: scripts/fixtures/make_damaged_h5ad.py.
+final class DamagedH5ADTests: XCTestCase {
+    func testAnOutOfRangeCategoricalCodeIsRefused() throws {
+        let path = TestPaths.fixtures.appendingPathComponent("h5ad/damaged/categorical_code_out_of_range.h5ad").path
+        XCTAssertThrowsError(try H5ADSource(path: path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(path) && text.contains("'cell_type'") && text.contains("code 7 at row 4")
+                          && text.contains("outside its 3 categories"), text)
+        }
+        let r = try runProcess(TestPaths.c2sExecutable, ["convert", path, "-o", try TemporaryFolder().file("out"), "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("outside its 3 categories"), r.stderr)
+    }
+}
