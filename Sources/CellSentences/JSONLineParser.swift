@@ -8,6 +8,18 @@ public enum JSONScalar: Equatable, Sendable {
     case null
     /// A nested object or array (kept as its raw text).
     case other(String)
+
+    /// The value as a cell's field text (what `--where column=value` matches and obs holds):
+    /// strings as they are, whole numbers without a fraction, `true`/`false`, nil for null.
+    public var fieldText: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let v): return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return nil
+        case .other(let raw): return raw
+        }
+    }
 }
 
 /// A small, fast parser for one JSON object per line. The field holding the sentence is

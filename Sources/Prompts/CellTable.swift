@@ -167,14 +167,7 @@ public struct CellTable: Sendable {
                 var name: String?
                 var fields: [String: String] = [:]
                 for (key, value) in r.fields {
-                    let text: String?
-                    switch value {
-                    case .string(let s): text = s
-                    case .number(let v): text = v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-                    case .bool(let b): text = b ? "true" : "false"
-                    case .null: text = nil
-                    case .other(let raw): text = raw
-                    }
+                    let text = value.fieldText
                     if key == "cell_name" {
                         name = text
                     } else if let text {

@@ -17,10 +17,13 @@ struct GroupArguments: ParsableArguments {
 
     var columns: [String] { PromptsCommand.columns(groupColumns) }
 
-    func sizes() throws -> ClosedRange<Int> {
-        let s = groupSize.split(separator: "-").compactMap { Int($0) }
+    func sizes() throws -> ClosedRange<Int> { try Self.sizes(groupSize) }
+
+    /// Parses `--group-size`: N or MIN-MAX.
+    static func sizes(_ text: String) throws -> ClosedRange<Int> {
+        let s = text.split(separator: "-").compactMap { Int($0) }
         guard s.count == 1 || s.count == 2, s.allSatisfy({ $0 >= 1 }), s.first! <= s.last! else {
-            throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
+            throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(text)'")
         }
         return s.first!...s.last!
     }

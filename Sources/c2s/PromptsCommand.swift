@@ -133,10 +133,6 @@ struct PromptsCommand: ParsableCommand {
             guard let w = Double(parts[1]), w >= 0 else { throw DataError("bad weight in --task \(spec); use name:0.5") }
             return (parts[0], w)
         }
-        let sizes = groupSize.split(separator: "-").compactMap { Int($0) }
-        guard (sizes.count == 1 || sizes.count == 2), sizes.allSatisfy({ $0 >= 1 }), sizes.first! <= sizes.last! else {
-            throw DataError("--group-size must be N or MIN-MAX with 1 <= MIN <= MAX, not '\(groupSize)'")
-        }
         var s = try PromptDatasetSettings(dataset: dataset, output: output, tasks: taskSpecs)
         s.taskFile = taskFile
         s.templates = templates
@@ -146,7 +142,7 @@ struct PromptsCommand: ParsableCommand {
         s.labelColumn = labelColumn
         s.groupColumns = Self.columns(groupColumns)
         s.groupLabelColumn = groupLabelColumn
-        s.groupSizes = sizes.first!...sizes.last!
+        s.groupSizes = try GroupArguments.sizes(groupSize)
         s.textColumn = textColumn
         s.textFile = textFile
         s.perturbationColumn = perturbationColumn

@@ -126,16 +126,7 @@ private struct SelectedLines: Sendable {
     init(_ selection: CellSelection) { self.selection = selection }
 
     @Sendable func keeps(_ fields: [(String, JSONScalar)]) -> Bool {
-        func text(_ v: JSONScalar) -> String? {
-            switch v {
-            case .string(let s): return s
-            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-            case .bool(let b): return String(b)
-            case .null: return nil
-            case .other(let raw): return raw
-            }
-        }
-        let name = fields.first { $0.0 == "cell_name" }.flatMap { text($0.1) } ?? ""
-        return selection.keeps(name: name) { column in fields.first { $0.0 == column }.flatMap { text($0.1) } }
+        let name = fields.first { $0.0 == "cell_name" }.flatMap { $0.1.fieldText } ?? ""
+        return selection.keeps(name: name) { column in fields.first { $0.0 == column }.flatMap { $0.1.fieldText } }
     }
 }

@@ -105,8 +105,6 @@ struct RunOptions: ParsableArguments {
         return c
     }
 
-    func run(_ store: ChunkStore, count: Int) -> ChunkedRun { chunks.run(store, count: count) }
-
     /// Where the run stands, after the chunks are done.
     func describe(_ done: (computed: Int, reused: Int)) -> String {
         done.reused > 0 ? "\(done.computed) chunk(s) computed, \(done.reused) resumed" : "\(done.computed) chunk(s)"
@@ -161,17 +159,6 @@ struct CellInputArguments: ParsableArguments {
         t.split = split
         t.conditions = try conditions.map(CellSelection.condition)
         return t
-    }
-
-    func settings(input: String) throws -> [String: String] { try taskInput(input).identity }
-
-    /// Opens the input, selects cells and prints the library's warnings.
-    func open(_ input: String, model: C2SModel, topGenes: Int, store: ChunkStore, quiet: Bool) throws -> (CellInput, [Int]) {
-        let bar = ProgressBar(quiet: quiet)
-        let (cells, selected, warnings) = try taskInput(input).open(model: model, topGenes: topGenes, workFolder: store.folder, progress: bar.update)
-        bar.finish()
-        if !quiet { for w in warnings { printError("warning: \(w)") } }
-        return (cells, selected)
     }
 }
 

@@ -64,5 +64,11 @@ final class ReconstructSelectionCLITests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(mention), "\(args): \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: never), "\(args): no output on error")
         }
+        // A plain-text sentence file has no fields to select by.
+        try "A B C\nB C D\n".write(toFile: tmp.file("plain.txt"), atomically: true, encoding: .utf8)
+        let plain = try c2s(["reconstruct", tmp.file("plain.txt"), "--dataset", sentences, "--where", "cell_type=\(someType)", "-o", never])
+        XCTAssertNotEqual(plain.status, 0)
+        XCTAssertTrue(plain.stderr.contains("plain.txt") && plain.stderr.contains("JSONL"), plain.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: never))
     }
 }

@@ -123,12 +123,20 @@ public final class ParameterStore: @unchecked Sendable {
     /// are finite): such weights give NaN logits, which no output should carry silently.
     public func firstNonFinite() -> (name: String, index: Int)? {
         for spec in specs {
-            let p = pointer(spec.name)
-            // Any NaN or infinity makes the running sum of x - x NaN: one branch-free pass.
-            var probe: Float = 0
-            for i in 0..<spec.count { probe += p[i] - p[i] }
-            if !probe.isNaN { continue }
-            for i in 0..<spec.count where !p[i].isFinite { return (spec.name, i) }
+            let p = pointer(spec.name), n = spec.count
+            // Any NaN or infinity makes x - x NaN, and a NaN lane stays NaN: one branch-free
+            // SIMD pass (this runs at every model load), then a scalar search only on failure.
+            var probe = SIMD16<Float>(repeating: 0)
+            var i = 0
+            while i + 16 <= n {
+                let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+                probe += v - v
+                i += 16
+            }
+            var tail: Float = 0
+            while i < n { tail += p[i] - p[i]; i += 1 }
+            if !(probe.sum() + tail).isNaN { continue }
+            for k in 0..<n where !p[k].isFinite { return (spec.name, k) }
         }
         return nil
     }
