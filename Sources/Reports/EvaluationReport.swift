@@ -154,12 +154,19 @@ public enum EvaluationReport {
     static func generation(_ g: GenerationReport, into report: inout HTMLReport) {
         _ = report.addSection("Generated cells", id: "generation")
         let ks = g.settings.ks
-        let rows = g.knn.map { row -> [ReportValue] in
+        var rows = g.knn.map { row -> [ReportValue] in
             [.text(row.name), .text(row.space), .integer(row.queryCount), .integer(row.referenceCount)]
                 + ks.map { k in row.scores.first { $0.k == k }.map { .number($0.accuracy) } ?? .empty }
         }
+        for m in g.knnMixMatched ?? [] {
+            let real = g.knn.first { $0.space == m.space && $0.name == m.realRow }
+            let generated = g.knn.first { $0.space == m.space && $0.name == m.generatedRow }
+            rows.append([.text("real vs real on the generated cells' label mix"), .text(m.space),
+                         generated.map { .integer($0.queryCount) } ?? .empty, real.map { .integer($0.referenceCount) } ?? .empty]
+                        + ks.map { k in m.scores.first { $0.k == k }.map { .number($0.accuracy) } ?? .empty })
+        }
         report.addTable(ReportTable(columns: ["row", "space", "queries", "references"] + ks.map { "k=\($0)" }, rows: rows,
-                                    caption: "k-NN accuracy: the share of query cells whose k nearest reference cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach; the generated-vs-generated rows (leave-one-out) say how well the generated types separate from each other." + (g.knnChance.map { " Chance: \(percent($0))." } ?? ""),
+                                    caption: "k-NN accuracy: the share of query cells whose k nearest reference cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach (\"on the generated cells' label mix\": each type's real-vs-real accuracy weighted by its share of the generated cells, the ceiling for the cells actually generated); the generated-vs-generated rows (leave-one-out) say how well the generated types separate from each other." + (g.knnChance.map { " Chance: \(percent($0))." } ?? ""),
                                     id: "knn-table", decimals: Dictionary(uniqueKeysWithValues: ks.indices.map { ($0 + 4, 3) })))
         var quality: [(String, String)] = []
         if let q = g.sentenceQuality?.metrics {

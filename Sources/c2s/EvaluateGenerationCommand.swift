@@ -176,6 +176,10 @@ struct EvaluateGenerationCommand: ParsableCommand {
             let cells = ks.map { k in row.scores.first { $0.k == k }.map { SummaryFormat.percent($0.accuracy) } ?? "-" }
             lines.append("  \(row.space) \(row.name): " + cells.joined(separator: "  "))
         }
+        for m in r.knnMixMatched ?? [] {
+            let cells = ks.map { k in m.scores.first { $0.k == k }.map { SummaryFormat.percent($0.accuracy) } ?? "-" }
+            lines.append("  \(m.space) real vs real on the generated cells' label mix: " + cells.joined(separator: "  "))
+        }
         let mp = r.meanProfiles
         // The null beside the model's Pearson: the average real cell already correlates highly
         // with every type's mean, so the model's figure alone overstates what it learned.

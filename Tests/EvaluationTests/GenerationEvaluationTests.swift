@@ -69,6 +69,37 @@ final class GenerationEvaluationTests: XCTestCase {
         XCTAssertEqual(a[1], 0)
     }
 
+    /// Real cells: a at (0,0) (0,1) (0,2) (0,3), each with another a as its nearest neighbour
+    /// (leave-one-out 1-NN: 4 of 4); b at (10,0) and (21,0): (10,0) is nearer (0,0) than (21,0),
+    /// so b scores 1 of 2; per cell 5 of 6. Generated: one a, two b, one c (a label no real cell
+    /// has). A perfect generator of these four cells would score 1/4 · 1 + 2/4 · 1/2 + 1/4 · 0 =
+    /// 1/2, not 5/6: the ceiling on the generated cells' label mix.
+    func testRealVsRealOnTheGeneratedLabelMix() throws {
+        let genes = ["A", "B"]
+        let real = table("real", genes: genes, rows: [[0, 0], [0, 1], [0, 2], [0, 3], [10, 0], [21, 0]],
+                         columns: [Column("cell_type", .strings(["a", "a", "a", "a", "b", "b"]))])
+        let generated = table("gen", genes: genes, rows: [[0, 1], [20, 0], [0, 2], [9, 9]],
+                              columns: [Column("cell_type", .strings(["a", "b", "b", "c"]))])
+        var settings = GenerationSettings()
+        settings.ks = [1]
+        settings.sentenceGenes = 1
+        let report = try GenerationEvaluation.run(generated: generated, real: real, settings: settings)
+        let natural = try XCTUnwrap(report.knn.first { $0.space == "expression" && $0.name.hasPrefix("real vs real") })
+        XCTAssertEqual(natural.scores.map(\.correct), [5])
+        XCTAssertEqual(natural.perLabel.map(\.accuracy), [[1], [0.5]])
+        let matched = try XCTUnwrap(report.knnMixMatched?.first { $0.space == "expression" })
+        XCTAssertEqual(matched.generatedRow, "generated vs real")
+        XCTAssertEqual(matched.scores.map(\.k), [1])
+        XCTAssertEqual(matched.scores[0].accuracy, 0.25 * 1 + 0.5 * 0.5 + 0.25 * 0, accuracy: 1e-15)
+        XCTAssertEqual(matched.labelsWithoutRealCells, ["c"])
+        XCTAssertNotNil(report.knnMixMatched?.first { $0.space == "sentence" })
+        // In the JSON; a report written before it existed still decodes.
+        var json = try JSONSerialization.jsonObject(with: try MetricsFile.encode(report)) as! [String: Any]
+        XCTAssertEqual((json["knn_real_vs_real_generated_mix"] as? [Any])?.count, 2)
+        json["knn_real_vs_real_generated_mix"] = nil
+        XCTAssertNil(try JSONDecoder().decode(GenerationReport.self, from: try JSONSerialization.data(withJSONObject: json)).knnMixMatched)
+    }
+
     /// Pearson's r from its definition, for the hand checks below.
     func pearson(_ x: [Double], _ y: [Double]) -> Double {
         let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)

@@ -196,7 +196,7 @@ public enum GenerationEvaluation {
 
         timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))
         return GenerationReport(settings: settings, inputs: inputs, sharedGenes: alignment.genes.count, pca: pcaSummary, knn: knn,
-                                knnChance: 1 / Double(Set(refLabels).count), meanProfiles: profiles, profileNull: profileNull,
+                                knnChance: 1 / Double(Set(refLabels).count), knnMixMatched: MixMatchedCeiling.all(in: knn), meanProfiles: profiles, profileNull: profileNull,
                                 sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings,
                                 timings: timings)
     }

@@ -77,6 +77,9 @@ public struct GenerationReport: Codable, Sendable {
     /// 1 / number of real cell types: the k-NN accuracy of a random guess. Optional so that
     /// reports written before it was added still decode.
     public var knnChance: Double?
+    /// The real-vs-real rows reweighted to the generated cells' label mix (the ceiling on the
+    /// cells actually generated); optional for older reports.
+    public var knnMixMatched: [MixMatchedCeiling]?
     public var meanProfiles: MeanProfileResult
     /// The mean-profile Pearson of a generator that ignores the label (each type's real mean
     /// against the mean of all real cells); optional for older reports.
@@ -91,7 +94,7 @@ public struct GenerationReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case settings, inputs, pca, knn, mmd, warnings, timings
         case sharedGenes = "shared_genes", meanProfiles = "mean_profiles", sentenceQuality = "sentence_quality"
-        case knnChance = "knn_chance", profileNull = "profile_null"
+        case knnChance = "knn_chance", knnMixMatched = "knn_real_vs_real_generated_mix", profileNull = "profile_null"
         case gromovWasserstein = "gromov_wasserstein"
     }
 }
