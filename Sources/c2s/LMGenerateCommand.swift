@@ -120,7 +120,7 @@ struct LMGenerateCommand: ParsableCommand {
                     fields += [("tokens", .ints(r.tokens.map(Int.init))), ("finish_reason", .string(r.finishReason.rawValue))]
                     out.write(JSONLine.object(fields))
                 }
-                progress.update("generating", min(ids.count, start + batchSize), ids.count)
+                progress.update("generating", min(ids.count, start + batchSize), ids.count, unit: "prompts")
             }
             progress.finish()
             try out.commit()

@@ -58,7 +58,7 @@ struct LabelSwapArguments: ParsableArguments {
             let bar = ProgressBar(quiet: quiet)
             defer { bar.finish() }
             do {
-                return try test.run(cells, labelColumn: labelColumn, progress: { bar.update("label-swap test (cell, label) pairs", $0, $1) })
+                return try test.run(cells, labelColumn: labelColumn, progress: { bar.update("label-swap test", $0, $1, unit: "cell-label pairs") })
             } catch let e as DataError {
                 throw FileError(sentences, e.message)
             }

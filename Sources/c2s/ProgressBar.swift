@@ -1,27 +1,42 @@
 import C2S
 import Foundation
 
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal and not silenced.
+/// Progress on stderr, unless silenced: a one-line bar redrawn in place when stderr is a
+/// terminal, and otherwise (a log file) plain lines at a steady pace (``ProgressLog``).
 final class ProgressBar: @unchecked Sendable {
-    private let enabled: Bool
+    private let drawsBar: Bool
+    private let writesLines: Bool
     private var lastDraw = Date.distantPast
+    /// The phase on the bar now; empty when nothing is drawn on the current line.
     private var lastPhase = ""
+    private var log = ProgressLog()
     private let started = Date()
     private let lock = NSLock()
 
-    init(quiet: Bool) {
-        enabled = !quiet && isatty(STDERR_FILENO) != 0
+    /// - Parameter logLines: whether to write plain progress lines when stderr is not a
+    ///   terminal (off for a command that logs its own progress lines, as `c2s train` does).
+    init(quiet: Bool, logLines: Bool = true) {
+        let terminal = isatty(STDERR_FILENO) != 0
+        drawsBar = !quiet && terminal
+        writesLines = !quiet && !terminal && logLines
     }
 
     func update(_ phase: String, _ done: Int, _ total: Int) {
-        update(phase, done, total, detail: String(format: "%d/%d cells  %.1fs", done, total, Date().timeIntervalSince(started)))
+        update(phase, done, total, unit: "cells")
     }
 
-    /// Redraws the bar with `detail` (counts, rates, ETA) after it.
-    func update(_ phase: String, _ done: Int, _ total: Int, detail: String) {
-        guard enabled else { return }
+    /// Reports `done` of `total` `unit`s; `detail` (counts, rates, ETA) follows the bar, in
+    /// place of the count and time.
+    func update(_ phase: String, _ done: Int, _ total: Int, unit: String, detail: String? = nil) {
+        guard drawsBar || writesLines else { return }
         lock.lock(); defer { lock.unlock() }
         let now = Date()
+        if writesLines {
+            if let line = log.update(phase: phase, done: done, total: total, unit: unit, now: now.timeIntervalSince(started)) {
+                printError(line)
+            }
+            return
+        }
         guard phase != lastPhase || done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         if phase != lastPhase && !lastPhase.isEmpty { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         lastPhase = phase
@@ -30,14 +45,19 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let text = detail ?? String(format: "%d/%d %@  %.1fs", done, total, unit, now.timeIntervalSince(started))
         // Trailing spaces wipe what a longer previous line left behind.
-        let line = String(format: "\r%@ %@ %3.0f%% %@   ", phase.padding(toLength: 18, withPad: " ", startingAt: 0), bar, fraction * 100, detail)
+        let line = String(format: "\r%@ %@ %3.0f%% %@   ", phase.padding(toLength: 18, withPad: " ", startingAt: 0), bar, fraction * 100, text)
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 
+    /// Ends the bar's line, so that what is printed next starts on a line of its own; the
+    /// next update draws the bar afresh below it.
     func finish() {
-        guard enabled, !lastPhase.isEmpty else { return }
+        lock.lock(); defer { lock.unlock() }
+        guard drawsBar, !lastPhase.isEmpty else { return }
         FileHandle.standardError.write("\n".data(using: .utf8)!)
+        lastPhase = ""
     }
 }
 

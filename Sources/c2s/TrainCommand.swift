@@ -240,8 +240,8 @@ struct TrainCommand: ParsableCommand {
                     if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
                 case .step(let m):
                     let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
-                    progress.update("training", m.step, total, detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
-                                                                              m.step, total, m.loss, m.tokensPerSecond, Self.duration(perStep * Double(total - m.step))))
+                    progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
+                                                                              m.step, total, m.loss, m.tokensPerSecond, durationText(perStep * Double(total - m.step))))
                 case .validation(let v):
                     guard !quiet else { return }
                     progress.finish()
@@ -256,7 +256,7 @@ struct TrainCommand: ParsableCommand {
             try AtomicTextFile.write(TrainLossCurve.svg(result.records, title: "c2s train: \((prompts as NSString).lastPathComponent)"),
                                      to: (output as NSString).appendingPathComponent("loss.svg"))
             guard !quiet else { return }
-            print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, Self.duration(result.seconds), result.lastLoss))
+            print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, durationText(result.seconds), result.lastLoss))
             if let v = result.lastValidation { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
             print("model: \(output)")
         }
@@ -273,13 +273,5 @@ struct TrainCommand: ParsableCommand {
         if r.boundaryByDecoding > 0 {
             printError("note: in \(r.boundaryByDecoding) \(what) examples the input's own tokens were not a prefix of the example's; the response start was found by decoding (\(r.straddlingBoundary) with a token spanning both)")
         }
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
-        let s = Int(seconds.rounded())
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-        return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
     }
 }

@@ -40,6 +40,21 @@ final class ConvertCLITests: XCTestCase {
         return p
     }
 
+    func testProgressGoesToALogFileAsPlainLines() throws {
+        let rows = (0..<40).map { "c\($0),\($0 % 5),1,\($0 % 3),2" }
+        let csv = try write("m.csv", "cell,CD3E,MS4A1,LYZ,Actg1\n" + rows.joined(separator: "\n") + "\n")
+        // stderr is a pipe here, as in a cluster job's log: no bar, but plain lines.
+        let r = try c2s(["convert", csv, "-o", tmp.file("ds"), "--min-genes", "0", "--min-cells", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("\r") || r.stderr.contains("█"), r.stderr)
+        let done = r.stderr.split(separator: "\n").filter { $0.hasPrefix("writing sentences: 40/40 cells (100%), ") }
+        XCTAssertEqual(done.count, 1, r.stderr)
+        XCTAssertTrue(done.first?.contains(" cells/s, ETA 0s, elapsed ") == true, r.stderr)
+        let quiet = try c2s(["convert", csv, "-o", tmp.file("ds2"), "--min-genes", "0", "--min-cells", "0", "--quiet"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
+    }
+
     func testCSVConvertsAndWritesTheThreeFiles() throws {
         let csv = try write("m.csv", "cell,CD3E,MS4A1,LYZ,Actg1\nc1,5,0,1,1\nc2,0,7,2,0\n")
         let out = tmp.file("ds")
