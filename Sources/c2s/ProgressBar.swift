@@ -59,6 +59,19 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write("\n".data(using: .utf8)!)
         lastPhase = ""
     }
+
+    /// Prints `text` as a line of its own on stderr, above the bar: on a terminal the bar's
+    /// line is wiped and the next update draws it again below, so such lines scroll up while
+    /// the bar stays at the bottom, with no stale copy of it left between them.
+    func printAbove(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        if drawsBar && !lastPhase.isEmpty {
+            // Carriage return, then ANSI "erase to end of line".
+            FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+            lastPhase = ""
+        }
+        printError(text)
+    }
 }
 
 /// Writes a line to stderr (warnings and summaries; stdout stays clean for data).

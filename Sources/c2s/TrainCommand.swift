@@ -138,6 +138,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validate every N steps (and always at the end).")
     var evalEvery: Int?
 
+    @Option(help: "Print a line to stderr every N optimizer steps and at the last, terminal or log file (0: none): step, mean training loss of the steps since the previous line, learning rate, tokens/s, elapsed, ETA.")
+    var logEvery = 10
+
     @Option(help: "Sequences per validation batch (default: --batch-size).")
     var evalBatchSize: Int?
 
@@ -166,6 +169,7 @@ struct TrainCommand: ParsableCommand {
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
         if let labelColumn, labelColumn.isEmpty { throw ValidationError("--label-column must not be empty") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if logEvery < 0 { throw ValidationError("--log-every must be 0 (no step lines) or more") }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
         if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
         let problems = trainingOptions.problems()
@@ -225,13 +229,16 @@ struct TrainCommand: ParsableCommand {
         try CLIErrors.run {
             if let threads { KernelThreads.count = threads }
             Matmul.setThreads(KernelThreads.count)
-            let progress = ProgressBar(quiet: quiet)
+            // The step lines are the progress report of a log file; the bar stays on a terminal.
+            let progress = ProgressBar(quiet: quiet, logLines: logEvery == 0)
+            var stepLog: TrainStepLog?
             var total = 0, firstStep = 0
             var loopStart = Date()
             let result = try ModelTraining.run(settings) { event in
                 switch event {
                 case .planned(let plan):
                     (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
+                    if logEvery > 0 { stepLog = TrainStepLog(every: logEvery, totalSteps: plan.totalSteps) }
                     guard !quiet else { return }
                     printError(plan.description)
                     printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
@@ -242,6 +249,7 @@ struct TrainCommand: ParsableCommand {
                     let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
                     progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
                                                                               m.step, total, m.loss, m.tokensPerSecond, durationText(perStep * Double(total - m.step))))
+                    if !quiet, let line = stepLog?.record(m) { progress.printAbove(line) }
                 case .validation(let v):
                     guard !quiet else { return }
                     progress.finish()

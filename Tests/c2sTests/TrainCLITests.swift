@@ -209,6 +209,48 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual((info["sentence_dataset"] as? [String: Any])?["vocab"] as? String, "vocab.tsv")
     }
 
+    func testLogEveryPrintsOneLinePerStepWithTheLossOfMetricsJSONLAndQuietNone() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        let args = newModelArgs(tok).filter { $0 != "--quiet" } + ["--max-steps", "4"]
+        func stepLines(_ r: ProcessResult) -> [Substring] { r.stderr.split(separator: "\n").filter { $0.hasPrefix("training: step ") } }
+
+        let r = try c2s(["train", prompts, "-o", tmp.file("a"), "--log-every", "1"] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let steps = try metrics(tmp.file("a/metrics.jsonl")).filter { $0["loss"] != nil }
+        XCTAssertEqual(steps.count, 4)
+        let lines = stepLines(r)
+        XCTAssertEqual(lines.count, 4, r.stderr)
+        for (line, m) in zip(lines, steps) {
+            let step = try XCTUnwrap(m["step"] as? Int), loss = try XCTUnwrap(m["loss"] as? Double)
+            XCTAssertTrue(line.hasPrefix("training: step \(step)/4, loss \(String(format: "%.4f", loss)), lr "), "\(line) vs \(m)")
+            XCTAssertTrue(line.contains(" tok/s, elapsed ") && line.contains(", ETA "), String(line))
+        }
+        // Not a terminal: no bar redrawn with carriage returns, and no plain progress lines
+        // either (the step lines are the progress report).
+        XCTAssertFalse(r.stderr.contains("\r") || r.stderr.contains("█"), r.stderr)
+
+        // The default (every 10 steps) still reports the last step.
+        let byDefault = try c2s(["train", prompts, "-o", tmp.file("b")] + args)
+        XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+        XCTAssertEqual(stepLines(byDefault).map { String($0.prefix("training: step 4/4,".count)) }, ["training: step 4/4,"], byDefault.stderr)
+
+        let quiet = try c2s(["train", prompts, "-o", tmp.file("c"), "--log-every", "1", "-q"] + args)
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "", "-q prints no step lines")
+
+        let off = try c2s(["train", prompts, "-o", tmp.file("d"), "--log-every", "0"] + args)
+        XCTAssertEqual(off.status, 0, off.stderr)
+        XCTAssertEqual(stepLines(off), [], off.stderr)
+        // With no step lines, a log file gets the plain progress lines instead.
+        XCTAssertTrue(off.stderr.contains("training: 4/4 steps (100%)"), off.stderr)
+        let negative = try c2s(["train", prompts, "-o", tmp.file("e"), "--log-every", "-1"] + args)
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.stderr.contains("--log-every"), negative.stderr)
+    }
+
     func testNaNLossStopsKeepingTheLastCheckpoint() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")
