@@ -154,6 +154,9 @@ PERTURBED_VALUE ?= STIM
 PERTURBATION_NAME ?= interferon-beta stimulation
 PERTURBATION_EXAMPLES ?= 4000
 PERTURBATION_EPOCHS ?= 4
+# Several sampled answers per control cell: their mean estimates the perturbed population, where
+# one greedy answer is only the model's most likely cell (docs/SCIENCE.md section 6).
+PERTURBATION_DECODING ?= --sample --samples-per-cell 4
 perturbation: build
 	@mkdir -p $(PERTURBATION_DIR)
 	@start=$$(date +%s); set -e; d=$(PERTURBATION_DIR); \
@@ -173,10 +176,10 @@ perturbation: build
 	  --context $$(( 2 * $(TOP_GENES) + 128 )) --tokenizer $$d/tokenizer --epochs $(PERTURBATION_EPOCHS) --batch-size $(BATCH) \
 	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
 	  --sentences $$d/sentences --label-column $$label $(TRAIN_FLAGS) -o $$d/model --overwrite -q; \
-	echo "== predict the response of the test split's $(CONTROL_VALUE) cells"; \
+	echo "== predict the response of the test split's $(CONTROL_VALUE) cells ($(PERTURBATION_DECODING))"; \
 	$(C2S) predict-perturbation --model $$d/model --control $$d/sentences --splits $$d/splits.json --split test \
 	  --where $(PERTURBATION_COLUMN)=$(CONTROL_VALUE) --perturbation "$(PERTURBATION_NAME)" --label-column $$label \
-	  --top-genes $(TOP_GENES) $(GENERATE_FLAGS) -o $$d/predicted.h5ad --overwrite -q; \
+	  --top-genes $(TOP_GENES) $(PERTURBATION_DECODING) $(GENERATE_FLAGS) -o $$d/predicted.h5ad --overwrite -q; \
 	echo "== evaluate against the true $(PERTURBED_VALUE) cells, per $$label, with the training split's per-type mean shift"; \
 	for split in test train; do for value in $(CONTROL_VALUE) $(PERTURBED_VALUE); do \
 	  $(C2S) reconstruct $$d/sentences --splits $$d/splits.json --split $$split --where $(PERTURBATION_COLUMN)=$$value \

@@ -19,6 +19,10 @@ public struct PerturbationPredictionSettings: Sendable {
     public var organism = "Homo sapiens"
     /// Genes of each control cell shown in the prompt.
     public var topGenes = 200
+    /// Predicted cells per control cell (sampled decoding when more than one): the mean of
+    /// several draws estimates the perturbed population, where one greedy answer gives only
+    /// the model's most likely cell (docs/SCIENCE.md §6).
+    public var samplesPerCell = 1
     public var output: String
     public var chunks = ChunkSettings()
     /// What of the model, prompt and decoding changes the results (checked on resume).
@@ -57,9 +61,14 @@ public enum PerturbationPrediction {
         let genes = try GeneWords.vocabularyConstraint(model: model, dataset: dataset, constrained: s.constrained) { onEvent(.warning($0)) }
         let generator = try SentenceGenerator(model: model, genes: genes, options: s.options)
 
+        guard s.samplesPerCell >= 1 else { throw DataError("--samples-per-cell must be at least 1, not \(s.samplesPerCell)") }
+        guard s.samplesPerCell == 1 || s.options.sampling.sample else {
+            throw DataError("--samples-per-cell \(s.samplesPerCell) needs sampled decoding (--sample): greedy search gives the same answer every time")
+        }
+        let draws = s.samplesPerCell
         var identity = s.identity
         identity.merge(["command": "predict-perturbation", "task": s.task, "perturbation": s.perturbation, "label_column": column,
-                        "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
+                        "chunk_size": String(s.chunks.chunkSize), "samples_per_cell": String(draws)]) { a, _ in a }
         return try CellTaskRun.run(model: model, input: s.input, topGenes: s.topGenes, output: s.output, identity: identity,
                                    chunks: s.chunks, warning: { onEvent(.warning($0)) },
                                    progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
@@ -75,17 +84,21 @@ public enum PerturbationPrediction {
             }
             let predictor = PerturbationPredictor(generator: generator, prompt: s.prompt, perturbation: s.perturbation, labelColumn: column,
                                                   topGenes: s.topGenes, organism: s.organism, missingLabel: missingLabel)
-            let chunks = s.chunks.run(store, count: selected.count)
+            // Item j is draw j % draws of control cell j / draws; its number j is its random stream.
+            let chunks = s.chunks.run(store, count: selected.count * draws)
             let done = try chunks.run(progress: { onEvent(.progress(phase: "predicting", done: $0, total: $1)) }) { range in
-                let batch = range.map { cells.table.cells[selected[$0]] }
-                return try zip(batch, predictor.predict(batch, firstIndex: range.lowerBound)).map { cell, sentence in
-                    let fields = cells.table.fieldNames.compactMap { f in cell.fields[f].map { (f, $0) } } + [("perturbation", s.perturbation)]
-                    return GeneratedCellsWriter.line(name: cell.name, fields: fields, sentence: sentence)
+                let batch = range.map { cells.table.cells[selected[$0 / draws]] }
+                return try zip(range, zip(batch, predictor.predict(batch, firstIndex: range.lowerBound))).map { j, pair in
+                    let (cell, sentence) = pair
+                    var fields = cells.table.fieldNames.compactMap { f in cell.fields[f].map { (f, $0) } } + [("perturbation", s.perturbation)]
+                    guard draws > 1 else { return GeneratedCellsWriter.line(name: cell.name, fields: fields, sentence: sentence) }
+                    fields += [("control_cell", cell.name), ("draw", String(j % draws + 1))]
+                    return GeneratedCellsWriter.line(name: "\(cell.name)-\(j % draws + 1)", fields: fields, sentence: sentence)
                 }
             }
             let summary = try GeneratedCellsWriter.write(chunks, dataset: dataset, output: s.output)
             store.remove()
-            return PerturbationPredictionResult(cells: selected.count, chunksComputed: done.computed, chunksReused: done.reused,
+            return PerturbationPredictionResult(cells: selected.count * draws, chunksComputed: done.computed, chunksReused: done.reused,
                                                 summary: summary, seconds: Date().timeIntervalSince(started))
         }
     }

@@ -22,7 +22,10 @@ struct EvaluatePerturbationCommand: ParsableCommand {
             the baseline files (perturbed mean - control mean of that type, the training \
             split's), or the mean over the baseline types for a group the baseline files lack. \
             The summary gives the mean r over groups and in how many groups the prediction beats \
-            the baseline.
+            the baseline. Beside it stands the perturbed-mean predictor: the group's (or the \
+            baseline types') perturbed mean taken as the prediction, ignoring the control cells; \
+            the metric subtracts the evaluated control mean from both sides, so on small test \
+            splits it is the harder of the two.
 
             Examples:
               c2s evaluate perturbation --predicted pred_stim.h5ad --control mono_ctrl.h5ad --true mono_stim.h5ad -o pert.json
@@ -96,19 +99,26 @@ struct EvaluatePerturbationCommand: ParsableCommand {
                 }.joined(separator: ", ")
             }
             var lines = ["Pearson r of predicted vs true response over \(report.sharedGenes) shared genes:", row("prediction", report.correlations)]
-            if let b = report.baseline { lines.append(row("mean-response baseline (\(b.cellTypes.count) types)", b.correlations)) }
+            if let b = report.baseline {
+                lines.append(row("mean-response baseline (\(b.cellTypes.count) types)", b.correlations))
+                if let t = b.perturbedMeanCorrelations { lines.append(row("perturbed-mean predictor (\(b.cellTypes.count) types)", t)) }
+            }
             if let groups = report.groups, let summary = report.groupSummary, let column = report.groupColumn {
                 let ns = summary.map { $0.topN.map { "top \($0)" } ?? "all" }.joined(separator: " / ")
-                lines.append("per \(column) (\(groups.count) groups), r over \(ns): prediction | baseline (its kind)")
+                lines.append("per \(column) (\(groups.count) groups), r over \(ns): prediction | mean-shift baseline (its kind) | perturbed-mean predictor")
                 func rs(_ cs: [ResponseCorrelation]) -> String { cs.map { SummaryFormat.fraction($0.pearson) }.joined(separator: " ") }
                 for g in groups {
-                    let base = g.baselineCorrelations.map { " | \(rs($0)) (\(g.baselineKind ?? ""))" } ?? ""
+                    let base = (g.baselineCorrelations.map { " | \(rs($0)) (\(g.baselineKind ?? ""))" } ?? "")
+                        + (g.perturbedMeanCorrelations.map { " | \(rs($0))" } ?? "")
                     lines.append("  \(g.group) (\(g.controlCells) control, \(g.trueCells) true cells): \(rs(g.correlations))\(base)")
                 }
                 for s in summary {
                     var text = "  mean over groups, \(s.topN.map { "top \($0)" } ?? "all"): prediction \(SummaryFormat.fraction(s.meanPearson))"
                     if let above = s.aboveBaseline {
                         text += ", mean-shift baseline \(SummaryFormat.fraction(s.baselineMeanPearson)); prediction above it in \(above) of \(s.groups) groups"
+                    }
+                    if let trivial = s.perturbedMeanMeanPearson, let above = s.abovePerturbedMean {
+                        text += "; perturbed-mean predictor \(SummaryFormat.fraction(trivial)), prediction above it in \(above) of \(s.groups)"
                     }
                     lines.append(text)
                 }

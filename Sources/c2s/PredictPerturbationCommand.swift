@@ -13,7 +13,9 @@ struct PredictPerturbationCommand: ParsableCommand {
             --where stim=CTRL) gets the perturbation_prediction prompt: its sentence, the \
             perturbation's name (--perturbation) and its cell type (the --label-column value), \
             with one fixed template (--template). The model writes the perturbed cell's \
-            sentence: greedy by default (--sample to sample with --top-k/--top-p), constrained \
+            sentence: greedy by default (--sample to sample with --top-k/--top-p; \
+            --samples-per-cell N for N sampled cells per control cell, whose mean estimates the \
+            perturbed population better than one greedy answer), constrained \
             to genes of the training vocabulary, each once (--unconstrained to lift that), with \
             the end token forbidden until it has --top-genes genes (--min-genes to change), and \
             stopped after --top-genes genes. When a prompt would leave too little of the \
@@ -46,6 +48,9 @@ struct PredictPerturbationCommand: ParsableCommand {
     @Flag(help: "Sample instead of greedy search.")
     var sample = false
 
+    @Option(help: "Predicted cells per control cell, drawn with --sample (named CELL-1, CELL-2, ...; obs control_cell and draw say whose and which).")
+    var samplesPerCell = 1
+
     @Option(help: "The task whose prompt is used.")
     var task = "perturbation_prediction"
 
@@ -71,6 +76,7 @@ struct PredictPerturbationCommand: ParsableCommand {
             s.constrained = !decoding.unconstrained
             s.organism = model.organism(modelOptions.organism)
             s.topGenes = topGenes
+            s.samplesPerCell = samplesPerCell
             s.chunks = runOptions.chunks
             s.identity = modelOptions.settings(model).merging(decoding.settings(sample: sample)) { a, _ in a }
             let bar = ProgressBar(quiet: runOptions.quiet)

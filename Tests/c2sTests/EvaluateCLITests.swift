@@ -159,6 +159,12 @@ final class EvaluateCLITests: XCTestCase {
                 assertClose(o["pearson"], x["pearson"], "\(key) top \(String(describing: x["top_n"]))")
             }
         }
+        let trivial = (report["baseline"] as! [String: Any])["perturbed_mean_correlations"] as! [[String: Any]]
+        for (o, x) in zip(trivial, e["perturbed_mean_correlations"] as! [[String: Any]]) {
+            XCTAssertEqual(o["genes"] as? Int, x["genes"] as? Int)
+            assertClose(o["pearson"], x["pearson"], "perturbed-mean predictor top \(String(describing: x["top_n"]))")
+        }
+        XCTAssertEqual(trivial.count, 4)
         XCTAssertEqual((report["baseline"] as! [String: Any])["cell_types"] as! [String], ["type0", "type1", "type2"])
         // Leaving a type out of the baseline changes it.
         let r2 = try c2s(["evaluate", "perturbation", "--predicted", file("predicted.h5ad"), "--control", file("control.h5ad"),
@@ -184,9 +190,10 @@ final class EvaluateCLITests: XCTestCase {
         XCTAssertEqual(groups.map { $0["group"] as! String }, reference.map { $0["group"] as! String }, "d is only in the predicted file")
         XCTAssertTrue((report["warnings"] as! [String]).contains { $0.contains("left out: d") }, "\(report["warnings"]!)")
         var modelMeans = [Double](repeating: 0, count: 3), baseMeans = [Double](repeating: 0, count: 3), above = [0, 0, 0]
+        var trivialMeans = [Double](repeating: 0, count: 3), aboveTrivial = [0, 0, 0]
         for (g, x) in zip(groups, reference) {
             XCTAssertEqual(g["baseline_kind"] as? String, x["baseline_kind"] as? String)
-            for key in ["correlations", "baseline_correlations"] {
+            for key in ["correlations", "baseline_correlations", "perturbed_mean_correlations"] {
                 let ours = g[key] as! [[String: Any]], theirs = x[key] as! [[String: Any]]
                 XCTAssertEqual(ours.count, theirs.count)
                 for (o, t) in zip(ours, theirs) {
@@ -196,9 +203,12 @@ final class EvaluateCLITests: XCTestCase {
             }
             for k in 0..<3 {
                 let m = number((x["correlations"] as! [[String: Any]])[k]["pearson"]), b = number((x["baseline_correlations"] as! [[String: Any]])[k]["pearson"])
+                let p = number((x["perturbed_mean_correlations"] as! [[String: Any]])[k]["pearson"])
                 modelMeans[k] += m / 3
                 baseMeans[k] += b / 3
+                trivialMeans[k] += p / 3
                 if m > b { above[k] += 1 }
+                if m > p { aboveTrivial[k] += 1 }
             }
         }
         XCTAssertEqual(groups.map { $0["control_cells"] as? Int }, [6, 6, 6])
@@ -208,9 +218,11 @@ final class EvaluateCLITests: XCTestCase {
             assertClose(s["mean_pearson"], modelMeans[k], "mean over groups \(k)")
             assertClose(s["baseline_mean_pearson"], baseMeans[k], "baseline mean over groups \(k)")
             XCTAssertEqual(s["above_baseline"] as? Int, above[k])
+            assertClose(s["perturbed_mean_mean_pearson"], trivialMeans[k], "perturbed-mean predictor mean over groups \(k)")
+            XCTAssertEqual(s["above_perturbed_mean"] as? Int, aboveTrivial[k])
             XCTAssertEqual(s["groups"] as? Int, 3)
         }
-        XCTAssertTrue(r.stderr.contains("mean-shift baseline"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mean-shift baseline") && r.stderr.contains("perturbed-mean predictor"), r.stderr)
 
         // Without baseline files the groups are still scored, with no baseline.
         let r2 = try c2s(["evaluate", "perturbation", "--predicted", file("grouped_predicted.h5ad"), "--control", file("grouped_control.h5ad"),

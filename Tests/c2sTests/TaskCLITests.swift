@@ -287,6 +287,36 @@ final class TaskCLITests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy { $0["c2s_text"] is String && s.labels.contains($0["cell_type"] as! String) })
     }
 
+    /// --samples-per-cell N: N sampled answers per control cell, named CELL-1...CELL-N with
+    /// control_cell and draw columns; each draw's sentence depends on the seed and its number
+    /// only (the same with other chunk sizes); without --sample it is refused, writing nothing.
+    func testPerturbationSamplesPerCell() throws {
+        let s = try setting()
+        let controls = try lines(s.sentences + "/cells.jsonl").filter { $0["batch"] as? String == "batch1" }.map { $0["cell_name"] as! String }
+        let base = ["predict-perturbation", "--model", s.model, "--control", s.sentences, "--where", "batch=batch1",
+                    "--perturbation", "drug X", "--sample", "--seed", "5", "--samples-per-cell", "3", "--quiet"]
+        let a = s.tmp.file("a.h5ad"), b = s.tmp.file("b.h5ad")
+        var r = try c2s(base + ["-o", a])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(base + ["--chunk-size", "2", "-o", b])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ha = try H5ADSource(path: a), hb = try H5ADSource(path: b)
+        XCTAssertEqual(ha.obs.index, controls.flatMap { c in (1...3).map { "\(c)-\($0)" } })
+        let n = ha.obs.index.count
+        XCTAssertEqual((0..<n).map { ha.obs.column("control_cell")?.values.text(at: $0) }, controls.flatMap { Array(repeating: $0, count: 3) })
+        XCTAssertEqual((0..<n).map { ha.obs.column("draw")?.values.text(at: $0) }, (0..<n).map { String($0 % 3 + 1) })
+        let sentences = { (h: H5ADSource) in (0..<n).map { h.obs.column("cell_sentence")?.values.text(at: $0) } }
+        XCTAssertEqual(sentences(ha), sentences(hb), "a draw depends on its number, not on chunks")
+        XCTAssertGreaterThan(Set(sentences(ha).prefix(3)).count, 1, "the draws of one cell differ")
+
+        let c = s.tmp.file("c.h5ad")
+        r = try c2s(["predict-perturbation", "--model", s.model, "--control", s.sentences, "--perturbation", "drug X",
+                     "--samples-per-cell", "2", "-o", c, "--quiet"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--sample"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: c))
+    }
+
     /// Data without a cell type column: prompts pair controls within one group of all cells and
     /// say the cell type is "unknown"; predict-perturbation says the same and writes as many
     /// genes as asked even when the control sentence fills most of the model's context.

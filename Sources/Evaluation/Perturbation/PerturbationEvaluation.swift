@@ -15,8 +15,11 @@ public struct PerturbationBaselineResult: Codable, Sendable {
     /// The cell types whose responses were averaged (each weighted equally).
     public var cellTypes: [String]
     public var correlations: [ResponseCorrelation]
+    /// The trivial predictor beside it: the mean over the types of their perturbed means, taken
+    /// as the predicted cells (it ignores the control cells; optional for older reports).
+    public var perturbedMeanCorrelations: [ResponseCorrelation]?
 
-    enum CodingKeys: String, CodingKey { case cellTypes = "cell_types", correlations }
+    enum CodingKeys: String, CodingKey { case cellTypes = "cell_types", correlations, perturbedMeanCorrelations = "perturbed_mean_correlations" }
 }
 
 /// One group's (cell type's) predicted and true response, and its baseline.
@@ -32,11 +35,18 @@ public struct PerturbationGroupResult: Codable, Sendable {
     /// baseline files lack (a held-out type); nil without baseline files.
     public var baselineKind: String?
     public var baselineCorrelations: [ResponseCorrelation]?
+    /// The trivial predictor: the group's perturbed mean in the baseline files (of the same kind
+    /// as `baselineKind`) taken as the predicted cells, ignoring the control cells. The metric
+    /// subtracts the evaluated control cells' mean from prediction and truth alike, so this
+    /// shares the truth's control-sampling noise, which the mean shift does not: it is the
+    /// harder of the two baselines on small test splits.
+    public var perturbedMeanCorrelations: [ResponseCorrelation]?
 
     enum CodingKeys: String, CodingKey {
         case group, correlations
         case predictedCells = "predicted_cells", controlCells = "control_cells", trueCells = "true_cells"
         case baselineKind = "baseline_kind", baselineCorrelations = "baseline_correlations"
+        case perturbedMeanCorrelations = "perturbed_mean_correlations"
     }
 }
 
@@ -49,10 +59,14 @@ public struct PerturbationGroupSummary: Codable, Sendable {
     @NullableMetric public var baselineMeanPearson: Double
     /// Groups where the prediction's r is above the baseline's (nil without a baseline).
     public var aboveBaseline: Int?
+    /// The same for the perturbed-mean predictor (nil without a baseline or in older reports).
+    public var perturbedMeanMeanPearson: Double?
+    public var abovePerturbedMean: Int?
 
     enum CodingKeys: String, CodingKey {
         case topN = "top_n", groups, meanPearson = "mean_pearson", baselineMeanPearson = "baseline_mean_pearson"
-        case aboveBaseline = "above_baseline"
+        case aboveBaseline = "above_baseline", perturbedMeanMeanPearson = "perturbed_mean_mean_pearson"
+        case abovePerturbedMean = "above_perturbed_mean"
     }
 }
 
@@ -125,6 +139,9 @@ public enum PerturbationEvaluation {
         // Each baseline type's response (perturbed mean − control mean), and their mean.
         var typeResponses: [String: [Double]] = [:]
         var meanTypeResponse: [Double]?
+        // Each baseline type's perturbed mean, and their mean.
+        var typePerturbed: [String: [Double]] = [:]
+        var meanTypePerturbed: [Double] = []
         if let baseline {
             let c = try baseline.control.column(baseline.labelColumn), p = try baseline.perturbed.column(baseline.labelColumn)
             var controlRows: [String: [Int]] = [:], perturbedRows: [String: [Int]] = [:]
@@ -138,11 +155,17 @@ public enum PerturbationEvaluation {
             if !onlyOne.isEmpty { warnings.append("baseline: cell types in only one of the files were left out: \(ClassLabels(onlyOne).names.joined(separator: ", "))") }
             let controlMeans = types.map { mean(baseline.control, alignment.columns[3], rows: controlRows[$0]!) }
             let perturbedMeans = types.map { mean(baseline.perturbed, alignment.columns[4], rows: perturbedRows[$0]!) }
-            for (k, type) in types.enumerated() { typeResponses[type] = PerturbationResponse.difference(perturbedMeans[k], controlMeans[k]) }
+            for (k, type) in types.enumerated() {
+                typeResponses[type] = PerturbationResponse.difference(perturbedMeans[k], controlMeans[k])
+                typePerturbed[type] = perturbedMeans[k]
+            }
             let response = PerturbationResponse.meanResponse(controlMeans: controlMeans, perturbedMeans: perturbedMeans)
             meanTypeResponse = response
-            baselineResult = PerturbationBaselineResult(cellTypes: types,
-                                                        correlations: PerturbationResponse.correlations(predicted: response, truth: trueResponse, topN: topN))
+            meanTypePerturbed = (0..<perturbedMeans[0].count).map { g in perturbedMeans.reduce(0) { $0 + $1[g] } / Double(types.count) }
+            baselineResult = PerturbationBaselineResult(
+                cellTypes: types, correlations: PerturbationResponse.correlations(predicted: response, truth: trueResponse, topN: topN),
+                perturbedMeanCorrelations: PerturbationResponse.correlations(
+                    predicted: PerturbationResponse.difference(meanTypePerturbed, controlMean), truth: trueResponse, topN: topN))
             inputs.append(InputSummary(role: "baseline_control", path: baseline.control.path, cells: baseline.control.matrix.rowCount,
                                        genes: baseline.control.genes.count, genesNotShared: alignment.dropped[3], cellsWithoutLabel: c.filter { $0 == nil }.count))
             inputs.append(InputSummary(role: "baseline_perturbed", path: baseline.perturbed.path, cells: baseline.perturbed.matrix.rowCount,
@@ -177,16 +200,21 @@ public enum PerturbationEvaluation {
                     let own = typeResponses[g]
                     result.baselineKind = own == nil ? "other_types" : "same_type"
                     result.baselineCorrelations = PerturbationResponse.correlations(predicted: own ?? meanTypeResponse, truth: trueResponse, topN: topN)
+                    result.perturbedMeanCorrelations = PerturbationResponse.correlations(
+                        predicted: PerturbationResponse.difference(typePerturbed[g] ?? meanTypePerturbed, controlMean), truth: trueResponse, topN: topN)
                 }
                 return result
             }
             groupSummary = topN.indices.map { k in
                 let model = groups!.map { $0.correlations[k].pearson }
                 let base = groups!.compactMap { $0.baselineCorrelations?[k].pearson }
+                let trivial = groups!.compactMap { $0.perturbedMeanCorrelations?[k].pearson }
                 func average(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
                 return PerturbationGroupSummary(
                     topN: topN[k], groups: model.count, meanPearson: average(model), baselineMeanPearson: average(base),
-                    aboveBaseline: base.isEmpty ? nil : zip(model, base).filter { $0 > $1 }.count)
+                    aboveBaseline: base.isEmpty ? nil : zip(model, base).filter { $0 > $1 }.count,
+                    perturbedMeanMeanPearson: trivial.isEmpty ? nil : average(trivial),
+                    abovePerturbedMean: trivial.isEmpty ? nil : zip(model, trivial).filter { $0 > $1 }.count)
             }
         }
         return PerturbationReport(inputs: inputs, sharedGenes: alignment.genes.count, correlations: correlations,
