@@ -91,6 +91,9 @@ public enum ModelTraining {
         case step(StepMetrics)
         case validation(ValidationMetrics)
         case checkpoint(String)
+        /// Something the user should know that is not an error (printed even when quiet when
+        /// it comes with a failure: where an output being replaced was kept).
+        case note(String)
     }
 
     public static func run(_ settings: ModelTrainingSettings, onEvent: @escaping (Event) -> Void = { _ in }) throws -> ModelTrainingResult {
@@ -164,9 +167,24 @@ public enum ModelTraining {
             train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
             firstStep: trainer.completedSteps)))
         try output.create()
-        let loop = try TrainingLoop(trainer: trainer, validation: validation.examples, evalEvery: settings.evalEvery,
+        do {
+            let result = try runLoop(trainer: trainer, validation: validation.examples, settings: settings, contents: contents,
+                                   tokenizerFolder: source.tokenizerFolder, history: history, started: started, onEvent: onEvent)
+            output.finish()
+            return result
+        } catch {
+            if let note = output.restore() { onEvent(.note(note)) }
+            throw error
+        }
+    }
+
+    /// The loop itself, in the created output folder.
+    private static func runLoop(trainer: Trainer, validation: [TrainingExample], settings: ModelTrainingSettings, contents: ModelFolderContents,
+                              tokenizerFolder: String, history: [String], started: Date,
+                              onEvent: @escaping (Event) -> Void) throws -> ModelTrainingResult {
+        let loop = try TrainingLoop(trainer: trainer, validation: validation, evalEvery: settings.evalEvery,
                                     saveEvery: settings.saveEvery, output: settings.output, contents: contents,
-                                    arguments: arguments(settings, tokenizerFolder: source.tokenizerFolder), history: history)
+                                    arguments: arguments(settings, tokenizerFolder: tokenizerFolder), history: history)
         var lastLoss = Double.nan
         loop.onEvent = { event in
             switch event {

@@ -7,9 +7,23 @@ import SingleCell
 /// An existing folder is an error unless `--overwrite` (it is then replaced) or the run resumes
 /// from a checkpoint inside it (the run then continues in it: its metrics log is rewritten from
 /// the checkpoint's, later checkpoints are replaced as the run reaches them).
+///
+/// The folder replaced by `--overwrite` is lost only once the new run has finished: `create()`
+/// moves it aside to ``previousPath`` (a hidden sibling), ``finish()`` removes it, and
+/// ``restore()`` (a run that failed) puts it back unless the failed run saved checkpoints (then
+/// both stay and the user is told where). A run killed outright leaves it aside, with
+/// its own partial folder (and checkpoints to resume from) in place; the next `--overwrite` run
+/// keeps that earlier model aside and drops the partial one, and whichever run next finishes in
+/// the folder removes it.
 struct TrainingOutputFolder {
     let path: String
     private let replace: Bool
+
+    /// Where the replaced output waits while the new one is written.
+    var previousPath: String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).c2s-previous").path
+    }
 
     /// Files a folder written by a training run has; `--overwrite` replaces only such a folder
     /// (or an empty one), never a folder of the user's.
@@ -43,16 +57,49 @@ struct TrainingOutputFolder {
         }
     }
 
-    /// Creates the folder (replacing it with `--overwrite`).
+    /// Creates the folder; with `--overwrite` the existing one is first moved aside (or, when an
+    /// earlier output already waits aside, the existing one is a killed run's partial output
+    /// and is removed).
     func create() throws {
         let manager = FileManager.default
         if replace {
-            do { try manager.removeItem(atPath: path) } catch {
+            do {
+                if manager.fileExists(atPath: previousPath) {
+                    try manager.removeItem(atPath: path)
+                } else {
+                    try manager.moveItem(atPath: path, toPath: previousPath)
+                }
+            } catch {
                 throw FileError(path, "cannot replace the existing output (\(error.localizedDescription))")
             }
         }
         do { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            restore()
             throw FileError(path, "cannot create the output folder (\(error.localizedDescription))")
         }
+    }
+
+    /// The run finished: the replaced output (this run's, or one a killed run left aside) goes.
+    func finish() {
+        if FileManager.default.fileExists(atPath: previousPath) { try? FileManager.default.removeItem(atPath: previousPath) }
+    }
+
+    /// The run failed. Without checkpoints of its own its folder goes and the replaced output
+    /// comes back; with checkpoints (to resume from, e.g. the last finite one before a NaN)
+    /// both stay and the replaced output waits aside. Returns what happened, for the user, or
+    /// nil when nothing was being replaced.
+    @discardableResult
+    func restore() -> String? {
+        let manager = FileManager.default
+        guard replace, manager.fileExists(atPath: previousPath) else { return nil }
+        let checkpoints = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasPrefix("checkpoint-") }
+        if !checkpoints.isEmpty {
+            return "the output this run was replacing is kept in \(previousPath), beside this run's checkpoints in \(path); remove \(path) and move it back to restore it"
+        }
+        try? manager.removeItem(atPath: path)
+        do { try manager.moveItem(atPath: previousPath, toPath: path) } catch {
+            return "the output this run was replacing is kept in \(previousPath) (it could not be moved back: \(error.localizedDescription))"
+        }
+        return "\(path) holds the output this run was replacing, as it was"
     }
 }

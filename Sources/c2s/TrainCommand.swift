@@ -258,6 +258,9 @@ struct TrainCommand: ParsableCommand {
                     guard !quiet else { return }
                     progress.finish()
                     printError("saved \(folder)")
+                case .note(let note):
+                    progress.finish()
+                    printError("note: \(note)")
                 }
             }
             progress.finish()

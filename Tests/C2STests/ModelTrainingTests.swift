@@ -39,6 +39,7 @@ final class ModelTrainingTests: XCTestCase {
             case .step(let m): events.append("step \(m.step)")
             case .validation(let v): events.append("validation \(v.step)")
             case .checkpoint: events.append("checkpoint")
+            case .note(let n): events.append("note \(n)")
             }
         }
         let p = try XCTUnwrap(plan)

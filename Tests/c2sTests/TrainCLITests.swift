@@ -272,6 +272,31 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(g.status, 0, g.stderr)
     }
 
+    /// --overwrite of an earlier model by a run that fails (NaN loss) keeps the earlier model:
+    /// here the failed run saved checkpoints, so both stay and the note says where.
+    func testAFailedOverwriteKeepsTheEarlierModel() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        let out = tmp.file("out")
+        var r = try c2s(["train", prompts, "-o", out] + newModelArgs(tok) + ["--max-steps", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let earlier = try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors"))
+        var args = newModelArgs(tok) + ["--max-steps", "8", "--save-every", "1", "--max-grad-norm", "0", "--warmup-steps", "0", "--overwrite"]
+        args[args.firstIndex(of: "--learning-rate")! + 1] = "1e30"
+        r = try c2s(["train", prompts, "-o", out] + args)
+        XCTAssertEqual(r.status, 4, r.stderr)
+        let aside = tmp.file(".out.c2s-previous")
+        XCTAssertTrue(r.stderr.contains("note: the output this run was replacing is kept in \(aside)"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: aside + "/model.safetensors")), earlier)
+        // A later run that finishes replaces both.
+        r = try c2s(["train", prompts, "-o", out] + newModelArgs(tok) + ["--max-steps", "2", "--overwrite"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: aside))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasPrefix("checkpoint-") })
+    }
+
     func testBadInputGivesOneClearErrorAndNoOutput() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")
