@@ -15,9 +15,14 @@ import SingleCell
 /// its own partial folder (and checkpoints to resume from) in place; the next `--overwrite` run
 /// keeps that earlier model aside and drops the partial one, and whichever run next finishes in
 /// the folder removes it.
-struct TrainingOutputFolder {
+///
+/// Two runs writing one folder would corrupt each other's checkpoints: each run claims the
+/// folder with a hidden `.NAME.c2s-train-PID` file beside it, and a second run stops with an
+/// error while the first one's process lives (a dead run's claim is cleared).
+final class TrainingOutputFolder {
     let path: String
     private let replace: Bool
+    private let claim: String
 
     /// Where the replaced output waits while the new one is written.
     var previousPath: String {
@@ -38,23 +43,45 @@ struct TrainingOutputFolder {
             throw FileError(path, "the folder \(parent) does not exist")
         }
         try AtomicOutput.checkNotAnInput(path, inputs: inputs)
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            replace = false
-            return
-        }
+        replace = try Self.replaces(url, resume: resume, overwrite: overwrite, path: path)
+        claim = try Self.claim(url, path: path)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: claim) }
+
+    /// Whether the run replaces an existing folder; throws when it may not write there.
+    private static func replaces(_ url: URL, resume: String?, overwrite: Bool, path: String) throws -> Bool {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { return false }
         let resumesInside = resume.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().path == url.path } ?? false
         if resumesInside {
             guard isFolder.boolValue else { throw FileError(path, "is not a folder") }
-            replace = false
+            return false
         } else if overwrite {
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             guard isFolder.boolValue, contents.isEmpty || Self.ownFiles.contains(where: contents.contains) else {
                 throw FileError(path, "exists and is not the output of an earlier training run (it has none of \(Self.ownFiles.joined(separator: ", "))); --overwrite only replaces c2s's own output: choose another output, or remove it yourself")
             }
-            replace = true
-        } else {
-            throw FileError(path, "already exists; pass --overwrite to replace it (or --resume \(path)/checkpoint-N to continue a run in it)")
+            return true
         }
+        throw FileError(path, "already exists; pass --overwrite to replace it (or --resume \(path)/checkpoint-N to continue a run in it)")
+    }
+
+    /// This process's claim file; throws when a live process holds one.
+    private static func claim(_ url: URL, path: String) throws -> String {
+        let parent = url.deletingLastPathComponent().path
+        let prefix = ".\(url.lastPathComponent).c2s-train-"
+        for (name, pid) in AtomicOutput.temporaries(in: parent, prefix: prefix) where pid != getpid() {
+            if AtomicOutput.isRunning(pid) {
+                throw FileError(path, "another c2s train run (process \(pid)) is writing this output now; wait for it to finish or choose another output")
+            }
+            try? FileManager.default.removeItem(atPath: parent + "/" + name)
+        }
+        let claim = parent + "/" + prefix + "\(getpid())"
+        guard FileManager.default.createFile(atPath: claim, contents: nil) else {
+            throw FileError(path, "cannot create a file beside it (\(String(cString: strerror(errno))))")
+        }
+        return claim
     }
 
     /// Creates the folder; with `--overwrite` the existing one is first moved aside (or, when an

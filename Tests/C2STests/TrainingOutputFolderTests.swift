@@ -75,4 +75,30 @@ final class TrainingOutputFolderTests: XCTestCase {
         XCTAssertEqual(read(out + "/model.safetensors"), "old", "failing again still gives the earlier output back")
         XCTAssertThrowsError(try TrainingOutputFolder(path: out, resume: nil, overwrite: false))
     }
+
+    /// A live process's claim stops a second run; a dead one's is cleared; the claim goes with
+    /// the folder object.
+    func testASecondWriterStopsWhileTheFirstLives() throws {
+        let tmp = try TemporaryFolder()
+        let out = tmp.file("out")
+        let live = tmp.file(".out.c2s-train-1")  // process 1 always runs
+        XCTAssertTrue(FileManager.default.createFile(atPath: live, contents: nil))
+        XCTAssertThrowsError(try TrainingOutputFolder(path: out, resume: nil, overwrite: false)) { error in
+            XCTAssertTrue("\(error)".contains("process 1"), "\(error)")
+        }
+        try FileManager.default.removeItem(atPath: live)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = tmp.file(".out.c2s-train-\(finished.processIdentifier)")
+        XCTAssertTrue(FileManager.default.createFile(atPath: dead, contents: nil))
+        var folder: TrainingOutputFolder? = try TrainingOutputFolder(path: out, resume: nil, overwrite: false)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead), "a dead run's claim is cleared")
+        let mine = tmp.file(".out.c2s-train-\(getpid())")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: mine))
+        XCTAssertNotNil(folder)
+        folder = nil
+        XCTAssertFalse(FileManager.default.fileExists(atPath: mine), "released with the folder object")
+    }
 }

@@ -61,7 +61,7 @@ public final class AtomicOutput {
     }
 
     /// Entries of `folder` named `prefix` + a process id (optionally + `.old`), with that id.
-    static func temporaries(in folder: String, prefix: String) -> [(name: String, pid: Int32)] {
+    public static func temporaries(in folder: String, prefix: String) -> [(name: String, pid: Int32)] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap { name in
             guard name.hasPrefix(prefix) else { return nil }
             var rest = name.dropFirst(prefix.count)
@@ -72,7 +72,7 @@ public final class AtomicOutput {
     }
 
     /// Whether a process with this id exists.
-    static func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+    public static func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 
     /// Throws when `destination` is one of `inputs` or a folder holding one of them: writing
     /// there would replace what the user owns.
