@@ -92,15 +92,16 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
 /// rotary (learned positions are added with the token embedding), plain MLP with biases,
 /// sequential residual, per-layer attention scale.
 extension GPT2: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
     public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
         try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
     }
 
     var decoderShape: PreNormDecoder.Shape {
         PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
-                               norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
-                               parallelResidual: false, rotary: nil,
-                               attention: (0..<config.layers).map { attentionShape(layer: $0) })
+                             norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
+                             parallelResidual: false, rotary: nil,
+                             attention: (0..<config.layers).map { attentionShape(layer: $0) })
     }
 
     private static let blockNames: [String] = [

@@ -88,6 +88,7 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
 /// GPT-NeoX's block, as both passes read it: LayerNorm with biases, fused per-head QKV with
 /// bias, partial rotary, plain MLP with biases, parallel or sequential residual.
 extension GPTNeoX: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
     public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
         try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
     }

@@ -82,6 +82,7 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
 /// Llama's block, as both passes read it: RMSNorm, fused `[Q | K | V]` (grouped-query), full
 /// rotary, gated MLP, sequential residual, biases only where the config asks for them.
 extension Llama: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
     public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
         try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
     }
