@@ -38,12 +38,12 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
     public let config: Config
     public let info: ModelInfo
     public let parameters: ParameterStore
-    private let workspace: Workspace
-    private let scratch = AttentionScratch()
     /// One pass at a time, inference or training.
     let lock = NSLock()
     /// Activations and scratch of training passes.
     let training = TrainingWorkspace()
+    /// Buffers of inference passes.
+    let inference = PreNormDecoder.InferenceState()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.innerSize
@@ -71,7 +71,6 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
         parameters = ParameterStore(specs: Self.specs(config))
-        workspace = Workspace(widths: [d, d, 3 * d, d, config.innerSize])
     }
 
     /// Layer `layer`'s attention: scores scaled by 1/√headDim (`scale_attn_weights`) and by
@@ -87,44 +86,56 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
     public static func canonicalName(_ name: String) -> String {
         name.hasPrefix("transformer.") || name.hasPrefix("lm_head.") ? name : "transformer." + name
     }
+}
 
-
+/// GPT-2's block, as both passes read it: LayerNorm with biases, fused QKV with bias, no
+/// rotary (learned positions are added with the token embedding), plain MLP with biases,
+/// sequential residual, per-layer attention scale.
+extension GPT2: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
     public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
-        try DecoderOutput.check(batch, cache: cache, info: info)
-        lock.lock()
-        defer { lock.unlock() }
-        let c = config, d = c.hiddenSize, f = c.innerSize, t = batch.tokenCount
-        let w = parameters
-        workspace.reserve(tokens: t)
-        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
-        let wte = w.pointer("transformer.wte.weight"), wpe = w.pointer("transformer.wpe.weight")
-        for i in 0..<t {
-            let row = x + i * d
-            row.update(from: wte + Int(batch.tokens[i]) * d, count: d)
-            Vector.axpy(1, wpe + Int(batch.positions[i]) * d, row, d)
-        }
-        for l in 0..<c.layers {
-            let p = "transformer.h.\(l)."
-            let shape = attentionShape(layer: l)
-            Normalization.layerNorm(x, weight: w.pointer(p + "ln_1.weight"), bias: w.pointer(p + "ln_1.bias"), eps: c.layerNormEps, into: n, rows: t, width: d)
-            w.linear(n, p + "attn.c_attn.weight", into: qkv, m: t, n: 3 * d, k: d)
-            Vector.addBias(w.pointer(p + "attn.c_attn.bias"), to: qkv, rows: t, width: 3 * d)
-            Attention.run(shape, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            w.linear(att, p + "attn.c_proj.weight", into: x, m: t, n: d, k: d, accumulate: true)
-            Vector.addBias(w.pointer(p + "attn.c_proj.bias"), to: x, rows: t, width: d)
-            Normalization.layerNorm(x, weight: w.pointer(p + "ln_2.weight"), bias: w.pointer(p + "ln_2.bias"), eps: c.layerNormEps, into: n, rows: t, width: d)
-            w.linear(n, p + "mlp.c_fc.weight", into: ff, m: t, n: f, k: d)
-            Vector.addBias(w.pointer(p + "mlp.c_fc.bias"), to: ff, rows: t, width: f)
-            c.activation.apply(ff, count: t * f)
-            w.linear(ff, p + "mlp.c_proj.weight", into: x, m: t, n: d, k: f, accumulate: true)
-            Vector.addBias(w.pointer(p + "mlp.c_proj.bias"), to: x, rows: t, width: d)
-        }
-        DecoderOutput.commit(batch, cache: cache)
-        let normW = w.pointer("transformer.ln_f.weight"), normB = w.pointer("transformer.ln_f.bias")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: "transformer.wte.weight", store: w,
-                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
-            Normalization.layerNorm(from, weight: normW, bias: normB, eps: c.layerNormEps, into: to, rows: rows, width: d)
-        }
+        try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
+    }
+
+    var decoderShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
+                             norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
+                             parallelResidual: false, rotary: nil,
+                             attention: (0..<config.layers).map { attentionShape(layer: $0) })
+    }
+
+    private static let blockNames: [String] = [
+        "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
+        "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+    ]
+
+    /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+        let p = parameters
+        return PreNormDecoder.Weights(
+            blocks: (0..<config.layers).map { l in
+                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
+            },
+            finalNormWeight: p.pointer("transformer.ln_f.weight", in: buffer),
+            head: p.pointer("transformer.wte.weight", in: buffer),
+            finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
+    }
+
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+        let d = config.hiddenSize
+        let wte = parameters.pointer("transformer.wte.weight"), wpe = parameters.pointer("transformer.wpe.weight")
+        let dWte = gradients.map { parameters.pointer("transformer.wte.weight", in: $0) }
+        let dWpe = gradients.map { parameters.pointer("transformer.wpe.weight", in: $0) }
+        return PreNormDecoder.Embeddings(
+            embed: { tokens, positions, count, x in
+                Embedding.gather(wte, indices: tokens, count: count, width: d, into: x)
+                Embedding.gather(wpe, indices: positions, count: count, width: d, into: x, accumulate: true)
+            },
+            embedBackward: { tokens, positions, count, dx in
+                guard let dWte, let dWpe else { return }
+                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dWte)
+                Embedding.scatterAdd(dx, indices: positions, count: count, width: d, into: dWpe)
+            })
     }
 }
 

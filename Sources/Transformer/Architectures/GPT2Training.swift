@@ -1,9 +1,8 @@
 import Foundation
 
-/// Training for GPT-2: the shared pre-LayerNorm decoder pass (`PreNormDecoder`) with the
-/// sequential residual, learned positions, and the token embedding's gradient collecting the
-/// tied output head's.
-extension GPT2: TrainableModel, PreNormTrainable {
+/// Training for GPT-2: the shared pre-norm training pass (`PreNormDecoder.step`) over the
+/// block `GPT2.swift` describes, and transformers' initialisation.
+extension GPT2: TrainableModel {
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: gradients, scale: scale)
     }
@@ -29,46 +28,5 @@ extension GPT2: TrainableModel, PreNormTrainable {
             if name.hasSuffix("c_proj.weight") { return .normal(standardDeviation: projectionStd) }
             return .normal(standardDeviation: range)
         }
-    }
-
-    var trainingShape: PreNormDecoder.Shape {
-        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.innerSize, vocabulary: config.vocabularySize,
-                               norm: .layerNorm, eps: config.layerNormEps, activation: config.activation, gated: false,
-                               parallelResidual: false, rotary: nil,
-                               attention: (0..<config.layers).map { attentionShape(layer: $0) })
-    }
-
-    private static let blockNames: [String] = [
-        "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
-        "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
-    ]
-
-    /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    func trainingWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
-        let p = parameters
-        return PreNormDecoder.Weights(
-            blocks: (0..<config.layers).map { l in
-                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
-            },
-            finalNormWeight: p.pointer("transformer.ln_f.weight", in: buffer),
-            head: p.pointer("transformer.wte.weight", in: buffer),
-            finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
-    }
-
-    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
-        let d = config.hiddenSize
-        let wte = parameters.pointer("transformer.wte.weight"), wpe = parameters.pointer("transformer.wpe.weight")
-        let dWte = gradients.map { parameters.pointer("transformer.wte.weight", in: $0) }
-        let dWpe = gradients.map { parameters.pointer("transformer.wpe.weight", in: $0) }
-        return PreNormDecoder.Embeddings(
-            embed: { tokens, positions, count, x in
-                Embedding.gather(wte, indices: tokens, count: count, width: d, into: x)
-                Embedding.gather(wpe, indices: positions, count: count, width: d, into: x, accumulate: true)
-            },
-            embedBackward: { tokens, positions, count, dx in
-                guard let dWte, let dWpe else { return }
-                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dWte)
-                Embedding.scatterAdd(dx, indices: positions, count: count, width: d, into: dWpe)
-            })
     }
 }

@@ -44,12 +44,12 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
     public let parameters: ParameterStore
     let attention: AttentionShape
     let rotary: Rotary
-    private let workspace: Workspace
-    private let scratch = AttentionScratch()
     /// One pass at a time, inference or training.
     let lock = NSLock()
     /// Activations and scratch of training passes.
     let training = TrainingWorkspace()
+    /// Buffers of inference passes.
+    let inference = PreNormDecoder.InferenceState()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.intermediateSize
@@ -82,55 +82,53 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
         parameters = ParameterStore(specs: Self.specs(config))
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.heads, headDim: hd, scale: 1 / Float(hd).squareRoot())
         rotary = Rotary(headDim: hd, rotaryDims: config.rotaryDims, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
-        workspace = Workspace(widths: [d, d, 3 * d, d, config.intermediateSize])
+    }
+}
+
+/// GPT-NeoX's block, as both passes read it: LayerNorm with biases, fused per-head QKV with
+/// bias, partial rotary, plain MLP with biases, parallel or sequential residual.
+extension GPTNeoX: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
+    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
+        try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
     }
 
+    var decoderShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
+                             vocabulary: config.vocabularySize, norm: .layerNorm, eps: config.layerNormEps,
+                             activation: config.activation, gated: false,
+                             parallelResidual: config.parallelResidual, rotary: rotary,
+                             attention: Array(repeating: attention, count: config.layers))
+    }
 
-    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
-        try DecoderOutput.check(batch, cache: cache, info: info)
-        lock.lock()
-        defer { lock.unlock() }
-        let c = config, d = c.hiddenSize, f = c.intermediateSize, t = batch.tokenCount
-        let w = parameters
-        workspace.reserve(tokens: t)
-        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
-        let embed = w.pointer("gpt_neox.embed_in.weight")
-        for (i, token) in batch.tokens.enumerated() { (x + i * d).update(from: embed + Int(token) * d, count: d) }
-        for l in 0..<c.layers {
-            let p = "gpt_neox.layers.\(l)."
-            Normalization.layerNorm(x, weight: w.pointer(p + "input_layernorm.weight"), bias: w.pointer(p + "input_layernorm.bias"),
-                                    eps: c.layerNormEps, into: n, rows: t, width: d)
-            w.linear(n, p + "attention.query_key_value.weight", into: qkv, m: t, n: 3 * d, k: d)
-            Vector.addBias(w.pointer(p + "attention.query_key_value.bias"), to: qkv, rows: t, width: 3 * d)
-            batch.positions.withUnsafeBufferPointer { pos in
-                rotary.apply(qkv, width: 3 * d, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads, keyHeads: c.heads, keyOffset: d)
-            }
-            Attention.run(attention, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            if c.parallelResidual {
-                // x + attn(ln1 x) + mlp(ln2 x): the MLP reads the same x as attention did.
-                Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
-                                        eps: c.layerNormEps, into: n, rows: t, width: d)
-                w.linear(att, p + "attention.dense.weight", into: x, m: t, n: d, k: d, accumulate: true)
-                Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
-            } else {
-                w.linear(att, p + "attention.dense.weight", into: x, m: t, n: d, k: d, accumulate: true)
-                Vector.addBias(w.pointer(p + "attention.dense.bias"), to: x, rows: t, width: d)
-                Normalization.layerNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), bias: w.pointer(p + "post_attention_layernorm.bias"),
-                                        eps: c.layerNormEps, into: n, rows: t, width: d)
-            }
-            w.linear(n, p + "mlp.dense_h_to_4h.weight", into: ff, m: t, n: f, k: d)
-            Vector.addBias(w.pointer(p + "mlp.dense_h_to_4h.bias"), to: ff, rows: t, width: f)
-            c.activation.apply(ff, count: t * f)
-            w.linear(ff, p + "mlp.dense_4h_to_h.weight", into: x, m: t, n: d, k: f, accumulate: true)
-            Vector.addBias(w.pointer(p + "mlp.dense_4h_to_h.bias"), to: x, rows: t, width: d)
-        }
-        DecoderOutput.commit(batch, cache: cache)
-        let headName = c.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight"
-        let normW = w.pointer("gpt_neox.final_layer_norm.weight"), normB = w.pointer("gpt_neox.final_layer_norm.bias")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: headName, store: w,
-                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
-            Normalization.layerNorm(from, weight: normW, bias: normB, eps: c.layerNormEps, into: to, rows: rows, width: d)
-        }
+    private static let blockNames: [String] = [
+        "input_layernorm.weight", "input_layernorm.bias", "attention.query_key_value.weight", "attention.query_key_value.bias",
+        "attention.dense.weight", "attention.dense.bias", "post_attention_layernorm.weight", "post_attention_layernorm.bias",
+        "mlp.dense_h_to_4h.weight", "mlp.dense_h_to_4h.bias", "mlp.dense_4h_to_h.weight", "mlp.dense_4h_to_h.bias",
+    ]
+
+    /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+        let p = parameters
+        return PreNormDecoder.Weights(
+            blocks: (0..<config.layers).map { l in
+                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
+            },
+            finalNormWeight: p.pointer("gpt_neox.final_layer_norm.weight", in: buffer),
+            head: p.pointer(config.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight", in: buffer),
+            finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer))
+    }
+
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+        let d = config.hiddenSize
+        let table = parameters.pointer("gpt_neox.embed_in.weight")
+        let dTable = gradients.map { parameters.pointer("gpt_neox.embed_in.weight", in: $0) }
+        return PreNormDecoder.Embeddings(
+            embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
+            embedBackward: { tokens, _, count, dx in
+                guard let dTable else { return }
+                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable)
+            })
     }
 }
 

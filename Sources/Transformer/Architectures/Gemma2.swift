@@ -140,7 +140,7 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         }
         DecoderOutput.commit(batch, cache: cache)
         let normW = w.pointer("model.norm.weight")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: "model.embed_tokens.weight", store: w,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: w.pointer("model.embed_tokens.weight"), store: w,
                                     logitRows: logits, wantHidden: hiddenStates, softCap: c.finalSoftCap) { from, to, rows in
             Normalization.rmsNorm(from, weight: normW, offset: 1, eps: eps, into: to, rows: rows, width: d)
         }

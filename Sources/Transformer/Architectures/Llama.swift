@@ -42,12 +42,12 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
     public let parameters: ParameterStore
     let attention: AttentionShape
     let rotary: Rotary
-    private let workspace: Workspace
-    private let scratch = AttentionScratch()
     /// One pass at a time, inference or training.
     let lock = NSLock()
     /// Activations and scratch of training passes.
     let training = TrainingWorkspace()
+    /// Buffers of inference passes.
+    let inference = PreNormDecoder.InferenceState()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.intermediateSize, q = c.heads * c.headDim, kv = c.keyValueHeads * c.headDim
@@ -76,47 +76,57 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.keyValueHeads, headDim: config.headDim,
                                    scale: 1 / Float(config.headDim).squareRoot())
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
-        workspace = Workspace(widths: [config.hiddenSize, config.hiddenSize, attention.fusedWidth, attention.queryWidth,
-                                       2 * config.intermediateSize, config.intermediateSize])
+    }
+}
+
+/// Llama's block, as both passes read it: RMSNorm, fused `[Q | K | V]` (grouped-query), full
+/// rotary, gated MLP, sequential residual, biases only where the config asks for them.
+extension Llama: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
+    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
+        try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
     }
 
+    var decoderShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
+                             vocabulary: config.vocabularySize, norm: .rms(offset: 0), eps: config.rmsNormEps,
+                             activation: config.activation, gated: true, parallelResidual: false, rotary: rotary,
+                             attention: Array(repeating: attention, count: config.layers))
+    }
 
-    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
-        try DecoderOutput.check(batch, cache: cache, info: info)
-        lock.lock()
-        defer { lock.unlock() }
-        let c = config, d = c.hiddenSize, f = c.intermediateSize, t = batch.tokenCount
-        let a = attention, w = parameters
-        workspace.reserve(tokens: t)
-        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], gateUp = workspace[4], ff = workspace[5]
-        let embed = w.pointer("model.embed_tokens.weight")
-        for (i, token) in batch.tokens.enumerated() { (x + i * d).update(from: embed + Int(token) * d, count: d) }
-        for l in 0..<c.layers {
-            let p = "model.layers.\(l)."
-            Normalization.rmsNorm(x, weight: w.pointer(p + "input_layernorm.weight"), offset: 0, eps: c.rmsNormEps, into: n, rows: t, width: d)
-            w.linear(n, p + "self_attn.q_proj.weight", into: qkv, m: t, n: a.fusedWidth, k: d)
-            if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.q_proj.bias"), to: qkv, rows: t, width: a.fusedWidth) }
-            batch.positions.withUnsafeBufferPointer { pos in
-                rotary.apply(qkv, width: a.fusedWidth, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads,
-                             keyHeads: c.keyValueHeads, keyOffset: a.queryWidth)
-            }
-            Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            w.linear(att, p + "self_attn.o_proj.weight", into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
-            if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.o_proj.bias"), to: x, rows: t, width: d) }
-            Normalization.rmsNorm(x, weight: w.pointer(p + "post_attention_layernorm.weight"), offset: 0, eps: c.rmsNormEps, into: n, rows: t, width: d)
-            w.linear(n, p + "mlp.gate_proj.weight", into: gateUp, m: t, n: 2 * f, k: d)
-            if c.mlpBias { Vector.addBias(w.pointer(p + "mlp.gate_proj.bias"), to: gateUp, rows: t, width: 2 * f) }
-            c.activation.applyGated(gateUp, into: ff, rows: t, width: f)
-            w.linear(ff, p + "mlp.down_proj.weight", into: x, m: t, n: d, k: f, accumulate: true)
-            if c.mlpBias { Vector.addBias(w.pointer(p + "mlp.down_proj.bias"), to: x, rows: t, width: d) }
-        }
-        DecoderOutput.commit(batch, cache: cache)
-        let headName = c.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight"
-        let normW = w.pointer("model.norm.weight")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: headName, store: w,
-                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
-            Normalization.rmsNorm(from, weight: normW, offset: 0, eps: c.rmsNormEps, into: to, rows: rows, width: d)
-        }
+    /// Parameter pointers into `buffer` (the parameters themselves or their gradients). q, k
+    /// and v (and gate and up) lie one after another in the arena, so the first of each names
+    /// the fused matrix.
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+        let p = parameters, c = config
+        return PreNormDecoder.Weights(
+            blocks: (0..<c.layers).map { l in
+                let prefix = "model.layers.\(l)."
+                let names: [String?] = [
+                    "input_layernorm.weight", nil,
+                    "self_attn.q_proj.weight", c.attentionBias ? "self_attn.q_proj.bias" : nil,
+                    "self_attn.o_proj.weight", c.attentionBias ? "self_attn.o_proj.bias" : nil,
+                    "post_attention_layernorm.weight", nil,
+                    "mlp.gate_proj.weight", c.mlpBias ? "mlp.gate_proj.bias" : nil,
+                    "mlp.down_proj.weight", c.mlpBias ? "mlp.down_proj.bias" : nil,
+                ]
+                return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } })
+            },
+            finalNormWeight: p.pointer("model.norm.weight", in: buffer),
+            head: p.pointer(c.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight", in: buffer),
+            finalNormBias: nil)
+    }
+
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+        let d = config.hiddenSize
+        let table = parameters.pointer("model.embed_tokens.weight")
+        let dTable = gradients.map { parameters.pointer("model.embed_tokens.weight", in: $0) }
+        return PreNormDecoder.Embeddings(
+            embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
+            embedBackward: { tokens, _, count, dx in
+                guard let dTable else { return }
+                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable)
+            })
     }
 }
 

@@ -94,9 +94,18 @@ public final class ParameterStore: @unchecked Sendable {
     @inline(__always)
     public func linear(_ x: UnsafePointer<Float>, _ name: String, into y: UnsafeMutablePointer<Float>,
                        m: Int, n: Int, k: Int, accumulate: Bool = false) {
-        let w = pointer(name)
+        linear(x, weight: pointer(name), into: y, m: m, n: n, k: k, accumulate: accumulate)
+    }
+
+    /// The same product with W given by its place in this arena (a pointer from `pointer(_:)`),
+    /// so a pass that resolved its parameters once need not look names up per product.
+    @inline(__always)
+    public func linear(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                       m: Int, n: Int, k: Int, accumulate: Bool = false) {
+        let offset = w - UnsafePointer(base)
+        precondition(offset >= 0 && offset < count, "the weight is not in this parameter arena")
         if let bf16, m <= Matmul.fewRows, m > 0 {
-            let wb = UnsafePointer(bf16 + (w - base))
+            let wb = UnsafePointer(bf16 + offset)
             KernelThreads.forRanges(n, grain: 64) { range in
                 c2s_linear_few_rows_bf16(x, wb, y, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
             }

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The inference pass of pre-norm decoders: the same block as the training pass
+/// (`PreNormDecoder.step`), read from the same `Shape`, `Weights` and `Embeddings`, but over a
+/// `ForwardBatch` whose keys and values go to a `KVCache`, with the residual stream updated in
+/// place and nothing kept for a backward pass.
+extension PreNormDecoder {
+    /// What an inference pass keeps between calls: the model's description resolved once (its
+    /// parameter pointers do not move: the arena is allocated with the model), the activation
+    /// buffers sized for the largest batch so far, and attention's per-worker scratch. Used
+    /// under the model's lock only.
+    final class InferenceState: @unchecked Sendable {
+        struct Resolved {
+            var shape: Shape
+            var weights: Weights
+            var embeddings: Embeddings
+            var workspace: Workspace
+        }
+
+        let scratch = AttentionScratch()
+        private var resolved: Resolved?
+
+        /// The description, built by `make` on the first pass.
+        func resolve(_ make: () -> (Shape, Weights, Embeddings)) -> Resolved {
+            if let resolved { return resolved }
+            let (shape, weights, embeddings) = make()
+            let f = shape.intermediate
+            // x, the normalised rows, [Q | K | V], attention output, MLP pre-activation, and the
+            // gated MLP's activation (the plain MLP activates in place).
+            let widths = [shape.hidden, shape.hidden, shape.attention.map(\.fusedWidth).max() ?? 0,
+                          shape.attention.map(\.queryWidth).max() ?? 0, shape.gated ? 2 * f : f, shape.gated ? f : 0]
+            let made = Resolved(shape: shape, weights: weights, embeddings: embeddings, workspace: Workspace(widths: widths))
+            resolved = made
+            return made
+        }
+    }
+
+    /// Normalises `rows` rows of `x` into `y` (no statistics: nothing runs backward).
+    static func normalize(_ s: Shape, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          into y: UnsafeMutablePointer<Float>, rows: Int) {
+        switch s.norm {
+        case .layerNorm:
+            Normalization.layerNorm(x, weight: weight, bias: bias, eps: s.eps, into: y, rows: rows, width: s.hidden)
+        case let .rms(offset):
+            Normalization.rmsNorm(x, weight: weight, offset: offset, eps: s.eps, into: y, rows: rows, width: s.hidden)
+        }
+    }
+
+    /// Runs the batch's new tokens through the decoder, appending their keys and values to
+    /// `cache`, and returns the logits and hidden states asked for. The caller has checked the
+    /// batch (`DecoderOutput.check`) and holds the model's lock.
+    static func infer(
+        _ batch: ForwardBatch, cache: KVCache, store: ParameterStore, state: InferenceState, logits: LogitRows, hiddenStates: Bool,
+        describe: () -> (Shape, Weights, Embeddings)
+    ) -> ForwardResult {
+        let r = state.resolve(describe)
+        let s = r.shape, w = r.weights, t = batch.tokenCount, d = s.hidden
+        r.workspace.reserve(tokens: t)
+        let x = r.workspace[0], n = r.workspace[1]
+        // An empty batch has no rows to embed or transform (and empty arrays may have no address).
+        if t > 0 {
+            batch.tokens.withUnsafeBufferPointer { tokens in
+                batch.positions.withUnsafeBufferPointer { positions in
+                    r.embeddings.embed(tokens.baseAddress!, positions.baseAddress!, t, x)
+                    for l in 0..<s.attention.count {
+                        block(s, attention: s.attention[l], w.blocks[l], layer: l, batch: batch, positions: positions.baseAddress!,
+                              cache: cache, store: store, workspace: r.workspace, scratch: state.scratch)
+                    }
+                }
+            }
+        }
+        DecoderOutput.commit(batch, cache: cache)
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: s.vocabulary, head: w.head, store: store,
+                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
+            normalize(s, from, weight: w.finalNormWeight, bias: w.finalNormBias, into: to, rows: rows)
+        }
+    }
+
+    /// One block over the residual stream `workspace[0]`, in place:
+    ///
+    ///     sequential:  x += Wo·attn(n1 x);  x += mlp(n2 x)
+    ///     parallel:    x += Wo·attn(n1 x) + mlp(n2 x), both branches reading the block input
+    ///
+    /// Products go through `store.linear`, so decoding-sized ones use the bf16 weights when on.
+    private static func block(
+        _ s: Shape, attention a: AttentionShape, _ w: Block, layer l: Int, batch: ForwardBatch, positions: UnsafePointer<Int32>,
+        cache: KVCache, store: ParameterStore, workspace: Workspace, scratch: AttentionScratch
+    ) {
+        let t = batch.tokenCount, d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = a.fusedWidth
+        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
+        normalize(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: n, rows: t)
+        store.linear(n, weight: w.qkvWeight, into: qkv, m: t, n: width, k: d)
+        if let b = w.qkvBias { Vector.addBias(b, to: qkv, rows: t, width: width) }
+        s.rotary?.apply(qkv, width: width, tokens: t, positions: positions, queryHeads: a.queryHeads,
+                        keyHeads: a.keyValueHeads, keyOffset: a.queryWidth)
+        Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
+        // The parallel block's MLP reads the same x as attention did: normalise before adding.
+        if s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
+        store.linear(att, weight: w.outWeight, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
+        if let b = w.outBias { Vector.addBias(b, to: x, rows: t, width: d) }
+        if !s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
+        store.linear(n, weight: w.upWeight, into: ff, m: t, n: up, k: d)
+        if let b = w.upBias { Vector.addBias(b, to: ff, rows: t, width: up) }
+        let activated: UnsafeMutablePointer<Float>
+        if s.gated {
+            activated = workspace[5]
+            s.activation.applyGated(ff, into: activated, rows: t, width: f)
+        } else {
+            activated = ff
+            s.activation.apply(ff, count: t * f)
+        }
+        store.linear(activated, weight: w.downWeight, into: x, m: t, n: d, k: f, accumulate: true)
+        if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A pre-norm decoder described once for both passes: its shape (`decoderShape`), its block
+/// parameters as pointers (`decoderWeights(in:)`, into the parameters themselves or a buffer
+/// laid out like them) and its embeddings. The inference pass (`preNormForward`, with a KV
+/// cache) and the training pass (`preNormStep`) both read that description, so the block is
+/// written once, in `PreNormDecoder`.
+protocol PreNormModel: CausalLanguageModel {
+    /// One pass at a time, inference or training: both share workspaces.
+    var lock: NSLock { get }
+    /// Activations and scratch of training passes.
+    var training: TrainingWorkspace { get }
+    /// Buffers and the resolved description of inference passes.
+    var inference: PreNormDecoder.InferenceState { get }
+    var decoderShape: PreNormDecoder.Shape { get }
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights
+    /// The embeddings; their backward pass adds into `gradients` (a no-op when nil).
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings
+}
+
+extension PreNormModel {
+    /// `CausalLanguageModel.forward` for a pre-norm decoder: checks the batch against the
+    /// model and the cache, then runs the shared inference pass under the model's lock.
+    func preNormForward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
+        try DecoderOutput.check(batch, cache: cache, info: info)
+        lock.lock()
+        defer { lock.unlock() }
+        return PreNormDecoder.infer(batch, cache: cache, store: parameters, state: inference, logits: logits, hiddenStates: hiddenStates) {
+            (decoderShape, decoderWeights(in: parameters.base), embeddings(gradients: nil))
+        }
+    }
+
+    /// Checks `batch` against the model's vocabulary and context, then runs the pass under the
+    /// model's lock: with `gradients`, adds `scale` × the gradient of the summed loss into them;
+    /// without, computes the loss alone.
+    func preNormStep(_ batch: TrainingBatch, vocabularySize: Int, contextLength: Int,
+                     gradients: UnsafeMutablePointer<Float>?, scale: Float = 1) throws -> LossSum {
+        try batch.validate(vocabularySize: vocabularySize, contextLength: contextLength)
+        lock.lock()
+        defer { lock.unlock() }
+        return PreNormDecoder.step(batch, shape: decoderShape, weights: decoderWeights(in: parameters.base),
+                                   gradients: gradients.map { (decoderWeights(in: $0), scale) },
+                                   embeddings: embeddings(gradients: gradients), workspace: training)
+    }
+}

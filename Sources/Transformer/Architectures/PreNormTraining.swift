@@ -1,0 +1,257 @@
+import Foundation
+
+/// The training pass over a `PreNormDecoder` description: forward, loss and backward, with
+/// `loss = Σ_targets CE(head · nf x_L)`.
+///
+/// The forward pass keeps, per layer, the block input, both norms' outputs and statistics, the
+/// rotated `qkv`, the attention output and its log-sum-exp, the sequential residual's middle and
+/// the MLP pre-activation; the MLP activation is recomputed in the backward pass.
+extension PreNormDecoder {
+    struct Layer<P> {
+        var input, norm1, stats1, qkv, attention, logSumExp, middle, norm2, stats2, preActivation: P
+    }
+
+    struct Layout<P> {
+        var layers: [Layer<P>]
+        var output, finalNorm, finalStats: P
+        // Scratch for the backward pass and the loss.
+        var dx, dNorm, dqkv, dAttention, activation, dGateUp, gathered, dGathered, logits, losses: P
+    }
+
+    static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, _ take: (Int) -> P) -> Layout<P> {
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f
+        var layers: [Layer<P>] = []
+        for a in s.attention {
+            layers.append(Layer(
+                input: take(t * d), norm1: take(t * d), stats1: take(2 * t), qkv: take(t * a.fusedWidth),
+                attention: take(t * a.queryWidth), logSumExp: take(t * a.queryHeads),
+                middle: take(s.parallelResidual ? 0 : t * d), norm2: take(t * d), stats2: take(2 * t),
+                preActivation: take(t * up)))
+        }
+        let widest = s.attention.map(\.fusedWidth).max() ?? 0, queryWidest = s.attention.map(\.queryWidth).max() ?? 0
+        return Layout(
+            layers: layers, output: take(t * d), finalNorm: take(t * d), finalStats: take(2 * t),
+            dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * queryWidest),
+            activation: take(t * f), dGateUp: take(s.gated ? t * up : 0), gathered: take(r * d), dGathered: take(r * d),
+            logits: take(chunkRows * s.vocabulary), losses: take(r))
+    }
+
+    /// Normalises `rows` rows of `x` into `y`, keeping per-row statistics for `normBackward`.
+    private static func norm(_ s: Shape, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                             into y: UnsafeMutablePointer<Float>, rows: Int, statistics: UnsafeMutablePointer<Float>) {
+        switch s.norm {
+        case .layerNorm:
+            Normalization.layerNorm(x, weight: weight, bias: bias, eps: s.eps, into: y, rows: rows, width: s.hidden, statistics: statistics)
+        case let .rms(offset):
+            Normalization.rmsNorm(x, weight: weight, offset: offset, eps: s.eps, into: y, rows: rows, width: s.hidden, statistics: statistics)
+        }
+    }
+
+    /// Adds the norm's input gradient into `dx` and its parameter gradients into `dWeight`/`dBias`.
+    private static func normBackward(
+        _ s: Shape, _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        statistics: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>,
+        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+    ) {
+        switch s.norm {
+        case .layerNorm:
+            Normalization.layerNormBackward(dy, x: x, weight: weight, statistics: statistics, rows: rows, width: s.hidden,
+                                            dx: dx, dWeight: dWeight, dBias: dBias)
+        case let .rms(offset):
+            Normalization.rmsNormBackward(dy, x: x, weight: weight, offset: offset, statistics: statistics, rows: rows,
+                                          width: s.hidden, dx: dx, dWeight: dWeight)
+        }
+    }
+
+    /// The MLP's activation from its saved pre-activation.
+    private static func activate(_ s: Shape, _ pre: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int) {
+        if s.gated {
+            s.activation.applyGated(pre, into: out, rows: rows, width: s.intermediate)
+        } else {
+            s.activation.apply(pre, into: out, count: rows * s.intermediate)
+        }
+    }
+
+    /// Forward pass, loss and, when `gradients` is given, the backward pass adding
+    /// `scale × ∂(summed loss)` into the gradient pointers.
+    static func step(
+        _ batch: TrainingBatch, shape s: Shape, weights w: Weights, gradients: (weights: Weights, scale: Float)?,
+        embeddings: Embeddings, workspace: TrainingWorkspace
+    ) -> LossSum {
+        let t = batch.tokens.count, d = s.hidden
+        guard t > 0 else { return LossSum(bySequence: [Double](repeating: 0, count: batch.lengths.count)) }
+        let sequences = batch.sequences
+        let rows = batch.targetCount
+        let chunk = CrossEntropy.chunkRows(vocabulary: s.vocabulary, rows: max(1, rows))
+        var measure = ArenaCursor()
+        _ = layout(s, tokens: t, targetRows: rows, chunkRows: chunk) { measure.take($0) }
+        workspace.reserve(floats: measure.used, integers: 2 * t + 2 * rows)
+        let base = workspace.floats
+        var cursor = ArenaCursor()
+        let a = layout(s, tokens: t, targetRows: rows, chunkRows: chunk) { base + cursor.take($0) }
+
+        let tokens = workspace.integers, positions = tokens + t, targetRows = positions + t, targets = targetRows + rows
+        var row = 0
+        for (i, token) in batch.tokens.enumerated() {
+            tokens[i] = token
+            let target = batch.targets[i]
+            if target != TrainingBatch.ignored {
+                targetRows[row] = Int32(i)
+                targets[row] = target
+                row += 1
+            }
+        }
+        for seq in sequences {
+            for i in 0..<seq.count { positions[seq.start + i] = Int32(i) }
+        }
+
+        embeddings.embed(tokens, positions, t, a.layers.first?.input ?? a.output)
+        for (l, layer) in a.layers.enumerated() {
+            let next = l + 1 < a.layers.count ? a.layers[l + 1].input : a.output
+            forward(s, attention: s.attention[l], w.blocks[l], layer, tokens: t, positions: positions, sequences: sequences,
+                    activation: a.activation, output: next, scratch: workspace.attention)
+        }
+        norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
+        gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
+        // Per-row weights of the gradient, gathered like the targets (one small array a batch).
+        let rowWeights: [Float]? = batch.targetWeights.map { weights in (0..<rows).map { weights[Int(targetRows[$0])] } }
+        let sum = rowWeights.withOptionalBufferPointer { weights in
+            CrossEntropy.loss(
+                hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
+                logits: a.logits, losses: a.losses,
+                backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head, rowWeights: weights) })
+        }
+        // Each sequence's share: target rows are in position order, so they walk the sequences.
+        var bySequence = [Double](repeating: 0, count: sequences.count)
+        var sequence = 0
+        for i in 0..<rows {
+            let position = Int(targetRows[i])
+            while position >= sequences[sequence].start + sequences[sequence].count { sequence += 1 }
+            bySequence[sequence] += Double(a.losses[i])
+        }
+        // Without target tokens the gradient is zero: nothing to add.
+        guard let g = gradients?.weights, rows > 0 else { return LossSum(sum: sum, tokens: rows, bySequence: bySequence) }
+
+        // Rows without a target get no gradient from the loss.
+        a.dNorm.update(repeating: 0, count: t * d)
+        for i in 0..<rows { (a.dNorm + Int(targetRows[i]) * d).update(from: a.dGathered + i * d, count: d) }
+        a.dx.update(repeating: 0, count: t * d)
+        normBackward(s, a.dNorm, x: a.output, weight: w.finalNormWeight, statistics: a.finalStats, rows: t, dx: a.dx,
+                     dWeight: g.finalNormWeight, dBias: g.finalNormBias)
+        for l in stride(from: a.layers.count - 1, through: 0, by: -1) {
+            backward(s, attention: s.attention[l], w.blocks[l], g.blocks[l], a.layers[l], tokens: t, positions: positions,
+                     sequences: sequences, layout: a, scratch: workspace.attention)
+        }
+        embeddings.embedBackward(tokens, positions, t, a.dx)
+        return LossSum(sum: sum, tokens: rows, bySequence: bySequence)
+    }
+
+    private static func gatherRows(_ x: UnsafePointer<Float>, rows: UnsafePointer<Int32>, count: Int, width: Int,
+                                   into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { (out + i * width).update(from: x + Int(rows[i]) * width, count: width) }
+    }
+
+    /// One block forward: reads `layer.input`, fills the layer's saved activations and writes
+    /// the block's output to `output`. `activation` is `[tokens, intermediate]` scratch.
+    private static func forward(
+        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
+        tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
+        activation: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
+    ) {
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
+        let x = layer.input
+        norm(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: layer.norm1, rows: t, statistics: layer.stats1)
+        Matmul.linear(layer.norm1, w.qkvWeight, into: layer.qkv, m: t, n: width, k: d)
+        if let b = w.qkvBias { Vector.addBias(b, to: layer.qkv, rows: t, width: width) }
+        s.rotary?.apply(layer.qkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
+                        keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth)
+        Attention.trainingForward(shape, qkv: layer.qkv, sequences: sequences, scratch: scratch,
+                                  into: layer.attention, logSumExp: layer.logSumExp)
+        y.update(from: x, count: t * d)
+        Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
+        if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
+        // The MLP reads the block input (parallel) or the residual after attention (sequential).
+        let mlpInput: UnsafeMutablePointer<Float>
+        if s.parallelResidual {
+            mlpInput = x
+        } else {
+            layer.middle.update(from: y, count: t * d)
+            mlpInput = layer.middle
+        }
+        norm(s, mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, into: layer.norm2, rows: t, statistics: layer.stats2)
+        Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
+        if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
+        activate(s, layer.preActivation, into: activation, rows: t)
+        Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
+        if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
+    }
+
+    /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's
+    /// output; on exit, with respect to its input. Parameter gradients are added into `g`.
+    private static func backward(
+        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ g: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
+        tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
+        layout a: Layout<UnsafeMutablePointer<Float>>, scratch: AttentionScratch
+    ) {
+        let d = s.hidden
+        // Gradient through the attention output projection: reads dx as the block output's
+        // gradient, so in the parallel block it must run before the MLP branch adds into dx.
+        func outputProjection() {
+            Matmul.linearBackward(a.dx, input: layer.attention, weight: w.outWeight, m: t, n: d, k: shape.queryWidth,
+                                  dInput: a.dAttention, dWeight: g.outWeight, dBias: g.outBias)
+        }
+        if s.parallelResidual {
+            outputProjection()
+            mlpBackward(s, w, g, layer, tokens: t, normInput: layer.input, layout: a)
+        } else {
+            mlpBackward(s, w, g, layer, tokens: t, normInput: layer.middle, layout: a)
+            outputProjection()
+        }
+        let width = shape.fusedWidth
+        Attention.trainingBackward(shape, qkv: layer.qkv, out: layer.attention, dOut: a.dAttention,
+                                   logSumExp: layer.logSumExp, sequences: sequences, scratch: scratch, into: a.dqkv)
+        s.rotary?.apply(a.dqkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
+                        keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth, inverse: true)
+        Matmul.linearBackward(a.dqkv, input: layer.norm1, weight: w.qkvWeight, m: t, n: width, k: d,
+                              dInput: a.dNorm, dWeight: g.qkvWeight, dBias: g.qkvBias)
+        normBackward(s, a.dNorm, x: layer.input, weight: w.norm1Weight, statistics: layer.stats1, rows: t, dx: a.dx,
+                     dWeight: g.norm1Weight, dBias: g.norm1Bias)
+    }
+
+    /// The MLP branch and its LayerNorm: adds the branch's gradient with respect to
+    /// `normInput` into `dx`.
+    private static func mlpBackward(
+        _ s: Shape, _ w: Block, _ g: Block, _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int,
+        normInput: UnsafePointer<Float>, layout a: Layout<UnsafeMutablePointer<Float>>
+    ) {
+        let d = s.hidden, f = s.intermediate
+        let act = a.activation
+        activate(s, layer.preActivation, into: act, rows: t)
+        // dW_down needs the activation; the same buffer then receives its gradient (the
+        // product writing it runs after the one reading it).
+        Matmul.linearBackward(a.dx, input: act, weight: w.downWeight, m: t, n: d, k: f,
+                              dInput: act, dWeight: g.downWeight, dBias: g.downBias)
+        let dUp: UnsafeMutablePointer<Float>
+        if s.gated {
+            s.activation.gatedBackward(act, gateUp: layer.preActivation, into: a.dGateUp, rows: t, width: f)
+            dUp = a.dGateUp
+        } else {
+            s.activation.multiplyByDerivative(act, at: layer.preActivation, count: t * f)
+            dUp = act
+        }
+        Matmul.linearBackward(dUp, input: layer.norm2, weight: w.upWeight, m: t, n: s.gated ? 2 * f : f, k: d,
+                              dInput: a.dNorm, dWeight: g.upWeight, dBias: g.upBias)
+        normBackward(s, a.dNorm, x: normInput, weight: w.norm2Weight, statistics: layer.stats2, rows: t, dx: a.dx,
+                     dWeight: g.norm2Weight, dBias: g.norm2Bias)
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's elements, or nil when there is no array.
+    func withOptionalBufferPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}
