@@ -32,6 +32,9 @@ public struct ModelTrainingSettings: Sendable {
     public var sentences: String?
     /// The obs column the prompts' labels came from.
     public var labelColumn: String?
+    /// New models: start the output head's gene rows from principal components of the
+    /// training cells' first N genes (``GeneHeadInitialization``); nil leaves them random.
+    public var geneHeadGenes: Int?
     /// Longest example in tokens (default and at most: the model's context).
     public var maxLength: Int?
     public var lossOn: LossTarget = .response
@@ -66,6 +69,8 @@ public struct ModelTrainingPlan: Sendable {
     public var totalSteps: Int
     /// The step a resumed run starts after (0 for a new run).
     public var firstStep: Int
+    /// The output head's gene rows, when initialised from the training cells.
+    public var geneHead: GeneHeadInitialization.Summary?
 }
 
 /// How a run ended.
@@ -112,6 +117,15 @@ public enum ModelTraining {
                                 "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
             }
         }
+        if let n = settings.geneHeadGenes {
+            if case .pretrained = settings.source {
+                throw TrainingError.invalidInput("gene head initialisation is for new models (--new-model or --config); a pretrained model keeps its head")
+            }
+            guard settings.sentences != nil else {
+                throw TrainingError.invalidInput("gene head initialisation reads the training cells' sentences: give the sentence dataset with --sentences")
+            }
+            guard n >= 1 else { throw TrainingError.invalidInput("gene head initialisation needs at least 1 gene per cell, not \(n)") }
+        }
         var inputs = [settings.prompts] + [settings.tokenizer, settings.sentences].compactMap { $0 }
         switch settings.source {
         case .pretrained(let folder): inputs.append(folder)
@@ -128,6 +142,13 @@ public enum ModelTraining {
             source = try TrainingModelSource.new(configPath: path, sizes: nil, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
         case .new(let sizes):
             source = try TrainingModelSource.new(configPath: nil, sizes: sizes, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
+        }
+        // Before the trainer reads the weights; a resumed run takes them from its checkpoint.
+        var geneHead: GeneHeadInitialization.Summary?
+        if let n = settings.geneHeadGenes, let sentences = settings.sentences, settings.resume == nil {
+            let names = Set(trainRecords.flatMap(\.cellNames))
+            let cells = try CellTable.load(sentences, maxGenes: n).cells.filter { names.contains($0.name) }
+            geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n)
         }
         let info = source.model.info
         let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
@@ -165,7 +186,7 @@ public enum ModelTraining {
         onEvent(.planned(ModelTrainingPlan(
             description: source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
             train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
-            firstStep: trainer.completedSteps)))
+            firstStep: trainer.completedSteps, geneHead: geneHead)))
         try output.create()
         do {
             let result = try runLoop(trainer: trainer, validation: validation.examples, settings: settings, contents: contents,
@@ -222,6 +243,7 @@ public enum ModelTraining {
         if let sentences = s.sentences { a["sentences"] = sentences }
         if let maxLength = s.maxLength { a["max_length"] = String(maxLength) }
         if let resume = s.resume { a["resume"] = resume }
+        if let n = s.geneHeadGenes { a["gene_head_genes"] = String(n) }
         return a
     }
 }

@@ -85,6 +85,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The obs column the prompts' labels came from (recorded in c2s.json; generated cells carry their condition under this name).")
     var labelColumn: String?
 
+    @Option(help: ArgumentHelp("New models: start each gene token's output-head row from the gene's loadings on principal components of the training cells' first N genes (N: the prompts' --top-k; needs --sentences and a gene-aware tokenizer). docs/SCIENCE.md: better generation and annotation for small models.", valueName: "N"))
+    var geneHeadInit: Int?
+
     // MARK: optimisation
     @Option(help: "Sequences per micro-batch.")
     var batchSize = 8
@@ -214,6 +217,7 @@ struct TrainCommand: ParsableCommand {
         s.validationSplit = validationSplit == "none" ? nil : validationSplit
         s.sentences = sentences
         s.labelColumn = labelColumn
+        s.geneHeadGenes = geneHeadInit
         s.maxLength = maxLength
         s.lossOn = LossTarget(rawValue: lossOn)!
         s.options = trainingOptions
@@ -245,6 +249,10 @@ struct TrainCommand: ParsableCommand {
                     report(plan.train, "training", length: plan.maxLength)
                     report(plan.validation, "validation", length: plan.maxLength)
                     if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
+                    if let g = plan.geneHead {
+                        printError(String(format: "output head: %d gene tokens start from %d principal components of %d genes in %d training cells (%.1f%% of their variance)",
+                                          g.tokens, g.components, g.genes, g.cells, 100 * g.explainedVariance))
+                    }
                 case .step(let m):
                     let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
                     progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",

@@ -24,6 +24,8 @@ final class BigramTestModel: TrainableModel, @unchecked Sendable {
         parameters.base.initialize(repeating: 0, count: parameters.count)
     }
 
+    var outputHeadParameter: String { "head.weight" }
+
     func initializeParameters(seed: UInt64) {
         var random = ShuffleGenerator(seed: seed, stream: 0)
         for i in 0..<parameters.count { parameters.base[i] = Float(Double(random.next() >> 11) * 0x1.0p-53 - 0.5) * 0.4 }

@@ -74,4 +74,8 @@ public protocol TrainableModel: CausalLanguageModel {
     /// norm weights, and any architecture-specific scaling), from a generator seeded by `seed`:
     /// the same seed gives the same model on any machine and thread count.
     func initializeParameters(seed: UInt64)
+
+    /// The parameter holding the output head (`[vocabulary, hidden]`, one row per token): the
+    /// token embedding itself when the head is tied.
+    var outputHeadParameter: String { get }
 }
