@@ -64,6 +64,9 @@ BATCH ?= 16
 # by a hundred-gene sentence).
 LOSS_WEIGHTING ?= example
 GUIDANCE ?= 2
+# The output head's gene rows start from principal components of the training cells' sentences
+# (c2s train --gene-head-init; GENE_HEAD=random to leave them random).
+GENE_HEAD ?= pca
 TRAIN_FLAGS ?=
 GENERATE_FLAGS ?=
 # Held-out real cells scored under every label (the label-swap test of docs/SCIENCE.md).
@@ -95,11 +98,12 @@ demo: build
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
-	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING))"; \
+	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
 	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size $(BATCH) \
 	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --loss-weighting $(LOSS_WEIGHTING) \
-	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
+	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(if $(filter pca,$(GENE_HEAD)),--gene-head-init $(TOP_GENES)) \
+	  $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
 	echo "== annotate the test split (constrained, free)"; \
 	for mode in constrained free; do \
 	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \

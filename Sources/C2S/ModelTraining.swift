@@ -148,9 +148,7 @@ public enum ModelTraining {
         if let n = settings.geneHeadGenes, let sentences = settings.sentences, settings.resume == nil {
             let names = Set(trainRecords.flatMap(\.cellNames))
             let cells = try CellTable.load(sentences, maxGenes: n).cells.filter { names.contains($0.name) }
-            let rankModel = try? SentenceDataset(folder: sentences).model()
-            geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n,
-                                                        rankModel: rankModel)
+            geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n)
         }
         let info = source.model.info
         let length = min(settings.maxLength ?? info.contextLength, info.contextLength)

@@ -79,8 +79,8 @@ final class GeneHeadInitCLITests: XCTestCase {
         // (rank weights across the training cells) has similar rows, the most anti-correlated
         // pair opposite ones.
         let list = genes.sorted().filter { g in trainSentences.filter { $0.contains(g) }.count >= 5 && trainSentences.filter { !$0.contains(g) }.count >= 5 }
-        // (Presence, whatever the dataset's inverse transform: its values fall with rank.)
-        let features = list.map { g in trainSentences.map { s in s.contains(g) ? 1.0 : 0 } }
+        let denominator = log(21.0)
+        let features = list.map { g in trainSentences.map { s in s.firstIndex(of: g).map { (denominator - log(Double($0 + 1))) / denominator } ?? 0 } }
         func correlation(_ x: [Double], _ y: [Double]) -> Double {
             let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
             let sxy = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
