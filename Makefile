@@ -67,6 +67,9 @@ GUIDANCE ?= 2
 # The output head's gene rows start from principal components of the training cells' sentences
 # (c2s train --gene-head-init; GENE_HEAD=random to leave them random).
 GENE_HEAD ?= pca
+# Seed of the model's initial weights and the data order (the prompts and splits keep theirs),
+# for measuring how much a figure moves from one training run to the next.
+TRAIN_SEED ?= 42
 TRAIN_FLAGS ?=
 GENERATE_FLAGS ?=
 # Held-out real cells scored under every label (the label-swap test of docs/SCIENCE.md).
@@ -101,7 +104,7 @@ demo: build
 	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
 	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size $(BATCH) \
-	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --loss-weighting $(LOSS_WEIGHTING) \
+	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) \
 	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(if $(filter pca,$(GENE_HEAD)),--gene-head-init $(TOP_GENES)) \
 	  $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
 	echo "== annotate the test split (constrained, free)"; \
