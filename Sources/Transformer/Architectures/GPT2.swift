@@ -117,7 +117,7 @@ extension GPT2: PreNormModel {
                 PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
             },
             finalNormWeight: p.pointer("transformer.ln_f.weight", in: buffer),
-            head: p.pointer("transformer.wte.weight", in: buffer),
+            head: p.pointer(outputHeadParameter, in: buffer),
             finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
     }
 

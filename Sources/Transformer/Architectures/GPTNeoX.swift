@@ -115,20 +115,12 @@ extension GPTNeoX: PreNormModel {
                 PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
             },
             finalNormWeight: p.pointer("gpt_neox.final_layer_norm.weight", in: buffer),
-            head: p.pointer(config.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight", in: buffer),
+            head: p.pointer(outputHeadParameter, in: buffer),
             finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer))
     }
 
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
-        let d = config.hiddenSize
-        let table = parameters.pointer("gpt_neox.embed_in.weight")
-        let dTable = gradients.map { parameters.pointer("gpt_neox.embed_in.weight", in: $0) }
-        return PreNormDecoder.Embeddings(
-            embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
-            embedBackward: { tokens, _, count, dx in
-                guard let dTable else { return }
-                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable)
-            })
+        .tokenTable(parameters, "gpt_neox.embed_in.weight", width: config.hiddenSize, gradients: gradients)
     }
 }
 

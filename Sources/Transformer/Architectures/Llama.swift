@@ -113,20 +113,12 @@ extension Llama: PreNormModel {
                 return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } })
             },
             finalNormWeight: p.pointer("model.norm.weight", in: buffer),
-            head: p.pointer(c.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight", in: buffer),
+            head: p.pointer(outputHeadParameter, in: buffer),
             finalNormBias: nil)
     }
 
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
-        let d = config.hiddenSize
-        let table = parameters.pointer("model.embed_tokens.weight")
-        let dTable = gradients.map { parameters.pointer("model.embed_tokens.weight", in: $0) }
-        return PreNormDecoder.Embeddings(
-            embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
-            embedBackward: { tokens, _, count, dx in
-                guard let dTable else { return }
-                Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable)
-            })
+        .tokenTable(parameters, "model.embed_tokens.weight", width: config.hiddenSize, gradients: gradients)
     }
 }
 

@@ -66,5 +66,19 @@ enum PreNormDecoder {
     struct Embeddings {
         var embed: (_ tokens: UnsafePointer<Int32>, _ positions: UnsafePointer<Int32>, _ count: Int, _ x: UnsafeMutablePointer<Float>) -> Void
         var embedBackward: (_ tokens: UnsafePointer<Int32>, _ positions: UnsafePointer<Int32>, _ count: Int, _ dx: UnsafePointer<Float>) -> Void
+
+        /// A token table alone (no position table): rows gathered forward, gradients
+        /// scattered into the table's gradient (when `gradients` is given).
+        static func tokenTable(_ store: ParameterStore, _ name: String, width d: Int,
+                               gradients: UnsafeMutablePointer<Float>?) -> Embeddings {
+            let table = store.pointer(name)
+            let dTable = gradients.map { store.pointer(name, in: $0) }
+            return Embeddings(
+                embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x) },
+                embedBackward: { tokens, _, count, dx in
+                    guard let dTable else { return }
+                    Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable)
+                })
+        }
     }
 }
