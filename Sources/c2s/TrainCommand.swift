@@ -9,7 +9,7 @@ import Transformer
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train or fine-tune a causal language model (gpt2, gpt_neox, llama) on a prompt dataset.",
+        abstract: "Train or fine-tune a causal language model (gemma2, gpt2, gpt_neox, llama) on a prompt dataset.",
         discussion: """
             PROMPTS is a prompt dataset from 'c2s prompts'. The model sees model_input + " " + \
             response, tokenized as one string, with EOS appended; the loss is on the response and \

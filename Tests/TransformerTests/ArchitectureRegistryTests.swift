@@ -11,7 +11,7 @@ final class ArchitectureRegistryTests: XCTestCase {
         let types = ArchitectureRegistry.all.map(\.modelType)
         XCTAssertEqual(Set(types).count, types.count, "one entry per model_type")
         XCTAssertEqual(ModelLoader.supportedTypes, ["gemma2", "gpt2", "gpt_neox", "llama"])
-        XCTAssertEqual(ArchitectureRegistry.trainableTypes, ["gpt2", "gpt_neox", "llama"])
+        XCTAssertEqual(ArchitectureRegistry.trainableTypes, ["gemma2", "gpt2", "gpt_neox", "llama"])
         for entry in ArchitectureRegistry.all {
             let folder = TestPaths.fixtures.appendingPathComponent("lm/\(entry.modelType)")
             let model = try ModelLoader.load(folder: folder)

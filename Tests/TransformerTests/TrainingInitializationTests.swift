@@ -85,6 +85,19 @@ final class TrainingInitializationTests: XCTestCase {
         })
     }
 
+    func testGemma2FollowsTransformersInitWeights() throws {
+        let m = try Self.model(["model_type": "gemma2", "vocab_size": 500, "hidden_size": 64, "num_hidden_layers": 2,
+                                "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 128,
+                                "attention_bias": true, "initializer_range": 0.03])
+        m.initializeParameters(seed: 42)
+        // Gemma's RMSNorm multiplies by 1 + weight: its weights start at 0, not 1.
+        checkRules(m, normal: { $0.hasSuffix(".weight") ? 0.03 : nil }, constant: { name in
+            if name.hasSuffix(".bias") || name.hasSuffix("norm.weight") { return 0 }
+            return nil
+        })
+        XCTAssertEqual(m.outputHeadParameter, "model.embed_tokens.weight", "Gemma-2's head is the tied token table")
+    }
+
     func testSameSeedSameModelOnAnyThreadCount() throws {
         let a = try Self.model(Self.neox), b = try Self.model(Self.neox), c = try Self.model(Self.neox)
         let saved = KernelThreads.count

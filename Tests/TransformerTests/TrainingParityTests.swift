@@ -6,7 +6,13 @@ import TestSupport
 /// summed loss and every parameter's gradient (torch in float64 on the same weights), and ten
 /// AdamW steps (torch in fp32).
 final class TrainingParityTests: XCTestCase {
-    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied", "gpt2", "llama"]
+    static let fixtures = ["gpt_neox_parallel", "gpt_neox_sequential_tied", "gpt2", "llama", "gemma2"]
+
+    /// Gradient tolerance (relative, as `relativeError` measures it). Gemma-2's soft-cap of 2
+    /// flattens the first layer's attention, so its key gradients are sums of nearly cancelling
+    /// terms: torch's own fp32 pass is off by 1.6e-4 there (layer 0 `k_proj.weight`, against
+    /// the same float64 reference), so 1e-4 would ask more of us than fp32 gives torch.
+    static func gradientTolerance(_ name: String) -> Float { name == "gemma2" ? 2e-4 : 1e-4 }
 
     struct Fixture {
         var model: any TrainableModel
@@ -82,7 +88,7 @@ final class TrainingParityTests: XCTestCase {
             for spec in f.model.parameters.specs {
                 let offset = f.model.parameters.pointer(spec.name) - f.model.parameters.base
                 let e = g.withUnsafeBufferPointer { Self.relativeError($0.baseAddress! + offset, f.reference.base + offset, count: spec.count) }
-                XCTAssertLessThanOrEqual(e, 1e-4, "\(name): gradient of \(spec.name)")
+                XCTAssertLessThanOrEqual(e, Self.gradientTolerance(name), "\(name): gradient of \(spec.name)")
                 if !(e <= worst.error) { worst = (spec.name, e) }
             }
             let forwardOnly = try f.model.loss(f.batch)

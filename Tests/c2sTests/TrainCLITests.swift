@@ -167,7 +167,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(config["hidden_size"] as? Int, 16)
         XCTAssertEqual(config["eos_token_id"] as? Int, 0)
         // Llama trains (its gradients are checked against torch in TrainingParityTests) and the
-        // saved folder loads again; Gemma-2 has no training pass yet and is refused.
+        // saved folder loads again.
         try #"{"model_type": "llama", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 32, "max_position_embeddings": 64}"#
             .write(toFile: tmp.file("llama.json"), atomically: true, encoding: .utf8)
         let llama = try c2s(["train", prompts, "-o", tmp.file("llama"), "--config", tmp.file("llama.json"), "--tokenizer", tok, "--max-steps", "2", "--quiet"])
@@ -176,13 +176,39 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(saved["model_type"] as? String, "llama")
         let generated = try c2s(["lm", "generate", "--model", tmp.file("llama"), "--prompt", "a", "--max-new-tokens", "2"])
         XCTAssertEqual(generated.status, 0, generated.stderr)
-        try #"{"model_type": "gemma2", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8, "intermediate_size": 32}"#
-            .write(toFile: tmp.file("gemma2.json"), atomically: true, encoding: .utf8)
-        let refused = try c2s(["train", prompts, "-o", tmp.file("gemma2"), "--config", tmp.file("gemma2.json"), "--tokenizer", tok, "--max-steps", "1"])
+        // An architecture the engine does not know is refused by name, leaving nothing.
+        try #"{"model_type": "mistral", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2}"#
+            .write(toFile: tmp.file("mistral.json"), atomically: true, encoding: .utf8)
+        let refused = try c2s(["train", prompts, "-o", tmp.file("mistral"), "--config", tmp.file("mistral.json"), "--tokenizer", tok, "--max-steps", "1"])
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("gemma2") && refused.stderr.contains("cannot be trained"), refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("gpt2, gpt_neox, llama"), refused.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("gemma2")))
+        XCTAssertTrue(refused.stderr.contains("mistral"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("mistral")))
+    }
+
+    /// Gemma-2 (the C2S-Scale architecture) trains from a config with a sliding window shorter
+    /// than the examples, resumes exactly, and the saved folder generates.
+    func testGemma2TrainsAndResumesExactly() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        try #"{"model_type": "gemma2", "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8, "intermediate_size": 32, "max_position_embeddings": 128, "sliding_window": 8, "query_pre_attn_scalar": 8}"#
+            .write(toFile: tmp.file("gemma2.json"), atomically: true, encoding: .utf8)
+        let args = ["--config", tmp.file("gemma2.json"), "--tokenizer", tok, "--max-steps", "4", "--save-every", "2", "--batch-size", "4", "--quiet"]
+        var r = try c2s(["train", prompts, "-o", tmp.file("a")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/config.json")))) as? [String: Any])
+        XCTAssertEqual(config["model_type"] as? String, "gemma2")
+        let log = try metrics(tmp.file("a/metrics.jsonl"))
+        XCTAssertEqual(log.compactMap { $0["loss"] == nil ? nil : $0["step"] as? Int }, [1, 2, 3, 4])
+        XCTAssertTrue(log.compactMap { $0["loss"] as? Double }.allSatisfy(\.isFinite))
+        r = try c2s(["train", prompts, "-o", tmp.file("b"), "--resume", tmp.file("a/checkpoint-2")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try metrics(tmp.file("b/metrics.jsonl")).map(deterministic), log.map(deterministic))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a/model.safetensors"))),
+                       try Data(contentsOf: URL(fileURLWithPath: tmp.file("b/model.safetensors"))))
+        r = try c2s(["lm", "generate", "--model", tmp.file("a"), "--prompt", "Top genes of one cell: LYZ CD14. Cell type:", "--max-new-tokens", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
     }
 
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {

@@ -15,6 +15,8 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         public var slidingLayers: [Bool]
         public var attentionBias: Bool
         public var activation: Activation
+        /// Standard deviation of the initial weights when training from scratch.
+        public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
             vocabularySize = try file.positiveInt("vocab_size", default: 256000)
@@ -53,6 +55,7 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
             }
             attentionBias = try file.bool("attention_bias", default: false)
             activation = try file.activation("hidden_activation", default: try file.string("hidden_act", default: "gelu_pytorch_tanh"))
+            initializerRange = try file.double("initializer_range", default: 0.02)
         }
     }
 
@@ -60,9 +63,12 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
     public let info: ModelInfo
     public let parameters: ParameterStore
     let rotary: Rotary
-    private let workspace: Workspace
-    private let scratch = AttentionScratch()
-    private let lock = NSLock()
+    /// One pass at a time, inference or training.
+    let lock = NSLock()
+    /// Activations and scratch of training passes.
+    let training = TrainingWorkspace()
+    /// Buffers of inference passes.
+    let inference = PreNormDecoder.InferenceState()
 
     public static func specs(_ c: Config) -> [ParameterSpec] {
         let d = c.hiddenSize, f = c.intermediateSize, q = c.heads * c.headDim, kv = c.keyValueHeads * c.headDim
@@ -89,11 +95,7 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
                          padTokenID: file.tokenIDs("pad_token_id").first)
         parameters = ParameterStore(specs: Self.specs(config))
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
-        let fused = (config.heads + 2 * config.keyValueHeads) * config.headDim
-        workspace = Workspace(widths: [config.hiddenSize, config.hiddenSize, fused, config.heads * config.headDim,
-                                       2 * config.intermediateSize, config.intermediateSize, config.hiddenSize])
     }
-
 
     func attentionShape(layer: Int) -> AttentionShape {
         let c = config
@@ -101,55 +103,63 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
                               scale: 1 / c.queryPreAttentionScalar.squareRoot(), softCap: c.attentionSoftCap,
                               window: c.slidingLayers[layer] ? c.slidingWindow : nil)
     }
+}
 
+/// Gemma-2's block, as both passes read it: RMSNorm `(1 + w)` before and after both branches
+/// (the sandwich), fused `[Q | K | V]` (grouped-query) with full rotary, soft-capped and, on
+/// alternate layers, sliding-window attention, GeGLU MLP, sequential residual, the tied head's
+/// logits soft-capped.
+extension Gemma2: PreNormModel {
+    /// The shared pre-norm inference pass (`PreNormDecoder.infer`) over this block.
     public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
-        try DecoderOutput.check(batch, cache: cache, info: info)
-        lock.lock()
-        defer { lock.unlock() }
-        let c = config, d = c.hiddenSize, f = c.intermediateSize, t = batch.tokenCount
-        let w = parameters, eps = c.rmsNormEps
-        workspace.reserve(tokens: t)
-        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], gateUp = workspace[4], ff = workspace[5], tmp = workspace[6]
-        let embed = w.pointer("model.embed_tokens.weight")
-        // transformers multiplies by √hidden rounded to the activation dtype (fp32 here).
-        let normalizer = Float(Double(d).squareRoot())
-        for (i, token) in batch.tokens.enumerated() {
-            let row = x + i * d, e = embed + Int(token) * d
-            for j in 0..<d { row[j] = e[j] * normalizer }
-        }
-        for l in 0..<c.layers {
-            let p = "model.layers.\(l).", a = attentionShape(layer: l)
-            Normalization.rmsNorm(x, weight: w.pointer(p + "input_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            w.linear(n, p + "self_attn.q_proj.weight", into: qkv, m: t, n: a.fusedWidth, k: d)
-            if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.q_proj.bias"), to: qkv, rows: t, width: a.fusedWidth) }
-            batch.positions.withUnsafeBufferPointer { pos in
-                rotary.apply(qkv, width: a.fusedWidth, tokens: t, positions: pos.baseAddress!, queryHeads: c.heads,
-                             keyHeads: c.keyValueHeads, keyOffset: a.queryWidth)
-            }
-            Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
-            w.linear(att, p + "self_attn.o_proj.weight", into: tmp, m: t, n: d, k: a.queryWidth)
-            if c.attentionBias { Vector.addBias(w.pointer(p + "self_attn.o_proj.bias"), to: tmp, rows: t, width: d) }
-            Normalization.rmsNorm(tmp, weight: w.pointer(p + "post_attention_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            Vector.add(n, into: x, count: t * d)
-            Normalization.rmsNorm(x, weight: w.pointer(p + "pre_feedforward_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            w.linear(n, p + "mlp.gate_proj.weight", into: gateUp, m: t, n: 2 * f, k: d)
-            c.activation.applyGated(gateUp, into: ff, rows: t, width: f)
-            w.linear(ff, p + "mlp.down_proj.weight", into: tmp, m: t, n: d, k: f)
-            Normalization.rmsNorm(tmp, weight: w.pointer(p + "post_feedforward_layernorm.weight"), offset: 1, eps: eps, into: n, rows: t, width: d)
-            Vector.add(n, into: x, count: t * d)
-        }
-        DecoderOutput.commit(batch, cache: cache)
-        let normW = w.pointer("model.norm.weight")
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: c.vocabularySize, head: w.pointer("model.embed_tokens.weight"), store: w,
-                                    logitRows: logits, wantHidden: hiddenStates, softCap: c.finalSoftCap) { from, to, rows in
-            Normalization.rmsNorm(from, weight: normW, offset: 1, eps: eps, into: to, rows: rows, width: d)
-        }
+        try preNormForward(batch, cache: cache, logits: logits, hiddenStates: hiddenStates)
+    }
+
+    var decoderShape: PreNormDecoder.Shape {
+        PreNormDecoder.Shape(hidden: config.hiddenSize, intermediate: config.intermediateSize,
+                             vocabulary: config.vocabularySize, norm: .rms(offset: 1), eps: config.rmsNormEps,
+                             activation: config.activation, gated: true, parallelResidual: false, rotary: rotary,
+                             attention: (0..<config.layers).map(attentionShape(layer:)),
+                             postNorms: true, finalSoftCap: config.finalSoftCap)
+    }
+
+    /// Parameter pointers into `buffer` (the parameters themselves or their gradients). q, k
+    /// and v (and gate and up) lie one after another in the arena, so the first of each names
+    /// the fused matrix. Gemma-2's `post_attention_layernorm` is the attention branch's
+    /// post-norm; the MLP's pre-norm is `pre_feedforward_layernorm`.
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+        let p = parameters, c = config
+        return PreNormDecoder.Weights(
+            blocks: (0..<c.layers).map { l in
+                let prefix = "model.layers.\(l)."
+                let names: [String?] = [
+                    "input_layernorm.weight", nil,
+                    "self_attn.q_proj.weight", c.attentionBias ? "self_attn.q_proj.bias" : nil,
+                    "self_attn.o_proj.weight", c.attentionBias ? "self_attn.o_proj.bias" : nil,
+                    "pre_feedforward_layernorm.weight", nil,
+                    "mlp.gate_proj.weight", nil,
+                    "mlp.down_proj.weight", nil,
+                ]
+                return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } },
+                                            postNorms: (prefix + "post_attention_layernorm.weight", prefix + "post_feedforward_layernorm.weight"))
+            },
+            finalNormWeight: p.pointer("model.norm.weight", in: buffer),
+            head: p.pointer(outputHeadParameter, in: buffer),
+            finalNormBias: nil)
+    }
+
+    /// The token table scaled by `√hidden` (transformers rounds it to the activation dtype:
+    /// fp32 here).
+    func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
+        .tokenTable(parameters, "model.embed_tokens.weight", width: config.hiddenSize,
+                    scale: Float(Double(config.hiddenSize).squareRoot()), gradients: gradients)
     }
 }
 
 extension Gemma2 {
-    /// Gemma-2's registry entry: inference only for now (no training pass yet).
+    /// Gemma-2's registry entry: the rotary buffer and the tied head stored anyway are not
+    /// parameters.
     public static let architecture = Architecture(
         modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0) },
-        ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: false)
+        ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
 }

@@ -25,10 +25,12 @@ extension PreNormDecoder {
             if let resolved { return resolved }
             let (shape, weights, embeddings) = make()
             let f = shape.intermediate
-            // x, the normalised rows, [Q | K | V], attention output, MLP pre-activation, and the
-            // gated MLP's activation (the plain MLP activates in place).
+            // x, the normalised rows, [Q | K | V], attention output, MLP pre-activation, the
+            // gated MLP's activation (the plain MLP activates in place), and a branch's output
+            // before its sandwich norm.
             let widths = [shape.hidden, shape.hidden, shape.attention.map(\.fusedWidth).max() ?? 0,
-                          shape.attention.map(\.queryWidth).max() ?? 0, shape.gated ? 2 * f : f, shape.gated ? f : 0]
+                          shape.attention.map(\.queryWidth).max() ?? 0, shape.gated ? 2 * f : f, shape.gated ? f : 0,
+                          shape.postNorms ? shape.hidden : 0]
             let made = Resolved(shape: shape, weights: weights, embeddings: embeddings, workspace: Workspace(widths: widths))
             resolved = made
             return made
@@ -71,7 +73,7 @@ extension PreNormDecoder {
         }
         DecoderOutput.commit(batch, cache: cache)
         return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: s.vocabulary, head: w.head, store: store,
-                                    logitRows: logits, wantHidden: hiddenStates) { from, to, rows in
+                                    logitRows: logits, wantHidden: hiddenStates, softCap: s.finalSoftCap) { from, to, rows in
             normalize(s, from, weight: w.finalNormWeight, bias: w.finalNormBias, into: to, rows: rows)
         }
     }
@@ -80,6 +82,7 @@ extension PreNormDecoder {
     ///
     ///     sequential:  x += Wo·attn(n1 x);  x += mlp(n2 x)
     ///     parallel:    x += Wo·attn(n1 x) + mlp(n2 x), both branches reading the block input
+    ///     sandwich:    x += p1(Wo·attn(n1 x));  x += p2(mlp(n2 x))
     ///
     /// Products go through `store.linear`, so decoding-sized ones use the bf16 weights when on.
     private static func block(
@@ -96,8 +99,16 @@ extension PreNormDecoder {
         Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
         // The parallel block's MLP reads the same x as attention did: normalise before adding.
         if s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
-        store.linear(att, weight: w.outWeight, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
-        if let b = w.outBias { Vector.addBias(b, to: x, rows: t, width: d) }
+        if let post = w.postAttentionNormWeight {
+            let branch = workspace[6]
+            store.linear(att, weight: w.outWeight, into: branch, m: t, n: d, k: a.queryWidth)
+            if let b = w.outBias { Vector.addBias(b, to: branch, rows: t, width: d) }
+            normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
+            Vector.add(n, into: x, count: t * d)
+        } else {
+            store.linear(att, weight: w.outWeight, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
+            if let b = w.outBias { Vector.addBias(b, to: x, rows: t, width: d) }
+        }
         if !s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
         store.linear(n, weight: w.upWeight, into: ff, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: ff, rows: t, width: up) }
@@ -109,7 +120,15 @@ extension PreNormDecoder {
             activated = ff
             s.activation.apply(ff, count: t * f)
         }
-        store.linear(activated, weight: w.downWeight, into: x, m: t, n: d, k: f, accumulate: true)
-        if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
+        if let post = w.postMLPNormWeight {
+            let branch = workspace[6]
+            store.linear(activated, weight: w.downWeight, into: branch, m: t, n: d, k: f)
+            if let b = w.downBias { Vector.addBias(b, to: branch, rows: t, width: d) }
+            normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
+            Vector.add(n, into: x, count: t * d)
+        } else {
+            store.linear(activated, weight: w.downWeight, into: x, m: t, n: d, k: f, accumulate: true)
+            if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
+        }
     }
 }

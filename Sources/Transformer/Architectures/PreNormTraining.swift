@@ -5,10 +5,12 @@ import Foundation
 ///
 /// The forward pass keeps, per layer, the block input, both norms' outputs and statistics, the
 /// rotated `qkv`, the attention output and its log-sum-exp, the sequential residual's middle and
-/// the MLP pre-activation; the MLP activation is recomputed in the backward pass.
+/// the MLP pre-activation; the MLP activation is recomputed in the backward pass. The sandwich
+/// (Gemma-2) also keeps each branch's output before its post-norm, with the norm's statistics.
 extension PreNormDecoder {
     struct Layer<P> {
         var input, norm1, stats1, qkv, attention, logSumExp, middle, norm2, stats2, preActivation: P
+        var attentionBranch, attentionBranchStats, mlpBranch, mlpBranchStats: P
     }
 
     struct Layout<P> {
@@ -16,24 +18,28 @@ extension PreNormDecoder {
         var output, finalNorm, finalStats: P
         // Scratch for the backward pass and the loss.
         var dx, dNorm, dqkv, dAttention, activation, dGateUp, gathered, dGathered, logits, losses: P
+        /// A branch's post-normed output (forward) or the gradient before its post-norm (backward).
+        var branch: P
     }
 
     static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, _ take: (Int) -> P) -> Layout<P> {
-        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, sandwich = s.postNorms ? 1 : 0
         var layers: [Layer<P>] = []
         for a in s.attention {
             layers.append(Layer(
                 input: take(t * d), norm1: take(t * d), stats1: take(2 * t), qkv: take(t * a.fusedWidth),
                 attention: take(t * a.queryWidth), logSumExp: take(t * a.queryHeads),
                 middle: take(s.parallelResidual ? 0 : t * d), norm2: take(t * d), stats2: take(2 * t),
-                preActivation: take(t * up)))
+                preActivation: take(t * up),
+                attentionBranch: take(sandwich * t * d), attentionBranchStats: take(sandwich * 2 * t),
+                mlpBranch: take(sandwich * t * d), mlpBranchStats: take(sandwich * 2 * t)))
         }
         let widest = s.attention.map(\.fusedWidth).max() ?? 0, queryWidest = s.attention.map(\.queryWidth).max() ?? 0
         return Layout(
             layers: layers, output: take(t * d), finalNorm: take(t * d), finalStats: take(2 * t),
             dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * queryWidest),
             activation: take(t * f), dGateUp: take(s.gated ? t * up : 0), gathered: take(r * d), dGathered: take(r * d),
-            logits: take(chunkRows * s.vocabulary), losses: take(r))
+            logits: take(chunkRows * s.vocabulary), losses: take(r), branch: take(sandwich * t * d))
     }
 
     /// Normalises `rows` rows of `x` into `y`, keeping per-row statistics for `normBackward`.
@@ -109,7 +115,7 @@ extension PreNormDecoder {
         for (l, layer) in a.layers.enumerated() {
             let next = l + 1 < a.layers.count ? a.layers[l + 1].input : a.output
             forward(s, attention: s.attention[l], w.blocks[l], layer, tokens: t, positions: positions, sequences: sequences,
-                    activation: a.activation, output: next, scratch: workspace.attention)
+                    activation: a.activation, branch: a.branch, output: next, scratch: workspace.attention)
         }
         norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
         gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
@@ -118,7 +124,7 @@ extension PreNormDecoder {
         let sum = rowWeights.withOptionalBufferPointer { weights in
             CrossEntropy.loss(
                 hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
-                logits: a.logits, losses: a.losses,
+                logits: a.logits, losses: a.losses, softCap: s.finalSoftCap,
                 backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head, rowWeights: weights) })
         }
         // Each sequence's share: target rows are in position order, so they walk the sequences.
@@ -152,11 +158,13 @@ extension PreNormDecoder {
     }
 
     /// One block forward: reads `layer.input`, fills the layer's saved activations and writes
-    /// the block's output to `output`. `activation` is `[tokens, intermediate]` scratch.
+    /// the block's output to `output`. `activation` is `[tokens, intermediate]` scratch,
+    /// `branch` `[tokens, hidden]` scratch for the sandwich.
     private static func forward(
         _ s: Shape, attention shape: AttentionShape, _ w: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
         tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
-        activation: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
+        activation: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>,
+        output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
     ) {
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
         let x = layer.input
@@ -168,8 +176,15 @@ extension PreNormDecoder {
         Attention.trainingForward(shape, qkv: layer.qkv, sequences: sequences, scratch: scratch,
                                   into: layer.attention, logSumExp: layer.logSumExp)
         y.update(from: x, count: t * d)
-        Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
-        if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
+        if let post = w.postAttentionNormWeight {
+            Matmul.linear(layer.attention, w.outWeight, into: layer.attentionBranch, m: t, n: d, k: shape.queryWidth)
+            if let b = w.outBias { Vector.addBias(b, to: layer.attentionBranch, rows: t, width: d) }
+            norm(s, layer.attentionBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.attentionBranchStats)
+            Vector.add(branch, into: y, count: t * d)
+        } else {
+            Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
+            if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
+        }
         // The MLP reads the block input (parallel) or the residual after attention (sequential).
         let mlpInput: UnsafeMutablePointer<Float>
         if s.parallelResidual {
@@ -182,8 +197,30 @@ extension PreNormDecoder {
         Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
         activate(s, layer.preActivation, into: activation, rows: t)
-        Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
-        if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
+        if let post = w.postMLPNormWeight {
+            Matmul.linear(activation, w.downWeight, into: layer.mlpBranch, m: t, n: d, k: f)
+            if let b = w.downBias { Vector.addBias(b, to: layer.mlpBranch, rows: t, width: d) }
+            norm(s, layer.mlpBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.mlpBranchStats)
+            Vector.add(branch, into: y, count: t * d)
+        } else {
+            Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
+            if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
+        }
+    }
+
+    /// The gradient entering a branch's last product: `dy` itself, or, behind a sandwich
+    /// post-norm, `dy` taken back through that norm into `a.branch` (its weight's gradient
+    /// added into `dWeight`).
+    private static func branchGradient(
+        _ s: Shape, _ dy: UnsafeMutablePointer<Float>, postNorm: UnsafePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
+        branchOutput: UnsafePointer<Float>, statistics: UnsafePointer<Float>, tokens t: Int,
+        layout a: Layout<UnsafeMutablePointer<Float>>
+    ) -> UnsafeMutablePointer<Float> {
+        guard let postNorm, let dWeight else { return dy }
+        a.branch.update(repeating: 0, count: t * s.hidden)
+        normBackward(s, dy, x: branchOutput, weight: postNorm, statistics: statistics, rows: t, dx: a.branch,
+                     dWeight: dWeight, dBias: nil)
+        return a.branch
     }
 
     /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's
@@ -197,7 +234,10 @@ extension PreNormDecoder {
         // Gradient through the attention output projection: reads dx as the block output's
         // gradient, so in the parallel block it must run before the MLP branch adds into dx.
         func outputProjection() {
-            Matmul.linearBackward(a.dx, input: layer.attention, weight: w.outWeight, m: t, n: d, k: shape.queryWidth,
+            let dBranch = branchGradient(s, a.dx, postNorm: w.postAttentionNormWeight, dWeight: g.postAttentionNormWeight,
+                                         branchOutput: layer.attentionBranch, statistics: layer.attentionBranchStats,
+                                         tokens: t, layout: a)
+            Matmul.linearBackward(dBranch, input: layer.attention, weight: w.outWeight, m: t, n: d, k: shape.queryWidth,
                                   dInput: a.dAttention, dWeight: g.outWeight, dBias: g.outBias)
         }
         if s.parallelResidual {
@@ -229,7 +269,9 @@ extension PreNormDecoder {
         activate(s, layer.preActivation, into: act, rows: t)
         // dW_down needs the activation; the same buffer then receives its gradient (the
         // product writing it runs after the one reading it).
-        Matmul.linearBackward(a.dx, input: act, weight: w.downWeight, m: t, n: d, k: f,
+        let dBranch = branchGradient(s, a.dx, postNorm: w.postMLPNormWeight, dWeight: g.postMLPNormWeight,
+                                     branchOutput: layer.mlpBranch, statistics: layer.mlpBranchStats, tokens: t, layout: a)
+        Matmul.linearBackward(dBranch, input: act, weight: w.downWeight, m: t, n: d, k: f,
                               dInput: act, dWeight: g.downWeight, dBias: g.downBias)
         let dUp: UnsafeMutablePointer<Float>
         if s.gated {

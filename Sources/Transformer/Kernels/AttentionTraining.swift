@@ -21,7 +21,8 @@ public struct SequenceSpan: Sendable, Equatable {
 /// Work items are (sequence, key/value head) pairs, dealt round-robin to our workers with BLAS
 /// held to one thread meanwhile, as `Attention.run` does for prefill. A key/value head's query
 /// heads run in one item, so grouped-query attention's shared key and value gradients are
-/// summed without races. Soft-capping and sliding windows are not supported here.
+/// summed without races. Gemma-2's score soft-cap and sliding window are applied as inference
+/// applies them (`Attention.run`): a query at position `i` sees keys `i - window < j ≤ i`.
 extension Attention {
     /// Writes each query head's output to `out` (`[tokens, queryHeads·headDim]`) and the
     /// log-sum-exp of its scaled scores to `logSumExp` (`[tokens, queryHeads]`).
@@ -29,7 +30,6 @@ extension Attention {
         _ shape: AttentionShape, qkv: UnsafePointer<Float>, sequences: [SequenceSpan],
         scratch: AttentionScratch, into out: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>
     ) {
-        precondition(shape.softCap == nil && shape.window == nil, "training attention has no soft-cap or sliding window")
         let longest = sequences.map(\.count).max() ?? 0
         forItems(shape, sequences: sequences, scratch: scratch, floatsPerWorker: queryBlock * longest) { seq, group, scores in
             for h in group {
@@ -46,13 +46,15 @@ extension Attention {
         logSumExp: UnsafePointer<Float>, sequences: [SequenceSpan], scratch: AttentionScratch,
         into dqkv: UnsafeMutablePointer<Float>
     ) {
-        precondition(shape.softCap == nil && shape.window == nil, "training attention has no soft-cap or sliding window")
         let longest = sequences.map(\.count).max() ?? 0
         let block = queryBlock * longest
-        forItems(shape, sequences: sequences, scratch: scratch, floatsPerWorker: 2 * block) { seq, group, buffer in
+        // A soft-capped score's derivative needs its tanh: a third block per worker keeps it.
+        let blocks = shape.softCap == nil ? 2 : 3
+        forItems(shape, sequences: sequences, scratch: scratch, floatsPerWorker: blocks * block) { seq, group, buffer in
             for (i, h) in group.enumerated() {
                 backwardHead(shape, h: h, seq: seq, firstOfGroup: i == 0, qkv: qkv, out: out, dOut: dOut,
-                             logSumExp: logSumExp, probabilities: buffer, dScores: buffer + block, dqkv: dqkv)
+                             logSumExp: logSumExp, probabilities: buffer, dScores: buffer + block,
+                             capped: shape.softCap == nil ? nil : buffer + 2 * block, dqkv: dqkv)
             }
         }
     }
@@ -97,8 +99,9 @@ extension Attention {
             Matmul.gemm(transA: false, transB: true, m: rows, n: span, k: hd, alpha: shape.scale,
                         qkv + (seq.start + i0) * width + h * hd, lda: width, keys, ldb: width, scores, ldc: span)
             for r in 0..<rows {
-                let row = scores + r * span, visible = i0 + r + 1
-                logSumExp[(seq.start + i0 + r) * shape.queryHeads + h] = softmax(row, count: visible, softCap: nil)
+                let row = scores + r * span, visible = i0 + r + 1, lo = firstVisible(shape, position: i0 + r)
+                logSumExp[(seq.start + i0 + r) * shape.queryHeads + h] = softmax(row + lo, count: visible - lo, softCap: shape.softCap)
+                if lo > 0 { row.update(repeating: 0, count: lo) }
                 if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
             }
             Matmul.gemm(transA: false, transB: false, m: rows, n: hd, k: span,
@@ -107,13 +110,20 @@ extension Attention {
         }
     }
 
+    /// The first key a query at `position` sees (0 without a sliding window).
+    @inline(__always)
+    private static func firstVisible(_ shape: AttentionShape, position: Int) -> Int {
+        shape.window.map { max(0, position - $0 + 1) } ?? 0
+    }
+
     /// One query head of one sequence, query blocks last to first: the last block sees every
     /// key, so it sets the key and value gradients (`beta` 0 for a group's first head) and
     /// the earlier, shorter blocks add to them.
     private static func backwardHead(
         _ shape: AttentionShape, h: Int, seq: SequenceSpan, firstOfGroup: Bool,
         qkv: UnsafePointer<Float>, out: UnsafePointer<Float>, dOut: UnsafePointer<Float>, logSumExp: UnsafePointer<Float>,
-        probabilities p: UnsafeMutablePointer<Float>, dScores ds: UnsafeMutablePointer<Float>, dqkv: UnsafeMutablePointer<Float>
+        probabilities p: UnsafeMutablePointer<Float>, dScores ds: UnsafeMutablePointer<Float>,
+        capped: UnsafeMutablePointer<Float>?, dqkv: UnsafeMutablePointer<Float>
     ) {
         typealias V = FastMath.V
         let hd = shape.headDim, width = shape.fusedWidth, qw = shape.queryWidth, kvw = shape.keyValueWidth
@@ -130,9 +140,17 @@ extension Attention {
             Matmul.gemm(transA: false, transB: true, m: rows, n: span, k: hd, alpha: shape.scale,
                         q, lda: width, keys, ldb: width, p, ldc: span)
             for r in 0..<rows {
-                let row = p + r * span, visible = i0 + r + 1
+                let row = p + r * span, visible = i0 + r + 1, lo = firstVisible(shape, position: i0 + r)
                 let lse = V(repeating: logSumExp[(seq.start + i0 + r) * shape.queryHeads + h])
-                var j = 0
+                if let cap = shape.softCap, let t = capped.map({ $0 + r * span }) {
+                    // s → cap·tanh(s/cap), keeping tanh for the derivative 1 − tanh².
+                    for j in lo..<visible {
+                        t[j] = tanhf(row[j] / cap)
+                        row[j] = cap * t[j]
+                    }
+                }
+                if lo > 0 { row.update(repeating: 0, count: lo) }
+                var j = lo
                 while j + 16 <= visible {
                     let s = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
                     UnsafeMutableRawPointer(row + j).storeBytes(of: FastMath.exp(s - lse), as: V.self)
@@ -142,16 +160,16 @@ extension Attention {
                 if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
             }
             let beta: Float = first ? 0 : 1
-            // dV (+)= Pᵀ·dO
+            // dV (+)= Pᵀ·dO (masked keys have P = 0, so every key row is set or added)
             Matmul.gemm(transA: true, transB: false, m: span, n: hd, k: rows, p, lda: span, dO, ldb: qw,
                         beta: beta, dValues, ldc: width)
             // dP = dO·Vᵀ, then dS = scale · P ∘ (dP − rowsum(dO ∘ O))
             Matmul.gemm(transA: false, transB: true, m: rows, n: span, k: hd, dO, lda: qw, values, ldb: width, ds, ldc: span)
             for r in 0..<rows {
                 let d = Vector.dot(dO + r * qw, o + r * qw, hd)
-                let pr = p + r * span, dr = ds + r * span, visible = i0 + r + 1
+                let pr = p + r * span, dr = ds + r * span, visible = i0 + r + 1, lo = firstVisible(shape, position: i0 + r)
                 let dv = V(repeating: d), scale = V(repeating: shape.scale)
-                var j = 0
+                var j = lo
                 while j + 16 <= visible {
                     let pv = UnsafeRawPointer(pr + j).loadUnaligned(as: V.self)
                     let g = UnsafeRawPointer(dr + j).loadUnaligned(as: V.self)
@@ -159,6 +177,10 @@ extension Attention {
                     j += 16
                 }
                 while j < visible { dr[j] = shape.scale * pr[j] * (dr[j] - d); j += 1 }
+                if let t = capped.map({ $0 + r * span }) {
+                    for j in lo..<visible { dr[j] *= 1 - t[j] * t[j] }
+                }
+                if lo > 0 { dr.update(repeating: 0, count: lo) }
                 if visible < span { (dr + visible).update(repeating: 0, count: span - visible) }
             }
             // dQ = dS·K ; dK (+)= dSᵀ·Q

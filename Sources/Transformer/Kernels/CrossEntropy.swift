@@ -45,11 +45,12 @@ public enum CrossEntropy {
     /// (`hidden` `[rows, width]`, `head` `[vocabulary, width]`, every target in the
     /// vocabulary). `logits` holds `chunkRows(vocabulary:rows:) × vocabulary` floats and
     /// `losses` `rows` floats (each row's loss, summed in order in Double at the end, so the
-    /// total does not depend on chunking or threads).
+    /// total does not depend on chunking or threads). With `softCap` (Gemma-2's final logit
+    /// soft-cap) the loss reads `cap · tanh(logits / cap)`.
     public static func loss(
         hidden: UnsafePointer<Float>, rows: Int, width: Int, head: UnsafePointer<Float>, vocabulary: Int,
         targets: UnsafePointer<Int32>, logits: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
-        backward: Backward?
+        softCap: Float? = nil, backward: Backward?
     ) -> Double {
         let chunk = chunkRows(vocabulary: vocabulary, rows: rows)
         var r0 = 0
@@ -59,8 +60,10 @@ public enum CrossEntropy {
             Matmul.linear(h, head, into: logits, m: c, n: vocabulary, k: width)
             KernelThreads.forRanges(c) { range in
                 for r in range {
-                    losses[r0 + r] = rowLoss(logits + r * vocabulary, count: vocabulary, target: Int(targets[r0 + r]),
-                                             gradientScale: backward.map { b in b.rowWeights.map { b.scale * $0[r0 + r] } ?? b.scale })
+                    let scale = backward.map { b in b.rowWeights.map { b.scale * $0[r0 + r] } ?? b.scale }
+                    let row = logits + r * vocabulary, target = Int(targets[r0 + r])
+                    losses[r0 + r] = softCap.map { rowLossCapped(row, count: vocabulary, target: target, cap: $0, gradientScale: scale) }
+                        ?? rowLoss(row, count: vocabulary, target: target, gradientScale: scale)
                 }
             }
             if let b = backward {
@@ -118,6 +121,48 @@ public enum CrossEntropy {
             }
             while i < n { x[i] *= factor; i += 1 }
             x[target] -= scale
+        }
+        return loss
+    }
+
+    /// One row's loss on soft-capped logits `c = cap · tanh(z / cap)`. The row first holds
+    /// `tanh(z / cap)`; with `gradientScale` it becomes the gradient with respect to `z`,
+    /// `scale · (softmax(c) − onehot) · (1 − tanh²)`. Capped logits lie in `[−cap, cap]`, so
+    /// `exp(c − max)` never underflows to a zero that the derivative would need.
+    private static func rowLossCapped(_ x: UnsafeMutablePointer<Float>, count n: Int, target: Int, cap: Float,
+                                      gradientScale: Float?) -> Float {
+        typealias V = FastMath.V
+        let capV = V(repeating: cap)
+        var m = V(repeating: -Float.greatestFiniteMagnitude)
+        var i = 0
+        while i + 16 <= n {
+            let t = FastMath.tanh(UnsafeRawPointer(x + i).loadUnaligned(as: V.self) / capV)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: t, as: V.self)
+            m = FastMath.maximum(m, t)
+            i += 16
+        }
+        var maximum = m.max()
+        while i < n { x[i] = tanhf(x[i] / cap); maximum = max(maximum, x[i]); i += 1 }
+        maximum *= cap
+        let mv = V(repeating: maximum)
+        var acc = V(repeating: 0)
+        i = 0
+        while i + 16 <= n { acc += FastMath.exp(capV * UnsafeRawPointer(x + i).loadUnaligned(as: V.self) - mv); i += 16 }
+        var sum = acc.sum()
+        while i < n { sum += expf(cap * x[i] - maximum); i += 1 }
+        let loss = maximum + logf(sum) - cap * x[target]
+        if let scale = gradientScale {
+            let tTarget = x[target]
+            let factor = scale / sum, fv = V(repeating: factor)
+            i = 0
+            while i + 16 <= n {
+                let t = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+                let g = FastMath.exp(capV * t - mv) * fv * (1 - t * t)
+                UnsafeMutableRawPointer(x + i).storeBytes(of: g, as: V.self)
+                i += 16
+            }
+            while i < n { let t = x[i]; x[i] = expf(cap * t - maximum) * factor * (1 - t * t); i += 1 }
+            x[target] -= scale * (1 - tTarget * tTarget)
         }
         return loss
     }
