@@ -54,6 +54,8 @@ enum PreNormDecoder {
         var norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias: UnsafeMutablePointer<Float>?
         /// The sandwich's norms after the attention and MLP branches (RMSNorm weights).
         var postAttentionNormWeight, postMLPNormWeight: UnsafeMutablePointer<Float>?
+        /// LoRA adapters on the block's products (LowRankAdapters.swift), when a model wraps it.
+        var adapters: BlockAdapters?
 
         /// `names` holds the twelve parameter names in the order norm1 weight, norm1 bias, qkv
         /// weight, qkv bias, out weight, out bias, norm2 weight, norm2 bias, up weight, up bias,

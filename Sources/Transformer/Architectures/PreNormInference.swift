@@ -27,10 +27,10 @@ extension PreNormDecoder {
             let f = shape.intermediate
             // x, the normalised rows, [Q | K | V], attention output, MLP pre-activation, the
             // gated MLP's activation (the plain MLP activates in place), and a branch's output
-            // before its sandwich norm.
+            // before its sandwich norm, and a LoRA adapter's x·Aᵀ.
             let widths = [shape.hidden, shape.hidden, shape.attention.map(\.fusedWidth).max() ?? 0,
                           shape.attention.map(\.queryWidth).max() ?? 0, shape.gated ? 2 * f : f, shape.gated ? f : 0,
-                          shape.postNorms ? shape.hidden : 0]
+                          shape.postNorms ? shape.hidden : 0, lowRankScratch(weights.blocks.map(\.adapters)).u]
             let made = Resolved(shape: shape, weights: weights, embeddings: embeddings, workspace: Workspace(widths: widths))
             resolved = made
             return made
@@ -90,10 +90,12 @@ extension PreNormDecoder {
         cache: KVCache, store: ParameterStore, workspace: Workspace, scratch: AttentionScratch
     ) {
         let t = batch.tokenCount, d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = a.fusedWidth
-        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4]
+        let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4], u = workspace[7]
+        let adapters = w.adapters ?? BlockAdapters()
         normalize(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: n, rows: t)
         store.linear(n, weight: w.qkvWeight, into: qkv, m: t, n: width, k: d)
         if let b = w.qkvBias { Vector.addBias(b, to: qkv, rows: t, width: width) }
+        lowRankForward(adapters[.qkv], x: n, rows: t, inWidth: d, into: qkv, stride: width, scratch: u)
         s.rotary?.apply(qkv, width: width, tokens: t, positions: positions, queryHeads: a.queryHeads,
                         keyHeads: a.keyValueHeads, keyOffset: a.queryWidth)
         Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
@@ -103,15 +105,18 @@ extension PreNormDecoder {
             let branch = workspace[6]
             store.linear(att, weight: w.outWeight, into: branch, m: t, n: d, k: a.queryWidth)
             if let b = w.outBias { Vector.addBias(b, to: branch, rows: t, width: d) }
+            lowRankForward(adapters[.out], x: att, rows: t, inWidth: a.queryWidth, into: branch, stride: d, scratch: u)
             normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
             Vector.add(n, into: x, count: t * d)
         } else {
             store.linear(att, weight: w.outWeight, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
             if let b = w.outBias { Vector.addBias(b, to: x, rows: t, width: d) }
+            lowRankForward(adapters[.out], x: att, rows: t, inWidth: a.queryWidth, into: x, stride: d, scratch: u)
         }
         if !s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
         store.linear(n, weight: w.upWeight, into: ff, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: ff, rows: t, width: up) }
+        lowRankForward(adapters[.up], x: n, rows: t, inWidth: d, into: ff, stride: up, scratch: u)
         let activated: UnsafeMutablePointer<Float>
         if s.gated {
             activated = workspace[5]
@@ -124,11 +129,13 @@ extension PreNormDecoder {
             let branch = workspace[6]
             store.linear(activated, weight: w.downWeight, into: branch, m: t, n: d, k: f)
             if let b = w.downBias { Vector.addBias(b, to: branch, rows: t, width: d) }
+            lowRankForward(adapters[.down], x: activated, rows: t, inWidth: f, into: branch, stride: d, scratch: u)
             normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
             Vector.add(n, into: x, count: t * d)
         } else {
             store.linear(activated, weight: w.downWeight, into: x, m: t, n: d, k: f, accumulate: true)
             if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
+            lowRankForward(adapters[.down], x: activated, rows: t, inWidth: f, into: x, stride: d, scratch: u)
         }
     }
 }

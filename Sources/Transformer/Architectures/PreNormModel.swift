@@ -16,6 +16,8 @@ protocol PreNormModel: CausalLanguageModel {
     func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights
     /// The embeddings; their backward pass adds into `gradients` (a no-op when nil).
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings
+    /// The products of layer `layer` that LoRA can adapt (AdapterTargets.swift).
+    func adapterTargets(layer: Int) -> [AdapterTarget]
 }
 
 extension PreNormModel {
@@ -39,7 +41,7 @@ extension PreNormModel {
         lock.lock()
         defer { lock.unlock() }
         return PreNormDecoder.step(batch, shape: decoderShape, weights: decoderWeights(in: parameters.base),
-                                   gradients: gradients.map { (decoderWeights(in: $0), scale) },
+                                   gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: decoderWeights(in: $0)) },
                                    embeddings: embeddings(gradients: gradients), workspace: training)
     }
 }

@@ -20,9 +20,21 @@ extension PreNormDecoder {
         var dx, dNorm, dqkv, dAttention, activation, dGateUp, gathered, dGathered, logits, losses: P
         /// A branch's post-normed output (forward) or the gradient before its post-norm (backward).
         var branch: P
+        /// LoRA: one adapter's `x·Aᵀ`, and `dU` of every adapter on one product.
+        var lowRankU, lowRankDU: P
     }
 
-    static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, _ take: (Int) -> P) -> Layout<P> {
+    /// What the backward pass adds into: `scale` × the gradient of the summed loss, for the
+    /// base parameters (`weights`; nil when they are frozen, as under LoRA) and for each
+    /// block's adapters (`adapters`, laid out like the weights' adapters).
+    struct Gradients {
+        var scale: Float
+        var weights: Weights?
+        var adapters: [BlockAdapters?]? = nil
+    }
+
+    static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, lowRank: (u: Int, dU: Int) = (0, 0),
+                          _ take: (Int) -> P) -> Layout<P> {
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, sandwich = s.postNorms ? 1 : 0
         var layers: [Layer<P>] = []
         for a in s.attention {
@@ -39,7 +51,8 @@ extension PreNormDecoder {
             layers: layers, output: take(t * d), finalNorm: take(t * d), finalStats: take(2 * t),
             dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * queryWidest),
             activation: take(t * f), dGateUp: take(s.gated ? t * up : 0), gathered: take(r * d), dGathered: take(r * d),
-            logits: take(chunkRows * s.vocabulary), losses: take(r), branch: take(sandwich * t * d))
+            logits: take(chunkRows * s.vocabulary), losses: take(r), branch: take(sandwich * t * d),
+            lowRankU: take(t * lowRank.u), lowRankDU: take(t * lowRank.dU))
     }
 
     /// Normalises `rows` rows of `x` into `y`, keeping per-row statistics for `normBackward`.
@@ -57,7 +70,7 @@ extension PreNormDecoder {
     private static func normBackward(
         _ s: Shape, _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         statistics: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>,
-        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+        dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
     ) {
         switch s.norm {
         case .layerNorm:
@@ -81,7 +94,7 @@ extension PreNormDecoder {
     /// Forward pass, loss and, when `gradients` is given, the backward pass adding
     /// `scale × ∂(summed loss)` into the gradient pointers.
     static func step(
-        _ batch: TrainingBatch, shape s: Shape, weights w: Weights, gradients: (weights: Weights, scale: Float)?,
+        _ batch: TrainingBatch, shape s: Shape, weights w: Weights, gradients: Gradients?,
         embeddings: Embeddings, workspace: TrainingWorkspace
     ) -> LossSum {
         let t = batch.tokens.count, d = s.hidden
@@ -89,12 +102,13 @@ extension PreNormDecoder {
         let sequences = batch.sequences
         let rows = batch.targetCount
         let chunk = CrossEntropy.chunkRows(vocabulary: s.vocabulary, rows: max(1, rows))
+        let lowRank = lowRankScratch(w.blocks.map(\.adapters))
         var measure = ArenaCursor()
-        _ = layout(s, tokens: t, targetRows: rows, chunkRows: chunk) { measure.take($0) }
+        _ = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank) { measure.take($0) }
         workspace.reserve(floats: measure.used, integers: 2 * t + 2 * rows)
         let base = workspace.floats
         var cursor = ArenaCursor()
-        let a = layout(s, tokens: t, targetRows: rows, chunkRows: chunk) { base + cursor.take($0) }
+        let a = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank) { base + cursor.take($0) }
 
         let tokens = workspace.integers, positions = tokens + t, targetRows = positions + t, targets = targetRows + rows
         var row = 0
@@ -115,7 +129,7 @@ extension PreNormDecoder {
         for (l, layer) in a.layers.enumerated() {
             let next = l + 1 < a.layers.count ? a.layers[l + 1].input : a.output
             forward(s, attention: s.attention[l], w.blocks[l], layer, tokens: t, positions: positions, sequences: sequences,
-                    activation: a.activation, branch: a.branch, output: next, scratch: workspace.attention)
+                    activation: a.activation, branch: a.branch, lowRank: a.lowRankU, output: next, scratch: workspace.attention)
         }
         norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
         gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
@@ -125,7 +139,7 @@ extension PreNormDecoder {
             CrossEntropy.loss(
                 hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
                 logits: a.logits, losses: a.losses, softCap: s.finalSoftCap,
-                backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights.head, rowWeights: weights) })
+                backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights?.head, rowWeights: weights) })
         }
         // Each sequence's share: target rows are in position order, so they walk the sequences.
         var bySequence = [Double](repeating: 0, count: sequences.count)
@@ -136,17 +150,18 @@ extension PreNormDecoder {
             bySequence[sequence] += Double(a.losses[i])
         }
         // Without target tokens the gradient is zero: nothing to add.
-        guard let g = gradients?.weights, rows > 0 else { return LossSum(sum: sum, tokens: rows, bySequence: bySequence) }
+        guard let gradients, rows > 0 else { return LossSum(sum: sum, tokens: rows, bySequence: bySequence) }
+        let g = gradients.weights
 
         // Rows without a target get no gradient from the loss.
         a.dNorm.update(repeating: 0, count: t * d)
         for i in 0..<rows { (a.dNorm + Int(targetRows[i]) * d).update(from: a.dGathered + i * d, count: d) }
         a.dx.update(repeating: 0, count: t * d)
         normBackward(s, a.dNorm, x: a.output, weight: w.finalNormWeight, statistics: a.finalStats, rows: t, dx: a.dx,
-                     dWeight: g.finalNormWeight, dBias: g.finalNormBias)
+                     dWeight: g?.finalNormWeight, dBias: g?.finalNormBias)
         for l in stride(from: a.layers.count - 1, through: 0, by: -1) {
-            backward(s, attention: s.attention[l], w.blocks[l], g.blocks[l], a.layers[l], tokens: t, positions: positions,
-                     sequences: sequences, layout: a, scratch: workspace.attention)
+            backward(s, attention: s.attention[l], w.blocks[l], g?.blocks[l], gradients.adapters?[l] ?? nil, a.layers[l], tokens: t,
+                     positions: positions, sequences: sequences, layout: a, scratch: workspace.attention)
         }
         embeddings.embedBackward(tokens, positions, t, a.dx)
         return LossSum(sum: sum, tokens: rows, bySequence: bySequence)
@@ -163,14 +178,16 @@ extension PreNormDecoder {
     private static func forward(
         _ s: Shape, attention shape: AttentionShape, _ w: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
         tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
-        activation: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>,
+        activation: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>, lowRank u: UnsafeMutablePointer<Float>,
         output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
     ) {
+        let adapters = w.adapters ?? BlockAdapters()
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
         let x = layer.input
         norm(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: layer.norm1, rows: t, statistics: layer.stats1)
         Matmul.linear(layer.norm1, w.qkvWeight, into: layer.qkv, m: t, n: width, k: d)
         if let b = w.qkvBias { Vector.addBias(b, to: layer.qkv, rows: t, width: width) }
+        lowRankForward(adapters[.qkv], x: layer.norm1, rows: t, inWidth: d, into: layer.qkv, stride: width, scratch: u)
         s.rotary?.apply(layer.qkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
                         keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth)
         Attention.trainingForward(shape, qkv: layer.qkv, sequences: sequences, scratch: scratch,
@@ -179,11 +196,13 @@ extension PreNormDecoder {
         if let post = w.postAttentionNormWeight {
             Matmul.linear(layer.attention, w.outWeight, into: layer.attentionBranch, m: t, n: d, k: shape.queryWidth)
             if let b = w.outBias { Vector.addBias(b, to: layer.attentionBranch, rows: t, width: d) }
+            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: layer.attentionBranch, stride: d, scratch: u)
             norm(s, layer.attentionBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.attentionBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
             Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
             if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
+            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: y, stride: d, scratch: u)
         }
         // The MLP reads the block input (parallel) or the residual after attention (sequential).
         let mlpInput: UnsafeMutablePointer<Float>
@@ -196,55 +215,87 @@ extension PreNormDecoder {
         norm(s, mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, into: layer.norm2, rows: t, statistics: layer.stats2)
         Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
+        lowRankForward(adapters[.up], x: layer.norm2, rows: t, inWidth: d, into: layer.preActivation, stride: up, scratch: u)
         activate(s, layer.preActivation, into: activation, rows: t)
         if let post = w.postMLPNormWeight {
             Matmul.linear(activation, w.downWeight, into: layer.mlpBranch, m: t, n: d, k: f)
             if let b = w.downBias { Vector.addBias(b, to: layer.mlpBranch, rows: t, width: d) }
+            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: layer.mlpBranch, stride: d, scratch: u)
             norm(s, layer.mlpBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.mlpBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
             Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
             if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
+            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: y, stride: d, scratch: u)
         }
     }
 
     /// The gradient entering a branch's last product: `dy` itself, or, behind a sandwich
     /// post-norm, `dy` taken back through that norm into `a.branch` (its weight's gradient
-    /// added into `dWeight`).
+    /// added into `dWeight` unless frozen).
     private static func branchGradient(
         _ s: Shape, _ dy: UnsafeMutablePointer<Float>, postNorm: UnsafePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
         branchOutput: UnsafePointer<Float>, statistics: UnsafePointer<Float>, tokens t: Int,
         layout a: Layout<UnsafeMutablePointer<Float>>
     ) -> UnsafeMutablePointer<Float> {
-        guard let postNorm, let dWeight else { return dy }
+        guard let postNorm else { return dy }
         a.branch.update(repeating: 0, count: t * s.hidden)
         normBackward(s, dy, x: branchOutput, weight: postNorm, statistics: statistics, rows: t, dx: a.branch,
                      dWeight: dWeight, dBias: nil)
         return a.branch
     }
 
+    /// A product's backward with its adapters: the adapters' gradients (which read `x`), the
+    /// base product's (`dWeight`/`dBias` nil when frozen; `dx` overwritten), then the
+    /// adapters' share of `dx`.
+    private static func productBackward(
+        _ dy: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, m t: Int, n: Int, k: Int,
+        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+        adapters: [LowRank], adapterGradients: [LowRank], layout a: Layout<UnsafeMutablePointer<Float>>
+    ) {
+        let trained = adapterGradients.isEmpty ? [] : adapters
+        lowRankBackwardWeights(trained, gradients: adapterGradients, x: x, rows: t, inWidth: k, dy: dy, stride: n,
+                               scratch: a.lowRankU, dU: a.lowRankDU)
+        Matmul.linearBackward(dy, input: x, weight: weight, m: t, n: n, k: k, dInput: dx, dWeight: dWeight, dBias: dBias)
+        // Adapters that are not trained still pass gradient to x (a frozen LoRA under another).
+        if adapterGradients.isEmpty {
+            guard !adapters.isEmpty else { return }
+            var dU = a.lowRankDU
+            for ad in adapters {
+                // dU = scale · dY·B, for the input gradient only.
+                Matmul.gemm(transA: false, transB: false, m: t, n: ad.rank, k: ad.width, alpha: ad.scale, dy + ad.offset, lda: n,
+                            ad.b, ldb: ad.rank, dU, ldc: ad.rank)
+                dU += t * ad.rank
+            }
+        }
+        lowRankBackwardInput(adapters, dU: a.lowRankDU, rows: t, inWidth: k, dx: dx)
+    }
+
     /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's
-    /// output; on exit, with respect to its input. Parameter gradients are added into `g`.
+    /// output; on exit, with respect to its input. Parameter gradients are added into `g`
+    /// (nil: the base is frozen) and adapter gradients into `ga`.
     private static func backward(
-        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ g: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
-        tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
+        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ g: Block?, _ ga: BlockAdapters?,
+        _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
         layout a: Layout<UnsafeMutablePointer<Float>>, scratch: AttentionScratch
     ) {
         let d = s.hidden
+        let adapters = w.adapters ?? BlockAdapters(), trained = ga ?? BlockAdapters()
         // Gradient through the attention output projection: reads dx as the block output's
         // gradient, so in the parallel block it must run before the MLP branch adds into dx.
         func outputProjection() {
-            let dBranch = branchGradient(s, a.dx, postNorm: w.postAttentionNormWeight, dWeight: g.postAttentionNormWeight,
+            let dBranch = branchGradient(s, a.dx, postNorm: w.postAttentionNormWeight, dWeight: g?.postAttentionNormWeight,
                                          branchOutput: layer.attentionBranch, statistics: layer.attentionBranchStats,
                                          tokens: t, layout: a)
-            Matmul.linearBackward(dBranch, input: layer.attention, weight: w.outWeight, m: t, n: d, k: shape.queryWidth,
-                                  dInput: a.dAttention, dWeight: g.outWeight, dBias: g.outBias)
+            productBackward(dBranch, input: layer.attention, weight: w.outWeight, m: t, n: d, k: shape.queryWidth,
+                            dx: a.dAttention, dWeight: g?.outWeight, dBias: g?.outBias,
+                            adapters: adapters[.out], adapterGradients: trained[.out], layout: a)
         }
         if s.parallelResidual {
             outputProjection()
-            mlpBackward(s, w, g, layer, tokens: t, normInput: layer.input, layout: a)
+            mlpBackward(s, w, g, adapters, trained, layer, tokens: t, normInput: layer.input, layout: a)
         } else {
-            mlpBackward(s, w, g, layer, tokens: t, normInput: layer.middle, layout: a)
+            mlpBackward(s, w, g, adapters, trained, layer, tokens: t, normInput: layer.middle, layout: a)
             outputProjection()
         }
         let width = shape.fusedWidth
@@ -252,27 +303,30 @@ extension PreNormDecoder {
                                    logSumExp: layer.logSumExp, sequences: sequences, scratch: scratch, into: a.dqkv)
         s.rotary?.apply(a.dqkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
                         keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth, inverse: true)
-        Matmul.linearBackward(a.dqkv, input: layer.norm1, weight: w.qkvWeight, m: t, n: width, k: d,
-                              dInput: a.dNorm, dWeight: g.qkvWeight, dBias: g.qkvBias)
+        productBackward(a.dqkv, input: layer.norm1, weight: w.qkvWeight, m: t, n: width, k: d,
+                        dx: a.dNorm, dWeight: g?.qkvWeight, dBias: g?.qkvBias,
+                        adapters: adapters[.qkv], adapterGradients: trained[.qkv], layout: a)
         normBackward(s, a.dNorm, x: layer.input, weight: w.norm1Weight, statistics: layer.stats1, rows: t, dx: a.dx,
-                     dWeight: g.norm1Weight, dBias: g.norm1Bias)
+                     dWeight: g?.norm1Weight, dBias: g?.norm1Bias)
     }
 
     /// The MLP branch and its LayerNorm: adds the branch's gradient with respect to
     /// `normInput` into `dx`.
     private static func mlpBackward(
-        _ s: Shape, _ w: Block, _ g: Block, _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int,
+        _ s: Shape, _ w: Block, _ g: Block?, _ adapters: BlockAdapters, _ trained: BlockAdapters,
+        _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int,
         normInput: UnsafePointer<Float>, layout a: Layout<UnsafeMutablePointer<Float>>
     ) {
         let d = s.hidden, f = s.intermediate
         let act = a.activation
         activate(s, layer.preActivation, into: act, rows: t)
-        // dW_down needs the activation; the same buffer then receives its gradient (the
-        // product writing it runs after the one reading it).
-        let dBranch = branchGradient(s, a.dx, postNorm: w.postMLPNormWeight, dWeight: g.postMLPNormWeight,
+        let dBranch = branchGradient(s, a.dx, postNorm: w.postMLPNormWeight, dWeight: g?.postMLPNormWeight,
                                      branchOutput: layer.mlpBranch, statistics: layer.mlpBranchStats, tokens: t, layout: a)
-        Matmul.linearBackward(dBranch, input: act, weight: w.downWeight, m: t, n: d, k: f,
-                              dInput: act, dWeight: g.downWeight, dBias: g.downBias)
+        // dW_down needs the activation; the same buffer then receives its gradient (the
+        // product writing it runs after the ones reading it).
+        productBackward(dBranch, input: act, weight: w.downWeight, m: t, n: d, k: f, dx: act,
+                        dWeight: g?.downWeight, dBias: g?.downBias,
+                        adapters: adapters[.down], adapterGradients: trained[.down], layout: a)
         let dUp: UnsafeMutablePointer<Float>
         if s.gated {
             s.activation.gatedBackward(act, gateUp: layer.preActivation, into: a.dGateUp, rows: t, width: f)
@@ -281,10 +335,11 @@ extension PreNormDecoder {
             s.activation.multiplyByDerivative(act, at: layer.preActivation, count: t * f)
             dUp = act
         }
-        Matmul.linearBackward(dUp, input: layer.norm2, weight: w.upWeight, m: t, n: s.gated ? 2 * f : f, k: d,
-                              dInput: a.dNorm, dWeight: g.upWeight, dBias: g.upBias)
+        productBackward(dUp, input: layer.norm2, weight: w.upWeight, m: t, n: s.gated ? 2 * f : f, k: d,
+                        dx: a.dNorm, dWeight: g?.upWeight, dBias: g?.upBias,
+                        adapters: adapters[.up], adapterGradients: trained[.up], layout: a)
         normBackward(s, a.dNorm, x: normInput, weight: w.norm2Weight, statistics: layer.stats2, rows: t, dx: a.dx,
-                     dWeight: g.norm2Weight, dBias: g.norm2Bias)
+                     dWeight: g?.norm2Weight, dBias: g?.norm2Bias)
     }
 }
 

@@ -18,12 +18,12 @@ public enum CrossEntropy {
         public var scale: Float
         /// `[rows, width]`, overwritten with `scale · ∂loss/∂hidden`.
         public var dHidden: UnsafeMutablePointer<Float>
-        /// `[vocabulary, width]`, `scale · ∂loss/∂head` is added.
-        public var dHead: UnsafeMutablePointer<Float>
+        /// `[vocabulary, width]`, `scale · ∂loss/∂head` is added (nil: the head is frozen).
+        public var dHead: UnsafeMutablePointer<Float>?
         /// Optional weight of each row's loss (`rows` floats), multiplying `scale`.
         public var rowWeights: UnsafePointer<Float>?
 
-        public init(scale: Float, dHidden: UnsafeMutablePointer<Float>, dHead: UnsafeMutablePointer<Float>,
+        public init(scale: Float, dHidden: UnsafeMutablePointer<Float>, dHead: UnsafeMutablePointer<Float>?,
                     rowWeights: UnsafePointer<Float>? = nil) {
             self.rowWeights = rowWeights
             self.scale = scale
@@ -69,8 +69,10 @@ public enum CrossEntropy {
             if let b = backward {
                 Matmul.gemm(transA: false, transB: false, m: c, n: width, k: vocabulary, logits, lda: vocabulary,
                             head, ldb: width, b.dHidden + r0 * width, ldc: width)
-                Matmul.gemm(transA: true, transB: false, m: vocabulary, n: width, k: c, logits, lda: vocabulary,
-                            h, ldb: width, beta: 1, b.dHead, ldc: width)
+                if let dHead = b.dHead {
+                    Matmul.gemm(transA: true, transB: false, m: vocabulary, n: width, k: c, logits, lda: vocabulary,
+                                h, ldb: width, beta: 1, dHead, ldc: width)
+                }
             }
             r0 += c
         }

@@ -12,10 +12,11 @@ extension Matmul {
         _ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
         m: Int, n: Int, k: Int,
         dInput: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
-        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+        dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
     ) {
         guard m > 0 else { return }
-        gemm(transA: true, transB: false, m: n, n: k, k: m, dy, lda: n, x, ldb: k, beta: 1, dWeight, ldc: k)
+        // A frozen weight (LoRA's base) has no gradient: its product is skipped.
+        if let dWeight { gemm(transA: true, transB: false, m: n, n: k, k: m, dy, lda: n, x, ldb: k, beta: 1, dWeight, ldc: k) }
         if let dInput {
             gemm(transA: false, transB: false, m: m, n: k, k: n, dy, lda: n, w, ldb: k,
                  beta: accumulateInput ? 1 : 0, dInput, ldc: k)

@@ -12,7 +12,7 @@ extension Normalization {
     public static func layerNormBackward(
         _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         statistics: UnsafePointer<Float>, rows: Int, width: Int,
-        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?
+        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
     ) {
         typealias V = FastMath.V
         let n = Float(width)
@@ -54,6 +54,8 @@ extension Normalization {
                 }
             }
         }
+        // A frozen norm (LoRA's base) has no parameter gradients.
+        guard let dWeight else { return }
         let blocks = (width + 15) / 16
         KernelThreads.forRanges(blocks) { range in
             for block in range {
@@ -95,7 +97,7 @@ extension Normalization {
     public static func rmsNormBackward(
         _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, offset: Float,
         statistics: UnsafePointer<Float>, rows: Int, width: Int,
-        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>
+        dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?
     ) {
         typealias V = FastMath.V
         let n = Float(width), off = V(repeating: offset)
@@ -125,6 +127,8 @@ extension Normalization {
                 }
             }
         }
+        // A frozen norm (LoRA's base) has no parameter gradients.
+        guard let dWeight else { return }
         let blocks = (width + 15) / 16
         KernelThreads.forRanges(blocks) { range in
             for block in range {

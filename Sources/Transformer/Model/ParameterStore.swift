@@ -89,6 +89,12 @@ public final class ParameterStore: @unchecked Sendable {
         return true
     }
 
+    /// Drops the bfloat16 copy (after the fp32 weights changed, e.g. a LoRA merge).
+    public func disableBF16Decoding() {
+        bf16?.deallocate()
+        bf16 = nil
+    }
+
     /// `y[m, n] (+)= x[m, k] · W[n, k]ᵀ` with parameter `name` as W: the bf16 copy for
     /// decoding-sized products when enabled, fp32 otherwise.
     @inline(__always)

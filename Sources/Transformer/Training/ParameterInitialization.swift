@@ -9,6 +9,8 @@ public enum ParameterInitialization {
         /// Normal(0, σ), by the Box-Muller transform of two counter-based uniforms (one pair
         /// of uniforms gives two consecutive elements).
         case normal(standardDeviation: Double)
+        /// Uniform on `[-bound, bound)` (PyTorch's `kaiming_uniform_` gives LoRA's A this way).
+        case uniform(bound: Double)
         case zeros
         case ones
     }
@@ -21,6 +23,10 @@ public enum ParameterInitialization {
             switch rule(spec) {
             case .zeros: p.update(repeating: 0, count: n)
             case .ones: p.update(repeating: 1, count: n)
+            case let .uniform(bound):
+                KernelThreads.forRanges(n, grain: 1 << 12) { range in
+                    for k in range { p[k] = Float((2 * random.uniform(sequence: index, step: k) - 1) * bound) }
+                }
             case let .normal(std):
                 let pairs = (n + 1) / 2
                 KernelThreads.forRanges(pairs, grain: 1 << 12) { range in

@@ -1,0 +1,96 @@
+import Foundation
+
+/// LoRA in the pre-norm block: a frozen product `y = x·Wᵀ` gains a trainable low-rank term,
+///
+///     y[:, offset ..< offset + width] += scale · (x·Aᵀ)·Bᵀ,   A [rank, in],  B [width, rank]
+///
+/// with `scale = alpha / rank` (PEFT's `LoraLayer`). Several adapters may share one fused
+/// product: q, k and v each own a column range of `[Q | K | V]`, gate and up of `[gate | up]`.
+/// Both passes add the term right after the base product (and its bias), so rotary and
+/// attention see exactly what PEFT's wrapped `nn.Linear` returns.
+///
+/// Backward, with `U = x·Aᵀ` recomputed and `dY` the slice's gradient:
+///
+///     dB += scale · dYᵀ·U      dU = scale · dY·B      dA += dUᵀ·x      dx += dU·A
+///
+/// The first three need `x` and run before the base product's backward (which may reuse
+/// `x`'s buffer for `dx`, as the MLP's down projection does); the last adds into the `dx`
+/// that product wrote.
+extension PreNormDecoder {
+    /// The products of a block an adapter can join.
+    enum Projection: String, CaseIterable, Sendable {
+        case qkv, out, up, down
+    }
+
+    /// One adapter, as pointers into an adapter arena (or its gradient).
+    struct LowRank {
+        var a, b: UnsafeMutablePointer<Float>
+        var rank: Int
+        var scale: Float
+        /// The output columns it adds to, within the product's row.
+        var offset, width: Int
+    }
+
+    /// A block's adapters by product (empty: none).
+    struct BlockAdapters {
+        var byProjection: [Projection: [LowRank]] = [:]
+
+        subscript(_ p: Projection) -> [LowRank] { byProjection[p] ?? [] }
+
+        /// The largest rank and the largest sum of ranks on one product: scratch sizes.
+        var ranks: (largest: Int, perProduct: Int) {
+            let all = byProjection.values
+            return (all.flatMap { $0.map(\.rank) }.max() ?? 0, all.map { $0.reduce(0) { $0 + $1.rank } }.max() ?? 0)
+        }
+    }
+
+    /// Scratch floats per token for a model's adapters: `U` of one adapter, and `dU` of every
+    /// adapter on one product at once.
+    static func lowRankScratch(_ adapters: [BlockAdapters?]) -> (u: Int, dU: Int) {
+        let ranks = adapters.compactMap { $0?.ranks }
+        return (ranks.map(\.largest).max() ?? 0, ranks.map(\.perProduct).max() ?? 0)
+    }
+
+    /// `y[:, a.offset ..< +a.width] += a.scale · (x·Aᵀ)·Bᵀ` for each adapter; `x` is
+    /// `[rows, inWidth]`, `y` has rows of `stride` floats, `u` holds `rows × rank` floats.
+    static func lowRankForward(_ adapters: [LowRank], x: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
+                               into y: UnsafeMutablePointer<Float>, stride n: Int, scratch u: UnsafeMutablePointer<Float>) {
+        guard t > 0 else { return }
+        for a in adapters {
+            Matmul.gemm(transA: false, transB: true, m: t, n: a.rank, k: k, x, lda: k, a.a, ldb: k, u, ldc: a.rank)
+            Matmul.gemm(transA: false, transB: true, m: t, n: a.width, k: a.rank, alpha: a.scale, u, lda: a.rank, a.b, ldb: a.rank,
+                        beta: 1, y + a.offset, ldc: n)
+        }
+    }
+
+    /// The adapters' parameter gradients (added into `gradients`, same order) and each one's
+    /// `dU` (written one after another into `dU`, `rows × rank` each), from the input `x` and
+    /// the product's output gradient `dy` (rows of `stride`).
+    static func lowRankBackwardWeights(_ adapters: [LowRank], gradients: [LowRank], x: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
+                                       dy: UnsafePointer<Float>, stride n: Int,
+                                       scratch u: UnsafeMutablePointer<Float>, dU: UnsafeMutablePointer<Float>) {
+        guard t > 0 else { return }
+        var du = dU
+        for (a, g) in zip(adapters, gradients) {
+            let r = a.rank
+            Matmul.gemm(transA: false, transB: true, m: t, n: r, k: k, x, lda: k, a.a, ldb: k, u, ldc: r)
+            Matmul.gemm(transA: true, transB: false, m: a.width, n: r, k: t, alpha: a.scale, dy + a.offset, lda: n, u, ldb: r,
+                        beta: 1, g.b, ldc: r)
+            Matmul.gemm(transA: false, transB: false, m: t, n: r, k: a.width, alpha: a.scale, dy + a.offset, lda: n, a.b, ldb: r,
+                        du, ldc: r)
+            Matmul.gemm(transA: true, transB: false, m: r, n: k, k: t, du, lda: r, x, ldb: k, beta: 1, g.a, ldc: k)
+            du += t * r
+        }
+    }
+
+    /// `dx += Σ dU·A` over the adapters, with `dU` as `lowRankBackwardWeights` left it.
+    static func lowRankBackwardInput(_ adapters: [LowRank], dU: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
+                                     dx: UnsafeMutablePointer<Float>) {
+        guard t > 0 else { return }
+        var du = dU
+        for a in adapters {
+            Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, beta: 1, dx, ldc: k)
+            du += t * a.rank
+        }
+    }
+}

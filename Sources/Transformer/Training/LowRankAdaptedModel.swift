@@ -1,0 +1,178 @@
+import Foundation
+
+/// A pre-norm model with LoRA adapters on some of its products: the base weights frozen, only
+/// the adapters trained. Its `parameters` are the adapters alone, named as PEFT saves them
+/// (`base_model.model.<module>.lora_A.weight` `[rank, in]` and `.lora_B.weight`
+/// `[out, rank]`), so the trainer, AdamW, gradient clipping, checkpoints and exact resume work
+/// on the adapters unchanged, and the saved `adapter_model.safetensors` is what
+/// `peft.PeftModel.from_pretrained` loads.
+///
+/// Both passes run the base's own block (`PreNormDecoder`) with the adapters attached to its
+/// weights; no adapter is merged, so the base stays as loaded.
+public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
+    public let base: any CausalLanguageModel
+    public let configuration: LoRAConfiguration
+    /// The adapters (only they are trained).
+    public let parameters: ParameterStore
+    /// The adapted modules' paths, one entry per module (e.g. `model.layers.0.self_attn.q_proj`).
+    public let adaptedModules: [String]
+    let decoder: any PreNormModel
+    /// Per layer, the adapted targets in arena order.
+    let targets: [[AdapterTarget]]
+    let lock = NSLock()
+    let training = TrainingWorkspace()
+    let inference = PreNormDecoder.InferenceState()
+
+    public var info: ModelInfo { base.info }
+
+    /// The module names `--lora-targets` can name for `model` (e.g. `q_proj`), in block order.
+    public static func targetNames(_ model: any CausalLanguageModel) -> [String] {
+        guard let decoder = model as? any PreNormModel else { return [] }
+        var names: [String] = []
+        for t in decoder.adapterTargets(layer: 0) where !names.contains(t.name) { names.append(t.name) }
+        return names
+    }
+
+    /// Wraps `base` with new adapters (not yet initialised: call `initializeParameters` or load
+    /// them).
+    ///
+    /// - Throws: `ModelError.input` when the architecture cannot take adapters, the settings
+    ///   are invalid, or a target names no module of the model.
+    public init(base: any CausalLanguageModel, configuration: LoRAConfiguration) throws {
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw ModelError.input(problems.joined(separator: "; ")) }
+        guard let decoder = base as? any PreNormModel else {
+            throw ModelError.input("model_type \(base.info.modelType) cannot take LoRA adapters")
+        }
+        let available = Self.targetNames(base)
+        let all = configuration.targets == [LoRAConfiguration.allLinear]
+        if !all, let unknown = configuration.targets.first(where: { !available.contains($0) }) {
+            throw ModelError.input("--lora-targets names \(unknown), which is not a module of this \(base.info.modelType) model (its modules: \(available.joined(separator: ", ")), or \(LoRAConfiguration.allLinear))")
+        }
+        self.base = base
+        self.decoder = decoder
+        self.configuration = configuration
+        targets = (0..<base.info.layers).map { l in
+            decoder.adapterTargets(layer: l).filter { all || configuration.targets.contains($0.name) }
+        }
+        let r = configuration.rank
+        var specs: [ParameterSpec] = []
+        for layer in targets {
+            for t in layer {
+                specs.append(ParameterSpec(Self.tensorName(t.module, "lora_A"), [r, t.inWidth]))
+                specs.append(ParameterSpec(Self.tensorName(t.module, "lora_B"), [t.width, r], layout: t.layout))
+            }
+        }
+        adaptedModules = targets.flatMap { $0.map(\.module) }
+        parameters = ParameterStore(specs: specs)
+    }
+
+    /// The adapter saved in `folder` (`adapter_config.json` and `adapter_model.safetensors`,
+    /// as PEFT and `c2s train --lora-rank` write them) on top of `base`, loaded strictly: a
+    /// missing, extra or misshaped matrix is an error naming it.
+    public static func load(adapter folder: String, onto base: any CausalLanguageModel) throws -> LowRankAdaptedModel {
+        let (configuration, _) = try LoRAConfiguration.read(folder: folder)
+        let model = try LowRankAdaptedModel(base: base, configuration: configuration)
+        let path = (folder as NSString).appendingPathComponent(LoRAConfiguration.weightsFileName)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ModelError.input("\(folder) has no \(LoRAConfiguration.weightsFileName)")
+        }
+        try model.parameters.load(from: try SafetensorsFile(path: path), ignoring: [])
+        if let bad = model.parameters.firstNonFinite() { throw ModelError.input("\(path): \(bad.name) holds a NaN or infinite value at element \(bad.index)") }
+        return model
+    }
+
+    /// PEFT's saved name of an adapter matrix.
+    static func tensorName(_ module: String, _ matrix: String) -> String { "base_model.model.\(module).\(matrix).weight" }
+
+    /// The adapters as the block reads them, from `buffer` (the adapters or their gradients).
+    func blockAdapters(in buffer: UnsafeMutablePointer<Float>) -> [PreNormDecoder.BlockAdapters?] {
+        let r = configuration.rank, scale = configuration.scale
+        return targets.map { layer in
+            guard !layer.isEmpty else { return nil }
+            var block = PreNormDecoder.BlockAdapters()
+            for t in layer {
+                let adapter = PreNormDecoder.LowRank(
+                    a: parameters.pointer(Self.tensorName(t.module, "lora_A"), in: buffer),
+                    b: parameters.pointer(Self.tensorName(t.module, "lora_B"), in: buffer),
+                    rank: r, scale: scale, offset: t.offset, width: t.width)
+                block.byProjection[t.projection, default: []].append(adapter)
+            }
+            return block
+        }
+    }
+
+    /// The base's weights with the adapters attached.
+    func adaptedWeights() -> PreNormDecoder.Weights {
+        var w = decoder.decoderWeights(in: decoder.parameters.base)
+        for (l, adapters) in blockAdapters(in: parameters.base).enumerated() { w.blocks[l].adapters = adapters }
+        return w
+    }
+
+    public func forward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
+        try DecoderOutput.check(batch, cache: cache, info: info)
+        lock.lock()
+        defer { lock.unlock() }
+        return PreNormDecoder.infer(batch, cache: cache, store: decoder.parameters, state: inference, logits: logits,
+                                    hiddenStates: hiddenStates) {
+            (decoder.decoderShape, adaptedWeights(), decoder.embeddings(gradients: nil))
+        }
+    }
+
+    private func step(_ batch: TrainingBatch, gradients: UnsafeMutablePointer<Float>?, scale: Float) throws -> LossSum {
+        try batch.validate(vocabularySize: info.vocabularySize, contextLength: info.contextLength)
+        lock.lock()
+        defer { lock.unlock() }
+        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adaptedWeights(),
+                                   gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: nil, adapters: blockAdapters(in: $0)) },
+                                   embeddings: decoder.embeddings(gradients: nil), workspace: training)
+    }
+
+    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
+        try step(batch, gradients: gradients, scale: scale)
+    }
+
+    public func loss(_ batch: TrainingBatch) throws -> LossSum {
+        try step(batch, gradients: nil, scale: 1)
+    }
+
+    /// PEFT's initialisation: A from `kaiming_uniform_(a=√5)`, which is uniform on
+    /// `±1/√in`; B zero, so the adapted model starts as the base.
+    public func initializeParameters(seed: UInt64) {
+        ParameterInitialization.fill(parameters, seed: seed) { spec in
+            spec.name.hasSuffix("lora_B.weight") ? .zeros : .uniform(bound: 1 / Double(spec.shape[1]).squareRoot())
+        }
+    }
+
+    /// The base's head (not among the adapters: gene-head initialisation does not apply).
+    public var outputHeadParameter: String { (base as? any TrainableModel)?.outputHeadParameter ?? "" }
+
+    /// Adds `scale · B·A` into the base weights (PEFT's `merge_and_unload`), after which the
+    /// base alone computes what this model did. The adapters stay as they are; running this
+    /// model afterwards would add them twice, so use `base` from then on.
+    public func mergeIntoBase() {
+        let store = decoder.parameters
+        lock.lock()
+        defer { lock.unlock() }
+        let weights = decoder.decoderWeights(in: store.base)
+        for (l, adapters) in blockAdapters(in: parameters.base).enumerated() {
+            guard let adapters else { continue }
+            let block = weights.blocks[l]
+            let products: [(PreNormDecoder.Projection, UnsafeMutablePointer<Float>, Int)] = [
+                (.qkv, block.qkvWeight, targets[l].first { $0.projection == .qkv }?.inWidth ?? 0),
+                (.out, block.outWeight, targets[l].first { $0.projection == .out }?.inWidth ?? 0),
+                (.up, block.upWeight, targets[l].first { $0.projection == .up }?.inWidth ?? 0),
+                (.down, block.downWeight, targets[l].first { $0.projection == .down }?.inWidth ?? 0),
+            ]
+            for (projection, weight, k) in products {
+                // W [out, in] rows offset..<offset+width += scale · B [width, r] · A [r, in].
+                for a in adapters[projection] {
+                    Matmul.gemm(transA: false, transB: false, m: a.width, n: k, k: a.rank, alpha: a.scale, a.b, lda: a.rank,
+                                a.a, ldb: k, beta: 1, weight + a.offset * k, ldc: k)
+                }
+            }
+        }
+        // A bf16 copy made before the merge would be stale.
+        store.disableBF16Decoding()
+    }
+}

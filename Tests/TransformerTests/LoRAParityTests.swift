@@ -1,0 +1,115 @@
+import XCTest
+import TestSupport
+@testable import Transformer
+
+/// LoRA against PEFT on the tiny training checkpoints (fixtures:
+/// scripts/fixtures/make_lora_fixtures.py): the adapted logits, the summed loss and the
+/// gradient of every adapter matrix (torch in float64), the merge, and a frozen base.
+final class LoRAParityTests: XCTestCase {
+    static let cases = ["gemma2": "gemma2", "llama": "llama", "gpt_neox": "gpt_neox_parallel", "gpt2": "gpt2"]
+
+    struct Fixture {
+        var model: LowRankAdaptedModel
+        var batch: TrainingBatch
+        var sequence: [Int32]
+        var json: [String: Any]
+        var reference: ParameterStore
+    }
+
+    static func fixture(_ name: String) throws -> Fixture {
+        let root = TestPaths.fixtures.appendingPathComponent("lora/\(name)")
+        let baseFolder = TestPaths.fixtures.appendingPathComponent("training/\(cases[name]!)")
+        let base = try ModelLoader.load(folder: baseFolder)
+        let model = try LowRankAdaptedModel.load(adapter: root.appendingPathComponent("adapter").path, onto: base)
+        let training = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: baseFolder.appendingPathComponent("expected.json"))) as? [String: Any])
+        let sequences = try XCTUnwrap(training["sequences"] as? [[Int]])
+        let targets = try XCTUnwrap(training["targets"] as? [[Int]])
+        let batch = TrainingBatch(tokens: sequences.flatMap { $0.map(Int32.init) }, lengths: sequences.map(\.count),
+                                  targets: targets.flatMap { $0.map(Int32.init) })
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("expected.json"))) as? [String: Any])
+        let reference = ParameterStore(specs: model.parameters.specs)
+        let grads = try SafetensorsFile(path: root.appendingPathComponent("grads.safetensors").path)
+        try reference.load(from: grads, rename: { String($0.dropFirst("grad.".count)) }, ignoring: [])
+        let index = try XCTUnwrap(json["logits_sequence"] as? Int)
+        return Fixture(model: model, batch: batch, sequence: sequences[index].map(Int32.init), json: json, reference: reference)
+    }
+
+    func logits(_ model: any CausalLanguageModel, _ tokens: [Int32]) throws -> [Float] {
+        let cache = model.makeCache(capacities: [tokens.count])
+        var batch = ForwardBatch()
+        batch.append(slot: 0, newTokens: tokens, past: 0)
+        return try model.forward(batch, cache: cache, logits: .all, hiddenStates: false).logits
+    }
+
+    static func maxDifference(_ a: [Float], _ b: [[Double]]) -> Double {
+        let flat = b.flatMap { $0 }
+        precondition(a.count == flat.count)
+        return zip(a, flat).map { abs(Double($0) - $1) }.max() ?? 0
+    }
+
+    func testAdaptedLogitsLossAndAdapterGradientsMatchPEFT() throws {
+        for name in Self.cases.keys.sorted() {
+            let f = try Self.fixture(name)
+            XCTAssertEqual(f.model.parameters.specs.count, 2 * (f.json["adapted_modules"] as? Int ?? -1), name)
+            let expected = try XCTUnwrap(f.json["logits"] as? [[Double]])
+            let adapted = try logits(f.model, f.sequence)
+            let logitError = Self.maxDifference(adapted, expected)
+            XCTAssertLessThanOrEqual(logitError, 1e-4, "\(name): adapted logits vs PEFT")
+            // The base alone gives the base's logits: the adapters are not merged into it.
+            let baseError = Self.maxDifference(try logits(f.model.base, f.sequence), try XCTUnwrap(f.json["base_logits"] as? [[Double]]))
+            XCTAssertLessThanOrEqual(baseError, 1e-4, "\(name): base logits")
+
+            let baseBefore = Array(UnsafeBufferPointer(start: f.model.base.parameters.base, count: f.model.base.parameters.count))
+            var g = [Float](repeating: 0, count: f.model.parameters.count)
+            let loss = try g.withUnsafeMutableBufferPointer { try f.model.accumulateGradients(f.batch, scale: 1, into: $0.baseAddress!) }
+            let lossSum = try XCTUnwrap(f.json["loss_sum"] as? Double)
+            XCTAssertEqual(loss.sum, lossSum, accuracy: 1e-5 * abs(lossSum), "\(name): summed loss")
+            let worst = g.withUnsafeBufferPointer {
+                TrainingParityTests.worstTensor($0.baseAddress!, f.reference.base, store: f.model.parameters)
+            }
+            XCTAssertLessThanOrEqual(worst.error, TrainingParityTests.gradientTolerance(name), "\(name): gradient of \(worst.name)")
+            XCTAssertEqual(baseBefore, Array(UnsafeBufferPointer(start: f.model.base.parameters.base, count: f.model.base.parameters.count)),
+                           "\(name): the base is frozen")
+            XCTAssertEqual(try f.model.loss(f.batch).sum, loss.sum, accuracy: 1e-9 * abs(loss.sum), "\(name): loss(_:) agrees")
+            print("\(name) LoRA vs PEFT: logits max diff \(logitError), loss rel error \(abs(loss.sum - lossSum) / lossSum), worst gradient \(worst.name) \(worst.error)")
+        }
+    }
+
+    /// Merging gives a plain model with the adapted logits (PEFT's merge_and_unload).
+    func testMergedBaseComputesTheAdaptedModel() throws {
+        for name in Self.cases.keys.sorted() {
+            let f = try Self.fixture(name)
+            let expected = try XCTUnwrap(f.json["logits"] as? [[Double]])
+            f.model.mergeIntoBase()
+            let merged = try logits(f.model.base, f.sequence)
+            XCTAssertLessThanOrEqual(Self.maxDifference(merged, expected), 1e-4, "\(name): merged logits")
+        }
+    }
+
+    /// New adapters start as the base (B = 0) with A uniform on ±1/√in, and bad settings or
+    /// unknown targets are refused by name.
+    func testNewAdaptersStartAsTheBaseAndBadSettingsAreRefused() throws {
+        let base = try ModelLoader.load(folder: TestPaths.fixtures.appendingPathComponent("training/llama"))
+        let model = try LowRankAdaptedModel(base: base, configuration: LoRAConfiguration(rank: 8, targets: ["q_proj", "down_proj"]))
+        model.initializeParameters(seed: 3)
+        XCTAssertEqual(model.adaptedModules, ["model.layers.0.self_attn.q_proj", "model.layers.0.mlp.down_proj",
+                                              "model.layers.1.self_attn.q_proj", "model.layers.1.mlp.down_proj"])
+        for spec in model.parameters.specs {
+            let p = model.parameters.pointer(spec.name)
+            let values = Array(UnsafeBufferPointer(start: p, count: spec.count))
+            if spec.name.hasSuffix("lora_B.weight") {
+                XCTAssertTrue(values.allSatisfy { $0 == 0 }, spec.name)
+            } else {
+                let bound = Float(1 / Double(spec.shape[1]).squareRoot())
+                XCTAssertTrue(values.allSatisfy { abs($0) <= bound }, spec.name)
+                XCTAssertGreaterThan(values.map(abs).max() ?? 0, 0.8 * bound, spec.name)
+            }
+        }
+        let tokens: [Int32] = [5, 9, 11, 3, 7]
+        XCTAssertEqual(try logits(model, tokens), try logits(base, tokens))
+        XCTAssertThrowsError(try LowRankAdaptedModel(base: base, configuration: LoRAConfiguration(rank: 4, targets: ["c_attn"]))) { error in
+            XCTAssertTrue("\(error)".contains("c_attn") && "\(error)".contains("q_proj"), "\(error)")
+        }
+        XCTAssertThrowsError(try LowRankAdaptedModel(base: base, configuration: LoRAConfiguration(rank: 0)))
+    }
+}
