@@ -35,6 +35,9 @@ public struct ModelTrainingSettings: Sendable {
     /// New models: start the output head's gene rows from principal components of the
     /// training cells' first N genes (``GeneHeadInitialization``); nil leaves them random.
     public var geneHeadGenes: Int?
+    /// Train LoRA adapters on the pretrained model instead of all its weights (the base stays
+    /// frozen; the output folder holds the adapters as PEFT saves them).
+    public var lora: LoRAConfiguration?
     /// Longest example in tokens (default and at most: the model's context).
     public var maxLength: Int?
     public var lossOn: LossTarget = .response
@@ -117,6 +120,16 @@ public enum ModelTraining {
                                 "the dataset has no obs column '\(labelColumn)' (its columns: \(columns.isEmpty ? "none" : columns.joined(separator: ", "))); --label-column names the column the prompts' labels came from")
             }
         }
+        if let lora = settings.lora {
+            guard case .pretrained = settings.source else {
+                throw TrainingError.invalidInput("LoRA adapts a pretrained model: give it with --model (a new model has nothing to adapt)")
+            }
+            guard settings.geneHeadGenes == nil else {
+                throw TrainingError.invalidInput("gene head initialisation is for new models; LoRA keeps the pretrained model's head")
+            }
+            let problems = lora.problems()
+            guard problems.isEmpty else { throw TrainingError.invalidInput(problems.joined(separator: "; ")) }
+        }
         if let n = settings.geneHeadGenes {
             if case .pretrained = settings.source {
                 throw TrainingError.invalidInput("gene head initialisation is for new models (--new-model or --config); a pretrained model keeps its head")
@@ -150,12 +163,22 @@ public enum ModelTraining {
             let cells = try CellTable.load(sentences, maxGenes: n).cells.filter { names.contains($0.name) }
             geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n)
         }
+        // LoRA: the adapters are the model the trainer sees (new ones start as the base; a
+        // resumed run reads them from its checkpoint).
+        var trained: any TrainableModel = source.model
+        var adapted: LowRankAdaptedModel?
+        if let lora = settings.lora {
+            let model = try LowRankAdaptedModel(base: source.model, configuration: lora)
+            if settings.resume == nil { model.initializeParameters(seed: settings.options.seed) }
+            adapted = model
+            trained = model
+        }
         let info = source.model.info
         let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
         let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn)
         let train = try encoder.encode(trainRecords, path: settings.prompts)
         let validation = try encoder.encode(validationRecords, path: settings.prompts)
-        let trainer = try Trainer(model: source.model, examples: train.examples, options: settings.options)
+        let trainer = try Trainer(model: trained, examples: train.examples, options: settings.options)
 
         var history: [String] = []
         if let resume = settings.resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
@@ -182,9 +205,17 @@ public enum ModelTraining {
         if let sentences = settings.sentences {
             contents.copiedFiles += C2SModelInfo.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
         }
+        if let adapted, case .pretrained(let folder) = settings.source {
+            contents.adapterConfig = adapted.configuration.peftJSON(
+                baseModel: URL(fileURLWithPath: folder).standardizedFileURL.path, adaptedModules: LowRankAdaptedModel.targetNames(source.model).filter { name in
+                    adapted.adaptedModules.contains { $0.hasSuffix("." + name) }
+                }, fanInFanOut: source.model.info.modelType == "gpt2")
+        }
 
         onEvent(.planned(ModelTrainingPlan(
-            description: source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
+            description: adapted.map { a in
+                "LoRA on \(source.description.replacingOccurrences(of: "fine-tuning ", with: "")): rank \(a.configuration.rank), alpha \(a.configuration.alpha), \(a.adaptedModules.count) modules, \(a.parameters.count) trainable parameters (the base's \(source.model.parameters.count) frozen)"
+            } ?? source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
             train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
             firstStep: trainer.completedSteps, geneHead: geneHead)))
         try output.create()
@@ -244,6 +275,11 @@ public enum ModelTraining {
         if let maxLength = s.maxLength { a["max_length"] = String(maxLength) }
         if let resume = s.resume { a["resume"] = resume }
         if let n = s.geneHeadGenes { a["gene_head_genes"] = String(n) }
+        if let lora = s.lora {
+            a["lora_rank"] = String(lora.rank)
+            a["lora_alpha"] = String(lora.alpha)
+            a["lora_targets"] = lora.targets.joined(separator: ",")
+        }
         return a
     }
 }

@@ -50,6 +50,9 @@ public struct TrainingModelSource {
     /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given.
     public static func pretrained(folder: String, tokenizerFolder: String?) throws -> TrainingModelSource {
         let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder))
+        if loaded is LowRankAdaptedModel {
+            throw TrainingError.invalidInput("\(folder) is a LoRA adapter, not a model: merge it into its base first ('c2s lm merge --model \(folder) -o merged') and train that")
+        }
         let model = try trainable(loaded, from: folder)
         let configURL = URL(fileURLWithPath: folder).appendingPathComponent("config.json")
         let config = try ConfigFile(url: configURL).values

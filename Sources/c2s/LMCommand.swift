@@ -11,13 +11,16 @@ struct LMCommand: ParsableCommand {
             llama), model.safetensors or shards with model.safetensors.index.json, and \
             tokenizer.json (+ tokenizer_config.json) for text prompts. No Python is involved.
             """,
-        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMBenchTrainCommand.self])
+        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMMergeCommand.self, LMBenchTrainCommand.self])
 }
 
 /// Options shared by the `lm` subcommands.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Hugging Face model folder.")
+    @Option(help: "Hugging Face model folder (or a LoRA adapter folder naming its base).")
     var model: String
+
+    @Option(help: "LoRA adapter folder (from 'c2s train --lora-rank' or PEFT) to run on top of --model.")
+    var adapter: String?
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -36,15 +39,15 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> any CausalLanguageModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model))
-        if bf16 && !loaded.parameters.enableBF16Decoding() {
+        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter)
+        if bf16 && !ModelLoader.frozenWeights(loaded).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }
         return loaded
     }
 
     func tokenizer() throws -> Tokenizer {
-        let folder = URL(fileURLWithPath: model)
+        let folder = ModelLoader.tokenizerFolder(model: model, adapter: adapter)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) else {
             throw ModelError.missingFile(folder, "tokenizer.json", "text prompts need the model's tokenizer; --prompt-ids takes token ids instead")
         }

@@ -12,6 +12,9 @@ struct C2SModelOptions: ParsableArguments {
     @Option(help: "C2S model folder: a Hugging Face causal LM with tokenizer, and c2s.json from 'c2s train'.")
     var model: String
 
+    @Option(help: "LoRA adapter folder (from 'c2s train --lora-rank' or PEFT) to run on top of --model. A --model that is itself an adapter folder finds its base on its own.")
+    var adapter: String?
+
     @Option(help: "The sentence dataset the model was trained on (gene vocabulary, conversion settings, inverse transform), when the model folder has no copy of its manifest.json and vocab.tsv.")
     var sentences: String?
 
@@ -47,8 +50,8 @@ struct C2SModelOptions: ParsableArguments {
     func load() throws -> C2SModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try C2SModel(folder: model, sentences: sentences)
-        if bf16 && !loaded.language.parameters.enableBF16Decoding() {
+        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences)
+        if bf16 && !ModelLoader.frozenWeights(loaded.language).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }
         return loaded
@@ -64,6 +67,7 @@ struct C2SModelOptions: ParsableArguments {
     /// Settings that change results, for resuming.
     func settings(_ model: C2SModel) -> [String: String] {
         var s = ["model": URL(fileURLWithPath: self.model).standardizedFileURL.path, "model_weights": FileIdentity.of(self.model),
+                 "adapter": adapter.map(FileIdentity.of) ?? "",
                  "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "",
                  "top_genes": String(model.topGenes(topGenes)), "organism": model.organism(organism), "bf16": String(bf16)]
         if let sentences = model.sentences { s["sentences"] = FileIdentity.of(sentences.folder + "/vocab.tsv") }

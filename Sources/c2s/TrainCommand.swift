@@ -30,6 +30,12 @@ struct TrainCommand: ParsableCommand {
                   --context 512 --tokenizer bpe-genes --epochs 3 --learning-rate 1e-3 -o model
               c2s train prompts.jsonl --model pythia-160m --learning-rate 5e-5 --save-every 500 -o tuned
               c2s train prompts.jsonl --model pythia-160m --resume tuned/checkpoint-500 -o tuned
+              c2s train prompts.jsonl --model C2S-Pythia-410m --lora-rank 16 --learning-rate 2e-4 -o adapter
+
+            With --lora-rank the pretrained model stays frozen and only LoRA adapters train; OUT \
+            then holds adapter_config.json and adapter_model.safetensors as PEFT saves them \
+            (peft.PeftModel.from_pretrained loads them), and the other commands take it with \
+            --model OUT (the base is found from adapter_config.json) or --model BASE --adapter OUT.
             """)
 
     @Argument(help: "Prompt dataset (JSONL from 'c2s prompts').")
@@ -39,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     var output: String
 
     // MARK: model
-    @Option(help: "Hugging Face model folder to fine-tune (gpt2, gpt_neox or llama).")
+    @Option(help: "Hugging Face model folder to fine-tune (gemma2, gpt2, gpt_neox or llama).")
     var model: String?
 
     @Option(help: "config.json of a new model (vocab_size and special ids default to the tokenizer's).")
@@ -65,6 +71,16 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Tokenizer folder (tokenizer.json; default: the --model folder).")
     var tokenizer: String?
+
+    // MARK: LoRA
+    @Option(help: "Train LoRA adapters of this rank on the --model instead of all its weights (the base stays frozen).")
+    var loraRank: Int?
+
+    @Option(help: "LoRA alpha: the adapters are scaled by alpha / rank (default: alpha = rank).")
+    var loraAlpha: Double?
+
+    @Option(help: ArgumentHelp("Modules to adapt, comma-separated (e.g. q_proj,v_proj; query_key_value,dense; c_attn) or all-linear: every attention and MLP projection.", valueName: "names"))
+    var loraTargets = LoRAConfiguration.allLinear
 
     // MARK: data
     @Option(help: "Split trained on.")
@@ -175,6 +191,13 @@ struct TrainCommand: ParsableCommand {
         if logEvery < 0 { throw ValidationError("--log-every must be 0 (no step lines) or more") }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
         if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
+        if let lora {
+            if model == nil { throw ValidationError("--lora-rank adapts a pretrained model: give it with --model DIR") }
+            let problems = lora.problems()
+            if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+        } else if loraAlpha != nil || loraTargets != LoRAConfiguration.allLinear {
+            throw ValidationError("--lora-alpha and --lora-targets need --lora-rank")
+        }
         let problems = trainingOptions.problems()
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
     }
@@ -201,6 +224,13 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
+    var lora: LoRAConfiguration? {
+        loraRank.map { rank in
+            LoRAConfiguration(rank: rank, alpha: loraAlpha,
+                              targets: loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+    }
+
     var settings: ModelTrainingSettings {
         let source: ModelTrainingSettings.Source
         if let model {
@@ -218,6 +248,7 @@ struct TrainCommand: ParsableCommand {
         s.sentences = sentences
         s.labelColumn = labelColumn
         s.geneHeadGenes = geneHeadInit
+        s.lora = lora
         s.maxLength = maxLength
         s.lossOn = LossTarget(rawValue: lossOn)!
         s.options = trainingOptions

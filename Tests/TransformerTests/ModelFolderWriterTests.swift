@@ -62,6 +62,26 @@ final class ModelFolderWriterTests: XCTestCase {
         XCTAssertEqual(stored[headDim * d], other[engine + d * d])
     }
 
+    /// A config read and written again keeps each number's type: transformers 5 refuses a
+    /// Gemma-2 config whose `final_logit_softcapping` reads 30 instead of 30.0.
+    func testConfigJSONKeepsFloatsFloatsAndRoundTrips() throws {
+        let text = #"{"model_type": "gemma2", "final_logit_softcapping": 30.0, "num_hidden_layers": 2, "rms_norm_eps": 1e-06, "tie_word_embeddings": true, "sliding_window": null, "layer_types": ["sliding_attention", "full_attention"], "rope_parameters": {"rope_theta": 10000.0, "rope_type": "default"}, "name": "a/b \"c\"", "empty": {}, "none": []}"#
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let written = String(decoding: try ModelFolderContents.jsonData(parsed), as: UTF8.self)
+        XCTAssertTrue(written.contains("\"final_logit_softcapping\": 30.0,"), written)
+        XCTAssertTrue(written.contains("\"rope_theta\": 10000.0,"), written)
+        XCTAssertTrue(written.contains("\"num_hidden_layers\": 2,"), written)
+        XCTAssertTrue(written.contains("\"tie_word_embeddings\": true"), written)
+        XCTAssertTrue(written.contains("\"rms_norm_eps\": 1e-06"), written)
+        XCTAssertTrue(written.contains("\"name\": \"a/b \\\"c\\\"\""), written)
+        XCTAssertTrue(written.hasPrefix("{\n  \"empty\": {},\n") && written.hasSuffix("}\n"), written)
+        let again = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(written.utf8)) as? NSDictionary)
+        XCTAssertEqual(again, parsed as NSDictionary)
+        // Swift values written by c2s itself: Double stays a float, Int an integer.
+        let own = String(decoding: try ModelFolderContents.jsonData(["a": 0.02, "b": 3, "c": false]), as: UTF8.self)
+        XCTAssertEqual(own, "{\n  \"a\": 0.02,\n  \"b\": 3,\n  \"c\": false\n}\n")
+    }
+
     func testNewModelConfigsBuildTheArchitecture() throws {
         for type in ["gpt_neox", "gpt2"] {
             let json = try NewModelConfig(modelType: type, vocabularySize: 300, hiddenSize: 32, layers: 2, heads: 4,

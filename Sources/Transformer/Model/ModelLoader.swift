@@ -7,12 +7,21 @@ public enum ModelLoader {
     /// The architectures this engine runs, by `model_type`.
     public static let supportedTypes = ["gemma2", "gpt2", "gpt_neox", "llama"]
 
-    public static func load(folder: URL) throws -> any CausalLanguageModel {
+    /// Loads a model folder; a LoRA adapter folder (`adapter_config.json`, no `config.json`)
+    /// loads its base (`base_model_name_or_path`) with the adapter on top. With `adapter`, the
+    /// adapter in that folder goes on top of the model in `folder`.
+    public static func load(folder: URL, adapter: String? = nil) throws -> any CausalLanguageModel {
+        if let adapter { return try LowRankAdaptedModel.load(adapter: adapter, onto: try load(folder: folder)) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw ModelError.input("\(folder.path): no such model folder")
         }
         let configURL = folder.appendingPathComponent("config.json")
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: configURL.path),
+           manager.fileExists(atPath: folder.appendingPathComponent(LoRAConfiguration.configFileName).path) {
+            return try LowRankAdaptedModel.load(adapter: folder.path, onto: try load(folder: try adapterBase(folder)))
+        }
         let file = try ConfigFile(url: configURL)
         let architecture = try ArchitectureRegistry.architecture(for: file)
         let model = try architecture.make(file)
@@ -22,6 +31,39 @@ public enum ModelLoader {
             throw ModelError.input("\(folder.path): the weights are damaged: \(bad.name) holds NaN or infinite values (element \(bad.index)); every output of this model would be NaN")
         }
         return model
+    }
+
+    /// The store of the weights a forward pass reads (for bf16 decoding): the base's under a
+    /// LoRA adapter, the model's own otherwise.
+    public static func frozenWeights(_ model: any CausalLanguageModel) -> ParameterStore {
+        (model as? LowRankAdaptedModel)?.base.parameters ?? model.parameters
+    }
+
+    /// Where a model's tokenizer is: the adapter's folder when it has one (c2s train writes it
+    /// there), else the model folder, else (for an adapter folder given as the model) its base.
+    public static func tokenizerFolder(model: String, adapter: String?) -> URL {
+        let manager = FileManager.default
+        for folder in [adapter, model].compactMap({ $0 }) where manager.fileExists(atPath: (folder as NSString).appendingPathComponent("tokenizer.json")) {
+            return URL(fileURLWithPath: folder)
+        }
+        let url = URL(fileURLWithPath: model)
+        if adapter == nil, !manager.fileExists(atPath: url.appendingPathComponent("config.json").path), let base = try? adapterBase(url) { return base }
+        return url
+    }
+
+    /// The base model folder an adapter folder names (`base_model_name_or_path`: absolute, or
+    /// relative to the working folder or to the adapter's).
+    static func adapterBase(_ adapter: URL) throws -> URL {
+        let (_, named) = try LoRAConfiguration.read(folder: adapter.path)
+        guard let named, !named.isEmpty else {
+            throw ModelError.input("\(adapter.path) is a LoRA adapter without base_model_name_or_path: give its base with --model BASE --adapter \(adapter.path)")
+        }
+        let candidates = named.hasPrefix("/") ? [URL(fileURLWithPath: named)]
+            : [URL(fileURLWithPath: named), adapter.appendingPathComponent(named)]
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("config.json").path) {
+            return candidate
+        }
+        throw ModelError.input("\(adapter.path) is a LoRA adapter whose base model \(named) is not a model folder here: give the base with --model BASE --adapter \(adapter.path)")
     }
 
     /// An architecture for `file`'s `model_type` whose parameters are not yet set: fill them

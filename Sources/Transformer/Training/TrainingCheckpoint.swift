@@ -86,7 +86,10 @@ public enum TrainingCheckpoint {
         ]
         for (path, destination) in sources {
             do {
-                let store: any TensorStore = path == folder ? try Checkpoint(folder: path) : try Checkpoint(file: path)
+                // A LoRA run's checkpoint holds its adapters as PEFT saves them.
+                let adapter = (folder as NSString).appendingPathComponent(LoRAConfiguration.weightsFileName)
+                let store: any TensorStore = path != folder ? try Checkpoint(file: path)
+                    : FileManager.default.fileExists(atPath: adapter) ? try Checkpoint(file: adapter) : try Checkpoint(folder: path)
                 try parameters.load(from: store, ignoring: [], into: destination)
             } catch let e as CheckpointError {
                 throw TrainingError.incompatibleCheckpoint(path: folder, problem: e.description)

@@ -1,0 +1,93 @@
+import Foundation
+import TestSupport
+import Transformer
+import XCTest
+
+/// `c2s train --lora-rank`: the adapters-only run, its PEFT-layout folder, exact resume, and
+/// the adapter used by the other commands (`--adapter`, an adapter folder as `--model`) and
+/// merged by `c2s lm merge`.
+final class LoRATrainCLITests: XCTestCase {
+    func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
+    let base = TestPaths.fixtures.appendingPathComponent("lm/pythia_text").path
+
+    /// Cell type prediction from three marker genes, 40 examples (3 of 4 train).
+    func writePrompts(_ path: String) throws {
+        let labels = ["B cell", "T cell", "NK cell", "Monocyte"]
+        let markers = [["CD79A", "MS4A1", "CD19"], ["CD3E", "CD3D", "IL7R"], ["NKG7", "GNLY", "KLRD1"], ["LYZ", "CD14", "S100A8"]]
+        let lines = try (0..<40).map { i -> String in
+            let type = i % 4, m = markers[type]
+            let sentence = [m[i % 3], m[(i + 1) % 3], m[(i + 2) % 3]].joined(separator: " ")
+            let object: [String: Any] = ["task": "cell_type_prediction", "split": i % 4 == 3 ? "validation" : "train", "cell_name": "cell\(i)",
+                                         "model_input": "Top genes of one cell: \(sentence). Cell type:", "response": labels[type]]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func testLoRATrainsResumesExactlyAndRunsAndMerges() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        let args = ["--model", base, "--lora-rank", "4", "--lora-alpha", "8", "--lora-targets", "query_key_value,dense_4h_to_h",
+                    "--max-steps", "4", "--save-every", "2", "--batch-size", "4", "--learning-rate", "5e-3", "--max-length", "48", "--quiet"]
+        var r = try c2s(["train", prompts, "-o", tmp.file("a")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: tmp.file("a")))
+        XCTAssertTrue(files.isSuperset(of: ["adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "c2s.json"]), "\(files)")
+        XCTAssertFalse(files.contains("model.safetensors") || files.contains("config.json"), "an adapter folder is not a model folder: \(files)")
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/adapter_config.json")))) as? [String: Any])
+        XCTAssertEqual(config["peft_type"] as? String, "LORA")
+        XCTAssertEqual(config["r"] as? Int, 4)
+        XCTAssertEqual(config["target_modules"] as? [String], ["query_key_value", "dense_4h_to_h"])
+        // The saved tensors are exactly PEFT's names and shapes: rank 4, 2 layers, 2 modules.
+        let saved = try SafetensorsFile(path: tmp.file("a/adapter_model.safetensors"))
+        XCTAssertEqual(saved.tensorNames.count, 8)
+        XCTAssertTrue(saved.tensorNames.contains("base_model.model.gpt_neox.layers.1.attention.query_key_value.lora_B.weight"), "\(saved.tensorNames)")
+        // Training moved the adapters (B starts at zero).
+        let b = try saved.info("base_model.model.gpt_neox.layers.0.mlp.dense_4h_to_h.lora_B.weight")
+        XCTAssertEqual(b.shape.last, 4)
+
+        r = try c2s(["train", prompts, "-o", tmp.file("b"), "--resume", tmp.file("a/checkpoint-2")] + args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("a/adapter_model.safetensors"))),
+                       try Data(contentsOf: URL(fileURLWithPath: tmp.file("b/adapter_model.safetensors"))), "resume is exact")
+
+        // The adapter runs on the base (--adapter), from its own folder (the base named in
+        // adapter_config.json), and merged: the same greedy text all three ways, and not the
+        // base's own.
+        let prompt = ["--prompt", "Top genes of one cell: NKG7 GNLY. Cell type:", "--max-new-tokens", "6"]
+        let withAdapter = try c2s(["lm", "generate", "--model", base, "--adapter", tmp.file("a")] + prompt)
+        XCTAssertEqual(withAdapter.status, 0, withAdapter.stderr)
+        let alone = try c2s(["lm", "generate", "--model", tmp.file("a")] + prompt)
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        XCTAssertEqual(alone.stdout, withAdapter.stdout)
+        r = try c2s(["lm", "merge", "--model", tmp.file("a"), "-o", tmp.file("merged")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let merged = try c2s(["lm", "generate", "--model", tmp.file("merged")] + prompt)
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertEqual(merged.stdout, withAdapter.stdout)
+        let plain = try c2s(["lm", "generate", "--model", base] + prompt)
+        XCTAssertNotEqual(plain.stdout, withAdapter.stdout, "the adapter changes what the model says")
+        // The merge writes a new folder only.
+        r = try c2s(["lm", "merge", "--model", tmp.file("a"), "-o", tmp.file("merged")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("exists"), r.stderr)
+    }
+
+    func testLoRAIsRefusedWhereItCannotApply() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts)
+        var r = try c2s(["train", prompts, "-o", tmp.file("x"), "--model", base, "--lora-rank", "4", "--lora-targets", "q_proj"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("q_proj") && r.stderr.contains("query_key_value"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("x")))
+        r = try c2s(["train", prompts, "-o", tmp.file("x"), "--model", base, "--lora-rank", "0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--lora-rank"), r.stderr)
+        r = try c2s(["train", prompts, "-o", tmp.file("x"), "--model", base, "--lora-alpha", "8"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--lora-rank"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("x")))
+    }
+}
