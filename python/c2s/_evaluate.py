@@ -266,10 +266,15 @@ def _in_notebook() -> bool:
 
 
 def _show(page: Path, height: int = 800) -> None:
+    import warnings
+
     from IPython.display import HTML, display  # optional
     text = page.read_text()
-    display(HTML(f'<iframe srcdoc="{html.escape(text, quote=True)}" width="100%" '
-                 f'height="{height}" style="border:1px solid #ddd"></iframe>'))
+    with warnings.catch_warnings():  # HTML warns about iframes; srcdoc needs no server
+        warnings.simplefilter("ignore", UserWarning)
+        page_html = HTML(f'<iframe srcdoc="{html.escape(text, quote=True)}" width="100%" '
+                 f'height="{height}" style="border:1px solid #ddd"></iframe>')
+    display(page_html)
 
 
 def _json_file(value, work: Path, name: str) -> str:
