@@ -22,6 +22,9 @@ __all__ = ["C2SError", "BinaryNotFoundError", "find_binary", "binary_version", "
 # Lines of stderr kept for an error message.
 _STDERR_TAIL = 400
 
+# Subcommands whose first argument is a subcommand too.
+_GROUPS = {"evaluate", "report", "tokenizer", "lm"}
+
 Progress = Union[bool, Callable[[str], None], None]
 
 
@@ -47,7 +50,8 @@ class C2SError(RuntimeError):
         self.returncode = returncode
         self.command = list(command)
         self.stderr = stderr
-        sub = " ".join(str(a) for a in self.command[1:3] if not str(a).startswith("-"))
+        words = [str(a) for a in self.command[1:3]]
+        sub = " ".join(words[:2] if words and words[0] in _GROUPS else words[:1])
         super().__init__(f"c2s {sub} failed (exit code {returncode}): {message}")
 
 

@@ -21,7 +21,9 @@ __all__ = ["simulate", "convert", "prompts", "tokenizer", "train", "reconstruct"
 def _output(out: Optional[PathLike], name: str) -> Path:
     """``out``, or ``name`` inside a new temporary folder that is kept (the caller owns it)."""
     if out is not None:
-        return Path(os.fspath(out))
+        path = Path(os.fspath(out))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
     return Path(tempfile.mkdtemp(prefix="c2s-")) / name
 
 

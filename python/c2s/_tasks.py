@@ -134,7 +134,12 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
         _selection_args(options, apply_filters, splits, split, where).extra(extra_args)
         result = _run_on_cells("annotate", data, model, work, layer=layer, raw=raw,
                                gene_column=gene_column, options=options, progress=progress)
-    result.obs["c2s_label"] = result.obs["c2s_label"].astype(str).astype("category")
+    # Categories: every label the model chose among (its score columns, in the model's order),
+    # so that plots of two annotations share colours; free answers: the answers seen.
+    scored = [c[len("c2s_score_"):] for c in result.obs.columns if c.startswith("c2s_score_")]
+    answers = result.obs["c2s_label"].astype(str)
+    categories = scored + sorted(set(answers) - set(scored))
+    result.obs["c2s_label"] = pd.Categorical(answers, categories=categories)
     if not isinstance(data, ad.AnnData):
         return result
     target = data.copy() if copy else data

@@ -71,7 +71,8 @@ def test_binary_error_is_c2s_error_with_its_message_and_code(binary, tmp_path):
     assert error.returncode == 2
     assert "no-such-file.h5ad" in error.message
     assert "no such file" in error.message
-    assert "exit code 2" in str(error) and "no-such-file.h5ad" in str(error)
+    assert str(error).startswith("c2s convert failed (exit code 2): ")
+    assert "no-such-file.h5ad" in str(error)
     assert error.command[0] == str(binary) and error.command[1] == "convert"
     assert not (tmp_path / "out").exists()
 
@@ -80,6 +81,7 @@ def test_bad_command_line_is_exit_code_64(binary, tmp_path):
     with pytest.raises(c2s.C2SError) as info:
         c2s.convert(tmp_path / "x.h5ad", tmp_path / "out", extra_args=["--no-such-flag"])
     assert info.value.returncode == 64
+    assert str(info.value).startswith("c2s convert failed (exit code 64)")
     assert "--no-such-flag" in info.value.message
 
 

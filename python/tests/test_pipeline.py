@@ -81,7 +81,7 @@ def test_convert_reads_the_counts_layer(sim):
 
 
 def test_convert_maps_keywords_to_flags(sim, spy):
-    dataset = c2s.convert(sim.path, sim.root / "flag-sentences", min_genes=0, min_cells=0,
+    dataset = c2s.convert(sim.path, sim.root / "new" / "folders" / "sentences", min_genes=0, min_cells=0,
                           target_sum="median", seed=5, fit=False, obs_columns=["cell_type"],
                           extra_args=["--block-size", "64"])
     args = spy[-1]

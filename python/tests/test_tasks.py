@@ -17,7 +17,7 @@ def test_annotate_adds_labels_from_the_models_label_set(sim):
     labels = set(sim.model.labels)
     assert adata.obs["c2s_label"].notna().all()
     assert set(adata.obs["c2s_label"]) <= labels
-    assert isinstance(adata.obs["c2s_label"].dtype, pd.CategoricalDtype)
+    assert list(adata.obs["c2s_label"].cat.categories) == sim.model.labels
     p = adata.obs["c2s_probability"]
     assert ((p > 0) & (p <= 1)).all()
     for label in labels:
