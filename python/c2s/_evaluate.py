@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
@@ -277,6 +278,15 @@ def _show(page: Path, height: int = 800) -> None:
     display(page_html)
 
 
+def _run_report(args: Args, out, folder: Path, progress) -> None:
+    try:
+        _binary.run(args, progress=progress)
+    except BaseException:
+        if out is None:  # the temporary folder made for it
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def _json_file(value, work: Path, name: str) -> str:
     if isinstance(value, Mapping):
         path = work / f"{name}.json"
@@ -347,7 +357,7 @@ def report(out: Optional[PathLike] = None, *, model: Optional[PathLike] = None,
         args.opt("--label-column", label_column).flag("--no-umap", not umap)
         args.opt("--umap-seed", umap_seed).opt("--title", title)
         args.flag("--quiet", not progress).extra(extra_args)
-        _binary.run(args, progress=progress)
+        _run_report(args, out, folder, progress)
     page = folder / "report.html"
     if display if display is not None else _in_notebook():
         _show(page)
@@ -379,7 +389,7 @@ def report_transform(dataset, out: Optional[PathLike] = None, *, input: Optional
     folder = Path(os.fspath(out)) if out is not None else Path(tempfile.mkdtemp(prefix="c2s-report-"))
     args = Args(["report", "transform", os.fspath(dataset), "--output", folder])
     args.opt("--input", input).flag("--quiet", not progress)
-    _binary.run(args, progress=progress)
+    _run_report(args, out, folder, progress)
     page = folder / "report.html"
     if display if display is not None else _in_notebook():
         _show(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
@@ -25,6 +26,16 @@ def _output(out: Optional[PathLike], name: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
     return Path(tempfile.mkdtemp(prefix="c2s-")) / name
+
+
+def _run_into(args: Args, out: Optional[PathLike], path: Path, progress) -> str:
+    """Run the binary; when it fails, remove the temporary folder made for ``out=None``."""
+    try:
+        return _binary.run(args, progress=progress)
+    except BaseException:
+        if out is None:
+            shutil.rmtree(path.parent, ignore_errors=True)
+        raise
 
 
 def _quiet(args: Args, progress) -> Args:
@@ -155,7 +166,7 @@ def convert(data, out: Optional[PathLike] = None, *, obs_columns: Optional[Seque
         args.opt("--threads", threads).opt("--block-size", block_size)
         args.flag("--overwrite", overwrite)
         _quiet(args, progress).extra(extra_args)
-        _binary.run(args, progress=progress)
+        _run_into(args, out, path, progress)
     dataset = SentenceDataset(path)
     if inplace:
         if not isinstance(data, ad.AnnData):
@@ -235,7 +246,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
     args.opt("--perturbation-name", perturbation_name).opt("--threads", threads)
     args.flag("--overwrite", overwrite)
     _quiet(args, progress).extra(extra_args)
-    _binary.run(args, progress=progress)
+    _run_into(args, out, path, progress)
     return PromptDataset(path)
 
 
@@ -279,7 +290,7 @@ def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
     args.csv("--field", field).csv("--special-tokens", special_tokens)
     args.opt("--model-max-length", model_max_length).opt("--threads", threads)
     args.flag("--overwrite", overwrite).extra(extra_args)
-    summary = _binary.run(args, progress=progress)
+    summary = _run_into(args, out, path, progress)
     if progress:
         for line in summary.splitlines():
             _binary._emit(progress, line)
@@ -376,7 +387,7 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     args.opt("--log-every", log_every).opt("--save-every", save_every).opt("--resume", resume)
     args.opt("--seed", seed).opt("--threads", threads).flag("--overwrite", overwrite)
     _quiet(args, progress).extra(extra_args)
-    _binary.run(args, progress=progress)
+    _run_into(args, out, path, progress)
     return Model(path)
 
 

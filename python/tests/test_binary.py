@@ -77,6 +77,16 @@ def test_binary_error_is_c2s_error_with_its_message_and_code(binary, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_failed_run_leaves_no_temporary_folder(binary, tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(c2s.C2SError):
+        c2s.convert(tmp_path / "missing.h5ad")
+    with pytest.raises(c2s.C2SError):
+        c2s.report(training_log=tmp_path / "missing.jsonl", display=False)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
 def test_bad_command_line_is_exit_code_64(binary, tmp_path):
     with pytest.raises(c2s.C2SError) as info:
         c2s.convert(tmp_path / "x.h5ad", tmp_path / "out", extra_args=["--no-such-flag"])
