@@ -164,8 +164,8 @@ def run(args: Sequence[Union[str, os.PathLike]], *, progress: Progress = False,
             _emit(progress, line)
         returncode = proc.wait()
     except BaseException:
-        # KeyboardInterrupt in a notebook: stop the binary too (it cleans its temporary files
-        # on SIGINT), then re-raise.
+        # KeyboardInterrupt in a notebook: stop the binary too (SIGINT, as Ctrl-C in a shell
+        # would; killed if it has not ended 10 s later), then re-raise.
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
