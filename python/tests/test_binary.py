@@ -117,3 +117,24 @@ def test_run_returns_stdout_and_streams_stderr(sim):
     c2s.run(["reconstruct", sim.sentences, "-o", sim.root / "r.h5ad", "--overwrite"],
             progress=lines.append)
     assert any(l.startswith("400 sentences -> ") for l in lines), lines
+
+
+def test_progress_true_writes_the_lines_to_stderr(sim, capsys):
+    c2s.reconstruct(sim.sentences, progress=True)
+    assert "400 sentences -> " in capsys.readouterr().err
+
+
+def test_interrupt_stops_the_binary(sim, tmp_path):
+    import time
+
+    def interrupt(line):
+        if line.startswith("training: step"):
+            raise KeyboardInterrupt
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        c2s.train(sim.prompts, tmp_path / "model", new_model="gpt_neox", tokenizer=sim.tokenizer,
+                  hidden_size=32, layers=1, heads=2, context=96, max_steps=1_000_000,
+                  batch_size=16, log_every=1, progress=interrupt)
+    assert time.monotonic() - start < 60  # a million steps were not run
+    assert not (tmp_path / "model" / "model.safetensors").exists()
