@@ -1,10 +1,13 @@
 # c2s: the two commands a fresh Debian 12 machine with Swift needs are `make demo` and `make test`.
 # Each installs what is missing (apt: HDF5, OpenBLAS, OpenSSL, zlib; pip: anndata for the
-# interoperability check) and builds.
+# interoperability check, pytest for the Python package's tests) and builds.
 
 SWIFT ?= swift
 APT_PACKAGES = libhdf5-dev libopenblas-dev libssl-dev zlib1g-dev pkg-config
-PY_PACKAGES = anndata h5py scipy numpy
+PY_PACKAGES = anndata h5py scipy numpy pandas pytest
+# pip refuses to install into a Python marked externally managed (PEP 668: Debian's system
+# python3) unless told to; only then is --break-system-packages passed (never in a venv).
+PIP_FLAGS := $(shell python3 -c "import os, sys, sysconfig; print('--break-system-packages' if sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')) else '')" 2>/dev/null)
 RELEASE_BIN = .build/release/c2s
 DEMO_DIR ?= demo-output
 CELLS ?= 2000
@@ -22,18 +25,21 @@ deps:
 	fi
 
 pydeps:
-	@python3 -c "import anndata, h5py, scipy, numpy" 2>/dev/null || \
-	  (echo "installing python packages: $(PY_PACKAGES)"; python3 -m pip install -q $(PY_PACKAGES))
+	@python3 -c "import anndata, h5py, scipy, numpy, pandas, pytest" 2>/dev/null || \
+	  (echo "installing python packages: $(PY_PACKAGES)"; python3 -m pip install -q $(PIP_FLAGS) $(PY_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release --product c2s
 
-# Unit, fixture and CLI tests (optimised build: numeric tests run 10-100x faster), then the
-# check that Python's anndata reads what we write.
+# Unit, fixture and CLI tests (optimised build: numeric tests run 10-100x faster), the check
+# that Python's anndata reads what we write, then the Python package (python/, installed with
+# pip) and its pytest suite run against the binary just built (docs/python.md).
 test: deps pydeps
 	$(SWIFT) build -c release --product c2s
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	bash scripts/interop/run.sh $(RELEASE_BIN)
+	python3 -m pip install -q $(PIP_FLAGS) ./python
+	C2S_BIN=$(abspath $(RELEASE_BIN)) python3 -m pytest python/tests -q
 
 # The main job, end to end: a labelled dataset (simulated, or INPUT=file.h5ad LABEL=column),
 # cell sentences with the inverse transform, prompts with stratified splits, a gene-aware

@@ -1,0 +1,140 @@
+"""convert, prompts, tokenizer, train, reconstruct on simulated data."""
+
+import json
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import c2s
+from c2s import _binary, _data
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else np.asarray(X)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records the argument list of every binary run."""
+    calls = []
+    real = _binary.run
+
+    def recording(args, **kwargs):
+        calls.append([str(a) for a in args])
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(_binary, "run", recording)
+    return calls
+
+
+def test_convert_inplace_puts_each_cells_sentence_in_obs(sim):
+    adata = sim.adata.copy()
+    dataset = c2s.convert(adata, inplace=True, min_genes=0,
+                          out=sim.root / "inplace-sentences")
+    cells = dataset.cells()
+    assert len(dataset) == adata.n_obs == len(cells)
+    assert adata.obs["cell_sentence"].tolist() == cells.loc[adata.obs_names, "cell_sentence"].tolist()
+    # The first word of a sentence is a gene with the cell's highest count.
+    X = _dense(adata.X)
+    genes = list(adata.var_names)
+    for i in range(5):
+        first = adata.obs["cell_sentence"].iloc[i].split(" ")[0]
+        assert X[i, genes.index(first)] == X[i].max()
+
+
+def test_convert_in_memory_writes_one_file_and_backed_none(sim, spy, monkeypatch):
+    written = []
+    real_write = _data._write_h5ad
+    monkeypatch.setattr(_data, "_write_h5ad", lambda a, p: written.append(p) or real_write(a, p))
+    in_memory = c2s.convert(sim.adata, sim.root / "mem-sentences", min_genes=0)
+    assert len(written) == 1 and spy[-1][1] == str(written[0])
+
+    def refuse(adata, path):
+        raise AssertionError("a backed AnnData must be passed by its path, not written")
+
+    monkeypatch.setattr(_data, "_write_h5ad", refuse)
+    backed = ad.read_h5ad(sim.path, backed="r")
+    from_file = c2s.convert(backed, sim.root / "backed-sentences", min_genes=0)
+    assert spy[-1][:2] == ["convert", str(sim.path)]
+    # Same cells, same sentences, whichever way the matrix went.
+    pd.testing.assert_series_equal(in_memory.cells()["cell_sentence"],
+                                   from_file.cells()["cell_sentence"])
+
+
+def test_convert_reads_the_counts_layer(sim):
+    adata = sim.adata.copy()
+    adata.layers["counts"] = adata.X.copy()
+    X = np.log1p(_dense(adata.X)) * 3.7  # not counts, and ranked the same ...
+    X[:, 0] = 1000.0  # ... so make X differ: gene 0 on top of every cell
+    adata.X = X
+    from_layer = c2s.convert(adata, sim.root / "layer-sentences", layer="counts", min_genes=0)
+    from_x = c2s.convert(adata, sim.root / "x-sentences", min_genes=0)
+    first_x = {s.split(" ")[0] for s in from_x.cells()["cell_sentence"]}
+    first_layer = {s.split(" ")[0] for s in from_layer.cells()["cell_sentence"]}
+    assert first_x == {adata.var_names[0]}
+    assert first_layer != first_x
+    expected = c2s.convert(sim.path, sim.root / "file-sentences", min_genes=0).cells()
+    pd.testing.assert_series_equal(from_layer.cells()["cell_sentence"], expected["cell_sentence"])
+
+
+def test_convert_maps_keywords_to_flags(sim, spy):
+    dataset = c2s.convert(sim.path, sim.root / "new" / "folders" / "sentences", min_genes=0, min_cells=0,
+                          target_sum="median", seed=5, fit=False, obs_columns=["cell_type"],
+                          extra_args=["--block-size", "64"])
+    args = spy[-1]
+    for flag, value in [("--min-genes", "0"), ("--min-cells", "0"), ("--target-sum", "median"),
+                        ("--seed", "5"), ("--obs-columns", "cell_type"), ("--block-size", "64")]:
+        assert args[args.index(flag) + 1] == value
+    assert "--no-fit" in args
+    manifest = dataset.manifest
+    assert json.dumps(manifest).count('"median"') >= 1
+    assert "cell_type" in dataset.cells().columns
+
+
+def test_prompts_and_splits(sim):
+    df = sim.prompts.to_dataframe()
+    assert len(df) == 800
+    assert set(df["task"]) == {"cell_type_prediction", "cell_type_generation",
+                               "unconditional_generation"}
+    splits = sim.prompts.splits()
+    assert sim.prompts.splits_path.is_file()
+    assert set(df["split"]) <= {"train", "validation", "test"}
+    labels = set(sim.adata.obs["cell_type"])
+    predicted = df[df["task"] == "cell_type_prediction"]["response"]
+    assert set(predicted) <= labels
+    assert json.dumps(splits).count("train") > 0
+
+
+def test_tokenizer_has_one_token_per_gene(sim):
+    vocab = json.loads((sim.tokenizer.path / "tokenizer.json").read_text())
+    added = {t["content"] for t in vocab["added_tokens"]}
+    genes = sim.sentences.vocab()["gene"]
+    assert all(g in added and " " + g in added for g in genes[:20])
+
+
+def test_train_streams_progress_and_writes_the_model(sim):
+    steps = [l for l in sim.train_lines if l.startswith("training: step")]
+    assert [l.split()[2].rstrip(",") for l in steps] == ["20/60", "40/60", "60/60"]
+    assert all("loss" in l and "tok/s" in l for l in steps)
+    metrics = sim.model.metrics()
+    assert metrics["step"].max() == 60
+    assert sorted(sim.model.labels) == sorted(set(sim.adata.obs["cell_type"]))
+    assert (sim.model.path / "model.safetensors").is_file()
+
+
+def test_reconstruct_dataset_and_sentences(sim):
+    full = c2s.reconstruct(sim.sentences)
+    assert full.n_obs == len(sim.sentences)
+    assert list(full.var_names) == list(sim.sentences.vocab()["gene"])
+    genes = list(full.var_names)
+    text = pd.Series([f"{genes[3]} {genes[7]} {genes[1]}"], index=["my_cell"])
+    one = c2s.reconstruct(text, dataset=sim.sentences)
+    assert list(one.obs_names) == ["my_cell"]
+    row = _dense(one.X)[0]
+    assert set(np.flatnonzero(row)) <= {3, 7, 1}
+    assert row[3] > row[7] > row[1] or row[1] == 0  # decreasing with rank (or clipped at 0)
+    test_only = c2s.reconstruct(sim.sentences, splits=sim.prompts.splits_path, split="test")
+    assert 0 < test_only.n_obs < full.n_obs
