@@ -51,6 +51,15 @@ struct LMBenchTrainCommand: ParsableCommand {
     @Option(help: "Logit floats the cross-entropy computes at once (rows per chunk = this / vocabulary).")
     var crossEntropyChunkFloats = CrossEntropy.chunkFloats
 
+    @Flag(help: "Recompute each layer's activations in the backward pass (activation checkpointing).")
+    var checkpointActivations = false
+
+    @Option(help: "Train LoRA adapters of this rank instead of all weights (the base frozen).")
+    var loraRank: Int?
+
+    @Option(help: "LoRA target modules, comma-separated, or all-linear.")
+    var loraTargets = LoRAConfiguration.allLinear
+
     @Flag(help: "Only measure this machine's fp32 GEMM rate (best of 3 products 2048x2048x2048 through cblas_sgemm) and print it as gemm_gflops.")
     var gemmPeak = false
 
@@ -78,10 +87,18 @@ struct LMBenchTrainCommand: ParsableCommand {
             } else {
                 built = try ModelLoader.load(folder: URL(fileURLWithPath: model!))
             }
-            guard ArchitectureRegistry.architecture(built.info.modelType)?.trainable == true, let m = built as? any TrainableModel else {
+            guard ArchitectureRegistry.architecture(built.info.modelType)?.trainable == true, let full = built as? any TrainableModel else {
                 throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: \(ArchitectureRegistry.trainableTypes.joined(separator: ", ")))")
             }
-            if config != nil { m.initializeParameters(seed: seed) }
+            if config != nil { full.initializeParameters(seed: seed) }
+            var m: any TrainableModel = full
+            if let loraRank {
+                let adapted = try LowRankAdaptedModel(base: full, configuration: LoRAConfiguration(
+                    rank: loraRank, targets: loraTargets.split(separator: ",").map(String.init)))
+                adapted.initializeParameters(seed: seed)
+                m = adapted
+            }
+            m.setActivationCheckpointing(checkpointActivations)
             guard tokens <= m.info.contextLength else {
                 throw ModelError.input("--tokens \(tokens) is longer than the model's context of \(m.info.contextLength)")
             }
@@ -135,7 +152,8 @@ struct LMBenchTrainCommand: ParsableCommand {
                 ("tokens_per_s", .double(Double(batch * tokens * steps) / total)),
                 ("forward_backward_s", .double(passSeconds)), ("optimizer_s", .double(optimizerSeconds)),
                 ("step_s", .doubles(stepSeconds.map(Float.init))), ("losses", .doubles(losses.map(Float.init))),
-                ("threads", .int(KernelThreads.count)),
+                ("threads", .int(KernelThreads.count)), ("trainable_parameters", .int(count)),
+                ("checkpoint_activations", .number(checkpointActivations ? "true" : "false")),
             ]))
         }
     }

@@ -56,6 +56,9 @@ final class BigramTestModel: TrainableModel, @unchecked Sendable {
 
     func loss(_ batch: TrainingBatch) throws -> LossSum { try run(batch, scale: 0, gradients: nil) }
 
+    /// One layer: nothing to recompute.
+    func setActivationCheckpointing(_ on: Bool) {}
+
     private func run(_ batch: TrainingBatch, scale: Float, gradients: UnsafeMutablePointer<Float>?) throws -> LossSum {
         var total = LossSum()
         let ge = gradients.map { parameters.testPointer("embed.weight", in: $0) }

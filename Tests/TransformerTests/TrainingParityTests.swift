@@ -100,6 +100,29 @@ final class TrainingParityTests: XCTestCase {
 
     /// Ten steps of loss → gradient of the mean → clip 1.0 → AdamW (Trainer's no-decay group)
     /// with a linear schedule, from the same weights as torch.
+    /// Activation checkpointing recomputes each layer in the backward pass: the same loss
+    /// and gradients (bit for bit: the same kernels run on the same inputs), for full
+    /// training and for LoRA adapters.
+    func testActivationCheckpointingGivesTheSameGradients() throws {
+        for name in Self.fixtures {
+            let f = try Self.fixture(name)
+            let (loss, g) = try gradients(f.model, f.batch)
+            f.model.setActivationCheckpointing(true)
+            let (again, h) = try gradients(f.model, f.batch)
+            f.model.setActivationCheckpointing(false)
+            XCTAssertEqual(again.sum, loss.sum, name)
+            XCTAssertEqual(g, h, "\(name): gradients with checkpointing")
+        }
+        for name in LoRAParityTests.cases.keys.sorted() {
+            let f = try LoRAParityTests.fixture(name)
+            var g = [Float](repeating: 0, count: f.model.parameters.count), h = g
+            _ = try g.withUnsafeMutableBufferPointer { try f.model.accumulateGradients(f.batch, scale: 1, into: $0.baseAddress!) }
+            f.model.setActivationCheckpointing(true)
+            _ = try h.withUnsafeMutableBufferPointer { try f.model.accumulateGradients(f.batch, scale: 1, into: $0.baseAddress!) }
+            XCTAssertEqual(g, h, "LoRA \(name): adapter gradients with checkpointing")
+        }
+    }
+
     func testTenAdamWStepsMatchTorch() throws {
         for name in Self.fixtures {
             let f = try Self.fixture(name)

@@ -7,6 +7,8 @@ extension GPT2: TrainableModel {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: gradients, scale: scale)
     }
 
+    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
+
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: nil)
     }

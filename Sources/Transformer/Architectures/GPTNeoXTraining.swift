@@ -5,6 +5,8 @@ extension GPTNeoX: TrainableModel {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: gradients, scale: scale)
     }
 
+    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
+
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)
     }

@@ -3,6 +3,8 @@ extension Gemma2: TrainableModel {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: gradients, scale: scale)
     }
 
+    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
+
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)
     }

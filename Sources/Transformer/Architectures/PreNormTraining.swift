@@ -33,18 +33,33 @@ extension PreNormDecoder {
         var adapters: [BlockAdapters?]? = nil
     }
 
+    /// The arena's pieces. `checkpointed`: each layer keeps only its input, and one set of
+    /// activation buffers serves whichever layer is being computed (forward, and again just
+    /// before its backward), so activation memory is `layers × hidden` per token plus one
+    /// layer's worth, at the price of a second forward pass per layer.
     static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, lowRank: (u: Int, dU: Int) = (0, 0),
-                          _ take: (Int) -> P) -> Layout<P> {
+                          checkpointed: Bool = false, _ take: (Int) -> P) -> Layout<P> {
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, sandwich = s.postNorms ? 1 : 0
+        func activations(_ a: AttentionShape, input: P) -> Layer<P> {
+            Layer(input: input, norm1: take(t * d), stats1: take(2 * t), qkv: take(t * a.fusedWidth),
+                  attention: take(t * a.queryWidth), logSumExp: take(t * a.queryHeads),
+                  middle: take(s.parallelResidual ? 0 : t * d), norm2: take(t * d), stats2: take(2 * t),
+                  preActivation: take(t * up),
+                  attentionBranch: take(sandwich * t * d), attentionBranchStats: take(sandwich * 2 * t),
+                  mlpBranch: take(sandwich * t * d), mlpBranchStats: take(sandwich * 2 * t))
+        }
         var layers: [Layer<P>] = []
-        for a in s.attention {
-            layers.append(Layer(
-                input: take(t * d), norm1: take(t * d), stats1: take(2 * t), qkv: take(t * a.fusedWidth),
-                attention: take(t * a.queryWidth), logSumExp: take(t * a.queryHeads),
-                middle: take(s.parallelResidual ? 0 : t * d), norm2: take(t * d), stats2: take(2 * t),
-                preActivation: take(t * up),
-                attentionBranch: take(sandwich * t * d), attentionBranchStats: take(sandwich * 2 * t),
-                mlpBranch: take(sandwich * t * d), mlpBranchStats: take(sandwich * 2 * t)))
+        if checkpointed, let first = s.attention.first {
+            // Every layer of these architectures has the same widths as the first.
+            let inputs = s.attention.map { _ in take(t * d) }
+            let shared = activations(first, input: inputs[0])
+            layers = inputs.map { input in
+                var layer = shared
+                layer.input = input
+                return layer
+            }
+        } else {
+            for a in s.attention { layers.append(activations(a, input: take(t * d))) }
         }
         let widest = s.attention.map(\.fusedWidth).max() ?? 0, queryWidest = s.attention.map(\.queryWidth).max() ?? 0
         return Layout(
@@ -103,12 +118,15 @@ extension PreNormDecoder {
         let rows = batch.targetCount
         let chunk = CrossEntropy.chunkRows(vocabulary: s.vocabulary, rows: max(1, rows))
         let lowRank = lowRankScratch(w.blocks.map(\.adapters))
+        // Without a backward pass no layer's activations outlive it; with checkpointing they
+        // are recomputed layer by layer in the backward pass.
+        let checkpointed = gradients == nil || workspace.checkpointActivations
         var measure = ArenaCursor()
-        _ = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank) { measure.take($0) }
+        _ = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank, checkpointed: checkpointed) { measure.take($0) }
         workspace.reserve(floats: measure.used, integers: 2 * t + 2 * rows)
         let base = workspace.floats
         var cursor = ArenaCursor()
-        let a = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank) { base + cursor.take($0) }
+        let a = layout(s, tokens: t, targetRows: rows, chunkRows: chunk, lowRank: lowRank, checkpointed: checkpointed) { base + cursor.take($0) }
 
         let tokens = workspace.integers, positions = tokens + t, targetRows = positions + t, targets = targetRows + rows
         var row = 0
@@ -160,6 +178,12 @@ extension PreNormDecoder {
         normBackward(s, a.dNorm, x: a.output, weight: w.finalNormWeight, statistics: a.finalStats, rows: t, dx: a.dx,
                      dWeight: g?.finalNormWeight, dBias: g?.finalNormBias)
         for l in stride(from: a.layers.count - 1, through: 0, by: -1) {
+            if checkpointed {
+                // The layer's activations again, from its kept input; the output (already
+                // consumed) goes to the final output's buffer, free after the final norm.
+                forward(s, attention: s.attention[l], w.blocks[l], a.layers[l], tokens: t, positions: positions, sequences: sequences,
+                        activation: a.activation, branch: a.branch, lowRank: a.lowRankU, output: a.output, scratch: workspace.attention)
+            }
             backward(s, attention: s.attention[l], w.blocks[l], g?.blocks[l], gradients.adapters?[l] ?? nil, a.layers[l], tokens: t,
                      positions: positions, sequences: sequences, layout: a, scratch: workspace.attention)
         }

@@ -132,6 +132,8 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
         try step(batch, gradients: gradients, scale: scale)
     }
 
+    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
+
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try step(batch, gradients: nil, scale: 1)
     }

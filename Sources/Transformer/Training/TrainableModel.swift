@@ -75,6 +75,12 @@ public protocol TrainableModel: CausalLanguageModel {
     /// the same seed gives the same model on any machine and thread count.
     func initializeParameters(seed: UInt64)
 
+    /// Activation checkpointing: keep only each layer's input through the forward pass and
+    /// recompute the layer's activations just before its backward pass (about one more
+    /// forward pass of compute for activation memory of `layers × hidden` floats per token
+    /// plus one layer's worth). Results are the same either way.
+    func setActivationCheckpointing(_ on: Bool)
+
     /// The parameter holding the output head (`[vocabulary, hidden]`, one row per token): the
     /// token embedding itself when the head is tied.
     var outputHeadParameter: String { get }

@@ -40,6 +40,7 @@ public final class Trainer {
         guard !examples.isEmpty else { throw TrainingError.invalidInput("there are no training examples") }
         try Self.check(examples, fit: model.info, what: "training example")
         self.model = model
+        model.setActivationCheckpointing(options.checkpointActivations)
         self.options = options
         self.examples = examples
         plan = TrainingPlan(lengths: examples.map(\.tokens.count), options: options)

@@ -8,6 +8,8 @@ final class TrainingWorkspace: @unchecked Sendable {
     private(set) var integers: UnsafeMutablePointer<Int32>
     private(set) var integerCapacity = 0
     let attention = AttentionScratch()
+    /// Keep only each layer's input and recompute the rest in the backward pass.
+    var checkpointActivations = false
 
     init() {
         floats = .allocate(capacity: 1)
