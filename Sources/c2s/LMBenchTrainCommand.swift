@@ -147,7 +147,7 @@ struct LMBenchTrainCommand: ParsableCommand {
             }
             let total = passSeconds + optimizerSeconds
             print(JSONLine.object([
-                ("impl", .string("c2s")), ("parameters", .int(count)), ("tokens_per_step", .int(batch * tokens)),
+                ("impl", .string("c2s")), ("parameters", .int(full.parameters.count)), ("tokens_per_step", .int(batch * tokens)),
                 ("steps", .int(steps)), ("seconds", .double(total)),
                 ("tokens_per_s", .double(Double(batch * tokens * steps) / total)),
                 ("forward_backward_s", .double(passSeconds)), ("optimizer_s", .double(optimizerSeconds)),

@@ -7,6 +7,10 @@ implementation), then runs warm-up and timed steps, each on a fresh batch of ran
 with the loss on every token (labels = input ids, shifted inside the model), exactly as a
 Trainer step does it: zero_grad, forward, backward, clip_grad_norm_(1.0), AdamW (weight decay
 0.01 outside biases and norms, lr 1e-4). Prints one JSON line like `c2s lm bench-train`.
+
+--lora-rank R [--lora-targets a,b|all-linear] trains PEFT LoRA adapters instead (base frozen,
+the optimizer over the adapters only); --checkpoint-activations turns on transformers'
+gradient checkpointing (use_reentrant=False), as `c2s lm bench-train --checkpoint-activations`.
 """
 import argparse
 import json
@@ -26,13 +30,25 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lora-rank", type=int)
+    ap.add_argument("--lora-targets", default="all-linear")
+    ap.add_argument("--checkpoint-activations", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     config = AutoConfig.from_pretrained(a.config)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    if a.lora_rank:
+        from peft import LoraConfig, get_peft_model
+        targets = a.lora_targets if a.lora_targets == "all-linear" else a.lora_targets.split(",")
+        model = get_peft_model(model, LoraConfig(r=a.lora_rank, lora_alpha=a.lora_rank, target_modules=targets,
+                                                 lora_dropout=0.0, task_type="CAUSAL_LM"))
+    if a.checkpoint_activations:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if a.lora_rank:
+            model.enable_input_require_grads()
     model.train()
-    named = list(model.named_parameters())
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = set(Trainer.get_decay_parameter_names(None, model))
     groups = [{"params": [p for n, p in named if n in decay], "weight_decay": 0.01},
               {"params": [p for n, p in named if n not in decay], "weight_decay": 0.0}]
@@ -47,7 +63,7 @@ def main():
         loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         t1 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for _, p in named], 1.0)
         optimizer.step()
         t2 = time.perf_counter()
         if step >= a.warmup:
@@ -57,10 +73,12 @@ def main():
             losses.append(loss.item())
     total = pass_s + opt_s
     print(json.dumps({"impl": "torch", "parameters": sum(p.numel() for p in model.parameters()),
+                      "trainable_parameters": sum(p.numel() for _, p in named),
                       "tokens_per_step": a.batch * a.tokens, "steps": a.steps, "seconds": total,
                       "tokens_per_s": a.batch * a.tokens * a.steps / total, "forward_backward_s": pass_s,
                       "optimizer_s": opt_s, "step_s": step_s, "losses": losses,
                       "attn_implementation": model.config._attn_implementation,
+                      "lora_rank": a.lora_rank, "checkpoint_activations": a.checkpoint_activations,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
 
 
