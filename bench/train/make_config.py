@@ -11,6 +11,8 @@ SHAPE:
   gemma2-150m  Gemma-2: vocab 32000, hidden 640, 8 layers, 4 heads (2 key/value) of width 256,
                intermediate 2560, sliding window 4096 on alternate layers, soft-caps 50 / 30
                (the 2B's structure at a size 2 cores train; its vocabulary would be 256000)
+  gemma2-600m  Gemma-2: vocab 32000, hidden 1152, 18 layers, 4 heads (2 key/value) of width 256,
+               intermediate 6912 (0.57 B parameters)
 """
 import os
 import sys
@@ -33,6 +35,10 @@ elif shape == "llama-110m":
 elif shape == "gemma2-150m":
     config = Gemma2Config(vocab_size=32000, hidden_size=640, num_hidden_layers=8, num_attention_heads=4, num_key_value_heads=2,
                           head_dim=256, intermediate_size=2560, max_position_embeddings=2048, query_pre_attn_scalar=256,
+                          sliding_window=4096, attention_dropout=0.0, bos_token_id=2, eos_token_id=1, pad_token_id=0)
+elif shape == "gemma2-600m":
+    config = Gemma2Config(vocab_size=32000, hidden_size=1152, num_hidden_layers=18, num_attention_heads=4, num_key_value_heads=2,
+                          head_dim=256, intermediate_size=6912, max_position_embeddings=2048, query_pre_attn_scalar=256,
                           sliding_window=4096, attention_dropout=0.0, bos_token_id=2, eos_token_id=1, pad_token_id=0)
 else:
     raise SystemExit(f"unknown shape {shape}")

@@ -315,6 +315,8 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
           eval_batch_size: Optional[int] = None, log_every: Optional[int] = None,
           save_every: Optional[int] = None, resume: Optional[PathLike] = None,
           seed: Optional[int] = None, threads: Optional[int] = None, overwrite: bool = False,
+          lora_rank: Optional[int] = None, lora_alpha: Optional[float] = None,
+          lora_targets: Optional[Sequence[str]] = None, checkpoint_activations: bool = False,
           progress=True, extra_args: Optional[Sequence[str]] = None) -> Model:
     """Train a new model or fine-tune one on a prompt dataset (``c2s train``).
 
@@ -329,7 +331,7 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     out
         Output folder; default: ``model`` in a new temporary folder (kept).
     model
-        A Hugging Face model folder to fine-tune (gpt2, gpt_neox, llama).
+        A Hugging Face model folder to fine-tune (gemma2, gpt2, gpt_neox, llama).
     new_model, config
         Make a new model instead: of this type (``gpt_neox`` or ``gpt2``) with the sizes
         below, or from a ``config.json``.
@@ -359,6 +361,13 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     seed, threads, overwrite, extra_args
         Seed of data order and new weights (default 42), worker threads, replace ``out``,
         further arguments.
+    lora_rank, lora_alpha, lora_targets
+        Train LoRA adapters of this rank on ``model`` instead of all its weights (alpha
+        default: the rank; targets: module names such as ``["q_proj", "v_proj"]``, default
+        every projection). The folder then holds the adapter as PEFT saves it; every c2s
+        function takes it as ``model`` (its base is named inside).
+    checkpoint_activations
+        Recompute each layer's activations in the backward pass: less memory, more compute.
     progress
         True (default): stream c2s's lines to ``sys.stderr``; a callable: give it each line;
         False: ``--quiet``.
@@ -386,6 +395,9 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     args.opt("--eval-every", eval_every).opt("--eval-batch-size", eval_batch_size)
     args.opt("--log-every", log_every).opt("--save-every", save_every).opt("--resume", resume)
     args.opt("--seed", seed).opt("--threads", threads).flag("--overwrite", overwrite)
+    args.opt("--lora-rank", lora_rank).opt("--lora-alpha", lora_alpha)
+    args.opt("--lora-targets", ",".join(lora_targets) if lora_targets else None)
+    args.flag("--checkpoint-activations", checkpoint_activations)
     _quiet(args, progress).extra(extra_args)
     _run_into(args, out, path, progress)
     return Model(path)

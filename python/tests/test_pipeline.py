@@ -138,3 +138,19 @@ def test_reconstruct_dataset_and_sentences(sim):
     assert row[3] > row[7] > row[1] or row[1] == 0  # decreasing with rank (or clipped at 0)
     test_only = c2s.reconstruct(sim.sentences, splits=sim.prompts.splits_path, split="test")
     assert 0 < test_only.n_obs < full.n_obs
+
+
+def test_lora_adapter_trains_on_the_model_and_annotates(sim, tmp_path):
+    # LoRA on the tiny trained model: the folder is a PEFT adapter (no full weights), and
+    # annotate takes it as the model, finding its base from adapter_config.json.
+    adapter = c2s.train(sim.prompts, tmp_path / "adapter", model=sim.model, lora_rank=4,
+                        lora_targets=["query_key_value", "dense_4h_to_h"], max_steps=6,
+                        batch_size=16, learning_rate=3e-3, sentences=sim.sentences,
+                        label_column="cell_type", checkpoint_activations=True, progress=False)
+    files = {p.name for p in adapter.path.iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= files
+    assert "model.safetensors" not in files
+    cells = sim.adata[:40].copy()
+    c2s.annotate(cells, adapter, top_genes=30, progress=False)
+    assert cells.obs["c2s_label"].notna().all()
+    assert set(cells.obs["c2s_label"]) <= set(sim.adata.obs["cell_type"])

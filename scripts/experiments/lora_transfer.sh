@@ -3,7 +3,8 @@
 # kang-ifnb-sub2k (e.g. make demo INPUT=... LABEL=seurat_annotations) adapted to annotate
 # garnett-pbmc800's FACS-sorted types, against full fine-tuning of the same model with the same
 # prompts, steps and data order. Prints accuracy (test split), time and peak memory of each,
-# beside chance and the strong baselines of `c2s evaluate annotation`.
+# beside chance, the strong baselines of `c2s evaluate annotation`, and the same recipe on a
+# new model of the base's shape (what the base's training is worth here).
 #
 #   scripts/experiments/lora_transfer.sh BASE_MODEL [WORK_DIR]     (C2S=path/to/c2s)
 set -euo pipefail
@@ -19,9 +20,9 @@ mkdir -p "$WORK"
 "$C2S" convert "$DATA" -o "$WORK/sentences" --obs-columns "$LABEL" --fit-by "$LABEL" ${CONVERT_FLAGS:---on-duplicate sum} --overwrite -q
 "$C2S" prompts "$WORK/sentences" --task cell_type_prediction --examples 800 --label-column "$LABEL" --stratify-by "$LABEL" \
   --top-k "$TOP" -o "$WORK/prompts.jsonl" --overwrite -q
-run() {  # name, extra train flags
+run() {  # name, model flags and extra train flags
   local name="$1"; shift
-  /usr/bin/time -v "$C2S" train "$WORK/prompts.jsonl" --model "$BASE" --epochs "$EPOCHS" --batch-size 16 --schedule cosine \
+  /usr/bin/time -v "$C2S" train "$WORK/prompts.jsonl" --epochs "$EPOCHS" --batch-size 16 --schedule cosine \
     --warmup-ratio 0.05 --sentences "$WORK/sentences" --label-column "$LABEL" --seed 42 "$@" -o "$WORK/$name" --overwrite -q \
     2> "$WORK/$name.time"
   "$C2S" annotate --model "$WORK/$name" "$WORK/sentences" --splits "$WORK/splits.json" --split test --top-genes "$TOP" \
@@ -29,8 +30,9 @@ run() {  # name, extra train flags
   "$C2S" evaluate annotation "$WORK/$name-annotation.h5ad" --truth-column "$LABEL" --predicted-column c2s_label \
     --baseline-expression "$DATA" --splits "$WORK/splits.json" -o "$WORK/$name-annotation.json" -q
 }
-run lora --lora-rank 8 --lora-alpha 16 --learning-rate 2e-3
-run full --learning-rate 1e-3
+run lora --model "$BASE" --lora-rank 8 --lora-alpha 16 --learning-rate 2e-3
+run full --model "$BASE" --learning-rate 1e-3
+run scratch --config "$BASE/config.json" --tokenizer "$BASE" --learning-rate 1e-3
 python3 - "$WORK" <<'PY'
 import json, sys
 w = sys.argv[1]
@@ -38,7 +40,7 @@ def field(name, key):
     for line in open(f"{w}/{name}.time"):
         if key in line:
             return line.split()[-1]
-for name in ("lora", "full"):
+for name in ("lora", "full", "scratch"):
     e = json.load(open(f"{w}/{name}-annotation.json"))
     m = e["metrics"]
     trained = sum(1 for _ in open(f"{w}/{name}/metrics.jsonl"))
