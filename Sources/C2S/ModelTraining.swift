@@ -279,6 +279,7 @@ public enum ModelTraining {
             a["lora_rank"] = String(lora.rank)
             a["lora_alpha"] = String(lora.alpha)
             a["lora_targets"] = lora.targets.joined(separator: ",")
+            a["lora_dropout"] = String(lora.dropout)
         }
         return a
     }

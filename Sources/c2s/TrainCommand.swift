@@ -79,6 +79,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "LoRA alpha: the adapters are scaled by alpha / rank (default: alpha = rank).")
     var loraAlpha: Double?
 
+    @Option(help: "LoRA dropout on each adapter's input while training (PEFT's lora_dropout).")
+    var loraDropout: Double?
+
     @Option(help: ArgumentHelp("Modules to adapt, comma-separated (e.g. q_proj,v_proj; query_key_value,dense; c_attn) or all-linear: every attention and MLP projection.", valueName: "names"))
     var loraTargets = LoRAConfiguration.allLinear
 
@@ -198,8 +201,8 @@ struct TrainCommand: ParsableCommand {
             if model == nil { throw ValidationError("--lora-rank adapts a pretrained model: give it with --model DIR") }
             let problems = lora.problems()
             if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
-        } else if loraAlpha != nil || loraTargets != LoRAConfiguration.allLinear {
-            throw ValidationError("--lora-alpha and --lora-targets need --lora-rank")
+        } else if loraAlpha != nil || loraDropout != nil || loraTargets != LoRAConfiguration.allLinear {
+            throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank")
         }
         let problems = trainingOptions.problems()
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
@@ -231,7 +234,8 @@ struct TrainCommand: ParsableCommand {
     var lora: LoRAConfiguration? {
         loraRank.map { rank in
             LoRAConfiguration(rank: rank, alpha: loraAlpha,
-                              targets: loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                              targets: loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                              dropout: loraDropout ?? 0)
         }
     }
 

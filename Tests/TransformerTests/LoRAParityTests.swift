@@ -113,3 +113,68 @@ final class LoRAParityTests: XCTestCase {
         XCTAssertThrowsError(try LowRankAdaptedModel(base: base, configuration: LoRAConfiguration(rank: 0)))
     }
 }
+
+/// LoRA dropout: masks drawn from a key (no stream to replay), and gradients that are the
+/// derivative of the loss under that mask.
+final class LoRADropoutTests: XCTestCase {
+    func testMaskIsAFunctionOfItsKeyKeepsTheRightShareAndScales() {
+        let rows = 64, width = 300, n = rows * width
+        let x = [Float](repeating: 1, count: n)
+        func draw(_ mask: DropoutMask, threads: Int) -> [Float] {
+            var y = [Float](repeating: 0, count: n)
+            let saved = KernelThreads.count
+            KernelThreads.count = threads
+            x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { mask.apply(xs.baseAddress!, into: $0.baseAddress!, rows: rows, width: width) } }
+            KernelThreads.count = saved
+            return y
+        }
+        let mask = DropoutMask(probability: 0.25, key: 77, stream: 3)
+        let a = draw(mask, threads: 1)
+        XCTAssertEqual(a, draw(mask, threads: 3), "the same mask on any thread count")
+        XCTAssertNotEqual(a, draw(DropoutMask(probability: 0.25, key: 78, stream: 3), threads: 1))
+        XCTAssertNotEqual(a, draw(DropoutMask(probability: 0.25, key: 77, stream: 4), threads: 1))
+        XCTAssertTrue(a.allSatisfy { $0 == 0 || abs($0 - 1 / 0.75) < 1e-6 })
+        let kept = Double(a.filter { $0 != 0 }.count) / Double(n)
+        XCTAssertEqual(kept, 0.75, accuracy: 4 * (0.75 * 0.25 / Double(n)).squareRoot())
+    }
+
+    func testAdapterGradientsAreTheDerivativeOfTheLossUnderTheMask() throws {
+        let f = try LoRAParityTests.fixture("llama")
+        var config = f.model.configuration
+        config.dropout = 0.3
+        let model = try LowRankAdaptedModel(base: f.model.base, configuration: config)
+        model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
+        let n = model.parameters.count
+        func pass(key: UInt64) throws -> (Double, [Float]) {
+            model.setRandomKey(key)
+            var g = [Float](repeating: 0, count: n)
+            let loss = try g.withUnsafeMutableBufferPointer { try model.accumulateGradients(f.batch, scale: 1, into: $0.baseAddress!) }
+            return (loss.sum, g)
+        }
+        let (loss, g) = try pass(key: 5)
+        XCTAssertEqual(try pass(key: 5).1, g, "the same key, the same mask")
+        XCTAssertNotEqual(try pass(key: 6).1, g, "another key, another mask")
+        let (plain, _) = (try f.model.accumulateGradientsSum(f.batch), 0)
+        XCTAssertNotEqual(loss, plain, "dropout changes the training loss")
+        XCTAssertEqual(try model.loss(f.batch).sum, plain, accuracy: 1e-9 * abs(plain), "validation runs without dropout")
+        // Central difference along g itself: (L(θ + εĝ) − L(θ − εĝ)) / 2ε = |g|.
+        let norm = g.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let epsilon = 1e-2
+        let saved = Array(UnsafeBufferPointer(start: model.parameters.base, count: n))
+        func shifted(_ sign: Double) throws -> Double {
+            for i in 0..<n { model.parameters.base[i] = saved[i] + Float(sign * epsilon * Double(g[i]) / norm) }
+            return try pass(key: 5).0
+        }
+        let slope = (try shifted(1) - (try shifted(-1))) / (2 * epsilon)
+        model.parameters.base.update(from: saved, count: n)
+        XCTAssertEqual(slope, norm, accuracy: 2e-2 * norm, "directional derivative under the mask")
+    }
+}
+
+extension LowRankAdaptedModel {
+    /// The training loss without dropout (the model as loaded: dropout 0).
+    func accumulateGradientsSum(_ batch: TrainingBatch) throws -> Double {
+        var g = [Float](repeating: 0, count: parameters.count)
+        return try g.withUnsafeMutableBufferPointer { try accumulateGradients(batch, scale: 1, into: $0.baseAddress!) }.sum
+    }
+}

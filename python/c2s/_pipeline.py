@@ -316,7 +316,8 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
           save_every: Optional[int] = None, resume: Optional[PathLike] = None,
           seed: Optional[int] = None, threads: Optional[int] = None, overwrite: bool = False,
           lora_rank: Optional[int] = None, lora_alpha: Optional[float] = None,
-          lora_targets: Optional[Sequence[str]] = None, checkpoint_activations: bool = False,
+          lora_targets: Optional[Sequence[str]] = None, lora_dropout: Optional[float] = None,
+          checkpoint_activations: bool = False,
           progress=True, extra_args: Optional[Sequence[str]] = None) -> Model:
     """Train a new model or fine-tune one on a prompt dataset (``c2s train``).
 
@@ -361,10 +362,10 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     seed, threads, overwrite, extra_args
         Seed of data order and new weights (default 42), worker threads, replace ``out``,
         further arguments.
-    lora_rank, lora_alpha, lora_targets
+    lora_rank, lora_alpha, lora_targets, lora_dropout
         Train LoRA adapters of this rank on ``model`` instead of all its weights (alpha
         default: the rank; targets: module names such as ``["q_proj", "v_proj"]``, default
-        every projection). The folder then holds the adapter as PEFT saves it; every c2s
+        every projection; dropout on the adapters' inputs, default 0). The folder then holds the adapter as PEFT saves it; every c2s
         function takes it as ``model`` (its base is named inside).
     checkpoint_activations
         Recompute each layer's activations in the backward pass: less memory, more compute.
@@ -397,6 +398,7 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     args.opt("--seed", seed).opt("--threads", threads).flag("--overwrite", overwrite)
     args.opt("--lora-rank", lora_rank).opt("--lora-alpha", lora_alpha)
     args.opt("--lora-targets", ",".join(lora_targets) if lora_targets else None)
+    args.opt("--lora-dropout", lora_dropout)
     args.flag("--checkpoint-activations", checkpoint_activations)
     _quiet(args, progress).extra(extra_args)
     _run_into(args, out, path, progress)

@@ -146,7 +146,7 @@ def test_lora_adapter_trains_on_the_model_and_annotates(sim, tmp_path):
     adapter = c2s.train(sim.prompts, tmp_path / "adapter", model=sim.model, lora_rank=4,
                         lora_targets=["query_key_value", "dense_4h_to_h"], max_steps=6,
                         batch_size=16, learning_rate=3e-3, sentences=sim.sentences,
-                        label_column="cell_type", checkpoint_activations=True, progress=False)
+                        label_column="cell_type", lora_dropout=0.1, checkpoint_activations=True, progress=False)
     files = {p.name for p in adapter.path.iterdir()}
     assert {"adapter_config.json", "adapter_model.safetensors"} <= files
     assert "model.safetensors" not in files

@@ -9,6 +9,9 @@ extension GPT2: TrainableModel {
 
     public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
 
+    /// Full training draws nothing at random (no dropout).
+    public func setRandomKey(_ key: UInt64) {}
+
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: nil)
     }

@@ -29,6 +29,8 @@ extension PreNormDecoder {
         var scale: Float
         /// The output columns it adds to, within the product's row.
         var offset, width: Int
+        /// LoRA dropout on the adapter's input (training passes only): `U = dropout(x)·Aᵀ`.
+        var dropout: DropoutMask? = nil
     }
 
     /// A block's adapters by product (empty: none).
@@ -44,19 +46,30 @@ extension PreNormDecoder {
         }
     }
 
-    /// Scratch floats per token for a model's adapters: `U` of one adapter, and `dU` of every
-    /// adapter on one product at once.
-    static func lowRankScratch(_ adapters: [BlockAdapters?]) -> (u: Int, dU: Int) {
+    /// Scratch floats per token for a model's adapters: `U` of one adapter, `dU` of every
+    /// adapter on one product at once, and (with dropout) one adapter's dropped-out input.
+    static func lowRankScratch(_ adapters: [BlockAdapters?], inWidth: Int) -> (u: Int, dU: Int, dropped: Int) {
         let ranks = adapters.compactMap { $0?.ranks }
-        return (ranks.map(\.largest).max() ?? 0, ranks.map(\.perProduct).max() ?? 0)
+        let dropout = adapters.contains { $0?.byProjection.values.contains { $0.contains { $0.dropout != nil } } ?? false }
+        return (ranks.map(\.largest).max() ?? 0, ranks.map(\.perProduct).max() ?? 0, dropout ? inWidth : 0)
+    }
+
+    /// The adapter's input: `x` itself, or `x` after its dropout mask in `scratch`.
+    private static func input(_ a: LowRank, _ x: UnsafePointer<Float>, rows t: Int, width k: Int,
+                              scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        guard let mask = a.dropout, let scratch else { return x }
+        mask.apply(x, into: scratch, rows: t, width: k)
+        return UnsafePointer(scratch)
     }
 
     /// `y[:, a.offset ..< +a.width] += a.scale · (x·Aᵀ)·Bᵀ` for each adapter; `x` is
     /// `[rows, inWidth]`, `y` has rows of `stride` floats, `u` holds `rows × rank` floats.
     static func lowRankForward(_ adapters: [LowRank], x: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
-                               into y: UnsafeMutablePointer<Float>, stride n: Int, scratch u: UnsafeMutablePointer<Float>) {
+                               into y: UnsafeMutablePointer<Float>, stride n: Int, scratch u: UnsafeMutablePointer<Float>,
+                               dropped: UnsafeMutablePointer<Float>? = nil) {
         guard t > 0 else { return }
         for a in adapters {
+            let x = input(a, x, rows: t, width: k, scratch: dropped)
             Matmul.gemm(transA: false, transB: true, m: t, n: a.rank, k: k, x, lda: k, a.a, ldb: k, u, ldc: a.rank)
             Matmul.gemm(transA: false, transB: true, m: t, n: a.width, k: a.rank, alpha: a.scale, u, lda: a.rank, a.b, ldb: a.rank,
                         beta: 1, y + a.offset, ldc: n)
@@ -68,11 +81,13 @@ extension PreNormDecoder {
     /// the product's output gradient `dy` (rows of `stride`).
     static func lowRankBackwardWeights(_ adapters: [LowRank], gradients: [LowRank], x: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
                                        dy: UnsafePointer<Float>, stride n: Int,
-                                       scratch u: UnsafeMutablePointer<Float>, dU: UnsafeMutablePointer<Float>) {
+                                       scratch u: UnsafeMutablePointer<Float>, dU: UnsafeMutablePointer<Float>,
+                                       dropped: UnsafeMutablePointer<Float>? = nil) {
         guard t > 0 else { return }
         var du = dU
         for (a, g) in zip(adapters, gradients) {
             let r = a.rank
+            let x = input(a, x, rows: t, width: k, scratch: dropped)
             Matmul.gemm(transA: false, transB: true, m: t, n: r, k: k, x, lda: k, a.a, ldb: k, u, ldc: r)
             Matmul.gemm(transA: true, transB: false, m: a.width, n: r, k: t, alpha: a.scale, dy + a.offset, lda: n, u, ldb: r,
                         beta: 1, g.b, ldc: r)
@@ -83,13 +98,19 @@ extension PreNormDecoder {
         }
     }
 
-    /// `dx += Σ dU·A` over the adapters, with `dU` as `lowRankBackwardWeights` left it.
+    /// `dx += Σ dU·A` over the adapters (through each one's dropout mask), with `dU` as
+    /// `lowRankBackwardWeights` left it.
     static func lowRankBackwardInput(_ adapters: [LowRank], dU: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
-                                     dx: UnsafeMutablePointer<Float>) {
+                                     dx: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>? = nil) {
         guard t > 0 else { return }
         var du = dU
         for a in adapters {
-            Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, beta: 1, dx, ldc: k)
+            if let mask = a.dropout, let dropped {
+                Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, dropped, ldc: k)
+                mask.apply(dropped, into: dx, rows: t, width: k, accumulate: true)
+            } else {
+                Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, beta: 1, dx, ldc: k)
+            }
             du += t * a.rank
         }
     }

@@ -30,7 +30,7 @@ extension PreNormDecoder {
             // before its sandwich norm, and a LoRA adapter's x·Aᵀ.
             let widths = [shape.hidden, shape.hidden, shape.attention.map(\.fusedWidth).max() ?? 0,
                           shape.attention.map(\.queryWidth).max() ?? 0, shape.gated ? 2 * f : f, shape.gated ? f : 0,
-                          shape.postNorms ? shape.hidden : 0, lowRankScratch(weights.blocks.map(\.adapters)).u]
+                          shape.postNorms ? shape.hidden : 0, lowRankScratch(weights.blocks.map(\.adapters), inWidth: 0).u]
             let made = Resolved(shape: shape, weights: weights, embeddings: embeddings, workspace: Workspace(widths: widths))
             resolved = made
             return made

@@ -22,6 +22,8 @@ extension PreNormDecoder {
         var branch: P
         /// LoRA: one adapter's `x·Aᵀ`, and `dU` of every adapter on one product.
         var lowRankU, lowRankDU: P
+        /// LoRA dropout: one adapter's masked input, or its masked input gradient.
+        var lowRankX: P
     }
 
     /// What the backward pass adds into: `scale` × the gradient of the summed loss, for the
@@ -37,7 +39,7 @@ extension PreNormDecoder {
     /// activation buffers serves whichever layer is being computed (forward, and again just
     /// before its backward), so activation memory is `layers × hidden` per token plus one
     /// layer's worth, at the price of a second forward pass per layer.
-    static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, lowRank: (u: Int, dU: Int) = (0, 0),
+    static func layout<P>(_ s: Shape, tokens t: Int, targetRows r: Int, chunkRows: Int, lowRank: (u: Int, dU: Int, dropped: Int) = (0, 0, 0),
                           checkpointed: Bool = false, _ take: (Int) -> P) -> Layout<P> {
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, sandwich = s.postNorms ? 1 : 0
         func activations(_ a: AttentionShape, input: P) -> Layer<P> {
@@ -67,7 +69,7 @@ extension PreNormDecoder {
             dx: take(t * d), dNorm: take(t * d), dqkv: take(t * widest), dAttention: take(t * queryWidest),
             activation: take(t * f), dGateUp: take(s.gated ? t * up : 0), gathered: take(r * d), dGathered: take(r * d),
             logits: take(chunkRows * s.vocabulary), losses: take(r), branch: take(sandwich * t * d),
-            lowRankU: take(t * lowRank.u), lowRankDU: take(t * lowRank.dU))
+            lowRankU: take(t * lowRank.u), lowRankDU: take(t * lowRank.dU), lowRankX: take(t * lowRank.dropped))
     }
 
     /// Normalises `rows` rows of `x` into `y`, keeping per-row statistics for `normBackward`.
@@ -117,7 +119,7 @@ extension PreNormDecoder {
         let sequences = batch.sequences
         let rows = batch.targetCount
         let chunk = CrossEntropy.chunkRows(vocabulary: s.vocabulary, rows: max(1, rows))
-        let lowRank = lowRankScratch(w.blocks.map(\.adapters))
+        let lowRank = lowRankScratch(w.blocks.map(\.adapters), inWidth: max(d, s.intermediate, s.attention.map(\.queryWidth).max() ?? 0))
         // Without a backward pass no layer's activations outlive it; with checkpointing they
         // are recomputed layer by layer in the backward pass.
         let checkpointed = gradients == nil || workspace.checkpointActivations
@@ -147,7 +149,7 @@ extension PreNormDecoder {
         for (l, layer) in a.layers.enumerated() {
             let next = l + 1 < a.layers.count ? a.layers[l + 1].input : a.output
             forward(s, attention: s.attention[l], w.blocks[l], layer, tokens: t, positions: positions, sequences: sequences,
-                    activation: a.activation, branch: a.branch, lowRank: a.lowRankU, output: next, scratch: workspace.attention)
+                    activation: a.activation, branch: a.branch, lowRank: a.lowRankU, dropped: a.lowRankX, output: next, scratch: workspace.attention)
         }
         norm(s, a.output, weight: w.finalNormWeight, bias: w.finalNormBias, into: a.finalNorm, rows: t, statistics: a.finalStats)
         gatherRows(a.finalNorm, rows: targetRows, count: rows, width: d, into: a.gathered)
@@ -182,7 +184,7 @@ extension PreNormDecoder {
                 // The layer's activations again, from its kept input; the output (already
                 // consumed) goes to the final output's buffer, free after the final norm.
                 forward(s, attention: s.attention[l], w.blocks[l], a.layers[l], tokens: t, positions: positions, sequences: sequences,
-                        activation: a.activation, branch: a.branch, lowRank: a.lowRankU, output: a.output, scratch: workspace.attention)
+                        activation: a.activation, branch: a.branch, lowRank: a.lowRankU, dropped: a.lowRankX, output: a.output, scratch: workspace.attention)
             }
             backward(s, attention: s.attention[l], w.blocks[l], g?.blocks[l], gradients.adapters?[l] ?? nil, a.layers[l], tokens: t,
                      positions: positions, sequences: sequences, layout: a, scratch: workspace.attention)
@@ -203,7 +205,7 @@ extension PreNormDecoder {
         _ s: Shape, attention shape: AttentionShape, _ w: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
         tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
         activation: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>, lowRank u: UnsafeMutablePointer<Float>,
-        output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
+        dropped: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
     ) {
         let adapters = w.adapters ?? BlockAdapters()
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
@@ -211,7 +213,7 @@ extension PreNormDecoder {
         norm(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: layer.norm1, rows: t, statistics: layer.stats1)
         Matmul.linear(layer.norm1, w.qkvWeight, into: layer.qkv, m: t, n: width, k: d)
         if let b = w.qkvBias { Vector.addBias(b, to: layer.qkv, rows: t, width: width) }
-        lowRankForward(adapters[.qkv], x: layer.norm1, rows: t, inWidth: d, into: layer.qkv, stride: width, scratch: u)
+        lowRankForward(adapters[.qkv], x: layer.norm1, rows: t, inWidth: d, into: layer.qkv, stride: width, scratch: u, dropped: dropped)
         s.rotary?.apply(layer.qkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
                         keyHeads: shape.keyValueHeads, keyOffset: shape.queryWidth)
         Attention.trainingForward(shape, qkv: layer.qkv, sequences: sequences, scratch: scratch,
@@ -220,13 +222,13 @@ extension PreNormDecoder {
         if let post = w.postAttentionNormWeight {
             Matmul.linear(layer.attention, w.outWeight, into: layer.attentionBranch, m: t, n: d, k: shape.queryWidth)
             if let b = w.outBias { Vector.addBias(b, to: layer.attentionBranch, rows: t, width: d) }
-            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: layer.attentionBranch, stride: d, scratch: u)
+            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: layer.attentionBranch, stride: d, scratch: u, dropped: dropped)
             norm(s, layer.attentionBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.attentionBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
             Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
             if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
-            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: y, stride: d, scratch: u)
+            lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: y, stride: d, scratch: u, dropped: dropped)
         }
         // The MLP reads the block input (parallel) or the residual after attention (sequential).
         let mlpInput: UnsafeMutablePointer<Float>
@@ -239,18 +241,18 @@ extension PreNormDecoder {
         norm(s, mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, into: layer.norm2, rows: t, statistics: layer.stats2)
         Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
-        lowRankForward(adapters[.up], x: layer.norm2, rows: t, inWidth: d, into: layer.preActivation, stride: up, scratch: u)
+        lowRankForward(adapters[.up], x: layer.norm2, rows: t, inWidth: d, into: layer.preActivation, stride: up, scratch: u, dropped: dropped)
         activate(s, layer.preActivation, into: activation, rows: t)
         if let post = w.postMLPNormWeight {
             Matmul.linear(activation, w.downWeight, into: layer.mlpBranch, m: t, n: d, k: f)
             if let b = w.downBias { Vector.addBias(b, to: layer.mlpBranch, rows: t, width: d) }
-            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: layer.mlpBranch, stride: d, scratch: u)
+            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: layer.mlpBranch, stride: d, scratch: u, dropped: dropped)
             norm(s, layer.mlpBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.mlpBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
             Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
             if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
-            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: y, stride: d, scratch: u)
+            lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: y, stride: d, scratch: u, dropped: dropped)
         }
     }
 
@@ -279,7 +281,7 @@ extension PreNormDecoder {
     ) {
         let trained = adapterGradients.isEmpty ? [] : adapters
         lowRankBackwardWeights(trained, gradients: adapterGradients, x: x, rows: t, inWidth: k, dy: dy, stride: n,
-                               scratch: a.lowRankU, dU: a.lowRankDU)
+                               scratch: a.lowRankU, dU: a.lowRankDU, dropped: a.lowRankX)
         Matmul.linearBackward(dy, input: x, weight: weight, m: t, n: n, k: k, dInput: dx, dWeight: dWeight, dBias: dBias)
         // Adapters that are not trained still pass gradient to x (a frozen LoRA under another).
         if adapterGradients.isEmpty {
@@ -292,7 +294,7 @@ extension PreNormDecoder {
                 dU += t * ad.rank
             }
         }
-        lowRankBackwardInput(adapters, dU: a.lowRankDU, rows: t, inWidth: k, dx: dx)
+        lowRankBackwardInput(adapters, dU: a.lowRankDU, rows: t, inWidth: k, dx: dx, dropped: a.lowRankX)
     }
 
     /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's

@@ -15,12 +15,16 @@ public struct LoRAConfiguration: Sendable, Equatable {
     /// Module names (`q_proj`, `query_key_value`, `c_attn`, ...) or `[allLinear]`.
     public var targets: [String]
     public var rankStabilized = false
+    /// Dropout on each adapter's input while training (PEFT's `lora_dropout`; 0: none).
+    public var dropout: Double = 0
 
-    public init(rank: Int, alpha: Double? = nil, targets: [String] = [LoRAConfiguration.allLinear], rankStabilized: Bool = false) {
+    public init(rank: Int, alpha: Double? = nil, targets: [String] = [LoRAConfiguration.allLinear], rankStabilized: Bool = false,
+                dropout: Double = 0) {
         self.rank = rank
         self.alpha = alpha ?? Double(rank)
         self.targets = targets
         self.rankStabilized = rankStabilized
+        self.dropout = dropout
     }
 
     /// What multiplies `B·A`.
@@ -34,6 +38,7 @@ public struct LoRAConfiguration: Sendable, Equatable {
         if rank < 1 { p.append("--lora-rank must be at least 1, found \(rank)") }
         if !(alpha.isFinite && alpha > 0) { p.append("--lora-alpha must be a positive number, found \(alpha)") }
         if targets.isEmpty || targets.contains(where: \.isEmpty) { p.append("--lora-targets names no module") }
+        if !(dropout >= 0 && dropout < 1) { p.append("--lora-dropout must be in [0, 1), found \(dropout)") }
         return p
     }
 
@@ -41,7 +46,7 @@ public struct LoRAConfiguration: Sendable, Equatable {
     /// PEFT selects exactly them.
     public func peftJSON(baseModel: String, adaptedModules: [String], fanInFanOut: Bool) -> [String: Any] {
         [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": alpha, "lora_dropout": 0.0,
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": alpha, "lora_dropout": dropout,
             "target_modules": adaptedModules, "bias": "none", "fan_in_fan_out": fanInFanOut, "use_rslora": rankStabilized,
             "base_model_name_or_path": baseModel, "inference_mode": true, "init_lora_weights": true,
             "modules_to_save": NSNull(), "layers_to_transform": NSNull(), "layers_pattern": NSNull(),
@@ -82,7 +87,9 @@ public struct LoRAConfiguration: Sendable, Equatable {
             if let value = json[key], !(value is NSNull) { throw fail("\(key) is not supported") }
         }
         for key in ["lora_bias", "use_qalora", "use_bdlora"] where json[key] as? Bool == true { throw fail("\(key) is not supported") }
-        let configuration = LoRAConfiguration(rank: rank, alpha: alpha, targets: targets, rankStabilized: json["use_rslora"] as? Bool ?? false)
+        let dropout = (json["lora_dropout"] as? NSNumber)?.doubleValue ?? 0
+        let configuration = LoRAConfiguration(rank: rank, alpha: alpha, targets: targets, rankStabilized: json["use_rslora"] as? Bool ?? false,
+                                              dropout: dropout >= 0 && dropout < 1 ? dropout : 0)
         return (configuration, json["base_model_name_or_path"] as? String)
     }
 }

@@ -21,6 +21,8 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     let targets: [[AdapterTarget]]
     let lock = NSLock()
     let training = TrainingWorkspace()
+    /// The key of the next training passes' dropout masks (`setRandomKey`).
+    private var randomKey: UInt64 = 0
     let inference = PreNormDecoder.InferenceState()
 
     public var info: ModelInfo { base.info }
@@ -85,27 +87,33 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     /// PEFT's saved name of an adapter matrix.
     static func tensorName(_ module: String, _ matrix: String) -> String { "base_model.model.\(module).\(matrix).weight" }
 
-    /// The adapters as the block reads them, from `buffer` (the adapters or their gradients).
-    func blockAdapters(in buffer: UnsafeMutablePointer<Float>) -> [PreNormDecoder.BlockAdapters?] {
-        let r = configuration.rank, scale = configuration.scale
+    /// The adapters as the block reads them, from `buffer` (the adapters or their gradients);
+    /// `dropoutKey` attaches each adapter's dropout mask (training passes).
+    func blockAdapters(in buffer: UnsafeMutablePointer<Float>, dropoutKey: UInt64? = nil) -> [PreNormDecoder.BlockAdapters?] {
+        let r = configuration.rank, scale = configuration.scale, p = Float(configuration.dropout)
+        var stream = 0
         return targets.map { layer in
             guard !layer.isEmpty else { return nil }
             var block = PreNormDecoder.BlockAdapters()
             for t in layer {
-                let adapter = PreNormDecoder.LowRank(
+                var adapter = PreNormDecoder.LowRank(
                     a: parameters.pointer(Self.tensorName(t.module, "lora_A"), in: buffer),
                     b: parameters.pointer(Self.tensorName(t.module, "lora_B"), in: buffer),
                     rank: r, scale: scale, offset: t.offset, width: t.width)
+                // Each adapter its own mask, as PEFT gives each its own nn.Dropout.
+                if let key = dropoutKey, p > 0 { adapter.dropout = DropoutMask(probability: p, key: key, stream: stream) }
+                stream += 1
                 block.byProjection[t.projection, default: []].append(adapter)
             }
             return block
         }
     }
 
-    /// The base's weights with the adapters attached.
-    func adaptedWeights() -> PreNormDecoder.Weights {
+    /// The base's weights with the adapters attached (with dropout masks keyed by
+    /// `dropoutKey`, when given).
+    func adaptedWeights(dropoutKey: UInt64? = nil) -> PreNormDecoder.Weights {
         var w = decoder.decoderWeights(in: decoder.parameters.base)
-        for (l, adapters) in blockAdapters(in: parameters.base).enumerated() { w.blocks[l].adapters = adapters }
+        for (l, adapters) in blockAdapters(in: parameters.base, dropoutKey: dropoutKey).enumerated() { w.blocks[l].adapters = adapters }
         return w
     }
 
@@ -123,7 +131,8 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
         try batch.validate(vocabularySize: info.vocabularySize, contextLength: info.contextLength)
         lock.lock()
         defer { lock.unlock() }
-        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adaptedWeights(),
+        // Dropout only where the adapters learn; a loss alone (validation) runs without it.
+        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adaptedWeights(dropoutKey: gradients == nil ? nil : randomKey),
                                    gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: nil, adapters: blockAdapters(in: $0)) },
                                    embeddings: decoder.embeddings(gradients: nil), workspace: training)
     }
@@ -133,6 +142,8 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     }
 
     public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
+
+    public func setRandomKey(_ key: UInt64) { randomKey = key }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try step(batch, gradients: nil, scale: 1)

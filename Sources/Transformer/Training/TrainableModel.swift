@@ -81,6 +81,12 @@ public protocol TrainableModel: CausalLanguageModel {
     /// plus one layer's worth). Results are the same either way.
     func setActivationCheckpointing(_ on: Bool)
 
+    /// The key of the random draws (LoRA dropout) of the following `accumulateGradients`
+    /// calls. The trainer sets it for every micro-batch from the seed, the step and the
+    /// micro-batch's position, so a resumed run draws what the uninterrupted run drew. Models
+    /// that draw nothing ignore it.
+    func setRandomKey(_ key: UInt64)
+
     /// The parameter holding the output head (`[vocabulary, hidden]`, one row per token): the
     /// token embedding itself when the head is tied.
     var outputHeadParameter: String { get }

@@ -100,7 +100,8 @@ public final class Trainer {
         case .example: scale = weighted > 0 ? Float(1.0 / Double(weighted)) : 0
         }
         var loss = LossSum()
-        for batch in micro {
+        for (position, batch) in micro.enumerated() {
+            model.setRandomKey(DropoutMask.mix(options.seed ^ DropoutMask.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))))
             var b = TrainingBatch(examples: batch.map { examples[$0] })
             if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(batch.map { examples[$0] }) }
             loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients))
