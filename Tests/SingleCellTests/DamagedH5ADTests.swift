@@ -1,5 +1,5 @@
 import Foundation
-import SingleCell
+@testable import SingleCell
 import TestSupport
 import XCTest
 
@@ -16,5 +16,19 @@ final class DamagedH5ADTests: XCTestCase {
         let r = try runProcess(TestPaths.c2sExecutable, ["convert", path, "-o", try TemporaryFolder().file("out"), "--quiet"])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("outside its 3 categories"), r.stderr)
+    }
+
+    func testADuplicateColumnIndexInARowIsRefused() throws {
+        let path = TestPaths.fixtures.appendingPathComponent("h5ad/damaged/duplicate_column_index.h5ad").path
+        let tmp = try TemporaryFolder()
+        let r = try runProcess(TestPaths.c2sExecutable, ["convert", path, "-o", tmp.file("out"), "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("row 3 stores column 2 more than once"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("out")))
+        // Unsorted rows are fine as long as no column repeats.
+        XCTAssertNil(CSRDatasetReader.firstDuplicate([3, 1, 2, 0, 2, 1], rowPointers: [0, 4, 6], columns: 4))
+        let found = try XCTUnwrap(CSRDatasetReader.firstDuplicate([3, 1, 0, 1], rowPointers: [0, 1, 4], columns: 4))
+        XCTAssertEqual(found.row, 1)
+        XCTAssertEqual(found.column, 1)
     }
 }

@@ -11,8 +11,9 @@ final class CSRDatasetReader {
     let data: H5Dataset
     let rowCount: Int
     let columnCount: Int
-    /// The file, for error messages.
+    /// The file, and the matrix inside it, for error messages.
     let path: String
+    let label: String
 
     /// Checks that the three datasets fit together and the pointers are consistent.
     /// `label` names the matrix inside the file in error messages (e.g. `X`, `/matrix`).
@@ -29,6 +30,7 @@ final class CSRDatasetReader {
         rowCount = rows
         columnCount = columns
         self.path = path
+        self.label = label
     }
 
     /// Validates compressed-sparse pointers: `major + 1` entries, from 0 to `stored`, never decreasing.
@@ -68,6 +70,29 @@ final class CSRDatasetReader {
         if let k = bad {
             throw FileError(path, "column index \(indexValues[k]) of stored entry \(lo + k) is outside the \(columnCount) genes")
         }
+        if let (row, column) = Self.firstDuplicate(indexValues, rowPointers: rowPointers, columns: columnCount) {
+            throw FileError(path, "'\(label)': row \(range.lowerBound + row) stores column \(column) more than once; a sparse matrix with duplicate entries is ambiguous (scipy would add them): fix it with X.sum_duplicates() before converting")
+        }
         return CSRRows(firstRow: range.lowerBound, indptr: rowPointers, indices: indexValues, values: values)
+    }
+
+    /// The first (row, column) stored twice in a block, sorted or not: each column remembers
+    /// the last row that stored it (one pass, `columns` integers of memory).
+    static func firstDuplicate(_ indices: [Int32], rowPointers: [Int], columns: Int) -> (row: Int, column: Int32)? {
+        guard rowPointers.count > 1 else { return nil }
+        var lastRow = [Int32](repeating: -1, count: columns)
+        return lastRow.withUnsafeMutableBufferPointer { seen -> (row: Int, column: Int32)? in
+            indices.withUnsafeBufferPointer { idx in
+                for r in 0..<(rowPointers.count - 1) {
+                    let stamp = Int32(truncatingIfNeeded: r)
+                    for k in rowPointers[r]..<rowPointers[r + 1] {
+                        let c = Int(idx[k])
+                        if seen[c] == stamp { return (r, idx[k]) }
+                        seen[c] = stamp
+                    }
+                }
+                return nil
+            }
+        }
     }
 }
