@@ -25,6 +25,10 @@ final class DamagedH5ADTests: XCTestCase {
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("row 3 stores column 2 more than once"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("out")))
+        let csc = TestPaths.fixtures.appendingPathComponent("h5ad/damaged/duplicate_row_index_csc.h5ad").path
+        XCTAssertThrowsError(try H5ADSource(path: csc)) { error in
+            XCTAssertTrue("\(error)".contains(csc) && "\(error)".contains("column 1 stores row 4 more than once"), "\(error)")
+        }
         // Unsorted rows are fine as long as no column repeats.
         XCTAssertNil(CSRDatasetReader.firstDuplicate([3, 1, 2, 0, 2, 1], rowPointers: [0, 4, 6], columns: 4))
         let found = try XCTUnwrap(CSRDatasetReader.firstDuplicate([3, 1, 0, 1], rowPointers: [0, 1, 4], columns: 4))

@@ -152,6 +152,9 @@ public final class H5ADSource: ExpressionSource {
                 next[r] += 1
             }
         }
+        if let (row, column) = CSRDatasetReader.firstDuplicate(outIdx, rowPointers: counts, columns: cols) {
+            throw FileError(path, "'\(label)': column \(column) stores row \(row) more than once; a sparse matrix with duplicate entries is ambiguous (scipy would add them): fix it with X.sum_duplicates() before converting")
+        }
         return CSRRows(firstRow: 0, indptr: counts, indices: outIdx, values: outVal)
     }
 
