@@ -26,12 +26,11 @@ public final class C2SModel: @unchecked Sendable {
     /// or any folder with its `manifest.json` and `vocab.tsv`) when the model folder lacks it.
     ///
     /// With `adapter` (a LoRA adapter folder, e.g. from `c2s train --lora-rank`), the adapter
-    /// runs on top of the model in `folder`, and the tokenizer and `c2s.json` come from the
-    /// adapter's folder when it has them (c2s train writes them there).
+    /// runs on top of the model in `folder`; the tokenizer and `c2s.json` come from the folder
+    /// `ModelLoader.tokenizerFolder` picks (the adapter's, where c2s train writes them).
     public convenience init(folder: String, adapter: String? = nil, sentences: String? = nil) throws {
         let language = try ModelLoader.load(folder: URL(fileURLWithPath: folder), adapter: adapter)
-        let own = adapter.map { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tokenizer.json")) } ?? false
-        try self.init(folder: own ? adapter! : folder, language: language, sentences: sentences)
+        try self.init(folder: ModelLoader.tokenizerFolder(model: folder, adapter: adapter).path, language: language, sentences: sentences)
     }
 
     /// The folder's tokenizer and metadata with a language model already in memory (tests use

@@ -21,4 +21,19 @@ enum GatedLayerSpecs {
         }
         return specs
     }
+
+    /// The twelve names `PreNormDecoder.Block` reads, relative to a layer's prefix: q (first of
+    /// the fused `[Q | K | V]`), o, gate (first of `[gate | up]`) and down, with biases where
+    /// the config has them; `mlpNorm` names the norm before the MLP (Llama's
+    /// `post_attention_layernorm`, Gemma-2's `pre_feedforward_layernorm`).
+    static func blockNames(attentionBias: Bool, mlpBias: Bool, mlpNorm: String) -> [String?] {
+        [
+            "input_layernorm.weight", nil,
+            "self_attn.q_proj.weight", attentionBias ? "self_attn.q_proj.bias" : nil,
+            "self_attn.o_proj.weight", attentionBias ? "self_attn.o_proj.bias" : nil,
+            mlpNorm, nil,
+            "mlp.gate_proj.weight", mlpBias ? "mlp.gate_proj.bias" : nil,
+            "mlp.down_proj.weight", mlpBias ? "mlp.down_proj.bias" : nil,
+        ]
+    }
 }

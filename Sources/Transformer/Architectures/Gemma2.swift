@@ -132,14 +132,8 @@ extension Gemma2: PreNormModel {
         return PreNormDecoder.Weights(
             blocks: (0..<c.layers).map { l in
                 let prefix = "model.layers.\(l)."
-                let names: [String?] = [
-                    "input_layernorm.weight", nil,
-                    "self_attn.q_proj.weight", c.attentionBias ? "self_attn.q_proj.bias" : nil,
-                    "self_attn.o_proj.weight", c.attentionBias ? "self_attn.o_proj.bias" : nil,
-                    "pre_feedforward_layernorm.weight", nil,
-                    "mlp.gate_proj.weight", nil,
-                    "mlp.down_proj.weight", nil,
-                ]
+                let names = GatedLayerSpecs.blockNames(attentionBias: c.attentionBias, mlpBias: false,
+                                                       mlpNorm: "pre_feedforward_layernorm.weight")
                 return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } },
                                             postNorms: (prefix + "post_attention_layernorm.weight", prefix + "post_feedforward_layernorm.weight"))
             },

@@ -102,14 +102,8 @@ extension Llama: PreNormModel {
         return PreNormDecoder.Weights(
             blocks: (0..<c.layers).map { l in
                 let prefix = "model.layers.\(l)."
-                let names: [String?] = [
-                    "input_layernorm.weight", nil,
-                    "self_attn.q_proj.weight", c.attentionBias ? "self_attn.q_proj.bias" : nil,
-                    "self_attn.o_proj.weight", c.attentionBias ? "self_attn.o_proj.bias" : nil,
-                    "post_attention_layernorm.weight", nil,
-                    "mlp.gate_proj.weight", c.mlpBias ? "mlp.gate_proj.bias" : nil,
-                    "mlp.down_proj.weight", c.mlpBias ? "mlp.down_proj.bias" : nil,
-                ]
+                let names = GatedLayerSpecs.blockNames(attentionBias: c.attentionBias, mlpBias: c.mlpBias,
+                                                       mlpNorm: "post_attention_layernorm.weight")
                 return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } })
             },
             finalNormWeight: p.pointer("model.norm.weight", in: buffer),

@@ -279,21 +279,11 @@ extension PreNormDecoder {
         dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
         adapters: [LowRank], adapterGradients: [LowRank], layout a: Layout<UnsafeMutablePointer<Float>>
     ) {
-        let trained = adapterGradients.isEmpty ? [] : adapters
-        lowRankBackwardWeights(trained, gradients: adapterGradients, x: x, rows: t, inWidth: k, dy: dy, stride: n,
+        // Adapters in a backward pass are always the ones being trained (LowRankAdaptedModel).
+        precondition(adapterGradients.count == adapters.count, "adapters attached to a backward pass must be trained")
+        lowRankBackwardWeights(adapters, gradients: adapterGradients, x: x, rows: t, inWidth: k, dy: dy, stride: n,
                                scratch: a.lowRankU, dU: a.lowRankDU, dropped: a.lowRankX)
         Matmul.linearBackward(dy, input: x, weight: weight, m: t, n: n, k: k, dInput: dx, dWeight: dWeight, dBias: dBias)
-        // Adapters that are not trained still pass gradient to x (a frozen LoRA under another).
-        if adapterGradients.isEmpty {
-            guard !adapters.isEmpty else { return }
-            var dU = a.lowRankDU
-            for ad in adapters {
-                // dU = scale · dY·B, for the input gradient only.
-                Matmul.gemm(transA: false, transB: false, m: t, n: ad.rank, k: ad.width, alpha: ad.scale, dy + ad.offset, lda: n,
-                            ad.b, ldb: ad.rank, dU, ldc: ad.rank)
-                dU += t * ad.rank
-            }
-        }
         lowRankBackwardInput(adapters, dU: a.lowRankDU, rows: t, inWidth: k, dx: dx, dropped: a.lowRankX)
     }
 
