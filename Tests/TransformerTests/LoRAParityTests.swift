@@ -86,6 +86,40 @@ final class LoRAParityTests: XCTestCase {
         }
     }
 
+    /// Adapter folders this engine cannot apply exactly are refused by name, never half-read.
+    func testBadAdapterFoldersGiveClearErrors() throws {
+        let base = try ModelLoader.load(folder: TestPaths.fixtures.appendingPathComponent("training/llama"))
+        let good = TestPaths.fixtures.appendingPathComponent("lora/llama/adapter")
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: good.appendingPathComponent("adapter_config.json"))) as? [String: Any])
+        func folder(_ edit: (inout [String: Any]) -> Void, weights: Bool = true) throws -> (TemporaryFolder, String) {
+            let tmp = try TemporaryFolder()
+            var c = config
+            edit(&c)
+            try JSONSerialization.data(withJSONObject: c).write(to: URL(fileURLWithPath: tmp.file("adapter_config.json")))
+            if weights {
+                try FileManager.default.copyItem(atPath: good.appendingPathComponent("adapter_model.safetensors").path,
+                                                 toPath: tmp.file("adapter_model.safetensors"))
+            }
+            return (tmp, tmp.path)
+        }
+        let cases: [((inout [String: Any]) -> Void, Bool, [String])] = [
+            ({ $0["use_dora"] = true }, true, ["DoRA"]),
+            ({ $0["rank_pattern"] = ["q_proj": 8] }, true, ["rank_pattern"]),
+            ({ $0["target_modules"] = ".*proj" }, true, ["regular expressions"]),
+            ({ $0["r"] = 8 }, true, ["lora_A", "shape"]),
+            ({ $0["target_modules"] = ["q_proj"] }, true, ["k_proj"]),
+            ({ _ in }, false, ["adapter_model.safetensors"]),
+        ]
+        for (edit, weights, words) in cases {
+            let (tmp, path) = try folder(edit, weights: weights)
+            XCTAssertThrowsError(try LowRankAdaptedModel.load(adapter: path, onto: base)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(words.allSatisfy { text.contains($0) }, text)
+            }
+            _ = tmp
+        }
+    }
+
     /// New adapters start as the base (B = 0) with A uniform on ±1/√in, and bad settings or
     /// unknown targets are refused by name.
     func testNewAdaptersStartAsTheBaseAndBadSettingsAreRefused() throws {
