@@ -50,7 +50,7 @@ public struct Annotator: Sendable {
     public let model: C2SModel
     public let prompt: TaskPrompt
     public let options: AnnotationOptions
-    /// Token ids of each candidate: separator + label, then the end token.
+    /// Token ids of each candidate: separator + the label as the profile's response writes it, then the end token.
     let candidates: [[Int32]]
 
     public init(model: C2SModel, prompt: TaskPrompt, options: AnnotationOptions) throws {
@@ -61,7 +61,7 @@ public struct Annotator: Sendable {
         if options.mode == .constrained {
             guard !options.labels.isEmpty else { throw DataError("constrained annotation needs at least one label") }
             guard Set(options.labels).count == options.labels.count else { throw DataError("the label list repeats a label") }
-            candidates = options.labels.map { model.encodeContinuation(model.separator + $0) + [model.endToken] }
+            candidates = try options.labels.map { model.encodeContinuation(try prompt.scoredAnswer($0, modelSeparator: model.separator)) + [model.endToken] }
         } else {
             candidates = []
         }
@@ -69,12 +69,12 @@ public struct Annotator: Sendable {
 
     /// The model input of one cell (single-cell tasks).
     public func modelInput(_ cell: CellRecord) throws -> String {
-        try prompt.render(PromptValues.singleCell(cell, topK: options.topGenes, organism: options.organism, labelColumn: nil))
+        try prompt.render(PromptValues.singleCell(cell, topK: options.topGenes, organism: options.organism, labelColumn: nil, style: prompt.style))
     }
 
     /// The model input of a group of cells (multi-cell tasks: tissue, interpretation).
     public func modelInput(group cells: [CellRecord]) throws -> String {
-        try prompt.render(PromptValues.multiCell(cells, topK: options.topGenes, organism: options.organism, label: nil, text: nil))
+        try prompt.render(PromptValues.multiCell(cells, topK: options.topGenes, organism: options.organism, label: nil, text: nil, style: prompt.style))
     }
 
     /// Annotates `cells`, in order. A cell's answer does not depend on the other cells.
@@ -101,7 +101,7 @@ public struct Annotator: Sendable {
         g.maxTokensPerPass = options.maxTokensPerPass
         return try Generator(model: model.language).generate(prompts: prompts, options: g).map { r in
             let text = model.tokenizer.decode(r.tokens, skipSpecialTokens: true)
-            return Annotation(label: text.trimmingCharacters(in: .whitespacesAndNewlines), tokens: r.tokens.count, finishReason: r.finishReason)
+            return Annotation(label: prompt.profile.cleanAnswer(text), tokens: r.tokens.count, finishReason: r.finishReason)
         }
     }
 

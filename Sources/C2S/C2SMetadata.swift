@@ -12,6 +12,7 @@ import SingleCell
 /// - `separator`: what joins `model_input` and `response` (default `" "`);
 /// - `top_k` (or `top_k_genes`, `num_genes`): genes per cell in the training prompts;
 /// - `organism`, `label_column`, `max_length` (tokens per training example);
+/// - `prompt_format`: the prompt profile of its training prompts (`c2s formats`);
 /// - `sentence_dataset`: `{"path", "manifest", "vocab"}` as `c2s train --sentences` writes it
 ///   (copies of the dataset's `manifest.json` and `vocab.tsv` beside `c2s.json`, and the
 ///   dataset's original path), or `sentences`: a folder (relative to the model) holding them.
@@ -26,6 +27,8 @@ public struct C2SMetadata: Sendable, Equatable {
     public var separator = " "
     public var topGenes: Int?
     public var organism: String?
+    /// `prompt_format`: the prompt profile the model was trained with (`PromptProfiles`).
+    public var promptFormat: String?
     public var labelColumn: String?
     /// The `sentences` entry, as written.
     public var sentencesFolder: String?
@@ -90,6 +93,7 @@ public struct C2SMetadata: Sendable, Equatable {
             if let n = object[key] as? NSNumber, n.intValue > 0 { m.topGenes = n.intValue; break }
         }
         m.organism = object["organism"] as? String
+        m.promptFormat = object["prompt_format"] as? String
         m.labelColumn = object["label_column"] as? String
         m.sentencesFolder = object["sentences"] as? String
         if let d = object["sentence_dataset"] as? [String: Any] { m.sentenceDatasetPath = d["path"] as? String }

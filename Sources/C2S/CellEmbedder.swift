@@ -30,7 +30,7 @@ public struct CellEmbedder: Sendable {
 
     /// The text embedded for one cell.
     public func modelInput(_ cell: CellRecord) throws -> String {
-        try prompt.render(PromptValues.singleCell(cell, topK: options.topGenes, organism: options.organism, labelColumn: nil))
+        try prompt.render(PromptValues.singleCell(cell, topK: options.topGenes, organism: options.organism, labelColumn: nil, style: prompt.style))
     }
 
     /// One `hiddenSize` vector per cell, in order.

@@ -15,6 +15,8 @@ public struct PromptDatasetSettings: Sendable {
     /// `examples` examples are drawn, each from a task chosen with those weights.
     public var tasks: [(name: String, weight: Double?)]
     public var taskFile: String?
+    /// Whose prompts: c2s's own, or a published checkpoint's (`PromptProfiles`).
+    public var profile = PromptProfiles.c2s
     /// Only the first N input templates of each task.
     public var templates: Int?
     public var examples: Int?
@@ -91,18 +93,17 @@ public enum PromptDatasetWriting {
             })
         }
         for (name, weight) in s.tasks {
-            guard let task = user.first(where: { $0.name == name }) ?? BuiltinTasks.named(name) else {
-                let known = (BuiltinTasks.all + user).map(\.name)
-                throw DataError("unknown task '\(name)'; tasks: \(known.joined(separator: ", "))")
-            }
+            let task = try s.profile.task(name, userTasks: user)
             options.tasks.append((s.templates.map { task.keepingTemplates($0) } ?? task, weight))
         }
         options.examples = s.examples
         options.topK = s.topK
+        options.style = s.profile.style
         let dataOrganism = try datasetOrganism(s.dataset)
         options.organism = s.organism ?? dataOrganism ?? "Homo sapiens"
         options.labelColumn = s.labelColumn ?? "cell_type"
         var notes: [String] = []
+        if let warning = s.profile.genesWarning(s.topK) { notes.append(warning) }
         if s.organism == nil && dataOrganism == nil {
             notes.append("the dataset names no organism (convert records it); prompts say Homo sapiens (use --organism)")
         }

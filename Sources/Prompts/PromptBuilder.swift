@@ -14,6 +14,29 @@ public enum PromptFormat {
         sentences.enumerated().map { "Cell \($0.offset + 1): \($0.element)" }.joined(separator: "\n")
     }
 
+    /// The reference package's multi-cell block (cell2sentence 1.2.0,
+    /// `C2SMultiCellPromptFormatter`): for each cell "Cell i:", a line break, its sentence, "."
+    /// and a line break, so the block ends with ".\n" (and templates that add "." after it give
+    /// ".\n.", as the published checkpoints saw in training).
+    public static func referenceCellBlock(_ sentences: [Substring]) -> String {
+        var out = ""
+        for (i, s) in sentences.enumerated() { out += "Cell \(i + 1):\n\(s).\n" }
+        return out
+    }
+
+    /// Where each sentence lies in `referenceCellBlock(sentences)`, in Unicode code points.
+    public static func referenceCellBlockSpans(_ sentences: [Substring]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var start = 0
+        for (i, s) in sentences.enumerated() {
+            start += "Cell \(i + 1):\n".unicodeScalars.count
+            let end = start + s.unicodeScalars.count
+            spans.append(start..<end)
+            start = end + 2  // ".\n"
+        }
+        return spans
+    }
+
     /// Where each sentence lies in `cellBlock(sentences)`, in Unicode code points.
     public static func cellBlockSpans(_ sentences: [Substring]) -> [Range<Int>] {
         var spans: [Range<Int>] = []
@@ -38,6 +61,8 @@ public struct PromptOptions: Sendable {
     /// Genes of each cell shown (the top k of its sentence).
     public var topK = 200
     public var organism = "Homo sapiens"
+    /// How values are laid out and templates filled (a checkpoint's profile, or c2s's own).
+    public var style = PromptStyle.c2s
     /// Column giving `{label}` for single-cell and perturbation tasks.
     public var labelColumn = "cell_type"
     /// Multi-cell tasks: cells are grouped by these columns; the group's `{label}` is the value

@@ -109,7 +109,8 @@ final class PromptLineEncoder {
     /// Appends the line of example number `example`.
     func encode(_ task: EncodedTask, _ unit: UnsafePointer<PromptBuilder.Unit>, example: Int) throws {
         let start = out.count
-        if fast(task, unit, example: example) { return }
+        // The byte path writes c2s's own style; a checkpoint's style takes the String path.
+        if builder.options.style == .c2s, fast(task, unit, example: example) { return }
         out.truncate(to: start)
         fallbacks += 1
         var line: [UInt8] = []

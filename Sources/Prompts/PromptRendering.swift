@@ -20,6 +20,7 @@ extension PromptBuilder {
     func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
         let template = task.inputTemplates[templateIndex(task, example: example)]
         let organism = options.organism
+        let style = options.style
         let value: (String) -> String?
         // Code points of each sentence within a value: the whole value, or each cell's sentence
         // within the multi-cell block.
@@ -29,15 +30,15 @@ extension PromptBuilder {
         case .singleCell:
             let cell = table.cells[unit.first]
             names = [cell.name]
-            value = PromptValues.singleCell(cell, topK: options.topK, organism: organism, labelColumn: options.labelColumn)
+            value = PromptValues.singleCell(cell, topK: options.topK, organism: organism, labelColumn: options.labelColumn, style: style)
             sentences = { name, v in name == "cell_sentence" ? [0..<v.unicodeScalars.count] : [] }
         case .multiCell:
             let cells = unit.cells.map { table.cells[$0] }
             let topK = options.topK
             let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
             names = cells.map(\.name)
-            value = PromptValues.multiCell(cells, topK: topK, organism: organism, label: cells[0].fields[labelColumn], text: self.text(for: cells))
-            sentences = { name, _ in name == "cell_sentences" ? PromptFormat.cellBlockSpans(cells.map { $0.topGenes(topK).text }) : [] }
+            value = PromptValues.multiCell(cells, topK: topK, organism: organism, label: cells[0].fields[labelColumn], text: self.text(for: cells), style: style)
+            sentences = { name, _ in name == "cell_sentences" ? style.cellBlockSpans(cells.map { $0.topGenes(topK).text }) : [] }
         case .perturbation:
             let control = table.cells[unit.first], perturbed = table.cells[unit.second]
             names = [control.name, perturbed.name]
@@ -46,8 +47,8 @@ extension PromptBuilder {
                                               missingLabel: labelStandIn)
             sentences = { name, v in name == "control_sentence" || name == "perturbed_sentence" ? [0..<v.unicodeScalars.count] : [] }
         }
-        let (input, spans) = try template.render(value, marking: sentences)
-        let response = try task.responseTemplate.render(value)
+        let (input, spans) = try style.render(template, value, marking: sentences)
+        let response = try style.render(task.responseTemplate, value)
         return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input,
                              response: response, inputSentenceSpans: spans)
     }

@@ -144,6 +144,20 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
     /// `value.unicodeScalars`) to locate; they come back, in slot order, as ranges of code points
     /// of the result (Python's `text[start:end]`), clamped to it where trimming cut into them.
     public func render(_ value: (String) -> String?, marking: (String, String) -> [Range<Int>]) throws -> (text: String, marked: [Range<Int>]) {
+        try render(value, verbatim: false, marking: marking)
+    }
+
+    /// Renders as Python's `str.format` does, which is how the reference package and the
+    /// published checkpoints' training data fill templates: every literal kept as written (a
+    /// value ending with "." before a "." gives "..", whitespace at the ends stays).
+    public func renderVerbatim(_ value: (String) -> String?) throws -> String {
+        try render(value, verbatim: true, marking: { _, _ in [] }).text
+    }
+
+    /// `render(_:marking:)`, or with `verbatim` Python's `str.format` rules (no period folding,
+    /// no trimming).
+    public func render(_ value: (String) -> String?, verbatim: Bool,
+                       marking: (String, String) -> [Range<Int>]) throws -> (text: String, marked: [Range<Int>]) {
         var values: [String] = []
         values.reserveCapacity(slots.count)
         var total = literalBytes
@@ -165,11 +179,11 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
             out.append(v)
             codePoints += v.unicodeScalars.count
             let literal: String
-            if v.utf8.last == UInt8(ascii: "."), let rest = literalsWithoutDot[k] { literal = rest } else { literal = literals[k + 1] }
+            if !verbatim, v.utf8.last == UInt8(ascii: "."), let rest = literalsWithoutDot[k] { literal = rest } else { literal = literals[k + 1] }
             out.append(literal)
             codePoints += literal.unicodeScalars.count
         }
-        if let first = out.first, let last = out.last, first.isWhitespace || last.isWhitespace {
+        if !verbatim, let first = out.first, let last = out.last, first.isWhitespace || last.isWhitespace {
             let trimmed = Self.trimmed(out)
             // Code points cut from the front; every range moves back by as many, within the result.
             let lead = trimmed.isEmpty ? 0 : out.unicodeScalars.distance(from: out.startIndex, to: trimmed.startIndex)

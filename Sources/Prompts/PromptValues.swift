@@ -14,14 +14,17 @@ public enum PromptValues {
     /// One cell: `cell_sentence` (its top `topK` genes), `num_genes` (how many that really is),
     /// `organism`, `label` (the value of `labelColumn`; none when nil, as when predicting it),
     /// `cell_name`, and any of its fields.
-    public static func singleCell(_ cell: CellRecord, topK: Int, organism: String, labelColumn: String?) -> (String) -> String? {
+    ///
+    /// `style` decides what `num_genes` says (`PromptStyle.geneCount`).
+    public static func singleCell(_ cell: CellRecord, topK: Int, organism: String, labelColumn: String?,
+                                  style: PromptStyle = .c2s) -> (String) -> String? {
         let (sentence, count) = cell.topGenes(topK)
         // The whole (already top-k) sentence is shared, not copied.
         let sentenceText = count == cell.geneCount ? cell.sentence : String(sentence)
         return { name in
             switch name {
             case "cell_sentence": return sentenceText
-            case "num_genes": return String(count)
+            case "num_genes": return style.numGenes(requested: topK, shown: count)
             case "organism": return organism
             case "label": return labelColumn.flatMap { cell.fields[$0] }
             case "cell_name": return cell.name
@@ -46,13 +49,16 @@ public enum PromptValues {
     /// A group of cells: `cell_sentences` (one "Cell i: ..." line per cell, top `topK` genes
     /// each), `num_cells`, `num_genes` (the most genes shown for any cell), `organism`, `label`
     /// and `text`.
-    public static func multiCell(_ cells: [CellRecord], topK: Int, organism: String, label: String?, text: String?) -> (String) -> String? {
+    ///
+    /// `style` decides the block's layout and what `num_genes` says.
+    public static func multiCell(_ cells: [CellRecord], topK: Int, organism: String, label: String?, text: String?,
+                                 style: PromptStyle = .c2s) -> (String) -> String? {
         let top = cells.map { $0.topGenes(topK) }
         return { name in
             switch name {
-            case "cell_sentences": return PromptFormat.cellBlock(top.map(\.text))
+            case "cell_sentences": return style.cellBlock(top.map(\.text))
             case "num_cells": return String(cells.count)
-            case "num_genes": return String(top.map(\.count).max() ?? 0)
+            case "num_genes": return style.numGenes(requested: topK, shown: top.map(\.count).max() ?? 0)
             case "organism": return organism
             case "label": return label
             case "text": return text

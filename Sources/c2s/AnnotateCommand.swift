@@ -70,7 +70,7 @@ struct AnnotateCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            var settings = CellAnnotationSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell),
+            var settings = CellAnnotationSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell, model: model),
                                                   input: try inputOptions.taskInput(input), output: output)
             settings.options.mode = mode
             settings.options.maxNewTokens = maxNewTokens

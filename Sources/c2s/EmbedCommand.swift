@@ -51,7 +51,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            var s = CellEmbeddingSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell),
+            var s = CellEmbeddingSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell, model: model),
                                           input: try inputOptions.taskInput(input), output: output)
             s.options.pooling = Pooling(rawValue: pooling)!
             s.options.topGenes = model.topGenes(modelOptions.topGenes)

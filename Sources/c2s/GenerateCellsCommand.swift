@@ -127,12 +127,12 @@ struct GenerateCellsCommand: ParsableCommand {
         try CLIErrors.run {
             let model = try modelOptions.load()
             let parsed = try CellGeneration.conditions(model: model, given: conditions, everyLabel: everyLabel, modelPath: modelOptions.model)
-            let prompt = try modelOptions.prompt(CellGeneration.task(for: parsed), kind: .singleCell)
+            let prompt = try modelOptions.prompt(CellGeneration.task(for: parsed), kind: .singleCell, model: model)
             var s = CellGenerationSettings(conditions: parsed, count: count, prompt: prompt, output: output)
             s.options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
                                          maxTokensPerPass: modelOptions.maxTokensPerPass)
             s.options.guidance = guidance
-            if !parsed.isEmpty && guidance != 1 { s.unconditionalPrompt = try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell) }
+            if !parsed.isEmpty && guidance != 1 { s.unconditionalPrompt = try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell, model: model) }
             s.constrained = !decoding.unconstrained
             s.organism = model.organism(modelOptions.organism)
             s.chunks = runOptions.chunks

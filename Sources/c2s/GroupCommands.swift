@@ -48,7 +48,7 @@ struct GroupTaskRun {
 
     func run() throws {
         let model = try modelOptions.load()
-        var s = GroupAnsweringSettings(command: command, task: task, prompt: try modelOptions.prompt(task, kind: .multiCell),
+        var s = GroupAnsweringSettings(command: command, task: task, prompt: try modelOptions.prompt(task, kind: .multiCell, model: model),
                                        input: try inputOptions.taskInput(input), groupColumns: groups.columns, output: output)
         s.options.mode = mode
         s.options.maxNewTokens = maxNewTokens

@@ -66,7 +66,7 @@ struct PredictPerturbationCommand: ParsableCommand {
         try CLIErrors.run {
             let model = try modelOptions.load()
             let topGenes = model.topGenes(modelOptions.topGenes)
-            var s = PerturbationPredictionSettings(task: task, prompt: try modelOptions.prompt(task, kind: .perturbation), perturbation: perturbation,
+            var s = PerturbationPredictionSettings(task: task, prompt: try modelOptions.prompt(task, kind: .perturbation, model: model), perturbation: perturbation,
                                                    input: try inputOptions.taskInput(control), output: output)
             s.labelColumn = labelColumn
             // The end token waits for all the genes asked for: a short answer would read as

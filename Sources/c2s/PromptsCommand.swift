@@ -46,6 +46,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "JSON file with your own task definitions (use their names with --task).")
     var taskFile: String?
 
+    @Option(help: "Prompt format: c2s (default), or a published checkpoint's (cell2sentence, c2s-scale), to build its training or evaluation prompts byte for byte. See 'c2s formats'.")
+    var promptFormat = "c2s"
+
     @Option(help: "Number of examples to draw when tasks have weights (default: number of cells).")
     var examples: Int?
 
@@ -135,6 +138,7 @@ struct PromptsCommand: ParsableCommand {
         }
         var s = try PromptDatasetSettings(dataset: dataset, output: output, tasks: taskSpecs)
         s.taskFile = taskFile
+        s.profile = try PromptProfiles.named(promptFormat)
         s.templates = templates
         s.examples = examples
         s.topK = topK

@@ -24,6 +24,9 @@ struct C2SModelOptions: ParsableArguments {
     @Option(help: "JSON task definitions (as for 'c2s prompts --task-file'): use their templates instead of the built-in ones.")
     var taskFile: String?
 
+    @Option(help: "Prompt format: c2s, cell2sentence (C2S-Pythia-410m), c2s-scale (C2S-Scale Gemma-2); default: the one the model folder names, else c2s. See 'c2s formats'.")
+    var promptFormat: String?
+
     @Option(help: "Genes of each cell shown in prompts, or asked for when generating (default: the training value, else 200).")
     var topGenes: Int?
 
@@ -57,18 +60,22 @@ struct C2SModelOptions: ParsableArguments {
         return loaded
     }
 
-    /// The task's prompt with the chosen template.
-    func prompt(_ task: String, kind: TaskKind) throws -> TaskPrompt {
+    /// The task's prompt with the chosen template, in the chosen (or the model's) prompt
+    /// format; deviations from the model's format are printed as warnings.
+    func prompt(_ task: String, kind: TaskKind, model: C2SModel, genes: Int? = nil) throws -> TaskPrompt {
         var user: [TaskDefinition] = []
         if let taskFile { user = try TaskDefinition.load(path: taskFile, available: { Set(TaskDefinition.standardFields($0)) }) }
-        return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user)
+        let choice = try PromptFormatChoice(requested: promptFormat, model: model, template: template, taskFile: taskFile != nil,
+                                            genes: genes ?? model.topGenes(topGenes))
+        choice.warnings.forEach { printError("warning: \($0)") }
+        return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user, profile: choice.profile)
     }
 
     /// Settings that change results, for resuming.
     func settings(_ model: C2SModel) -> [String: String] {
         var s = ["model": URL(fileURLWithPath: self.model).standardizedFileURL.path, "model_weights": FileIdentity.of(self.model),
                  "adapter": adapter.map(FileIdentity.of) ?? "",
-                 "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "",
+                 "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "", "prompt_format": promptFormat ?? "",
                  "top_genes": String(model.topGenes(topGenes)), "organism": model.organism(organism), "bf16": String(bf16)]
         if let sentences = model.sentences { s["sentences"] = FileIdentity.of(sentences.folder + "/vocab.tsv") }
         return s
