@@ -12,11 +12,4 @@ extension PromptProfile {
         }
         throw DataError("unknown task '\(name)'; tasks: \(known.joined(separator: ", "))")
     }
-
-    /// Warnings for prompts that leave this profile's advice (fewer genes than its model card
-    /// advises).
-    public func genesWarning(_ genes: Int) -> String? {
-        guard let advised = advisedGenes, genes < advised else { return nil }
-        return "the \(name) prompt format advises at least \(advised) genes per cell (its model cards), but prompts show \(genes); answers may be worse"
-    }
 }

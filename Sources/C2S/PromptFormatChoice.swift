@@ -16,7 +16,12 @@ public struct PromptFormatChoice: Sendable {
     /// `requested` is `--prompt-format` (nil: detect); `template` the 1-based template, `taskFile`
     /// whether a task file supplies the templates, `genes` the genes per cell in prompts.
     public init(requested: String?, model: C2SModel, template: Int = 1, taskFile: Bool = false, genes: Int? = nil) throws {
-        let found = Self.detect(folder: model.folder, metadata: model.metadata)
+        try self.init(requested: requested, folder: model.folder, metadata: model.metadata, template: template, taskFile: taskFile, genes: genes)
+    }
+
+    /// The same for a model folder and its `c2s.json`.
+    public init(requested: String?, folder: String, metadata: C2SMetadata?, template: Int = 1, taskFile: Bool = false, genes: Int? = nil) throws {
+        let found = Self.detect(folder: folder, metadata: metadata)
         detected = found?.profile
         evidence = found?.evidence
         profile = try requested.map(PromptProfiles.named) ?? found?.profile ?? PromptProfiles.c2s

@@ -55,4 +55,11 @@ public struct PromptProfile: Sendable {
         if responsesEndWithPeriod, s.hasSuffix(".") { s = String(s.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         return s
     }
+
+    /// Warnings for prompts that leave this profile's advice (fewer genes than its model card
+    /// advises).
+    public func genesWarning(_ genes: Int) -> String? {
+        guard let advised = advisedGenes, genes < advised else { return nil }
+        return "the \(name) prompt format advises at least \(advised) genes per cell (its model cards), but prompts show \(genes); answers may be worse"
+    }
 }

@@ -85,7 +85,7 @@ final class ModelMetadataTests: XCTestCase {
     func testTemplatesAreChosenByNumberAndChecked() throws {
         XCTAssertEqual(try TaskPrompt(task: "cell_type_prediction", kind: .singleCell, template: 3).templateIndex, 2)
         XCTAssertThrowsError(try TaskPrompt(task: "cell_type_prediction", kind: .singleCell, template: 99)) { e in
-            XCTAssertTrue("\(e)".contains("input templates"), "\(e)")
+            XCTAssertTrue("\(e)".contains("input template(s)") && "\(e)".contains("1...18"), "\(e)")
         }
         XCTAssertThrowsError(try TaskPrompt(task: "no_such_task", kind: .singleCell)) { e in
             XCTAssertTrue("\(e)".contains("cell_type_prediction"), "\(e)")
