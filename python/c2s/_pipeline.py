@@ -183,7 +183,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
             group_by: Optional[Sequence[str]] = None, splits: Optional[PathLike] = None,
             split_fractions: Optional[Sequence[float]] = None, seed: Optional[int] = None,
             templates: Optional[int] = None, organism: Optional[str] = None,
-            task_file: Optional[PathLike] = None,
+            task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None,
             group_columns: Optional[Sequence[str]] = None, group_label_column: Optional[str] = None,
             group_size: Union[None, int, str] = None, text_column: Optional[str] = None,
             text_file: Optional[PathLike] = None, perturbation_column: Optional[str] = None,
@@ -214,6 +214,9 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
         fractions (default 0.8, 0.1, 0.1); or reused from a ``splits.json``.
     seed, templates, organism, task_file
         Seed; use only the first N input templates; organism named; own task definitions.
+    prompt_format
+        ``"c2s"`` (default), ``"cell2sentence"`` or ``"c2s-scale"``: a published checkpoint's
+        exact prompts (see ``c2s formats``).
     group_columns, group_label_column, group_size, text_column, text_file
         Multi-cell and natural-language tasks.
     perturbation_column, control_value, match_columns, perturbation_name
@@ -239,6 +242,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
     args.opt("--stratify-by", stratify_by).csv("--group-by", group_by).opt("--splits", splits)
     args.csv("--split-fractions", split_fractions).opt("--seed", seed)
     args.opt("--templates", templates).opt("--organism", organism).opt("--task-file", task_file)
+    args.opt("--prompt-format", prompt_format)
     args.csv("--group-columns", group_columns).opt("--group-label-column", group_label_column)
     args.opt("--group-size", group_size).opt("--text-column", text_column)
     args.opt("--text-file", text_file).opt("--perturbation-column", perturbation_column)

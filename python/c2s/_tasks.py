@@ -25,6 +25,10 @@ _MODEL_DOC = """
         Genes of each cell in prompts (default: the training value, else 200).
     template, task_file, organism
         Input template number (default 1); own task definitions; organism named.
+    prompt_format
+        ``"c2s"``, ``"cell2sentence"`` (C2S-Pythia-410m) or ``"c2s-scale"`` (C2S-Scale Gemma-2):
+        the published checkpoints' exact prompts (default: the one the model folder names,
+        else c2s's own; see ``c2s formats``).
     batch_size, chunk_size, threads, max_tokens_per_pass, bf16
         Prompts per batch (16), cells per saved chunk (64), worker threads, tokens per pass
         (8192), bfloat16 weights.
@@ -51,9 +55,10 @@ def _with_docs(function):
 
 
 def _model_args(args: Args, model, sentences, top_genes, template, task_file, organism,
-                batch_size, chunk_size, threads, max_tokens_per_pass, bf16) -> Args:
+                batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format=None) -> Args:
     args.opt("--model", model).opt("--sentences", sentences).opt("--top-genes", top_genes)
     args.opt("--template", template).opt("--task-file", task_file).opt("--organism", organism)
+    args.opt("--prompt-format", prompt_format)
     args.opt("--batch-size", batch_size).opt("--chunk-size", chunk_size)
     args.opt("--threads", threads).opt("--max-tokens-per-pass", max_tokens_per_pass)
     return args.flag("--bf16", bf16)
@@ -83,7 +88,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
              task: Optional[str] = None, max_new_tokens: Optional[int] = None,
              copy: bool = False, sentences: Optional[PathLike] = None,
              top_genes: Optional[int] = None, template: Optional[int] = None,
-             task_file: Optional[PathLike] = None, organism: Optional[str] = None,
+             task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None, organism: Optional[str] = None,
              layer: Optional[str] = None, raw: bool = False, gene_column: Optional[str] = None,
              apply_filters: bool = False, splits: Optional[PathLike] = None,
              split: Optional[str] = None, where=None, batch_size: Optional[int] = None,
@@ -130,7 +135,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
             options.opt("--labels", label_file)
         options.opt("--csv", work / "result.csv")
         _model_args(options, None, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
         _selection_args(options, apply_filters, splits, split, where).extra(extra_args)
         result = _run_on_cells("annotate", data, model, work, layer=layer, raw=raw,
                                gene_column=gene_column, options=options, progress=progress)
@@ -155,7 +160,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
 def embed(data, model, *, key_added: str = "X_c2s", pooling: Optional[str] = None,
           task: Optional[str] = None, copy: bool = False, sentences: Optional[PathLike] = None,
           top_genes: Optional[int] = None, template: Optional[int] = None,
-          task_file: Optional[PathLike] = None, organism: Optional[str] = None,
+          task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None, organism: Optional[str] = None,
           layer: Optional[str] = None, raw: bool = False, gene_column: Optional[str] = None,
           apply_filters: bool = False, splits: Optional[PathLike] = None,
           split: Optional[str] = None, where=None, batch_size: Optional[int] = None,
@@ -189,7 +194,7 @@ def embed(data, model, *, key_added: str = "X_c2s", pooling: Optional[str] = Non
         work = Path(work)
         options = Args().opt("--pooling", pooling).opt("--task", task)
         _model_args(options, None, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
         _selection_args(options, apply_filters, splits, split, where).extra(extra_args)
         result = _run_on_cells("embed", data, model, work, layer=layer, raw=raw,
                                gene_column=gene_column, options=options, progress=progress)
@@ -223,7 +228,7 @@ def generate_cells(model, n: Optional[int] = None, *,
                    temperature: Optional[float] = None, seed: Optional[int] = None,
                    min_genes: Optional[int] = None, max_new_tokens: Optional[int] = None,
                    sentences: Optional[PathLike] = None, top_genes: Optional[int] = None,
-                   template: Optional[int] = None, task_file: Optional[PathLike] = None,
+                   template: Optional[int] = None, task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None,
                    organism: Optional[str] = None, batch_size: Optional[int] = None,
                    chunk_size: Optional[int] = None, threads: Optional[int] = None,
                    max_tokens_per_pass: Optional[int] = None, bf16: bool = False,
@@ -259,7 +264,7 @@ def generate_cells(model, n: Optional[int] = None, *,
         output = Path(work) / "generated.h5ad"
         args = Args(["generate-cells", "--output", output])
         _model_args(args, model, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
         if isinstance(conditions, str):
             conditions = [conditions]
         elif isinstance(conditions, Mapping):
@@ -282,7 +287,7 @@ def predict_perturbation(control, model, perturbation: str, *, label_column: Opt
                          temperature: Optional[float] = None, seed: Optional[int] = None,
                          min_genes: Optional[int] = None, max_new_tokens: Optional[int] = None,
                          sentences: Optional[PathLike] = None, top_genes: Optional[int] = None,
-                         template: Optional[int] = None, task_file: Optional[PathLike] = None,
+                         template: Optional[int] = None, task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None,
                          organism: Optional[str] = None, layer: Optional[str] = None,
                          raw: bool = False, gene_column: Optional[str] = None,
                          apply_filters: bool = False, splits: Optional[PathLike] = None,
@@ -326,7 +331,7 @@ def predict_perturbation(control, model, perturbation: str, *, label_column: Opt
                      "--output", output])
         args.extend(input_flags)
         _model_args(args, model, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
         args.opt("--label-column", label_column).flag("--sample", sample)
         args.opt("--samples-per-cell", samples_per_cell).opt("--task", task)
         _decoding_args(args, unconstrained, top_k, top_p, temperature, seed, min_genes,

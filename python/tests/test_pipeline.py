@@ -154,3 +154,14 @@ def test_lora_adapter_trains_on_the_model_and_annotates(sim, tmp_path):
     c2s.annotate(cells, adapter, top_genes=30, progress=False)
     assert cells.obs["c2s_label"].notna().all()
     assert set(cells.obs["c2s_label"]) <= set(sim.adata.obs["cell_type"])
+
+
+def test_prompts_in_a_published_checkpoints_format(sim, tmp_path):
+    ds = c2s.prompts(sim.sentences, tmp_path / "ref.jsonl", tasks="cell_type_prediction",
+                     label_column="cell_type", top_k=10, prompt_format="cell2sentence")
+    df = ds.to_dataframe()
+    assert all(t.startswith("The following is a list of 10 gene names") for t in df["model_input"])
+    assert all(t.endswith("\nThe cell type corresponding to these genes is:") for t in df["model_input"])
+    assert all(r.endswith(".") for r in df["response"])
+    with pytest.raises(c2s.C2SError, match="unknown prompt format"):
+        c2s.prompts(sim.sentences, tmp_path / "bad.jsonl", prompt_format="gpt")
