@@ -219,18 +219,12 @@ public final class ParameterStore: @unchecked Sendable {
     /// bfloat16 NaN and infinity have every exponent bit set, and only they carry into bit 15
     /// when 0x0080 is added to the exponent bits (0x7F80 + 0x80 = 0x8000; any smaller exponent
     /// stays below): OR that over all values in one branch-free pass, search only on failure.
+    /// A plain loop, which the compiler vectorises: the same with `SIMD32<UInt16>` was not
+    /// vectorised and took 11 s instead of 0.04 s on a model of 0.53 G values.
     private static func firstNonFinite(_ p: UnsafePointer<UInt16>, count n: Int) -> Int? {
-        let exponent = SIMD32<UInt16>(repeating: 0x7F80)
-        var carry = SIMD32<UInt16>(repeating: 0)
-        var i = 0
-        while i + 32 <= n {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD32<UInt16>.self)
-            carry |= (v & exponent) &+ 0x0080
-            i += 32
-        }
-        var tail: UInt16 = 0
-        while i < n { tail |= (p[i] & 0x7F80) &+ 0x0080; i += 1 }
-        guard (carry.max() | tail) & 0x8000 != 0 else { return nil }
+        var carry: UInt16 = 0
+        for v in UnsafeBufferPointer(start: p, count: n) { carry |= (v & 0x7F80) &+ 0x0080 }
+        guard carry & 0x8000 != 0 else { return nil }
         return (0..<n).first { p[$0] & 0x7F80 == 0x7F80 }
     }
 
