@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Transformer
 
+extension WeightPrecision: ExpressibleByArgument {}
+
 struct LMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
@@ -28,8 +30,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Most tokens fed through the model in one pass (bounds activation memory).")
     var maxTokensPerPass = 8192
 
-    @Flag(help: "Decode with bfloat16 copies of the weights (AVX512_BF16 CPUs; faster generation, logits within ~1e-2 of fp32). Prompts are still read in fp32.")
+    @Flag(help: "Decode an fp32 model with bfloat16 copies of its weights (AVX512_BF16 CPUs; faster generation, logits within ~1e-2 of fp32). Prompts are still read in fp32. Implied when the weights are bf16 (--weights).")
     var bf16 = false
+
+    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory).")
+    var weights: WeightPrecision = .auto
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -39,7 +44,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> any CausalLanguageModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter)
+        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter, weights: weights)
         if bf16 && !ModelLoader.frozenWeights(loaded).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }

@@ -39,8 +39,11 @@ struct C2SModelOptions: ParsableArguments {
     @Option(help: "Most tokens fed through the model in one pass (bounds activation memory).")
     var maxTokensPerPass = 8192
 
-    @Flag(help: "Decode with bfloat16 copies of the weights (AVX512_BF16 CPUs). Prompts are still read in fp32.")
+    @Flag(help: "Decode an fp32 model with bfloat16 copies of its weights (AVX512_BF16 CPUs). Prompts are still read in fp32. Implied when the weights are bf16 (--weights).")
     var bf16 = false
+
+    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory).")
+    var weights: WeightPrecision = .auto
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -53,7 +56,7 @@ struct C2SModelOptions: ParsableArguments {
     func load() throws -> C2SModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences)
+        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences, weights: weights)
         if bf16 && !ModelLoader.frozenWeights(loaded.language).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }
@@ -78,6 +81,9 @@ struct C2SModelOptions: ParsableArguments {
                  "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "", "prompt_format": promptFormat ?? "",
                  "top_genes": String(model.topGenes(topGenes)), "organism": model.organism(organism), "bf16": String(bf16)]
         if let sentences = model.sentences { s["sentences"] = FileIdentity.of(sentences.folder + "/vocab.tsv") }
+        // Only when not fp32, so that runs interrupted before this setting existed resume.
+        let precision = ModelLoader.matrixPrecision(model.language)
+        if precision != .fp32 { s["weights"] = precision.rawValue }
         return s
     }
 }

@@ -126,4 +126,33 @@ final class LMCLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("top-p"), r.stderr)
     }
+
+    /// `--weights`: auto on an fp32 checkpoint is the fp32 run byte for byte; a bf16
+    /// checkpoint runs with its weights kept bf16 (alone, with the implied `--bf16`, forced
+    /// fp32, and an fp32 checkpoint forced to bf16); a bad value names the choices.
+    func testWeightsOption() throws {
+        let args = ["lm", "generate", "--model", model, "--prompt", "CD74 HLA-DRA IL7R", "--max-new-tokens", "8", "--min-new-tokens", "8"]
+        let plain = try c2s(args), auto = try c2s(args + ["--weights", "auto"]), fp32 = try c2s(args + ["--weights", "fp32"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plain.stdout, auto.stdout)
+        XCTAssertEqual(plain.stdout, fp32.stdout)
+        let rounded = try c2s(args + ["--weights", "bf16"])
+        XCTAssertEqual(rounded.status, 0, rounded.stderr)
+        XCTAssertEqual((try lines(rounded.stdout).first?["tokens"] as? [Int])?.count, 8)
+
+        let tmp = try TemporaryFolder()
+        try "[5, 17, 99, 3, 42]\n[7, 200]\n".write(toFile: tmp.file("ids.jsonl"), atomically: true, encoding: .utf8)
+        let bf16Model = TestPaths.fixtures.appendingPathComponent("bf16/gemma2").path
+        let ids = ["lm", "generate", "--model", bf16Model, "--prompt-ids", tmp.file("ids.jsonl"), "--max-new-tokens", "6", "--min-new-tokens", "6"]
+        for extra in [[], ["--bf16"], ["--weights", "fp32"], ["--weights", "fp32", "--bf16"]] {
+            let r = try c2s(ids + extra)
+            XCTAssertEqual(r.status, 0, "\(extra): \(r.stderr)")
+            XCTAssertEqual(try lines(r.stdout).count, 2, "\(extra)")
+            // Kept bf16, the model decodes in bf16 on any CPU: --bf16 is never "ignored".
+            if !extra.contains("fp32") { XCTAssertFalse(r.stderr.contains("--bf16 ignored"), "\(extra): \(r.stderr)") }
+        }
+        let bad = try c2s(ids + ["--weights", "int4"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("auto") && bad.stderr.contains("bf16"), bad.stderr)
+    }
 }

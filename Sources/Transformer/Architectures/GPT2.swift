@@ -63,14 +63,16 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         return specs
     }
 
-    public init(config: Config, file: ConfigFile) {
+    /// Empty parameters, matrices kept in `matrices` precision; `ModelLoader` fills them from a
+    /// checkpoint.
+    public init(config: Config, file: ConfigFile, matrices: MatrixPrecision = .fp32) {
         self.config = config
         let d = config.hiddenSize
         info = ModelInfo(modelType: "gpt2", vocabularySize: config.vocabularySize, hiddenSize: d, layers: config.layers,
                          keyValueWidth: d, contextLength: config.positions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config))
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
     }
 
     /// Layer `layer`'s attention: scores scaled by 1/√headDim (`scale_attn_weights`) and by
@@ -109,27 +111,26 @@ extension GPT2: PreNormModel {
         "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
     ]
 
-    /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
-        let p = parameters
-        return PreNormDecoder.Weights(
+    /// The block parameters by name, resolved by `r` (pointers or resident matrices).
+    func decoderWeights<Matrix>(_ r: PreNormDecoder.WeightResolver<Matrix>) -> PreNormDecoder.WeightsOf<Matrix> {
+        PreNormDecoder.WeightsOf(
             blocks: (0..<config.layers).map { l in
-                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
+                PreNormDecoder.BlockOf(r, names: Self.blockNames.map { "transformer.h.\(l)." + $0 })
             },
-            finalNormWeight: p.pointer("transformer.ln_f.weight", in: buffer),
-            head: p.pointer(outputHeadParameter, in: buffer),
-            finalNormBias: p.pointer("transformer.ln_f.bias", in: buffer))
+            finalNormWeight: r.vector("transformer.ln_f.weight"),
+            head: r.matrix(outputHeadParameter),
+            finalNormBias: r.vector("transformer.ln_f.bias"))
     }
 
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
         let d = config.hiddenSize
-        let wte = parameters.pointer("transformer.wte.weight"), wpe = parameters.pointer("transformer.wpe.weight")
+        let wte = parameters.matrix("transformer.wte.weight"), wpe = parameters.matrix("transformer.wpe.weight")
         let dWte = gradients.map { parameters.pointer("transformer.wte.weight", in: $0) }
         let dWpe = gradients.map { parameters.pointer("transformer.wpe.weight", in: $0) }
         return PreNormDecoder.Embeddings(
             embed: { tokens, positions, count, x in
-                Embedding.gather(wte, indices: tokens, count: count, width: d, into: x)
-                Embedding.gather(wpe, indices: positions, count: count, width: d, into: x, accumulate: true)
+                wte.gatherRows(indices: tokens, count: count, width: d, into: x)
+                wpe.gatherRows(indices: positions, count: count, width: d, into: x, accumulate: true)
             },
             embedBackward: { tokens, positions, count, dx in
                 guard let dWte, let dWpe else { return }
@@ -143,6 +144,6 @@ extension GPT2 {
     /// GPT-2's registry entry: checkpoint names with or without the `transformer.` prefix;
     /// the attention-mask buffers and the tied `lm_head.weight` are not parameters.
     public static let architecture = Architecture(
-        modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0) }, parameterName: { GPT2.canonicalName($0) },
+        modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0, matrices: $1) }, parameterName: { GPT2.canonicalName($0) },
         ignoredTensors: WeightManifest.knownBuffers + ["lm_head.weight"], trainable: true)
 }

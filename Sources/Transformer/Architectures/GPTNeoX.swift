@@ -71,15 +71,16 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
         return specs
     }
 
-    /// Buffers and empty parameters; `ModelLoader` fills them from a checkpoint.
-    public init(config: Config, file: ConfigFile) {
+    /// Buffers and empty parameters, matrices kept in `matrices` precision; `ModelLoader` fills
+    /// them from a checkpoint.
+    public init(config: Config, file: ConfigFile, matrices: MatrixPrecision = .fp32) {
         self.config = config
         let d = config.hiddenSize, hd = d / config.heads
         info = ModelInfo(modelType: "gpt_neox", vocabularySize: config.vocabularySize, hiddenSize: d, layers: config.layers,
                          keyValueWidth: d, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config))
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.heads, headDim: hd, scale: 1 / Float(hd).squareRoot())
         rotary = Rotary(headDim: hd, rotaryDims: config.rotaryDims, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
     }
@@ -107,16 +108,15 @@ extension GPTNeoX: PreNormModel {
         "mlp.dense_h_to_4h.weight", "mlp.dense_h_to_4h.bias", "mlp.dense_4h_to_h.weight", "mlp.dense_4h_to_h.bias",
     ]
 
-    /// Parameter pointers into `buffer` (the parameters themselves or their gradients).
-    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
-        let p = parameters
-        return PreNormDecoder.Weights(
+    /// The block parameters by name, resolved by `r` (pointers or resident matrices).
+    func decoderWeights<Matrix>(_ r: PreNormDecoder.WeightResolver<Matrix>) -> PreNormDecoder.WeightsOf<Matrix> {
+        PreNormDecoder.WeightsOf(
             blocks: (0..<config.layers).map { l in
-                PreNormDecoder.Block(p, in: buffer, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
+                PreNormDecoder.BlockOf(r, names: Self.blockNames.map { "gpt_neox.layers.\(l)." + $0 })
             },
-            finalNormWeight: p.pointer("gpt_neox.final_layer_norm.weight", in: buffer),
-            head: p.pointer(outputHeadParameter, in: buffer),
-            finalNormBias: p.pointer("gpt_neox.final_layer_norm.bias", in: buffer))
+            finalNormWeight: r.vector("gpt_neox.final_layer_norm.weight"),
+            head: r.matrix(outputHeadParameter),
+            finalNormBias: r.vector("gpt_neox.final_layer_norm.bias"))
     }
 
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings {
@@ -127,6 +127,6 @@ extension GPTNeoX: PreNormModel {
 extension GPTNeoX {
     /// GPT-NeoX's registry entry: the causal-mask and rotary buffers are not parameters.
     public static let architecture = Architecture(
-        modelType: "gpt_neox", make: { GPTNeoX(config: try GPTNeoX.Config($0), file: $0) },
+        modelType: "gpt_neox", make: { GPTNeoX(config: try GPTNeoX.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["attention.bias", "attention.masked_bias", "rotary_emb.inv_freq"], trainable: true)
 }

@@ -86,14 +86,16 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         return specs
     }
 
-    public init(config: Config, file: ConfigFile) {
+    /// Empty parameters, matrices kept in `matrices` precision; `ModelLoader` fills them from a
+    /// checkpoint.
+    public init(config: Config, file: ConfigFile, matrices: MatrixPrecision = .fp32) {
         self.config = config
         let kv = config.keyValueHeads * config.headDim
         info = ModelInfo(modelType: "gemma2", vocabularySize: config.vocabularySize, hiddenSize: config.hiddenSize, layers: config.layers,
                          keyValueWidth: kv, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config))
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
     }
 
@@ -123,22 +125,22 @@ extension Gemma2: PreNormModel {
                              postNorms: true, finalSoftCap: config.finalSoftCap)
     }
 
-    /// Parameter pointers into `buffer` (the parameters themselves or their gradients). q, k
+    /// The block parameters by name, resolved by `r` (pointers or resident matrices). q, k
     /// and v (and gate and up) lie one after another in the arena, so the first of each names
     /// the fused matrix. Gemma-2's `post_attention_layernorm` is the attention branch's
     /// post-norm; the MLP's pre-norm is `pre_feedforward_layernorm`.
-    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
-        let p = parameters, c = config
-        return PreNormDecoder.Weights(
+    func decoderWeights<Matrix>(_ r: PreNormDecoder.WeightResolver<Matrix>) -> PreNormDecoder.WeightsOf<Matrix> {
+        let c = config
+        return PreNormDecoder.WeightsOf(
             blocks: (0..<c.layers).map { l in
                 let prefix = "model.layers.\(l)."
                 let names = GatedLayerSpecs.blockNames(attentionBias: c.attentionBias, mlpBias: false,
                                                        mlpNorm: "pre_feedforward_layernorm.weight")
-                return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } },
+                return PreNormDecoder.BlockOf(r, names: names.map { $0.map { prefix + $0 } },
                                             postNorms: (prefix + "post_attention_layernorm.weight", prefix + "post_feedforward_layernorm.weight"))
             },
-            finalNormWeight: p.pointer("model.norm.weight", in: buffer),
-            head: p.pointer(outputHeadParameter, in: buffer),
+            finalNormWeight: r.vector("model.norm.weight"),
+            head: r.matrix(outputHeadParameter),
             finalNormBias: nil)
     }
 
@@ -154,6 +156,6 @@ extension Gemma2 {
     /// Gemma-2's registry entry: the rotary buffer and the tied head stored anyway are not
     /// parameters.
     public static let architecture = Architecture(
-        modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0) },
+        modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
 }

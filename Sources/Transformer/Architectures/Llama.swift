@@ -65,14 +65,16 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         return specs
     }
 
-    public init(config: Config, file: ConfigFile) {
+    /// Empty parameters, matrices kept in `matrices` precision; `ModelLoader` fills them from a
+    /// checkpoint.
+    public init(config: Config, file: ConfigFile, matrices: MatrixPrecision = .fp32) {
         self.config = config
         let kv = config.keyValueHeads * config.headDim
         info = ModelInfo(modelType: "llama", vocabularySize: config.vocabularySize, hiddenSize: config.hiddenSize, layers: config.layers,
                          keyValueWidth: kv, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config))
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.keyValueHeads, headDim: config.headDim,
                                    scale: 1 / Float(config.headDim).squareRoot())
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
@@ -94,20 +96,20 @@ extension Llama: PreNormModel {
                              attention: Array(repeating: attention, count: config.layers))
     }
 
-    /// Parameter pointers into `buffer` (the parameters themselves or their gradients). q, k
+    /// The block parameters by name, resolved by `r` (pointers or resident matrices). q, k
     /// and v (and gate and up) lie one after another in the arena, so the first of each names
     /// the fused matrix.
-    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
-        let p = parameters, c = config
-        return PreNormDecoder.Weights(
+    func decoderWeights<Matrix>(_ r: PreNormDecoder.WeightResolver<Matrix>) -> PreNormDecoder.WeightsOf<Matrix> {
+        let c = config
+        return PreNormDecoder.WeightsOf(
             blocks: (0..<c.layers).map { l in
                 let prefix = "model.layers.\(l)."
                 let names = GatedLayerSpecs.blockNames(attentionBias: c.attentionBias, mlpBias: c.mlpBias,
                                                        mlpNorm: "post_attention_layernorm.weight")
-                return PreNormDecoder.Block(p, in: buffer, names: names.map { $0.map { prefix + $0 } })
+                return PreNormDecoder.BlockOf(r, names: names.map { $0.map { prefix + $0 } })
             },
-            finalNormWeight: p.pointer("model.norm.weight", in: buffer),
-            head: p.pointer(outputHeadParameter, in: buffer),
+            finalNormWeight: r.vector("model.norm.weight"),
+            head: r.matrix(outputHeadParameter),
             finalNormBias: nil)
     }
 
@@ -120,6 +122,6 @@ extension Llama {
     /// Llama's registry entry: the rotary buffer and a tied head stored anyway are not
     /// parameters.
     public static let architecture = Architecture(
-        modelType: "llama", make: { Llama(config: try Llama.Config($0), file: $0) },
+        modelType: "llama", make: { Llama(config: try Llama.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
 }

@@ -46,11 +46,22 @@ enum PreNormDecoder {
         var finalSoftCap: Float? = nil
     }
 
+    /// How a description's parameter names become storage: fp32 pointers into the parameter
+    /// arena or a buffer laid out like it (training, gradients), or the weight matrices as the
+    /// model keeps them (`WeightMatrix`, inference). Vectors (norm weights, biases) are fp32
+    /// pointers either way.
+    struct WeightResolver<Matrix> {
+        var matrix: (String) -> Matrix
+        var vector: (String) -> UnsafeMutablePointer<Float>
+    }
+
     /// Pointers to one block's parameters, or to their gradients in a buffer laid out like the
-    /// parameter arena. Fused parameters (`[Q | K | V]`, `[gate | up]` and their biases) are
-    /// named by their first part: the parts lie one after another in the arena.
-    struct Block {
-        var norm1Weight, qkvWeight, outWeight, norm2Weight, upWeight, downWeight: UnsafeMutablePointer<Float>
+    /// parameter arena; or, with `WeightMatrix` as `Matrix`, the block as inference reads it.
+    /// Fused parameters (`[Q | K | V]`, `[gate | up]` and their biases) are named by their
+    /// first part: the parts lie one after another in the arena.
+    struct BlockOf<Matrix> {
+        var qkvWeight, outWeight, upWeight, downWeight: Matrix
+        var norm1Weight, norm2Weight: UnsafeMutablePointer<Float>
         var norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias: UnsafeMutablePointer<Float>?
         /// The sandwich's norms after the attention and MLP branches (RMSNorm weights).
         var postAttentionNormWeight, postMLPNormWeight: UnsafeMutablePointer<Float>?
@@ -61,22 +72,31 @@ enum PreNormDecoder {
         /// weight, qkv bias, out weight, out bias, norm2 weight, norm2 bias, up weight, up bias,
         /// down weight, down bias; nil for a bias the model does not have. `postNorms` names
         /// the sandwich's two extra norm weights.
-        init(_ store: ParameterStore, in buffer: UnsafeMutablePointer<Float>, names: [String?],
-             postNorms: (attention: String, mlp: String)? = nil) {
+        init(_ resolve: WeightResolver<Matrix>, names: [String?], postNorms: (attention: String, mlp: String)? = nil) {
             precondition(names.count == 12)
-            let p = names.map { $0.map { store.pointer($0, in: buffer) } }
-            (norm1Weight, qkvWeight, outWeight, norm2Weight, upWeight, downWeight) = (p[0]!, p[2]!, p[4]!, p[6]!, p[8]!, p[10]!)
-            (norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias) = (p[1], p[3], p[5], p[7], p[9], p[11])
-            postAttentionNormWeight = postNorms.map { store.pointer($0.attention, in: buffer) }
-            postMLPNormWeight = postNorms.map { store.pointer($0.mlp, in: buffer) }
+            let v = names.map { $0.map(resolve.vector) }
+            (norm1Weight, norm2Weight) = (v[0]!, v[6]!)
+            (norm1Bias, qkvBias, outBias, norm2Bias, upBias, downBias) = (v[1], v[3], v[5], v[7], v[9], v[11])
+            (qkvWeight, outWeight, upWeight, downWeight) = (resolve.matrix(names[2]!), resolve.matrix(names[4]!),
+                                                            resolve.matrix(names[8]!), resolve.matrix(names[10]!))
+            postAttentionNormWeight = postNorms.map { resolve.vector($0.attention) }
+            postMLPNormWeight = postNorms.map { resolve.vector($0.mlp) }
         }
     }
 
-    struct Weights {
-        var blocks: [Block]
-        var finalNormWeight, head: UnsafeMutablePointer<Float>
+    /// The decoder's parameters (blocks, final norm, output head) as `BlockOf` describes them.
+    struct WeightsOf<Matrix> {
+        var blocks: [BlockOf<Matrix>]
+        var finalNormWeight: UnsafeMutablePointer<Float>
+        var head: Matrix
         var finalNormBias: UnsafeMutablePointer<Float>?
     }
+
+    /// A block as the training pass reads it: fp32 pointers (parameters or gradients).
+    typealias Block = BlockOf<UnsafeMutablePointer<Float>>
+    typealias Weights = WeightsOf<UnsafeMutablePointer<Float>>
+    /// A block as the inference pass reads it: matrices in their resident precision.
+    typealias ResidentWeights = WeightsOf<WeightMatrix>
 
     /// What an architecture does with its embeddings: `embed` writes the input rows `x`
     /// (`[tokens, hidden]`) from tokens and positions (within each sequence); `embedBackward`
@@ -86,14 +106,14 @@ enum PreNormDecoder {
         var embedBackward: (_ tokens: UnsafePointer<Int32>, _ positions: UnsafePointer<Int32>, _ count: Int, _ dx: UnsafePointer<Float>) -> Void
 
         /// A token table alone (no position table), its rows multiplied by `scale`: rows
-        /// gathered forward, gradients scattered into the table's gradient (when `gradients`
-        /// is given).
+        /// gathered forward (widened to fp32 from a bf16 table), gradients scattered into the
+        /// table's gradient (when `gradients` is given; fp32 stores only).
         static func tokenTable(_ store: ParameterStore, _ name: String, width d: Int, scale: Float = 1,
                                gradients: UnsafeMutablePointer<Float>?) -> Embeddings {
-            let table = store.pointer(name)
+            let table = store.matrix(name)
             let dTable = gradients.map { store.pointer(name, in: $0) }
             return Embeddings(
-                embed: { tokens, _, count, x in Embedding.gather(table, indices: tokens, count: count, width: d, into: x, scale: scale) },
+                embed: { tokens, _, count, x in table.gatherRows(indices: tokens, count: count, width: d, into: x, scale: scale) },
                 embedBackward: { tokens, _, count, dx in
                     guard let dTable else { return }
                     Embedding.scatterAdd(dx, indices: tokens, count: count, width: d, into: dTable, scale: scale)

@@ -6,13 +6,13 @@ import Foundation
 /// place and nothing kept for a backward pass.
 extension PreNormDecoder {
     /// What an inference pass keeps between calls: the model's description resolved once (its
-    /// parameter pointers do not move: the arena is allocated with the model), the activation
+    /// weight matrices do not move: the arenas are allocated with the model), the activation
     /// buffers sized for the largest batch so far, and attention's per-worker scratch. Used
     /// under the model's lock only.
     final class InferenceState: @unchecked Sendable {
         struct Resolved {
             var shape: Shape
-            var weights: Weights
+            var weights: ResidentWeights
             var embeddings: Embeddings
             var workspace: Workspace
         }
@@ -21,7 +21,7 @@ extension PreNormDecoder {
         private var resolved: Resolved?
 
         /// The description, built by `make` on the first pass.
-        func resolve(_ make: () -> (Shape, Weights, Embeddings)) -> Resolved {
+        func resolve(_ make: () -> (Shape, ResidentWeights, Embeddings)) -> Resolved {
             if let resolved { return resolved }
             let (shape, weights, embeddings) = make()
             let f = shape.intermediate
@@ -52,8 +52,8 @@ extension PreNormDecoder {
     /// `cache`, and returns the logits and hidden states asked for. The caller has checked the
     /// batch (`DecoderOutput.check`) and holds the model's lock.
     static func infer(
-        _ batch: ForwardBatch, cache: KVCache, store: ParameterStore, state: InferenceState, logits: LogitRows, hiddenStates: Bool,
-        describe: () -> (Shape, Weights, Embeddings)
+        _ batch: ForwardBatch, cache: KVCache, state: InferenceState, logits: LogitRows, hiddenStates: Bool,
+        describe: () -> (Shape, ResidentWeights, Embeddings)
     ) -> ForwardResult {
         let r = state.resolve(describe)
         let s = r.shape, w = r.weights, t = batch.tokenCount, d = s.hidden
@@ -66,13 +66,13 @@ extension PreNormDecoder {
                     r.embeddings.embed(tokens.baseAddress!, positions.baseAddress!, t, x)
                     for l in 0..<s.attention.count {
                         block(s, attention: s.attention[l], w.blocks[l], layer: l, batch: batch, positions: positions.baseAddress!,
-                              cache: cache, store: store, workspace: r.workspace, scratch: state.scratch)
+                              cache: cache, workspace: r.workspace, scratch: state.scratch)
                     }
                 }
             }
         }
         DecoderOutput.commit(batch, cache: cache)
-        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: s.vocabulary, head: w.head, store: store,
+        return DecoderOutput.finish(batch, x: x, scratch: n, hidden: d, vocabulary: s.vocabulary, head: w.head,
                                     logitRows: logits, wantHidden: hiddenStates, softCap: s.finalSoftCap) { from, to, rows in
             normalize(s, from, weight: w.finalNormWeight, bias: w.finalNormBias, into: to, rows: rows)
         }
@@ -84,16 +84,17 @@ extension PreNormDecoder {
     ///     parallel:    x += Wo·attn(n1 x) + mlp(n2 x), both branches reading the block input
     ///     sandwich:    x += p1(Wo·attn(n1 x));  x += p2(mlp(n2 x))
     ///
-    /// Products go through `store.linear`, so decoding-sized ones use the bf16 weights when on.
+    /// Products go through the matrices' own `linear`, in the precision the model keeps them
+    /// (and the bf16 decoding copy of an fp32 model for decoding-sized ones, when on).
     private static func block(
-        _ s: Shape, attention a: AttentionShape, _ w: Block, layer l: Int, batch: ForwardBatch, positions: UnsafePointer<Int32>,
-        cache: KVCache, store: ParameterStore, workspace: Workspace, scratch: AttentionScratch
+        _ s: Shape, attention a: AttentionShape, _ w: BlockOf<WeightMatrix>, layer l: Int, batch: ForwardBatch, positions: UnsafePointer<Int32>,
+        cache: KVCache, workspace: Workspace, scratch: AttentionScratch
     ) {
         let t = batch.tokenCount, d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = a.fusedWidth
         let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4], u = workspace[7]
         let adapters = w.adapters ?? BlockAdapters()
         normalize(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: n, rows: t)
-        store.linear(n, weight: w.qkvWeight, into: qkv, m: t, n: width, k: d)
+        w.qkvWeight.linear(n, into: qkv, m: t, n: width, k: d)
         if let b = w.qkvBias { Vector.addBias(b, to: qkv, rows: t, width: width) }
         lowRankForward(adapters[.qkv], x: n, rows: t, inWidth: d, into: qkv, stride: width, scratch: u)
         s.rotary?.apply(qkv, width: width, tokens: t, positions: positions, queryHeads: a.queryHeads,
@@ -103,18 +104,18 @@ extension PreNormDecoder {
         if s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
         if let post = w.postAttentionNormWeight {
             let branch = workspace[6]
-            store.linear(att, weight: w.outWeight, into: branch, m: t, n: d, k: a.queryWidth)
+            w.outWeight.linear(att, into: branch, m: t, n: d, k: a.queryWidth)
             if let b = w.outBias { Vector.addBias(b, to: branch, rows: t, width: d) }
             lowRankForward(adapters[.out], x: att, rows: t, inWidth: a.queryWidth, into: branch, stride: d, scratch: u)
             normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
             Vector.add(n, into: x, count: t * d)
         } else {
-            store.linear(att, weight: w.outWeight, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
+            w.outWeight.linear(att, into: x, m: t, n: d, k: a.queryWidth, accumulate: true)
             if let b = w.outBias { Vector.addBias(b, to: x, rows: t, width: d) }
             lowRankForward(adapters[.out], x: att, rows: t, inWidth: a.queryWidth, into: x, stride: d, scratch: u)
         }
         if !s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
-        store.linear(n, weight: w.upWeight, into: ff, m: t, n: up, k: d)
+        w.upWeight.linear(n, into: ff, m: t, n: up, k: d)
         if let b = w.upBias { Vector.addBias(b, to: ff, rows: t, width: up) }
         lowRankForward(adapters[.up], x: n, rows: t, inWidth: d, into: ff, stride: up, scratch: u)
         let activated: UnsafeMutablePointer<Float>
@@ -127,13 +128,13 @@ extension PreNormDecoder {
         }
         if let post = w.postMLPNormWeight {
             let branch = workspace[6]
-            store.linear(activated, weight: w.downWeight, into: branch, m: t, n: d, k: f)
+            w.downWeight.linear(activated, into: branch, m: t, n: d, k: f)
             if let b = w.downBias { Vector.addBias(b, to: branch, rows: t, width: d) }
             lowRankForward(adapters[.down], x: activated, rows: t, inWidth: f, into: branch, stride: d, scratch: u)
             normalize(s, branch, weight: post, bias: nil, into: n, rows: t)
             Vector.add(n, into: x, count: t * d)
         } else {
-            store.linear(activated, weight: w.downWeight, into: x, m: t, n: d, k: f, accumulate: true)
+            w.downWeight.linear(activated, into: x, m: t, n: d, k: f, accumulate: true)
             if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
             lowRankForward(adapters[.down], x: activated, rows: t, inWidth: f, into: x, stride: d, scratch: u)
         }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// A pre-norm decoder described once for both passes: its shape (`decoderShape`), its block
-/// parameters as pointers (`decoderWeights(in:)`, into the parameters themselves or a buffer
-/// laid out like them) and its embeddings. The inference pass (`preNormForward`, with a KV
+/// parameters by name, resolved as pointers (`decoderWeights(in:)`, into the parameters
+/// themselves or a buffer laid out like them) or as resident matrices (`residentWeights`),
+/// and its embeddings. The inference pass (`preNormForward`, with a KV
 /// cache) and the training pass (`preNormStep`) both read that description, so the block is
 /// written once, in `PreNormDecoder`.
 protocol PreNormModel: CausalLanguageModel {
@@ -13,7 +14,8 @@ protocol PreNormModel: CausalLanguageModel {
     /// Buffers and the resolved description of inference passes.
     var inference: PreNormDecoder.InferenceState { get }
     var decoderShape: PreNormDecoder.Shape { get }
-    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights
+    /// The block parameters, each name resolved by `resolve`.
+    func decoderWeights<Matrix>(_ resolve: PreNormDecoder.WeightResolver<Matrix>) -> PreNormDecoder.WeightsOf<Matrix>
     /// The embeddings; their backward pass adds into `gradients` (a no-op when nil).
     func embeddings(gradients: UnsafeMutablePointer<Float>?) -> PreNormDecoder.Embeddings
     /// The products of layer `layer` that LoRA can adapt (AdapterTargets.swift).
@@ -21,14 +23,27 @@ protocol PreNormModel: CausalLanguageModel {
 }
 
 extension PreNormModel {
+    /// Parameter pointers into `buffer`: the fp32 parameters themselves (`parameters.base`) or
+    /// their gradients. Training passes read these; the store must keep fp32 matrices.
+    func decoderWeights(in buffer: UnsafeMutablePointer<Float>) -> PreNormDecoder.Weights {
+        let p = parameters
+        return decoderWeights(PreNormDecoder.WeightResolver(matrix: { p.pointer($0, in: buffer) }, vector: { p.pointer($0, in: buffer) }))
+    }
+
+    /// The parameters as inference reads them: matrices in the precision the store keeps them.
+    var residentWeights: PreNormDecoder.ResidentWeights {
+        let p = parameters
+        return decoderWeights(PreNormDecoder.WeightResolver(matrix: p.matrix, vector: p.pointer))
+    }
+
     /// `CausalLanguageModel.forward` for a pre-norm decoder: checks the batch against the
     /// model and the cache, then runs the shared inference pass under the model's lock.
     func preNormForward(_ batch: ForwardBatch, cache: KVCache, logits: LogitRows, hiddenStates: Bool) throws -> ForwardResult {
         try DecoderOutput.check(batch, cache: cache, info: info)
         lock.lock()
         defer { lock.unlock() }
-        return PreNormDecoder.infer(batch, cache: cache, store: parameters, state: inference, logits: logits, hiddenStates: hiddenStates) {
-            (decoderShape, decoderWeights(in: parameters.base), embeddings(gradients: nil))
+        return PreNormDecoder.infer(batch, cache: cache, state: inference, logits: logits, hiddenStates: hiddenStates) {
+            (decoderShape, residentWeights, embeddings(gradients: nil))
         }
     }
 
@@ -38,6 +53,7 @@ extension PreNormModel {
     func preNormStep(_ batch: TrainingBatch, vocabularySize: Int, contextLength: Int,
                      gradients: UnsafeMutablePointer<Float>?, scale: Float = 1) throws -> LossSum {
         try batch.validate(vocabularySize: vocabularySize, contextLength: contextLength)
+        try TrainingChecks.requireFP32(parameters)
         lock.lock()
         defer { lock.unlock() }
         return PreNormDecoder.step(batch, shape: decoderShape, weights: decoderWeights(in: parameters.base),

@@ -100,6 +100,10 @@ public struct Checkpoint: TensorStore {
         try file(holding: name).copyFloatsTransposed(name, into: destination, count: count)
     }
 
+    public func copyBFloat16(_ name: String, into destination: UnsafeMutablePointer<UInt16>, count: Int) throws {
+        try file(holding: name).copyBFloat16(name, into: destination, count: count)
+    }
+
     /// What a folder without safetensors weights holds instead, and what to do about it.
     static func missingWeightsHint(folder: String) -> String {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()

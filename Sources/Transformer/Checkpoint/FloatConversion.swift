@@ -37,6 +37,33 @@ enum FloatConversion {
         }
     }
 
+    /// Copies `count` elements of `dtype` at `source` into `destination` as bfloat16 bits: BF16
+    /// as they are, other floating types through fp32 and rounded to nearest-even
+    /// (`floatToBFloat16`), spreading large tensors over all cores.
+    static func toBFloat16(_ source: UnsafeRawPointer, dtype: SafetensorsDType, into destination: UnsafeMutablePointer<UInt16>, count: Int) {
+        let itemBytes = dtype.bitSize / 8
+        let pointers = ConversionPointers(source: source, destination: UnsafeMutableRawPointer(destination))
+        forEachChunk(count: count) { range in
+            let from = pointers.source + range.lowerBound * itemBytes
+            let to = pointers.destination + range.lowerBound * 2
+            if dtype == .bf16 {
+                to.copyMemory(from: from, byteCount: range.count * 2)
+                return
+            }
+            // Through a small fp32 buffer that stays in L1/L2.
+            let block = 4096
+            let floats = UnsafeMutablePointer<Float>.allocate(capacity: block)
+            defer { floats.deallocate() }
+            var i = 0
+            while i < range.count {
+                let n = min(block, range.count - i)
+                toFloatSerial(from + i * itemBytes, dtype: dtype, into: floats, count: n)
+                floatToBFloat16(floats, to + i * 2, count: n)
+                i += n
+            }
+        }
+    }
+
     /// Splits `0..<count` into one chunk per core (chunk starts multiples of 16) and runs `body`
     /// on each, in parallel when `count` is large.
     static func forEachChunk(count: Int, _ body: @Sendable (Range<Int>) -> Void) {

@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Opening parses and checks the whole header (see `SafetensorsHeader` for the rules, which are
 /// those of the Rust reader), so that every later read stays inside the file. Tensor bytes are
-/// converted to `Float` straight from the mapping, once, into the caller's buffer.
+/// converted to `Float` (or copied as bfloat16) straight from the mapping, once, into the
+/// caller's buffer; then the tensor's mapped pages are released (`MappedFile.release`), so
+/// that loading a model holds its weights once, in their arena, not also in the mapping.
 ///
 /// Instances are immutable and may be shared between threads.
 public final class SafetensorsFile: TensorStore, @unchecked Sendable {
@@ -63,6 +65,17 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         }
         guard count > 0 else { return }
         FloatConversion.toFloat(bytes(of: info).baseAddress!, dtype: info.dtype, into: destination, count: count)
+        release(info)
+    }
+
+    public func copyBFloat16(_ name: String, into destination: UnsafeMutablePointer<UInt16>, count: Int) throws {
+        let info = try floatInfo(name)
+        guard count == info.elementCount else {
+            throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has \(info.elementCount) elements (shape \(info.shape)), but the destination holds \(count)")
+        }
+        guard count > 0 else { return }
+        FloatConversion.toBFloat16(bytes(of: info).baseAddress!, dtype: info.dtype, into: destination, count: count)
+        release(info)
     }
 
     public func copyFloatsTransposed(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int) throws {
@@ -75,6 +88,15 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         }
         guard count > 0 else { return }
         BlockedTranspose.convert(bytes(of: info).baseAddress!, dtype: info.dtype, rows: info.shape[0], columns: info.shape[1], into: destination)
+        release(info)
+    }
+
+    /// Drops the tensor's pages from this process's mapping once it has been copied: mapped
+    /// pages that were read count in the process's resident memory until unmapped, so without
+    /// this a load would peak at the file plus its arena. The data stays in the page cache,
+    /// and reading the tensor again simply maps it back in.
+    private func release(_ info: SafetensorsTensorInfo) {
+        file.release((dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound))
     }
 
     private func floatInfo(_ name: String) throws -> SafetensorsTensorInfo {

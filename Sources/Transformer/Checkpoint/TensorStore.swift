@@ -15,9 +15,21 @@ public protocol TensorStore: Sendable {
     /// `[columns, rows]`. GPT-2 stores its Conv1D weights `[in, out]`; the engine keeps every
     /// weight `[out, in]` like `nn.Linear`.
     func copyFloatsTransposed(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int) throws
+    /// Copies tensor `name` as bfloat16 bits into `destination` (exactly `count` elements): BF16
+    /// as stored, other floating types rounded to nearest-even (NaN to the quiet NaN). Models
+    /// that keep their matrices in bf16 load them through this, with no fp32 copy.
+    func copyBFloat16(_ name: String, into destination: UnsafeMutablePointer<UInt16>, count: Int) throws
 }
 
 extension TensorStore {
+    /// Through fp32 (exact for BF16 sources): stores that can do better override it.
+    public func copyBFloat16(_ name: String, into destination: UnsafeMutablePointer<UInt16>, count: Int) throws {
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        defer { floats.deallocate() }
+        try copyFloats(name, into: floats, count: count)
+        FloatConversion.floatToBFloat16(floats, UnsafeMutableRawPointer(destination), count: count)
+    }
+
     /// Whether a tensor named `name` exists.
     public func contains(_ name: String) -> Bool { (try? info(name)) != nil }
 

@@ -36,3 +36,24 @@ public enum Embedding {
         }
     }
 }
+
+extension Embedding {
+    /// `gather` from a bfloat16 table (a model kept in bf16): each row widened to fp32, which is
+    /// exact, then scaled in fp32.
+    public static func gatherBF16(
+        _ table: UnsafePointer<UInt16>, indices: UnsafePointer<Int32>, count: Int, width: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false, scale: Float = 1
+    ) {
+        KernelThreads.forRanges(count, grain: 64) { range in
+            for i in range {
+                let row = out + i * width, source = table + Int(indices[i]) * width
+                if accumulate {
+                    for j in 0..<width { row[j] += scale * Float(bitPattern: UInt32(source[j]) << 16) }
+                } else {
+                    FloatConversion.bfloat16ToFloat(UnsafeRawPointer(source), row, count: width)
+                    if scale != 1 { for j in 0..<width { row[j] *= scale } }
+                }
+            }
+        }
+    }
+}

@@ -8,8 +8,9 @@ import Foundation
 public struct Architecture: Sendable {
     /// `config.json`'s `model_type`.
     public let modelType: String
-    /// A model for the config whose parameters are not yet set.
-    public let make: @Sendable (ConfigFile) throws -> any CausalLanguageModel
+    /// A model for the config whose parameters are not yet set, keeping its matrices in the
+    /// given precision.
+    public let make: @Sendable (ConfigFile, MatrixPrecision) throws -> any CausalLanguageModel
     /// A checkpoint tensor's name as the architecture names the parameter (e.g. GPT-2's
     /// `transformer.` prefix, present or not).
     public let parameterName: @Sendable (String) -> String
@@ -20,7 +21,7 @@ public struct Architecture: Sendable {
     /// checked against torch (TrainingParityTests).
     public let trainable: Bool
 
-    public init(modelType: String, make: @escaping @Sendable (ConfigFile) throws -> any CausalLanguageModel,
+    public init(modelType: String, make: @escaping @Sendable (ConfigFile, MatrixPrecision) throws -> any CausalLanguageModel,
                 parameterName: @escaping @Sendable (String) -> String = { $0 }, ignoredTensors: [String], trainable: Bool) {
         self.modelType = modelType
         self.make = make

@@ -98,10 +98,10 @@ enum DecoderOutput {
     }
 
     /// Applies the final norm (through `norm`, writing rows of `x` to `scratch`) and the
-    /// output head (`head`, a weight in `store`'s arena) to the requested rows.
+    /// output head (`head`, in the precision the model keeps it) to the requested rows.
     static func finish(
         _ batch: ForwardBatch, x: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        hidden: Int, vocabulary: Int, head: UnsafePointer<Float>, store: ParameterStore, logitRows: LogitRows,
+        hidden: Int, vocabulary: Int, head: WeightMatrix, logitRows: LogitRows,
         wantHidden: Bool, softCap: Float? = nil,
         norm: (_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, _ rows: Int) -> Void
     ) -> ForwardResult {
@@ -128,7 +128,7 @@ enum DecoderOutput {
         var logits = [Float](repeating: 0, count: rows.count * vocabulary)
         if !rows.isEmpty {
             logits.withUnsafeMutableBufferPointer { out in
-                store.linear(x, weight: head, into: out.baseAddress!, m: rows.count, n: vocabulary, k: hidden)
+                head.linear(x, into: out.baseAddress!, m: rows.count, n: vocabulary, k: hidden)
                 if let cap = softCap {
                     let p = out.baseAddress!
                     KernelThreads.forRanges(out.count, grain: 1 << 14) { range in

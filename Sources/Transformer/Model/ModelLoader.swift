@@ -1,8 +1,9 @@
 import Foundation
 
 /// Opens a Hugging Face model folder: `config.json` decoded by the architecture its
-/// `model_type` names, weights memory-mapped from safetensors (one file or shards) and
-/// converted once to fp32, strictly checked against the architecture.
+/// `model_type` names, weights memory-mapped from safetensors (one file or shards) and copied
+/// once into the model's arenas (fp32, or bf16 matrices: `WeightPrecision`), strictly checked
+/// against the architecture.
 public enum ModelLoader {
     /// The architectures this engine runs, by `model_type`.
     public static let supportedTypes = ["gemma2", "gpt2", "gpt_neox", "llama"]
@@ -10,8 +11,13 @@ public enum ModelLoader {
     /// Loads a model folder; a LoRA adapter folder (`adapter_config.json`, no `config.json`)
     /// loads its base (`base_model_name_or_path`) with the adapter on top. With `adapter`, the
     /// adapter in that folder goes on top of the model in `folder`.
-    public static func load(folder: URL, adapter: String? = nil) throws -> any CausalLanguageModel {
-        if let adapter { return try LowRankAdaptedModel.load(adapter: adapter, onto: try load(folder: folder)) }
+    ///
+    /// `weights` chooses the precision the weight matrices are kept in (`WeightPrecision`). The
+    /// default is fp32, what training and merging need and what the engine always did; the
+    /// command line's inference commands default to `.auto` (bf16 checkpoints stay bf16). A
+    /// LoRA adapter is fp32 in every case; the base under it is kept as `weights` says.
+    public static func load(folder: URL, adapter: String? = nil, weights: WeightPrecision = .fp32) throws -> any CausalLanguageModel {
+        if let adapter { return try LowRankAdaptedModel.load(adapter: adapter, onto: try load(folder: folder, weights: weights)) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw ModelError.input("\(folder.path): no such model folder")
@@ -20,17 +26,31 @@ public enum ModelLoader {
         let manager = FileManager.default
         if !manager.fileExists(atPath: configURL.path),
            manager.fileExists(atPath: folder.appendingPathComponent(LoRAConfiguration.configFileName).path) {
-            return try LowRankAdaptedModel.load(adapter: folder.path, onto: try load(folder: try adapterBase(folder)))
+            return try LowRankAdaptedModel.load(adapter: folder.path, onto: try load(folder: try adapterBase(folder), weights: weights))
         }
         let file = try ConfigFile(url: configURL)
         let architecture = try ArchitectureRegistry.architecture(for: file)
-        let model = try architecture.make(file)
         let checkpoint = try Checkpoint(folder: folder.path)
+        let model = try architecture.make(file, weights.resolve(storedMatrixTypes: storedMatrixTypes(checkpoint, architecture)))
         try model.parameters.load(from: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
         if let bad = model.parameters.firstNonFinite() {
             throw ModelError.input("\(folder.path): the weights are damaged: \(bad.name) holds NaN or infinite values (element \(bad.index)); every output of this model would be NaN")
         }
         return model
+    }
+
+    /// The stored dtypes of a checkpoint's matrices (2-D tensors) that the architecture reads:
+    /// what `WeightPrecision.auto` decides on. Tensors the architecture ignores (a tied head
+    /// stored anyway, buffers) do not count.
+    static func storedMatrixTypes(_ checkpoint: Checkpoint, _ architecture: Architecture) -> [SafetensorsDType] {
+        checkpoint.files.flatMap(\.tensors)
+            .filter { $0.shape.count == 2 && !WeightManifest.matches(architecture.parameterName($0.name), anyOf: architecture.ignoredTensors) }
+            .map(\.dtype)
+    }
+
+    /// The precision a model keeps its weight matrices in (the base's under a LoRA adapter).
+    public static func matrixPrecision(_ model: any CausalLanguageModel) -> MatrixPrecision {
+        frozenWeights(model).matrixPrecision
     }
 
     /// The store of the weights a forward pass reads (for bf16 decoding): the base's under a
@@ -68,7 +88,7 @@ public enum ModelLoader {
 
     /// An architecture for `file`'s `model_type` whose parameters are not yet set: fill them
     /// with `parameters.load(from:...)` before running it.
-    public static func makeModel(_ file: ConfigFile) throws -> any CausalLanguageModel {
-        try ArchitectureRegistry.architecture(for: file).make(file)
+    public static func makeModel(_ file: ConfigFile, matrices: MatrixPrecision = .fp32) throws -> any CausalLanguageModel {
+        try ArchitectureRegistry.architecture(for: file).make(file, matrices)
     }
 }

@@ -8,7 +8,8 @@ import Foundation
 /// `peft.PeftModel.from_pretrained` loads.
 ///
 /// Both passes run the base's own block (`PreNormDecoder`) with the adapters attached to its
-/// weights; no adapter is merged, so the base stays as loaded.
+/// weights; no adapter is merged, so the base stays as loaded. Inference reads the base in the
+/// precision it was loaded in (bf16 matrices included); training and merging need an fp32 base.
 public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     public let base: any CausalLanguageModel
     public let configuration: LoRAConfiguration
@@ -109,10 +110,10 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
         }
     }
 
-    /// The base's weights with the adapters attached (with dropout masks keyed by
-    /// `dropoutKey`, when given).
-    func adaptedWeights(dropoutKey: UInt64? = nil) -> PreNormDecoder.Weights {
-        var w = decoder.decoderWeights(in: decoder.parameters.base)
+    /// The base's weights (`weights`: fp32 pointers or resident matrices) with the adapters
+    /// attached (with dropout masks keyed by `dropoutKey`, when given).
+    func adapted<Matrix>(_ weights: PreNormDecoder.WeightsOf<Matrix>, dropoutKey: UInt64? = nil) -> PreNormDecoder.WeightsOf<Matrix> {
+        var w = weights
         for (l, adapters) in blockAdapters(in: parameters.base, dropoutKey: dropoutKey).enumerated() { w.blocks[l].adapters = adapters }
         return w
     }
@@ -121,18 +122,19 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
         try DecoderOutput.check(batch, cache: cache, info: info)
         lock.lock()
         defer { lock.unlock() }
-        return PreNormDecoder.infer(batch, cache: cache, store: decoder.parameters, state: inference, logits: logits,
-                                    hiddenStates: hiddenStates) {
-            (decoder.decoderShape, adaptedWeights(), decoder.embeddings(gradients: nil))
+        return PreNormDecoder.infer(batch, cache: cache, state: inference, logits: logits, hiddenStates: hiddenStates) {
+            (decoder.decoderShape, adapted(decoder.residentWeights), decoder.embeddings(gradients: nil))
         }
     }
 
     private func step(_ batch: TrainingBatch, gradients: UnsafeMutablePointer<Float>?, scale: Float) throws -> LossSum {
         try batch.validate(vocabularySize: info.vocabularySize, contextLength: info.contextLength)
+        try TrainingChecks.requireFP32(decoder.parameters)
         lock.lock()
         defer { lock.unlock() }
         // Dropout only where the adapters learn; a loss alone (validation) runs without it.
-        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adaptedWeights(dropoutKey: gradients == nil ? nil : randomKey),
+        let base = decoder.decoderWeights(in: decoder.parameters.base)
+        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adapted(base, dropoutKey: gradients == nil ? nil : randomKey),
                                    gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: nil, adapters: blockAdapters(in: $0)) },
                                    embeddings: decoder.embeddings(gradients: nil), workspace: training)
     }
@@ -162,9 +164,11 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
 
     /// Adds `scale · B·A` into the base weights (PEFT's `merge_and_unload`), after which the
     /// base alone computes what this model did. The adapters stay as they are; running this
-    /// model afterwards would add them twice, so use `base` from then on.
+    /// model afterwards would add them twice, so use `base` from then on. The base must be
+    /// fp32 (`ModelLoader.load`'s default).
     public func mergeIntoBase() {
         let store = decoder.parameters
+        precondition(store.matrixPrecision == .fp32, "merging adapters needs fp32 base weights")
         lock.lock()
         defer { lock.unlock() }
         let weights = decoder.decoderWeights(in: store.base)

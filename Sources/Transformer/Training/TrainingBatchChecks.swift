@@ -25,3 +25,15 @@ extension TrainingBatch {
         return spans
     }
 }
+
+/// What a training pass needs of the model itself.
+enum TrainingChecks {
+    /// Training reads and updates fp32 master weights (gradients and optimizer moments are laid
+    /// out like the fp32 arena): a store keeping bf16 matrices, loaded for inference, cannot
+    /// be trained. `ModelLoader.load`'s default loads fp32.
+    static func requireFP32(_ store: ParameterStore) throws {
+        guard store.matrixPrecision == .fp32 else {
+            throw ModelError.input("training needs fp32 weights, but this model keeps its matrices in \(store.matrixPrecision.rawValue); load it with weights fp32")
+        }
+    }
+}
