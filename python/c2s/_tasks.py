@@ -31,7 +31,10 @@ _MODEL_DOC = """
         else c2s's own; see ``c2s formats``).
     batch_size, chunk_size, threads, max_tokens_per_pass, bf16
         Prompts per batch (16), cells per saved chunk (64), worker threads, tokens per pass
-        (8192), bfloat16 weights.
+        (8192), bfloat16 decoding copies of an fp32 model's weights.
+    weights
+        ``"auto"`` (default: as the checkpoint stores them; bf16 checkpoints stay bf16 in
+        memory), ``"fp32"`` or ``"bf16"``.
     progress
         True (default): c2s's progress lines on ``sys.stderr``; a callable: each line to it;
         False: quiet.
@@ -55,10 +58,10 @@ def _with_docs(function):
 
 
 def _model_args(args: Args, model, sentences, top_genes, template, task_file, organism,
-                batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format=None) -> Args:
+                batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format=None, weights=None) -> Args:
     args.opt("--model", model).opt("--sentences", sentences).opt("--top-genes", top_genes)
     args.opt("--template", template).opt("--task-file", task_file).opt("--organism", organism)
-    args.opt("--prompt-format", prompt_format)
+    args.opt("--prompt-format", prompt_format).opt("--weights", weights)
     args.opt("--batch-size", batch_size).opt("--chunk-size", chunk_size)
     args.opt("--threads", threads).opt("--max-tokens-per-pass", max_tokens_per_pass)
     return args.flag("--bf16", bf16)
@@ -93,7 +96,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
              apply_filters: bool = False, splits: Optional[PathLike] = None,
              split: Optional[str] = None, where=None, batch_size: Optional[int] = None,
              chunk_size: Optional[int] = None, threads: Optional[int] = None,
-             max_tokens_per_pass: Optional[int] = None, bf16: bool = False, progress=True,
+             max_tokens_per_pass: Optional[int] = None, bf16: bool = False, weights: Optional[str] = None, progress=True,
              extra_args: Optional[Sequence[str]] = None) -> Optional[ad.AnnData]:
     """Predict each cell's type (or any label the model learned) with a C2S model
     (``c2s annotate``).
@@ -135,7 +138,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
             options.opt("--labels", label_file)
         options.opt("--csv", work / "result.csv")
         _model_args(options, None, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format, weights)
         _selection_args(options, apply_filters, splits, split, where).extra(extra_args)
         result = _run_on_cells("annotate", data, model, work, layer=layer, raw=raw,
                                gene_column=gene_column, options=options, progress=progress)
@@ -165,7 +168,7 @@ def embed(data, model, *, key_added: str = "X_c2s", pooling: Optional[str] = Non
           apply_filters: bool = False, splits: Optional[PathLike] = None,
           split: Optional[str] = None, where=None, batch_size: Optional[int] = None,
           chunk_size: Optional[int] = None, threads: Optional[int] = None,
-          max_tokens_per_pass: Optional[int] = None, bf16: bool = False, progress=True,
+          max_tokens_per_pass: Optional[int] = None, bf16: bool = False, weights: Optional[str] = None, progress=True,
           extra_args: Optional[Sequence[str]] = None) -> Optional[ad.AnnData]:
     """Embed every cell with a C2S model (``c2s embed``): ``obsm[key_added]``, float32,
     cells x the model's hidden size (rows of cells not run are NaN).
@@ -194,7 +197,7 @@ def embed(data, model, *, key_added: str = "X_c2s", pooling: Optional[str] = Non
         work = Path(work)
         options = Args().opt("--pooling", pooling).opt("--task", task)
         _model_args(options, None, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format, weights)
         _selection_args(options, apply_filters, splits, split, where).extra(extra_args)
         result = _run_on_cells("embed", data, model, work, layer=layer, raw=raw,
                                gene_column=gene_column, options=options, progress=progress)
@@ -231,7 +234,7 @@ def generate_cells(model, n: Optional[int] = None, *,
                    template: Optional[int] = None, task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None,
                    organism: Optional[str] = None, batch_size: Optional[int] = None,
                    chunk_size: Optional[int] = None, threads: Optional[int] = None,
-                   max_tokens_per_pass: Optional[int] = None, bf16: bool = False,
+                   max_tokens_per_pass: Optional[int] = None, bf16: bool = False, weights: Optional[str] = None,
                    progress=True, extra_args: Optional[Sequence[str]] = None) -> ad.AnnData:
     """Generate new cells with a C2S model (``c2s generate-cells``).
 
@@ -264,7 +267,7 @@ def generate_cells(model, n: Optional[int] = None, *,
         output = Path(work) / "generated.h5ad"
         args = Args(["generate-cells", "--output", output])
         _model_args(args, model, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format, weights)
         if isinstance(conditions, str):
             conditions = [conditions]
         elif isinstance(conditions, Mapping):
@@ -294,7 +297,7 @@ def predict_perturbation(control, model, perturbation: str, *, label_column: Opt
                          split: Optional[str] = None, where=None,
                          batch_size: Optional[int] = None, chunk_size: Optional[int] = None,
                          threads: Optional[int] = None, max_tokens_per_pass: Optional[int] = None,
-                         bf16: bool = False, progress=True,
+                         bf16: bool = False, weights: Optional[str] = None, progress=True,
                          extra_args: Optional[Sequence[str]] = None) -> ad.AnnData:
     """Predict how control cells respond to a perturbation (``c2s predict-perturbation``).
 
@@ -331,7 +334,7 @@ def predict_perturbation(control, model, perturbation: str, *, label_column: Opt
                      "--output", output])
         args.extend(input_flags)
         _model_args(args, model, sentences, top_genes, template, task_file, organism,
-                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format)
+                    batch_size, chunk_size, threads, max_tokens_per_pass, bf16, prompt_format, weights)
         args.opt("--label-column", label_column).flag("--sample", sample)
         args.opt("--samples-per-cell", samples_per_cell).opt("--task", task)
         _decoding_args(args, unconstrained, top_k, top_p, temperature, seed, min_genes,

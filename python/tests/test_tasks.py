@@ -146,3 +146,17 @@ def test_umap_of_the_embedding(sim):
     c2s.umap(adata, use_rep="X_c2s", epochs=50)
     U = adata.obsm["X_c2s_umap"]
     assert U.shape == (adata.n_obs, 2) and np.isfinite(U).all() and U.std(axis=0).min() > 0
+
+
+def test_annotate_passes_the_prompt_format_and_weights(sim):
+    # A c2s-trained model in fp32: auto weights and the explicit c2s format give the labels
+    # of the defaults; the checkpoints' longer prompts do not fit this tiny model's context,
+    # and the error says so (the format reached the binary).
+    a, b = sim.adata.copy(), sim.adata.copy()
+    c2s.annotate(a, sim.model, top_genes=30, progress=False, weights="fp32")
+    c2s.annotate(b, sim.model, top_genes=30, progress=False, weights="auto", prompt_format="c2s")
+    assert (a.obs["c2s_label"] == b.obs["c2s_label"]).all()
+    with pytest.raises(c2s.C2SError, match="exceeds the model's context"):
+        c2s.annotate(sim.adata.copy(), sim.model, top_genes=30, progress=False, prompt_format="cell2sentence")
+    with pytest.raises(c2s.C2SError, match="unknown prompt format"):
+        c2s.annotate(sim.adata.copy(), sim.model, progress=False, prompt_format="nope")
