@@ -30,9 +30,13 @@
 
 #define MR 6
 #define NR 64
+#ifndef KC
 #define KC 256                // bf16 elements of the reduction per block (KC / 2 pairs)
+#endif
 #define KCP (KC / 2)          // pairs per block
+#ifndef NC
 #define NC 1024               // columns per packed block of b
+#endif
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 
@@ -123,6 +127,11 @@ TARGET static void pack_a(const float *a, long lda, long i0, long rows, long p0,
 // written. ap: MR rows of KCP words; bp: pairs x NR words.
 TARGET static inline void micro_kernel(long pairs, const unsigned int *ap, const unsigned int *bp,
                                        float *c, long ldc, long rows, long cols, int add) {
+    // c's tile is read at the end: ask for it in L2 now (L1 would lose it to b's stream).
+    for (int r = 0; r < MR; r++) {
+        if (r >= rows) break;
+        for (int g = 0; g < NR / 16; g++) _mm_prefetch((const char *)(c + r * ldc + g * 16), _MM_HINT_T1);
+    }
     __m512 acc[MR][NR / 16];
     for (int r = 0; r < MR; r++)
         for (int g = 0; g < NR / 16; g++) acc[r][g] = _mm512_setzero_ps();
@@ -183,6 +192,9 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
             for (long ic = 0; ic < m; ic += MR) {
                 const long rows = m - ic < MR ? m - ic : MR;
                 pack_a(a, lda, ic, rows, pc, kc, apack);
+                // The next rows of a, for the next pack_a, into L2 while the kernels run.
+                for (long r = ic + MR; r < ic + 2 * MR && r < m; r++)
+                    for (long p = 0; p < kc; p += 16) _mm_prefetch((const char *)(a + r * lda + pc + p), _MM_HINT_T1);
                 for (long jr = 0; jr < cols; jr += NR) {
                     const long nr = cols - jr < NR ? cols - jr : NR;
                     micro_kernel(kcp, apack, bpack + jr * kcp, c + ic * ldc + jc + jr, ldc, rows, nr, add);
