@@ -28,10 +28,17 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#ifndef MR
 #define MR 6
+#endif
+#ifndef NR
 #define NR 64
+#endif
 #ifndef KC
 #define KC 256                // bf16 elements of the reduction per block (KC / 2 pairs)
+#endif
+#ifndef PF_HINT
+#define PF_HINT _MM_HINT_T1
 #endif
 #define KCP (KC / 2)          // pairs per block
 #ifndef NC
@@ -123,10 +130,18 @@ TARGET static void pack_a(const float *a, long lda, long i0, long rows, long p0,
     }
 }
 
+// Where the next block of b is being fetched from memory: a line every `every` pairs of k
+// (a power of two) inside the microkernels, so that the loads spread over the compute.
+typedef struct {
+    const unsigned short *row;  // start of the current row's span
+    long ldb, line, lines, rows_left, every;
+} prefetch_cursor;
+
 // c[MR x NR] (+)= ap · bp over `pairs` pairs of k; only `rows` rows and `cols` columns are
 // written. ap: MR rows of KCP words; bp: pairs x NR words.
 TARGET static inline void micro_kernel(long pairs, const unsigned int *ap, const unsigned int *bp,
-                                       float *c, long ldc, long rows, long cols, int add) {
+                                       float *c, long ldc, long rows, long cols, int add,
+                                       prefetch_cursor *pf) {
     // c's tile is read at the end: ask for it in L2 now (L1 would lose it to b's stream).
     for (int r = 0; r < MR; r++) {
         if (r >= rows) break;
@@ -141,6 +156,14 @@ TARGET static inline void micro_kernel(long pairs, const unsigned int *ap, const
         for (int r = 0; r < MR; r++) {
             const __m512bh x = (__m512bh)_mm512_set1_epi32((int)ap[r * KCP + t]);
             for (int g = 0; g < NR / 16; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], w[g], x);
+        }
+        if (((t + 1) & (pf->every - 1)) == 0 && pf->rows_left > 0) {
+            _mm_prefetch((const char *)(pf->row + pf->line * 32), PF_HINT);
+            if (++pf->line == pf->lines) {
+                pf->line = 0;
+                pf->row += pf->ldb;
+                pf->rows_left--;
+            }
         }
     }
     if (rows == MR && cols == NR) {
@@ -189,6 +212,19 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
             const long kcp = (kc + 1) / 2;
             const int add = accumulate || pc > 0;
             pack_b(b, ldb, jc, cols, pc, kc, kcp, bpack);
+            // While this block computes, the next block of b is fetched, a few lines after
+            // each microkernel, so that packing it does not wait on memory (with few rows the
+            // product is otherwise half reading b, half computing).
+            long jn = jc, pn = pc + KC;
+            if (pn >= k) { jn = jc + ncols; pn = 0; }
+            const long coln = jn >= n ? 0 : (n - jn < ncols ? n - jn : ncols);
+            const long kcn = k - pn < KC ? k - pn : KC;
+            const long row_lines = (kcn + 31) / 32 + 1;  // 32 bf16 per line, +1 if unaligned
+            const long calls = (m + MR - 1) / MR * ((cols + NR - 1) / NR);
+            const long per_call = (coln * row_lines + calls - 1) / calls;
+            long every = 1;
+            while (per_call > 0 && every * 2 * per_call <= kcp) every *= 2;
+            prefetch_cursor pf = {b + jn * ldb + pn, ldb, 0, row_lines, coln, every};
             for (long ic = 0; ic < m; ic += MR) {
                 const long rows = m - ic < MR ? m - ic : MR;
                 pack_a(a, lda, ic, rows, pc, kc, apack);
@@ -197,7 +233,7 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
                     for (long p = 0; p < kc; p += 16) _mm_prefetch((const char *)(a + r * lda + pc + p), _MM_HINT_T1);
                 for (long jr = 0; jr < cols; jr += NR) {
                     const long nr = cols - jr < NR ? cols - jr : NR;
-                    micro_kernel(kcp, apack, bpack + jr * kcp, c + ic * ldc + jc + jr, ldc, rows, nr, add);
+                    micro_kernel(kcp, apack, bpack + jr * kcp, c + ic * ldc + jc + jr, ldc, rows, nr, add, &pf);
                 }
             }
         }
