@@ -139,9 +139,10 @@ final class MatmulBF16Tests: XCTestCase {
 
     /// a is rounded to nearest, ties to even, exactly as the few-rows kernel does: 1 + 2⁻⁸
     /// lies halfway between 1 and 1 + 2⁻⁷ and must become 1; 1 + 3·2⁻⁸ must become 1 + 2⁻⁶.
+    /// k = 37: a full vector of 32 and a masked tail of 5.
     func testGemmBF16RoundsActivationsToNearestEven() throws {
         try XCTSkipUnless(c2s_has_bf16_dot() != 0, "this CPU lacks AVX512_BF16")
-        let m = 20, n = 3, k = 5
+        let m = 20, n = 3, k = 37
         let one: UInt16 = 0x3F80
         let a = (0..<m * k).map { i -> Float in i % 2 == 0 ? 1 + 0x1p-8 : 1 + 3 * 0x1p-8 }
         let b = [UInt16](repeating: one, count: n * k)
