@@ -28,6 +28,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// Blocking (overridable with -D for tuning experiments; NC must stay a multiple of NR).
 #ifndef MR
 #define MR 6
 #endif

@@ -25,7 +25,7 @@ int c2s_has_bf16_dot(void);
 /// (prefill) with bfloat16 weights. a is [m, k] fp32 with row stride lda, rounded to bfloat16
 /// (round to nearest even) as it is packed; b is [n, k] bfloat16 bits with row stride ldb
 /// (nn.Linear layout); c is [m, n] with row stride ldc; products accumulate in fp32
-/// (AVX512_BF16 vdpbf16ps). Allocates its packing buffers (~260 KiB) per call; callers split
+/// (AVX512_BF16 vdpbf16ps). Allocates its packing buffers (~515 KiB) per call; callers split
 /// columns (or rows) across threads, one call each. Returns 0, or -1 when the buffers cannot
 /// be allocated (c then untouched). Only call when c2s_has_bf16_dot() is 1.
 int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
