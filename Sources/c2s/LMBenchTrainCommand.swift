@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import Mechanics
 import Transformer
@@ -17,7 +18,10 @@ struct LMBenchTrainCommand: ParsableCommand {
             biases and norms). Prints one JSON line: tokens/s and the time split between \
             forward+backward and the optimizer. With --gemm-peak it only measures the \
             machine's fp32 GEMM rate, in a process of its own so the benchmark's peak \
-            memory does not include the test matrices.
+            memory does not include the test matrices. With --bf16-linear it only times \
+            Matmul.linearBF16 (fp32 activations, bfloat16 weights) on the given shapes, for \
+            bench/bf16-gemm/run.sh: --warmup untimed and --steps timed products each, one \
+            JSON line per shape with the best time.
             """,
         shouldDisplay: false)
 
@@ -63,8 +67,16 @@ struct LMBenchTrainCommand: ParsableCommand {
     @Flag(help: "Only measure this machine's fp32 GEMM rate (best of 3 products 2048x2048x2048 through cblas_sgemm) and print it as gemm_gflops.")
     var gemmPeak = false
 
+    @Option(help: "Only time Matmul.linearBF16 on this shape, M,N,K: a[M,K] fp32 times b[N,K] bfloat16 transposed (repeatable).")
+    var bf16Linear: [String] = []
+
     func validate() throws {
         if gemmPeak { return }
+        if !bf16Linear.isEmpty {
+            for shape in bf16Linear where Self.shape(shape) == nil { throw ValidationError("--bf16-linear takes M,N,K (positive integers), not '\(shape)'") }
+            if steps < 1 || warmup < 0 { throw ValidationError("--steps must be at least 1, --warmup at least 0") }
+            return
+        }
         if (model == nil) == (config == nil) { throw ValidationError("give exactly one of --model and --config") }
         if batch < 1 || tokens < 2 || steps < 1 || warmup < 0 {
             throw ValidationError("--batch and --steps must be at least 1, --tokens at least 2, --warmup at least 0")
@@ -79,6 +91,19 @@ struct LMBenchTrainCommand: ParsableCommand {
             CrossEntropy.chunkFloats = crossEntropyChunkFloats
             if gemmPeak {
                 print(JSONLine.object([("impl", .string("c2s")), ("gemm_gflops", .double(Self.gemmGFLOPs())), ("threads", .int(KernelThreads.count))]))
+                return
+            }
+            if !bf16Linear.isEmpty {
+                for shape in bf16Linear {
+                    let (m, n, k) = Self.shape(shape)!
+                    let best = Self.timeLinearBF16(m: m, n: n, k: k, warmup: warmup, steps: steps)
+                    print(JSONLine.object([
+                        ("impl", .string("c2s")), ("m", .int(m)), ("n", .int(n)), ("k", .int(k)), ("seconds", .double(best)),
+                        ("gflops", .double(2 * Double(m) * Double(n) * Double(k) / best / 1e9)),
+                        ("kernel", .string(c2s_has_bf16_dot() == 0 ? "widened-fp32-blas" : m <= Matmul.fewRows ? "few-rows-bf16" : "gemm-bf16")),
+                        ("threads", .int(KernelThreads.count)),
+                    ]))
+                }
                 return
             }
             let built: any CausalLanguageModel
@@ -156,6 +181,31 @@ struct LMBenchTrainCommand: ParsableCommand {
                 ("checkpoint_activations", .number(checkpointActivations ? "true" : "false")),
             ]))
         }
+    }
+
+    static func shape(_ text: String) -> (Int, Int, Int)? {
+        let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        return (parts[0], parts[1], parts[2])
+    }
+
+    /// Best time of `steps` products c[m, n] = a[m, k] · b[n, k]ᵀ with b in bfloat16, after
+    /// `warmup` untimed ones.
+    static func timeLinearBF16(m: Int, n: Int, k: Int, warmup: Int, steps: Int) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<UInt16>.allocate(capacity: n * k)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.1 - 0.3 }
+        for i in 0..<(n * k) { b[i] = UInt16(truncatingIfNeeded: (Float(i % 5) * 0.1 - 0.2).bitPattern >> 16) }
+        c.update(repeating: 0, count: m * n)  // touch the pages before timing
+        var best = Double.infinity
+        for step in 0..<(warmup + steps) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            Matmul.linearBF16(a, b, into: c, m: m, n: n, k: k)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            if step >= warmup { best = min(best, seconds) }
+        }
+        return best
     }
 
     /// Best of three 2048³ products, in GFLOP/s.

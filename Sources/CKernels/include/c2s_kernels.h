@@ -21,6 +21,16 @@ void c2s_linear_few_rows_bf16(const float *x, const unsigned short *w, float *y,
 /// 1 when the CPU has AVX512_BF16 (with AVX512F and BW).
 int c2s_has_bf16_dot(void);
 
+/// c[i, j] (+)= sum_p bf16(a[i, p]) * b[j, p] for i < m, j < n: a GEMM for many rows
+/// (prefill) with bfloat16 weights. a is [m, k] fp32 with row stride lda, rounded to bfloat16
+/// (round to nearest even) as it is packed; b is [n, k] bfloat16 bits with row stride ldb
+/// (nn.Linear layout); c is [m, n] with row stride ldc; products accumulate in fp32
+/// (AVX512_BF16 vdpbf16ps). Allocates its packing buffers (~515 KiB) per call; callers split
+/// columns (or rows) across threads, one call each. Returns 0, or -1 when the buffers cannot
+/// be allocated (c then untouched). Only call when c2s_has_bf16_dot() is 1.
+int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
+                  long m, long n, long k, int accumulate);
+
 /// scores[j] = scale * dot(q, keys + j * stride) for j < count (one query against a cache).
 void c2s_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
                           float scale, float *scores);

@@ -5,22 +5,52 @@ extension Matmul {
     /// `c[m, n] = a[m, k] · b[n, k]ᵀ (+ c when accumulate)` with the weight `b` in bfloat16
     /// (`[out, in]` row-major, as a bf16 checkpoint stores it), accumulating in fp32.
     ///
-    /// On AVX512_BF16 CPUs decoding-sized products (m ≤ `fewRows`) round `a` to bfloat16 and use
-    /// `vdpbf16ps`. Elsewhere, and for larger products until a bf16 GEMM kernel takes them,
-    /// panels of `b` are widened to fp32 (exact: bf16 is the top half of an fp32) and multiplied
-    /// with fp32 `a` through BLAS, so the result is the fp32 product of the stored weights.
+    /// On AVX512_BF16 CPUs `a` is rounded to bfloat16 (nearest even) and products use
+    /// `vdpbf16ps`, accumulating in fp32: decoding-sized products (m ≤ `fewRows`) through the
+    /// few-rows kernel, larger ones (prefill, training) through the blocked GEMM
+    /// `c2s_gemm_bf16`, columns of `b` split over `KernelThreads` in 64-column panels (rows
+    /// when `b` has under 128). Elsewhere panels of `b` are widened to fp32 (exact: bf16 is the
+    /// top half of an fp32) and multiplied with fp32 `a` through BLAS, so the result is the
+    /// fp32 product of the stored weights.
     public static func linearBF16(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<UInt16>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, accumulate: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
-        if m <= fewRows, c2s_has_bf16_dot() != 0 {
-            KernelThreads.forRanges(n, grain: 64) { range in
-                c2s_linear_few_rows_bf16(a, b, c, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+        if c2s_has_bf16_dot() != 0 {
+            if m <= fewRows {
+                KernelThreads.forRanges(n, grain: 64) { range in
+                    c2s_linear_few_rows_bf16(a, b, c, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+                }
+            } else {
+                gemmBF16(a, b, into: c, m: m, n: n, k: k, accumulate: accumulate)
             }
             return
         }
         linearBF16Widened(a, b, into: c, m: m, n: n, k: k, accumulate: accumulate)
+    }
+
+    /// The many-rows AVX512_BF16 path: each worker runs `c2s_gemm_bf16` over its own columns
+    /// (whole 64-column panels, the kernel's width) or, for narrow `b`, its own rows, and packs
+    /// what it uses.
+    static func gemmBF16(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<UInt16>, into c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, accumulate: Bool
+    ) {
+        let panel = 64, panels = (n + panel - 1) / panel
+        if panels >= 2 {
+            KernelThreads.forRanges(panels, grain: 1) { range in
+                let j0 = range.lowerBound * panel, j1 = min(n, range.upperBound * panel)
+                let status = c2s_gemm_bf16(a, k, b + j0 * k, k, c + j0, n, m, j1 - j0, k, accumulate ? 1 : 0)
+                precondition(status == 0, "c2s_gemm_bf16: cannot allocate its packing buffers")
+            }
+        } else {
+            KernelThreads.forRanges(m, grain: 48) { range in
+                let i0 = range.lowerBound
+                let status = c2s_gemm_bf16(a + i0 * k, k, b, k, c + i0 * n, n, range.count, n, k, accumulate ? 1 : 0)
+                precondition(status == 0, "c2s_gemm_bf16: cannot allocate its packing buffers")
+            }
+        }
     }
 
     /// The portable path: widen `panel` rows of `b` at a time (a panel of fp32 stays in L2/L3
