@@ -29,7 +29,7 @@ rss() { grep "Maximum resident" "$1" | awk '{printf "%.0f", $NF/1024}'; }
 run_shape() {
   local label="$1" name="$2" new="$3" mode="$4"; shift 4
   local out="$WORK/inference-out/$label"
-  timed "$out.ref.time" "$PYTHON" "$ROOT/bench/inference/ref_generate.py" "$MODEL" "$PROMPTS/$name.jsonl" "$new" "$mode" "$out.ref.json" >/dev/null 2>&1
+  timed "$out.ref.time" "$PYTHON" "$ROOT/bench/inference/ref_generate.py" "$MODEL" "$PROMPTS/$name.jsonl" "$new" "$mode" "$out.ref.json" "${REF_DTYPE:-float32}" >/dev/null 2>&1
   # This machine's environment sets OPENBLAS_CORETYPE=Haswell, which keeps OpenBLAS off the
   # AVX-512 kernels it picks by itself here (Cooperlake); a plain Debian user has it unset.
   timed "$out.c2s.time" env -u OPENBLAS_CORETYPE "$C2S_BIN" lm generate --model "$MODEL" --prompt-ids "$PROMPTS/$name.jsonl" \
@@ -55,3 +55,11 @@ run_shape annotate annotate 8 greedy
 run_shape generate generate 256 sample --sample --top-k 50 --top-p 0.95 --seed 0
 # The optional bfloat16 decoding path (AVX512_BF16): weights read as bf16 during decoding.
 run_shape generate-bf16 generate 256 sample --sample --top-k 50 --top-p 0.95 --seed 0 --bf16
+# bf16 on both sides: the same model saved in bfloat16, kept bf16 in memory by c2s (--weights
+# auto) and run by transformers in torch.bfloat16 (oneDNN's AVX512-BF16 kernels).
+BF16_MODEL="$WORK/pythia160m-bf16"
+if [[ ! -f "$BF16_MODEL/model.safetensors" ]]; then
+  "$PYTHON" -c "import sys, torch; from transformers import AutoModelForCausalLM as M; M.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2])" "$MODEL" "$BF16_MODEL"
+fi
+MODEL="$BF16_MODEL" REF_DTYPE=bfloat16 run_shape annotate-bf16 annotate 8 greedy
+MODEL="$BF16_MODEL" REF_DTYPE=bfloat16 run_shape generate-bf16w generate 256 sample --sample --top-k 50 --top-p 0.95 --seed 0
