@@ -11,7 +11,8 @@ c2s-generate.log). The model of the extrapolation, stated so it can be checked:
   cell are assumed (the real Gemma tokenizer's count for a 200-gene cell is not measured here);
 - decoding time per new token scales with the bytes of weights read per step (all parameters);
 - memory = resident weights (bf16: 2 bytes per parameter; int8: 1 byte plus one fp32 scale per
-  row) + what the shaped run used beyond its weights, scaled by the width of the feed-forward
+  row, the output head, which Gemma ties to the token table, kept bf16) + what the shaped run used
+  beyond its weights, scaled by the width of the feed-forward
   activations (intermediate size), which are the largest buffers of a pass.
 """
 import re
@@ -38,7 +39,8 @@ def measured(work):
 
 def weights_mb(shape, precision):
     if precision == "int8":
-        return (shape["params"] + 4 * shape["rows"]) / 2**20
+        # --quantize int8 keeps the output head in bf16 (Gemma's is the tied token table).
+        return (shape["params"] - shape["embedding"] + 2 * shape["embedding"] + 4 * shape["rows"]) / 2**20
     return 2 * shape["params"] / 2**20
 
 
