@@ -13,7 +13,8 @@ struct LMCommand: ParsableCommand {
             llama), model.safetensors or shards with model.safetensors.index.json, and \
             tokenizer.json (+ tokenizer_config.json) for text prompts. No Python is involved.
             """,
-        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMMergeCommand.self, LMBenchTrainCommand.self])
+        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMMergeCommand.self, LMBenchTrainCommand.self,
+                      LMQuantizationCheckCommand.self])
 }
 
 /// Options shared by the `lm` subcommands.
