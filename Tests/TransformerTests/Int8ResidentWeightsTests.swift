@@ -10,9 +10,9 @@ import XCTest
 ///
 /// Accuracy, measured on the tiny random-weight fixtures of Tests/Fixtures/lm (F32 and F16)
 /// and Tests/Fixtures/bf16 (BF16), two prompts each (10 and 24 tokens), as max |int8 − fp32
-/// logit| over the prompt's largest |fp32 logit|: 1.3-5% for most (0.09-0.24 on logits of
-/// 4.6-9), llama 5-9.8% (0.64 on 6.5, its widest); prefill and decoding alike. Top-1 agrees
-/// at all 359 positions where fp32's two best logits are more than twice that error apart.
+/// logit| over the prompt's largest |fp32 logit|: 1.3-4.5% for most (0.09-0.30 on logits of
+/// 4.6-9), llama 4.9-9.6% (0.63 on 6.5, its widest); prefill and decoding alike. Top-1 agrees
+/// at all 369 positions where fp32's two best logits are more than twice that error apart.
 /// These are 64-wide random matrices, a hard case for per-row int8 (few values per scale do
 /// not average the rounding out); the c2s-trained kang model is in docs/BENCHMARKS.md.
 final class Int8ResidentWeightsTests: XCTestCase {
@@ -21,7 +21,7 @@ final class Int8ResidentWeightsTests: XCTestCase {
                                      "bf16/gpt2", "bf16/gpt_neox", "bf16/llama", "bf16/gemma2"]
 
     /// The largest |int8 − fp32| allowed, over the largest |fp32 logit| of the prompt: the
-    /// worst measured (9.8%, lm/llama) with ~20% room for summation order across CPUs.
+    /// worst measured (9.6%, lm/llama) with ~25% room for summation order across CPUs.
     static let relativeTolerance: Float = 0.12
 
     func folder(_ name: String) -> URL { TestPaths.fixtures.appendingPathComponent(name) }
@@ -64,16 +64,21 @@ final class Int8ResidentWeightsTests: XCTestCase {
         return (compared, differing)
     }
 
-    func testQuantizeKeepsEveryMatrixInt8AndNoFloatCopy() throws {
+    /// Every matrix int8 but the output head (bf16; the token table where tied), no fp32 copy.
+    func testQuantizeKeepsMatricesInt8AndTheHeadBF16AndNoFloatCopy() throws {
         for name in Self.fixtures {
             let m = try ModelLoader.load(folder: folder(name), quantize: .int8)
             XCTAssertEqual(m.parameters.matrixPrecision, .int8, name)
             let vectors = m.parameters.specs.filter { $0.shape.count != 2 }.reduce(0) { $0 + $1.count }
             XCTAssertEqual(m.parameters.floatCount, vectors, "\(name): the fp32 arena should hold the norms and biases alone")
+            let head = try XCTUnwrap(m as? any TrainableModel).outputHeadParameter
+            var int8 = 0
             for spec in m.parameters.specs where spec.shape.count == 2 {
-                XCTAssertEqual(m.parameters.matrix(spec.name).precision, .int8, spec.name)
+                XCTAssertEqual(m.parameters.matrix(spec.name).precision, spec.name == head ? .bf16 : .int8, "\(name) \(spec.name)")
                 XCTAssertNil(m.parameters.matrix(spec.name).floats, spec.name)
+                if spec.name != head { int8 += 1 }
             }
+            XCTAssertGreaterThan(int8, 4, name)
             // quantize overrides weights.
             XCTAssertEqual(try ModelLoader.load(folder: folder(name), weights: .bf16, quantize: .int8).parameters.matrixPrecision, .int8)
             XCTAssertFalse(m.parameters.enableBF16Decoding(), "\(name): an int8 store has no fp32 weights to copy")
@@ -107,13 +112,14 @@ final class Int8ResidentWeightsTests: XCTestCase {
     }
 
     /// Embedding rows come back dequantized: each value within half its row's scale of the
-    /// fp32 table's (and Gemma's √hidden scaling applied on top).
+    /// fp32 table's, times the lookup's scale.
     func testGatherRowsDequantizesWithinHalfAScale() throws {
-        for (name, tableName) in [("lm/gpt2", "transformer.wte.weight"), ("lm/gemma2", "model.embed_tokens.weight")] {
+        // Untied tables (a tied one is the output head, kept bf16).
+        for (name, tableName) in [("lm/gpt2", "transformer.wpe.weight"), ("lm/llama", "model.embed_tokens.weight")] {
             let full = try ModelLoader.load(folder: folder(name)), int8 = try ModelLoader.load(folder: folder(name), quantize: .int8)
             let table = try XCTUnwrap(full.parameters.specs.first { $0.name == tableName })
             let width = table.shape[1]
-            let indices: [Int32] = [0, 3, 255, 3]
+            let indices: [Int32] = [0, 3, 20, 3]
             var a = [Float](repeating: 0, count: indices.count * width), b = a
             full.parameters.matrix(table.name).gatherRows(indices: indices, count: indices.count, width: width, into: &a, scale: 2)
             int8.parameters.matrix(table.name).gatherRows(indices: indices, count: indices.count, width: width, into: &b, scale: 2)

@@ -44,7 +44,10 @@ public struct ParameterSpec: Sendable {
 /// biases); such a store is for inference only and is read through `matrix(_:)`. With int8
 /// matrices (weight-only quantization, `WeightQuantization`) the 2-D parameters lie in an int8
 /// arena with a parallel arena of one fp32 scale per row, both in declaration order (a fused
-/// matrix's rows and scales follow on), and are quantized tensor by tensor as they load.
+/// matrix's rows and scales follow on), and are quantized tensor by tensor as they load;
+/// except the output head (`outputHead`, the token table when tied), kept in the bf16 arena:
+/// its rounding reaches the logits directly, and int8 there cost most of int8's accuracy on
+/// the c2s kang model (docs/BENCHMARKS.md) for little memory.
 public final class ParameterStore: @unchecked Sendable {
     public let specs: [ParameterSpec]
     /// How the 2-D parameters are kept.
@@ -74,14 +77,15 @@ public final class ParameterStore: @unchecked Sendable {
         case int8(Int, scales: Int)
     }
 
-    /// A store for `specs` keeping its matrices in `matrices` precision.
-    public init(specs: [ParameterSpec], matrices: MatrixPrecision = .fp32) {
+    /// A store for `specs` keeping its matrices in `matrices` precision; with int8, the matrix
+    /// named `outputHead` in bf16.
+    public init(specs: [ParameterSpec], matrices: MatrixPrecision = .fp32, outputHead: String? = nil) {
         self.specs = specs
         matrixPrecision = matrices
         var places: [String: Place] = [:]
         var floats = 0, halfCount = 0, byteCount = 0, scaleCount = 0
         for spec in specs {
-            if matrices == .bf16 && spec.shape.count == 2 {
+            if spec.shape.count == 2 && (matrices == .bf16 || matrices == .int8 && spec.name == outputHead) {
                 places[spec.name] = .bfloat16(halfCount)
                 halfCount += spec.count
             } else if matrices == .int8 && spec.shape.count == 2 {
@@ -99,7 +103,7 @@ public final class ParameterStore: @unchecked Sendable {
         // Not zeroed: `load` writes every parameter (or throws and the store is dropped), and
         // zeroing 650 MB first would cost a second pass over memory.
         base = .allocate(capacity: max(1, floats))
-        halves = matrices == .bf16 ? .allocate(capacity: max(1, halfCount)) : nil
+        halves = halfCount > 0 || matrices == .bf16 ? .allocate(capacity: max(1, halfCount)) : nil
         bytes = matrices == .int8 ? .allocate(capacity: max(1, byteCount)) : nil
         rowScales = matrices == .int8 ? .allocate(capacity: max(1, scaleCount)) : nil
     }
@@ -268,7 +272,8 @@ public final class ParameterStore: @unchecked Sendable {
         var manifest = WeightManifest()
         for spec in specs { manifest.expect(spec.name, shape: spec.storedShape) }
         try renamed.validate(manifest, ignoring: ignoring)
-        let scratchCount = matrixPrecision == .int8 ? specs.filter { $0.shape.count == 2 }.map(\.count).max() ?? 0 : 0
+        let quantized = specs.filter { if case .int8 = place($0.name) { true } else { false } }
+        let scratchCount = quantized.map(\.count).max() ?? 0
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
         defer { scratch.deallocate() }
         nonFiniteBeforeQuantizing = nil

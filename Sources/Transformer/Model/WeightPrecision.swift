@@ -9,7 +9,8 @@ public enum MatrixPrecision: String, Sendable, CaseIterable {
     /// Weight-only int8 with one fp32 scale per row (symmetric: scale = max|row| / 127, values
     /// rounded to nearest), made at load from whatever the checkpoint stores: a quarter of the
     /// bytes of fp32, and decoding reads half the bytes of bf16. Activations stay fp32
-    /// (`Matmul.linearInt8`). Chosen with `WeightQuantization.int8`, never by `WeightPrecision`.
+    /// (`Matmul.linearInt8`). The output head stays bf16 (`ParameterStore`). Chosen with
+    /// `WeightQuantization.int8`, never by `WeightPrecision`.
     case int8
 }
 
