@@ -1,14 +1,21 @@
 #include "c2s_kernels.h"
 
+#include <stdlib.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 // Weight-only int8 products for decoding: w holds int8 rows with one fp32 scale per row
-// (output column of y), x stays fp32. A decoding step reads every weight once, so it is bound
-// by the bytes of weights read: one per weight here against two for bf16 and four for fp32.
-// The weights are widened to fp32 in registers (exact: |q| <= 127) and the scale is applied
-// once per output at the end, so the only error is the weights' own rounding to int8.
+// (output column of y). A decoding step reads every weight once: one byte per weight here
+// against two for bf16 and four for fp32. The weights are widened in registers (exact:
+// |q| <= 127) and the scale is applied once per output at the end.
+//
+// One row of x (one sequence decoding) is bound by reading the weights: they are widened to
+// fp32 and multiplied with fp32 x, so the only error is the weights' own rounding. With more
+// rows the widening is shared but the multiply-adds grow with m, and 16-lane fp32 FMAs made a
+// batch of 8 slower than bf16's 32-pair vdpbf16ps: on AVX512_BF16 CPUs such products widen the
+// weights to bf16 (still exact) and round x to bf16, as the bf16 decoding kernel does.
 
 void c2s_linear_few_rows_i8_portable(const float *x, const signed char *w, const float *scales, float *y, long m,
                                      long k, long ldy, long j0, long j1, int accumulate) {
@@ -93,7 +100,97 @@ static void linear_i8_avx512(const float *x, const signed char *w, const float *
         }
     }
 }
+
+// Eight (or fewer) rows of x, pre-rounded to bf16, against two int8 rows of w, 32 columns per
+// step: each weight vector is widened once (int8 -> int32 -> fp32 -> bf16, exact) and used by
+// up to 8 vdpbf16ps.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static inline __m512bh widen_i8_bf16(__m256i q) {
+    const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q)));
+    const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1)));
+    return _mm512_cvtne2ps_pbh(hi, lo);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void block_i8_bf16(const unsigned short *xb, long m, const signed char *w, const float *scales, float *y,
+                          long k, long ldy, long j0, long j1, int accumulate) {
+    const long full = k & ~31L;
+    const long rest = k - full;
+    const __mmask32 tail = rest ? (__mmask32)((1ull << rest) - 1ull) : 0;
+    for (long j = j0; j < j1; j += 2) {
+        const long nb = j1 - j < 2 ? j1 - j : 2;
+        const signed char *w0 = w + j * k, *w1 = w + (j + (nb > 1)) * k;
+        __m512 a[8], b[8];
+        for (int r = 0; r < 8; r++) { a[r] = _mm512_setzero_ps(); b[r] = _mm512_setzero_ps(); }
+        long p = 0;
+        for (; p < full; p += 32) {
+            const __m512bh v0 = widen_i8_bf16(_mm256_loadu_si256((const __m256i *)(w0 + p)));
+            const __m512bh v1 = widen_i8_bf16(_mm256_loadu_si256((const __m256i *)(w1 + p)));
+            for (int r = 0; r < 8; r++) {
+                if (r >= m) break;
+                const __m512bh u = (__m512bh)_mm512_loadu_si512(xb + r * k + p);
+                a[r] = _mm512_dpbf16_ps(a[r], u, v0);
+                b[r] = _mm512_dpbf16_ps(b[r], u, v1);
+            }
+        }
+        if (rest) {
+            const __m512bh v0 = widen_i8_bf16(_mm256_maskz_loadu_epi8(tail, w0 + p));
+            const __m512bh v1 = widen_i8_bf16(_mm256_maskz_loadu_epi8(tail, w1 + p));
+            for (int r = 0; r < 8 && r < m; r++) {
+                const __m512bh u = (__m512bh)_mm512_maskz_loadu_epi16(tail, xb + r * k + p);
+                a[r] = _mm512_dpbf16_ps(a[r], u, v0);
+                b[r] = _mm512_dpbf16_ps(b[r], u, v1);
+            }
+        }
+        for (long r = 0; r < m && r < 8; r++) {
+            float *yr = y + r * ldy + j;
+            const float r0 = _mm512_reduce_add_ps(a[r]) * scales[j];
+            yr[0] = accumulate ? yr[0] + r0 : r0;
+            if (nb > 1) {
+                const float r1 = _mm512_reduce_add_ps(b[r]) * scales[j + 1];
+                yr[1] = accumulate ? yr[1] + r1 : r1;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void round_rows_bf16(const float *x, unsigned short *xb, long count) {
+    long i = 0;
+    for (; i + 32 <= count; i += 32) {
+        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i));
+        _mm512_storeu_si512(xb + i, (__m512i)v);
+    }
+    for (; i < count; i++) {
+        // Round to nearest even, as the instruction does (inputs are finite activations).
+        unsigned int bits;
+        __builtin_memcpy(&bits, x + i, 4);
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        xb[i] = (unsigned short)(bits >> 16);
+    }
+}
+
+static void linear_i8_bf16(const float *x, const signed char *w, const float *scales, float *y, long m, long k,
+                           long ldy, long j0, long j1, int accumulate) {
+    unsigned short stack[16 * 4096];
+    unsigned short *xb = m * k <= (long)(sizeof stack / sizeof stack[0]) ? stack : malloc((size_t)(m * k) * sizeof *xb);
+    if (!xb) return;
+    round_rows_bf16(x, xb, m * k);
+    for (long r = 0; r < m; r += 8) {
+        block_i8_bf16(xb + r * k, m - r < 8 ? m - r : 8, w, scales, y + r * ldy, k, ldy, j0, j1, accumulate);
+    }
+    if (xb != stack) free(xb);
+}
 #endif
+
+int c2s_i8_rounds_activations(long m) {
+#if defined(__x86_64__)
+    return m > 1 && c2s_has_avx512_i8() && c2s_has_bf16_dot();
+#else
+    (void)m;
+    return 0;
+#endif
+}
 
 int c2s_has_avx512_i8(void) {
 #if defined(__x86_64__)
@@ -110,7 +207,13 @@ void c2s_linear_few_rows_i8(const float *x, const signed char *w, const float *s
 #if defined(__x86_64__)
     // Benign race: every thread computes the same answer.
     static int avx512 = -1;
+    static int bf16 = -1;
     if (avx512 < 0) avx512 = c2s_has_avx512_i8();
+    if (bf16 < 0) bf16 = avx512 && c2s_has_bf16_dot();
+    if (bf16 && m > 1) {
+        linear_i8_bf16(x, w, scales, y, m, k, ldy, j0, j1, accumulate);
+        return;
+    }
     if (avx512) {
         linear_i8_avx512(x, w, scales, y, m, k, ldy, j0, j1, accumulate);
         return;
