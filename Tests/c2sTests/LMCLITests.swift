@@ -190,4 +190,25 @@ final class LMCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("int8"), bad.stderr)
     }
+
+    /// `c2s lm check-quantization` compares int8 with fp32 on the user's prompts: every position
+    /// counted, top-1 agreement in [0, 1], a logit difference above 0 and within 12% of the
+    /// largest logit (`Int8ResidentWeightsTests.relativeTolerance`).
+    func testCheckQuantization() throws {
+        let tmp = try TemporaryFolder()
+        try "[5, 17, 99, 3, 42]\n[7, 200, 11]\n".write(toFile: tmp.file("ids.jsonl"), atomically: true, encoding: .utf8)
+        let r = try c2s(["lm", "check-quantization", "--model", model, "--prompt-ids", tmp.file("ids.jsonl")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try XCTUnwrap(try lines(r.stdout).first)
+        XCTAssertEqual(summary["positions"] as? Int, 8)
+        XCTAssertEqual(summary["sequences"] as? Int, 2)
+        let top1 = try XCTUnwrap(summary["top1_agreement"] as? Double), worst = try XCTUnwrap(summary["max_abs_logit_difference"] as? Double)
+        let scale = try XCTUnwrap(summary["largest_abs_fp32_logit"] as? Double)
+        XCTAssertTrue((0...1).contains(top1))
+        XCTAssertGreaterThan(worst, 0)
+        XCTAssertLessThan(worst / scale, 0.12)
+        let bad = try c2s(["lm", "check-quantization", "--model", model])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--prompts"), bad.stderr)
+    }
 }
