@@ -29,9 +29,11 @@ public final class C2SModel: @unchecked Sendable {
     /// runs on top of the model in `folder`; the tokenizer and `c2s.json` come from the folder
     /// `ModelLoader.tokenizerFolder` picks (the adapter's, where c2s train writes them).
     /// `weights` is the precision the weight matrices are kept in (`WeightPrecision`; fp32 by
-    /// default, as `ModelLoader.load`).
-    public convenience init(folder: String, adapter: String? = nil, sentences: String? = nil, weights: WeightPrecision = .fp32) throws {
-        let language = try ModelLoader.load(folder: URL(fileURLWithPath: folder), adapter: adapter, weights: weights)
+    /// default, as `ModelLoader.load`); `quantize`, when given, quantizes them as they load
+    /// instead (`WeightQuantization`).
+    public convenience init(folder: String, adapter: String? = nil, sentences: String? = nil, weights: WeightPrecision = .fp32,
+                            quantize: WeightQuantization? = nil) throws {
+        let language = try ModelLoader.load(folder: URL(fileURLWithPath: folder), adapter: adapter, weights: weights, quantize: quantize)
         try self.init(folder: ModelLoader.tokenizerFolder(model: folder, adapter: adapter).path, language: language, sentences: sentences)
     }
 

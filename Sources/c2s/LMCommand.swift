@@ -13,7 +13,8 @@ struct LMCommand: ParsableCommand {
             llama), model.safetensors or shards with model.safetensors.index.json, and \
             tokenizer.json (+ tokenizer_config.json) for text prompts. No Python is involved.
             """,
-        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMMergeCommand.self, LMBenchTrainCommand.self])
+        subcommands: [LMGenerateCommand.self, LMEmbedCommand.self, LMTokenizeCommand.self, LMMergeCommand.self, LMBenchTrainCommand.self,
+                      LMQuantizationCheckCommand.self])
 }
 
 /// Options shared by the `lm` subcommands.
@@ -33,18 +34,22 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Decode an fp32 model with bfloat16 copies of its weights (AVX512_BF16 CPUs; faster generation, logits within ~1e-2 of fp32). Prompts are still read in fp32. Implied when the weights are bf16 (--weights).")
     var bf16 = false
 
-    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory).")
-    var weights: WeightPrecision = .auto
+    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory). Default auto; not with --quantize.")
+    var weights: WeightPrecision?
+
+    @Option(help: "Quantize the weight matrices as they load, for inference: int8 (weight-only, one scale per row; a quarter of fp32's memory, faster decoding than bf16, logits a little off fp32's). Replaces --weights.")
+    var quantize: WeightQuantization?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
+        try QuantizeOption.validate(quantize, weights: weights, bf16: bf16)
     }
 
     func load() throws -> any CausalLanguageModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter, weights: weights)
+        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter, weights: weights ?? .auto, quantize: quantize)
         if bf16 && !ModelLoader.frozenWeights(loaded).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }

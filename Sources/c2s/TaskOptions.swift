@@ -42,12 +42,16 @@ struct C2SModelOptions: ParsableArguments {
     @Flag(help: "Decode an fp32 model with bfloat16 copies of its weights (AVX512_BF16 CPUs). Prompts are still read in fp32. Implied when the weights are bf16 (--weights).")
     var bf16 = false
 
-    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory).")
-    var weights: WeightPrecision = .auto
+    @Option(help: "Precision of the weight matrices in memory: auto (as stored: a bf16 checkpoint stays bf16, with no fp32 copy; fp32 and fp16 checkpoints load as fp32), fp32, or bf16 (fp32/fp16 matrices rounded once; half the memory). Default auto; not with --quantize.")
+    var weights: WeightPrecision?
+
+    @Option(help: "Quantize the weight matrices as they load, for inference: int8 (weight-only, one scale per row; a quarter of fp32's memory, faster decoding than bf16, logits a little off fp32's). Replaces --weights.")
+    var quantize: WeightQuantization?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
+        try QuantizeOption.validate(quantize, weights: weights, bf16: bf16)
         if template < 1 { throw ValidationError("--template counts from 1") }
         if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
     }
@@ -56,7 +60,7 @@ struct C2SModelOptions: ParsableArguments {
     func load() throws -> C2SModel {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
-        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences, weights: weights)
+        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences, weights: weights ?? .auto, quantize: quantize)
         if bf16 && !ModelLoader.frozenWeights(loaded.language).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }
@@ -81,7 +85,8 @@ struct C2SModelOptions: ParsableArguments {
                  "template": String(template), "task_file": taskFile.map(FileIdentity.of) ?? "", "prompt_format": promptFormat ?? "",
                  "top_genes": String(model.topGenes(topGenes)), "organism": model.organism(organism), "bf16": String(bf16)]
         if let sentences = model.sentences { s["sentences"] = FileIdentity.of(sentences.folder + "/vocab.tsv") }
-        // Only when not fp32, so that runs interrupted before this setting existed resume.
+        // Only when not fp32, so that runs interrupted before this setting existed resume; bf16
+        // (--weights or a bf16 checkpoint) or int8 (--quantize int8).
         let precision = ModelLoader.matrixPrecision(model.language)
         if precision != .fp32 { s["weights"] = precision.rawValue }
         return s

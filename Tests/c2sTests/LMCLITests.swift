@@ -155,4 +155,60 @@ final class LMCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("auto") && bad.stderr.contains("bf16"), bad.stderr)
     }
+
+    /// `--quantize int8`: generation and embedding run on int8 weights (greedy tokens as fp32's
+    /// on this prompt, embeddings close to fp32's but not equal), `--weights auto` is accepted
+    /// beside it, and `--weights fp32/bf16`, `--bf16` and unknown kinds are refused by name.
+    func testQuantizeOption() throws {
+        let args = ["lm", "generate", "--model", model, "--prompt", "CD74 HLA-DRA IL7R", "--max-new-tokens", "8", "--min-new-tokens", "8"]
+        let plain = try c2s(args), int8 = try c2s(args + ["--quantize", "int8"]), auto = try c2s(args + ["--quantize", "int8", "--weights", "auto"])
+        XCTAssertEqual(int8.status, 0, int8.stderr)
+        XCTAssertEqual(auto.stdout, int8.stdout)
+        let tokens = try lines(int8.stdout).first?["tokens"] as? [Int]
+        XCTAssertEqual(tokens?.count, 8)
+        XCTAssertEqual(tokens, try lines(plain.stdout).first?["tokens"] as? [Int], "greedy tokens changed (measured equal on this prompt)")
+
+        let tmp = try TemporaryFolder()
+        try "[5, 17, 99, 3, 42]\n[7, 200]\n".write(toFile: tmp.file("ids.jsonl"), atomically: true, encoding: .utf8)
+        let embed = ["lm", "embed", "--model", model, "--prompt-ids", tmp.file("ids.jsonl")]
+        let full = try lines(try c2s(embed).stdout), quantized = try lines(try c2s(embed + ["--quantize", "int8"]).stdout)
+        XCTAssertEqual(quantized.count, 2)
+        for (a, b) in zip(full, quantized) {
+            let x = try XCTUnwrap(a["embedding"] as? [Double]), y = try XCTUnwrap(b["embedding"] as? [Double])
+            let dot = zip(x, y).map(*).reduce(0, +), norms = (x.map { $0 * $0 }.reduce(0, +) * y.map { $0 * $0 }.reduce(0, +)).squareRoot()
+            XCTAssertGreaterThan(dot / norms, 0.99)
+            XCTAssertNotEqual(x, y, "the embedding did not come from int8 weights")
+        }
+
+        for (extra, words) in [(["--weights", "bf16"], ["--quantize int8", "--weights bf16"]), (["--weights", "fp32"], ["--weights fp32"]),
+                               (["--bf16"], ["--bf16", "--quantize int8"])] {
+            let r = try c2s(args + ["--quantize", "int8"] + extra)
+            XCTAssertNotEqual(r.status, 0, "\(extra)")
+            for w in words { XCTAssertTrue(r.stderr.contains(w), "\(extra): \(r.stderr)") }
+        }
+        let bad = try c2s(args + ["--quantize", "int4"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("int8"), bad.stderr)
+    }
+
+    /// `c2s lm check-quantization` compares int8 with fp32 on the user's prompts: every position
+    /// counted, top-1 agreement in [0, 1], a logit difference above 0 and within 12% of the
+    /// largest logit (`Int8ResidentWeightsTests.relativeTolerance`).
+    func testCheckQuantization() throws {
+        let tmp = try TemporaryFolder()
+        try "[5, 17, 99, 3, 42]\n[7, 200, 11]\n".write(toFile: tmp.file("ids.jsonl"), atomically: true, encoding: .utf8)
+        let r = try c2s(["lm", "check-quantization", "--model", model, "--prompt-ids", tmp.file("ids.jsonl")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try XCTUnwrap(try lines(r.stdout).first)
+        XCTAssertEqual(summary["positions"] as? Int, 8)
+        XCTAssertEqual(summary["sequences"] as? Int, 2)
+        let top1 = try XCTUnwrap(summary["top1_agreement"] as? Double), worst = try XCTUnwrap(summary["max_abs_logit_difference"] as? Double)
+        let scale = try XCTUnwrap(summary["largest_abs_fp32_logit"] as? Double)
+        XCTAssertTrue((0...1).contains(top1))
+        XCTAssertGreaterThan(worst, 0)
+        XCTAssertLessThan(worst / scale, 0.12)
+        let bad = try c2s(["lm", "check-quantization", "--model", model])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--prompts"), bad.stderr)
+    }
 }

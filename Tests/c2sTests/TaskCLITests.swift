@@ -164,6 +164,29 @@ final class TaskCLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: s.tmp.file("again.csv"), encoding: .utf8), reference)
     }
 
+    /// A task command with `--quantize int8` runs (labels from the model's label set), refuses
+    /// `--weights bf16` beside it, and records it among the run's settings: an interrupted fp32
+    /// run does not resume quantized.
+    func testAnnotateWithQuantizeInt8() throws {
+        let s = try setting()
+        let args = ["annotate", "--model", s.model, s.sentences, "--chunk-size", "8", "--quiet"]
+        let out = s.tmp.file("int8.h5ad")
+        var r = try c2s(args + ["-o", out, "--quantize", "int8"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let predicted = try XCTUnwrap(try H5ADSource(path: out).obs.column("c2s_label")).values
+        XCTAssertTrue((0..<5).allSatisfy { predicted.text(at: $0).map(s.labels.contains) == true })
+
+        r = try c2s(args + ["-o", s.tmp.file("bad.h5ad"), "--quantize", "int8", "--weights", "bf16"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--weights bf16"), r.stderr)
+
+        let resumed = s.tmp.file("resumed.h5ad")
+        XCTAssertNotEqual(try c2s(args + ["-o", resumed, "--interrupt-after-chunks", "1"]).status, 0)
+        r = try c2s(args + ["-o", resumed, "--resume", "--quantize", "int8"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("weights") && r.stderr.contains("int8"), r.stderr)
+    }
+
     func testGenerateCellsWritesValidUniqueGenesAndWarnsAboutUnknownConditions() throws {
         let s = try setting()
         let out = s.tmp.file("generated.h5ad")

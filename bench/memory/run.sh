@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Memory benchmark: peak RSS of `c2s lm generate` on a bf16 checkpoint kept bf16 in memory
-# (--weights auto) against the same checkpoint loaded fp32 (--weights fp32), and the bound the
-# bf16 load must meet: 1.25 x the safetensors file + the KV cache.
+# (--weights auto) against the same checkpoint loaded fp32 (--weights fp32) and quantized to
+# weight-only int8 (--quantize int8), and the bound the bf16 load must meet: 1.25 x the
+# safetensors file + the KV cache.
 #
 #   bench/memory/run.sh [WORK_DIR]     SHAPE=gemma2-600m (bench/train/make_config.py)
 #                                      NEW=64 new tokens for each of 8 prompts of 60 tokens
@@ -24,6 +25,7 @@ GEN=(lm generate --model "$MODEL" --prompt-ids "$MODEL/prompts.jsonl" --max-new-
 for weights in auto fp32; do
   timed "$OUT/$weights.time" env -u OPENBLAS_CORETYPE "$C2S_BIN" "${GEN[@]}" --weights "$weights" 2> "$OUT/$weights.err"
 done
+timed "$OUT/int8.time" env -u OPENBLAS_CORETYPE "$C2S_BIN" "${GEN[@]}" --quantize int8 2> "$OUT/int8.err"
 if [[ -n "${BASELINE_BIN:-}" ]]; then
   timed "$OUT/baseline.time" env -u OPENBLAS_CORETYPE "$BASELINE_BIN" "${GEN[@]}" 2> "$OUT/baseline.err"
 fi
@@ -50,10 +52,12 @@ print(f"model: {config['model_type']} {config['num_hidden_layers']} layers, hidd
       f"model.safetensors {size / MB:,.0f} MB (BF16); KV cache for 8 x ({60} + {new}) tokens {kv / MB:,.0f} MB")
 bound = 1.25 * size + kv
 print(f"bound for the bf16 load: 1.25 x file + KV cache = {bound / MB:,.0f} MB")
-for name, label in (("auto", "--weights auto (bf16 resident)"), ("fp32", "--weights fp32"), ("baseline", "baseline build")):
+for name, label in (("auto", "--weights auto (bf16 resident)"), ("fp32", "--weights fp32"), ("int8", "--quantize int8 (head bf16)"),
+                    ("baseline", "baseline build")):
     m = measured(name)
     if m is None: continue
     rss, wall = m
     verdict = f" ({rss / bound:.2f} x the bound: {'met' if rss <= bound else 'NOT met'})" if name == "auto" else ""
-    print(f"{label}: peak RSS {rss / MB:,.0f} MB = {rss / size:.2f} x the file, wall {wall}{verdict}")
+    timing = [l.strip() for l in open(f"{out}/{name}.err") if "tokens/s" in l] if os.path.exists(f"{out}/{name}.err") else []
+    print(f"{label}: peak RSS {rss / MB:,.0f} MB = {rss / size:.2f} x the file, wall {wall}{verdict}" + (f"; {timing[-1]}" if timing else ""))
 PY

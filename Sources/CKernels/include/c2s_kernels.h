@@ -42,5 +42,35 @@ void c2s_attention_sum(const float *weights, const float *values, long stride, l
 /// Name of the code path c2s_linear_few_rows uses on this CPU ("avx512", "avx2", "portable").
 const char *c2s_kernels_path(void);
 
+/// Weight-only int8: y[i, j] (+)= scales[j] * sum_p x[i, p] * w[j, p] for rows i < m and
+/// output columns j in [j0, j1), w being int8 [n, k] row-major with one fp32 scale per row.
+/// The int8 weights are widened in registers; x stays fp32 for one row, and is rounded to
+/// bfloat16 for several on AVX512_BF16 CPUs (c2s_i8_rounds_activations). AVX-512 where the CPU
+/// has it (c2s_has_avx512_i8), the portable loop otherwise. Meant for m up to ~16.
+void c2s_linear_few_rows_i8(const float *x, const signed char *w, const float *scales, float *y, long m,
+                            long k, long ldy, long j0, long j1, int accumulate);
+
+/// The portable path of c2s_linear_few_rows_i8, callable on any CPU (tests compare the two).
+void c2s_linear_few_rows_i8_portable(const float *x, const signed char *w, const float *scales, float *y,
+                                     long m, long k, long ldy, long j0, long j1, int accumulate);
+
+/// 1 when c2s_linear_few_rows_i8 rounds x to bfloat16 for an m-row product: m > 1 on
+/// AVX512_BF16 CPUs, where the products use vdpbf16ps (the weights widened to bf16 exactly).
+int c2s_i8_rounds_activations(long m);
+
+/// 1 when c2s_linear_few_rows_i8 takes its AVX-512 path (AVX512F, BW and VL).
+int c2s_has_avx512_i8(void);
+
+/// Name of the path c2s_linear_few_rows_i8 uses on this CPU ("avx512", "portable").
+const char *c2s_i8_path(void);
+
+/// Quantizes rows x cols floats row by row: scales[i] = max_p |src[i, p]| / 127 and
+/// dst[i, p] = round-to-nearest(src[i, p] / scales[i]) in [-127, 127] (0 for an all-zero row).
+/// Inputs must be finite.
+void c2s_quantize_rows_i8(const float *src, signed char *dst, float *scales, long rows, long cols);
+
+/// dst[i] = src[i] as bfloat16 bits (exact: int8 values fit bfloat16's significand).
+void c2s_i8_to_bf16(const signed char *src, unsigned short *dst, long count);
+
 #endif
 

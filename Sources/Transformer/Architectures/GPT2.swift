@@ -72,7 +72,7 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
                          keyValueWidth: d, contextLength: config.positions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices, outputHead: Self.outputHead(config))
     }
 
     /// Layer `layer`'s attention: scores scaled by 1/√headDim (`scale_attn_weights`) and by
@@ -146,4 +146,9 @@ extension GPT2 {
     public static let architecture = Architecture(
         modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0, matrices: $1) }, parameterName: { GPT2.canonicalName($0) },
         ignoredTensors: WeightManifest.knownBuffers + ["lm_head.weight"], trainable: true)
+}
+
+extension GPT2 {
+    /// The parameter the logits are computed with (the token table when the head is tied).
+    static func outputHead(_ c: Config) -> String { "transformer.wte.weight" }
 }

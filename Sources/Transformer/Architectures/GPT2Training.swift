@@ -21,7 +21,7 @@ extension GPT2: TrainableModel {
     /// normal(0, `initializer_range`), and the two residual projections (`attn.c_proj`,
     /// `mlp.c_proj`) re-drawn with σ / √(2·n_layer), GPT-2's scaling for the residual path's
     /// depth; biases 0, LayerNorm weights 1.
-    public var outputHeadParameter: String { "transformer.wte.weight" }
+    public var outputHeadParameter: String { Self.outputHead(config) }
 
     public func initializeParameters(seed: UInt64) {
         let range = config.initializerRange

@@ -80,7 +80,7 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
                          keyValueWidth: d, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices, outputHead: Self.outputHead(config))
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.heads, headDim: hd, scale: 1 / Float(hd).squareRoot())
         rotary = Rotary(headDim: hd, rotaryDims: config.rotaryDims, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
     }
@@ -129,4 +129,9 @@ extension GPTNeoX {
     public static let architecture = Architecture(
         modelType: "gpt_neox", make: { GPTNeoX(config: try GPTNeoX.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["attention.bias", "attention.masked_bias", "rotary_emb.inv_freq"], trainable: true)
+}
+
+extension GPTNeoX {
+    /// The parameter the logits are computed with (the token table when the head is tied).
+    static func outputHead(_ c: Config) -> String { c.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight" }
 }

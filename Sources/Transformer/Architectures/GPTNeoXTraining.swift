@@ -17,7 +17,7 @@ extension GPTNeoX: TrainableModel {
     /// transformers' `PreTrainedModel._init_weights` (GPT-NeoX adds nothing): `nn.Linear` and
     /// `nn.Embedding` weights normal(0, `initializer_range`, or 0.02 when it is 0), biases 0,
     /// LayerNorm weights 1 and biases 0.
-    public var outputHeadParameter: String { config.tiedHead ? "gpt_neox.embed_in.weight" : "embed_out.weight" }
+    public var outputHeadParameter: String { Self.outputHead(config) }
 
     public func initializeParameters(seed: UInt64) {
         let std = config.initializerRange == 0 ? 0.02 : config.initializerRange

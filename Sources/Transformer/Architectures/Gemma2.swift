@@ -95,7 +95,7 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
                          keyValueWidth: kv, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices, outputHead: Self.outputHead(config))
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
     }
 
@@ -158,4 +158,9 @@ extension Gemma2 {
     public static let architecture = Architecture(
         modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
+}
+
+extension Gemma2 {
+    /// The parameter the logits are computed with (the token table when the head is tied).
+    static func outputHead(_ c: Config) -> String { "model.embed_tokens.weight" }
 }

@@ -13,7 +13,7 @@ extension Gemma2: TrainableModel {
     }
 
     /// The head is always the token table (Gemma-2 ties them).
-    public var outputHeadParameter: String { "model.embed_tokens.weight" }
+    public var outputHeadParameter: String { Self.outputHead(config) }
 
     /// transformers' `Gemma2PreTrainedModel._init_weights`: `nn.Linear` and `nn.Embedding`
     /// weights normal(0, `initializer_range`), biases 0, and RMSNorm weights 0, because

@@ -74,7 +74,7 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
                          keyValueWidth: kv, contextLength: config.maxPositions,
                          bosTokenIDs: file.tokenIDs("bos_token_id"), eosTokenIDs: file.tokenIDs("eos_token_id"),
                          padTokenID: file.tokenIDs("pad_token_id").first)
-        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices)
+        parameters = ParameterStore(specs: Self.specs(config), matrices: matrices, outputHead: Self.outputHead(config))
         attention = AttentionShape(queryHeads: config.heads, keyValueHeads: config.keyValueHeads, headDim: config.headDim,
                                    scale: 1 / Float(config.headDim).squareRoot())
         rotary = Rotary(headDim: config.headDim, rotaryDims: config.headDim, base: config.ropeBase, linearScaling: config.ropeLinearScaling)
@@ -124,4 +124,9 @@ extension Llama {
     public static let architecture = Architecture(
         modelType: "llama", make: { Llama(config: try Llama.Config($0), file: $0, matrices: $1) },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
+}
+
+extension Llama {
+    /// The parameter the logits are computed with (the token table when the head is tied).
+    static func outputHead(_ c: Config) -> String { c.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight" }
 }

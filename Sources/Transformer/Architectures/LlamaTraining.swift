@@ -17,7 +17,7 @@ extension Llama: TrainableModel {
     /// transformers' `PreTrainedModel._init_weights` (Llama adds nothing): `nn.Linear` and
     /// `nn.Embedding` weights normal(0, `initializer_range`, or 0.02 when it is 0), biases 0,
     /// RMSNorm weights 1.
-    public var outputHeadParameter: String { config.tiedHead ? "model.embed_tokens.weight" : "lm_head.weight" }
+    public var outputHeadParameter: String { Self.outputHead(config) }
 
     public func initializeParameters(seed: UInt64) {
         let std = config.initializerRange == 0 ? 0.02 : config.initializerRange

@@ -57,3 +57,24 @@ extension Embedding {
         }
     }
 }
+
+extension Embedding {
+    /// `gather` from an int8 table with one scale per row (a model quantized to int8): each row
+    /// dequantized to `rowScales[row] · q` in fp32, times `scale`.
+    public static func gatherInt8(
+        _ table: UnsafePointer<Int8>, rowScales: UnsafePointer<Float>, indices: UnsafePointer<Int32>, count: Int, width: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false, scale: Float = 1
+    ) {
+        KernelThreads.forRanges(count, grain: 64) { range in
+            for i in range {
+                let index = Int(indices[i])
+                let row = out + i * width, source = table + index * width, factor = rowScales[index] * scale
+                if accumulate {
+                    for j in 0..<width { row[j] += factor * Float(source[j]) }
+                } else {
+                    for j in 0..<width { row[j] = factor * Float(source[j]) }
+                }
+            }
+        }
+    }
+}

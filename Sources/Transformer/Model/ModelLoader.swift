@@ -16,8 +16,15 @@ public enum ModelLoader {
     /// default is fp32, what training and merging need and what the engine always did; the
     /// command line's inference commands default to `.auto` (bf16 checkpoints stay bf16). A
     /// LoRA adapter is fp32 in every case; the base under it is kept as `weights` says.
-    public static func load(folder: URL, adapter: String? = nil, weights: WeightPrecision = .fp32) throws -> any CausalLanguageModel {
-        if let adapter { return try LowRankAdaptedModel.load(adapter: adapter, onto: try load(folder: folder, weights: weights)) }
+    ///
+    /// `quantize`, when given, overrides `weights`: every weight matrix is quantized as it
+    /// loads (`WeightQuantization`), for inference only (training and adapter merging refuse
+    /// such a model).
+    public static func load(folder: URL, adapter: String? = nil, weights: WeightPrecision = .fp32,
+                            quantize: WeightQuantization? = nil) throws -> any CausalLanguageModel {
+        if let adapter {
+            return try LowRankAdaptedModel.load(adapter: adapter, onto: try load(folder: folder, weights: weights, quantize: quantize))
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw ModelError.input("\(folder.path): no such model folder")
@@ -26,12 +33,13 @@ public enum ModelLoader {
         let manager = FileManager.default
         if !manager.fileExists(atPath: configURL.path),
            manager.fileExists(atPath: folder.appendingPathComponent(LoRAConfiguration.configFileName).path) {
-            return try LowRankAdaptedModel.load(adapter: folder.path, onto: try load(folder: try adapterBase(folder), weights: weights))
+            return try LowRankAdaptedModel.load(adapter: folder.path, onto: try load(folder: try adapterBase(folder), weights: weights, quantize: quantize))
         }
         let file = try ConfigFile(url: configURL)
         let architecture = try ArchitectureRegistry.architecture(for: file)
         let checkpoint = try Checkpoint(folder: folder.path)
-        let model = try architecture.make(file, weights.resolve(storedMatrixTypes: storedMatrixTypes(checkpoint, architecture)))
+        let precision = quantize?.matrixPrecision ?? weights.resolve(storedMatrixTypes: storedMatrixTypes(checkpoint, architecture))
+        let model = try architecture.make(file, precision)
         try model.parameters.load(from: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
         if let bad = model.parameters.firstNonFinite() {
             throw ModelError.input("\(folder.path): the weights are damaged: \(bad.name) holds NaN or infinite values (element \(bad.index)); every output of this model would be NaN")

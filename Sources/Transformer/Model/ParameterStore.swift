@@ -41,7 +41,13 @@ public struct ParameterSpec: Sendable {
 /// one fp32 arena, `base`, and gradients and optimizer moments are buffers laid out like it
 /// (`pointer(_:in:)`). With bf16 matrices the 2-D parameters lie in a bfloat16 arena instead,
 /// again in declaration order so fusion still holds, and `base` holds the rest (norm weights,
-/// biases); such a store is for inference only and is read through `matrix(_:)`.
+/// biases); such a store is for inference only and is read through `matrix(_:)`. With int8
+/// matrices (weight-only quantization, `WeightQuantization`) the 2-D parameters lie in an int8
+/// arena with a parallel arena of one fp32 scale per row, both in declaration order (a fused
+/// matrix's rows and scales follow on), and are quantized tensor by tensor as they load;
+/// except the output head (`outputHead`, the token table when tied), kept in the bf16 arena:
+/// its rounding reaches the logits directly, and int8 there cost most of int8's accuracy on
+/// the c2s kang model (docs/BENCHMARKS.md) for little memory.
 public final class ParameterStore: @unchecked Sendable {
     public let specs: [ParameterSpec]
     /// How the 2-D parameters are kept.
@@ -55,36 +61,51 @@ public final class ParameterStore: @unchecked Sendable {
     public let floatCount: Int
     /// The bfloat16 arena of the matrices (bf16 precision only).
     private let halves: UnsafeMutablePointer<UInt16>?
+    /// The int8 arena of the matrices and their row scales (int8 precision only).
+    private let bytes: UnsafeMutablePointer<Int8>?
+    private let rowScales: UnsafeMutablePointer<Float>?
     private let places: [String: Place]
+    /// The first non-finite element met while quantizing (int8 precision): quantizing would
+    /// hide it, so it is noted as the tensor goes by and `firstNonFinite` reports it.
+    private var nonFiniteBeforeQuantizing: (name: String, index: Int)?
 
-    /// Where a parameter lies: an offset into `base` or into the bf16 arena.
+    /// Where a parameter lies: an offset into `base`, into the bf16 arena, or into the int8
+    /// arena with the offset of its first row's scale.
     private enum Place {
         case float(Int)
         case bfloat16(Int)
+        case int8(Int, scales: Int)
     }
 
-    /// A store for `specs` keeping its matrices in `matrices` precision.
-    public init(specs: [ParameterSpec], matrices: MatrixPrecision = .fp32) {
+    /// A store for `specs` keeping its matrices in `matrices` precision; with int8, the matrix
+    /// named `outputHead` in bf16.
+    public init(specs: [ParameterSpec], matrices: MatrixPrecision = .fp32, outputHead: String? = nil) {
         self.specs = specs
         matrixPrecision = matrices
         var places: [String: Place] = [:]
-        var floats = 0, halfCount = 0
+        var floats = 0, halfCount = 0, byteCount = 0, scaleCount = 0
         for spec in specs {
-            if matrices == .bf16 && spec.shape.count == 2 {
+            if spec.shape.count == 2 && (matrices == .bf16 || matrices == .int8 && spec.name == outputHead) {
                 places[spec.name] = .bfloat16(halfCount)
                 halfCount += spec.count
+            } else if matrices == .int8 && spec.shape.count == 2 {
+                places[spec.name] = .int8(byteCount, scales: scaleCount)
+                byteCount += spec.count
+                scaleCount += spec.shape[0]
             } else {
                 places[spec.name] = .float(floats)
                 floats += spec.count
             }
         }
         self.places = places
-        count = floats + halfCount
+        count = floats + halfCount + byteCount
         floatCount = floats
         // Not zeroed: `load` writes every parameter (or throws and the store is dropped), and
         // zeroing 650 MB first would cost a second pass over memory.
         base = .allocate(capacity: max(1, floats))
-        halves = matrices == .bf16 ? .allocate(capacity: max(1, halfCount)) : nil
+        halves = halfCount > 0 || matrices == .bf16 ? .allocate(capacity: max(1, halfCount)) : nil
+        bytes = matrices == .int8 ? .allocate(capacity: max(1, byteCount)) : nil
+        rowScales = matrices == .int8 ? .allocate(capacity: max(1, scaleCount)) : nil
     }
 
     /// bfloat16 copies of every parameter of an fp32 store, same layout, when bf16 decoding is on.
@@ -93,6 +114,8 @@ public final class ParameterStore: @unchecked Sendable {
     deinit {
         base.deallocate()
         halves?.deallocate()
+        bytes?.deallocate()
+        rowScales?.deallocate()
         bf16?.deallocate()
     }
 
@@ -103,10 +126,12 @@ public final class ParameterStore: @unchecked Sendable {
     /// that products with few rows, i.e. decoding steps, read instead of the fp32 weights.
     /// Activations are rounded to bfloat16 for those products and accumulate in fp32. Prefill
     /// stays fp32. Returns false (and changes nothing) when the CPU lacks AVX512_BF16. A store
-    /// whose matrices are bf16 already decodes in bf16: it returns true and copies nothing.
+    /// whose matrices are bf16 already decodes in bf16: it returns true and copies nothing. An
+    /// int8 store has no fp32 weights to copy and decodes from its int8 ones: false.
     @discardableResult
     public func enableBF16Decoding() -> Bool {
         if matrixPrecision == .bf16 { return true }
+        if matrixPrecision == .int8 { return false }
         guard Self.bf16DecodingAvailable else { return false }
         if bf16 != nil { return true }
         let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, floatCount))
@@ -160,6 +185,7 @@ public final class ParameterStore: @unchecked Sendable {
         switch place(name) {
         case let .float(offset): WeightMatrix(storage: .fp32(base + offset, store: self))
         case let .bfloat16(offset): WeightMatrix(storage: .bf16(UnsafePointer(halves! + offset)))
+        case let .int8(offset, scales): WeightMatrix(storage: .int8(UnsafePointer(bytes! + offset), scales: UnsafePointer(rowScales! + scales)))
         }
     }
 
@@ -194,6 +220,7 @@ public final class ParameterStore: @unchecked Sendable {
             switch place(spec.name) {
             case let .float(offset): index = Self.firstNonFinite(base + offset, count: spec.count)
             case let .bfloat16(offset): index = Self.firstNonFinite(halves! + offset, count: spec.count)
+            case .int8: index = nonFiniteBeforeQuantizing?.name == spec.name ? nonFiniteBeforeQuantizing?.index : nil
             }
             if let index { return (spec.name, index) }
         }
@@ -234,7 +261,9 @@ public final class ParameterStore: @unchecked Sendable {
     /// `destination`, when given, is another buffer of `count` floats laid out like this arena
     /// (gradients, optimizer moments; fp32 stores only) that receives the tensors instead of
     /// the parameters. Matrices of a bf16 store are copied as stored when the checkpoint holds
-    /// BF16, and rounded to nearest-even bfloat16 otherwise.
+    /// BF16, and rounded to nearest-even bfloat16 otherwise. Matrices of an int8 store are read
+    /// one at a time into fp32 scratch of the largest matrix's size and quantized from there,
+    /// so the load's peak is the int8 arenas plus one matrix in fp32.
     public func load(from store: some TensorStore, rename: @escaping @Sendable (String) -> String = { $0 }, ignoring: [String],
                      into destination: UnsafeMutablePointer<Float>? = nil) throws {
         precondition(destination == nil || matrixPrecision == .fp32, "only an fp32 store has buffers laid out like it")
@@ -243,13 +272,39 @@ public final class ParameterStore: @unchecked Sendable {
         var manifest = WeightManifest()
         for spec in specs { manifest.expect(spec.name, shape: spec.storedShape) }
         try renamed.validate(manifest, ignoring: ignoring)
+        let quantized = specs.filter { if case .int8 = place($0.name) { true } else { false } }
+        let scratchCount = quantized.map(\.count).max() ?? 0
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
+        defer { scratch.deallocate() }
+        nonFiniteBeforeQuantizing = nil
         for spec in specs {
             switch place(spec.name) {
             case let .float(offset):
                 try Self.load(spec, from: renamed, into: arena + offset)
             case let .bfloat16(offset):
                 try Self.load(spec, from: renamed, into: halves! + offset)
+            case let .int8(offset, scales):
+                try Self.load(spec, from: renamed, into: scratch)
+                let (q, rowScale, rows) = (bytes! + offset, rowScales! + scales, spec.shape[0])
+                if let index = Self.firstNonFinite(scratch, count: spec.count) {
+                    // Kept as the fp32 model would behave (NaN outputs), and reported.
+                    if nonFiniteBeforeQuantizing == nil { nonFiniteBeforeQuantizing = (spec.name, index) }
+                    q.update(repeating: 0, count: spec.count)
+                    rowScale.update(repeating: .nan, count: rows)
+                } else {
+                    Self.quantize(scratch, rows: rows, columns: spec.shape[1], into: q, scales: rowScale)
+                }
             }
+        }
+    }
+
+    /// Quantizes a `[rows, columns]` fp32 matrix to int8 rows with one scale each
+    /// (`c2s_quantize_rows_i8`), rows split across the kernel threads.
+    static func quantize(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into q: UnsafeMutablePointer<Int8>,
+                         scales: UnsafeMutablePointer<Float>) {
+        KernelThreads.forRanges(rows, grain: max(1, (1 << 16) / max(1, columns))) { range in
+            let lo = range.lowerBound
+            c2s_quantize_rows_i8(source + lo * columns, q + lo * columns, scales + lo, range.count, columns)
         }
     }
 

@@ -19,6 +19,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case fp32(UnsafeMutablePointer<Float>, store: ParameterStore)
         /// bfloat16, resident (no fp32 copy exists).
         case bf16(UnsafePointer<UInt16>)
+        /// Weight-only int8, resident: row `j` is `scales[j] · q[j]` (no copy in any other
+        /// precision exists).
+        case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
     }
 
     let storage: Storage
@@ -26,7 +29,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// `y[m, n] (+)= x[m, k] · Wᵀ`, `W` being this `[n, k]` matrix (or the first `n` rows from
     /// here, for a fused matrix named by its first part). bf16 matrices go through
     /// `Matmul.linearBF16` (AVX512-BF16 where the CPU has it, fp32 products of the widened
-    /// weights elsewhere); `x` and `y` are fp32 in every case.
+    /// weights elsewhere), int8 ones through `Matmul.linearInt8`; `x` and `y` are fp32 in every
+    /// case.
     @inline(__always)
     public func linear(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool = false) {
         switch storage {
@@ -34,11 +38,14 @@ public struct WeightMatrix: @unchecked Sendable {
             store.linear(x, weight: w, into: y, m: m, n: n, k: k, accumulate: accumulate)
         case let .bf16(w):
             Matmul.linearBF16(x, w, into: y, m: m, n: n, k: k, accumulate: accumulate)
+        case let .int8(q, scales):
+            Matmul.linearInt8(x, q, scales: scales, into: y, m: m, n: n, k: k, accumulate: accumulate)
         }
     }
 
     /// `out[i] (+)= scale · W[indices[i]]` for `count` rows of `width` values, widened to fp32
-    /// (exact for bf16): token and position embeddings.
+    /// (exact for bf16; an int8 row is dequantized with its scale): token and position
+    /// embeddings.
     public func gatherRows(indices: UnsafePointer<Int32>, count: Int, width: Int, into out: UnsafeMutablePointer<Float>,
                            accumulate: Bool = false, scale: Float = 1) {
         switch storage {
@@ -46,6 +53,9 @@ public struct WeightMatrix: @unchecked Sendable {
             Embedding.gather(table, indices: indices, count: count, width: width, into: out, accumulate: accumulate, scale: scale)
         case let .bf16(table):
             Embedding.gatherBF16(table, indices: indices, count: count, width: width, into: out, accumulate: accumulate, scale: scale)
+        case let .int8(table, rowScales):
+            Embedding.gatherInt8(table, rowScales: rowScales, indices: indices, count: count, width: width, into: out,
+                                 accumulate: accumulate, scale: scale)
         }
     }
 
@@ -61,6 +71,7 @@ public struct WeightMatrix: @unchecked Sendable {
         switch storage {
         case .fp32: .fp32
         case .bf16: .bf16
+        case .int8: .int8
         }
     }
 }

@@ -6,6 +6,12 @@ public enum MatrixPrecision: String, Sendable, CaseIterable {
     /// bfloat16: half the bytes, no fp32 copy. Products accumulate in fp32
     /// (`Matmul.linearBF16`); activations stay fp32 between products.
     case bf16
+    /// Weight-only int8 with one fp32 scale per row (symmetric: scale = max|row| / 127, values
+    /// rounded to nearest), made at load from whatever the checkpoint stores: a quarter of the
+    /// bytes of fp32, and decoding reads half the bytes of bf16. Activations stay fp32
+    /// (`Matmul.linearInt8`). The output head stays bf16 (`ParameterStore`). Chosen with
+    /// `WeightQuantization.int8`, never by `WeightPrecision`.
+    case int8
 }
 
 /// The user's choice of resident precision (`--weights`), resolved against a checkpoint by
