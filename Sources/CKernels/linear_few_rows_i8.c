@@ -1,5 +1,6 @@
 #include "c2s_kernels.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__)
@@ -14,8 +15,8 @@
 // One row of x (one sequence decoding) is bound by reading the weights: they are widened to
 // fp32 and multiplied with fp32 x, so the only error is the weights' own rounding. With more
 // rows the widening is shared but the multiply-adds grow with m, and 16-lane fp32 FMAs made a
-// batch of 8 slower than bf16's 32-pair vdpbf16ps: on AVX512_BF16 CPUs such products widen the
-// weights to bf16 (still exact) and round x to bf16, as the bf16 decoding kernel does.
+// batch of 8 slower than bf16's 32-pair vdpbf16ps; so on AVX512_VNNI CPUs several rows take
+// the int16 path below.
 
 void c2s_linear_few_rows_i8_portable(const float *x, const signed char *w, const float *scales, float *y, long m,
                                      long k, long ldy, long j0, long j1, int accumulate) {
@@ -101,91 +102,92 @@ static void linear_i8_avx512(const float *x, const signed char *w, const float *
     }
 }
 
-// Eight (or fewer) rows of x, pre-rounded to bf16, against two int8 rows of w, 32 columns per
-// step: each weight vector is widened once (int8 -> int32 -> fp32 -> bf16, exact) and used by
-// up to 8 vdpbf16ps.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static inline __m512bh widen_i8_bf16(__m256i q) {
-    const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q)));
-    const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1)));
-    return _mm512_cvtne2ps_pbh(hi, lo);
+// Several rows of x: the weights are widened to int16 (vpmovsxbw, one instruction per 32)
+// and multiplied with x quantized to int16 per row (vpdpwssd: 32 products per instruction, into
+// int32), so a batch costs hardly more arithmetic than bf16's vdpbf16ps and reads half the
+// bytes. x's rounding (half of max|row| / 16383) is finer than bf16's for all but elements
+// thousands of times smaller than their row's largest. The int32 sums are moved to fp32
+// every 1024 columns, before they could overflow (1024 * 127 * 16383 < 2^31).
+#define I16_RANGE 16383.0f
+#define I16_FLUSH 1024L
+
+#endif
+
+void c2s_i8_quantize_activations(const float *x, short *xq, float *xs, long m, long k) {
+    for (long r = 0; r < m; r++) {
+        const float *row = x + r * k;
+        float top = 0;
+        for (long p = 0; p < k; p++) top = fmaxf(top, fabsf(row[p]));
+        const float inverse = top > 0 ? I16_RANGE / top : 0.0f;
+        for (long p = 0; p < k; p++) xq[r * k + p] = (short)(int)rintf(row[p] * inverse);
+        xs[r] = top / I16_RANGE;
+    }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void block_i8_bf16(const unsigned short *xb, long m, const signed char *w, const float *scales, float *y,
-                          long k, long ldy, long j0, long j1, int accumulate) {
-    const long full = k & ~31L;
-    const long rest = k - full;
-    const __mmask32 tail = rest ? (__mmask32)((1ull << rest) - 1ull) : 0;
-    for (long j = j0; j < j1; j += 2) {
-        const long nb = j1 - j < 2 ? j1 - j : 2;
-        const signed char *w0 = w + j * k, *w1 = w + (j + (nb > 1)) * k;
-        __m512 a[8], b[8];
-        for (int r = 0; r < 8; r++) { a[r] = _mm512_setzero_ps(); b[r] = _mm512_setzero_ps(); }
-        long p = 0;
-        for (; p < full; p += 32) {
-            const __m512bh v0 = widen_i8_bf16(_mm256_loadu_si256((const __m256i *)(w0 + p)));
-            const __m512bh v1 = widen_i8_bf16(_mm256_loadu_si256((const __m256i *)(w1 + p)));
-            for (int r = 0; r < 8; r++) {
-                if (r >= m) break;
-                const __m512bh u = (__m512bh)_mm512_loadu_si512(xb + r * k + p);
-                a[r] = _mm512_dpbf16_ps(a[r], u, v0);
-                b[r] = _mm512_dpbf16_ps(b[r], u, v1);
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void block_i8_i16(const short *xq, const float *xs, long m, const signed char *w, const float *scales, float *y,
+                         long k, long ldy, long j0, long j1, int accumulate) {
+    for (long j = j0; j < j1; j++) {
+        const signed char *wj = w + j * k;
+        __m512 f[8];
+        for (int r = 0; r < 8; r++) f[r] = _mm512_setzero_ps();
+        for (long c = 0; c < k; c += I16_FLUSH) {
+            const long end = c + I16_FLUSH < k ? c + I16_FLUSH : k;
+            const long full = c + ((end - c) & ~31L);
+            __m512i a[8];
+            for (int r = 0; r < 8; r++) a[r] = _mm512_setzero_si512();
+            long p = c;
+            for (; p < full; p += 32) {
+                const __m512i v = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wj + p)));
+                for (int r = 0; r < 8; r++) {
+                    if (r >= m) break;
+                    a[r] = _mm512_dpwssd_epi32(a[r], _mm512_loadu_si512(xq + r * k + p), v);
+                }
             }
-        }
-        if (rest) {
-            const __m512bh v0 = widen_i8_bf16(_mm256_maskz_loadu_epi8(tail, w0 + p));
-            const __m512bh v1 = widen_i8_bf16(_mm256_maskz_loadu_epi8(tail, w1 + p));
-            for (int r = 0; r < 8 && r < m; r++) {
-                const __m512bh u = (__m512bh)_mm512_maskz_loadu_epi16(tail, xb + r * k + p);
-                a[r] = _mm512_dpbf16_ps(a[r], u, v0);
-                b[r] = _mm512_dpbf16_ps(b[r], u, v1);
+            if (p < end) {
+                const __mmask32 tail = (__mmask32)((1ull << (end - p)) - 1ull);
+                const __m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(tail, wj + p));
+                for (int r = 0; r < 8 && r < m; r++) {
+                    a[r] = _mm512_dpwssd_epi32(a[r], _mm512_maskz_loadu_epi16(tail, xq + r * k + p), v);
+                }
             }
+            for (int r = 0; r < 8 && r < m; r++) f[r] = _mm512_add_ps(f[r], _mm512_cvtepi32_ps(a[r]));
         }
         for (long r = 0; r < m && r < 8; r++) {
-            float *yr = y + r * ldy + j;
-            const float r0 = _mm512_reduce_add_ps(a[r]) * scales[j];
-            yr[0] = accumulate ? yr[0] + r0 : r0;
-            if (nb > 1) {
-                const float r1 = _mm512_reduce_add_ps(b[r]) * scales[j + 1];
-                yr[1] = accumulate ? yr[1] + r1 : r1;
-            }
+            float *out = y + r * ldy + j;
+            const float s = _mm512_reduce_add_ps(f[r]) * (scales[j] * xs[r]);
+            *out = accumulate ? *out + s : s;
         }
     }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void round_rows_bf16(const float *x, unsigned short *xb, long count) {
-    long i = 0;
-    for (; i + 32 <= count; i += 32) {
-        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i));
-        _mm512_storeu_si512(xb + i, (__m512i)v);
-    }
-    for (; i < count; i++) {
-        // Round to nearest even, as the instruction does (inputs are finite activations).
-        unsigned int bits;
-        __builtin_memcpy(&bits, x + i, 4);
-        bits += 0x7FFF + ((bits >> 16) & 1);
-        xb[i] = (unsigned short)(bits >> 16);
-    }
-}
-
-static void linear_i8_bf16(const float *x, const signed char *w, const float *scales, float *y, long m, long k,
-                           long ldy, long j0, long j1, int accumulate) {
-    unsigned short stack[16 * 4096];
-    unsigned short *xb = m * k <= (long)(sizeof stack / sizeof stack[0]) ? stack : malloc((size_t)(m * k) * sizeof *xb);
-    if (!xb) return;
-    round_rows_bf16(x, xb, m * k);
+static void linear_i8_i16(const float *x, const signed char *w, const float *scales, float *y, long m, long k,
+                          long ldy, long j0, long j1, int accumulate) {
+    short stack[16 * 4096];
+    float xs[16];
+    short *xq = m * k <= (long)(sizeof stack / sizeof stack[0]) ? stack : malloc((size_t)(m * k) * sizeof *xq);
+    if (!xq || m > 16) { if (xq && xq != stack) free(xq); c2s_linear_few_rows_i8_portable(x, w, scales, y, m, k, ldy, j0, j1, accumulate); return; }
+    c2s_i8_quantize_activations(x, xq, xs, m, k);
     for (long r = 0; r < m; r += 8) {
-        block_i8_bf16(xb + r * k, m - r < 8 ? m - r : 8, w, scales, y + r * ldy, k, ldy, j0, j1, accumulate);
+        block_i8_i16(xq + r * k, xs + r, m - r < 8 ? m - r : 8, w, scales, y + r * ldy, k, ldy, j0, j1, accumulate);
     }
-    if (xb != stack) free(xb);
+    if (xq != stack) free(xq);
 }
 #endif
 
+static int has_vnni(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return c2s_has_avx512_i8() && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
 int c2s_i8_rounds_activations(long m) {
 #if defined(__x86_64__)
-    return m > 1 && c2s_has_avx512_i8() && c2s_has_bf16_dot();
+    return m > 1 && has_vnni();
 #else
     (void)m;
     return 0;
@@ -207,11 +209,11 @@ void c2s_linear_few_rows_i8(const float *x, const signed char *w, const float *s
 #if defined(__x86_64__)
     // Benign race: every thread computes the same answer.
     static int avx512 = -1;
-    static int bf16 = -1;
+    static int vnni = -1;
     if (avx512 < 0) avx512 = c2s_has_avx512_i8();
-    if (bf16 < 0) bf16 = avx512 && c2s_has_bf16_dot();
-    if (bf16 && m > 1) {
-        linear_i8_bf16(x, w, scales, y, m, k, ldy, j0, j1, accumulate);
+    if (vnni < 0) vnni = has_vnni();
+    if (vnni && m > 1) {
+        linear_i8_i16(x, w, scales, y, m, k, ldy, j0, j1, accumulate);
         return;
     }
     if (avx512) {

@@ -44,8 +44,8 @@ const char *c2s_kernels_path(void);
 
 /// Weight-only int8: y[i, j] (+)= scales[j] * sum_p x[i, p] * w[j, p] for rows i < m and
 /// output columns j in [j0, j1), w being int8 [n, k] row-major with one fp32 scale per row.
-/// The int8 weights are widened in registers; x stays fp32 for one row, and is rounded to
-/// bfloat16 for several on AVX512_BF16 CPUs (c2s_i8_rounds_activations). AVX-512 where the CPU
+/// The int8 weights are widened in registers; x stays fp32 for one row, and is quantized to
+/// int16 per row for several on AVX512_VNNI CPUs (c2s_i8_rounds_activations). AVX-512 where the CPU
 /// has it (c2s_has_avx512_i8), the portable loop otherwise. Meant for m up to ~16.
 void c2s_linear_few_rows_i8(const float *x, const signed char *w, const float *scales, float *y, long m,
                             long k, long ldy, long j0, long j1, int accumulate);
@@ -54,9 +54,14 @@ void c2s_linear_few_rows_i8(const float *x, const signed char *w, const float *s
 void c2s_linear_few_rows_i8_portable(const float *x, const signed char *w, const float *scales, float *y,
                                      long m, long k, long ldy, long j0, long j1, int accumulate);
 
-/// 1 when c2s_linear_few_rows_i8 rounds x to bfloat16 for an m-row product: m > 1 on
-/// AVX512_BF16 CPUs, where the products use vdpbf16ps (the weights widened to bf16 exactly).
+/// 1 when c2s_linear_few_rows_i8 quantizes x for an m-row product: m > 1 on AVX512_VNNI CPUs,
+/// where each row of x is quantized to int16 (c2s_i8_quantize_activations) and the products use
+/// vpdpwssd (the weights widened to int16 exactly).
 int c2s_i8_rounds_activations(long m);
+
+/// xq[r, p] = round(x[r, p] / xs[r]) with xs[r] = max_p |x[r, p]| / 16383, row by row (0 and a
+/// zero scale for an all-zero row): how c2s_linear_few_rows_i8 reads x where it rounds it.
+void c2s_i8_quantize_activations(const float *x, short *xq, float *xs, long m, long k);
 
 /// 1 when c2s_linear_few_rows_i8 takes its AVX-512 path (AVX512F, BW and VL).
 int c2s_has_avx512_i8(void);

@@ -6,9 +6,10 @@ extension Matmul {
     /// `c`). `a` and `c` are fp32.
     ///
     /// Decoding-sized products (m ≤ `fewRows`) read the int8 rows directly
-    /// (`c2s_linear_few_rows_i8`: widened to fp32 in registers, fp32 multiply-adds, the scale
-    /// applied once per output): a quarter of the bytes of fp32 and half of bf16, which is what
-    /// bounds a decoding step. Larger products (prefill) widen panels of `q` to bfloat16 —
+    /// (`c2s_linear_few_rows_i8`, the scale applied once per output): a quarter of the bytes of
+    /// fp32 and half of bf16, which is what bounds a decoding step. One row multiplies fp32 `a`
+    /// with the weights widened to fp32; several rows (AVX512-VNNI) quantize `a` to int16 per
+    /// row for `vpdpwssd`, which keeps batches as fast as bf16's `vdpbf16ps`. Larger products (prefill) widen panels of `q` to bfloat16 —
     /// exact, |q| ≤ 127 — and multiply them with `linearBF16`, then scale each output column;
     /// so prefill runs at the bf16 product's speed, and the only rounding beyond the weights'
     /// own is the one `linearBF16` may apply to `a`.
