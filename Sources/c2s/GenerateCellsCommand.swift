@@ -132,7 +132,7 @@ struct GenerateCellsCommand: ParsableCommand {
             s.options = decoding.options(sample: !greedy, numGenes: model.topGenes(modelOptions.topGenes), batchSize: runOptions.batchSize,
                                          maxTokensPerPass: modelOptions.maxTokensPerPass)
             s.options.guidance = guidance
-            if !parsed.isEmpty && guidance != 1 { s.unconditionalPrompt = try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell, model: model) }
+            if !parsed.isEmpty && guidance != 1 { s.unconditionalPrompt = try modelOptions.prompt(CellGenerator.unconditionalTask, kind: .singleCell, model: model, warn: false) }
             s.constrained = !decoding.unconstrained
             s.organism = model.organism(modelOptions.organism)
             s.chunks = runOptions.chunks

@@ -69,12 +69,13 @@ struct C2SModelOptions: ParsableArguments {
 
     /// The task's prompt with the chosen template, in the chosen (or the model's) prompt
     /// format; deviations from the model's format are printed as warnings.
-    func prompt(_ task: String, kind: TaskKind, model: C2SModel, genes: Int? = nil) throws -> TaskPrompt {
+    /// `warn: false` for a second prompt of the same run (its warnings were printed once).
+    func prompt(_ task: String, kind: TaskKind, model: C2SModel, genes: Int? = nil, warn: Bool = true) throws -> TaskPrompt {
         var user: [TaskDefinition] = []
         if let taskFile { user = try TaskDefinition.load(path: taskFile, available: { Set(TaskDefinition.standardFields($0)) }) }
         let choice = try PromptFormatChoice(requested: promptFormat, model: model, template: template, taskFile: taskFile != nil,
                                             genes: genes ?? model.topGenes(topGenes))
-        choice.warnings.forEach { printError("warning: \($0)") }
+        if warn { choice.warnings.forEach { printError("warning: \($0)") } }
         return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user, profile: choice.profile)
     }
 

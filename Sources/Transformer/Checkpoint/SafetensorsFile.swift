@@ -59,20 +59,14 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
     var fileSize: Int { file.bytes.count }
 
     public func copyFloats(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int) throws {
-        let info = try floatInfo(name)
-        guard count == info.elementCount else {
-            throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has \(info.elementCount) elements (shape \(info.shape)), but the destination holds \(count)")
-        }
+        let info = try floatInfo(name, count: count)
         guard count > 0 else { return }
         FloatConversion.toFloat(bytes(of: info).baseAddress!, dtype: info.dtype, into: destination, count: count)
         release(info)
     }
 
     public func copyBFloat16(_ name: String, into destination: UnsafeMutablePointer<UInt16>, count: Int) throws {
-        let info = try floatInfo(name)
-        guard count == info.elementCount else {
-            throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has \(info.elementCount) elements (shape \(info.shape)), but the destination holds \(count)")
-        }
+        let info = try floatInfo(name, count: count)
         guard count > 0 else { return }
         FloatConversion.toBFloat16(bytes(of: info).baseAddress!, dtype: info.dtype, into: destination, count: count)
         release(info)
@@ -83,9 +77,7 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         guard info.shape.count == 2 else {
             throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has shape \(info.shape), but only a matrix (2 dimensions) can be transposed")
         }
-        guard count == info.elementCount else {
-            throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has \(info.elementCount) elements (shape \(info.shape)), but the destination holds \(count)")
-        }
+        try checkCount(info, name, count)
         guard count > 0 else { return }
         BlockedTranspose.convert(bytes(of: info).baseAddress!, dtype: info.dtype, rows: info.shape[0], columns: info.shape[1], into: destination)
         release(info)
@@ -105,5 +97,18 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
             throw CheckpointError.notFloat(path: path, tensor: name, dtype: info.dtype.rawValue)
         }
         return info
+    }
+
+    /// A floating tensor whose element count is the destination's `count`.
+    private func floatInfo(_ name: String, count: Int) throws -> SafetensorsTensorInfo {
+        let info = try floatInfo(name)
+        try checkCount(info, name, count)
+        return info
+    }
+
+    private func checkCount(_ info: SafetensorsTensorInfo, _ name: String, _ count: Int) throws {
+        guard count == info.elementCount else {
+            throw CheckpointError.wrongDestination(path: path, tensor: name, problem: "has \(info.elementCount) elements (shape \(info.shape)), but the destination holds \(count)")
+        }
     }
 }
