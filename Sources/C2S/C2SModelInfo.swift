@@ -9,6 +9,7 @@ import SingleCell
 /// {
 ///   "format": "c2s-model", "version": 1,
 ///   "separator": " ", "eos_appended": true, "loss_on": "response",
+///   "prompt_format": "cell2sentence",   (only for prompts in a published checkpoint's format)
 ///   "max_length": 256,
 ///   "tasks": ["cell_type_prediction"],
 ///   "examples": {"train": 1600, "validation": 200},
@@ -43,6 +44,12 @@ public struct C2SModelInfo: Sendable, Equatable {
     /// so that annotate, generate-cells, embed and predict-perturbation name the same one by
     /// default (nil: not recorded; they then say Homo sapiens).
     public var organism: String?
+    /// `prompt_format`: the published checkpoint format of the training prompts (nil: c2s's
+    /// own, not written), so that the task commands pick that format for this model.
+    public var promptFormat: String?
+    /// `separator`: what joined input and response in training ("" when they were tokenized
+    /// apart, as for a published checkpoint's format).
+    public var separator = PromptFormat.separator
 
     /// Gathers tasks and labels from the training records.
     public init(train: [PromptRecord], examples: [String: Int], lossOn: LossTarget, maxLength: Int,
@@ -98,7 +105,7 @@ public struct C2SModelInfo: Sendable, Equatable {
     public func json() throws -> Data {
         var object: [String: Any] = [
             "format": "c2s-model", "version": 1,
-            "separator": PromptFormat.separator, "eos_appended": true, "loss_on": lossOn.rawValue,
+            "separator": separator, "eos_appended": true, "loss_on": lossOn.rawValue,
             "max_length": maxLength, "tasks": tasks, "labels": labels, "examples": examples,
             "truncation": [
                 "examples": truncation.examples, "truncated_by_sentence": truncation.truncatedBySentence,
@@ -109,6 +116,7 @@ public struct C2SModelInfo: Sendable, Equatable {
         ]
         if let labelColumn { object["label_column"] = labelColumn }
         if let organism { object["organism"] = organism }
+        if let promptFormat { object["prompt_format"] = promptFormat }
         if let sentenceDatasetPath {
             object["sentence_dataset"] = ["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"]
         }

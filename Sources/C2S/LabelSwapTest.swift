@@ -208,7 +208,8 @@ public struct LabelSwapTest: Sendable {
         }
         // No truncation: cutting the prompt could cut the label itself, so a pair that does
         // not fit is an error instead.
-        let encoder = PromptEncoder(tokenizer: model.tokenizer, eosTokenID: model.endToken, maxLength: Int.max, lossOn: .response)
+        let encoder = PromptEncoder(tokenizer: model.tokenizer, eosTokenID: model.endToken, maxLength: Int.max, lossOn: .response,
+                                    join: try PromptJoin.of(format: prompt.profile.name))
         let encoded = try encoder.encode(records, path: model.folder).examples
         let context = model.language.info.contextLength
         var prompts: [[Int32]] = [], responses: [[Int32]] = []

@@ -74,6 +74,8 @@ public struct ModelTrainingPlan: Sendable {
     public var firstStep: Int
     /// The output head's gene rows, when initialised from the training cells.
     public var geneHead: GeneHeadInitialization.Summary?
+    /// The published checkpoint format the prompts are in (nil: c2s's own).
+    public var promptFormat: String?
 }
 
 /// How a run ended.
@@ -112,6 +114,9 @@ public enum ModelTraining {
             throw FileError(settings.prompts, "has no examples in split \"\(settings.split)\" (splits: \(dataset.splitCounts.map { "\($0.split) \($0.examples)" }.joined(separator: ", ")))")
         }
         let validationRecords = settings.validationSplit.map { dataset.split($0) } ?? []
+        // Prompts in a published checkpoint's format are joined as that family was trained.
+        let promptFormat = try PromptDataset.promptFormat(of: trainRecords + validationRecords, path: settings.prompts)
+        let join = try PromptJoin.of(format: promptFormat)
         if let sentences = settings.sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences {
             let columns = try DatasetManifest.read(folder: sentences).obsColumns
@@ -175,7 +180,7 @@ public enum ModelTraining {
         }
         let info = source.model.info
         let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
-        let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn)
+        let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
         let train = try encoder.encode(trainRecords, path: settings.prompts)
         let validation = try encoder.encode(validationRecords, path: settings.prompts)
         let trainer = try Trainer(model: trained, examples: train.examples, options: settings.options)
@@ -189,6 +194,8 @@ public enum ModelTraining {
                                      sentenceDatasetPath: settings.sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                      truncation: train.report)
         modelInfo.labelColumn = settings.labelColumn
+        modelInfo.promptFormat = promptFormat
+        modelInfo.separator = join.separator
         // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
         modelInfo.organism = settings.sentences.flatMap { DatasetManifest.organism(folder: $0) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences,
@@ -217,7 +224,7 @@ public enum ModelTraining {
                 "LoRA on \(source.description.replacingOccurrences(of: "fine-tuning ", with: "")): rank \(a.configuration.rank), alpha \(a.configuration.alpha), \(a.adaptedModules.count) modules, \(a.parameters.count) trainable parameters (the base's \(source.model.parameters.count) frozen)"
             } ?? source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
             train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
-            firstStep: trainer.completedSteps, geneHead: geneHead)))
+            firstStep: trainer.completedSteps, geneHead: geneHead, promptFormat: promptFormat)))
         try output.create()
         do {
             let result = try runLoop(trainer: trainer, validation: validation.examples, settings: settings, contents: contents,

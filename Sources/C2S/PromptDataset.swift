@@ -1,4 +1,5 @@
 import Foundation
+import Prompts
 import SingleCell
 
 /// One line of a prompt dataset written by `c2s prompts`.
@@ -13,23 +14,28 @@ public struct PromptRecord: Sendable, Equatable {
     /// Where each cell sentence sits in `modelInput`, as ranges of Unicode code-point offsets
     /// (`input_sentence_spans`, end exclusive); nil when the line does not say.
     public var sentenceSpans: [Range<Int>]?
+    /// `prompt_format`: the published checkpoint family whose format the line is written in
+    /// (nil: c2s's own).
+    public var promptFormat: String?
     /// 1-based line number in the file, for messages.
     public var line: Int
 
     public init(task: String, split: String, cellNames: [String], modelInput: String, response: String,
-                sentenceSpans: [Range<Int>]? = nil, line: Int) {
+                sentenceSpans: [Range<Int>]? = nil, promptFormat: String? = nil, line: Int) {
         self.task = task
         self.split = split
         self.cellNames = cellNames
         self.modelInput = modelInput
         self.response = response
         self.sentenceSpans = sentenceSpans
+        self.promptFormat = promptFormat
         self.line = line
     }
 }
 
 /// A prompt dataset (JSON lines from `c2s prompts`): `task`, `split`, `cell_name` or
-/// `cell_names`, `model_input`, `response`, and optionally `input_sentence_spans`.
+/// `cell_names`, `model_input`, `response`, and optionally `input_sentence_spans` and
+/// `prompt_format`.
 public struct PromptDataset: Sendable {
     public let path: String
     public let records: [PromptRecord]
@@ -49,6 +55,21 @@ public struct PromptDataset: Sendable {
         }
         guard !records.isEmpty else { throw FileError(path, "has no examples (expected JSON lines from 'c2s prompts')") }
         self.records = records
+    }
+
+    /// The prompt format every record of `records` is written in (nil: c2s's own), checked to
+    /// be one known format: a file that mixes formats, or names one c2s does not know, is an
+    /// error naming the file and lines.
+    public static func promptFormat(of records: [PromptRecord], path: String) throws -> String? {
+        guard let first = records.first else { return nil }
+        if let other = records.first(where: { $0.promptFormat != first.promptFormat }) {
+            func name(_ f: String?) -> String { f.map { "'\($0)'" } ?? "c2s's own (no prompt_format)" }
+            throw FileError(path, "mixes prompt formats: line \(first.line) is in \(name(first.promptFormat)), line \(other.line) in \(name(other.promptFormat)); a model is trained on one format (make the prompts with one --prompt-format)")
+        }
+        if let format = first.promptFormat {
+            do { _ = try PromptProfiles.named(format) } catch { throw FileError(path, "line \(first.line): \(error)") }
+        }
+        return first.promptFormat
     }
 
     /// The records of one split, in file order.
@@ -91,8 +112,13 @@ public struct PromptDataset: Sendable {
             }
             spans = ranges
         }
+        var format: String?
+        if let raw = object["prompt_format"], !(raw is NSNull) {
+            guard let name = raw as? String else { throw fail("\"prompt_format\" is not a string") }
+            format = name
+        }
         return PromptRecord(task: task, split: split, cellNames: names, modelInput: input, response: response,
-                            sentenceSpans: spans, line: number)
+                            sentenceSpans: spans, promptFormat: format, line: number)
     }
 
     /// An integral JSON number (Foundation hands numbers over as NSNumber).

@@ -99,6 +99,7 @@ public enum PromptDatasetWriting {
         options.examples = s.examples
         options.topK = s.topK
         options.style = s.profile.style
+        options.promptFormat = s.profile.name == PromptProfiles.c2s.name ? nil : s.profile.name
         let dataOrganism = try datasetOrganism(s.dataset)
         options.organism = s.organism ?? dataOrganism ?? "Homo sapiens"
         options.labelColumn = s.labelColumn ?? "cell_type"

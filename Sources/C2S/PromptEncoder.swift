@@ -41,8 +41,44 @@ public struct PromptEncoding: Sendable {
     public var report: TruncationReport
 }
 
+/// How input and response become one token sequence.
+public enum PromptJoin: Sendable, Equatable {
+    /// c2s's own: `model_input + separator + response` tokenized as one text (see
+    /// `PromptEncoder`).
+    case oneText(separator: String)
+    /// The published checkpoints' (cell2sentence's `tokenize_loss_on_response`): the input
+    /// tokenized alone (with the tokenizer's special tokens, e.g. Gemma's `<bos>`), then the
+    /// response tokenized alone *without* special tokens, then EOS. The reference tokenizes the
+    /// response with its special tokens too, which for a tokenizer that adds a BOS puts a second
+    /// `<bos>` before every response; c2s leaves that out, as its inference (and the reference's,
+    /// which generates from the input alone) never shows it.
+    case separate
+
+    /// c2s's own join (one space).
+    public static let c2s = PromptJoin.oneText(separator: PromptFormat.separator)
+
+    /// The join of prompts in `format` (a `PromptProfile` name; nil: c2s's own).
+    public static func of(format: String?) throws -> PromptJoin {
+        guard let format, format != PromptProfiles.c2s.name else { return .c2s }
+        let profile = try PromptProfiles.named(format)
+        guard let separator = profile.separator else { return .c2s }
+        return separator.isEmpty ? .separate : .oneText(separator: separator)
+    }
+
+    /// What `c2s.json` records as `separator`.
+    public var separator: String {
+        switch self {
+        case .oneText(let s): return s
+        case .separate: return ""
+        }
+    }
+}
+
 /// Turns prompt records into `TrainingExample`s.
 ///
+/// With `PromptJoin.separate` (prompts in a published checkpoint's format) the input's tokens
+/// are followed by the response's own tokens and EOS, the boundary is the input's length, and
+/// truncation works as below. Otherwise (c2s's own prompts):
 /// - Text: `model_input + " " + response` (`PromptFormat.separator`), tokenized as **one**
 ///   string with the tokenizer's special tokens (a BOS for tokenizers that add one), then the
 ///   EOS token appended — the prompt is never tokenized apart from the response, so no second
@@ -62,24 +98,41 @@ public struct PromptEncoder: Sendable {
     /// The longest sequence, EOS included.
     public let maxLength: Int
     public let lossOn: LossTarget
+    public let join: PromptJoin
 
-    public init(tokenizer: Tokenizer, eosTokenID: Int32, maxLength: Int, lossOn: LossTarget = .response) {
+    public init(tokenizer: Tokenizer, eosTokenID: Int32, maxLength: Int, lossOn: LossTarget = .response, join: PromptJoin = .c2s) {
         self.tokenizer = tokenizer
         self.eosTokenID = eosTokenID
         self.maxLength = maxLength
         self.lossOn = lossOn
+        self.join = join
     }
 
-    /// The text the model is trained on for a record (before the EOS token).
+    /// The text the model is trained on for a record (before the EOS token), with c2s's join.
     public static func text(input: String, response: String) -> String {
         input + PromptFormat.separator + response
+    }
+
+    /// The tokens of input and response joined as `join` says (before EOS).
+    func fullTokens(input: String, inputTokens: [Int32], response: String) -> [Int32] {
+        switch join {
+        case .oneText(let separator): return tokenizer.encode(input + separator + response)
+        case .separate: return inputTokens + tokenizer.encode(response, addSpecialTokens: false)
+        }
     }
 
     /// Encodes `records` (all from `path`, named in errors), spread over all cores for the
     /// tokenization itself.
     public func encode(_ records: [PromptRecord], path: String) throws -> PromptEncoding {
-        let full = tokenizer.encodeBatch(records.map { Self.text(input: $0.modelInput, response: $0.response) })
         let inputs = tokenizer.encodeBatch(records.map(\.modelInput))
+        let full: [[Int32]]
+        switch join {
+        case .oneText(let separator):
+            full = tokenizer.encodeBatch(records.map { $0.modelInput + separator + $0.response })
+        case .separate:
+            let responses = tokenizer.encodeBatch(records.map(\.response), addSpecialTokens: false)
+            full = zip(inputs, responses).map { $0 + $1 }
+        }
         var report = TruncationReport()
         var examples: [TrainingExample] = []
         examples.reserveCapacity(records.count)
@@ -142,10 +195,11 @@ public struct PromptEncoder: Sendable {
             var scratch = TruncationReport()
             func attempt(_ genes: Int) throws -> (Split, dropped: Int) {
                 let (input, dropped) = cutter.keeping(atMost: genes)
-                let full = tokenizer.encode(Self.text(input: input, response: record.response))
+                let inputTokens = tokenizer.encode(input)
+                let full = fullTokens(input: input, inputTokens: inputTokens, response: record.response)
                 var shortened = record
                 shortened.modelInput = input
-                return (try join(full, tokenizer.encode(input), record: shortened, path: path, report: &scratch), dropped)
+                return (try join(full, inputTokens, record: shortened, path: path, report: &scratch), dropped)
             }
             // The largest gene cap that fits: the token count only grows with the cap.
             var lo = 1, hi = max(1, cutter.longestSentence - 1)

@@ -63,6 +63,9 @@ public struct PromptOptions: Sendable {
     public var organism = "Homo sapiens"
     /// How values are laid out and templates filled (a checkpoint's profile, or c2s's own).
     public var style = PromptStyle.c2s
+    /// The profile name written as each example's `prompt_format` (nil: c2s's own format,
+    /// written without the field).
+    public var promptFormat: String?
     /// Column giving `{label}` for single-cell and perturbation tasks.
     public var labelColumn = "cell_type"
     /// Multi-cell tasks: cells are grouped by these columns; the group's `{label}` is the value

@@ -13,14 +13,19 @@ public struct PromptExample: Sendable, Equatable {
     /// no sentence. Lets a trainer shorten an over-long input by dropping a sentence's
     /// lowest-ranked genes instead of cutting the prompt blindly.
     public var inputSentenceSpans: [Range<Int>]
+    /// The published checkpoint family whose prompt format the example is written in
+    /// (`prompt_format`, a `PromptProfile` name); nil for c2s's own format. A trainer joins
+    /// input and response the way that family was trained.
+    public var promptFormat: String?
 
     public init(task: String, split: String, cellNames: [String], modelInput: String, response: String,
-                inputSentenceSpans: [Range<Int>] = []) {
+                inputSentenceSpans: [Range<Int>] = [], promptFormat: String? = nil) {
         self.task = task
         self.split = split
         self.cellNames = cellNames
         self.modelInput = modelInput
         self.response = response
         self.inputSentenceSpans = inputSentenceSpans
+        self.promptFormat = promptFormat
     }
 }

@@ -50,6 +50,6 @@ extension PromptBuilder {
         let (input, spans) = try style.render(template, value, marking: sentences)
         let response = try style.render(task.responseTemplate, value)
         return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input,
-                             response: response, inputSentenceSpans: spans)
+                             response: response, inputSentenceSpans: spans, promptFormat: options.promptFormat)
     }
 }

@@ -4,7 +4,8 @@ import SingleCell
 
 /// Writes prompt examples as JSON lines: `task`, `split`, `cell_name` (one cell) or
 /// `cell_names` (several: a group, or control then perturbed), `model_input`, `response`,
-/// `input_sentence_spans` (`[[start, end], ...]`, see `PromptExample.inputSentenceSpans`).
+/// `input_sentence_spans` (`[[start, end], ...]`, see `PromptExample.inputSentenceSpans`), and
+/// `prompt_format` for prompts in a published checkpoint's format (absent for c2s's own).
 public final class PromptWriter {
     private let file: BufferedFileWriter
     private var line: [UInt8] = []
@@ -49,7 +50,12 @@ public final class PromptWriter {
         for (i, r) in e.inputSentenceSpans.enumerated() {
             line += Array("\(i > 0 ? "," : "")[\(r.lowerBound),\(r.upperBound)]".utf8)
         }
-        line += Array("]}\n".utf8)
+        line.append(93)
+        if let format = e.promptFormat {
+            line += Array(#","prompt_format":"#.utf8)
+            JSONText.appendString(format, to: &line)
+        }
+        line += Array("}\n".utf8)
     }
 
     public func close() throws { try file.close() }

@@ -288,6 +288,9 @@ struct TrainCommand: ParsableCommand {
                     report(plan.train, "training", length: plan.maxLength)
                     report(plan.validation, "validation", length: plan.maxLength)
                     if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
+                    if let format = plan.promptFormat {
+                        printError("prompts in the \(format) format: input and response tokenized apart and joined without a separator, as that family was trained (c2s.json records the format)")
+                    }
                     if let g = plan.geneHead {
                         printError(String(format: "output head: %d gene tokens start from %d principal components of %d genes in %d training cells (%.1f%% of their variance)",
                                           g.tokens, g.components, g.genes, g.cells, 100 * g.explainedVariance))

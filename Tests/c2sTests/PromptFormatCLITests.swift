@@ -41,4 +41,41 @@ final class PromptFormatCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("has no 'perturbation_prediction' prompt") && r.stderr.contains("--prompt-format c2s"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.tmp.file("p.h5ad")))
     }
+
+    /// Prompts in a published checkpoint's format say so on every line; `c2s train` joins them
+    /// as that family was trained and records the format, which the task commands then pick.
+    func testTrainingOnAProfilesPromptsRecordsTheFormat() throws {
+        let helper = TaskCLITests(name: "setting", testClosure: { _ in })
+        let s = try helper.setting()
+        let prompts = s.tmp.file("prompts.jsonl"), trained = s.tmp.file("trained")
+        var r = try c2s(["prompts", s.sentences, "--task", "cell_type_prediction", "--prompt-format", "cell2sentence", "--top-k", "20",
+                         "-o", prompts, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try helper.lines(prompts)
+        XCTAssertFalse(lines.isEmpty)
+        XCTAssertTrue(lines.allSatisfy { $0["prompt_format"] as? String == "cell2sentence" })
+        r = try c2s(["train", prompts, "--model", s.model, "--max-steps", "2", "--batch-size", "2", "-o", trained])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("prompts in the cell2sentence format: input and response tokenized apart"), r.stderr)
+        let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: trained + "/c2s.json"))) as? [String: Any])
+        XCTAssertEqual(info["prompt_format"] as? String, "cell2sentence")
+        XCTAssertEqual(info["separator"] as? String, "")
+        // The task commands take the format from c2s.json.
+        let out = s.tmp.file("annotated.h5ad")
+        r = try c2s(["annotate", "--model", trained, s.sentences, "-o", out, "--top-genes", "20", "--prompt-format", "c2s"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("trained with the cell2sentence prompt format, but prompts use c2s"), r.stderr)
+
+        // c2s's own prompts carry no prompt_format, and a file mixing the two is refused.
+        let own = s.tmp.file("own.jsonl")
+        r = try c2s(["prompts", s.sentences, "--task", "cell_type_prediction", "--top-k", "20", "--splits", s.tmp.file("splits.json"), "-o", own, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(try helper.lines(own).allSatisfy { $0["prompt_format"] == nil })
+        let mixed = s.tmp.file("mixed.jsonl")
+        try (String(contentsOfFile: prompts, encoding: .utf8) + String(contentsOfFile: own, encoding: .utf8)).write(toFile: mixed, atomically: true, encoding: .utf8)
+        r = try c2s(["train", mixed, "--model", s.model, "--max-steps", "1", "-o", s.tmp.file("refused")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("mixes prompt formats"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.tmp.file("refused")))
+    }
 }
