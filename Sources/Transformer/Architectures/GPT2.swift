@@ -15,20 +15,21 @@ public final class GPT2: CausalLanguageModel, @unchecked Sendable {
         public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
-            vocabularySize = try file.positiveInt("vocab_size", default: 50257)
-            hiddenSize = try file.positiveInt("n_embd", default: 768)
-            layers = try file.positiveInt("n_layer", default: 12)
-            heads = try file.positiveInt("n_head", default: 12)
-            positions = try file.positiveInt("n_positions", default: try file.positiveInt("n_ctx", default: 1024))
-            innerSize = try file.optionalInt("n_inner") ?? 4 * hiddenSize
+            vocabularySize = try file.size("vocab_size", default: 50257, limit: ConfigLimits.vocabulary)
+            hiddenSize = try file.size("n_embd", default: 768, limit: ConfigLimits.dimension)
+            layers = try file.size("n_layer", default: 12, limit: ConfigLimits.layers)
+            heads = try file.size("n_head", default: 12, limit: ConfigLimits.layers)
+            positions = try file.size("n_positions", default: try file.size("n_ctx", default: 1024, limit: ConfigLimits.positions),
+                                      limit: ConfigLimits.positions)
+            innerSize = try file.optionalSize("n_inner", limit: ConfigLimits.dimension) ?? 4 * hiddenSize
             guard hiddenSize % heads == 0 else {
                 throw ModelError.invalidConfig(file.url, "n_embd \(hiddenSize) is not a multiple of n_head \(heads)")
             }
-            layerNormEps = Float(try file.double("layer_norm_epsilon", default: 1e-5))
+            layerNormEps = Float(try file.positiveFinite("layer_norm_epsilon", default: 1e-5))
             activation = try file.activation("activation_function", default: "gelu_new")
             scaleAttentionWeights = try file.bool("scale_attn_weights", default: true)
             scaleByInverseLayerIndex = try file.bool("scale_attn_by_inverse_layer_idx", default: false)
-            initializerRange = try file.double("initializer_range", default: 0.02)
+            initializerRange = try file.nonNegativeFinite("initializer_range", default: 0.02)
             if try !file.bool("tie_word_embeddings", default: true) {
                 throw ModelError.invalidConfig(file.url, "GPT-2 with an untied output head (tie_word_embeddings false) is not supported")
             }
@@ -144,7 +145,18 @@ extension GPT2 {
     /// GPT-2's registry entry: checkpoint names with or without the `transformer.` prefix;
     /// the attention-mask buffers and the tied `lm_head.weight` are not parameters.
     public static let architecture = Architecture(
-        modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0, matrices: $1) }, parameterName: { GPT2.canonicalName($0) },
+        modelType: "gpt2", make: { GPT2(config: try GPT2.Config($0), file: $0, matrices: $1) },
+        layout: { file in
+            let c = try GPT2.Config(file)
+            // Conv1D weights are stored [in, out]: the MLP width is c_fc's second dimension.
+            return ModelLayout(specs: GPT2.specs(c), agreement: ConfigTensorAgreement(
+                layerKey: "n_layer", layers: c.layers, layerPrefix: "transformer.h.", dimensions: [
+                    .init("vocab_size", c.vocabularySize, tensor: "transformer.wte.weight", axis: 0),
+                    .init("n_embd", c.hiddenSize, tensor: "transformer.wte.weight", axis: 1),
+                    .init("n_positions", c.positions, tensor: "transformer.wpe.weight", axis: 0),
+                    .init("n_inner (4 × n_embd when absent)", c.innerSize, tensor: "transformer.h.0.mlp.c_fc.weight", axis: 1),
+                ]))
+        }, parameterName: { GPT2.canonicalName($0) },
         ignoredTensors: WeightManifest.knownBuffers + ["lm_head.weight"], trainable: true)
 }
 

@@ -17,25 +17,26 @@ public final class GPTNeoX: CausalLanguageModel, @unchecked Sendable {
         public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
-            vocabularySize = try file.positiveInt("vocab_size", default: 50432)
-            hiddenSize = try file.positiveInt("hidden_size", default: 6144)
-            layers = try file.positiveInt("num_hidden_layers", default: 44)
-            heads = try file.positiveInt("num_attention_heads", default: 64)
-            intermediateSize = try file.positiveInt("intermediate_size", default: 24576)
-            maxPositions = try file.positiveInt("max_position_embeddings", default: 2048)
+            vocabularySize = try file.size("vocab_size", default: 50432, limit: ConfigLimits.vocabulary)
+            hiddenSize = try file.size("hidden_size", default: 6144, limit: ConfigLimits.dimension)
+            layers = try file.size("num_hidden_layers", default: 44, limit: ConfigLimits.layers)
+            heads = try file.size("num_attention_heads", default: 64, limit: ConfigLimits.layers)
+            intermediateSize = try file.size("intermediate_size", default: 24576, limit: ConfigLimits.dimension)
+            maxPositions = try file.size("max_position_embeddings", default: 2048, limit: ConfigLimits.positions)
             guard hiddenSize % heads == 0 else {
                 throw ModelError.invalidConfig(file.url, "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(heads)")
             }
             let rope = try file.rope(defaultBase: 10000, baseKeys: ["rotary_emb_base", "rope_theta"],
                                      defaultPartial: 0.25, partialKeys: ["rotary_pct", "partial_rotary_factor"])
-            rotaryDims = Int(Double(hiddenSize / heads) * rope.partial)
+            // A factor above 1 once wrote past each head (4: a double free), a negative one hung.
+            rotaryDims = try file.checkedRotaryDims(headDim: hiddenSize / heads, partial: rope.partial, key: rope.partialKey)
             ropeBase = Float(rope.base)
             ropeLinearScaling = Float(rope.linearScaling)
-            layerNormEps = Float(try file.double("layer_norm_eps", default: 1e-5))
+            layerNormEps = Float(try file.positiveFinite("layer_norm_eps", default: 1e-5))
             parallelResidual = try file.bool("use_parallel_residual", default: true)
             tiedHead = try file.bool("tie_word_embeddings", default: false)
             activation = try file.activation("hidden_act", default: "gelu")
-            initializerRange = try file.double("initializer_range", default: 0.02)
+            initializerRange = try file.nonNegativeFinite("initializer_range", default: 0.02)
         }
     }
 
@@ -128,6 +129,15 @@ extension GPTNeoX {
     /// GPT-NeoX's registry entry: the causal-mask and rotary buffers are not parameters.
     public static let architecture = Architecture(
         modelType: "gpt_neox", make: { GPTNeoX(config: try GPTNeoX.Config($0), file: $0, matrices: $1) },
+        layout: { file in
+            let c = try GPTNeoX.Config(file)
+            return ModelLayout(specs: GPTNeoX.specs(c), agreement: ConfigTensorAgreement(
+                layerKey: "num_hidden_layers", layers: c.layers, layerPrefix: "gpt_neox.layers.", dimensions: [
+                    .init("vocab_size", c.vocabularySize, tensor: "gpt_neox.embed_in.weight", axis: 0),
+                    .init("hidden_size", c.hiddenSize, tensor: "gpt_neox.embed_in.weight", axis: 1),
+                    .init("intermediate_size", c.intermediateSize, tensor: "gpt_neox.layers.0.mlp.dense_h_to_4h.weight", axis: 0),
+                ]))
+        },
         ignoredTensors: ["attention.bias", "attention.masked_bias", "rotary_emb.inv_freq"], trainable: true)
 }
 

@@ -37,3 +37,18 @@ enum GatedLayerSpecs {
         ]
     }
 }
+
+extension ConfigTensorAgreement {
+    /// The sizes of a Llama-style model (Llama, Gemma-2) that its checkpoint states: the token
+    /// table's two dimensions, layer 0's MLP width and query and key widths.
+    static func gated(layers: Int, vocabulary: Int, hidden: Int, intermediate: Int,
+                      heads: Int, keyValueHeads: Int, headDim: Int) -> ConfigTensorAgreement {
+        ConfigTensorAgreement(layerKey: "num_hidden_layers", layers: layers, layerPrefix: "model.layers.", dimensions: [
+            .init("vocab_size", vocabulary, tensor: "model.embed_tokens.weight", axis: 0),
+            .init("hidden_size", hidden, tensor: "model.embed_tokens.weight", axis: 1),
+            .init("intermediate_size", intermediate, tensor: "model.layers.0.mlp.gate_proj.weight", axis: 0),
+            .init("num_attention_heads × head_dim", heads * headDim, tensor: "model.layers.0.self_attn.q_proj.weight", axis: 0),
+            .init("num_key_value_heads × head_dim", keyValueHeads * headDim, tensor: "model.layers.0.self_attn.k_proj.weight", axis: 0),
+        ])
+    }
+}

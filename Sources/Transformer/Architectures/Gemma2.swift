@@ -19,25 +19,29 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
         public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
-            vocabularySize = try file.positiveInt("vocab_size", default: 256000)
-            hiddenSize = try file.positiveInt("hidden_size", default: 2304)
-            layers = try file.positiveInt("num_hidden_layers", default: 26)
-            heads = try file.positiveInt("num_attention_heads", default: 8)
-            keyValueHeads = try file.positiveInt("num_key_value_heads", default: 4)
-            headDim = try file.positiveInt("head_dim", default: 256)
-            intermediateSize = try file.positiveInt("intermediate_size", default: 9216)
-            maxPositions = try file.positiveInt("max_position_embeddings", default: 8192)
+            vocabularySize = try file.size("vocab_size", default: 256000, limit: ConfigLimits.vocabulary)
+            hiddenSize = try file.size("hidden_size", default: 2304, limit: ConfigLimits.dimension)
+            layers = try file.size("num_hidden_layers", default: 26, limit: ConfigLimits.layers)
+            heads = try file.size("num_attention_heads", default: 8, limit: ConfigLimits.layers)
+            keyValueHeads = try file.size("num_key_value_heads", default: 4, limit: ConfigLimits.layers)
+            headDim = try file.size("head_dim", default: 256, limit: ConfigLimits.dimension)
+            intermediateSize = try file.size("intermediate_size", default: 9216, limit: ConfigLimits.dimension)
+            maxPositions = try file.size("max_position_embeddings", default: 8192, limit: ConfigLimits.positions)
             guard heads % keyValueHeads == 0 else {
                 throw ModelError.invalidConfig(file.url, "num_attention_heads \(heads) is not a multiple of num_key_value_heads \(keyValueHeads)")
             }
-            rmsNormEps = Float(try file.double("rms_norm_eps", default: 1e-6))
+            rmsNormEps = Float(try file.positiveFinite("rms_norm_eps", default: 1e-6))
             let rope = try file.rope(defaultBase: 10000, baseKeys: ["rope_theta"])
+            guard headDim % 2 == 0 else {
+                throw ModelError.invalidConfig(file.url, "head_dim \(headDim) is odd; rotary embedding rotates pairs of dimensions, so it must be even")
+            }
             ropeBase = Float(rope.base)
             ropeLinearScaling = Float(rope.linearScaling)
-            queryPreAttentionScalar = Float(try file.double("query_pre_attn_scalar", default: 256))
-            attentionSoftCap = (file.values["attn_logit_softcapping"] == nil) ? 50 : (try file.optionalDouble("attn_logit_softcapping")).map(Float.init)
-            finalSoftCap = (file.values["final_logit_softcapping"] == nil) ? 30 : (try file.optionalDouble("final_logit_softcapping")).map(Float.init)
-            slidingWindow = (file.values["sliding_window"] == nil) ? 4096 : try file.optionalInt("sliding_window")
+            queryPreAttentionScalar = Float(try file.positiveFinite("query_pre_attn_scalar", default: 256))
+            // Absent means Gemma 2's defaults; null means none (no capping, no window).
+            attentionSoftCap = (file.values["attn_logit_softcapping"] == nil) ? 50 : (try file.optionalPositiveFinite("attn_logit_softcapping")).map(Float.init)
+            finalSoftCap = (file.values["final_logit_softcapping"] == nil) ? 30 : (try file.optionalPositiveFinite("final_logit_softcapping")).map(Float.init)
+            slidingWindow = (file.values["sliding_window"] == nil) ? 4096 : try file.optionalSize("sliding_window", limit: Int(Int32.max))
             if let types = file.values["layer_types"] as? [String] {
                 guard types.count == layers else {
                     throw ModelError.invalidConfig(file.url, "layer_types lists \(types.count) layers but num_hidden_layers is \(layers)")
@@ -49,13 +53,15 @@ public final class Gemma2: CausalLanguageModel, @unchecked Sendable {
                     default: throw ModelError.invalidConfig(file.url, "layer_types holds \"\(type)\" (expected sliding_attention or full_attention)")
                     }
                 }
+            } else if let other = file.values["layer_types"], !(other is NSNull) {
+                throw ModelError.invalidConfig(file.url, "key \"layer_types\" must be a list of sliding_attention or full_attention, found \(other)")
             } else {
                 // transformers' default: layers 0, 2, 4, ... slide.
                 slidingLayers = (0..<layers).map { ($0 + 1) % 2 == 1 }
             }
             attentionBias = try file.bool("attention_bias", default: false)
             activation = try file.activation("hidden_activation", default: try file.string("hidden_act", default: "gelu_pytorch_tanh"))
-            initializerRange = try file.double("initializer_range", default: 0.02)
+            initializerRange = try file.nonNegativeFinite("initializer_range", default: 0.02)
         }
     }
 
@@ -157,6 +163,12 @@ extension Gemma2 {
     /// parameters.
     public static let architecture = Architecture(
         modelType: "gemma2", make: { Gemma2(config: try Gemma2.Config($0), file: $0, matrices: $1) },
+        layout: { file in
+            let c = try Gemma2.Config(file)
+            return ModelLayout(specs: Gemma2.specs(c), agreement: .gated(
+                layers: c.layers, vocabulary: c.vocabularySize, hidden: c.hiddenSize, intermediate: c.intermediateSize,
+                heads: c.heads, keyValueHeads: c.keyValueHeads, headDim: c.headDim))
+        },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
 }
 

@@ -14,26 +14,32 @@ public final class Llama: CausalLanguageModel, @unchecked Sendable {
         public var initializerRange: Double
 
         public init(_ file: ConfigFile) throws {
-            vocabularySize = try file.positiveInt("vocab_size", default: 32000)
-            hiddenSize = try file.positiveInt("hidden_size", default: 4096)
-            layers = try file.positiveInt("num_hidden_layers", default: 32)
-            heads = try file.positiveInt("num_attention_heads", default: 32)
-            keyValueHeads = try file.positiveInt("num_key_value_heads", default: heads)
-            headDim = try file.positiveInt("head_dim", default: hiddenSize / heads)
-            intermediateSize = try file.positiveInt("intermediate_size", default: 11008)
-            maxPositions = try file.positiveInt("max_position_embeddings", default: 2048)
+            vocabularySize = try file.size("vocab_size", default: 32000, limit: ConfigLimits.vocabulary)
+            hiddenSize = try file.size("hidden_size", default: 4096, limit: ConfigLimits.dimension)
+            layers = try file.size("num_hidden_layers", default: 32, limit: ConfigLimits.layers)
+            heads = try file.size("num_attention_heads", default: 32, limit: ConfigLimits.layers)
+            keyValueHeads = try file.size("num_key_value_heads", default: heads, limit: ConfigLimits.layers)
+            if file.values["head_dim"] == nil || file.values["head_dim"] is NSNull, heads > hiddenSize {
+                throw ModelError.invalidConfig(file.url, "num_attention_heads \(heads) is more than hidden_size \(hiddenSize), leaving heads of no width (and no head_dim is given)")
+            }
+            headDim = try file.size("head_dim", default: hiddenSize / heads, limit: ConfigLimits.dimension)
+            intermediateSize = try file.size("intermediate_size", default: 11008, limit: ConfigLimits.dimension)
+            maxPositions = try file.size("max_position_embeddings", default: 2048, limit: ConfigLimits.positions)
             guard heads % keyValueHeads == 0 else {
                 throw ModelError.invalidConfig(file.url, "num_attention_heads \(heads) is not a multiple of num_key_value_heads \(keyValueHeads)")
             }
-            rmsNormEps = Float(try file.double("rms_norm_eps", default: 1e-6))
+            rmsNormEps = Float(try file.positiveFinite("rms_norm_eps", default: 1e-6))
             let rope = try file.rope(defaultBase: 10000, baseKeys: ["rope_theta"])
+            guard headDim % 2 == 0 else {
+                throw ModelError.invalidConfig(file.url, "head_dim \(headDim) is odd; rotary embedding rotates pairs of dimensions, so it must be even")
+            }
             ropeBase = Float(rope.base)
             ropeLinearScaling = Float(rope.linearScaling)
             attentionBias = try file.bool("attention_bias", default: false)
             mlpBias = try file.bool("mlp_bias", default: false)
             tiedHead = try file.bool("tie_word_embeddings", default: false)
             activation = try file.activation("hidden_act", default: "silu")
-            initializerRange = try file.double("initializer_range", default: 0.02)
+            initializerRange = try file.nonNegativeFinite("initializer_range", default: 0.02)
         }
     }
 
@@ -123,6 +129,12 @@ extension Llama {
     /// parameters.
     public static let architecture = Architecture(
         modelType: "llama", make: { Llama(config: try Llama.Config($0), file: $0, matrices: $1) },
+        layout: { file in
+            let c = try Llama.Config(file)
+            return ModelLayout(specs: Llama.specs(c), agreement: .gated(
+                layers: c.layers, vocabulary: c.vocabularySize, hidden: c.hiddenSize, intermediate: c.intermediateSize,
+                heads: c.heads, keyValueHeads: c.keyValueHeads, headDim: c.headDim))
+        },
         ignoredTensors: ["rotary_emb.inv_freq", "lm_head.weight"], trainable: true)
 }
 

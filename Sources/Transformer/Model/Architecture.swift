@@ -11,6 +11,9 @@ public struct Architecture: Sendable {
     /// A model for the config whose parameters are not yet set, keeping its matrices in the
     /// given precision.
     public let make: @Sendable (ConfigFile, MatrixPrecision) throws -> any CausalLanguageModel
+    /// The parameters the config asks for and the sizes a checkpoint must agree on, computed
+    /// without allocating anything: checked before `make`, which allocates.
+    public let layout: @Sendable (ConfigFile) throws -> ModelLayout
     /// A checkpoint tensor's name as the architecture names the parameter (e.g. GPT-2's
     /// `transformer.` prefix, present or not).
     public let parameterName: @Sendable (String) -> String
@@ -22,12 +25,26 @@ public struct Architecture: Sendable {
     public let trainable: Bool
 
     public init(modelType: String, make: @escaping @Sendable (ConfigFile, MatrixPrecision) throws -> any CausalLanguageModel,
+                layout: @escaping @Sendable (ConfigFile) throws -> ModelLayout,
                 parameterName: @escaping @Sendable (String) -> String = { $0 }, ignoredTensors: [String], trainable: Bool) {
         self.modelType = modelType
         self.make = make
+        self.layout = layout
         self.parameterName = parameterName
         self.ignoredTensors = ignoredTensors
         self.trainable = trainable
+    }
+}
+
+/// What a config asks for, before anything is allocated: its parameters and the sizes its
+/// checkpoint must agree on.
+public struct ModelLayout: Sendable {
+    public var specs: [ParameterSpec]
+    public var agreement: ConfigTensorAgreement
+
+    public init(specs: [ParameterSpec], agreement: ConfigTensorAgreement) {
+        self.specs = specs
+        self.agreement = agreement
     }
 }
 

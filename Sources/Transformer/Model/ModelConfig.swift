@@ -123,35 +123,52 @@ public struct ConfigFile: @unchecked Sendable {
 
     /// Rotary settings from either the current `rope_parameters` object or the older flat
     /// keys (`rope_theta`, `rotary_emb_base`, `rotary_pct`, `partial_rotary_factor`,
-    /// `rope_scaling`), as transformers reads them.
-    public func rope(defaultBase: Double, baseKeys: [String], defaultPartial: Double = 1, partialKeys: [String] = []) throws -> (base: Double, partial: Double, linearScaling: Double) {
+    /// `rope_scaling`), as transformers reads them. The base and the linear factor must be
+    /// finite and positive (a base of 0 or below gives NaN angles); `partialKey` names the key the
+    /// partial factor came from, for the caller's range check against the head size.
+    public func rope(defaultBase: Double, baseKeys: [String], defaultPartial: Double = 1, partialKeys: [String] = []) throws
+        -> (base: Double, partial: Double, partialKey: String, linearScaling: Double) {
         var base = defaultBase, partial = defaultPartial
-        for key in baseKeys { if let b = try optionalDouble(key) { base = b } }
-        for key in partialKeys { if let p = try optionalDouble(key) { partial = p } }
+        var baseKey = baseKeys.first ?? "rope_theta", partialKey = partialKeys.last ?? "partial_rotary_factor"
+        for key in baseKeys { if let b = try optionalDouble(key) { base = b; baseKey = key } }
+        for key in partialKeys { if let p = try optionalDouble(key) { partial = p; partialKey = key } }
         var scaling: [String: Any]? = values["rope_scaling"] as? [String: Any]
+        var scalingKey = "rope_scaling"
         if let params = values["rope_parameters"] as? [String: Any] {
-            if let b = Self.number(params["rope_theta"]) { base = b }
-            if let p = Self.number(params["partial_rotary_factor"]) { partial = p }
+            if let b = try Self.number(params["rope_theta"], key: "rope_parameters.rope_theta", url: url) { base = b; baseKey = "rope_parameters.rope_theta" }
+            if let p = try Self.number(params["partial_rotary_factor"], key: "rope_parameters.partial_rotary_factor", url: url) {
+                partial = p
+                partialKey = "rope_parameters.partial_rotary_factor"
+            }
             scaling = params
+            scalingKey = "rope_parameters"
         }
         var linear = 1.0
         if let scaling {
             let type = (scaling["rope_type"] as? String) ?? (scaling["type"] as? String) ?? "default"
             switch type {
             case "default": break
-            case "linear": linear = Self.number(scaling["factor"]) ?? 1
+            case "linear":
+                linear = try Self.number(scaling["factor"], key: scalingKey + ".factor", url: url) ?? 1
+                _ = try Self.checkedPositiveFinite(linear, key: scalingKey + ".factor", url: url)
             default:
                 throw ModelError.invalidConfig(url, "uses rope type \"\(type)\", which is not supported (supported: default, linear)")
             }
         }
-        return (base, partial, linear)
+        _ = try Self.checkedPositiveFinite(base, key: baseKey, url: url)
+        return (base, partial, partialKey, linear)
     }
 
-    private static func number(_ value: Any?) -> Double? {
+    /// A number inside a nested object (`rope_parameters`): nil when absent, an error naming
+    /// the key when present but not a number.
+    private static func number(_ value: Any?, key: String, url: URL) throws -> Double? {
         switch value.map(JSONScalar.init) {
+        case nil: return nil
         case .int(let n)?: return Double(n)
         case .double(let d)?: return d
-        default: return nil
+        default:
+            if value is NSNull { return nil }
+            throw ModelError.invalidConfig(url, "key \"\(key)\" must be a number, found \(value!)")
         }
     }
 }

@@ -38,6 +38,8 @@ public enum ModelLoader {
         let file = try ConfigFile(url: configURL)
         let architecture = try ArchitectureRegistry.architecture(for: file)
         let checkpoint = try Checkpoint(folder: folder.path)
+        // Every size the config gives is checked against the tensors before `make` allocates.
+        try checkAgainstTensors(file, architecture, checkpoint)
         let precision = quantize?.matrixPrecision ?? weights.resolve(storedMatrixTypes: storedMatrixTypes(checkpoint, architecture))
         let model = try architecture.make(file, precision)
         try model.parameters.load(from: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
@@ -45,6 +47,24 @@ public enum ModelLoader {
             throw ModelError.input("\(folder.path): the weights are damaged: \(bad.name) holds NaN or infinite values (element \(bad.index)); every output of this model would be NaN")
         }
         return model
+    }
+
+    /// Checks, before anything is allocated, that the checkpoint holds exactly the tensors the
+    /// config describes. The config's values were range-checked when its layout was read; when
+    /// the tensors disagree and a size key of config.json is the reason (a `hidden_size` of 2^31
+    /// over a 64-wide checkpoint), the error names the key first, then every differing tensor.
+    static func checkAgainstTensors(_ file: ConfigFile, _ architecture: Architecture, _ checkpoint: Checkpoint) throws {
+        let layout = try architecture.layout(file)
+        do {
+            try ParameterStore.checkTensors(layout.specs, in: checkpoint, rename: architecture.parameterName, ignoring: architecture.ignoredTensors)
+        } catch let mismatch as CheckpointError {
+            do {
+                try layout.agreement.check(checkpoint, rename: architecture.parameterName, config: file.url)
+            } catch ModelError.invalidConfig(let url, let problem) {
+                throw ModelError.invalidConfig(url, "\(problem); \(mismatch.description)")
+            }
+            throw mismatch
+        }
     }
 
     /// The stored dtypes of a checkpoint's matrices (2-D tensors) that the architecture reads:
@@ -96,7 +116,19 @@ public enum ModelLoader {
 
     /// An architecture for `file`'s `model_type` whose parameters are not yet set: fill them
     /// with `parameters.load(from:...)` before running it.
+    ///
+    /// With no checkpoint to check the config's sizes against, they are checked against this
+    /// machine's memory instead: such a model is made to be trained, which takes 16 bytes per
+    /// parameter (weights, gradients and Adam's two moments, fp32).
     public static func makeModel(_ file: ConfigFile, matrices: MatrixPrecision = .fp32) throws -> any CausalLanguageModel {
-        try ArchitectureRegistry.architecture(for: file).make(file, matrices)
+        let architecture = try ArchitectureRegistry.architecture(for: file)
+        let specs = try architecture.layout(file).specs
+        let memory = ProcessInfo.processInfo.physicalMemory
+        let trainingBytesPerParameter = 16
+        guard let count = ParameterSpec.totalCount(specs), UInt64(count) <= memory / UInt64(trainingBytesPerParameter) else {
+            let count = ParameterSpec.totalCount(specs).map { "\($0)" } ?? "more than \(Int.max)"
+            throw ModelError.invalidConfig(file.url, "its sizes make a model of \(count) parameters; training needs \(trainingBytesPerParameter) bytes per parameter, more than this machine's \(memory >> 20) MiB of memory (check hidden_size, intermediate_size, vocab_size and the layer count)")
+        }
+        return try architecture.make(file, matrices)
     }
 }

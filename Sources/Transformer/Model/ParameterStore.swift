@@ -268,10 +268,7 @@ public final class ParameterStore: @unchecked Sendable {
                      into destination: UnsafeMutablePointer<Float>? = nil) throws {
         precondition(destination == nil || matrixPrecision == .fp32, "only an fp32 store has buffers laid out like it")
         let arena = destination ?? base
-        let renamed = try RenamedTensors(store, rename: rename)
-        var manifest = WeightManifest()
-        for spec in specs { manifest.expect(spec.name, shape: spec.storedShape) }
-        try renamed.validate(manifest, ignoring: ignoring)
+        let renamed = try Self.checkTensors(specs, in: store, rename: rename, ignoring: ignoring)
         let quantized = specs.filter { if case .int8 = place($0.name) { true } else { false } }
         let scratchCount = quantized.map(\.count).max() ?? 0
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
@@ -296,6 +293,19 @@ public final class ParameterStore: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Checks that `store` holds exactly the tensors `specs` describe, with their shapes (every
+    /// difference named in one error), without allocating anything; returns the store seen
+    /// through `rename`.
+    @discardableResult
+    public static func checkTensors<Store: TensorStore>(_ specs: [ParameterSpec], in store: Store, rename: @escaping @Sendable (String) -> String = { $0 },
+                                                        ignoring: [String]) throws -> some TensorStore {
+        let renamed = try RenamedTensors(store, rename: rename)
+        var manifest = WeightManifest()
+        for spec in specs { manifest.expect(spec.name, shape: spec.storedShape) }
+        try renamed.validate(manifest, ignoring: ignoring)
+        return renamed
     }
 
     /// Quantizes a `[rows, columns]` fp32 matrix to int8 rows with one scale each
