@@ -1,5 +1,6 @@
 import ArgumentParser
 import Mechanics
+import SingleCell
 
 @main
 struct C2SCommand: ParsableCommand {
@@ -13,10 +14,11 @@ struct C2SCommand: ParsableCommand {
         version: C2SVersion.string,
         subcommands: [ConvertCommand.self, FitCommand.self, ReconstructCommand.self, PromptsCommand.self, FormatsCommand.self, EvaluateCommand.self, ReportCommand.self, InspectCommand.self, SimulateCommand.self, LMCommand.self, TokenizerCommand.self, TrainCommand.self,
                       AnnotateCommand.self, GenerateCellsCommand.self, EmbedCommand.self, PredictPerturbationCommand.self,
-                      PredictTissueCommand.self, InterpretCommand.self])
+                      PredictTissueCommand.self, InterpretCommand.self, CheckHDF5Command.self])
 
     static func main() {
         MemorySettings.apply()
+        HDF5Probe.isolatedCheck = { try IsolatedHDF5Check.run($0) }
         do {
             var command = try parseAsRoot()
             try command.run()

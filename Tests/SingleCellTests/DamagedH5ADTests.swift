@@ -35,4 +35,18 @@ final class DamagedH5ADTests: XCTestCase {
         XCTAssertEqual(found.row, 1)
         XCTAssertEqual(found.column, 1)
     }
+
+    /// One flipped bit in a string's global-heap entry made libhdf5 segfault (H5HG_read) inside
+    /// `c2s convert`. The file is walked in a child process first (`HDF5Probe`): the crash is
+    /// the child's, and convert fails with one line naming the file, leaving nothing behind.
+    func testAFileThatCrashesLibhdf5IsAnErrorNamingIt() throws {
+        let path = TestPaths.fixtures.appendingPathComponent("h5ad/damaged/global_heap_string_size.h5ad").path
+        let tmp = try TemporaryFolder()
+        let r = try runProcess(TestPaths.c2sExecutable, ["convert", path, "-o", tmp.file("out"), "--min-genes", "0", "--min-cells", "0"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("error: \(path): corrupt HDF5: libhdf5 crashed reading it"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [], "output or temporaries left behind")
+    }
 }

@@ -73,6 +73,17 @@ public final class H5Dataset: @unchecked Sendable {
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
 
+    /// Number of elements, or nil when the shape a (corrupt) file declares overflows `Int`.
+    public var checkedCount: Int? {
+        var total = 1
+        for n in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: n)
+            if overflow || n < 0 { return nil }
+            total = product
+        }
+        return total
+    }
+
     public var attributes: H5Attributes { H5Attributes(objectID: id, file: file, objectPath: path, owner: self) }
 
     public var isNumeric: Bool {

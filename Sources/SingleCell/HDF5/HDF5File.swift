@@ -40,8 +40,10 @@ public final class H5File: @unchecked Sendable {
     public let path: String
     let id: hid_t
 
-    /// Opens an existing file read-only.
-    public init(readingAt path: String) throws {
+    /// Opens an existing file read-only. In the command line the file is first checked in a
+    /// child process (`HDF5Probe`), so that a corrupt file is an error instead of a crash or a
+    /// hang inside libhdf5; `checked` says that this is that child, or that the check is done.
+    public init(readingAt path: String, checked: Bool = false) throws {
         _ = HDF5.ready
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
@@ -53,6 +55,7 @@ public final class H5File: @unchecked Sendable {
         guard H5Fis_hdf5(path) > 0 else {
             throw FileError(path, "not an HDF5 file (no HDF5 signature); expected .h5ad or 10x .h5")
         }
+        if !checked { try HDF5Probe.checkOnce(path) }
         let id = H5Fopen(path, c2s_H5F_ACC_RDONLY(), HDF5.defaultPlist)
         guard id >= 0 else {
             throw FileError(path, "HDF5 file could not be opened (truncated or corrupt)")
