@@ -46,7 +46,7 @@ struct LMEmbedCommand: ParsableCommand {
             let vectors = try Embedder(model: model).embed(ids, pooling: Pooling(rawValue: pooling)!,
                                                            maxTokensPerPass: modelOptions.maxTokensPerPass)
             let out = try OutputLines(path: output, overwrite: overwrite)
-            for (i, v) in vectors.enumerated() { out.write(JSONLine.object([("index", .int(i)), ("embedding", .doubles(v))])) }
+            for (i, v) in vectors.enumerated() { try out.write(JSONLine.object([("index", .int(i)), ("embedding", .doubles(v))])) }
             try out.commit()
         }
     }

@@ -118,7 +118,7 @@ struct LMGenerateCommand: ParsableCommand {
                     var fields: [(String, JSONLine.Value)] = [("index", .int(start + k))]
                     if let tokenizer { fields.append(("completion", .string(tokenizer.decode(r.tokens, skipSpecialTokens: true)))) }
                     fields += [("tokens", .ints(r.tokens.map(Int.init))), ("finish_reason", .string(r.finishReason.rawValue))]
-                    out.write(JSONLine.object(fields))
+                    try out.write(JSONLine.object(fields))
                 }
                 progress.update("generating", min(ids.count, start + batchSize), ids.count, unit: "prompts")
             }
@@ -182,19 +182,41 @@ final class OutputLines {
         }
     }
 
-    func write(_ line: String) {
+    func write(_ line: String) throws {
         buffer += line + "\n"
-        if buffer.utf8.count > 1 << 16 { flush() }
+        if buffer.utf8.count > 1 << 16 { try flush() }
     }
 
-    private func flush() {
-        if let handle { handle.write(Data(buffer.utf8)) } else { FileHandle.standardOutput.write(Data(buffer.utf8)) }
-        buffer = ""
+    /// Writes the buffered lines. A failed write (a full disk) is an error naming the file,
+    /// and the temporary is removed; Foundation's non-throwing `write(_:)` trapped instead.
+    private func flush() throws {
+        defer { buffer = "" }
+        do {
+            try (handle ?? FileHandle.standardOutput).write(contentsOf: Data(buffer.utf8))
+        } catch {
+            throw failure(error)
+        }
     }
 
     func commit() throws {
-        flush()
-        try handle?.close()
+        try flush()
+        do { try handle?.close() } catch { throw failure(error) }
         try atomic?.commit()
+    }
+
+    /// Removes the temporary and words the failure with the system's reason (e.g. "No space
+    /// left on device").
+    private func failure(_ error: Error) -> FileError {
+        atomic?.cancel()
+        let ns = error as NSError
+        var reason = error.localizedDescription
+        if ns.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(ns.code)))
+        } else if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(underlying.code)))
+        } else if ns.code == NSFileWriteOutOfSpaceError {
+            reason = String(cString: strerror(ENOSPC))
+        }
+        return FileError(atomic?.destination ?? "standard output", "cannot be written (\(reason))")
     }
 }

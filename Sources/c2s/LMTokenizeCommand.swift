@@ -47,7 +47,7 @@ struct LMTokenizeCommand: ParsableCommand {
             guard benchmark else {
                 let ids = tok.encodeBatch(texts, addSpecialTokens: special)
                 let out = try OutputLines(path: output, overwrite: overwrite)
-                for row in ids { out.write("[" + row.map { String($0) }.joined(separator: ",") + "]") }
+                for row in ids { try out.write("[" + row.map { String($0) }.joined(separator: ",") + "]") }
                 try out.commit()
                 return
             }

@@ -49,6 +49,10 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try CLIErrors.run { try simulate() }
+    }
+
+    private func simulate() throws {
         let start = Date()
         let simulator = CountSimulator(parameters)
         let showProgress = !quiet && isatty(2) != 0

@@ -187,6 +187,7 @@ public final class H5Dataset: @unchecked Sendable {
     /// Appends values to a 1-D dataset created extendable by `H5Group.createExtendable`.
     public func append<T: H5Scalar>(_ values: UnsafeBufferPointer<T>, at offset: Int) throws {
         guard values.count > 0 else { return }
+        HDF5.silenceThisThread()
         var newSize = [hsize_t(offset + values.count)]
         guard H5Dset_extent(id, &newSize) >= 0 else {
             throw FileError(file.path, "cannot extend \(path)")

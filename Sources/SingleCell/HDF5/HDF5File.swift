@@ -8,12 +8,22 @@ import Foundation
 public enum HDF5 {
     /// Opens the library once and turns off its own error printing (we report errors ourselves).
     static let ready: Bool = {
+        // No closing of files left open at exit: after a write failed on a full disk, libhdf5's
+        // exit handler crashed closing the file that could not be flushed (H5F__close_cb),
+        // turning a clear error into a segfault. Writers close their files themselves; a file
+        // still open at exit is a failed write whose temporary is removed anyway.
+        H5dont_atexit()
         H5open()
         c2s_H5_silence_errors()
         return true
     }()
 
     static var defaultPlist: hid_t { c2s_H5P_DEFAULT() }
+
+    /// Turns off libhdf5's error printing for the calling thread. Debian's libhdf5 keeps one
+    /// error stack per thread, so a writer thread (reconstruct's) printed pages of HDF5-DIAG
+    /// on a full disk before c2s's own one-line error.
+    static func silenceThisThread() { c2s_H5_silence_errors() }
 
     /// Whether `path` starts with the HDF5 signature.
     public static func isHDF5(_ path: String) -> Bool {
@@ -72,7 +82,10 @@ public final class H5File: @unchecked Sendable {
         self.id = id
     }
 
-    deinit { H5Fclose(id) }
+    deinit {
+        HDF5.silenceThisThread()
+        H5Fclose(id)
+    }
 
     /// The root group `/`.
     public func root() throws -> H5Group { try H5Group(file: self, path: "/") }

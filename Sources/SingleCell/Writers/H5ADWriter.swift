@@ -46,7 +46,10 @@ public final class H5ADStreamWriter {
     /// Stored entries appended so far.
     public private(set) var storedCount = 0
     /// The temporary file being written (renamed to `path` by `finish`).
-    public let temporaryPath: String
+    public var temporaryPath: String { claim.temporary }
+    /// The claim on `path` (`AtomicOutput`): a second run writing the same file stops, and an
+    /// interrupted run's temporary is removed by the next run into the same place.
+    private let claim: AtomicOutput
 
     private enum State { case open, finished, cancelled }
     private var state = State.open
@@ -84,7 +87,9 @@ public final class H5ADStreamWriter {
         self.geneCount = geneCount
         self.countsAsIntegers = countsAsIntegers
         self.chunk = max(1, chunk)
-        temporaryPath = try H5ADStreamWriter.temporaryPath(for: path)
+        try H5ADStreamWriter.checkWritable(path)
+        // Callers decide on replacing an existing file (--overwrite) before they get here.
+        claim = try AtomicOutput(path, folder: false, overwrite: true)
         guard vars.rowCount == geneCount else {
             throw FileError(path, "var has \(vars.rowCount) rows but the matrix has \(geneCount) genes")
         }
@@ -205,11 +210,9 @@ public final class H5ADStreamWriter {
             throw relabel(error)
         }
         closeHandles()
-        guard rename(temporaryPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
+        do { try claim.commit() } catch {
             state = .cancelled
-            throw FileError(path, "cannot move the finished file into place (\(reason))")
+            throw error
         }
         state = .finished
     }
@@ -291,7 +294,7 @@ public final class H5ADStreamWriter {
     /// Closes and removes the temporary file.
     private func discard() {
         closeHandles()
-        unlink(temporaryPath)
+        claim.cancel()
         state = .cancelled
     }
 
@@ -301,11 +304,9 @@ public final class H5ADStreamWriter {
         return error
     }
 
-    /// `.<name>.tmp-<pid>-<random>` next to `path`, after checking that the folder can take it.
-    static func temporaryPath(for path: String) throws -> String {
+    /// Checks that `path`'s folder exists and can take a new file, with messages that say which.
+    static func checkWritable(_ path: String) throws {
         guard !path.isEmpty else { throw FileError(path, "empty output path") }
-        let url = URL(fileURLWithPath: path)
-        let name = url.lastPathComponent
         let folder = (path as NSString).deletingLastPathComponent
         let dir = folder.isEmpty ? "." : folder
         var isDir: ObjCBool = false
@@ -319,9 +320,6 @@ public final class H5ADStreamWriter {
         guard access(dir, W_OK) == 0 else {
             throw FileError(path, "cannot write: no permission to create files in folder '\(dir)'")
         }
-        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let temp = "." + name + ".tmp-\(getpid())-\(tag)"
-        return folder.isEmpty ? temp : folder + "/" + temp
     }
 }
 
