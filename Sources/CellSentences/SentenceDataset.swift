@@ -25,6 +25,8 @@ public struct SentenceDataset {
             genes.append(String(parts[0]))
             counts.append(n)
         }
+        // An empty vocabulary once reconstructed every cell as nothing and exited 0.
+        guard !genes.isEmpty else { throw FileError(vocabPath, "lists no genes (a header line and nothing else); the dataset is incomplete") }
         self.genes = genes
         geneCells = counts
     }

@@ -42,10 +42,10 @@ struct LMEmbedCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            let ids = try promptIds.map(TokenIDFile.read) ?? modelOptions.tokenizer().encodeBatch(try PromptFile.read(promptFile!))
+            let ids = try promptIds.map { try TokenIDFile.read($0, vocabularySize: model.info.vocabularySize) } ?? modelOptions.tokenizer().encodeBatch(try PromptFile.read(promptFile!))
             let vectors = try Embedder(model: model).embed(ids, pooling: Pooling(rawValue: pooling)!,
                                                            maxTokensPerPass: modelOptions.maxTokensPerPass)
-            let out = try OutputLines(path: output, overwrite: overwrite)
+            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
             for (i, v) in vectors.enumerated() { try out.write(JSONLine.object([("index", .int(i)), ("embedding", .doubles(v))])) }
             try out.commit()
         }

@@ -92,7 +92,7 @@ struct LMGenerateCommand: ParsableCommand {
             let tokenizer = hasTokenizer || promptIds == nil || !stopStrings.isEmpty ? try modelOptions.tokenizer() : nil
             let ids: [[Int32]]
             if let promptIds {
-                ids = try TokenIDFile.read(promptIds)
+                ids = try TokenIDFile.read(promptIds, vocabularySize: model.info.vocabularySize)
             } else {
                 ids = tokenizer!.encodeBatch(try promptFile.map(PromptFile.read) ?? prompts)
             }
@@ -106,7 +106,7 @@ struct LMGenerateCommand: ParsableCommand {
                 let text = tokenizer!.decode(tokens, skipSpecialTokens: true)
                 return stops.contains { text.contains($0) }
             }
-            let out = try OutputLines(path: output, overwrite: overwrite)
+            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
             let progress = ProgressBar(quiet: quiet)
             let started = Date()
             var newTokens = 0
@@ -169,9 +169,11 @@ final class OutputLines {
     private var buffer = ""
     private let handle: FileHandle?
 
-    init(path: String?, overwrite: Bool) throws {
+    /// `inputs`: the files the command reads, which the output must never replace (a prompts
+    /// file given as its own output with --overwrite was replaced by the generations).
+    init(path: String?, overwrite: Bool, inputs: [String?] = []) throws {
         if let path {
-            let a = try AtomicOutput(path, folder: false, overwrite: overwrite)
+            let a = try AtomicOutput(path, folder: false, overwrite: overwrite, inputs: inputs.compactMap { $0 })
             atomic = a
             guard FileManager.default.createFile(atPath: a.temporary, contents: nil),
                   let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }

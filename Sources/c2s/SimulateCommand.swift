@@ -43,13 +43,16 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError(problem.prefix(1).uppercased() + problem.dropFirst() + ".")
         }
         if output.isEmpty { throw ValidationError("The output path is empty.") }
-        if !overwrite && FileManager.default.fileExists(atPath: output) {
-            throw ValidationError("\(output) already exists; pass --overwrite to replace it.")
-        }
     }
 
     func run() throws {
-        try CLIErrors.run { try simulate() }
+        try CLIErrors.run {
+            // A file error like every other command's (one line naming the file), not a usage error.
+            if !overwrite && FileManager.default.fileExists(atPath: output) {
+                throw FileError(output, "already exists; pass --overwrite to replace it")
+            }
+            try simulate()
+        }
     }
 
     private func simulate() throws {
