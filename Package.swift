@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CEvaluationKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["Mechanics", "CBLAS", "CKernels"], swiftSettings: optimise),
-        .target(name: "C2S", dependencies: ["Mechanics", "Transformer", "Prompts", "CellSentences", "SingleCell", "Evaluation"], swiftSettings: optimise),
+        .target(name: "C2S", dependencies: ["Mechanics", "Transformer", "Prompts", "CellSentences", "SingleCell", "Evaluation", "Reports"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["Mechanics", "CellSentences", "SingleCell", "CBLAS", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(

@@ -1,7 +1,35 @@
 import Foundation
+import Prompts
 import SingleCell
 
-/// What a C2S model folder says about its training, from `c2s.json` (written by `c2s train`).
+/// `c2s.json` in a model folder: what `c2s train` records about a model's training, and what the
+/// C2S tasks (annotation, generation, evaluation) read back to use the model the way it was
+/// trained. The one owner of the file: `init(train:...)` gathers it from the training records,
+/// `json()` writes it, `read(folder:)` reads it.
+///
+/// ```json
+/// {
+///   "format": "c2s-model", "version": 1,
+///   "separator": " ", "eos_appended": true, "loss_on": "response",
+///   "prompt_format": "cell2sentence",   (only for prompts in a published checkpoint's format)
+///   "max_length": 256,
+///   "tasks": ["cell_type_prediction"],
+///   "examples": {"train": 1600, "validation": 200},
+///   "labels": {"cell_type_prediction": ["B", "CD14 Mono", ...]},
+///   "label_column": "cell_type",
+///   "sentence_dataset": {"path": "...", "manifest": "manifest.json", "vocab": "vocab.tsv"},
+///   "truncation": {...}
+/// }
+/// ```
+///
+/// `labels` lists, for each task whose response is the label alone (a built-in task whose
+/// response template is `{label}`: cell type and tissue prediction), the distinct responses
+/// of the training split in code-point order: the classes a constrained decoder may choose
+/// from; generation tasks conditioned on a label get the labels of their cells
+/// (`addConditionLabels`). `sentence_dataset` is present when the sentence dataset the prompts
+/// came from was given; its `manifest.json` (conversion settings, inverse transform) and
+/// `vocab.tsv` are then copied into the model folder under those names, so the model folder can
+/// stand in for the dataset when generated sentences are turned back into expression.
 ///
 /// Read leniently: every key is optional, and a few spellings are accepted, so that a folder
 /// written by an older or newer `c2s train`, or by hand, still works. Keys read:
@@ -19,24 +47,53 @@ import SingleCell
 ///   The copies beside `c2s.json` are used first, then the named folder, then a `sentences/`
 ///   subfolder, then the original path.
 public struct C2SMetadata: Sendable, Equatable {
-    /// The file the metadata came from.
+    /// The file the metadata came from (`c2s.json` for metadata not yet written).
     public var path: String
     public var tasks: [String] = []
     /// Labels seen in training, per task (sorted).
     public var labels: [String: [String]] = [:]
-    public var separator = " "
+    /// `separator`: what joined input and response in training ("" when they were tokenized
+    /// apart, as for a published checkpoint's format).
+    public var separator = PromptFormat.separator
     public var topGenes: Int?
+    /// The organism the training prompts named: the sentence dataset's (its manifest.json),
+    /// so that annotate, generate-cells, embed and predict-perturbation name the same one by
+    /// default (nil: not recorded; they then say Homo sapiens).
     public var organism: String?
-    /// `prompt_format`: the prompt profile the model was trained with (`PromptProfiles`).
+    /// `prompt_format`: the prompt profile the model was trained with (`PromptProfiles`; nil:
+    /// c2s's own, not written).
     public var promptFormat: String?
+    /// The `obs` column the labels came from (nil: not recorded), so that generated cells carry
+    /// their condition under the same name.
     public var labelColumn: String?
     /// The `sentences` entry, as written.
     public var sentencesFolder: String?
     /// `sentence_dataset.path`: where the training sentence dataset was.
     public var sentenceDatasetPath: String?
     public var maxLength: Int?
+    /// `loss_on`: which tokens took a loss in training.
+    public var lossOn: LossTarget?
+    /// `examples`: training examples per split.
+    public var examples: [String: Int] = [:]
+    /// `truncation`: what encoding did to make the training examples fit (written only).
+    public var truncation: TruncationReport?
 
     public init(path: String) { self.path = path }
+
+    /// Gathers tasks and labels from the training records.
+    public init(train: [PromptRecord], examples: [String: Int], lossOn: LossTarget, maxLength: Int,
+                sentenceDatasetPath: String?, truncation: TruncationReport) {
+        path = Self.fileName
+        tasks = Array(Set(train.map(\.task))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var labels: [String: Set<String>] = [:]
+        for r in train where Self.isLabelTask(r.task) { labels[r.task, default: []].insert(r.response) }
+        self.labels = labels.mapValues { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        self.examples = examples
+        self.lossOn = lossOn
+        self.maxLength = maxLength
+        self.sentenceDatasetPath = sentenceDatasetPath
+        self.truncation = truncation
+    }
 
     /// The file name in a model folder.
     public static let fileName = "c2s.json"
@@ -98,6 +155,10 @@ public struct C2SMetadata: Sendable, Equatable {
         m.sentencesFolder = object["sentences"] as? String
         if let d = object["sentence_dataset"] as? [String: Any] { m.sentenceDatasetPath = d["path"] as? String }
         if let n = object["max_length"] as? NSNumber, n.intValue > 0 { m.maxLength = n.intValue }
+        m.lossOn = (object["loss_on"] as? String).flatMap(LossTarget.init(rawValue:))
+        if let counts = object["examples"] as? [String: Any] {
+            for (split, n) in counts { if let n = n as? NSNumber { m.examples[split] = n.intValue } }
+        }
         return m
     }
 
@@ -112,5 +173,69 @@ public struct C2SMetadata: Sendable, Equatable {
     public func labels(for task: String) -> [String] {
         if let own = labels[task] { return own }
         return Array(Set(labels.values.flatMap { $0 })).sorted()
+    }
+
+    /// Adds, for each task conditioned on a label (its every prompt names `{label}` and its
+    /// response is not the label: cell type generation), the labels of the training cells
+    /// under `cellLabel` (a cell's value in the label column), so that `generate-cells
+    /// --every-label` knows what a generation-only model learned. Tasks that already have
+    /// labels keep them.
+    public mutating func addConditionLabels(train: [PromptRecord], cellLabel: (String) -> String?) {
+        var found: [String: Set<String>] = [:]
+        for r in train where labels[r.task] == nil && Self.isConditionedTask(r.task) {
+            for name in r.cellNames { if let l = cellLabel(name), !l.isEmpty { found[r.task, default: []].insert(l) } }
+        }
+        for (task, set) in found { labels[task] = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    }
+
+    /// Whether `task` is a built-in task whose prompts all name a label that its response is not.
+    public static func isConditionedTask(_ task: String) -> Bool {
+        guard let t = BuiltinTasks.named(task), t.responseTemplate.text != "{label}", !t.inputTemplates.isEmpty else { return false }
+        return t.inputTemplates.allSatisfy { $0.text.contains("{label}") }
+    }
+
+    /// Whether `task`'s response is its label alone.
+    public static func isLabelTask(_ task: String) -> Bool {
+        BuiltinTasks.named(task)?.responseTemplate.text == "{label}"
+    }
+
+    /// The files of a sentence dataset copied beside the model.
+    public static let copiedDatasetFiles = ["manifest.json", "vocab.tsv"]
+
+    /// Checks that `folder` is a sentence dataset whose files can be copied.
+    public static func checkSentenceDataset(_ folder: String) throws {
+        for name in copiedDatasetFiles {
+            let path = (folder as NSString).appendingPathComponent(name)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw FileError(path, "cannot be read (--sentences names the sentence dataset folder the prompts were made from)")
+            }
+        }
+    }
+
+    /// The file's text, as `c2s train` writes it.
+    public func json() throws -> Data {
+        var object: [String: Any] = [
+            "format": "c2s-model", "version": 1,
+            "separator": separator, "eos_appended": true, "loss_on": (lossOn ?? .response).rawValue,
+            "tasks": tasks, "labels": labels, "examples": examples,
+        ]
+        if let maxLength { object["max_length"] = maxLength }
+        if let truncation {
+            object["truncation"] = [
+                "examples": truncation.examples, "truncated_by_sentence": truncation.truncatedBySentence,
+                "dropped_genes": truncation.droppedGenes, "truncated_by_tokens": truncation.truncatedByTokens,
+                "dropped_tokens": truncation.droppedTokens, "longest_tokens": truncation.longest,
+                "rule": "cell sentences lose their last (lowest-ranked) genes using input_sentence_spans; without spans, tokens are dropped from the start of the input; responses are never cut",
+            ] as [String: Any]
+        }
+        if let labelColumn { object["label_column"] = labelColumn }
+        if let organism { object["organism"] = organism }
+        if let promptFormat { object["prompt_format"] = promptFormat }
+        if let sentenceDatasetPath {
+            object["sentence_dataset"] = ["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"]
+        }
+        var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        data.append(0x0A)
+        return data
     }
 }

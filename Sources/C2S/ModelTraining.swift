@@ -117,7 +117,7 @@ public enum ModelTraining {
         // Prompts in a published checkpoint's format are joined as that family was trained.
         let promptFormat = try PromptDataset.promptFormat(of: trainRecords + validationRecords, path: settings.prompts)
         let join = try PromptJoin.of(format: promptFormat)
-        if let sentences = settings.sentences { try C2SModelInfo.checkSentenceDataset(sentences) }
+        if let sentences = settings.sentences { try C2SMetadata.checkSentenceDataset(sentences) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences {
             let columns = try DatasetManifest.read(folder: sentences).obsColumns
             guard columns.contains(labelColumn) else {
@@ -190,7 +190,7 @@ public enum ModelTraining {
 
         var counts = [settings.split: train.examples.count]
         if let v = settings.validationSplit { counts[v] = validation.examples.count }
-        var modelInfo = C2SModelInfo(train: trainRecords, examples: counts, lossOn: settings.lossOn, maxLength: length,
+        var modelInfo = C2SMetadata(train: trainRecords, examples: counts, lossOn: settings.lossOn, maxLength: length,
                                      sentenceDatasetPath: settings.sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                      truncation: train.report)
         modelInfo.labelColumn = settings.labelColumn
@@ -199,7 +199,7 @@ public enum ModelTraining {
         // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
         modelInfo.organism = settings.sentences.flatMap { DatasetManifest.organism(folder: $0) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences,
-           trainRecords.contains(where: { C2SModelInfo.isConditionedTask($0.task) }) {
+           trainRecords.contains(where: { C2SMetadata.isConditionedTask($0.task) }) {
             // Generation prompts carry their label only inside the text: read it from the
             // cells the examples came from.
             let cells = try CellTable.load(sentences, maxGenes: 1)
@@ -208,9 +208,9 @@ public enum ModelTraining {
             modelInfo.addConditionLabels(train: trainRecords, cellLabel: { label[$0] })
         }
         var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
-                                           copiedFiles: source.tokenizerFiles, extraFiles: [(C2SModelInfo.fileName, try modelInfo.json())])
+                                           copiedFiles: source.tokenizerFiles, extraFiles: [(C2SMetadata.fileName, try modelInfo.json())])
         if let sentences = settings.sentences {
-            contents.copiedFiles += C2SModelInfo.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
+            contents.copiedFiles += C2SMetadata.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
         }
         if let adapted, case .pretrained(let folder) = settings.source {
             contents.adapterConfig = adapted.configuration.peftJSON(

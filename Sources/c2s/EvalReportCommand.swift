@@ -82,86 +82,21 @@ struct EvalReportCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var inputs = EvaluationReportInputs()
-            inputs.title = title
-            var settings: [(String, String)] = [("c2s", C2SVersion.string)]
-            if let trainingLog {
-                inputs.training = try TrainingLog.read(trainingLog)
-                settings.append(("training log", trainingLog))
-            }
-            for path in annotationMetrics {
-                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                inputs.annotations.append((name, try decode(AnnotationReport.self, path)))
-                settings.append(("annotation metrics", path))
-            }
-            var generationSettings = GenerationSettings()
-            if let generationMetrics {
-                // The label-swap test is optional in the file and can be all of it (run without
-                // --generated/--real): read it on its own, then the generation metrics if there.
-                let parts = try decode(GenerationMetricsParts.self, generationMetrics)
-                settings.append(("generation metrics", generationMetrics))
-                inputs.labelSwap = parts.labelSwap.map(Self.figures)
-                if let g = parts.report {
-                    inputs.generation = g
-                    generationSettings = g.settings
-                    for input in g.inputs { settings.append(("\(input.role) cells", "\(input.path) (\(input.cells) cells, \(input.genes) genes)")) }
-                }
-            }
-            if let labelColumn {
-                generationSettings.labelColumn = labelColumn
-                generationSettings.generatedLabelColumn = nil
-            }
-            if let generated, let real {
-                var umap: UMAPSettings?
-                if !noUmap {
-                    umap = UMAPSettings()
-                    umap?.seed = umapSeed
-                }
-                let (profiles, map) = try ReportCells.load(generated: generated, real: real, settings: generationSettings, umap: umap)
-                inputs.profiles = profiles
-                inputs.map = map
-                settings.append(("label column", generationSettings.labelColumn))
-            }
-            inputs.settings = settings
-            let path = URL(fileURLWithPath: output).appendingPathComponent("report.html").path
-            try EvaluationReport.build(inputs).write(to: path)
+            var sources = EvaluationReportSources(output: output)
+            sources.title = title
+            sources.trainingLog = trainingLog
+            sources.annotationMetrics = annotationMetrics
+            sources.generationMetrics = generationMetrics
+            (sources.generated, sources.real) = (generated, real)
+            sources.labelColumn = labelColumn
+            sources.umap = noUmap ? nil : UMAPSettings()
+            sources.umap?.seed = umapSeed
+            let result = try EvaluationReportWriting.run(sources)
             guard !quiet else { return }
             // The headline figures with their references, as on the page: a figure alone does
             // not say whether the model learned anything.
-            print(HeadlineTable.lines(HeadlineFigures.gather(inputs)).joined(separator: "\n"))
-            printError("wrote \(path)")
+            print(HeadlineTable.lines(HeadlineFigures.gather(result.inputs)).joined(separator: "\n"))
+            printError("wrote \(result.path)")
         }
-    }
-
-    /// The report's view of the label-swap test.
-    static func figures(_ r: LabelSwapResult) -> LabelSwapFigures {
-        LabelSwapFigures(cells: r.cellsScored, labels: r.labels.count, accuracy: r.overall.accuracy, chance: r.chance,
-                         gapPerCell: r.overall.gapPerCell, gapPerToken: r.overall.gapPerToken)
-    }
-
-    func decode<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw FileError(path, "cannot be read (\(error.localizedDescription))")
-        }
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
-            throw FileError(path, "is not a metrics file of 'c2s evaluate' (\(error))")
-        }
-    }
-}
-
-/// The two parts of `c2s evaluate generation`'s JSON: the generation metrics (absent when
-/// only the label-swap test ran) and the "label_swap" object (absent when the test did not run).
-struct GenerationMetricsParts: Decodable {
-    var report: GenerationReport?
-    var labelSwap: LabelSwapResult?
-
-    enum CodingKeys: String, CodingKey { case knn, labelSwap = "label_swap" }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        labelSwap = try c.decodeIfPresent(LabelSwapResult.self, forKey: .labelSwap)
-        // Without a k-NN table there are no generation metrics; with one, they must all decode.
-        report = c.contains(.knn) || labelSwap == nil ? try GenerationReport(from: decoder) : nil
     }
 }

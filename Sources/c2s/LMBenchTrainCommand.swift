@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKernels
 import Foundation
 import Mechanics
 import Transformer
@@ -90,137 +89,48 @@ struct LMBenchTrainCommand: ParsableCommand {
             Matmul.setThreads(KernelThreads.count)
             CrossEntropy.chunkFloats = crossEntropyChunkFloats
             if gemmPeak {
-                print(JSONLine.object([("impl", .string("c2s")), ("gemm_gflops", .double(Self.gemmGFLOPs())), ("threads", .int(KernelThreads.count))]))
+                print(JSONLine.object([("impl", .string("c2s")), ("gemm_gflops", .double(MatmulBenchmarks.gemmGFLOPs())), ("threads", .int(KernelThreads.count))]))
                 return
             }
             if !bf16Linear.isEmpty {
                 for shape in bf16Linear {
                     let (m, n, k) = Self.shape(shape)!
-                    let best = Self.timeLinearBF16(m: m, n: n, k: k, warmup: warmup, steps: steps)
+                    let best = MatmulBenchmarks.linearBF16Seconds(m: m, n: n, k: k, warmup: warmup, steps: steps)
                     print(JSONLine.object([
                         ("impl", .string("c2s")), ("m", .int(m)), ("n", .int(n)), ("k", .int(k)), ("seconds", .double(best)),
                         ("gflops", .double(2 * Double(m) * Double(n) * Double(k) / best / 1e9)),
-                        ("kernel", .string(c2s_has_bf16_dot() == 0 ? "widened-fp32-blas" : m <= Matmul.fewRows ? "few-rows-bf16" : "gemm-bf16")),
-                        ("threads", .int(KernelThreads.count)),
+                        ("kernel", .string(MatmulBenchmarks.linearBF16Kernel(m: m))), ("threads", .int(KernelThreads.count)),
                     ]))
                 }
                 return
             }
-            let built: any CausalLanguageModel
-            if let config {
-                built = try ModelLoader.makeModel(try ConfigFile(url: URL(fileURLWithPath: config)))
-            } else {
-                built = try ModelLoader.load(folder: URL(fileURLWithPath: model!))
-            }
-            guard ArchitectureRegistry.architecture(built.info.modelType)?.trainable == true, let full = built as? any TrainableModel else {
-                throw ModelError.input("model_type \(built.info.modelType) cannot be trained (trainable: \(ArchitectureRegistry.trainableTypes.joined(separator: ", ")))")
-            }
-            if config != nil { full.initializeParameters(seed: seed) }
-            var m: any TrainableModel = full
-            if let loraRank {
-                let adapted = try LowRankAdaptedModel(base: full, configuration: LoRAConfiguration(
-                    rank: loraRank, targets: loraTargets.split(separator: ",").map(String.init)))
-                adapted.initializeParameters(seed: seed)
-                m = adapted
-            }
-            m.setActivationCheckpointing(checkpointActivations)
-            guard tokens <= m.info.contextLength else {
-                throw ModelError.input("--tokens \(tokens) is longer than the model's context of \(m.info.contextLength)")
-            }
-            let count = m.parameters.count
-            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            defer { gradients.deallocate() }
-            let optimizer = AdamW(store: m.parameters)
-            let random = CounterRandom(seed: seed)
-            let vocabulary = m.info.vocabularySize
-            func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-            var passSeconds = 0.0, optimizerSeconds = 0.0
-            var losses: [Double] = []
-            var stepSeconds: [Double] = []
-            for step in 0..<(warmup + steps) {
-                var ids: [Int32] = []
-                ids.reserveCapacity(batch * tokens)
-                for s in 0..<batch {
-                    for i in 0..<tokens {
-                        let u = random.uniform(sequence: step * batch + s, step: i)
-                        ids.append(Int32(min(vocabulary - 1, Int(u * Double(vocabulary)))))
-                    }
-                }
-                // Loss on every token: each position predicts the next one of its sequence.
-                var targets = ids
-                for s in 0..<batch {
-                    for i in 0..<tokens {
-                        targets[s * tokens + i] = i + 1 < tokens ? ids[s * tokens + i + 1] : TrainingBatch.ignored
-                    }
-                }
-                let trainingBatch = TrainingBatch(tokens: ids, lengths: Array(repeating: tokens, count: batch), targets: targets)
-                let t0 = now()
-                gradients.update(repeating: 0, count: count)
-                let loss = try m.accumulateGradients(trainingBatch, scale: Float(1 / Double(trainingBatch.targetCount)), into: gradients)
-                let t1 = now()
-                clipGradNorm(gradients, count: count, maxNorm: 1)
-                optimizer.step(m.parameters, gradients: gradients, learningRate: learningRate)
-                let t2 = now()
-                guard loss.mean.isFinite else { throw ModelError.input("the loss is not finite at step \(step)") }
-                if step >= warmup {
-                    passSeconds += t1 - t0
-                    optimizerSeconds += t2 - t1
-                    stepSeconds.append(t2 - t0)
-                    losses.append(loss.mean)
-                }
-            }
-            let total = passSeconds + optimizerSeconds
+            let built = try config.map { try ModelLoader.makeModel(try ConfigFile(url: URL(fileURLWithPath: $0))) }
+                ?? ModelLoader.load(folder: URL(fileURLWithPath: model!))
+            let r = try TrainingStepBenchmark.run(built, initialize: config != nil, settings: settings())
             print(JSONLine.object([
-                ("impl", .string("c2s")), ("parameters", .int(full.parameters.count)), ("tokens_per_step", .int(batch * tokens)),
-                ("steps", .int(steps)), ("seconds", .double(total)),
-                ("tokens_per_s", .double(Double(batch * tokens * steps) / total)),
-                ("forward_backward_s", .double(passSeconds)), ("optimizer_s", .double(optimizerSeconds)),
-                ("step_s", .doubles(stepSeconds.map(Float.init))), ("losses", .doubles(losses.map(Float.init))),
-                ("threads", .int(KernelThreads.count)), ("trainable_parameters", .int(count)),
+                ("impl", .string("c2s")), ("parameters", .int(r.parameters)), ("tokens_per_step", .int(r.tokensPerStep)),
+                ("steps", .int(steps)), ("seconds", .double(r.seconds)), ("tokens_per_s", .double(r.tokensPerSecond)),
+                ("forward_backward_s", .double(r.forwardBackwardSeconds)), ("optimizer_s", .double(r.optimizerSeconds)),
+                ("step_s", .doubles(r.stepSeconds.map(Float.init))), ("losses", .doubles(r.losses.map(Float.init))),
+                ("threads", .int(KernelThreads.count)), ("trainable_parameters", .int(r.trainableParameters)),
                 ("checkpoint_activations", .number(checkpointActivations ? "true" : "false")),
             ]))
         }
+    }
+
+    /// The options as the library takes them.
+    func settings() -> TrainingStepBenchmark.Settings {
+        var s = TrainingStepBenchmark.Settings()
+        (s.batch, s.tokens, s.steps, s.warmup, s.seed, s.learningRate) = (batch, tokens, steps, warmup, seed, learningRate)
+        s.loraRank = loraRank
+        s.loraTargets = loraTargets.split(separator: ",").map(String.init)
+        s.checkpointActivations = checkpointActivations
+        return s
     }
 
     static func shape(_ text: String) -> (Int, Int, Int)? {
         let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
         return (parts[0], parts[1], parts[2])
-    }
-
-    /// Best time of `steps` products c[m, n] = a[m, k] · b[n, k]ᵀ with b in bfloat16, after
-    /// `warmup` untimed ones.
-    static func timeLinearBF16(m: Int, n: Int, k: Int, warmup: Int, steps: Int) -> Double {
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<UInt16>.allocate(capacity: n * k)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.1 - 0.3 }
-        for i in 0..<(n * k) { b[i] = UInt16(truncatingIfNeeded: (Float(i % 5) * 0.1 - 0.2).bitPattern >> 16) }
-        c.update(repeating: 0, count: m * n)  // touch the pages before timing
-        var best = Double.infinity
-        for step in 0..<(warmup + steps) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            Matmul.linearBF16(a, b, into: c, m: m, n: n, k: k)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            if step >= warmup { best = min(best, seconds) }
-        }
-        return best
-    }
-
-    /// Best of three 2048³ products, in GFLOP/s.
-    static func gemmGFLOPs() -> Double {
-        let n = 2048
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n), b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            Matmul.gemm(transA: false, transB: true, m: n, n: n, k: n, a, lda: n, b, ldb: n, c, ldc: n)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        return 2 * Double(n * n * n) / best / 1e9
     }
 }

@@ -92,4 +92,34 @@ final class ModelMetadataTests: XCTestCase {
         }
         XCTAssertThrowsError(try TaskPrompt(task: "tissue_prediction", kind: .singleCell))
     }
+
+    /// One type writes c2s.json and reads it back: what training records is what the tasks see.
+    func testWhatTrainingWritesReadsBack() throws {
+        let records = [
+            PromptRecord(task: "cell_type_prediction", split: "train", cellNames: ["a"], modelInput: "i", response: "NK", line: 1),
+            PromptRecord(task: "cell_type_prediction", split: "train", cellNames: ["b"], modelInput: "i", response: "B", line: 2),
+            PromptRecord(task: "cell_type_generation", split: "train", cellNames: ["c"], modelInput: "i", response: "CD3E", line: 3),
+        ]
+        var written = C2SMetadata(train: records, examples: ["train": 3, "validation": 1], lossOn: .all, maxLength: 96,
+                                  sentenceDatasetPath: "/data/ds", truncation: TruncationReport())
+        written.addConditionLabels(train: records, cellLabel: { ["c": "T"][$0] })
+        written.labelColumn = "cell_type"
+        written.organism = "Mus musculus"
+        written.promptFormat = "c2s-scale"
+        written.separator = ""
+        let tmp = try TemporaryFolder()
+        try written.json().write(to: URL(fileURLWithPath: tmp.file(C2SMetadata.fileName)))
+        let read = try XCTUnwrap(try C2SMetadata.read(folder: tmp.path))
+        XCTAssertEqual(read.tasks, ["cell_type_generation", "cell_type_prediction"])
+        XCTAssertEqual(read.labels, ["cell_type_prediction": ["B", "NK"], "cell_type_generation": ["T"]])
+        XCTAssertEqual(read.separator, "")
+        XCTAssertEqual(read.promptFormat, "c2s-scale")
+        XCTAssertEqual(read.labelColumn, "cell_type")
+        XCTAssertEqual(read.organism, "Mus musculus")
+        XCTAssertEqual(read.maxLength, 96)
+        XCTAssertEqual(read.lossOn, .all)
+        XCTAssertEqual(read.examples, ["train": 3, "validation": 1])
+        XCTAssertEqual(read.sentenceDatasetPath, "/data/ds")
+        XCTAssertEqual(read.path, tmp.file(C2SMetadata.fileName))
+    }
 }

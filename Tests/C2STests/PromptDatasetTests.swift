@@ -86,7 +86,7 @@ final class PromptDatasetTests: XCTestCase {
             PromptRecord(task: "cell_type_prediction", split: "train", cellNames: ["c"], modelInput: "i", response: "NK", line: 3),
             PromptRecord(task: "cell_type_generation", split: "train", cellNames: ["d"], modelInput: "i", response: "CD3E LYZ", line: 4),
         ]
-        let info = C2SModelInfo(train: records, examples: ["train": 4], lossOn: .response, maxLength: 64,
+        let info = C2SMetadata(train: records, examples: ["train": 4], lossOn: .response, maxLength: 64,
                                 sentenceDatasetPath: "/data/ds", truncation: TruncationReport())
         XCTAssertEqual(info.tasks, ["cell_type_generation", "cell_type_prediction"])
         XCTAssertEqual(info.labels, ["cell_type_prediction": ["B", "NK"]])
@@ -105,7 +105,7 @@ final class PromptDatasetTests: XCTestCase {
             PromptRecord(task: "cell_type_prediction", split: "train", cellNames: ["g"], modelInput: "i", response: "NK", line: 4),
             PromptRecord(task: "unconditional_generation", split: "train", cellNames: ["h"], modelInput: "i", response: "CD3E", line: 5),
         ]
-        var info = C2SModelInfo(train: records, examples: ["train": 5], lossOn: .response, maxLength: 64,
+        var info = C2SMetadata(train: records, examples: ["train": 5], lossOn: .response, maxLength: 64,
                                 sentenceDatasetPath: nil, truncation: TruncationReport())
         XCTAssertNil(info.labels["cell_type_generation"])
         let column = ["d": "T", "e": "Mono", "f": "", "g": "NK", "h": "B"]
@@ -113,8 +113,8 @@ final class PromptDatasetTests: XCTestCase {
         XCTAssertEqual(info.labels["cell_type_generation"], ["Mono", "T"], "labels of the generation cells only, empty values skipped")
         XCTAssertEqual(info.labels["cell_type_prediction"], ["NK"], "prediction labels stay the responses")
         XCTAssertNil(info.labels["unconditional_generation"])
-        XCTAssertTrue(C2SModelInfo.isConditionedTask("cell_type_generation"))
-        XCTAssertFalse(C2SModelInfo.isConditionedTask("cell_type_prediction"))
-        XCTAssertFalse(C2SModelInfo.isConditionedTask("unconditional_generation"))
+        XCTAssertTrue(C2SMetadata.isConditionedTask("cell_type_generation"))
+        XCTAssertFalse(C2SMetadata.isConditionedTask("cell_type_prediction"))
+        XCTAssertFalse(C2SMetadata.isConditionedTask("unconditional_generation"))
     }
 }
