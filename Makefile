@@ -32,12 +32,14 @@ build: deps
 	$(SWIFT) build -c release --product c2s
 
 # Unit, fixture and CLI tests (optimised build: numeric tests run 10-100x faster), the check
-# that Python's anndata reads what we write, then the Python package (python/, installed with
-# pip) and its pytest suite run against the binary just built (docs/python.md).
+# that Python's anndata reads what we write, a few fuzz mutants of every input format (no
+# crash, hang or run over 2 GB: docs/RELIABILITY.md), then the Python package (python/,
+# installed with pip) and its pytest suite run against the binary just built (docs/python.md).
 test: deps pydeps
 	$(SWIFT) build -c release --product c2s
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	bash scripts/interop/run.sh $(RELEASE_BIN)
+	python3 scripts/fuzz/fuzz.py --binary $(RELEASE_BIN) --count 3 --seed 1
 	python3 -m pip install -q $(PIP_FLAGS) ./python
 	C2S_BIN=$(abspath $(RELEASE_BIN)) python3 -m pytest python/tests -q
 
