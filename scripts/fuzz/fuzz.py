@@ -13,6 +13,8 @@ an address-space limit. A run is:
            stderr is not one 'error: ...' line, and failed runs that left output under the final
            name or temporaries beside it
   ok       exit status 0 (the mutant was still valid)
+  slow     runs over 5 s (an HDF5 file whose check in a child process hit its time limit ends
+           as an error after 10 s: counted here, not as a hang)
 
 Crashing and hanging mutants are kept under --keep for reproduction. The exit status is 1 when
 any run crashed, hung or went over the limit, or when a seed itself was refused (the harness
@@ -175,13 +177,15 @@ def one_case(fmt, index, args, seed_dir, binary):
             os.makedirs(out)
             argv = [a.format(input=os.path.join(case, fmt.input_path), model=os.path.join(case, "model"), out=out)
                     for a in command]
+            began = time.monotonic()
             code, sig, timed_out, rss, stderr = run(binary, argv, args.timeout, args.memory_mb << 20, case)
+            seconds = time.monotonic() - began
             lines = [l for l in stderr.splitlines() if l.startswith("error:")]
             unclear = code not in (0, None) and (len(lines) != 1 or not lines[0].startswith("error: "))
             partial = code not in (0, None) and any(not n.startswith(".") for n in os.listdir(out))
             results.append(dict(command=command[0] if command[0] != "lm" else "lm " + command[1], code=code, signal=sig,
                                 hang=timed_out, rss=rss, unclear=unclear, partial=partial, leftover=bool(leftovers(out)),
-                                stderr=stderr[-2000:], target=target))
+                                stderr=stderr[-2000:], target=target, seconds=seconds))
         bad = any(r["signal"] is not None and not r["hang"] or r["hang"] or r["rss"] > args.memory_mb << 20 for r in results)
         if bad and args.keep:
             dest = os.path.join(args.keep, f"{fmt.name}-{args.seed}-{index}")
@@ -219,7 +223,7 @@ def main():
     failed = False
     started = time.monotonic()
     print(f"{'format':15} {'mutants':>7} {'runs':>5} {'crash':>5} {'hang':>5} {'over':>5} {'error':>5} {'ok':>5} "
-          f"{'unclear':>7} {'partial':>7} {'left':>5} {'peak MB':>7} {'s':>6}")
+          f"{'unclear':>7} {'partial':>7} {'left':>5} {'slow':>5} {'peak MB':>7} {'s':>6}")
     try:
         for fmt in formats:
             t0 = time.monotonic()
@@ -239,10 +243,10 @@ def main():
             counts = dict(crash=len(crash), hang=len(hang), over=len(over),
                           error=sum(r["code"] not in (0, None) for r in runs), ok=sum(r["code"] == 0 for r in runs),
                           unclear=sum(r["unclear"] for r in runs), partial=sum(r["partial"] for r in runs),
-                          left=sum(r["leftover"] for r in runs))
+                          left=sum(r["leftover"] for r in runs), slow=sum(r["seconds"] > 5 for r in runs))
             peak = max((r["rss"] for r in runs), default=0) >> 20
             print(f"{fmt.name:15} {len(cases):7} {len(runs):5} {counts['crash']:5} {counts['hang']:5} {counts['over']:5} "
-                  f"{counts['error']:5} {counts['ok']:5} {counts['unclear']:7} {counts['partial']:7} {counts['left']:5} "
+                  f"{counts['error']:5} {counts['ok']:5} {counts['unclear']:7} {counts['partial']:7} {counts['left']:5} {counts['slow']:5} "
                   f"{peak:7} {time.monotonic() - t0:6.0f}", flush=True)
             for r in crash + hang + over:
                 print(f"  {fmt.name} {r['command']} ({r['target']}): signal {r['signal']} hang {r['hang']} "
