@@ -107,6 +107,9 @@ final class LoRAParityTests: XCTestCase {
             ({ $0["rank_pattern"] = ["q_proj": 8] }, true, ["rank_pattern"]),
             ({ $0["target_modules"] = ".*proj" }, true, ["regular expressions"]),
             ({ $0["r"] = 8 }, true, ["lora_A", "shape"]),
+            // Checked against the stored matrices before the adapters are allocated (issue 17).
+            ({ $0["r"] = 1 << 40 }, true, ["adapter_config.json", "\"r\" is 1099511627776", "lora_A"]),
+            ({ $0["lora_alpha"] = 1e300 }, true, ["adapter_config.json", "lora_alpha", "finite"]),
             ({ $0["target_modules"] = ["q_proj"] }, true, ["k_proj"]),
             ({ _ in }, false, ["adapter_model.safetensors"]),
         ]

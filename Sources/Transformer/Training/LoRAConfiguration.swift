@@ -69,6 +69,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         if let type = json["peft_type"] as? String, type != "LORA" { throw fail("peft_type is \(type); only LORA adapters are supported") }
         guard let rank = json["r"] as? Int, rank >= 1 else { throw fail("\"r\" must be a positive integer") }
         let alpha = (json["lora_alpha"] as? NSNumber)?.doubleValue ?? Double(rank)
+        // A scale that is infinite (or NaN) in Float makes every output NaN.
+        guard alpha.isFinite, Float(alpha).isFinite else { throw fail("\"lora_alpha\" must be a finite number, found \(alpha)") }
         let targets: [String]
         switch json["target_modules"] {
         case let list as [String]: targets = list

@@ -75,14 +75,30 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     /// missing, extra or misshaped matrix is an error naming it.
     public static func load(adapter folder: String, onto base: any CausalLanguageModel) throws -> LowRankAdaptedModel {
         let (configuration, _) = try LoRAConfiguration.read(folder: folder)
-        let model = try LowRankAdaptedModel(base: base, configuration: configuration)
         let path = (folder as NSString).appendingPathComponent(LoRAConfiguration.weightsFileName)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelError.input("\(folder) has no \(LoRAConfiguration.weightsFileName)")
         }
-        try model.parameters.load(from: try SafetensorsFile(path: path), ignoring: [])
+        let weights = try SafetensorsFile(path: path)
+        try checkRank(configuration.rank, against: weights, folder: folder)
+        let model = try LowRankAdaptedModel(base: base, configuration: configuration)
+        try model.parameters.load(from: weights, ignoring: [])
         if let bad = model.parameters.firstNonFinite() { throw ModelError.input("\(path): \(bad.name) holds a NaN or infinite value at element \(bad.index)") }
         return model
+    }
+
+    /// The rank sizes every adapter matrix, so it is checked against the stored `lora_A`
+    /// matrices (`[r, in]`) before any is allocated: an `"r"` of 2^40 would otherwise ask for
+    /// terabytes before strict loading found the shapes wrong.
+    static func checkRank(_ rank: Int, against weights: SafetensorsFile, folder: String) throws {
+        let config = (folder as NSString).appendingPathComponent(LoRAConfiguration.configFileName)
+        guard let first = weights.tensorNames.sorted().first(where: { $0.hasSuffix(".lora_A.weight") }) else {
+            throw ModelError.input("\(weights.source): no lora_A matrices (is it a LoRA adapter's \(LoRAConfiguration.weightsFileName)?)")
+        }
+        let shape = try weights.info(first).shape
+        guard shape.first == rank else {
+            throw ModelError.input("\(config): \"r\" is \(rank) but \(first) in \(LoRAConfiguration.weightsFileName) has shape \(shape) (\(shape.first ?? 0) rows)")
+        }
     }
 
     /// PEFT's saved name of an adapter matrix.
