@@ -64,11 +64,14 @@ struct ModelOptions: ParsableArguments {
         return try Tokenizer.load(folder: folder)
     }
 
-    /// End-of-sequence ids: the model config's, plus generation_config.json's when present.
-    func stopTokens(_ model: any CausalLanguageModel) -> [Int32] {
+    /// End-of-sequence ids: the model config's, plus generation_config.json's when present. A
+    /// damaged generation_config.json is an error: ignoring it silently changed where
+    /// generation stops.
+    func stopTokens(_ model: any CausalLanguageModel) throws -> [Int32] {
         var ids = model.info.eosTokenIDs
         let url = URL(fileURLWithPath: self.model).appendingPathComponent("generation_config.json")
-        if let file = try? ConfigFile(url: url) {
+        if FileManager.default.fileExists(atPath: url.path) {
+            let file = try ConfigFile(url: url)
             for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
         }
         return ids

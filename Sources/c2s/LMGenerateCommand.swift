@@ -99,7 +99,7 @@ struct LMGenerateCommand: ParsableCommand {
             var options = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens,
                                             sampling: SamplingOptions(sample: sample, temperature: temperature, topK: topK,
                                                                       topP: topP, repetitionPenalty: repetitionPenalty),
-                                            seed: seed, stopTokenIDs: modelOptions.stopTokens(model))
+                                            seed: seed, stopTokenIDs: try modelOptions.stopTokens(model))
             options.maxTokensPerPass = modelOptions.maxTokensPerPass
             let stops = stopStrings
             let stop: ((Int, [Int32]) -> Bool)? = stops.isEmpty ? nil : { _, tokens in

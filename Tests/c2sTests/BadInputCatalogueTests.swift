@@ -189,6 +189,8 @@ final class BadInputCatalogueTests: XCTestCase {
                  file: "$T/m/tokenizer.json", problem: "not valid JSON", output: "$T/gen.jsonl"),
             Case(name: "tokenizer without model", setup: { try Self.model($0, replace: ("tokenizer.json", Data("{\"version\": \"1.0\"}".utf8))) }, args: generate,
                  file: "$T/m/tokenizer.json", problem: "model: missing", output: "$T/gen.jsonl"),
+            Case(name: "generation_config not JSON", setup: { try Self.model($0, replace: ("generation_config.json", Data("{\"eos_token_id\": ".utf8))) },
+                 args: generate, file: "$T/m/generation_config.json", problem: "is not a JSON object", output: "$T/gen.jsonl"),
             Case(name: "no model folder", args: ["lm", "generate", "--model", "$T/nope", "--prompt", "x", "-o", "$T/gen.jsonl"], file: "$T/nope",
                  problem: "no such model folder", output: "$T/gen.jsonl"),
             Case(name: "no prompts file", args: withModel + ["--prompts", "$T/nope.jsonl"], file: "$T/nope.jsonl", problem: "cannot be read", output: "$T/gen.jsonl"),

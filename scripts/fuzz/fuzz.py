@@ -110,6 +110,8 @@ def make_formats(binary, workdir):
         Format("safetensors", model_seed, "model/model.safetensors", mutate.mutate_bytes, [GENERATE], input_path="model"),
         Format("tokenizer.json", model_seed, "model/tokenizer.json", mutate.mutate_json, [GENERATE], input_path="model"),
         Format("config.json", model_seed, "model/config.json", mutate.mutate_json, [GENERATE], input_path="model"),
+        Format("tokenizer_config.json", model_seed, "model/tokenizer_config.json", mutate.mutate_json, [GENERATE], input_path="model"),
+        Format("generation_config.json", model_seed, "model/generation_config.json", mutate.mutate_json, [GENERATE], input_path="model"),
         Format("cells.jsonl", dataset_seed, "dataset/cells.jsonl", mutate.mutate_jsonl,
                [["inspect", "{input}"],
                 ["prompts", "{input}", "--task", "cell_type_prediction", "--label-column", "cell_type", "-o", "{out}/prompts.jsonl"]],
@@ -222,7 +224,7 @@ def main():
         formats = [f for f in formats if f.name in wanted]
     failed = False
     started = time.monotonic()
-    print(f"{'format':15} {'mutants':>7} {'runs':>5} {'crash':>5} {'hang':>5} {'over':>5} {'error':>5} {'ok':>5} "
+    print(f"{'format':22} {'mutants':>7} {'runs':>5} {'crash':>5} {'hang':>5} {'over':>5} {'error':>5} {'ok':>5} "
           f"{'unclear':>7} {'partial':>7} {'left':>5} {'slow':>5} {'peak MB':>7} {'s':>6}")
     try:
         for fmt in formats:
@@ -245,7 +247,7 @@ def main():
                           unclear=sum(r["unclear"] for r in runs), partial=sum(r["partial"] for r in runs),
                           left=sum(r["leftover"] for r in runs), slow=sum(r["seconds"] > 5 for r in runs))
             peak = max((r["rss"] for r in runs), default=0) >> 20
-            print(f"{fmt.name:15} {len(cases):7} {len(runs):5} {counts['crash']:5} {counts['hang']:5} {counts['over']:5} "
+            print(f"{fmt.name:22} {len(cases):7} {len(runs):5} {counts['crash']:5} {counts['hang']:5} {counts['over']:5} "
                   f"{counts['error']:5} {counts['ok']:5} {counts['unclear']:7} {counts['partial']:7} {counts['left']:5} {counts['slow']:5} "
                   f"{peak:7} {time.monotonic() - t0:6.0f}", flush=True)
             for r in crash + hang + over:

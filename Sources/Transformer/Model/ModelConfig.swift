@@ -110,13 +110,15 @@ public struct ConfigFile: @unchecked Sendable {
     }
 
     /// Token ids such as `eos_token_id`, which may be one integer or a list.
+    /// An id beyond 32 bits is dropped, not wrapped to a small id that some real token has.
     public func tokenIDs(_ key: String) -> [Int32] {
+        func id(_ value: Any) -> Int32? {
+            if case .int(let n) = JSONScalar(value) { return Int32(exactly: n) }
+            return nil
+        }
         switch values[key] {
-        case let list as [Any]:
-            return list.compactMap { if case .int(let n) = JSONScalar($0) { return Int32(truncatingIfNeeded: n) } else { return nil } }
-        case let v?:
-            if case .int(let n) = JSONScalar(v) { return [Int32(truncatingIfNeeded: n)] }
-            return []
+        case let list as [Any]: return list.compactMap(id)
+        case let v?: return id(v).map { [$0] } ?? []
         case nil: return []
         }
     }
