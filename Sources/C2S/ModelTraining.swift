@@ -255,6 +255,8 @@ public enum ModelTraining {
             }
         }
         try loop.run()
+        try AtomicTextFile.write(TrainLossCurve.svg(loop.records, title: "c2s train: \((settings.prompts as NSString).lastPathComponent)"),
+                                 to: (settings.output as NSString).appendingPathComponent(TrainLossCurve.fileName))
         let lastValidation = loop.records.reversed().lazy.compactMap { r -> ValidationMetrics? in
             if case .validation(let v) = r { return v } else { return nil }
         }.first

@@ -7,8 +7,8 @@ import SingleCell
 /// settings say so), and the UMAP with `umap` settings.
 public enum ReportCells {
     public static func load(generated: String, real: String, settings: GenerationSettings, umap: UMAPSettings? = nil) throws -> (MeanProfileResult, CellMap) {
-        var ref = try CellTable.read(real)
-        let gen = try CellTable.read(generated)
+        var ref = try ExpressionMatrix.read(real)
+        let gen = try ExpressionMatrix.read(generated)
         if let target = settings.normalizeRealTarget { ref = ref.logNormalized(target: target) }
         let (g, gLabels, _) = try GenerationEvaluation.labelled(gen, column: settings.generatedLabelColumn ?? settings.labelColumn)
         let (r, rLabels, _) = try GenerationEvaluation.labelled(ref, column: settings.labelColumn)

@@ -128,7 +128,7 @@ struct EvaluateAnnotationCommand: ParsableCommand {
         do { plan = try JSONDecoder().decode(SplitAssignments.self, from: Data(contentsOf: URL(fileURLWithPath: splits))) } catch {
             throw FileError(splits, "is not a splits.json from 'c2s prompts' (\(error.localizedDescription))")
         }
-        let table = try CellTable.read(expression)
+        let table = try ExpressionMatrix.read(expression)
         let labels = try table.column(truthColumn)
         var row: [String: Int] = [:]
         for (i, n) in table.cellNames.enumerated() { row[n] = i }

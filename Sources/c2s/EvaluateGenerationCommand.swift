@@ -133,11 +133,11 @@ struct EvaluateGenerationCommand: ParsableCommand {
             // or cell file fails at once; nothing is written until everything has run.
             if let threads { KernelThreads.count = threads }
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
-            var evaluated: (report: GenerationReport, gen: Evaluation.CellTable, ref: Evaluation.CellTable, train: Evaluation.CellTable?)?
+            var evaluated: (report: GenerationReport, gen: Evaluation.ExpressionMatrix, ref: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?)?
             if let generated, let real {
                 say("reading")
-                let gen = try Evaluation.CellTable.read(generated), ref = try Evaluation.CellTable.read(real)
-                let train = try realTrain.map { try Evaluation.CellTable.read($0) }
+                let gen = try Evaluation.ExpressionMatrix.read(generated), ref = try Evaluation.ExpressionMatrix.read(real)
+                let train = try realTrain.map { try Evaluation.ExpressionMatrix.read($0) }
                 evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say), gen, ref, train)
             }
             let swapped = try swap.map { s -> LabelSwapResult in
@@ -153,7 +153,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
     }
 
     /// Mean profiles per cell type over the shared genes.
-    func profileCSV(_ report: GenerationReport, genes gen: Evaluation.CellTable, real: Evaluation.CellTable, train: Evaluation.CellTable?) throws -> String {
+    func profileCSV(_ report: GenerationReport, genes gen: Evaluation.ExpressionMatrix, real: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?) throws -> String {
         var files: [(path: String, genes: [String])] = [(real.path, real.genes), (gen.path, gen.genes)]
         if let train { files.append((train.path, train.genes)) }
         let shared = try GeneAlignment(files).genes

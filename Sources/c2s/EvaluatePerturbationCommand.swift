@@ -83,10 +83,10 @@ struct EvaluatePerturbationCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let p = try CellTable.read(predicted), c = try CellTable.read(control), t = try CellTable.read(truth)
+            let p = try ExpressionMatrix.read(predicted), c = try ExpressionMatrix.read(control), t = try ExpressionMatrix.read(truth)
             var baseline: PerturbationEvaluation.BaselineInput?
             if let baselineControl, let baselinePerturbed {
-                baseline = .init(control: try CellTable.read(baselineControl), perturbed: try CellTable.read(baselinePerturbed),
+                baseline = .init(control: try ExpressionMatrix.read(baselineControl), perturbed: try ExpressionMatrix.read(baselinePerturbed),
                                  labelColumn: labelColumn, excluded: Set(excludeLabel))
             }
             let report = try PerturbationEvaluation.run(predicted: p, control: c, truth: t, baseline: baseline, topN: try topNValues(),

@@ -59,7 +59,7 @@ struct EvaluateUMAPCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var table = try CellTable.read(input)
+            var table = try ExpressionMatrix.read(input)
             guard table.matrix.rowCount >= 3 else { throw FileError(input, "has \(table.matrix.rowCount) cell(s); a UMAP needs at least 3") }
             if let normalize { table = table.logNormalized(target: normalize) }
             var points = table.matrix

@@ -282,19 +282,7 @@ struct TrainCommand: ParsableCommand {
                 case .planned(let plan):
                     (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
                     if logEvery > 0 { stepLog = TrainStepLog(every: logEvery, totalSteps: plan.totalSteps) }
-                    guard !quiet else { return }
-                    printError(plan.description)
-                    printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
-                    report(plan.train, "training", length: plan.maxLength)
-                    report(plan.validation, "validation", length: plan.maxLength)
-                    if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
-                    if let format = plan.promptFormat {
-                        printError("prompts in the \(format) format: input and response tokenized apart and joined without a separator, as that family was trained (c2s.json records the format)")
-                    }
-                    if let g = plan.geneHead {
-                        printError(String(format: "output head: %d gene tokens start from %d principal components of %d genes in %d training cells (%.1f%% of their variance)",
-                                          g.tokens, g.components, g.genes, g.cells, 100 * g.explainedVariance))
-                    }
+                    if !quiet { describe(plan) }
                 case .step(let m):
                     let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
                     progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
@@ -314,12 +302,26 @@ struct TrainCommand: ParsableCommand {
                 }
             }
             progress.finish()
-            try AtomicTextFile.write(TrainLossCurve.svg(result.records, title: "c2s train: \((prompts as NSString).lastPathComponent)"),
-                                     to: (output as NSString).appendingPathComponent("loss.svg"))
             guard !quiet else { return }
             print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, durationText(result.seconds), result.lastLoss))
             if let v = result.lastValidation { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
             print("model: \(output)")
+        }
+    }
+
+    /// What the run is about to do, on stderr.
+    func describe(_ plan: ModelTrainingPlan) {
+        printError(plan.description)
+        printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
+        report(plan.train, "training", length: plan.maxLength)
+        report(plan.validation, "validation", length: plan.maxLength)
+        if let resume { printError("resuming from \(resume) at step \(plan.firstStep)") }
+        if let format = plan.promptFormat {
+            printError("prompts in the \(format) format: input and response tokenized apart and joined without a separator, as that family was trained (c2s.json records the format)")
+        }
+        if let g = plan.geneHead {
+            printError(String(format: "output head: %d gene tokens start from %d principal components of %d genes in %d training cells (%.1f%% of their variance)",
+                              g.tokens, g.components, g.genes, g.cells, 100 * g.explainedVariance))
         }
     }
 

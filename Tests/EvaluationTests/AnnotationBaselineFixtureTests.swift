@@ -18,7 +18,7 @@ final class AnnotationBaselineFixtureTests: XCTestCase {
     /// The fixture's train and test cells, log-normalised (1e4, natural log).
     func cells() throws -> Cells {
         let fixture = try loadGzipJSON("evaluation/annotation_baselines.json.gz") as! [String: Any]
-        let table = try CellTable.read(try TestPaths.sharedFile(fixture["source"] as! String))
+        let table = try ExpressionMatrix.read(try TestPaths.sharedFile(fixture["source"] as! String))
         var row: [String: Int] = [:]
         for (i, n) in table.cellNames.enumerated() { row[n] = i }
         let labels = try table.column(fixture["label_column"] as! String)
@@ -105,7 +105,7 @@ final class AnnotationBaselineFixtureTests: XCTestCase {
     func testStrongBaselinesReportTheFixtureAccuracies() throws {
         let c = try cells()
         let table = { (m: FeatureRows, labels: [String]) in
-            CellTable(path: "kang", genes: c.genes, cellNames: labels.indices.map { "c\($0)" }, obs: DataFrame(index: labels.indices.map { "c\($0)" }), matrix: m)
+            ExpressionMatrix(path: "kang", genes: c.genes, cellNames: labels.indices.map { "c\($0)" }, obs: DataFrame(index: labels.indices.map { "c\($0)" }), matrix: m)
         }
         // The pipeline normalises itself: give it counts back (expm1 then any per-cell scale is fine
         // since normalisation divides it out).

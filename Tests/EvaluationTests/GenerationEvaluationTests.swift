@@ -4,8 +4,8 @@ import XCTest
 
 /// `GenerationEvaluation` on tables built in memory: the paths the fixture files do not take.
 final class GenerationEvaluationTests: XCTestCase {
-    func table(_ path: String, genes: [String], rows: [[Double]], columns: [Column]) -> CellTable {
-        CellTable(path: path, genes: genes, cellNames: rows.indices.map { "\(path)-\($0)" },
+    func table(_ path: String, genes: [String], rows: [[Double]], columns: [Column]) -> ExpressionMatrix {
+        ExpressionMatrix(path: path, genes: genes, cellNames: rows.indices.map { "\(path)-\($0)" },
                   obs: DataFrame(index: rows.indices.map { "\(path)-\($0)" }, columns: columns),
                   matrix: FeatureRows(dense: rows.flatMap { $0 }, rows: rows.count, columns: genes.count))
     }

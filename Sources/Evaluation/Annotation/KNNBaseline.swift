@@ -25,7 +25,7 @@ public enum KNNBaseline {
     /// Classifies `test` by majority vote of its `k` nearest rows of `train` (ties between
     /// classes go to the first in ``ClassLabels`` order, between equally near cells to
     /// scikit-learn's heap order) and scores the result against `testLabels`.
-    public static func run(path: String, train: CellTable, trainLabels: [String], test: CellTable, testLabels: [String],
+    public static func run(path: String, train: ExpressionMatrix, trainLabels: [String], test: ExpressionMatrix, testLabels: [String],
                            k: Int, normalizeTarget: Double, threads: Int = Parallel.defaultThreads) throws -> KNNBaselineReport {
         guard train.matrix.rowCount >= k else {
             throw DataError("\(path): the k-NN baseline needs at least \(k) training cells, found \(train.matrix.rowCount)")

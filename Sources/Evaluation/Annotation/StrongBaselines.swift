@@ -21,7 +21,7 @@ import SingleCell
 ///   train split's most frequent class.
 public enum StrongBaselines {
     /// Fits both baselines on `train` (raw counts) and scores them on `test`.
-    public static func run(train: CellTable, trainLabels: [String], test: CellTable, testLabels: [String],
+    public static func run(train: ExpressionMatrix, trainLabels: [String], test: ExpressionMatrix, testLabels: [String],
                            hvg: Int, pcaComponents: Int, k: Int, normalizeTarget: Double,
                            threads: Int = Parallel.defaultThreads) throws -> StrongBaselinesReport {
         guard hvg >= 1 else { throw DataError("--hvg must be at least 1, not \(hvg)") }

@@ -18,7 +18,7 @@ public enum GenerationEvaluation {
     /// Runs every metric. `realTrain`, when given, supplies the reference row's k-NN fit cells
     /// (real held-out cells classified by real training cells); without it the reference row
     /// classifies each real cell by the other real cells (leave-one-out).
-    public static func run(generated: CellTable, real: CellTable, realTrain: CellTable? = nil, settings: GenerationSettings,
+    public static func run(generated: ExpressionMatrix, real: ExpressionMatrix, realTrain: ExpressionMatrix? = nil, settings: GenerationSettings,
                            progress: (String) -> Void = { _ in }) throws -> GenerationReport {
         var timings: [StageTiming] = []
         var stageStart = Date()
@@ -43,7 +43,7 @@ public enum GenerationEvaluation {
         let genColumn = settings.generatedLabelColumn ?? settings.labelColumn
         let (gen, genLabels, genMissing) = try labelled(generated, column: genColumn)
         let (ref, refLabels, refMissing) = try labelled(real, column: settings.labelColumn)
-        var train: CellTable?, trainLabels: [String] = [], trainMissing = 0
+        var train: ExpressionMatrix?, trainLabels: [String] = [], trainMissing = 0
         if let t = realTrain {
             let r = try labelled(t, column: settings.labelColumn)
             train = r.0; trainLabels = r.1; trainMissing = r.2
@@ -111,13 +111,13 @@ public enum GenerationEvaluation {
         let lookup = GeneLookup(ref.genes)
         var ids: [String: Int32] = [:]
         for (i, g) in ref.genes.enumerated() where ids[g] == nil { ids[g] = Int32(i) }
-        func sentences(_ table: CellTable) throws -> TokenSequences {
+        func sentences(_ table: ExpressionMatrix) throws -> TokenSequences {
             if table.hasColumn(settings.sentenceColumn) {
                 return TokenSequences.words(of: try table.column(settings.sentenceColumn).map { $0 ?? "" }, lookup: lookup, limit: settings.sentenceGenes)
             }
             return TokenSequences.ranking(table.matrix, ids: table.genes.map { ids[$0] ?? -1 }, limit: settings.sentenceGenes)
         }
-        func sentenceSource(_ table: CellTable) -> String {
+        func sentenceSource(_ table: ExpressionMatrix) -> String {
             table.hasColumn(settings.sentenceColumn) ? "obs column \(settings.sentenceColumn)" : "genes ranked by value in X"
         }
         let genTokens = try sentences(gen), refTokens = try sentences(ref)
@@ -202,7 +202,7 @@ public enum GenerationEvaluation {
     }
 
     /// The cells of `table` with a value in `column`, and those values.
-    public static func labelled(_ table: CellTable, column: String) throws -> (CellTable, [String], Int) {
+    public static func labelled(_ table: ExpressionMatrix, column: String) throws -> (ExpressionMatrix, [String], Int) {
         let values = try table.column(column)
         let keep = values.indices.filter { values[$0] != nil }
         if keep.count == values.count { return (table, values.map { $0! }, 0) }

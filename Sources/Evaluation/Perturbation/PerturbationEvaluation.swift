@@ -95,13 +95,13 @@ public struct PerturbationReport: Codable, Sendable {
 public enum PerturbationEvaluation {
     /// The training-cell-type files for the baseline.
     public struct BaselineInput {
-        public var control: CellTable
-        public var perturbed: CellTable
+        public var control: ExpressionMatrix
+        public var perturbed: ExpressionMatrix
         public var labelColumn: String
         /// Cell types left out of the baseline (e.g. the held-out type, if the files have it).
         public var excluded: Set<String>
 
-        public init(control: CellTable, perturbed: CellTable, labelColumn: String, excluded: Set<String> = []) {
+        public init(control: ExpressionMatrix, perturbed: ExpressionMatrix, labelColumn: String, excluded: Set<String> = []) {
             self.control = control
             self.perturbed = perturbed
             self.labelColumn = labelColumn
@@ -114,14 +114,14 @@ public enum PerturbationEvaluation {
     /// `groupBy` (an obs column of the three files, e.g. the cell type), each group present in
     /// all three is also scored on its own cells, against its own baseline (see
     /// ``PerturbationGroupResult``).
-    public static func run(predicted: CellTable, control: CellTable, truth: CellTable, baseline: BaselineInput? = nil,
+    public static func run(predicted: ExpressionMatrix, control: ExpressionMatrix, truth: ExpressionMatrix, baseline: BaselineInput? = nil,
                            topN: [Int?] = [20, 50, nil], groupBy: String? = nil) throws -> PerturbationReport {
         var files: [(path: String, genes: [String])] = [(truth.path, truth.genes), (control.path, control.genes), (predicted.path, predicted.genes)]
         if let baseline { files += [(baseline.control.path, baseline.control.genes), (baseline.perturbed.path, baseline.perturbed.genes)] }
         let alignment = try GeneAlignment(files)
         var warnings: [String] = []
         for t in [truth, control, predicted] where t.matrix.rowCount == 0 { throw DataError("\(t.path): no cells") }
-        func mean(_ t: CellTable, _ columns: [Int], rows: [Int]? = nil) -> [Double] {
+        func mean(_ t: ExpressionMatrix, _ columns: [Int], rows: [Int]? = nil) -> [Double] {
             t.matrix.selecting(columns: columns).mean(rows: rows ?? Array(0..<t.matrix.rowCount))
         }
         let controlMean = mean(control, alignment.columns[1])
@@ -175,7 +175,7 @@ public enum PerturbationEvaluation {
         var groups: [PerturbationGroupResult]?
         var groupSummary: [PerturbationGroupSummary]?
         if let groupBy {
-            func rowsByGroup(_ t: CellTable) throws -> [String: [Int]] {
+            func rowsByGroup(_ t: ExpressionMatrix) throws -> [String: [Int]] {
                 var rows: [String: [Int]] = [:]
                 for (i, l) in try t.column(groupBy).enumerated() { if let l { rows[l, default: []].append(i) } }
                 return rows

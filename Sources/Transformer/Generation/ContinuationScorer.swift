@@ -39,28 +39,9 @@ public struct ContinuationScorer: Sendable {
         var scores = prompts.map { _ in [Double](repeating: 0, count: continuations.count) }
 
         // Prefill; the last row of each prompt scores every candidate's first token.
-        var pending = Array(prompts.indices)
-        var fed = [Int](repeating: 0, count: prompts.count)
-        while !pending.isEmpty {
-            var batch = ForwardBatch()
-            var room = max(1, maxTokensPerPass)
-            var inPass: [Int] = []
-            while let i = pending.first, room > 0 {
-                let take = min(room, prompts[i].count - fed[i])
-                batch.append(slot: i, newTokens: prompts[i][fed[i]..<(fed[i] + take)], past: fed[i])
-                fed[i] += take
-                room -= take
-                inPass.append(i)
-                if fed[i] == prompts[i].count { pending.removeFirst() }
-            }
-            let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
-            out.logits.withUnsafeBufferPointer { logits in
-                for (row, i) in inPass.enumerated() where fed[i] == prompts[i].count {
-                    let r = UnsafeBufferPointer(rebasing: logits[(row * v)..<((row + 1) * v)])
-                    let lse = Self.logSumExp(r)
-                    for (c, tokens) in continuations.enumerated() { scores[i][c] = Double(r[Int(tokens[0])]) - lse }
-                }
-            }
+        try Prefill.run(model, prompts, cache: cache, maxTokensPerPass: maxTokensPerPass) { i, r in
+            let lse = Self.logSumExp(r)
+            for (c, tokens) in continuations.enumerated() { scores[i][c] = Double(r[Int(tokens[0])]) - lse }
         }
 
         // Each candidate's later tokens, all prompts at once, then back to the prompt.

@@ -101,26 +101,8 @@ public struct Generator: Sendable {
         var active: [Int] = []
         var lastLogits: [Int: [Float]] = [:]
 
-        // Prefill in passes of bounded size; a prompt longer than a pass is fed in pieces.
-        var pending = Array(sequences.indices)
-        var fed = [Int](repeating: 0, count: sequences.count)
-        while !pending.isEmpty {
-            var batch = ForwardBatch()
-            var room = max(1, options.maxTokensPerPass)
-            var inPass: [Int] = []
-            while let i = pending.first, room > 0 {
-                let take = min(room, sequences[i].count - fed[i])
-                batch.append(slot: i, newTokens: sequences[i][fed[i]..<(fed[i] + take)], past: fed[i])
-                fed[i] += take
-                room -= take
-                inPass.append(i)
-                if fed[i] == sequences[i].count { pending.removeFirst() }
-            }
-            let out = try model.forward(batch, cache: cache, logits: .lastOfEachSequence, hiddenStates: false)
-            for (row, i) in inPass.enumerated() where fed[i] == sequences[i].count {
-                let v = info.vocabularySize
-                lastLogits[i] = Array(out.logits[(row * v)..<((row + 1) * v)])
-            }
+        try Prefill.run(model, sequences, cache: cache, maxTokensPerPass: options.maxTokensPerPass) { i, logits in
+            lastLogits[i] = Array(logits)
         }
         active = prompts.indices.filter { budget[$0] > 0 }
 

@@ -1,11 +1,13 @@
-import Evaluation
 import Reports
 import Transformer
 
 /// The loss curve of a training run: training loss per step and validation loss at each
 /// validation, against the optimizer step.
-enum TrainLossCurve {
-    static func svg(_ records: [MetricsRecord], title: String) -> String {
+public enum TrainLossCurve {
+    /// The file name in a model folder.
+    public static let fileName = "loss.svg"
+
+    public static func svg(_ records: [MetricsRecord], title: String) -> String {
         var trainX: [Double] = [], trainY: [Double] = [], validX: [Double] = [], validY: [Double] = []
         for record in records {
             switch record {

@@ -3,7 +3,7 @@ import SingleCell
 
 /// A whole expression file in memory for evaluation: the matrix as ``FeatureRows``, gene names,
 /// cell names and `obs`.
-public struct CellTable: Sendable {
+public struct ExpressionMatrix: Sendable {
     /// The file as the user named it.
     public let path: String
     public let genes: [String]
@@ -25,7 +25,7 @@ public struct CellTable: Sendable {
 
     /// Reads any count-matrix file c2s reads (`.h5ad` for `obs` columns; `X` unless `options`
     /// says otherwise), block by block.
-    public static func read(_ path: String, options: ReadOptions = .init()) throws -> CellTable {
+    public static func read(_ path: String, options: ReadOptions = .init()) throws -> ExpressionMatrix {
         let source = try ExpressionReader.open(path, options: options)
         var indptr = [0], indices: [Int32] = [], values: [Double] = []
         var start = 0
@@ -41,7 +41,7 @@ public struct CellTable: Sendable {
             start = end
         }
         let matrix = FeatureRows(rowCount: source.cellCount, columnCount: source.geneCount, indptr: indptr, indices: indices, values: values)
-        return CellTable(path: path, genes: source.geneNames, cellNames: source.obs.index, obs: source.obs, matrix: matrix,
+        return ExpressionMatrix(path: path, genes: source.geneNames, cellNames: source.obs.index, obs: source.obs, matrix: matrix,
                          warnings: source.warnings)
     }
 
@@ -63,8 +63,8 @@ public struct CellTable: Sendable {
     }
 
     /// The cells at `rows`, in that order.
-    public func selecting(rows: [Int]) -> CellTable {
-        CellTable(path: path, genes: genes, cellNames: rows.map { cellNames[$0] }, obs: obs.subset(rows),
+    public func selecting(rows: [Int]) -> ExpressionMatrix {
+        ExpressionMatrix(path: path, genes: genes, cellNames: rows.map { cellNames[$0] }, obs: obs.subset(rows),
                   matrix: matrix.selecting(rows: rows), warnings: warnings)
     }
 
@@ -79,7 +79,7 @@ public struct CellTable: Sendable {
     /// Each row scaled to sum to `target`, then log(1 + x) in `base` (base 10 is the
     /// normalisation `c2s convert` applies by default: scanpy's `normalize_total(target_sum=target)`
     /// + `log1p(base=10)`). Rows summing to zero stay zero.
-    public func logNormalized(target: Double, base: LogBase = .ten) -> CellTable {
+    public func logNormalized(target: Double, base: LogBase = .ten) -> ExpressionMatrix {
         var values = matrix.values
         for r in 0..<matrix.rowCount {
             let range = matrix.indptr[r]..<matrix.indptr[r + 1]
@@ -93,6 +93,6 @@ public struct CellTable: Sendable {
         }
         let m = FeatureRows(rowCount: matrix.rowCount, columnCount: matrix.columnCount, indptr: matrix.indptr,
                             indices: matrix.indices, values: values)
-        return CellTable(path: path, genes: genes, cellNames: cellNames, obs: obs, matrix: m, warnings: warnings)
+        return ExpressionMatrix(path: path, genes: genes, cellNames: cellNames, obs: obs, matrix: m, warnings: warnings)
     }
 }
