@@ -15,7 +15,10 @@ struct TrainCommand: ParsableCommand {
             response, tokenized as one string, with EOS appended; the loss is on the response and \
             EOS (--loss-on all: on every token). Examples longer than the context lose the last \
             (lowest-ranked) genes of their cell sentences (input_sentence_spans), or without \
-            spans tokens from the start of the input; a response is never cut.
+            spans tokens from the start of the input; a response is never cut. Prompts in a \
+            published checkpoint's format ('c2s prompts --prompt-format', their lines say \
+            prompt_format) are joined as that family was trained instead: input and response \
+            tokenized apart, no separator; c2s.json records the format for the other commands.
 
             Start from a model folder (--model, fine-tuning), or make a new model with --config \
             config.json or --new-model TYPE and sizes, with a tokenizer (--tokenizer, e.g. from \
