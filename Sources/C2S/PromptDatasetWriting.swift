@@ -152,9 +152,11 @@ public enum PromptDatasetWriting {
         if s.splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !s.overwrite {
             throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
         }
+        let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
+        // Before the output is claimed; the message names the dataset the columns are missing from.
+        do { try builder.validate() } catch let e as DataError { throw DataError("\(s.dataset): \(e.message)") }
         let out = try AtomicOutput(s.output, folder: false, overwrite: s.overwrite)
         let writer = try PromptWriter(path: out.temporary, displayPath: s.output)
-        let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
         var writing = 0.0, writingCPU = 0.0
         let formatCPUStart = ProcessCPU.seconds()
         let summary = try builder.buildLines { lines in

@@ -18,10 +18,12 @@ struct C2SCommand: ParsableCommand {
 
     static func main() {
         MemorySettings.apply()
+        StandardOutput.reportWriteErrors()
         HDF5Probe.isolatedCheck = { try IsolatedHDF5Check.run($0) }
         do {
             var command = try parseAsRoot()
             try command.run()
+            try StandardOutput.finish()
         } catch {
             exit(withError: error)
         }
