@@ -81,4 +81,26 @@ final class FullDiskCLITests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 2, text)
         XCTAssertTrue(text.hasPrefix("error: standard output: cannot be written (No space left on device)"), text)
     }
+
+    /// A read-only output folder (a read-only tmpfs: root ignores permission bits): each command
+    /// that writes a file or a folder says so in one line and leaves nothing.
+    func testAReadOnlyOutputFolder() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a read-only tmpfs needs root") }
+        let tmp = try TemporaryFolder()
+        let folder = tmp.file("ro")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", folder])
+        guard mounted.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mounted.stderr)") }
+        defer { _ = try? runProcess("/bin/umount", [folder]) }
+        XCTAssertEqual(try c2s(["simulate", "-o", tmp.file("sim.h5ad"), "--cells", "50", "--genes", "80", "--quiet"]).status, 0)
+        for (args, out) in [(["simulate", "-o", folder + "/sim.h5ad", "--cells", "50", "--genes", "80", "--quiet"], folder + "/sim.h5ad"),
+                            (["convert", tmp.file("sim.h5ad"), "-o", folder + "/ds", "--min-genes", "0", "--quiet"], folder + "/ds")] {
+            let r = try c2s(args)
+            XCTAssertNotEqual(r.status, 0, "\(args[0]): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("error: ") && r.stderr.contains(out) && r.stderr.contains("cannot"), "\(args[0]): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
+    }
 }
