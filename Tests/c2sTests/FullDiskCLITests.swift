@@ -17,18 +17,24 @@ final class FullDiskCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: output), "partial output left", file: file, line: line)
     }
 
-    /// A 1 MiB tmpfs, mounted for the test (root only: skipped elsewhere).
-    func withFullDisk(_ body: (String) throws -> Void) throws {
+    /// A 1 MiB tmpfs mounted with `options` for the test, inside `tmp` (root only: skipped elsewhere).
+    func withTmpfs(_ options: String, in tmp: TemporaryFolder, _ body: (String) throws -> Void) throws {
         guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
-        let tmp = try TemporaryFolder()
         let mountPoint = tmp.file("disk")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint])
+        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m" + options, "tmpfs", mountPoint])
         guard mounted.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mounted.stderr)") }
         defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
         try body(mountPoint)
-        let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0 != "fill" }
-        XCTAssertEqual(left, [], "temporaries left on the full disk")
+    }
+
+    /// A 1 MiB tmpfs, mounted for the test (root only: skipped elsewhere).
+    func withFullDisk(_ body: (String) throws -> Void) throws {
+        try withTmpfs("", in: try TemporaryFolder()) { mountPoint in
+            try body(mountPoint)
+            let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0 != "fill" }
+            XCTAssertEqual(left, [], "temporaries left on the full disk")
+        }
     }
 
     func testSimulateOnAFullDisk() throws {
@@ -85,22 +91,18 @@ final class FullDiskCLITests: XCTestCase {
     /// A read-only output folder (a read-only tmpfs: root ignores permission bits): each command
     /// that writes a file or a folder says so in one line and leaves nothing.
     func testAReadOnlyOutputFolder() throws {
-        guard getuid() == 0 else { throw XCTSkip("mounting a read-only tmpfs needs root") }
         let tmp = try TemporaryFolder()
-        let folder = tmp.file("ro")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", folder])
-        guard mounted.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mounted.stderr)") }
-        defer { _ = try? runProcess("/bin/umount", [folder]) }
-        XCTAssertEqual(try c2s(["simulate", "-o", tmp.file("sim.h5ad"), "--cells", "50", "--genes", "80", "--quiet"]).status, 0)
-        for (args, out) in [(["simulate", "-o", folder + "/sim.h5ad", "--cells", "50", "--genes", "80", "--quiet"], folder + "/sim.h5ad"),
-                            (["convert", tmp.file("sim.h5ad"), "-o", folder + "/ds", "--min-genes", "0", "--quiet"], folder + "/ds")] {
-            let r = try c2s(args)
-            XCTAssertNotEqual(r.status, 0, "\(args[0]): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
-            XCTAssertTrue(r.stderr.hasPrefix("error: ") && r.stderr.contains(out) && r.stderr.contains("cannot"), "\(args[0]): \(r.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        try withTmpfs(",ro", in: tmp) { folder in
+            XCTAssertEqual(try c2s(["simulate", "-o", tmp.file("sim.h5ad"), "--cells", "50", "--genes", "80", "--quiet"]).status, 0)
+            for (args, out) in [(["simulate", "-o", folder + "/sim.h5ad", "--cells", "50", "--genes", "80", "--quiet"], folder + "/sim.h5ad"),
+                                (["convert", tmp.file("sim.h5ad"), "-o", folder + "/ds", "--min-genes", "0", "--quiet"], folder + "/ds")] {
+                let r = try c2s(args)
+                XCTAssertNotEqual(r.status, 0, "\(args[0]): \(r.stderr)")
+                XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+                XCTAssertTrue(r.stderr.hasPrefix("error: ") && r.stderr.contains(out) && r.stderr.contains("cannot"), "\(args[0]): \(r.stderr)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+            }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
 }
