@@ -1,9 +1,10 @@
 # c2s: the two commands a fresh Debian 12 machine with Swift needs are `make demo` and `make test`.
-# Each installs what is missing (apt: HDF5, OpenBLAS, OpenSSL, zlib; pip: anndata for the
+# Each installs what is missing (apt: HDF5, OpenBLAS, OpenSSL, zlib, Open MPI for data-parallel
+# training (opened at run time; the build does not need it); pip: anndata for the
 # interoperability check, pytest for the Python package's tests) and builds.
 
 SWIFT ?= swift
-APT_PACKAGES = libhdf5-dev libopenblas-dev libssl-dev zlib1g-dev pkg-config
+APT_PACKAGES = libhdf5-dev libopenblas-dev libssl-dev zlib1g-dev pkg-config openmpi-bin
 PY_PACKAGES = anndata h5py scipy numpy pandas pytest
 # pip refuses to install into a Python marked externally managed (PEP 668: Debian's system
 # python3) unless told to; only then is --break-system-packages passed (never in a venv).

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Prompts", targets: ["Prompts"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "C2S", targets: ["C2S"]),
     ],
     dependencies: [
@@ -33,13 +34,14 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CEvaluationKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Transformer", dependencies: ["Mechanics", "CBLAS", "CKernels"], swiftSettings: optimise),
+        .target(name: "Distributed", dependencies: ["Mechanics", "Transformer"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Mechanics", "Transformer", "Prompts", "CellSentences", "SingleCell", "Evaluation", "Reports"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["Mechanics", "CellSentences", "SingleCell", "CBLAS", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [
-                "Mechanics", "SingleCell", "CellSentences", "Prompts", "Evaluation", "Reports", "Transformer", "C2S", "CMalloc",
+                "Mechanics", "SingleCell", "CellSentences", "Prompts", "Evaluation", "Reports", "Transformer", "Distributed", "C2S", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),

@@ -50,6 +50,9 @@ public struct ModelTrainingSettings: Sendable {
     public var overwrite = false
     /// Recorded in trainer_state.json (e.g. the command line).
     public var command = ""
+    /// The ranks of a data-parallel run (`DistributedLaunch.join` in the Distributed module);
+    /// every rank runs this workflow on the same inputs, and only rank 0 touches the output.
+    public var communicator: any Communicator = SingleProcess()
 
     public init(prompts: String, output: String, source: Source) {
         self.prompts = prompts
@@ -150,7 +153,9 @@ public enum ModelTraining {
         case .config(let path): inputs.append(path)
         case .new: break
         }
-        let output = try TrainingOutputFolder(path: settings.output, resume: settings.resume, overwrite: settings.overwrite, inputs: inputs)
+        // Rank 0 alone claims the output folder; the others would find it already claimed.
+        let leader = settings.communicator.isLeader
+        let output = leader ? try TrainingOutputFolder(path: settings.output, resume: settings.resume, overwrite: settings.overwrite, inputs: inputs) : nil
 
         let source: TrainingModelSource
         switch settings.source {
@@ -183,7 +188,7 @@ public enum ModelTraining {
         let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
         let train = try encoder.encode(trainRecords, path: settings.prompts)
         let validation = try encoder.encode(validationRecords, path: settings.prompts)
-        let trainer = try Trainer(model: trained, examples: train.examples, options: settings.options)
+        let trainer = try Trainer(model: trained, examples: train.examples, options: settings.options, communicator: settings.communicator)
 
         var history: [String] = []
         if let resume = settings.resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
@@ -225,14 +230,14 @@ public enum ModelTraining {
             } ?? source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
             train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
             firstStep: trainer.completedSteps, geneHead: geneHead, promptFormat: promptFormat)))
-        try output.create()
+        try output?.create()
         do {
             let result = try runLoop(trainer: trainer, validation: validation.examples, settings: settings, contents: contents,
                                    tokenizerFolder: source.tokenizerFolder, history: history, started: started, onEvent: onEvent)
-            output.finish()
+            output?.finish()
             return result
         } catch {
-            if let note = output.restore() { onEvent(.note(note)) }
+            if let note = output?.restore() { onEvent(.note(note)) }
             throw error
         }
     }
@@ -255,8 +260,8 @@ public enum ModelTraining {
             }
         }
         try loop.run()
-        try AtomicTextFile.write(TrainLossCurve.svg(loop.records, title: "c2s train: \((settings.prompts as NSString).lastPathComponent)"),
-                                 to: (settings.output as NSString).appendingPathComponent(TrainLossCurve.fileName))
+        if trainer.communicator.isLeader { try AtomicTextFile.write(TrainLossCurve.svg(loop.records, title: "c2s train: \((settings.prompts as NSString).lastPathComponent)"),
+                                 to: (settings.output as NSString).appendingPathComponent(TrainLossCurve.fileName)) }
         let lastValidation = loop.records.reversed().lazy.compactMap { r -> ValidationMetrics? in
             if case .validation(let v) = r { return v } else { return nil }
         }.first
@@ -283,6 +288,7 @@ public enum ModelTraining {
         if let sentences = s.sentences { a["sentences"] = sentences }
         if let maxLength = s.maxLength { a["max_length"] = String(maxLength) }
         if let resume = s.resume { a["resume"] = resume }
+        if s.communicator.size > 1 { a["ranks"] = String(s.communicator.size) }
         if let n = s.geneHeadGenes { a["gene_head_genes"] = String(n) }
         if let lora = s.lora {
             a["lora_rank"] = String(lora.rank)

@@ -1,7 +1,9 @@
 import ArgumentParser
 import C2S
 import CellSentences
+import Distributed
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 import Transformer
@@ -271,50 +273,78 @@ struct TrainCommand: ParsableCommand {
         return s
     }
 
+    /// Alone, or as one rank of an MPI job (`mpirun -np N c2s train ...`): every rank trains
+    /// its shard of each batch, rank 0 alone prints and writes, and a failure on any rank ends
+    /// the whole job (the others would otherwise wait for it forever).
     func run() throws {
-        try CLIErrors.run {
-            if let threads { KernelThreads.count = threads }
-            Matmul.setThreads(KernelThreads.count)
-            // The step lines are the progress report of a log file; the bar stays on a terminal.
-            let progress = ProgressBar(quiet: quiet, logLines: logEvery == 0)
-            var stepLog: TrainStepLog?
-            var total = 0, firstStep = 0
-            var loopStart = Date()
-            let result = try ModelTraining.run(settings) { event in
-                switch event {
-                case .planned(let plan):
-                    (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
-                    if logEvery > 0 { stepLog = TrainStepLog(every: logEvery, totalSteps: plan.totalSteps) }
-                    if !quiet { describe(plan) }
-                case .step(let m):
-                    let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
-                    progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
-                                                                              m.step, total, m.loss, m.tokensPerSecond, durationText(perStep * Double(total - m.step))))
-                    if !quiet, let line = stepLog?.record(m) { progress.printAbove(line) }
-                case .validation(let v):
-                    guard !quiet else { return }
-                    progress.finish()
-                    printError(String(format: "step %d: validation loss %.4f, perplexity %.3f (%d tokens)", v.step, v.loss, v.perplexity, v.tokens))
-                case .checkpoint(let folder):
-                    guard !quiet else { return }
-                    progress.finish()
-                    printError("saved \(folder)")
-                case .note(let note):
-                    progress.finish()
-                    printError("note: \(note)")
+        var group: any Communicator = SingleProcess()
+        try CLIErrors.run { group = try DistributedLaunch.join() }
+        let mpi = group as? MPICommunicator
+        do {
+            if group.isLeader {
+                try CLIErrors.run { try train(in: group) }
+            } else {
+                do { try train(in: group) } catch let e as any C2SError {
+                    printError("error: rank \(group.rank): \(e.description)")
+                    throw ExitCode(e.exitCode)
                 }
             }
-            progress.finish()
-            guard !quiet else { return }
-            print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, durationText(result.seconds), result.lastLoss))
-            if let v = result.lastValidation { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
-            print("model: \(output)")
+        } catch {
+            if let mpi { mpi.abandon(code: (error as? ExitCode)?.rawValue ?? 1) }
+            throw error
         }
+        mpi?.finish()
+    }
+
+    private func train(in group: any Communicator) throws {
+        // Ranks on one machine share its cores.
+        KernelThreads.count = threads ?? (group.size > 1 ? DistributedLaunch.threadsPerRank() : KernelThreads.count)
+        Matmul.setThreads(KernelThreads.count)
+        let quiet = quiet || !group.isLeader
+        var settings = settings
+        settings.communicator = group
+        // The step lines are the progress report of a log file; the bar stays on a terminal.
+        let progress = ProgressBar(quiet: quiet, logLines: logEvery == 0)
+        var stepLog: TrainStepLog?
+        var total = 0, firstStep = 0
+        var loopStart = Date()
+        let result = try ModelTraining.run(settings) { event in
+            switch event {
+            case .planned(let plan):
+                (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
+                if logEvery > 0 { stepLog = TrainStepLog(every: logEvery, totalSteps: plan.totalSteps) }
+                if !quiet { describe(plan, ranks: group.size) }
+            case .step(let m):
+                let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
+                progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
+                                                                          m.step, total, m.loss, m.tokensPerSecond, durationText(perStep * Double(total - m.step))))
+                if !quiet, let line = stepLog?.record(m) { progress.printAbove(line) }
+            case .validation(let v):
+                guard !quiet else { return }
+                progress.finish()
+                printError(String(format: "step %d: validation loss %.4f, perplexity %.3f (%d tokens)", v.step, v.loss, v.perplexity, v.tokens))
+            case .checkpoint(let folder):
+                guard !quiet else { return }
+                progress.finish()
+                printError("saved \(folder)")
+            case .note(let note):
+                progress.finish()
+                printError("note: \(note)")
+            }
+        }
+        progress.finish()
+        guard !quiet else { return }
+        print(String(format: "trained %d steps in %@; last training loss %.4f", result.steps, durationText(result.seconds), result.lastLoss))
+        if let v = result.lastValidation { print(String(format: "validation loss %.4f, perplexity %.3f", v.loss, v.perplexity)) }
+        print("model: \(output)")
     }
 
     /// What the run is about to do, on stderr.
-    func describe(_ plan: ModelTrainingPlan) {
+    func describe(_ plan: ModelTrainingPlan, ranks: Int) {
         printError(plan.description)
+        if ranks > 1 {
+            printError("data-parallel over \(ranks) MPI ranks: each runs \(batchSize / ranks) of every \(batchSize) sequences, \(KernelThreads.count) threads each")
+        }
         printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
         report(plan.train, "training", length: plan.maxLength)
         report(plan.validation, "validation", length: plan.maxLength)

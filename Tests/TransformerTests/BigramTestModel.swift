@@ -58,7 +58,7 @@ final class BigramTestModel: TrainableModel, @unchecked Sendable {
 
     /// One layer: nothing to recompute.
     func setActivationCheckpointing(_ on: Bool) {}
-    func setRandomKey(_ key: UInt64) {}
+    func setRandomKey(_ key: UInt64, firstRow: Int) {}
 
     private func run(_ batch: TrainingBatch, scale: Float, gradients: UnsafeMutablePointer<Float>?) throws -> LossSum {
         var total = LossSum()

@@ -183,7 +183,7 @@ final class LoRADropoutTests: XCTestCase {
         model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
         let n = model.parameters.count
         func pass(key: UInt64) throws -> (Double, [Float]) {
-            model.setRandomKey(key)
+            model.setRandomKey(key, firstRow: 0)
             var g = [Float](repeating: 0, count: n)
             let loss = try g.withUnsafeMutableBufferPointer { try model.accumulateGradients(f.batch, scale: 1, into: $0.baseAddress!) }
             return (loss.sum, g)

@@ -8,7 +8,7 @@ extension GPTNeoX: TrainableModel {
     public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
 
     /// Full training draws nothing at random (no dropout).
-    public func setRandomKey(_ key: UInt64) {}
+    public func setRandomKey(_ key: UInt64, firstRow: Int) {}
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)

@@ -10,21 +10,25 @@ public struct DropoutMask: Sendable, Equatable {
     public var probability: Float
     public var key: UInt64
     public var stream: Int
+    /// The global row of row 0: a data-parallel rank running part of a micro-batch draws the
+    /// rows of its sequences where the whole batch would have drawn them.
+    public var firstRow: Int
 
-    public init(probability: Float, key: UInt64, stream: Int) {
+    public init(probability: Float, key: UInt64, stream: Int, firstRow: Int = 0) {
         self.probability = probability
         self.key = key
         self.stream = stream
+        self.firstRow = firstRow
     }
 
     /// `y = mask ∘ x / (1 − p)` (`accumulate`: `y +=`), `x` and `y` `[rows, width]`.
     public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int, accumulate: Bool = false) {
         let threshold = UInt64((Double(probability) * 65536).rounded())
         let scale = 1 / (1 - probability)
-        let key = key, stream = UInt64(truncatingIfNeeded: stream)
+        let key = key, stream = UInt64(truncatingIfNeeded: stream), firstRow = firstRow
         KernelThreads.forRanges(rows, grain: 8) { range in
             for r in range {
-                var state = Self.mix(key ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: r) &* 0xD1B5_4A32_D192_ED03))
+                var state = Self.mix(key ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: firstRow + r) &* 0xD1B5_4A32_D192_ED03))
                 let xr = x + r * width, yr = y + r * width
                 var c = 0
                 while c < width {

@@ -24,6 +24,8 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     let training = TrainingWorkspace()
     /// The key of the next training passes' dropout masks (`setRandomKey`).
     private var randomKey: UInt64 = 0
+    /// The global token row of the batch's first row (`setRandomKey`).
+    private var randomFirstRow = 0
     let inference = PreNormDecoder.InferenceState()
 
     public var info: ModelInfo { base.info }
@@ -107,6 +109,7 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     /// The adapters as the block reads them, from `buffer` (the adapters or their gradients);
     /// `dropoutKey` attaches each adapter's dropout mask (training passes).
     func blockAdapters(in buffer: UnsafeMutablePointer<Float>, dropoutKey: UInt64? = nil) -> [PreNormDecoder.BlockAdapters?] {
+        let firstRow = randomFirstRow
         let r = configuration.rank, scale = configuration.scale, p = Float(configuration.dropout)
         var stream = 0
         return targets.map { layer in
@@ -118,7 +121,7 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
                     b: parameters.pointer(Self.tensorName(t.module, "lora_B"), in: buffer),
                     rank: r, scale: scale, offset: t.offset, width: t.width)
                 // Each adapter its own mask, as PEFT gives each its own nn.Dropout.
-                if let key = dropoutKey, p > 0 { adapter.dropout = DropoutMask(probability: p, key: key, stream: stream) }
+                if let key = dropoutKey, p > 0 { adapter.dropout = DropoutMask(probability: p, key: key, stream: stream, firstRow: firstRow) }
                 stream += 1
                 block.byProjection[t.projection, default: []].append(adapter)
             }
@@ -161,7 +164,10 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
 
     public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
 
-    public func setRandomKey(_ key: UInt64) { randomKey = key }
+    public func setRandomKey(_ key: UInt64, firstRow: Int) {
+        randomKey = key
+        randomFirstRow = firstRow
+    }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
         try step(batch, gradients: nil, scale: 1)

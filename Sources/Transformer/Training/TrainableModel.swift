@@ -83,9 +83,11 @@ public protocol TrainableModel: CausalLanguageModel {
 
     /// The key of the random draws (LoRA dropout) of the following `accumulateGradients`
     /// calls. The trainer sets it for every micro-batch from the seed, the step and the
-    /// micro-batch's position, so a resumed run draws what the uninterrupted run drew. Models
-    /// that draw nothing ignore it.
-    func setRandomKey(_ key: UInt64)
+    /// micro-batch's position, so a resumed run draws what the uninterrupted run drew; and
+    /// `firstRow`, the global token row of the batch's first row, so a data-parallel rank
+    /// running part of a micro-batch draws what the whole batch would have. Models that draw
+    /// nothing ignore it.
+    func setRandomKey(_ key: UInt64, firstRow: Int)
 
     /// The parameter holding the output head (`[vocabulary, hidden]`, one row per token): the
     /// token embedding itself when the head is tied.

@@ -12,6 +12,12 @@ import Foundation
 ///
 /// A NaN or infinite loss or gradient norm stops the run with `TrainingError.nonFinite`
 /// before the optimizer touches the parameters, so the model stays at its last good state.
+///
+/// Data-parallel: with a `communicator` of several ranks, every rank runs its
+/// `DataParallelShard` of each micro-batch, the gradients, losses and counts are summed over
+/// the ranks before clipping, and every rank then applies the same update, so the ranks hold
+/// the same parameters and the run is the single-process run with the same global batch (up to
+/// the order of fp32 additions).
 public final class Trainer {
     public let model: any TrainableModel
     public let options: TrainingOptions
@@ -19,6 +25,8 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     public let optimizer: AdamW
     public let examples: [TrainingExample]
+    /// The ranks of a data-parallel run (`SingleProcess` when alone).
+    public let communicator: any Communicator
     /// `trainingDataFingerprint(examples)`, computed once.
     public let dataFingerprint: String
     /// Optimizer steps completed (and applied to the parameters).
@@ -34,15 +42,22 @@ public final class Trainer {
 
     /// - Throws: `TrainingError.invalidInput` when there are no examples or one does not fit
     ///   the model (longer than its context, or a token outside its vocabulary).
-    public init(model: any TrainableModel, examples: [TrainingExample], options: TrainingOptions) throws {
+    ///   Data-parallel runs also need `batchSize` to be a multiple of the number of ranks (every
+    ///   rank runs the same number of sequences of each full micro-batch).
+    public init(model: any TrainableModel, examples: [TrainingExample], options: TrainingOptions,
+                communicator: any Communicator = SingleProcess()) throws {
         let problems = options.problems()
         guard problems.isEmpty else { throw TrainingError.invalidInput(problems.joined(separator: "; ")) }
+        guard options.batchSize % communicator.size == 0 else {
+            throw TrainingError.invalidInput("--batch-size \(options.batchSize) is not a multiple of the \(communicator.size) ranks (the batch size is the global micro-batch, split evenly over the ranks)")
+        }
         guard !examples.isEmpty else { throw TrainingError.invalidInput("there are no training examples") }
         try Self.check(examples, fit: model.info, what: "training example")
         self.model = model
         model.setActivationCheckpointing(options.checkpointActivations)
         self.options = options
         self.examples = examples
+        self.communicator = communicator
         plan = TrainingPlan(lengths: examples.map(\.tokens.count), options: options)
         schedule = options.learningRateSchedule(totalSteps: plan.totalSteps)
         optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
@@ -100,13 +115,26 @@ public final class Trainer {
         case .example: scale = weighted > 0 ? Float(1.0 / Double(weighted)) : 0
         }
         var loss = LossSum()
+        var ran: [TrainingExample] = []
         for (position, batch) in micro.enumerated() {
-            model.setRandomKey(DropoutMask.mix(options.seed ^ DropoutMask.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))))
-            var b = TrainingBatch(examples: batch.map { examples[$0] })
-            if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(batch.map { examples[$0] }) }
+            let shard = DataParallelShard(batchCount: batch.count, rank: communicator.rank, ranks: communicator.size)
+            guard !shard.positions.isEmpty else { continue }
+            let mine = shard.positions.map { examples[batch[batch.startIndex + $0]] }
+            model.setRandomKey(DropoutMask.mix(options.seed ^ DropoutMask.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))),
+                               firstRow: shard.firstRow(lengths: batch.lazy.map { self.examples[$0].tokens.count }))
+            var b = TrainingBatch(examples: mine)
+            if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(mine) }
             loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients))
+            ran += mine
         }
-        let taskLoss = Self.taskLoss(micro.flatMap { $0 }.map { examples[$0] }, loss)
+        var taskLoss = Self.taskLoss(ran, loss)
+        var communication: Double?
+        if communicator.size > 1 {
+            let started = Date()
+            try communicator.allReduceSum(gradients: gradients, count: count)
+            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: Self.tasks(of: micro.flatMap { $0 }.map { examples[$0] }), communicator)
+            communication = Date().timeIntervalSince(started)
+        }
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "loss", step: s + 1, lastCheckpoint: lastCheckpoint) }
         let norm = options.maxGradNorm > 0
             ? Double(clipGradNorm(gradients, count: count, maxNorm: Float(options.maxGradNorm)))
@@ -118,7 +146,7 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(stepStart)
         return StepMetrics(step: s + 1, epoch: plan.epochProgress(afterSteps: s + 1), loss: loss.mean, learningRate: lr,
                            gradNorm: norm, tokens: tokens, targetTokens: loss.tokens, seconds: seconds, elapsed: elapsed,
-                           taskLoss: taskLoss)
+                           taskLoss: taskLoss, communicationSeconds: communication)
     }
 
     /// Per-position weights that make each example's tokens sum to one: 1 / (its target tokens).
@@ -135,6 +163,11 @@ public final class Trainer {
     /// Mean token loss per task of `examples`, given their losses in the same order; empty when
     /// the model did not report each sequence's loss or no example names a task.
     static func taskLoss(_ examples: [TrainingExample], _ loss: LossSum) -> [String: Double] {
+        taskSums(examples, loss).mapValues { $0.loss / Double($0.tokens) }
+    }
+
+    /// Summed loss and target tokens per task of `examples` (see `taskLoss`).
+    static func taskSums(_ examples: [TrainingExample], _ loss: LossSum) -> [String: (loss: Double, tokens: Int)] {
         guard loss.bySequence.count == examples.count else { return [:] }
         var sums: [String: (loss: Double, tokens: Int)] = [:]
         for (e, l) in zip(examples, loss.bySequence) {
@@ -142,21 +175,44 @@ public final class Trainer {
             let s = sums[task] ?? (0, 0)
             sums[task] = (s.loss + l, s.tokens + e.targetCount)
         }
-        return sums.mapValues { $0.loss / Double($0.tokens) }
+        return sums
+    }
+
+    /// The tasks of `examples`, in name order (the same list on every rank).
+    static func tasks(of examples: [TrainingExample]) -> [String] {
+        Set(examples.compactMap(\.task)).sorted()
+    }
+
+    /// The loss and per-task losses of all ranks from each rank's sums, in one collective:
+    /// `[loss sum, target tokens, (task loss sum, task tokens) for each of tasks]`.
+    static func sumOverRanks(_ loss: LossSum, taskSums: [String: (loss: Double, tokens: Int)], tasks: [String],
+                             _ communicator: any Communicator) throws -> (LossSum, [String: Double]) {
+        var values = [loss.sum, Double(loss.tokens)]
+        for t in tasks { values += [taskSums[t]?.loss ?? 0, Double(taskSums[t]?.tokens ?? 0)] }
+        let total = try communicator.allReduceSum(values)
+        var byTask: [String: Double] = [:]
+        for (i, t) in tasks.enumerated() where total[3 + 2 * i] > 0 { byTask[t] = total[2 + 2 * i] / total[3 + 2 * i] }
+        return (LossSum(sum: total[0], tokens: Int(total[1]), bySequence: []), byTask)
     }
 
     /// The mean token loss over `validation` (forward only), in batches of `evalBatchSize`
     /// sequences taken longest first, so the result does not depend on the file's order.
+    /// Data-parallel ranks take turns at the batches and sum their losses.
     public func validate(_ validation: [TrainingExample]) throws -> ValidationMetrics {
         let start = Date()
         let order = validation.indices.sorted { validation[$0].tokens.count != validation[$1].tokens.count
             ? validation[$0].tokens.count > validation[$1].tokens.count : $0 < $1 }
         var loss = LossSum()
-        for first in stride(from: 0, to: order.count, by: options.evalBatchSize) {
+        var ran: [TrainingExample] = []
+        for (i, first) in stride(from: 0, to: order.count, by: options.evalBatchSize).enumerated() where i % communicator.size == communicator.rank {
             let batch = order[first..<min(order.count, first + options.evalBatchSize)].map { validation[$0] }
             loss = loss + (try model.loss(TrainingBatch(examples: batch)))
+            ran += batch
         }
-        let taskLoss = Self.taskLoss(order.map { validation[$0] }, loss)
+        var taskLoss = Self.taskLoss(ran, loss)
+        if communicator.size > 1 {
+            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: Self.tasks(of: validation), communicator)
+        }
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "validation loss", step: completedSteps, lastCheckpoint: lastCheckpoint) }
         return ValidationMetrics(step: completedSteps, epoch: plan.epochProgress(afterSteps: completedSteps), loss: loss.mean,
                                  tokens: loss.tokens, seconds: Date().timeIntervalSince(start), elapsed: elapsed, taskLoss: taskLoss)

@@ -17,6 +17,9 @@ public enum TrainingEvent: Sendable {
 ///   run goes (so it can be followed, and shows what happened if the run stops);
 /// - at the end, the final model in `OUT` itself (weights, config, tokenizer, extra files)
 ///   with `trainer_state.json`; nothing of the final model is written when the run stops early.
+///
+/// In a data-parallel run every rank runs the loop and only rank 0 writes; before each
+/// checkpoint and the final model the ranks check that they hold the same parameters.
 public final class TrainingLoop {
     public let trainer: Trainer
     public let validation: [TrainingExample]
@@ -57,7 +60,8 @@ public final class TrainingLoop {
 
     /// Runs the remaining steps and writes the final model. `output` must exist.
     public func run() throws {
-        let log = try MetricsLogFile(path: metricsPath, startingWith: metricsLines)
+        let leader = trainer.communicator.isLeader
+        let log = leader ? try MetricsLogFile(path: metricsPath, startingWith: metricsLines) : nil
         var validatedAt = records.last.flatMap { if case .validation(let v) = $0 { return v.step } else { return nil } }
         while !trainer.isFinished {
             let metrics = try trainer.step()
@@ -70,8 +74,9 @@ public final class TrainingLoop {
             }
             if let saveEvery, step % saveEvery == 0 {
                 try checkFinite()
+                try checkRanksAgree()
                 let folder = checkpointPath(step: step)
-                try TrainingCheckpoint.save(trainer, contents: contents, metricsLines: metricsLines, arguments: arguments, to: folder)
+                if leader { try TrainingCheckpoint.save(trainer, contents: contents, metricsLines: metricsLines, arguments: arguments, to: folder) }
                 trainer.lastCheckpoint = folder
                 onEvent?(.checkpoint(folder))
             }
@@ -80,8 +85,22 @@ public final class TrainingLoop {
             try validate(log)
         }
         try checkFinite()
+        try checkRanksAgree()
+        guard leader else { return }
         try contents.write(trainer.model.parameters, to: output)
         try TrainingCheckpoint.writeFile(Array(try TrainingState(trainer, arguments: arguments).encoded()), to: output, name: TrainingState.fileName)
+    }
+
+    /// Data-parallel ranks apply the same update to the same parameters, so they must hold the
+    /// same bits; an MPI library whose sums differed between ranks would make them drift apart,
+    /// and rank 0 would save a model the others never trained.
+    private func checkRanksAgree() throws {
+        let c = trainer.communicator
+        guard c.size > 1 else { return }
+        let p = trainer.model.parameters
+        guard try c.agree(on: contentDigest(p.base, count: p.count)) else {
+            throw TrainingError.invalidInput("the \(c.size) ranks hold different parameters after step \(trainer.completedSteps): the MPI library's sums were not the same on every rank")
+        }
     }
 
     /// A finite loss can still leave infinite weights behind (an update that overflows); such
@@ -94,17 +113,17 @@ public final class TrainingLoop {
         }
     }
 
-    private func validate(_ log: MetricsLogFile) throws {
+    private func validate(_ log: MetricsLogFile?) throws {
         let metrics = try trainer.validate(validation)
         try record(.validation(metrics), log)
         onEvent?(.validation(metrics))
     }
 
-    private func record(_ record: MetricsRecord, _ log: MetricsLogFile) throws {
+    private func record(_ record: MetricsRecord, _ log: MetricsLogFile?) throws {
         let line = record.jsonLine
         metricsLines.append(line)
         records.append(record)
-        try log.append(line)
+        try log?.append(line)
     }
 }
 
@@ -132,6 +151,26 @@ final class MetricsLogFile {
     }
 
     deinit { try? handle.close() }
+}
+
+/// A 64-bit digest of `count` floats' bits (word-wise multiply-xor, then mixed): cheap enough
+/// to compare parameters across ranks at every checkpoint.
+func contentDigest(_ values: UnsafePointer<Float>, count: Int) -> UInt64 {
+    var lanes = SIMD8<UInt64>(repeating: 0x9E37_79B9_7F4A_7C15)
+    let raw = UnsafeRawPointer(values)
+    let bytes = count * 4
+    var i = 0
+    while i + 64 <= bytes {
+        lanes = (lanes ^ raw.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt64>.self)) &* 0x0000_0100_0000_01b3
+        i += 64
+    }
+    var h = DropoutMask.mix(UInt64(count))
+    for l in 0..<8 { h = DropoutMask.mix(h ^ lanes[l]) }
+    while i < bytes {
+        h = DropoutMask.mix(h ^ UInt64(raw.load(fromByteOffset: i, as: UInt8.self)))
+        i += 1
+    }
+    return h
 }
 
 /// Whether every one of `count` floats is finite (x − x is 0 for finite x and NaN otherwise).

@@ -21,6 +21,9 @@ public struct StepMetrics: Sendable, Equatable {
     /// Mean token loss of each task's examples in the step (tasks without target tokens in
     /// the step are absent); empty when the examples carry no task.
     public var taskLoss: [String: Double] = [:]
+    /// Data-parallel runs: seconds of the step spent summing gradients and losses over the
+    /// ranks (including waiting for the slowest); nil in a single-process run.
+    public var communicationSeconds: Double?
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 }
@@ -55,7 +58,8 @@ public enum MetricsRecord: Sendable, Equatable {
     }
 
     /// The JSON line (without newline). Steps: `step`, `epoch`, `loss`, `lr`, `grad_norm`,
-    /// `tokens`, `target_tokens`, `tokens_per_second`, `seconds`, `elapsed`. Validation:
+    /// `tokens`, `target_tokens`, `tokens_per_second`, `seconds`, `elapsed` (and
+    /// `allreduce_seconds` in a data-parallel run). Validation:
     /// `step`, `epoch`, `validation_loss`, `validation_perplexity`, `validation_tokens`,
     /// `seconds`, `elapsed`. Each task's loss follows as `loss/TASK` (steps) or
     /// `validation_loss/TASK` (validation), keeping the line a flat object. Numbers are written in the shortest form that reads back to the
@@ -66,6 +70,7 @@ public enum MetricsRecord: Sendable, Equatable {
             return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"loss\":\(Self.number(m.loss)),\"lr\":\(Self.number(m.learningRate)),"
                 + "\"grad_norm\":\(Self.number(m.gradNorm)),\"tokens\":\(m.tokens),\"target_tokens\":\(m.targetTokens),"
                 + "\"tokens_per_second\":\(Self.number(m.tokensPerSecond.rounded())),\"seconds\":\(Self.number(m.seconds)),\"elapsed\":\(Self.number(m.elapsed))"
+                + (m.communicationSeconds.map { ",\"allreduce_seconds\":\(Self.number($0))" } ?? "")
                 + Self.taskFields("loss/", m.taskLoss) + "}"
         case .validation(let m):
             return "{\"step\":\(m.step),\"epoch\":\(Self.number(m.epoch)),\"validation_loss\":\(Self.number(m.loss)),"
@@ -121,7 +126,7 @@ public enum MetricsRecord: Sendable, Equatable {
             self = .step(StepMetrics(step: step, epoch: double("epoch"), loss: double("loss"), learningRate: double("lr"),
                                      gradNorm: double("grad_norm"), tokens: int("tokens"), targetTokens: int("target_tokens"),
                                      seconds: double("seconds"), elapsed: double("elapsed"),
-                                     taskLoss: Self.tasks(object, prefix: Self.taskPrefixes.step)))
+                                     taskLoss: Self.tasks(object, prefix: Self.taskPrefixes.step), communicationSeconds: object["allreduce_seconds"]))
         } else {
             return nil
         }

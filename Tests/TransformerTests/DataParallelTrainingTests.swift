@@ -1,0 +1,244 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Transformer
+
+/// Data-parallel training without MPI: ranks as threads of one process joined by an
+/// in-process communicator, checked against the single-process run with the same global
+/// batch. (`DataParallelCLITests` runs the real thing under `mpirun`.)
+final class DataParallelTrainingTests: XCTestCase {
+    /// `count` examples of varied lengths, alternating between two tasks.
+    static func examples(_ count: Int, seed: UInt64 = 1) -> [TrainingExample] {
+        var random = ShuffleGenerator(seed: seed, stream: 99)
+        return (0..<count).map { i in
+            let length = 3 + random.below(18)
+            let tokens = (0..<length).map { _ in Int32(random.below(13)) }
+            return TrainingExample(tokens: tokens, lossStart: 1 + random.below(length - 1), task: i % 3 == 0 ? "a" : "b")
+        }
+    }
+
+    static func options(batchSize: Int = 6) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.batchSize = batchSize
+        o.evalBatchSize = 4
+        o.gradientAccumulation = 2
+        o.learningRate = 0.05
+        o.weightDecay = 0.01
+        o.warmupSteps = 2
+        o.epochs = 2
+        o.seed = 7
+        return o
+    }
+
+    static func model() -> BigramTestModel {
+        let m = BigramTestModel()
+        m.initializeParameters(seed: 3)
+        return m
+    }
+
+    /// Runs `body(rank communicator)` on `ranks` threads at once and returns each rank's result.
+    func onRanks<T>(_ ranks: Int, _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
+        let group = InProcessGroup(size: ranks)
+        let results = RankResults<T>(ranks)
+        let done = DispatchGroup()
+        // Threads, not concurrentPerform: a rank blocks in a collective until every other has
+        // arrived, so every rank needs its own thread whatever the core count.
+        for r in 0..<ranks {
+            done.enter()
+            let thread = Thread {
+                results.values[r] = Result { try body(group.rank(r)) }
+                done.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        done.wait()
+        return try results.values.map { try $0!.get() }
+    }
+
+    func testShardsCoverEveryPositionOnceAsEvenlyAsPossible() {
+        for count in [0, 1, 5, 6, 7, 64] {
+            for ranks in [1, 2, 3, 4] {
+                let shards = (0..<ranks).map { DataParallelShard(batchCount: count, rank: $0, ranks: ranks) }
+                XCTAssertEqual(shards.flatMap { Array($0.positions) }, Array(0..<count), "\(count) over \(ranks)")
+                let sizes = shards.map(\.positions.count)
+                XCTAssertLessThanOrEqual(sizes.max()! - sizes.min()!, 1)
+            }
+        }
+        XCTAssertEqual(DataParallelShard(batchCount: 4, rank: 1, ranks: 2).firstRow(lengths: [5, 7, 2, 9]), 12)
+        XCTAssertEqual(DataParallelShard(batchCount: 4, rank: 0, ranks: 2).firstRow(lengths: [5, 7, 2, 9]), 0)
+    }
+
+    func testRanksTogetherTrainWhatOneProcessTrains() throws {
+        let saved = KernelThreads.count
+        KernelThreads.count = 1
+        defer { KernelThreads.count = saved }
+        // 29 examples in micro-batches of 6: the last micro-batch of an epoch holds 5, so some
+        // ranks run fewer sequences (with 3 ranks: 2, 2, 1) than others.
+        let data = Self.examples(29), validation = Self.examples(9, seed: 2)
+        let single = try Trainer(model: Self.model(), examples: data, options: Self.options())
+        var singleSteps: [StepMetrics] = []
+        while !single.isFinished { singleSteps.append(try single.step()) }
+        let singleValidation = try single.validate(validation)
+        let reference = Array(UnsafeBufferPointer(start: single.model.parameters.base, count: single.model.parameters.count))
+
+        for ranks in [2, 3] {
+            let runs = try onRanks(ranks) { group -> ([StepMetrics], ValidationMetrics, [Float]) in
+                let trainer = try Trainer(model: Self.model(), examples: data, options: Self.options(), communicator: group)
+                var steps: [StepMetrics] = []
+                while !trainer.isFinished { steps.append(try trainer.step()) }
+                let v = try trainer.validate(validation)
+                return (steps, v, Array(UnsafeBufferPointer(start: trainer.model.parameters.base, count: trainer.model.parameters.count)))
+            }
+            for (rank, (steps, v, parameters)) in runs.enumerated() {
+                XCTAssertEqual(parameters, runs[0].2, "rank \(rank) of \(ranks) holds rank 0's parameters bit for bit")
+                XCTAssertEqual(steps.count, singleSteps.count)
+                for (s, one) in zip(steps, singleSteps) {
+                    XCTAssertEqual(s.loss, one.loss, accuracy: 1e-6 * abs(one.loss), "step \(one.step), \(ranks) ranks")
+                    XCTAssertEqual(s.gradNorm, one.gradNorm, accuracy: 1e-5 * one.gradNorm)
+                    XCTAssertEqual(s.tokens, one.tokens)
+                    XCTAssertEqual(s.targetTokens, one.targetTokens)
+                    XCTAssertEqual(Set(s.taskLoss.keys), Set(one.taskLoss.keys))
+                    for (task, loss) in one.taskLoss { XCTAssertEqual(s.taskLoss[task]!, loss, accuracy: 1e-6 * loss) }
+                    XCTAssertNotNil(s.communicationSeconds)
+                }
+                XCTAssertEqual(v.loss, singleValidation.loss, accuracy: 1e-9 * singleValidation.loss)
+                XCTAssertEqual(v.tokens, singleValidation.tokens)
+                XCTAssertEqual(v.taskLoss.keys.sorted(), singleValidation.taskLoss.keys.sorted())
+            }
+            // fp32 gradients summed in another order: the weights agree to rounding.
+            let largest = zip(runs[0].2, reference).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(largest, 1e-5, "\(ranks) ranks against one process")
+        }
+        XCTAssertNil(singleSteps[0].communicationSeconds, "a single process reports no communication")
+    }
+
+    func testTheBatchSizeMustSplitEvenlyOverTheRanks() throws {
+        let results = try onRanks(2) { group -> String in
+            do {
+                _ = try Trainer(model: Self.model(), examples: Self.examples(10), options: Self.options(batchSize: 5), communicator: group)
+                return "accepted"
+            } catch let e as TrainingError {
+                return e.description
+            }
+        }
+        for message in results { XCTAssertTrue(message.contains("--batch-size 5 is not a multiple of the 2 ranks"), message) }
+    }
+
+    func testRanksAgreeOnlyOnTheSameDigest() throws {
+        let agreed = try onRanks(3) { group in try group.agree(on: 42) }
+        XCTAssertEqual(agreed, [true, true, true])
+        let split = try onRanks(3) { group in try group.agree(on: group.rank == 2 ? 7 : 42) }
+        XCTAssertEqual(split, [false, false, false], "every rank learns of the disagreement")
+    }
+
+    /// LoRA dropout masks are keyed by the global token row, so two ranks running the halves
+    /// of a micro-batch draw what one process running all of it draws.
+    func testDropoutMasksDoNotDependOnHowTheBatchIsSplit() throws {
+        let f = try LoRAParityTests.fixture("llama")
+        var config = f.model.configuration
+        config.dropout = 0.3
+        let model = try LowRankAdaptedModel(base: f.model.base, configuration: config)
+        model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
+        let n = model.parameters.count
+        let batch = f.batch
+        XCTAssertGreaterThanOrEqual(batch.lengths.count, 2)
+        func gradient(_ b: TrainingBatch, firstRow: Int) throws -> [Float] {
+            model.setRandomKey(11, firstRow: firstRow)
+            var g = [Float](repeating: 0, count: n)
+            _ = try g.withUnsafeMutableBufferPointer { try model.accumulateGradients(b, scale: 1, into: $0.baseAddress!) }
+            return g
+        }
+        let whole = try gradient(batch, firstRow: 0)
+        let cut = batch.lengths[0]
+        let head = TrainingBatch(tokens: Array(batch.tokens[..<cut]), lengths: [cut], targets: Array(batch.targets[..<cut]))
+        let tail = TrainingBatch(tokens: Array(batch.tokens[cut...]), lengths: Array(batch.lengths.dropFirst()), targets: Array(batch.targets[cut...]))
+        let halves = zip(try gradient(head, firstRow: 0), try gradient(tail, firstRow: cut)).map { $0 + $1 }
+        let scale = whole.map(abs).max()!
+        XCTAssertLessThanOrEqual(zip(whole, halves).map { abs($0 - $1) }.max()!, 1e-5 * scale)
+        // Keyed by the local row instead, the second half would draw another mask.
+        let misplaced = zip(try gradient(head, firstRow: 0), try gradient(tail, firstRow: 0)).map { $0 + $1 }
+        XCTAssertGreaterThan(zip(whole, misplaced).map { abs($0 - $1) }.max()!, 1e-3 * scale)
+    }
+}
+
+/// Each rank's outcome, written by its own thread.
+final class RankResults<T>: @unchecked Sendable {
+    var values: [Result<T, any Error>?]
+    init(_ ranks: Int) { values = Array(repeating: nil, count: ranks) }
+}
+
+/// Ranks as threads of one process: each collective deposits every rank's values, waits until
+/// all have, and sums them in rank order (so every rank gets the same bits, as MPI promises).
+final class InProcessGroup: @unchecked Sendable {
+    let size: Int
+    private let condition = NSCondition()
+    private var arrived = 0, generation = 0
+    private var slots: [Any?]
+
+    init(size: Int) {
+        self.size = size
+        slots = Array(repeating: nil, count: size)
+    }
+
+    func rank(_ r: Int) -> any Communicator { Member(group: self, rank: r) }
+
+    private func barrier() {
+        condition.lock()
+        let g = generation
+        arrived += 1
+        if arrived == size {
+            arrived = 0
+            generation += 1
+            condition.broadcast()
+        } else {
+            while g == generation { condition.wait() }
+        }
+        condition.unlock()
+    }
+
+    func sum<T: AdditiveArithmetic>(_ values: UnsafeMutablePointer<T>, count: Int, rank: Int) {
+        condition.lock()
+        slots[rank] = Array(UnsafeBufferPointer(start: values, count: count))
+        condition.unlock()
+        barrier()
+        condition.lock()
+        let all = slots.map { $0 as! [T] }
+        condition.unlock()
+        for i in 0..<count {
+            var s = all[0][i]
+            for r in 1..<size { s += all[r][i] }
+            values[i] = s
+        }
+        barrier()
+    }
+
+    func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, rank: Int) {
+        if rank == 0 {
+            condition.lock()
+            slots[0] = Array(UnsafeRawBufferPointer(start: bytes, count: count))
+            condition.unlock()
+        }
+        barrier()
+        if rank != 0 {
+            condition.lock()
+            let leader = slots[0] as! [UInt8]
+            condition.unlock()
+            leader.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        }
+        barrier()
+    }
+
+    final class Member: Communicator, @unchecked Sendable {
+        let group: InProcessGroup
+        let rank: Int
+        var size: Int { group.size }
+        init(group: InProcessGroup, rank: Int) {
+            self.group = group
+            self.rank = rank
+        }
+        func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws { group.sum(values, count: count, rank: rank) }
+        func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws { group.sum(values, count: count, rank: rank) }
+        func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws { group.broadcast(bytes, count: count, rank: rank) }
+    }
+}
