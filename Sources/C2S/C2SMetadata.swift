@@ -83,11 +83,17 @@ public struct C2SMetadata: Sendable, Equatable {
     /// Gathers tasks and labels from the training records.
     public init(train: [PromptRecord], examples: [String: Int], lossOn: LossTarget, maxLength: Int,
                 sentenceDatasetPath: String?, truncation: TruncationReport) {
+        var seen = TrainingTasksSeen()
+        for r in train { seen.add(r) }
+        self.init(seen: seen, examples: examples, lossOn: lossOn, maxLength: maxLength, sentenceDatasetPath: sentenceDatasetPath, truncation: truncation)
+    }
+
+    /// From tasks and labels gathered as the training records went by.
+    public init(seen: TrainingTasksSeen, examples: [String: Int], lossOn: LossTarget, maxLength: Int,
+                sentenceDatasetPath: String?, truncation: TruncationReport) {
         path = Self.fileName
-        tasks = Array(Set(train.map(\.task))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var labels: [String: Set<String>] = [:]
-        for r in train where Self.isLabelTask(r.task) { labels[r.task, default: []].insert(r.response) }
-        self.labels = labels.mapValues { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        tasks = seen.tasks.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        self.labels = seen.labels.mapValues { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         self.examples = examples
         self.lossOn = lossOn
         self.maxLength = maxLength
@@ -181,9 +187,16 @@ public struct C2SMetadata: Sendable, Equatable {
     /// --every-label` knows what a generation-only model learned. Tasks that already have
     /// labels keep them.
     public mutating func addConditionLabels(train: [PromptRecord], cellLabel: (String) -> String?) {
+        var seen = TrainingTasksSeen(conditionedCells: true)
+        for r in train { seen.add(r) }
+        addConditionLabels(seen: seen, cellLabel: cellLabel)
+    }
+
+    /// The same, from the cells of conditioned tasks gathered as the records went by.
+    public mutating func addConditionLabels(seen: TrainingTasksSeen, cellLabel: (String) -> String?) {
         var found: [String: Set<String>] = [:]
-        for r in train where labels[r.task] == nil && Self.isConditionedTask(r.task) {
-            for name in r.cellNames { if let l = cellLabel(name), !l.isEmpty { found[r.task, default: []].insert(l) } }
+        for (task, names) in seen.conditionedCells where labels[task] == nil {
+            for name in names { if let l = cellLabel(name), !l.isEmpty { found[task, default: []].insert(l) } }
         }
         for (task, set) in found { labels[task] = set.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
     }

@@ -111,15 +111,7 @@ public enum ModelTraining {
 
     public static func run(_ settings: ModelTrainingSettings, onEvent: @escaping (Event) -> Void = { _ in }) throws -> ModelTrainingResult {
         let started = Date()
-        let dataset = try PromptDataset(path: settings.prompts)
-        let trainRecords = dataset.split(settings.split)
-        guard !trainRecords.isEmpty else {
-            throw FileError(settings.prompts, "has no examples in split \"\(settings.split)\" (splits: \(dataset.splitCounts.map { "\($0.split) \($0.examples)" }.joined(separator: ", ")))")
-        }
-        let validationRecords = settings.validationSplit.map { dataset.split($0) } ?? []
-        // Prompts in a published checkpoint's format are joined as that family was trained.
-        let promptFormat = try PromptDataset.promptFormat(of: trainRecords + validationRecords, path: settings.prompts)
-        let join = try PromptJoin.of(format: promptFormat)
+        guard FileManager.default.isReadableFile(atPath: settings.prompts) else { throw FileError(settings.prompts, "cannot be read") }
         if let sentences = settings.sentences { try C2SMetadata.checkSentenceDataset(sentences) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences {
             let columns = try DatasetManifest.read(folder: sentences).obsColumns
@@ -166,10 +158,25 @@ public enum ModelTraining {
         case .new(let sizes):
             source = try TrainingModelSource.new(configPath: nil, sizes: sizes, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
         }
+        // The prompts in one streaming pass (prompts in a published checkpoint's format are
+        // joined as that family was trained): the training examples go to a file, so memory
+        // does not grow with the training set's tokens.
+        let info = source.model.info
+        let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
+        let prompts = try StreamedPrompts.read(
+            path: settings.prompts, split: settings.split, validationSplit: settings.validationSplit,
+            seen: TrainingTasksSeen(conditionedCells: settings.labelColumn != nil && settings.sentences != nil,
+                                    cellNames: settings.geneHeadGenes != nil && settings.resume == nil)) { join in
+            PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
+        }
+        guard prompts.train.count > 0 else {
+            throw FileError(settings.prompts, "has no examples in split \"\(settings.split)\" (splits: \(prompts.splitCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+        }
+        let promptFormat = prompts.promptFormat, join = prompts.join
         // Before the trainer reads the weights; a resumed run takes them from its checkpoint.
         var geneHead: GeneHeadInitialization.Summary?
         if let n = settings.geneHeadGenes, let sentences = settings.sentences, settings.resume == nil {
-            let names = Set(trainRecords.flatMap(\.cellNames))
+            let names = prompts.seen.cellNames
             let cells = try CellTable.load(sentences, maxGenes: n).cells.filter { names.contains($0.name) }
             geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n)
         }
@@ -183,34 +190,28 @@ public enum ModelTraining {
             adapted = model
             trained = model
         }
-        let info = source.model.info
-        let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
-        let encoder = PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
-        let train = try encoder.encode(trainRecords, path: settings.prompts)
-        let validation = try encoder.encode(validationRecords, path: settings.prompts)
-        let trainer = try Trainer(model: trained, examples: train.examples, options: settings.options, communicator: settings.communicator)
+        let trainer = try Trainer(model: trained, examples: prompts.train, options: settings.options, communicator: settings.communicator)
 
         var history: [String] = []
         if let resume = settings.resume { history = try TrainingCheckpoint.restore(trainer, from: resume) }
 
-        var counts = [settings.split: train.examples.count]
-        if let v = settings.validationSplit { counts[v] = validation.examples.count }
-        var modelInfo = C2SMetadata(train: trainRecords, examples: counts, lossOn: settings.lossOn, maxLength: length,
+        var counts = [settings.split: prompts.train.count]
+        if let v = settings.validationSplit { counts[v] = prompts.validation.count }
+        var modelInfo = C2SMetadata(seen: prompts.seen, examples: counts, lossOn: settings.lossOn, maxLength: length,
                                      sentenceDatasetPath: settings.sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                     truncation: train.report)
+                                     truncation: prompts.trainReport)
         modelInfo.labelColumn = settings.labelColumn
         modelInfo.promptFormat = promptFormat
         modelInfo.separator = join.separator
         // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
         modelInfo.organism = settings.sentences.flatMap { DatasetManifest.organism(folder: $0) }
-        if let labelColumn = settings.labelColumn, let sentences = settings.sentences,
-           trainRecords.contains(where: { C2SMetadata.isConditionedTask($0.task) }) {
+        if let labelColumn = settings.labelColumn, let sentences = settings.sentences, !prompts.seen.conditionedCells.isEmpty {
             // Generation prompts carry their label only inside the text: read it from the
             // cells the examples came from.
             let cells = try CellTable.load(sentences, maxGenes: 1)
             var label: [String: String] = [:]
             for c in cells.cells { if let v = c.fields[labelColumn] { label[c.name] = v } }
-            modelInfo.addConditionLabels(train: trainRecords, cellLabel: { label[$0] })
+            modelInfo.addConditionLabels(seen: prompts.seen, cellLabel: { label[$0] })
         }
         var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
                                            copiedFiles: source.tokenizerFiles, extraFiles: [(C2SMetadata.fileName, try modelInfo.json())])
@@ -227,12 +228,12 @@ public enum ModelTraining {
         onEvent(.planned(ModelTrainingPlan(
             description: adapted.map { a in
                 "LoRA on \(source.description.replacingOccurrences(of: "fine-tuning ", with: "")): rank \(a.configuration.rank), alpha \(a.configuration.alpha), \(a.adaptedModules.count) modules, \(a.parameters.count) trainable parameters (the base's \(source.model.parameters.count) frozen)"
-            } ?? source.description, trainExamples: train.examples.count, validationExamples: validation.examples.count,
-            train: train.report, validation: validation.report, maxLength: length, totalSteps: trainer.plan.totalSteps,
+            } ?? source.description, trainExamples: prompts.train.count, validationExamples: prompts.validation.count,
+            train: prompts.trainReport, validation: prompts.validationReport, maxLength: length, totalSteps: trainer.plan.totalSteps,
             firstStep: trainer.completedSteps, geneHead: geneHead, promptFormat: promptFormat)))
         try output?.create()
         do {
-            let result = try runLoop(trainer: trainer, validation: validation.examples, settings: settings, contents: contents,
+            let result = try runLoop(trainer: trainer, validation: prompts.validation, settings: settings, contents: contents,
                                    tokenizerFolder: source.tokenizerFolder, history: history, started: started, onEvent: onEvent)
             output?.finish()
             return result

@@ -61,15 +61,9 @@ public struct PromptDataset: Sendable {
     /// be one known format: a file that mixes formats, or names one c2s does not know, is an
     /// error naming the file and lines.
     public static func promptFormat(of records: [PromptRecord], path: String) throws -> String? {
-        guard let first = records.first else { return nil }
-        if let other = records.first(where: { $0.promptFormat != first.promptFormat }) {
-            func name(_ f: String?) -> String { f.map { "'\($0)'" } ?? "c2s's own (no prompt_format)" }
-            throw FileError(path, "mixes prompt formats: line \(first.line) is in \(name(first.promptFormat)), line \(other.line) in \(name(other.promptFormat)); a model is trained on one format (make the prompts with one --prompt-format)")
-        }
-        if let format = first.promptFormat {
-            do { _ = try PromptProfiles.named(format) } catch { throw FileError(path, "line \(first.line): \(error)") }
-        }
-        return first.promptFormat
+        var agreement = PromptFormatAgreement(path: path)
+        for r in records { try agreement.check(r) }
+        return agreement.format
     }
 
     /// The records of one split, in file order.
@@ -127,5 +121,33 @@ public struct PromptDataset: Sendable {
         guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
         let d = n.doubleValue
         return d == d.rounded() && abs(d) < 1e15 ? Int(d) : nil
+    }
+}
+
+/// The check that every record of a prompt file is in one known prompt format, one record at a
+/// time: the first record's format must be a known profile, and every later record must share it.
+public struct PromptFormatAgreement: Sendable {
+    public let path: String
+    private var first: (format: String?, line: Int)?
+
+    public init(path: String) { self.path = path }
+
+    /// The format of the records so far (nil: c2s's own, or no record yet).
+    public var format: String? { first?.format ?? nil }
+
+    /// - Throws: `FileError` naming the file and both lines when `record` is in another format
+    ///   than the first, or the first names a format c2s does not know.
+    public mutating func check(_ record: PromptRecord) throws {
+        guard let first else {
+            if let format = record.promptFormat {
+                do { _ = try PromptProfiles.named(format) } catch { throw FileError(path, "line \(record.line): \(error)") }
+            }
+            self.first = (record.promptFormat, record.line)
+            return
+        }
+        guard record.promptFormat == first.format else {
+            func name(_ f: String?) -> String { f.map { "'\($0)'" } ?? "c2s's own (no prompt_format)" }
+            throw FileError(path, "mixes prompt formats: line \(first.line) is in \(name(first.format)), line \(record.line) in \(name(record.promptFormat)); a model is trained on one format (make the prompts with one --prompt-format)")
+        }
     }
 }

@@ -24,7 +24,10 @@ public final class Trainer {
     public let plan: TrainingPlan
     public let schedule: LearningRateSchedule
     public let optimizer: AdamW
-    public let examples: [TrainingExample]
+    /// The training examples (in memory, or a `TokenizedExampleFile` read a batch at a time).
+    public let examples: any TrainingExampleSource
+    /// The tasks of the examples, in name order.
+    let tasks: [String]
     /// The ranks of a data-parallel run (`SingleProcess` when alone).
     public let communicator: any Communicator
     /// `trainingDataFingerprint(examples)`, computed once.
@@ -44,24 +47,34 @@ public final class Trainer {
     ///   the model (longer than its context, or a token outside its vocabulary).
     ///   Data-parallel runs also need `batchSize` to be a multiple of the number of ranks (every
     ///   rank runs the same number of sequences of each full micro-batch).
-    public init(model: any TrainableModel, examples: [TrainingExample], options: TrainingOptions,
+    public init(model: any TrainableModel, examples: any TrainingExampleSource, options: TrainingOptions,
                 communicator: any Communicator = SingleProcess()) throws {
         let problems = options.problems()
         guard problems.isEmpty else { throw TrainingError.invalidInput(problems.joined(separator: "; ")) }
         guard options.batchSize % communicator.size == 0 else {
             throw TrainingError.invalidInput("--batch-size \(options.batchSize) is not a multiple of the \(communicator.size) ranks (the batch size is the global micro-batch, split evenly over the ranks)")
         }
-        guard !examples.isEmpty else { throw TrainingError.invalidInput("there are no training examples") }
-        try Self.check(examples, fit: model.info, what: "training example")
+        guard examples.count > 0 else { throw TrainingError.invalidInput("there are no training examples") }
+        // One pass over the examples (a file's are read once, in order): check, fingerprint, tasks.
+        var digest = TrainingDataDigest(count: examples.count)
+        var position = 0
+        var tasks = Set<String>()
+        try examples.forEachExample { e in
+            try Self.check(e, position, fit: model.info, what: "training example")
+            digest.add(e)
+            if let t = e.task { tasks.insert(t) }
+            position += 1
+        }
+        self.tasks = tasks.sorted()
         self.model = model
         model.setActivationCheckpointing(options.checkpointActivations)
         self.options = options
         self.examples = examples
         self.communicator = communicator
-        plan = TrainingPlan(lengths: examples.map(\.tokens.count), options: options)
+        plan = TrainingPlan(lengths: (0..<examples.count).map { examples.length($0) }, options: options)
         schedule = options.learningRateSchedule(totalSteps: plan.totalSteps)
         optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
-        dataFingerprint = trainingDataFingerprint(examples)
+        dataFingerprint = digest.hex
         gradients = .allocate(capacity: max(1, model.parameters.count))
     }
 
@@ -78,13 +91,16 @@ public final class Trainer {
 
     /// Checks that every example fits the model: within the context, tokens in the vocabulary.
     public static func check(_ examples: [TrainingExample], fit info: ModelInfo, what: String) throws {
-        for (i, e) in examples.enumerated() {
-            guard e.tokens.count <= info.contextLength else {
-                throw TrainingError.invalidInput("\(what) \(i + 1) has \(e.tokens.count) tokens, more than the model's context of \(info.contextLength)")
-            }
-            if let bad = e.tokens.first(where: { $0 < 0 || Int($0) >= info.vocabularySize }) {
-                throw TrainingError.invalidInput("\(what) \(i + 1) has token id \(bad), outside the model's vocabulary of \(info.vocabularySize) (does the tokenizer belong to this model?)")
-            }
+        for (i, e) in examples.enumerated() { try check(e, i, fit: info, what: what) }
+    }
+
+    /// Checks example `i` (0-based; named 1-based).
+    static func check(_ e: TrainingExample, _ i: Int, fit info: ModelInfo, what: String) throws {
+        guard e.tokens.count <= info.contextLength else {
+            throw TrainingError.invalidInput("\(what) \(i + 1) has \(e.tokens.count) tokens, more than the model's context of \(info.contextLength)")
+        }
+        if let bad = e.tokens.first(where: { $0 < 0 || Int($0) >= info.vocabularySize }) {
+            throw TrainingError.invalidInput("\(what) \(i + 1) has token id \(bad), outside the model's vocabulary of \(info.vocabularySize) (does the tokenizer belong to this model?)")
         }
     }
 
@@ -99,8 +115,8 @@ public final class Trainer {
         var targets = 0, tokens = 0
         for batch in micro {
             for i in batch {
-                targets += examples[i].targetCount
-                tokens += examples[i].tokens.count
+                targets += examples.targetCount(i)
+                tokens += examples.length(i)
             }
         }
         let count = model.parameters.count
@@ -108,7 +124,7 @@ public final class Trainer {
         // The mean over the step's target tokens (or examples); a step without any (every
         // response cut away cannot happen, but a loss on nothing must not divide by zero)
         // learns nothing.
-        let weighted = micro.reduce(0) { $0 + $1.filter { examples[$0].targetCount > 0 }.count }
+        let weighted = micro.reduce(0) { $0 + $1.filter { examples.targetCount($0) > 0 }.count }
         let scale: Float
         switch options.lossWeighting {
         case .token: scale = targets > 0 ? Float(1.0 / Double(targets)) : 0
@@ -119,9 +135,9 @@ public final class Trainer {
         for (position, batch) in micro.enumerated() {
             let shard = DataParallelShard(batchCount: batch.count, rank: communicator.rank, ranks: communicator.size)
             guard !shard.positions.isEmpty else { continue }
-            let mine = shard.positions.map { examples[batch[batch.startIndex + $0]] }
+            let mine = try examples.examples(shard.positions.map { batch[batch.startIndex + $0] })
             model.setRandomKey(DropoutMask.mix(options.seed ^ DropoutMask.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))),
-                               firstRow: shard.firstRow(lengths: batch.lazy.map { self.examples[$0].tokens.count }))
+                               firstRow: shard.firstRow(lengths: batch.lazy.map { self.examples.length($0) }))
             var b = TrainingBatch(examples: mine)
             if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(mine) }
             loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients))
@@ -132,7 +148,7 @@ public final class Trainer {
         if communicator.size > 1 {
             let started = Date()
             try communicator.allReduceSum(gradients: gradients, count: count)
-            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: Self.tasks(of: micro.flatMap { $0 }.map { examples[$0] }), communicator)
+            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: tasks, communicator)
             communication = Date().timeIntervalSince(started)
         }
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "loss", step: s + 1, lastCheckpoint: lastCheckpoint) }

@@ -48,20 +48,34 @@ extension TrainingBatch {
 /// checkpoint so that resuming on different data — another tokenizer, another prompt file,
 /// other truncation — is caught instead of silently continuing a different run.
 public func trainingDataFingerprint(_ examples: [TrainingExample]) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    @inline(__always) func mix(_ v: UInt64) {
+    var digest = TrainingDataDigest(count: examples.count)
+    for e in examples { digest.add(e) }
+    return digest.hex
+}
+
+/// The FNV-1a state behind `trainingDataFingerprint`, fed one example at a time (so a file of
+/// examples is fingerprinted without holding it).
+public struct TrainingDataDigest: Sendable {
+    private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init(count: Int) { mix(UInt64(count)) }
+
+    @inline(__always) private mutating func mix(_ v: UInt64) {
         var x = v
         for _ in 0..<8 {
             h = (h ^ (x & 0xff)) &* 0x0000_0100_0000_01b3
             x >>= 8
         }
     }
-    mix(UInt64(examples.count))
-    for e in examples {
+
+    public mutating func add(_ e: TrainingExample) {
         mix(UInt64(e.tokens.count))
         mix(UInt64(e.lossStart))
         for t in e.tokens { mix(UInt64(UInt32(bitPattern: t))) }
     }
-    let digits = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
+
+    public var hex: String {
+        let digits = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 }

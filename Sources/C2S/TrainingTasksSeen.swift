@@ -1,0 +1,28 @@
+import Prompts
+
+/// What `c2s.json` records about the training records, gathered one record at a time so that
+/// a prompt file is never held whole: the tasks, the labels of label tasks (their responses),
+/// and the cells of label-conditioned tasks (whose labels are looked up in the sentence
+/// dataset afterwards). Memory grows with distinct tasks, labels and cells, not with examples.
+public struct TrainingTasksSeen: Sendable {
+    public private(set) var tasks: Set<String> = []
+    public private(set) var labels: [String: Set<String>] = [:]
+    /// Cell names per conditioned task (gathered only when asked for).
+    public private(set) var conditionedCells: [String: Set<String>] = [:]
+    /// Every training cell's name (gathered only when asked for: gene-head initialisation).
+    public private(set) var cellNames: Set<String> = []
+    let gatherConditionedCells: Bool
+    let gatherCellNames: Bool
+
+    public init(conditionedCells: Bool = false, cellNames: Bool = false) {
+        gatherConditionedCells = conditionedCells
+        gatherCellNames = cellNames
+    }
+
+    public mutating func add(_ r: PromptRecord) {
+        tasks.insert(r.task)
+        if C2SMetadata.isLabelTask(r.task) { labels[r.task, default: []].insert(r.response) }
+        if gatherConditionedCells, C2SMetadata.isConditionedTask(r.task) { conditionedCells[r.task, default: []].formUnion(r.cellNames) }
+        if gatherCellNames { cellNames.formUnion(r.cellNames) }
+    }
+}
