@@ -16,6 +16,9 @@ public struct CorpusSettings: Sendable {
     /// columns, seed, threads). Its `dataset`, `output`, `examples` and split settings are
     /// ignored: the corpus sets them per source.
     public var prompts: PromptDatasetSettings
+    /// The label column of a source by name, where it differs from `prompts.labelColumn`
+    /// (datasets name their cell types differently: `cell_type`, `seurat_annotations`, ...).
+    public var labelColumns: [String: String] = [:]
     /// Weight of each source by name (absent: 1); see `CorpusExampleAllocation`.
     public var weights: [String: Double] = [:]
     /// Examples in all, shared among the sources (nil: weight × cells each).
@@ -66,6 +69,7 @@ public enum CorpusBuilding {
         var source: CorpusSource
         var cells: Int
         var organism: String
+        var labelColumn: String
         var checksum: String
         var checksumFiles: [String]
         var notes: [String]
@@ -76,8 +80,10 @@ public enum CorpusBuilding {
         guard !s.sources.isEmpty else { throw DataError("a corpus needs at least one sentence dataset") }
         try CorpusSource.checkUnique(s.sources)
         let names = s.sources.map(\.name)
-        for name in s.weights.keys where !names.contains(name) {
-            throw DataError("--weight \(name)=…: no source is named '\(name)'; the sources are \(names.joined(separator: ", "))")
+        for (option, named) in [("--weight", Array(s.weights.keys)), ("--dataset-label-column", Array(s.labelColumns.keys))] {
+            for name in named.sorted() where !names.contains(name) {
+                throw DataError("\(option) \(name)=…: no source is named '\(name)'; the sources are \(names.joined(separator: ", "))")
+            }
         }
         let drawn = s.prompts.tasks.contains { $0.weight != nil }
         if !drawn && (s.examples != nil || !s.weights.isEmpty) {
@@ -94,8 +100,7 @@ public enum CorpusBuilding {
             progress("checking \(source.name) (\(source.folder))")
             let dataset = try SentenceDataset(folder: source.folder)
             let table = try CellTable.load(source.folder, maxGenes: 0, threads: s.prompts.threads)
-            var p = s.prompts
-            p.dataset = source.folder
+            let p = promptSettings(s, source: source, examples: nil)
             let (options, notes) = try PromptDatasetWriting.promptOptions(p, table: table)
             try validate(PromptBuilder(table: table, splits: emptyPlan, options: options), folder: source.folder)
             try CorpusSplits.checkColumns(s.groupBy, role: "group-by", table: table, folder: source.folder)
@@ -105,7 +110,7 @@ public enum CorpusBuilding {
             vocabularies.append((dataset.genes, dataset.geneCells))
             let files = ["manifest.json"] + dataset.manifest.files.values.sorted()
             checked.append(Checked(source: source, cells: table.cells.count, organism: options.organism,
-                                   checksum: try FileChecksum.sha256(files: files, in: source.folder), checksumFiles: files,
+                                   labelColumn: options.labelColumn, checksum: try FileChecksum.sha256(files: files, in: source.folder), checksumFiles: files,
                                    notes: notes))
         }
         let vocabulary = try CorpusVocabulary(names: names, vocabularies: vocabularies, keepCase: s.keepCase)
@@ -123,6 +128,13 @@ public enum CorpusBuilding {
                                                        stratifyBy: s.stratifyBy, groupBy: groupColumns)
         }
         splitRecords.removeAll()
+        var notes: [String] = []
+        var cellsPerSplit = [0, 0, 0]
+        for k in splitOfCell { cellsPerSplit[k] += 1 }
+        let fractions = [plan.fractions.train, plan.fractions.validation, plan.fractions.test]
+        for (k, fraction) in fractions.enumerated() where fraction > 0 && cellsPerSplit[k] == 0 {
+            notes.append("the \(SplitPlan.splitNames[k]) split has no cells: whole groups (\(plan.groupBy.joined(separator: ", "))) cannot be shared \(fractions.map { "\($0)" }.joined(separator: "/")) among so few; add datasets, or group by a finer column (--group-by donor)")
+        }
         let weights = names.map { s.weights[$0] ?? 1 }
         let allocation = drawn ? CorpusExampleAllocation.examples(cells: checked.map(\.cells), weights: weights, total: s.examples) : nil
 
@@ -133,7 +145,6 @@ public enum CorpusBuilding {
         let writer = try PromptWriter(path: out.path(promptsFile), displayPath: s.output + "/" + promptsFile)
         var sources: [CorpusManifest.Source] = []
         var totals = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
-        var notes: [String] = []
         let coverage = vocabulary.coverage()
         var first = 0
         for (i, c) in checked.enumerated() {
@@ -147,9 +158,7 @@ public enum CorpusBuilding {
                 named.name = CorpusSplits.cellName(dataset: c.source.name, cell: cell.name)
                 return named
             })
-            var p = s.prompts
-            p.dataset = c.source.folder
-            p.examples = allocation?[i]
+            let p = promptSettings(s, source: c.source, examples: allocation?[i])
             let (options, _) = try PromptDatasetWriting.promptOptions(p, table: table)
             let cellSplits = Array(splitOfCell[first..<(first + c.cells)])
             first += c.cells
@@ -174,7 +183,7 @@ public enum CorpusBuilding {
                 dataset: c.source.name, path: c.source.folder,
                 absolutePath: URL(fileURLWithPath: c.source.folder).standardizedFileURL.path,
                 cells: c.cells, weight: weights[i], examples: bySplit, examplesByTask: summary.counts,
-                cellsBySplit: cellsBySplit, organism: c.organism, sha256: c.checksum, checksumFiles: c.checksumFiles,
+                cellsBySplit: cellsBySplit, organism: c.organism, labelColumn: c.labelColumn, sha256: c.checksum, checksumFiles: c.checksumFiles,
                 genes: coverage[i].genes, genesOnlyHere: coverage[i].onlyHere, genesMissing: coverage[i].missing,
                 notes: sourceNotes))
         }
@@ -205,6 +214,16 @@ public enum CorpusBuilding {
             notes.append("\(vocabulary.caseVariants.count) gene name(s) are spelled differently in case across datasets and kept as different genes (e.g. \(vocabulary.caseVariants[0].spellings.map(\.gene).joined(separator: " / "))); manifest.json lists them")
         }
         return CorpusResult(manifest: manifest, notes: notes, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The prompt settings of one source: the corpus's, with its folder, its label column and
+    /// its share of the examples.
+    static func promptSettings(_ s: CorpusSettings, source: CorpusSource, examples: Int?) -> PromptDatasetSettings {
+        var p = s.prompts
+        p.dataset = source.folder
+        p.examples = examples
+        if let column = s.labelColumns[source.name] { p.labelColumn = column }
+        return p
     }
 
     /// The weighting rule as the manifest states it.

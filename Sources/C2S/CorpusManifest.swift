@@ -23,6 +23,8 @@ public struct CorpusManifest: Codable, Sendable, Equatable {
         /// Its cells per split.
         public var cellsBySplit: [String: Int]
         public var organism: String
+        /// The column its prompts' `{label}` comes from.
+        public var labelColumn: String
         /// SHA-256 over `checksumFiles` (each name, then its bytes, in this order).
         public var sha256: String
         public var checksumFiles: [String]
@@ -34,7 +36,7 @@ public struct CorpusManifest: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case dataset, path, absolutePath = "absolute_path", cells, weight, examples
-            case examplesByTask = "examples_by_task", cellsBySplit = "cells_by_split", organism, sha256
+            case examplesByTask = "examples_by_task", cellsBySplit = "cells_by_split", organism, labelColumn = "label_column", sha256
             case checksumFiles = "checksum_files", genes, genesOnlyHere = "genes_only_here"
             case genesMissing = "genes_missing", notes
         }

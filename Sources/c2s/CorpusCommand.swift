@@ -37,12 +37,17 @@ struct CorpusCommand: ParsableCommand {
             spelled alike; spellings that differ only in case (Actb, ACTB) are an error when \
             the names are human style, as in convert, unless --keep-case.
 
+            Datasets name their labels differently: --dataset-label-column NAME=COLUMN gives a \
+            source's own label column.
+
             Examples:
               c2s corpus kang-sentences zheng-sentences --task cell_type_prediction:1 \\
-                  --label-column cell_type -o corpus
-              c2s corpus --sources datasets.txt --task cell_type_prediction:2 --task cell_type_generation:1 \\
-                  --weight kang=2 --examples 50000 --group-by donor -o corpus
+                  --dataset-label-column kang-sentences=seurat_annotations -o corpus
+              c2s corpus --sources datasets.txt --task cell_type_prediction:2 \\
+                  --task cell_type_generation:1 --weight kang=2 --examples 50000 \\
+                  --group-by donor -o corpus
               c2s tokenizer train corpus/prompts.jsonl --gene-aware corpus -o tokenizer
+              c2s train corpus/prompts.jsonl --tokenizer tokenizer ... -o model
             """)
 
     @Argument(help: "Sentence dataset folders (from 'c2s convert'), each FOLDER or NAME=FOLDER.")
@@ -55,6 +60,9 @@ struct CorpusCommand: ParsableCommand {
     var output: String
 
     @OptionGroup var prompt: PromptTaskArguments
+
+    @Option(help: "NAME=COLUMN: the label column of source NAME, where it differs from --label-column (e.g. kang=seurat_annotations). Repeat for several.")
+    var datasetLabelColumn: [String] = []
 
     @Option(name: .customLong("weight"), help: "NAME=W: source NAME weighs W (> 0; default 1): it contributes W examples per cell (needs task weights). Repeat for several.")
     var weights: [String] = []
@@ -95,6 +103,18 @@ struct CorpusCommand: ParsableCommand {
         if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
     }
 
+    /// `NAME=VALUE` options by name; a name given twice is an error.
+    static func pairs(_ options: [String], option: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for o in options {
+            let parts = o.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw DataError("\(option) \(o): write NAME=VALUE") }
+            guard result[parts[0]] == nil else { throw DataError("\(option) names '\(parts[0])' twice") }
+            result[parts[0]] = parts[1]
+        }
+        return result
+    }
+
     func run() throws {
         try CLIErrors.run {
             var list = try datasets.map { try CorpusSource.parse($0) }
@@ -105,6 +125,7 @@ struct CorpusCommand: ParsableCommand {
             prompts.threads = threads ?? Parallel.defaultThreads
             var s = try CorpusSettings(sources: list, output: output, prompts: prompts)
             s.weights = try CorpusExampleAllocation.weights(weights, sources: list.map(\.name))
+            s.labelColumns = try Self.pairs(datasetLabelColumn, option: "--dataset-label-column")
             s.examples = examples
             if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
             s.groupBy = PromptTaskArguments.columns(groupBy)
