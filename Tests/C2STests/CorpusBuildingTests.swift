@@ -118,6 +118,36 @@ final class CorpusBuildingTests: XCTestCase {
         XCTAssertTrue(independent, "equal batch ids in two datasets are different groups")
     }
 
+    func testReusedSplitsKeepEveryCellInItsSplit() throws {
+        let tmp = try TemporaryFolder()
+        for (k, name) in ["a", "b", "c"].enumerated() { try makeDataset(tmp.file(name), cells: 30, genes: 90, seed: UInt64(k)) }
+        var s = try settings(tmp, ["a", "b", "c"])
+        s.groupBy = ["batch"]
+        _ = try CorpusBuilding.run(s)
+        let plan = try SplitPlan.read(path: tmp.file("corpus/splits.json"))
+        var again = s
+        again.output = tmp.file("again")
+        again.splits = tmp.file("corpus/splits.json")
+        again.prompts.seed = 7
+        again.prompts.tasks = [("cell_type_generation", 1)]
+        let r = try CorpusBuilding.run(again)
+        XCTAssertEqual(try SplitPlan.read(path: tmp.file("again/splits.json")), plan, "the reused plan is the corpus's plan")
+        XCTAssertEqual(r.manifest.settings.reusedSplits, tmp.file("corpus/splits.json"))
+        for e in try lines(tmp.file("again/prompts.jsonl")) {
+            XCTAssertEqual(plan.split(of: e["cell_name"] as! String), e["split"] as? String)
+        }
+        // A plan made for other cells (here: without source c) is refused, naming the plan.
+        var fewer = try settings(tmp, ["a", "b"], output: "fewer")
+        _ = try CorpusBuilding.run(fewer)
+        fewer.sources.append(CorpusSource(folder: tmp.file("c"), name: "c"))
+        fewer.splits = tmp.file("fewer/splits.json")
+        fewer.output = tmp.file("more")
+        XCTAssertThrowsError(try CorpusBuilding.run(fewer)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(tmp.file("fewer/splits.json")) && "\(error)".contains("c/"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("more")))
+    }
+
     func testWeightsSetEachSourcesExamples() throws {
         let tmp = try TemporaryFolder()
         try makeDataset(tmp.file("a"), cells: 30, genes: 100, seed: 1)

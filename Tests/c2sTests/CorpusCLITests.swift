@@ -99,6 +99,16 @@ final class CorpusCLITests: XCTestCase {
         // A weight for no source, or without task weights.
         try assertFails([tmp.file("typed"), "--weight", "nope=2"], in: tmp, code: 3, mentions: ["no source is named 'nope'"])
         try assertFails([tmp.file("typed"), "--weight", "typed=2"], in: tmp, code: 3, mentions: ["--task NAME:W"])
+        // Damaged files of a source: the file (and line) at fault.
+        try FileManager.default.copyItem(atPath: tmp.file("typed"), toPath: tmp.file("broken"))
+        let cells = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("broken/cells.jsonl")))
+        cells.seekToEndOfFile()
+        cells.write(Data("{\"cell_name\": \"x\", \"cell_sentence\": \n".utf8))
+        try cells.close()
+        try assertFails([tmp.file("typed"), tmp.file("broken")], in: tmp, code: 2, mentions: [tmp.file("broken") + "/cells.jsonl: line "])
+        try FileManager.default.copyItem(atPath: tmp.file("typed"), toPath: tmp.file("badvocab"))
+        try "gene\tn_cells\nACTB\tmany\n".write(toFile: tmp.file("badvocab/vocab.tsv"), atomically: true, encoding: .utf8)
+        try assertFails([tmp.file("badvocab")], in: tmp, code: 2, mentions: [tmp.file("badvocab") + "/vocab.tsv: line 2"])
         // A list file that is not there.
         try assertFails(["--sources", tmp.file("missing.txt")], in: tmp, code: 2, mentions: [tmp.file("missing.txt")])
 
