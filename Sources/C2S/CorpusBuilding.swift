@@ -98,27 +98,16 @@ public enum CorpusBuilding {
         var vocabularies: [(genes: [String], cells: [Int])] = []
         for source in s.sources {
             progress("checking \(source.name) (\(source.folder))")
-            let dataset = try SentenceDataset(folder: source.folder)
-            let table = try CellTable.load(source.folder, maxGenes: 0, threads: s.prompts.threads)
-            let p = promptSettings(s, source: source, examples: nil)
-            let (options, notes) = try PromptDatasetWriting.promptOptions(p, table: table)
-            try validate(PromptBuilder(table: table, splits: emptyPlan, options: options), folder: source.folder)
-            try CorpusSplits.checkColumns(s.groupBy, role: "group-by", table: table, folder: source.folder)
-            if let c = s.stratifyBy { try CorpusSplits.checkColumns([c], role: "stratify-by", table: table, folder: source.folder) }
-            splitRecords.reserveCapacity(splitRecords.count + table.cells.count)
-            for cell in table.cells { splitRecords.append(CorpusSplits.record(dataset: source.name, cell: cell, columns: splitColumns)) }
-            vocabularies.append((dataset.genes, dataset.geneCells))
-            let files = ["manifest.json"] + dataset.manifest.files.values.sorted()
-            checked.append(Checked(source: source, cells: table.cells.count, organism: options.organism,
-                                   labelColumn: options.labelColumn, checksum: try FileChecksum.sha256(files: files, in: source.folder), checksumFiles: files,
-                                   notes: notes))
+            let (c, vocabulary) = try check(source, s, splitColumns: splitColumns, records: &splitRecords)
+            checked.append(c)
+            vocabularies.append(vocabulary)
         }
         let vocabulary = try CorpusVocabulary(names: names, vocabularies: vocabularies, keepCase: s.keepCase)
         vocabularies.removeAll()
 
         // Splits over all sources at once: groups never straddle two splits.
         let plan: SplitPlan
-        var splitOfCell: [Int]
+        let splitOfCell: [Int]
         if let path = s.splits {
             plan = try SplitPlan.read(path: path)
             try plan.check(covers: splitRecords, path: path)
@@ -149,22 +138,9 @@ public enum CorpusBuilding {
         var first = 0
         for (i, c) in checked.enumerated() {
             progress("prompts of \(c.source.name): \(c.cells) cells")
-            let loaded = try CellTable.load(c.source.folder, maxGenes: s.prompts.topK, threads: s.prompts.threads)
-            guard loaded.cells.count == c.cells else {
-                throw FileError(c.source.folder + "/cells.jsonl", "changed while the corpus was built (\(c.cells) cells, now \(loaded.cells.count))")
-            }
-            let table = CellTable(cells: loaded.cells.map { cell in
-                var named = cell
-                named.name = CorpusSplits.cellName(dataset: c.source.name, cell: cell.name)
-                return named
-            })
-            let p = promptSettings(s, source: c.source, examples: allocation?[i])
-            let (options, _) = try PromptDatasetWriting.promptOptions(p, table: table)
             let cellSplits = Array(splitOfCell[first..<(first + c.cells)])
             first += c.cells
-            let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: cellSplits)
-            try validate(builder, folder: c.source.folder)
-            let summary = try builder.buildLines { try writer.write(lines: $0) }
+            let (summary, matchColumns) = try writePrompts(c, s, examples: allocation?[i], plan: plan, cellSplits: cellSplits, writer: writer)
             var bySplit = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
             for (_, counts) in summary.counts { for (split, n) in counts { bySplit[split, default: 0] += n } }
             for (split, n) in bySplit { totals[split, default: 0] += n }
@@ -175,9 +151,9 @@ public enum CorpusBuilding {
                 sourceNotes.append("\(summary.skippedMissingValues) cell(s) or group(s) lacked a value a task needs (label or text) and were left out")
             }
             if summary.unmatchedPerturbed > 0 {
-                sourceNotes.append("\(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(options.matchColumns.joined(separator: ", ")) and were skipped")
+                sourceNotes.append("\(summary.unmatchedPerturbed) perturbed cell(s) had no control with the same \(matchColumns.joined(separator: ", ")) and were skipped")
             }
-            if allocation?[i] == 0 { sourceNotes.append("weight × cells rounds to 0 examples: the source contributes none") }
+            if allocation?[i] == 0 { sourceNotes.append("weight x cells rounds to 0 examples: the source contributes none") }
             notes += sourceNotes.map { "\(c.source.name): \($0)" }
             sources.append(CorpusManifest.Source(
                 dataset: c.source.name, path: c.source.folder,
@@ -214,6 +190,46 @@ public enum CorpusBuilding {
             notes.append("\(vocabulary.caseVariants.count) gene name(s) are spelled differently in case across datasets and kept as different genes (e.g. \(vocabulary.caseVariants[0].spellings.map(\.gene).joined(separator: " / "))); manifest.json lists them")
         }
         return CorpusResult(manifest: manifest, notes: notes, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Pass 1 for one source: opens it as a sentence dataset, checks the columns its tasks and
+    /// the splits need (errors name its folder), checksums its files, and appends the records
+    /// its cells are split by to `records`. Returns what pass 2 needs and its vocabulary.
+    static func check(_ source: CorpusSource, _ s: CorpusSettings, splitColumns: [String],
+                      records: inout [CellRecord]) throws -> (Checked, vocabulary: (genes: [String], cells: [Int])) {
+        let dataset = try SentenceDataset(folder: source.folder)
+        // Names and columns only: the genes are read in pass 2, one source at a time.
+        let table = try CellTable.load(source.folder, maxGenes: 0, threads: s.prompts.threads)
+        let (options, notes) = try PromptDatasetWriting.promptOptions(promptSettings(s, source: source, examples: nil), table: table)
+        try validate(PromptBuilder(table: table, splits: emptyPlan, options: options), folder: source.folder)
+        try CorpusSplits.checkColumns(s.groupBy, role: "group-by", table: table, folder: source.folder)
+        if let c = s.stratifyBy { try CorpusSplits.checkColumns([c], role: "stratify-by", table: table, folder: source.folder) }
+        records.reserveCapacity(records.count + table.cells.count)
+        for cell in table.cells { records.append(CorpusSplits.record(dataset: source.name, cell: cell, columns: splitColumns)) }
+        let files = ["manifest.json"] + dataset.manifest.files.values.sorted()
+        let checked = Checked(source: source, cells: table.cells.count, organism: options.organism, labelColumn: options.labelColumn,
+                              checksum: try FileChecksum.sha256(files: files, in: source.folder), checksumFiles: files, notes: notes)
+        return (checked, (dataset.genes, dataset.geneCells))
+    }
+
+    /// Pass 2 for one source: its cells (top genes, names `DATASET/CELL`) made into prompts as
+    /// `c2s prompts` makes them, with the corpus's splits (`cellSplits`, in the order of its
+    /// cells) and its share of the examples, appended to `writer`.
+    static func writePrompts(_ c: Checked, _ s: CorpusSettings, examples: Int?, plan: SplitPlan, cellSplits: [Int],
+                             writer: PromptWriter) throws -> (PromptSummary, matchColumns: [String]) {
+        let loaded = try CellTable.load(c.source.folder, maxGenes: s.prompts.topK, threads: s.prompts.threads)
+        guard loaded.cells.count == c.cells else {
+            throw FileError(c.source.folder + "/cells.jsonl", "changed while the corpus was built (\(c.cells) cells, now \(loaded.cells.count))")
+        }
+        let table = CellTable(cells: loaded.cells.map { cell in
+            var named = cell
+            named.name = CorpusSplits.cellName(dataset: c.source.name, cell: cell.name)
+            return named
+        })
+        let (options, _) = try PromptDatasetWriting.promptOptions(promptSettings(s, source: c.source, examples: examples), table: table)
+        let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: cellSplits)
+        try validate(builder, folder: c.source.folder)
+        return (try builder.buildLines { try writer.write(lines: $0) }, options.matchColumns)
     }
 
     /// The prompt settings of one source: the corpus's, with its folder, its label column and
