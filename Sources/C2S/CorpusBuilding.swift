@@ -57,8 +57,9 @@ public struct CorpusResult: Sendable {
 /// values per cell: the first checks every source (its files, the columns the tasks and the
 /// splits need, its vocabulary) and splits the cells of all sources together; only then is
 /// the output claimed, and the second builds each source's prompts (`PromptBuilder`, as `c2s
-/// prompts` does) into one `prompts.jsonl`, source after source. Everything is written in a
-/// temporary folder renamed into place at the end, so a failure leaves nothing behind.
+/// prompts` does) into a part file, the parts then interleaved into one `prompts.jsonl`
+/// (`CorpusInterleaving`). Everything is written in a temporary folder renamed into place at
+/// the end, so a failure leaves nothing behind.
 public enum CorpusBuilding {
     /// File names inside the corpus folder.
     public static let promptsFile = "prompts.jsonl", splitsFile = "splits.json", vocabularyFile = "vocab.tsv"
@@ -131,16 +132,21 @@ public enum CorpusBuilding {
         let inputs = s.sources.map(\.folder) + [s.splits, s.prompts.taskFile, s.prompts.textFile].compactMap { $0 }
         let out = try AtomicOutput(s.output, folder: true, overwrite: s.overwrite, inputs: inputs,
                                    isOwnOutput: { CorpusManifest.isCorpus(folder: $0) })
-        let writer = try PromptWriter(path: out.path(promptsFile), displayPath: s.output + "/" + promptsFile)
         var sources: [CorpusManifest.Source] = []
         var totals = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
         let coverage = vocabulary.coverage()
         var first = 0
+        var parts: [(path: String, lines: Int)] = []
         for (i, c) in checked.enumerated() {
             progress("prompts of \(c.source.name): \(c.cells) cells")
             let cellSplits = Array(splitOfCell[first..<(first + c.cells)])
             first += c.cells
+            // Each source into a part file of its own, interleaved into prompts.jsonl below.
+            let part = out.path(".source-\(i).jsonl")
+            let writer = try PromptWriter(path: part, displayPath: s.output + "/" + promptsFile)
             let (summary, matchColumns) = try writePrompts(c, s, examples: allocation?[i], plan: plan, cellSplits: cellSplits, writer: writer)
+            try writer.close()
+            parts.append((part, summary.total))
             var bySplit = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
             for (_, counts) in summary.counts { for (split, n) in counts { bySplit[split, default: 0] += n } }
             for (split, n) in bySplit { totals[split, default: 0] += n }
@@ -163,8 +169,12 @@ public enum CorpusBuilding {
                 genes: coverage[i].genes, genesOnlyHere: coverage[i].onlyHere, genesMissing: coverage[i].missing,
                 notes: sourceNotes))
         }
-        try writer.close()
         guard totals.values.reduce(0, +) > 0 else { throw DataError("the corpus has no examples: no source gave any (see the tasks' needs and the weights)") }
+        progress("interleaving the sources' examples")
+        let writer = try PromptWriter(path: out.path(promptsFile), displayPath: s.output + "/" + promptsFile)
+        try CorpusInterleaving.merge(parts: parts.map(\.path), counts: parts.map(\.lines), seed: s.prompts.seed, into: writer)
+        try writer.close()
+        for part in parts { try? FileManager.default.removeItem(atPath: part.path) }
 
         try plan.write(to: out.path(splitsFile))
         try AtomicTextFile.write(vocabulary.vocabularyTSV(), to: out.path(vocabularyFile))

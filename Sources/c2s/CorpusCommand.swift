@@ -10,9 +10,9 @@ struct CorpusCommand: ParsableCommand {
         abstract: "Build one prompt dataset from many sentence datasets (a corpus).",
         discussion: """
             Every source (a folder from 'c2s convert') gives prompts as 'c2s prompts' would \
-            make them, with the same task options; they go into one OUT/prompts.jsonl, source \
-            after source ('c2s train' shuffles every epoch), which 'c2s train' and 'c2s \
-            tokenizer train' read as they read any prompt file. Cell names become \
+            make them, with the same task options; they go into one OUT/prompts.jsonl, the \
+            sources' lines interleaved at random (seeded; each source's in its own order), which \
+            'c2s train' and 'c2s tokenizer train' read as they read any prompt file. Cell names become \
             DATASET/CELL, so equal barcodes in two datasets stay two cells.
 
             Sources: folders on the command line and/or --sources FILE (one folder a line, '#' \

@@ -54,6 +54,7 @@ final class CorpusBuildingTests: XCTestCase {
         let cells = try sizes.keys.sorted().map { try cellCount(tmp.file($0)) }
         XCTAssertEqual(examples.count, cells.reduce(0, +), "weight 1: one example per cell")
         XCTAssertEqual(r.total, examples.count)
+        XCTAssertGreaterThanOrEqual(Set(examples.prefix(20).map { dataset($0["cell_name"] as! String) }).count, 3, "the sources are interleaved")
 
         // No dataset in two splits, in the prompts and in splits.json alike.
         var splitsOfDataset: [String: Set<String>] = [:]
