@@ -144,8 +144,8 @@ struct CorpusCommand: ParsableCommand {
             }
             r.notes.forEach { printError("note: \($0)") }
             printError("vocabulary: \(m.vocabulary.genes) genes, \(m.vocabulary.inEveryDataset) in every dataset, \(m.vocabulary.inSomeDatasets) only in some (genes.tsv)")
-            printError(String(format: "%d examples (%@) from %d datasets -> %@, %.2f s", r.total, perSplit(m.examples), m.sources.count,
-                              output, r.seconds))
+            let datasets = m.sources.count == 1 ? "1 dataset" : "\(m.sources.count) datasets"
+            printError(String(format: "%d examples (%@) from %@ -> %@, %.2f s", r.total, perSplit(m.examples), datasets, output, r.seconds))
         }
     }
 }
