@@ -84,6 +84,56 @@ public enum PromptDatasetWriting {
         let table = try CellTable.load(s.dataset, maxGenes: s.topK, threads: s.threads)
         let loaded = Date()
         var splitSeconds = 0.0
+        let (options, notes) = try promptOptions(s, table: table)
+
+        // Splits: reuse, or make and save beside the output.
+        let plan: SplitPlan
+        var splitOfCell: [Int]?
+        let splitsPath = URL(fileURLWithPath: s.output).deletingLastPathComponent().appendingPathComponent("splits.json").path
+        if let splits = s.splits {
+            plan = try SplitPlan.read(path: splits)
+            try plan.check(covers: table.cells, path: splits)
+        } else {
+            let t = Date()
+            (plan, splitOfCell) = try SplitPlan.assign(cells: table.cells, fractions: s.splitFractions, seed: s.seed,
+                                                       stratifyBy: s.stratifyBy, groupBy: s.groupBy)
+            splitSeconds += Date().timeIntervalSince(t)
+        }
+        if s.splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !s.overwrite {
+            throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
+        }
+        let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
+        // Before the output is claimed; the message names the dataset the columns are missing from.
+        do { try builder.validate() } catch let e as DataError { throw DataError("\(s.dataset): \(e.message)") }
+        let out = try AtomicOutput(s.output, folder: false, overwrite: s.overwrite)
+        let writer = try PromptWriter(path: out.temporary, displayPath: s.output)
+        var writing = 0.0, writingCPU = 0.0
+        let formatCPUStart = ProcessCPU.seconds()
+        let summary = try builder.buildLines { lines in
+            let t = Date(), cpu = ProcessCPU.seconds()
+            try writer.write(lines: lines)
+            writing += Date().timeIntervalSince(t)
+            writingCPU += ProcessCPU.seconds() - cpu
+        }
+        let formatCPU = ProcessCPU.seconds() - formatCPUStart - writingCPU
+        try writer.close()
+        if s.splits == nil {
+            let t = Date()
+            try plan.write(to: splitsPath)
+            splitSeconds += Date().timeIntervalSince(t)
+        }
+        try out.commit()
+        return PromptDatasetResult(summary: summary, cells: table.cells.count, splitsPath: s.splits ?? splitsPath,
+                                   matchColumns: options.matchColumns, notes: notes,
+                                   seconds: Date().timeIntervalSince(started), loadSeconds: loaded.timeIntervalSince(started),
+                                   splitSeconds: splitSeconds, formatCPUSeconds: formatCPU, writeSeconds: writing)
+    }
+
+    /// How `s` asks for the prompts of `table` (the cells of `s.dataset`): the tasks (built-in,
+    /// the profile's, or from `s.taskFile`), their mix, the columns, the organism (`s.organism`,
+    /// else the dataset's, else Homo sapiens) and the seed, with the notes the user should read
+    /// about them. Shared by `c2s prompts` and `c2s corpus`, which asks it once per source.
+    public static func promptOptions(_ s: PromptDatasetSettings, table: CellTable) throws -> (options: PromptOptions, notes: [String]) {
         var options = PromptOptions()
         var user: [TaskDefinition] = []
         if let taskFile = s.taskFile {
@@ -135,48 +185,7 @@ public enum PromptDatasetWriting {
         options.perturbationName = s.perturbationName
         options.seed = s.seed
         options.threads = s.threads
-
-        // Splits: reuse, or make and save beside the output.
-        let plan: SplitPlan
-        var splitOfCell: [Int]?
-        let splitsPath = URL(fileURLWithPath: s.output).deletingLastPathComponent().appendingPathComponent("splits.json").path
-        if let splits = s.splits {
-            plan = try SplitPlan.read(path: splits)
-            try plan.check(covers: table.cells, path: splits)
-        } else {
-            let t = Date()
-            (plan, splitOfCell) = try SplitPlan.assign(cells: table.cells, fractions: s.splitFractions, seed: s.seed,
-                                                       stratifyBy: s.stratifyBy, groupBy: s.groupBy)
-            splitSeconds += Date().timeIntervalSince(t)
-        }
-        if s.splits == nil && FileManager.default.fileExists(atPath: splitsPath) && !s.overwrite {
-            throw FileError(splitsPath, "already exists; pass --splits \(splitsPath) to reuse these splits, or --overwrite to replace them")
-        }
-        let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: splitOfCell)
-        // Before the output is claimed; the message names the dataset the columns are missing from.
-        do { try builder.validate() } catch let e as DataError { throw DataError("\(s.dataset): \(e.message)") }
-        let out = try AtomicOutput(s.output, folder: false, overwrite: s.overwrite)
-        let writer = try PromptWriter(path: out.temporary, displayPath: s.output)
-        var writing = 0.0, writingCPU = 0.0
-        let formatCPUStart = ProcessCPU.seconds()
-        let summary = try builder.buildLines { lines in
-            let t = Date(), cpu = ProcessCPU.seconds()
-            try writer.write(lines: lines)
-            writing += Date().timeIntervalSince(t)
-            writingCPU += ProcessCPU.seconds() - cpu
-        }
-        let formatCPU = ProcessCPU.seconds() - formatCPUStart - writingCPU
-        try writer.close()
-        if s.splits == nil {
-            let t = Date()
-            try plan.write(to: splitsPath)
-            splitSeconds += Date().timeIntervalSince(t)
-        }
-        try out.commit()
-        return PromptDatasetResult(summary: summary, cells: table.cells.count, splitsPath: s.splits ?? splitsPath,
-                                   matchColumns: options.matchColumns, notes: notes,
-                                   seconds: Date().timeIntervalSince(started), loadSeconds: loaded.timeIntervalSince(started),
-                                   splitSeconds: splitSeconds, formatCPUSeconds: formatCPU, writeSeconds: writing)
+        return (options, notes)
     }
 
     /// The organism recorded in the manifest of the dataset folder (or of the folder holding

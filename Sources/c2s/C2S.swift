@@ -12,7 +12,7 @@ struct C2SCommand: ParsableCommand {
             'c2s convert', or make a labelled test matrix with 'c2s simulate'.
             """,
         version: C2SVersion.string,
-        subcommands: [ConvertCommand.self, FitCommand.self, ReconstructCommand.self, PromptsCommand.self, FormatsCommand.self, EvaluateCommand.self, ReportCommand.self, InspectCommand.self, SimulateCommand.self, LMCommand.self, TokenizerCommand.self, TrainCommand.self,
+        subcommands: [ConvertCommand.self, FitCommand.self, ReconstructCommand.self, PromptsCommand.self, CorpusCommand.self, FormatsCommand.self, EvaluateCommand.self, ReportCommand.self, InspectCommand.self, SimulateCommand.self, LMCommand.self, TokenizerCommand.self, TrainCommand.self,
                       AnnotateCommand.self, GenerateCellsCommand.self, EmbedCommand.self, PredictPerturbationCommand.self,
                       PredictTissueCommand.self, InterpretCommand.self, CheckHDF5Command.self])
 

@@ -31,6 +31,25 @@ public enum FileChecksum {
         return digest.map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Hex SHA-256 of the files `names` of `folder`, in the order given, hashing each name and
+    /// then its contents (as the folder form of `sha256(_:)` does for every file), so that a
+    /// folder's checksum can cover the files that make it up and not what else lies beside them.
+    public static func sha256(files names: [String], in folder: String) throws -> String {
+        guard let ctx = EVP_MD_CTX_new() else { throw FileError(folder, "cannot start SHA-256") }
+        defer { EVP_MD_CTX_free(ctx) }
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        for name in names {
+            let path = folder + "/" + name
+            guard FileManager.default.fileExists(atPath: path) else { throw FileError(path, "no such file") }
+            name.utf8CString.withUnsafeBufferPointer { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+            try update(ctx, path)
+        }
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(ctx, &digest, &length)
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Hex SHA-256 of `bytes`.
     public static func sha256(bytes: [UInt8]) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
