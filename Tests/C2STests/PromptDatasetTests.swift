@@ -29,6 +29,31 @@ final class PromptDatasetTests: XCTestCase {
         XCTAssertNil(d.records[2].sentenceSpans)
         XCTAssertEqual(d.split("train").map(\.line), [1, 4])
         XCTAssertEqual(d.splitCounts.map(\.split), ["train", "validation"])
+        XCTAssertEqual(try streamed(path), d.records, "the streaming reader reads what the whole-file reader reads")
+    }
+
+    func streamed(_ path: String) throws -> [PromptRecord] {
+        var records: [PromptRecord] = []
+        try PromptDataset.forEachRecord(path: path) { records.append($0) }
+        return records
+    }
+
+    /// Lines cut by the streaming reader's 4 MiB reads come out whole, CRLF or not.
+    func testStreamingReaderJoinsLinesAcrossReads() throws {
+        let tmp = try TemporaryFolder()
+        var lines: [String] = []
+        var size = 0, i = 0
+        while size < 9 << 20 {
+            let input = "Genes: " + String(repeating: "G\(i % 97) ", count: 1 + (i * 7919) % 300) + "é"
+            let line = #"{"task":"t","split":"\#(i % 5 == 0 ? "validation" : "train")","cell_name":"c\#(i)","model_input":"\#(input)","response":"r\#(i % 3)"}"# + (i % 4 == 0 ? "\r" : "")
+            lines.append(line)
+            size += line.utf8.count + 1
+            i += 1
+        }
+        let path = try write(lines.joined(separator: "\n"), in: tmp)
+        let whole = try PromptDataset(path: path).records
+        XCTAssertEqual(whole.count, lines.count)
+        XCTAssertEqual(try streamed(path), whole)
     }
 
     func testMalformedInputNamesFileAndLine() throws {
@@ -40,6 +65,11 @@ final class PromptDatasetTests: XCTestCase {
                 let message = "\(error)"
                 XCTAssertTrue(error is FileError, message, file: file, line: line)
                 for n in needles + ["bad.jsonl"] { XCTAssertTrue(message.contains(n), "\(message) lacks \(n)", file: file, line: line) }
+            }
+            XCTAssertThrowsError(try streamed(path), file: file, line: line) { error in
+                let message = "\(error)"
+                XCTAssertTrue(error is FileError, message, file: file, line: line)
+                for n in needles + ["bad.jsonl"] { XCTAssertTrue(message.contains(n), "streamed: \(message) lacks \(n)", file: file, line: line) }
             }
         }
         try fails("", ["no examples"])
@@ -59,6 +89,8 @@ final class PromptDatasetTests: XCTestCase {
         XCTAssertThrowsError(try PromptDataset(path: tmp.file("missing.jsonl"))) { XCTAssertTrue("\($0)".contains("cannot be read")) }
         try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: tmp.file("binary.jsonl")))
         XCTAssertThrowsError(try PromptDataset(path: tmp.file("binary.jsonl"))) { XCTAssertTrue("\($0)".contains("UTF-8")) }
+        XCTAssertThrowsError(try streamed(tmp.file("missing.jsonl"))) { XCTAssertTrue("\($0)".contains("cannot be read")) }
+        XCTAssertThrowsError(try streamed(tmp.file("binary.jsonl"))) { XCTAssertTrue("\($0)".contains("UTF-8")) }
     }
 
     func testSentenceTruncationCutsWholeGenesFromTheEndOfEachSentence() {
