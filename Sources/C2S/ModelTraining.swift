@@ -244,7 +244,7 @@ public enum ModelTraining {
     }
 
     /// The loop itself, in the created output folder.
-    private static func runLoop(trainer: Trainer, validation: [TrainingExample], settings: ModelTrainingSettings, contents: ModelFolderContents,
+    private static func runLoop(trainer: Trainer, validation: any TrainingExampleSource, settings: ModelTrainingSettings, contents: ModelFolderContents,
                               tokenizerFolder: String, history: [String], started: Date,
                               onEvent: @escaping (Event) -> Void) throws -> ModelTrainingResult {
         let loop = try TrainingLoop(trainer: trainer, validation: validation, evalEvery: settings.evalEvery,

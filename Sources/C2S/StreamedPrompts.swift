@@ -5,13 +5,13 @@ import Transformer
 
 /// A prompt file turned into training examples in one streaming pass: the training split's
 /// examples tokenized into a `TokenizedExampleFile` (tokens on disk, a 17-byte index per
-/// example in memory), the validation split's kept in memory (it is meant to be small), and
-/// what `c2s.json` needs gathered on the way. Memory does not grow with the tokens of the
-/// training split, nor with the prompt file's text.
+/// example in memory), the validation split's into another, and what `c2s.json` needs
+/// gathered on the way. Memory does not grow with the examples' tokens, nor with the prompt
+/// file's text.
 public struct StreamedPrompts: Sendable {
     public let train: TokenizedExampleFile
     public let trainReport: TruncationReport
-    public let validation: [TrainingExample]
+    public let validation: TokenizedExampleFile
     public let validationReport: TruncationReport
     /// Examples per split name (every split in the file).
     public let splitCounts: [String: Int]
@@ -32,7 +32,7 @@ public struct StreamedPrompts: Sendable {
                             encoder: (PromptJoin) -> PromptEncoder, folder: String? = nil) throws -> StreamedPrompts {
         let train = try TokenizedExampleFile(folder: folder)
         var trainReport = TruncationReport(), validationReport = TruncationReport()
-        var validation: [TrainingExample] = []
+        let validation = try TokenizedExampleFile(folder: folder)
         var counts: [String: Int] = [:]
         var format = PromptFormatAgreement(path: path)
         var seen = seen
@@ -48,7 +48,7 @@ public struct StreamedPrompts: Sendable {
             }
             if !validationChunk.isEmpty {
                 let encoded = try encoder.encode(validationChunk, path: path)
-                validation += encoded.examples
+                for e in encoded.examples { try validation.append(e) }
                 validationReport.merge(encoded.report)
                 validationChunk.removeAll(keepingCapacity: true)
             }
@@ -67,6 +67,7 @@ public struct StreamedPrompts: Sendable {
         }
         try flush()
         try train.finish()
+        try validation.finish()
         return StreamedPrompts(train: train, trainReport: trainReport, validation: validation, validationReport: validationReport,
                                splitCounts: counts, promptFormat: format.format, join: made?.join ?? .c2s, seen: seen)
     }

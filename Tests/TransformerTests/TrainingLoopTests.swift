@@ -342,7 +342,7 @@ final class TrainingLoopTests: XCTestCase {
         let trainer = try Trainer(model: m, examples: data, options: options { $0.learningRate = 1e36; $0.warmupSteps = 0; $0.maxGradNorm = 0 })
         let folder = tmp.file("out")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let loop = try TrainingLoop(trainer: trainer, validation: [], evalEvery: nil, saveEvery: 1, output: folder,
+        let loop = try TrainingLoop(trainer: trainer, validation: [TrainingExample](), evalEvery: nil, saveEvery: 1, output: folder,
                                     contents: contents, arguments: [:])
         XCTAssertThrowsError(try loop.run()) { error in
             guard case let TrainingError.nonFinite(what, step, last) = error else { return XCTFail("\(error)") }

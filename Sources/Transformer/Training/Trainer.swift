@@ -194,11 +194,6 @@ public final class Trainer {
         return sums
     }
 
-    /// The tasks of `examples`, in name order (the same list on every rank).
-    static func tasks(of examples: [TrainingExample]) -> [String] {
-        Set(examples.compactMap(\.task)).sorted()
-    }
-
     /// The loss and per-task losses of all ranks from each rank's sums, in one collective:
     /// `[loss sum, target tokens, (task loss sum, task tokens) for each of tasks]`.
     static func sumOverRanks(_ loss: LossSum, taskSums: [String: (loss: Double, tokens: Int)], tasks: [String],
@@ -214,20 +209,22 @@ public final class Trainer {
     /// The mean token loss over `validation` (forward only), in batches of `evalBatchSize`
     /// sequences taken longest first, so the result does not depend on the file's order.
     /// Data-parallel ranks take turns at the batches and sum their losses.
-    public func validate(_ validation: [TrainingExample]) throws -> ValidationMetrics {
+    public func validate(_ validation: any TrainingExampleSource) throws -> ValidationMetrics {
         let start = Date()
-        let order = validation.indices.sorted { validation[$0].tokens.count != validation[$1].tokens.count
-            ? validation[$0].tokens.count > validation[$1].tokens.count : $0 < $1 }
+        let order = (0..<validation.count).sorted { validation.length($0) != validation.length($1)
+            ? validation.length($0) > validation.length($1) : $0 < $1 }
         var loss = LossSum()
         var ran: [TrainingExample] = []
         for (i, first) in stride(from: 0, to: order.count, by: options.evalBatchSize).enumerated() where i % communicator.size == communicator.rank {
-            let batch = order[first..<min(order.count, first + options.evalBatchSize)].map { validation[$0] }
+            let batch = try validation.examples(order[first..<min(order.count, first + options.evalBatchSize)])
             loss = loss + (try model.loss(TrainingBatch(examples: batch)))
             ran += batch
         }
         var taskLoss = Self.taskLoss(ran, loss)
         if communicator.size > 1 {
-            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: Self.tasks(of: validation), communicator)
+            var tasks = Set<String>()
+            try validation.forEachExample { if let t = $0.task { tasks.insert(t) } }
+            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: tasks.sorted(), communicator)
         }
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "validation loss", step: completedSteps, lastCheckpoint: lastCheckpoint) }
         return ValidationMetrics(step: completedSteps, epoch: plan.epochProgress(afterSteps: completedSteps), loss: loss.mean,

@@ -22,7 +22,7 @@ public enum TrainingEvent: Sendable {
 /// checkpoint and the final model the ranks check that they hold the same parameters.
 public final class TrainingLoop {
     public let trainer: Trainer
-    public let validation: [TrainingExample]
+    public let validation: any TrainingExampleSource
     public let evalEvery: Int?
     public let saveEvery: Int?
     public let output: String
@@ -37,11 +37,15 @@ public final class TrainingLoop {
 
     /// - Parameters:
     ///   - history: metrics lines of the run so far (from `TrainingCheckpoint.restore`).
-    public init(trainer: Trainer, validation: [TrainingExample], evalEvery: Int?, saveEvery: Int?, output: String,
+    public init(trainer: Trainer, validation: any TrainingExampleSource, evalEvery: Int?, saveEvery: Int?, output: String,
                 contents: ModelFolderContents, arguments: [String: String], history: [String] = []) throws {
         if let e = evalEvery, e < 1 { throw TrainingError.invalidInput("--eval-every must be at least 1") }
         if let s = saveEvery, s < 1 { throw TrainingError.invalidInput("--save-every must be at least 1") }
-        try Trainer.check(validation, fit: trainer.model.info, what: "validation example")
+        var position = 0
+        try validation.forEachExample { e in
+            try Trainer.check(e, position, fit: trainer.model.info, what: "validation example")
+            position += 1
+        }
         self.trainer = trainer
         self.validation = validation
         self.evalEvery = evalEvery
@@ -68,7 +72,7 @@ public final class TrainingLoop {
             try record(.step(metrics), log)
             onEvent?(.step(metrics))
             let step = metrics.step
-            if let evalEvery, step % evalEvery == 0, !validation.isEmpty {
+            if let evalEvery, step % evalEvery == 0, validation.count > 0 {
                 try validate(log)
                 validatedAt = step
             }
@@ -81,7 +85,7 @@ public final class TrainingLoop {
                 onEvent?(.checkpoint(folder))
             }
         }
-        if !validation.isEmpty && validatedAt != trainer.completedSteps {
+        if validation.count > 0 && validatedAt != trainer.completedSteps {
             try validate(log)
         }
         try checkFinite()
