@@ -161,8 +161,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep only each layer's input and recompute its activations in the backward pass: less memory (activations of one layer instead of all), about a third more compute, the same results.")
     var checkpointActivations = false
 
-    @Flag(help: "Batches of similar length (transformers' group_by_length) instead of random ones. With several tasks this puts one task in each batch, which can stop a model from learning to condition on the label.")
+    @Flag(help: "Batches of similar length (transformers' group_by_length) instead of random ones: --batch-order length.")
     var groupByLength = false
+
+    @Option(help: ArgumentHelp("Order of the examples: random (a seeded shuffle per epoch, held in memory: 8 bytes per example), permuted (a seeded shuffle computed per position: memory does not grow with the examples, for corpora of millions; another order than random's) or length (batches of similar length, transformers' group_by_length; with several tasks one task per batch, which can stop a model from learning to condition on the label).", valueName: "order"))
+    var batchOrder = "random"
 
     // MARK: run
     @Option(help: "Validate every N steps (and always at the end).")
@@ -195,6 +198,8 @@ struct TrainCommand: ParsableCommand {
         if model == nil && tokenizer == nil { throw ValidationError("a new model needs --tokenizer DIR (e.g. from 'c2s tokenizer train')") }
         if TrainingOptions.LossWeighting(rawValue: lossWeighting) == nil { throw ValidationError("--loss-weighting must be token or example, not \(lossWeighting)") }
         if LossTarget(rawValue: lossOn) == nil { throw ValidationError("--loss-on must be response or all, not \(lossOn)") }
+        if TrainingOptions.BatchOrder(rawValue: batchOrder) == nil { throw ValidationError("--batch-order must be random, permuted or length, not \(batchOrder)") }
+        if groupByLength && batchOrder != "random" && batchOrder != "length" { throw ValidationError("--group-by-length is --batch-order length; give one of them") }
         if TrainingOptions.Schedule(rawValue: schedule) == nil { throw ValidationError("--schedule must be linear, cosine or constant, not \(schedule)") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
         if let labelColumn, labelColumn.isEmpty { throw ValidationError("--label-column must not be empty") }
@@ -230,7 +235,7 @@ struct TrainCommand: ParsableCommand {
         o.epochs = epochs
         o.maxSteps = maxSteps
         o.seed = seed
-        o.batchOrder = groupByLength ? .groupedByLength : .random
+        o.batchOrder = groupByLength ? .groupedByLength : TrainingOptions.BatchOrder(rawValue: batchOrder) ?? .random
         o.checkpointActivations = checkpointActivations
         o.lossWeighting = TrainingOptions.LossWeighting(rawValue: lossWeighting) ?? .token
         return o

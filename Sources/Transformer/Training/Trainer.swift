@@ -71,7 +71,10 @@ public final class Trainer {
         self.options = options
         self.examples = examples
         self.communicator = communicator
-        plan = TrainingPlan(lengths: (0..<examples.count).map { examples.length($0) }, options: options)
+        // Only batches grouped by length need every length in memory.
+        plan = options.batchOrder == .groupedByLength
+            ? TrainingPlan(lengths: (0..<examples.count).map { examples.length($0) }, options: options)
+            : TrainingPlan(count: examples.count, options: options)
         schedule = options.learningRateSchedule(totalSteps: plan.totalSteps)
         optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
         dataFingerprint = digest.hex
@@ -109,9 +112,14 @@ public final class Trainer {
         precondition(!isFinished, "every planned step has run")
         let stepStart = Date()
         let s = completedSteps
-        let epoch = plan.epoch(ofStep: s)
-        if epochBatches?.epoch != epoch { epochBatches = (epoch, plan.batches(epoch: epoch)) }
-        let micro = plan.microBatches(ofStep: s, epochBatches: epochBatches!.batches)
+        let micro: ArraySlice<[Int]>
+        if plan.batchOrder == .permuted {
+            micro = ArraySlice(plan.permutedMicroBatches(ofStep: s))
+        } else {
+            let epoch = plan.epoch(ofStep: s)
+            if epochBatches?.epoch != epoch { epochBatches = (epoch, plan.batches(epoch: epoch)) }
+            micro = plan.microBatches(ofStep: s, epochBatches: epochBatches!.batches)
+        }
         var targets = 0, tokens = 0
         for batch in micro {
             for i in batch {

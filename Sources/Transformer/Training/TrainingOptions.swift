@@ -26,6 +26,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         /// transformers' `group_by_length` (`LengthGroupedBatches`): batches of similar length,
         /// which with several tasks means one task per batch.
         case groupedByLength = "length"
+        /// A seeded random order like `random`, computed per position (`SeededPermutation`)
+        /// instead of stored: memory does not grow with the examples (corpora of millions).
+        /// A different order from `random`'s for the same seed.
+        case permuted
     }
 
     /// Sequences per micro-batch.

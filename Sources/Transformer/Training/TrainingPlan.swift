@@ -3,6 +3,9 @@
 /// number, the seed and the example lengths, so a resumed run needs only the step it stopped
 /// at to carry on exactly where it was.
 public struct TrainingPlan: Sendable, Equatable {
+    /// Examples in the training set.
+    public let count: Int
+    /// Their lengths in tokens (only the length-grouped order needs them; empty otherwise).
     public let lengths: [Int]
     public let batchSize: Int
     public let gradientAccumulation: Int
@@ -16,13 +19,24 @@ public struct TrainingPlan: Sendable, Equatable {
     public let totalSteps: Int
 
     public init(lengths: [Int], options: TrainingOptions) {
-        precondition(!lengths.isEmpty, "a training plan needs examples")
+        self.init(count: lengths.count, lengths: lengths, options: options)
+    }
+
+    /// A plan that knows only how many examples there are (random and permuted orders).
+    public init(count: Int, options: TrainingOptions) {
+        precondition(options.batchOrder != .groupedByLength, "batches grouped by length need the lengths")
+        self.init(count: count, lengths: [], options: options)
+    }
+
+    private init(count: Int, lengths: [Int], options: TrainingOptions) {
+        precondition(count > 0, "a training plan needs examples")
+        self.count = count
         self.lengths = lengths
         batchSize = options.batchSize
         gradientAccumulation = options.gradientAccumulation
         seed = options.seed
         batchOrder = options.batchOrder
-        batchesPerEpoch = (lengths.count + batchSize - 1) / batchSize
+        batchesPerEpoch = (count + batchSize - 1) / batchSize
         stepsPerEpoch = (batchesPerEpoch + gradientAccumulation - 1) / gradientAccumulation
         totalSteps = options.maxSteps ?? options.epochs * stepsPerEpoch
     }
@@ -41,9 +55,30 @@ public struct TrainingPlan: Sendable, Equatable {
     /// The micro-batches of epoch `epoch`.
     public func batches(epoch: Int) -> [[Int]] {
         switch batchOrder {
-        case .random: RandomBatches.batches(count: lengths.count, batchSize: batchSize, seed: seed, epoch: epoch)
+        case .random: RandomBatches.batches(count: count, batchSize: batchSize, seed: seed, epoch: epoch)
         case .groupedByLength: LengthGroupedBatches.batches(lengths: lengths, batchSize: batchSize, seed: seed, epoch: epoch)
+        case .permuted: (0..<batchesPerEpoch).map { permutedBatch($0, permutation: permutation(epoch: epoch)) }
         }
+    }
+
+    /// The permuted order's permutation of epoch `epoch`.
+    func permutation(epoch: Int) -> SeededPermutation {
+        SeededPermutation(count: count, seed: seed, stream: UInt64(epoch))
+    }
+
+    /// Micro-batch `k` of an epoch in the permuted order: positions k·B..<(k+1)·B of its
+    /// permutation.
+    func permutedBatch(_ k: Int, permutation: SeededPermutation) -> [Int] {
+        (k * batchSize..<min(count, (k + 1) * batchSize)).map { permutation[$0] }
+    }
+
+    /// The micro-batches of optimizer step `step`, computed from the step alone (the permuted
+    /// order, which never lists an epoch).
+    public func permutedMicroBatches(ofStep step: Int) -> [[Int]] {
+        precondition(batchOrder == .permuted, "only the permuted order is computed per step")
+        let p = permutation(epoch: epoch(ofStep: step))
+        let first = (step % stepsPerEpoch) * gradientAccumulation
+        return (first..<min(batchesPerEpoch, first + gradientAccumulation)).map { permutedBatch($0, permutation: p) }
     }
 
     /// The micro-batches (example indices) of optimizer step `step`, given that epoch's batches.

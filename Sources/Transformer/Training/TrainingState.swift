@@ -106,7 +106,7 @@ public struct TrainingState: Codable, Sendable, Equatable {
             d.append("the training data differ (\(trainExamples) examples with fingerprint \(dataFingerprint) then, \(trainer.examples.count) with \(trainer.dataFingerprint) now: another prompt file, tokenizer, --max-length or --loss-on?)")
         }
         if options.seed != o.seed { d.append("--seed was \(options.seed), now \(o.seed)") }
-        if options.batchOrder != o.batchOrder { d.append("batches were \(options.batchOrder == .random ? "random" : "grouped by length"), now \(o.batchOrder == .random ? "random" : "grouped by length") (--group-by-length)") }
+        if options.batchOrder != o.batchOrder { d.append("the batch order was \(options.batchOrder.rawValue), now \(o.batchOrder.rawValue) (--batch-order)") }
         if options.batchSize != o.batchSize { d.append("--batch-size was \(options.batchSize), now \(o.batchSize)") }
         if options.gradientAccumulation != o.gradientAccumulation { d.append("--gradient-accumulation was \(options.gradientAccumulation), now \(o.gradientAccumulation)") }
         if totalSteps != trainer.plan.totalSteps { d.append("the run had \(totalSteps) steps, now \(trainer.plan.totalSteps) (--epochs / --max-steps)") }
