@@ -42,6 +42,18 @@ final class TokenizedExampleFileTests: XCTestCase {
         try f.forEachExample { read.append($0) }
         XCTAssertEqual(read, all)
         XCTAssertEqual(try trainingDataFingerprint(f), trainingDataFingerprint(all))
+        XCTAssertEqual(try f.allLengths(), all.map(\.tokens.count))
+    }
+
+    /// The index is read 64 Ki entries at a time: examples on both sides of a boundary.
+    func testIndexReadsAcrossChunks() throws {
+        let all = (0..<70_000).map { TrainingExample(tokens: [Int32($0 % 13), Int32($0 % 7), 3], lossStart: 1 + $0 % 2, task: $0 % 2 == 0 ? "x" : nil) }
+        let f = try file(all)
+        var read: [TrainingExample] = []
+        try f.forEachExample { read.append($0) }
+        XCTAssertEqual(read, all)
+        XCTAssertEqual(try f.allLengths(), all.map(\.tokens.count))
+        for i in [65_535, 65_536, 69_999] { XCTAssertEqual(try f.example(i), all[i]) }
     }
 
     func testATrainerReadingTheFileTrainsWhatItTrainsFromMemory() throws {

@@ -1,21 +1,22 @@
 import Foundation
 
-/// Tokenized training examples kept on disk: their tokens appended to an unlinked temporary
-/// file, and in memory only a compact index (offset, length, loss start and task of each
-/// example: 17 bytes), so a training set of millions of examples costs its index, not its
-/// tokens (a 120-token example held as a `TrainingExample` costs ~550 bytes).
+/// Tokenized training examples kept on disk: their tokens appended to one unlinked temporary
+/// file and a 16-byte index entry per example (token offset, length, loss start, task) to
+/// another, so that memory does not depend on the number of examples (a 120-token example
+/// held as a `TrainingExample` costs ~550 bytes; here, a few reads per example a step).
 ///
-/// The file is unlinked as soon as it is created: it needs no cleaning up, whatever way the
-/// process ends, and nothing is left in the temporary folder (`TMPDIR`, or /tmp). Examples are
-/// read back with `pread`, one micro-batch at a time, or sequentially in 4 MiB chunks.
+/// The files are unlinked as soon as they are created: they need no cleaning up, whatever way
+/// the process ends, and nothing is left in the temporary folder (`TMPDIR`, or /tmp). Examples
+/// are read back with `pread`, one micro-batch at a time, or sequentially in 4 MiB chunks.
 public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Sendable {
     private let descriptor: Int32
-    /// Where the file was created (it no longer has a name), for messages.
+    private let indexDescriptor: Int32
+    /// Where the files were created (they no longer have names), for messages.
     public let folder: String
-    private var offsets: [UInt64] = []
-    private var lengths: [UInt32] = []
-    private var lossStarts: [UInt32] = []
-    private var taskIDs: [UInt8] = []
+    /// Examples appended.
+    public private(set) var count = 0
+    /// Index entries not yet written.
+    private var pendingIndex: [IndexEntry] = []
     /// Task names by id (id 0 is "no task").
     private var taskNames: [String?] = [nil]
     private var taskIndex: [String: UInt8] = [:]
@@ -26,20 +27,61 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
     public init(folder: String? = nil) throws {
         let folder = folder ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         self.folder = folder
+        precondition(MemoryLayout<IndexEntry>.stride == 16, "index entries are 16 bytes on disk")
+        descriptor = try Self.unlinkedFile(in: folder)
+        do { indexDescriptor = try Self.unlinkedFile(in: folder) } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    private static func unlinkedFile(in folder: String) throws -> Int32 {
         var template = Array(((folder as NSString).appendingPathComponent("c2s-examples-XXXXXX")).utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw CheckpointError.io(path: folder, operation: "create a file in", reason: String(cString: strerror(errno)))
         }
         unlink(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
-        descriptor = fd
+        return fd
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        close(indexDescriptor)
+    }
 
-    public var count: Int { lengths.count }
-    public func length(_ i: Int) -> Int { Int(lengths[i]) }
-    public func targetCount(_ i: Int) -> Int { Int(lengths[i]) - Int(lossStarts[i]) }
+    /// One example's index entry as stored: 16 bytes.
+    struct IndexEntry {
+        var offset: UInt64
+        var length: UInt32
+        /// Loss start in the low 24 bits, task id in the high 8.
+        var lossStartAndTask: UInt32
+        var lossStart: Int { Int(lossStartAndTask & 0xFF_FFFF) }
+        var task: Int { Int(lossStartAndTask >> 24) }
+    }
+
+    /// Index entry `i`, read.
+    private func entry(_ i: Int) -> IndexEntry {
+        precondition(pendingIndex.isEmpty && i >= 0 && i < count, "call finish() before reading; example \(i) of \(count)")
+        var e = IndexEntry(offset: 0, length: 0, lossStartAndTask: 0)
+        let ok = withUnsafeMutableBytes(of: &e) { (try? read(indexDescriptor, into: $0, at: UInt64(i) * 16)) != nil }
+        precondition(ok, "the temporary index of training examples in \(folder) cannot be read back")
+        return e
+    }
+
+    public func length(_ i: Int) -> Int { Int(entry(i).length) }
+    public func targetCount(_ i: Int) -> Int {
+        let e = entry(i)
+        return Int(e.length) - e.lossStart
+    }
+
+    /// Every example's length, read in one pass.
+    public func allLengths() throws -> [Int] {
+        var lengths: [Int] = []
+        lengths.reserveCapacity(count)
+        try forEachEntry { _, e in lengths.append(Int(e.length)) }
+        return lengths
+    }
 
     /// Bytes of tokens on disk.
     public var tokenBytes: UInt64 { (written + UInt64(pending.count)) * 4 }
@@ -57,38 +99,48 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
                 taskNames.append(task)
             }
         }
-        offsets.append(written + UInt64(pending.count))
-        lengths.append(UInt32(e.tokens.count))
-        lossStarts.append(UInt32(e.lossStart))
-        taskIDs.append(id)
+        guard e.lossStart < 1 << 24, e.tokens.count < 1 << 31 else {
+            throw TrainingError.invalidInput("an example of \(e.tokens.count) tokens is too long to train on")
+        }
+        pendingIndex.append(IndexEntry(offset: written + UInt64(pending.count), length: UInt32(e.tokens.count),
+                                       lossStartAndTask: UInt32(e.lossStart) | (UInt32(id) << 24)))
+        count += 1
         pending += e.tokens
-        if pending.count >= 1 << 20 { try flush() }
+        if pending.count >= 1 << 20 || pendingIndex.count >= 1 << 16 { try flush() }
     }
 
     /// Writes what is buffered; call once every example is appended.
     public func finish() throws { try flush() }
 
     private func flush() throws {
-        guard !pending.isEmpty else { return }
-        try pending.withUnsafeBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t((written * 4) + UInt64(done)))
-                guard n > 0 else {
-                    throw CheckpointError.io(path: folder, operation: "write tokenized examples to a temporary file in",
-                                             reason: n < 0 ? String(cString: strerror(errno)) : "no space left")
-                }
-                done += n
-            }
-        }
+        try pending.withUnsafeBytes { try write($0, to: descriptor, at: written * 4) }
         written += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
+        let entries = UInt64(count - pendingIndex.count)
+        try pendingIndex.withUnsafeBytes { try write($0, to: indexDescriptor, at: entries * 16) }
+        pendingIndex.removeAll(keepingCapacity: true)
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            guard n > 0 else {
+                throw CheckpointError.io(path: folder, operation: "write tokenized examples to a temporary file in",
+                                         reason: n < 0 ? String(cString: strerror(errno)) : "no space left")
+            }
+            done += n
+        }
     }
 
     private func read(into buffer: UnsafeMutableRawBufferPointer, at token: UInt64) throws {
+        try read(descriptor, into: buffer, at: token * 4)
+    }
+
+    private func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
         var done = 0
         while done < buffer.count {
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(token * 4) + off_t(done))
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             guard n > 0 else {
                 throw CheckpointError.io(path: folder, operation: "read tokenized examples back from a temporary file in",
                                          reason: n < 0 ? String(cString: strerror(errno)) : "the file is shorter than written")
@@ -97,15 +149,30 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
         }
     }
 
-    private func make(_ i: Int, tokens: [Int32]) -> TrainingExample {
-        TrainingExample(tokens: tokens, lossStart: Int(lossStarts[i]), task: taskNames[Int(taskIDs[i])])
+    private func make(_ e: IndexEntry, tokens: [Int32]) -> TrainingExample {
+        TrainingExample(tokens: tokens, lossStart: e.lossStart, task: taskNames[e.task])
     }
 
     public func example(_ i: Int) throws -> TrainingExample {
         precondition(pending.isEmpty, "call finish() before reading")
-        var tokens = [Int32](repeating: 0, count: Int(lengths[i]))
-        try tokens.withUnsafeMutableBytes { try read(into: $0, at: offsets[i]) }
-        return make(i, tokens: tokens)
+        let e = entry(i)
+        var tokens = [Int32](repeating: 0, count: Int(e.length))
+        try tokens.withUnsafeMutableBytes { try read(into: $0, at: e.offset) }
+        return make(e, tokens: tokens)
+    }
+
+    /// Every index entry in order, read 64 Ki entries (1 MiB) at a time.
+    private func forEachEntry(_ body: (Int, IndexEntry) throws -> Void) throws {
+        precondition(pendingIndex.isEmpty, "call finish() before reading")
+        let chunk = 1 << 16
+        var entries = [IndexEntry](repeating: IndexEntry(offset: 0, length: 0, lossStartAndTask: 0), count: chunk)
+        var first = 0
+        while first < count {
+            let n = min(chunk, count - first)
+            try entries.withUnsafeMutableBytes { try read(indexDescriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(n * 16)]), at: UInt64(first) * 16) }
+            for k in 0..<n { try body(first + k, entries[k]) }
+            first += n
+        }
     }
 
     public func forEachExample(_ body: (TrainingExample) throws -> Void) throws {
@@ -113,8 +180,8 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
         let chunk = 1 << 20
         var buffer = [Int32](repeating: 0, count: chunk)
         var start: UInt64 = 0, filled = 0
-        for i in 0..<count {
-            let n = Int(lengths[i]), at = offsets[i]
+        try forEachEntry { _, e in
+            let n = Int(e.length), at = e.offset
             if at + UInt64(n) > start + UInt64(filled) {
                 // Refill from this example on (an example longer than the chunk reads alone).
                 start = at
@@ -123,7 +190,7 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
                 try buffer.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(filled * 4)]), at: start) }
             }
             let first = Int(at - start)
-            try body(make(i, tokens: Array(buffer[first..<(first + n)])))
+            try body(make(e, tokens: Array(buffer[first..<(first + n)])))
         }
     }
 }

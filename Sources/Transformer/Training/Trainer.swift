@@ -73,7 +73,7 @@ public final class Trainer {
         self.communicator = communicator
         // Only batches grouped by length need every length in memory.
         plan = options.batchOrder == .groupedByLength
-            ? TrainingPlan(lengths: (0..<examples.count).map { examples.length($0) }, options: options)
+            ? TrainingPlan(lengths: try examples.allLengths(), options: options)
             : TrainingPlan(count: examples.count, options: options)
         schedule = options.learningRateSchedule(totalSteps: plan.totalSteps)
         optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
@@ -219,8 +219,8 @@ public final class Trainer {
     /// Data-parallel ranks take turns at the batches and sum their losses.
     public func validate(_ validation: any TrainingExampleSource) throws -> ValidationMetrics {
         let start = Date()
-        let order = (0..<validation.count).sorted { validation.length($0) != validation.length($1)
-            ? validation.length($0) > validation.length($1) : $0 < $1 }
+        let lengths = try validation.allLengths()
+        let order = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
         var loss = LossSum()
         var ran: [TrainingExample] = []
         for (i, first) in stride(from: 0, to: order.count, by: options.evalBatchSize).enumerated() where i % communicator.size == communicator.rank {

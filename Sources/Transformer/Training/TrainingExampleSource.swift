@@ -14,12 +14,16 @@ public protocol TrainingExampleSource: Sendable {
     func example(_ i: Int) throws -> TrainingExample
     /// Every example in order (a file reads them sequentially).
     func forEachExample(_ body: (TrainingExample) throws -> Void) throws
+    /// Every example's length, in one pass.
+    func allLengths() throws -> [Int]
 }
 
 extension TrainingExampleSource {
     public func forEachExample(_ body: (TrainingExample) throws -> Void) throws {
         for i in 0..<count { try body(try example(i)) }
     }
+
+    public func allLengths() throws -> [Int] { (0..<count).map { length($0) } }
 
     /// Examples `indices`, read.
     public func examples(_ indices: some Sequence<Int>) throws -> [TrainingExample] {
