@@ -136,10 +136,7 @@ final class DataParallelTrainingTests: XCTestCase {
     /// of a micro-batch draw what one process running all of it draws.
     func testDropoutMasksDoNotDependOnHowTheBatchIsSplit() throws {
         let f = try LoRAParityTests.fixture("llama")
-        var config = f.model.configuration
-        config.dropout = 0.3
-        let model = try LowRankAdaptedModel(base: f.model.base, configuration: config)
-        model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
+        let model = try LoRAParityTests.withDropout(f, 0.3)
         let n = model.parameters.count
         let batch = f.batch
         XCTAssertGreaterThanOrEqual(batch.lengths.count, 2)

@@ -177,10 +177,7 @@ final class LoRADropoutTests: XCTestCase {
 
     func testAdapterGradientsAreTheDerivativeOfTheLossUnderTheMask() throws {
         let f = try LoRAParityTests.fixture("llama")
-        var config = f.model.configuration
-        config.dropout = 0.3
-        let model = try LowRankAdaptedModel(base: f.model.base, configuration: config)
-        model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
+        let model = try LoRAParityTests.withDropout(f, 0.3)
         let n = model.parameters.count
         func pass(key: UInt64) throws -> (Double, [Float]) {
             model.setRandomKey(key, firstRow: 0)
@@ -205,6 +202,17 @@ final class LoRADropoutTests: XCTestCase {
         let slope = (try shifted(1) - (try shifted(-1))) / (2 * epsilon)
         model.parameters.base.update(from: saved, count: n)
         XCTAssertEqual(slope, norm, accuracy: 2e-2 * norm, "directional derivative under the mask")
+    }
+}
+
+extension LoRAParityTests {
+    /// The fixture's adapters (same values) with dropout `p` on their inputs.
+    static func withDropout(_ f: Fixture, _ p: Double) throws -> LowRankAdaptedModel {
+        var config = f.model.configuration
+        config.dropout = p
+        let model = try LowRankAdaptedModel(base: f.model.base, configuration: config)
+        model.parameters.base.update(from: f.model.parameters.base, count: f.model.parameters.count)
+        return model
     }
 }
 
