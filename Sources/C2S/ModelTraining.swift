@@ -113,7 +113,7 @@ public enum ModelTraining {
         let started = Date()
         guard FileManager.default.isReadableFile(atPath: settings.prompts) else { throw FileError(settings.prompts, "cannot be read") }
         if let sentences = settings.sentences { try C2SMetadata.checkSentenceDataset(sentences) }
-        if let labelColumn = settings.labelColumn, let sentences = settings.sentences {
+        if let labelColumn = settings.labelColumn, let sentences = settings.sentences, !TrainingCells.isCorpus(sentences) {
             let columns = try DatasetManifest.read(folder: sentences).obsColumns
             guard columns.contains(labelColumn) else {
                 throw FileError((sentences as NSString).appendingPathComponent("manifest.json"),
@@ -177,7 +177,7 @@ public enum ModelTraining {
         var geneHead: GeneHeadInitialization.Summary?
         if let n = settings.geneHeadGenes, let sentences = settings.sentences, settings.resume == nil {
             let names = prompts.seen.cellNames
-            let cells = try CellTable.load(sentences, maxGenes: n).cells.filter { names.contains($0.name) }
+            let cells = try TrainingCells.load(sentences, maxGenes: n, labelColumn: nil, labelField: nil).filter { names.contains($0.name) }
             geneHead = try GeneHeadInitialization.apply(to: source.model, tokenizer: source.tokenizer, cells: cells, topGenes: n)
         }
         // LoRA: the adapters are the model the trainer sees (new ones start as the base; a
@@ -197,25 +197,30 @@ public enum ModelTraining {
 
         var counts = [settings.split: prompts.train.count]
         if let v = settings.validationSplit { counts[v] = prompts.validation.count }
+        // A corpus is not a sentence dataset: it has no one conversion (inverse transform) for
+        // the model folder to stand in for, so nothing of it is copied or recorded as one.
+        let corpus = settings.sentences.map(TrainingCells.isCorpus) ?? false
+        let dataset = corpus ? nil : settings.sentences
         var modelInfo = C2SMetadata(seen: prompts.seen, examples: counts, lossOn: settings.lossOn, maxLength: length,
-                                     sentenceDatasetPath: settings.sentences.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                     sentenceDatasetPath: dataset.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                      truncation: prompts.trainReport)
         modelInfo.labelColumn = settings.labelColumn
         modelInfo.promptFormat = promptFormat
         modelInfo.separator = join.separator
         // Read on its own: a dataset whose manifest this version cannot fully decode still trains.
-        modelInfo.organism = settings.sentences.flatMap { DatasetManifest.organism(folder: $0) }
+        modelInfo.organism = settings.sentences.flatMap { corpus ? TrainingCells.corpusOrganism($0) : DatasetManifest.organism(folder: $0) }
         if let labelColumn = settings.labelColumn, let sentences = settings.sentences, !prompts.seen.conditionedCells.isEmpty {
             // Generation prompts carry their label only inside the text: read it from the
-            // cells the examples came from.
-            let cells = try CellTable.load(sentences, maxGenes: 1)
+            // cells the examples came from (a corpus's from each source's own label column).
+            let field = "\u{0}label"
+            let cells = try TrainingCells.load(sentences, maxGenes: 1, labelColumn: labelColumn, labelField: field)
             var label: [String: String] = [:]
-            for c in cells.cells { if let v = c.fields[labelColumn] { label[c.name] = v } }
+            for c in cells { if let v = c.fields[field] { label[c.name] = v } }
             modelInfo.addConditionLabels(seen: prompts.seen, cellLabel: { label[$0] })
         }
         var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
                                            copiedFiles: source.tokenizerFiles, extraFiles: [(C2SMetadata.fileName, try modelInfo.json())])
-        if let sentences = settings.sentences {
+        if let sentences = dataset {
             contents.copiedFiles += C2SMetadata.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
         }
         if let adapted, case .pretrained(let folder) = settings.source {

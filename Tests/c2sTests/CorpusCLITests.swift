@@ -67,6 +67,23 @@ final class CorpusCLITests: XCTestCase {
         let train = examples.filter { $0["split"] as! String == "train" }.count
         XCTAssertTrue(r.stderr.contains("\(train) training examples"), r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("model/model.safetensors")))
+
+        // With the corpus as --sentences: the labels of the generation task come from each
+        // source's cells (named DATASET/CELL), and the output head starts from all of them;
+        // nothing of the corpus stands in for a sentence dataset in the model folder.
+        r = try c2s(["train", corpus + "/prompts.jsonl", "--new-model", "gpt_neox", "--hidden-size", "16", "--layers", "1", "--heads", "2",
+                     "--context", "96", "--tokenizer", tokenizer, "--max-steps", "2", "--sentences", corpus, "--label-column", "cell_type",
+                     "--gene-head-init", "16", "-o", tmp.file("model2")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("output head:"), r.stderr)
+        let metadata = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("model2/c2s.json")))) as? [String: Any])
+        let labels = try XCTUnwrap(metadata["labels"] as? [String: [String]])
+        let generation = try XCTUnwrap(labels["cell_type_generation"], "\(labels)")
+        let predicted = Set(examples.filter { $0["task"] as! String == "cell_type_prediction" }.map { $0["response"] as! String })
+        XCTAssertFalse(generation.isEmpty)
+        XCTAssertTrue(Set(generation).isSubset(of: predicted), "\(generation) against \(predicted)")
+        XCTAssertNil(metadata["sentence_dataset"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("model2/manifest.json")))
     }
 
     /// Runs `c2s corpus` expecting failure: one error line naming `mentions`, the exit code,
