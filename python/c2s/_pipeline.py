@@ -254,6 +254,81 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
     return PromptDataset(path)
 
 
+def corpus(sources: Sequence, out: Optional[PathLike] = None, *,
+           tasks: Union[str, Sequence[str], Mapping[str, float]] = "cell_type_prediction",
+           weights: Optional[Mapping[str, float]] = None, examples: Optional[int] = None,
+           top_k: Optional[int] = None, label_column: Optional[str] = None,
+           dataset_label_columns: Optional[Mapping[str, str]] = None,
+           group_by: Optional[Sequence[str]] = None, stratify_by: Optional[str] = None,
+           split_fractions: Optional[Sequence[float]] = None, splits: Optional[PathLike] = None,
+           seed: Optional[int] = None, templates: Optional[int] = None,
+           organism: Optional[str] = None, prompt_format: Optional[str] = None,
+           keep_case: bool = False, threads: Optional[int] = None, overwrite: bool = False,
+           progress=False, extra_args: Optional[Sequence[str]] = None) -> PromptDataset:
+    """One prompt dataset from many sentence datasets (``c2s corpus``).
+
+    Parameters
+    ----------
+    sources
+        :class:`SentenceDataset` objects or folder paths; a ``(name, dataset)`` pair names a
+        source (default: its folder's name). Cells are named ``NAME/CELL`` in the prompts.
+    out
+        Output folder (``prompts.jsonl``, ``splits.json``, ``vocab.tsv``, ``genes.tsv``,
+        ``manifest.json``); default: ``corpus`` in a new temporary folder (kept).
+    tasks
+        As for :func:`prompts` (weights needed with ``weights`` or ``examples``).
+    weights
+        ``{name: w}``: a source of ``c`` cells gives ``round(w * c)`` examples (default 1).
+    examples
+        Examples in all, shared among the sources in proportion to ``w * c``.
+    label_column, dataset_label_columns
+        The label column of every source, or ``{name: column}`` per source.
+    group_by, stratify_by, split_fractions, splits
+        Splits grouped by dataset (default) or by these obs columns within each dataset (no
+        group in two splits), stratified by a column, with these fractions; or reused.
+    seed, templates, organism, prompt_format, top_k
+        As for :func:`prompts`.
+    keep_case
+        Keep gene spellings that differ only in case as different genes.
+    threads, overwrite, progress, extra_args
+        As for :func:`convert`.
+
+    Returns
+    -------
+    PromptDataset
+        ``OUT/prompts.jsonl`` (``.splits_path``: ``OUT/splits.json``); the folder itself is
+        what :func:`tokenizer` takes as ``gene_aware`` (its ``vocab.tsv``).
+    """
+    folder = _output(out, "corpus")
+    args = Args(["corpus"])
+    for source in sources:
+        if isinstance(source, tuple):
+            name, dataset = source
+            args.append(f"{name}={os.fspath(dataset)}")
+        else:
+            args.append(os.fspath(source))
+    args.opt("--output", folder)
+    if isinstance(tasks, str):
+        args.opt("--task", tasks)
+    elif isinstance(tasks, Mapping):
+        for name, weight in tasks.items():
+            args.opt("--task", f"{name}:{weight}")
+    else:
+        args.each("--task", tasks)
+    for name, weight in (weights or {}).items():
+        args.opt("--weight", f"{name}={weight}")
+    for name, column in (dataset_label_columns or {}).items():
+        args.opt("--dataset-label-column", f"{name}={column}")
+    args.opt("--examples", examples).opt("--top-k", top_k).opt("--label-column", label_column)
+    args.csv("--group-by", group_by).opt("--stratify-by", stratify_by)
+    args.csv("--split-fractions", split_fractions).opt("--splits", splits).opt("--seed", seed)
+    args.opt("--templates", templates).opt("--organism", organism).opt("--prompt-format", prompt_format)
+    args.flag("--keep-case", keep_case).opt("--threads", threads).flag("--overwrite", overwrite)
+    _quiet(args, progress).extra(extra_args)
+    _run_into(args, out, folder, progress)
+    return PromptDataset(Path(folder) / "prompts.jsonl")
+
+
 def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
               genes: Optional[PathLike] = None, vocab_size: Optional[int] = None,
               min_frequency: Optional[int] = None, measure_genes: Optional[PathLike] = None,
@@ -314,6 +389,7 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
           warmup_ratio: Optional[float] = None, weight_decay: Optional[float] = None,
           max_grad_norm: Optional[float] = None, loss_on: Optional[str] = None,
           loss_weighting: Optional[str] = None, group_by_length: bool = False,
+          batch_order: Optional[str] = None,
           max_length: Optional[int] = None, split: Optional[str] = None,
           validation_split: Optional[str] = None, eval_every: Optional[int] = None,
           eval_batch_size: Optional[int] = None, log_every: Optional[int] = None,
@@ -357,6 +433,9 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     loss_on, loss_weighting, group_by_length, max_length
         ``response`` or ``all``; ``token`` or ``example``; length-grouped batches; longest
         example in tokens.
+    batch_order
+        ``"random"`` (default), ``"permuted"`` (a shuffle computed per position: memory does
+        not grow with the prompts, for corpora of millions) or ``"length"``.
     split, validation_split, eval_every, eval_batch_size
         Splits trained on and validated (``"none"``: no validation), validation interval.
     log_every
@@ -395,7 +474,8 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     args.opt("--warmup-steps", warmup_steps).opt("--warmup-ratio", warmup_ratio)
     args.opt("--weight-decay", weight_decay).opt("--max-grad-norm", max_grad_norm)
     args.opt("--loss-on", loss_on).opt("--loss-weighting", loss_weighting)
-    args.flag("--group-by-length", group_by_length).opt("--max-length", max_length)
+    args.flag("--group-by-length", group_by_length).opt("--batch-order", batch_order)
+    args.opt("--max-length", max_length)
     args.opt("--split", split).opt("--validation-split", validation_split)
     args.opt("--eval-every", eval_every).opt("--eval-batch-size", eval_batch_size)
     args.opt("--log-every", log_every).opt("--save-every", save_every).opt("--resume", resume)

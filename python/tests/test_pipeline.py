@@ -165,3 +165,28 @@ def test_prompts_in_a_published_checkpoints_format(sim, tmp_path):
     assert all(r.endswith(".") for r in df["response"])
     with pytest.raises(c2s.C2SError, match="unknown prompt format"):
         c2s.prompts(sim.sentences, tmp_path / "bad.jsonl", prompt_format="gpt")
+
+
+def test_corpus_of_two_datasets_trains_with_flat_memory_order(sim, tmp_path):
+    # The same sentences as two sources (one renamed): every cell appears under each name,
+    # splits are grouped by dataset, and a model trains on it in the permuted order.
+    corpus = c2s.corpus([sim.sentences, ("again", sim.sentences.path)], tmp_path / "corpus",
+                        tasks={"cell_type_prediction": 1, "cell_type_generation": 1}, examples=400,
+                        label_column="cell_type", top_k=20, split_fractions=[0.5, 0.5, 0.0], seed=3)
+    frame = corpus.to_dataframe()
+    assert len(frame) == 400
+    sources = {name.split("/")[0] for name in frame["cell_name"]}
+    assert sources == {sim.sentences.path.name, "again"}
+    split_of = frame.groupby(frame["cell_name"].str.split("/").str[0])["split"].nunique()
+    assert (split_of == 1).all(), "a dataset's cells stay in one split"
+    manifest = json.loads((corpus.path.parent / "manifest.json").read_text())
+    assert [s["dataset"] for s in manifest["sources"]] == [sim.sentences.path.name, "again"]
+    train_split = frame["split"].value_counts().idxmax()
+    model = c2s.train(corpus, tmp_path / "model", new_model="gpt_neox", tokenizer=sim.tokenizer,
+                      hidden_size=16, layers=1, heads=2, context=256, max_steps=3, batch_size=8,
+                      split=train_split, validation_split="none", batch_order="permuted",
+                      sentences=corpus.path.parent, label_column="cell_type", progress=False)
+    assert model.metrics()["step"].max() == 3
+    state = json.loads((model.path / "trainer_state.json").read_text())
+    assert state["options"]["batch_order"] == "permuted"
+    assert sorted(model.labels) == sorted(set(sim.adata.obs["cell_type"]))
