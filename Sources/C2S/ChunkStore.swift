@@ -69,20 +69,9 @@ public final class ChunkStore {
 
     /// Writes chunk `chunk` whole (temporary name, then rename).
     public func write(_ chunk: Int, lines: [String]) throws {
-        let final = path(chunk)
-        let temporary = final + ".tmp-\(getpid())"
         var text = lines.joined(separator: "\n")
         text += "\n"
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw FileError(final, "cannot write (\(error.localizedDescription))")
-        }
-        guard rename(temporary, final) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw FileError(final, "cannot move the finished chunk into place")
-        }
+        try AtomicTextFile.write(Data(text.utf8), to: path(chunk))
     }
 
     /// The lines of chunk `chunk`.

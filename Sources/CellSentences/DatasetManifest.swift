@@ -126,18 +126,7 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
 
     /// Rewrites `manifest.json` of `folder` atomically.
     public func write(folder: String) throws {
-        let path = folder + "/manifest.json"
-        let temporary = folder + "/.manifest.json.tmp-\(getpid())"
-        do {
-            try encoded().write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw FileError(path, "cannot write (\(error.localizedDescription))")
-        }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw FileError(path, "cannot replace manifest.json")
-        }
+        try AtomicTextFile.write(try encoded(), to: folder + "/manifest.json")
     }
 
     /// The `organism` of the manifest in `folder`, read on its own: nil when the file, the key

@@ -64,19 +64,7 @@ extension SplitPlan {
         guard let close = head[at.upperBound...].firstIndex(of: 125) else { throw FileError(path, "cannot encode the split plan") }
         head.replaceSubrange(at.upperBound...close, with: body + [125])
         let data = Data(head)
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent()
-        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temp)
-        } catch {
-            throw FileError(path, "cannot write the split plan (is the folder \(folder.path) there and writable?)")
-        }
-        if rename(temp.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw FileError(path, "cannot write the split plan: \(reason)")
-        }
+        try AtomicTextFile.write(data, to: path)
     }
 
     /// Reads a plan written by `write(to:)`. Throws `FileError(path, ...)` for a missing or invalid

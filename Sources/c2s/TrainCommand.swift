@@ -290,6 +290,9 @@ struct TrainCommand: ParsableCommand {
                 try CLIErrors.run { try train(in: group) }
             } else {
                 do { try train(in: group) } catch let e as any C2SError {
+                    // Bad input fails every rank alike: give rank 0 a moment to report it (its
+                    // abort then ends this rank); only a failure of this rank alone gets here.
+                    Thread.sleep(forTimeInterval: 3)
                     printError("error: rank \(group.rank): \(e.description)")
                     throw ExitCode(e.exitCode)
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Writes a text file so that an interrupted run never leaves a half-written file in place.
 public enum AtomicTextFile {
@@ -13,17 +14,15 @@ public enum AtomicTextFile {
         } catch {
             throw FileError(path, "cannot create the folder \(folder.path) (\(error.localizedDescription))")
         }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try Data(text.utf8).write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw FileError(path, "cannot write (\(error.localizedDescription))")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw FileError(path, "cannot move the finished file into place (\(reason))")
-        }
+        try write(Data(text.utf8), to: path)
     }
+
+    /// Writes `data` whole to `path` (in an existing folder), errors as `FileError`.
+    public static func write(_ data: Data, to path: String) throws {
+        // Small data files are remade by rerunning; no fsync for each.
+        try AtomicFile.write(data, to: path, durable: false, failure: failure)
+    }
+
+    /// How a failed atomic write of a data file reads: `FILE: cannot OPERATION: REASON`.
+    public static let failure: AtomicFile.Failure = { FileError($0, "cannot \($1): \($2)") }
 }

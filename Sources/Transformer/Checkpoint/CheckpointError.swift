@@ -54,9 +54,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The text of the current `errno`, for `CheckpointError.io`.
-func errnoDescription(_ code: Int32) -> String {
-    String(cString: strerror(code))
+extension CheckpointError {
+    /// How `AtomicFile` reports a failed write of a checkpoint or model file.
+    static let atomicFailure: AtomicFile.Failure = { CheckpointError.io(path: $0, operation: $1, reason: $2) }
 }
 
 extension CheckpointError: C2SError {

@@ -44,7 +44,7 @@ extension SafetensorsWriter {
             let totalSize = tensors.reduce(0) { $0 + $1.byteCount }
             let totalParameters = tensors.reduce(0) { $0 + $1.elementCount }
             let index = Self.indexJSON(weightMap: weightMap, totalSize: totalSize, totalParameters: totalParameters)
-            let file = try AtomicFile(path: path(folder, Checkpoint.indexFileName))
+            let file = try AtomicFile(path: path(folder, Checkpoint.indexFileName), failure: CheckpointError.atomicFailure)
             try file.write(Array(index.utf8))
             try file.commit()
             written.append(Checkpoint.indexFileName)

@@ -1,3 +1,4 @@
+import Mechanics
 import Glibc
 
 /// A whole file mapped read-only into memory, unmapped when the last reference goes away.

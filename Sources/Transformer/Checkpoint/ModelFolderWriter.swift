@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Everything in a Hugging Face model folder besides the weights: `config.json`,
 /// `generation_config.json`, the tokenizer's files and any files of our own, so that
@@ -108,7 +109,7 @@ public struct ModelFolderContents: @unchecked Sendable {
         }
         files += extraFiles
         for (name, data) in files {
-            let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name))
+            let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
             try file.write(Array(data))
             try file.commit()
         }

@@ -77,7 +77,7 @@ public struct SafetensorsWriter {
             a.dtype != b.dtype ? a.dtype > b.dtype : JSONText.codePointOrder(a.name, b.name)
         }
         let header = headerBytes(ordered, metadata: metadata)
-        let file = try AtomicFile(path: path)
+        let file = try AtomicFile(path: path, failure: CheckpointError.atomicFailure)
         var length = UInt64(header.count).littleEndian
         try withUnsafeBytes(of: &length) { try file.write($0.baseAddress!, count: 8) }
         try file.write(header)

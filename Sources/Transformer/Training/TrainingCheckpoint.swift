@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// A checkpoint folder of a training run: a complete Hugging Face model folder (loadable by
 /// transformers and `c2s lm`) plus what continuing the run needs:
@@ -112,7 +113,7 @@ public enum TrainingCheckpoint {
     }
 
     static func writeFile(_ bytes: [UInt8], to folder: String, name: String) throws {
-        let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name))
+        let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
         try file.write(bytes)
         try file.commit()
     }
