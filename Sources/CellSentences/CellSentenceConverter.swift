@@ -102,15 +102,21 @@ public enum CellSentenceConverter {
         }
         let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0) }
         for name in options.obsColumns where source.obs.column(name) == nil && !qcColumns.contains(name) {
+            // Of several files, name the one that lacks the column (or has it of another kind).
+            if let multi = source as? ConcatenatedSource, let part = multi.parts.first(where: { $0.obs.column(name) == nil }) ?? multi.parts.first {
+                throw FileError(part.path, "obs has no column '\(name)'\(part.obs.column(name) == nil ? "" : " of the same kind as in the other input files"); a column is kept only when every input file has it")
+            }
             let available = source.obs.columnNames + qcColumns
             throw FileError(source.path, "obs has no column '\(name)'; available: \(available.joined(separator: ", "))")
         }
+        // The files read: one, or the parts of an input made of several.
+        let files = (source as? ConcatenatedSource)?.parts.map(\.path) ?? [source.path]
         // A sentence dataset is recognised by its manifest.
-        let out = try AtomicOutput(output, folder: true, overwrite: options.overwrite, inputs: [source.path],
+        let out = try AtomicOutput(output, folder: true, overwrite: options.overwrite, inputs: files,
                                    isOwnOutput: { FileManager.default.fileExists(atPath: $0 + "/manifest.json") })
 
         // The checksum runs beside the conversion; it reads the file independently.
-        let checksum = options.checksum ? ChecksumTask(source.path) : nil
+        let checksum = options.checksum ? ChecksumTask(files) : nil
         // On an error the hash must still finish before we return: exiting while it runs lets
         // OpenSSL's exit handler free state the hashing thread is using (a crash at exit).
         defer { _ = try? checksum?.wait() }
@@ -140,8 +146,15 @@ public enum CellSentenceConverter {
         try vocabWriter.write(vocab)
         try vocabWriter.close()
 
-        let sha = try checksum?.wait() ?? ""
-        let attributes = try? FileManager.default.attributesOfItem(atPath: source.path)
+        let shas = try checksum?.wait() ?? files.map { _ in "" }
+        let bytes = files.map { ((try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? NSNumber)?.int64Value ?? 0 }
+        // One file: its checksum is the input's. Several: each has its own, listed in order.
+        let parts = (source as? ConcatenatedSource).map { multi in
+            multi.parts.enumerated().map { i, part in
+                DatasetManifest.Part(path: part.path, absolutePath: URL(fileURLWithPath: part.path).standardizedFileURL.path,
+                                     sha256: shas[i], bytes: bytes[i], cells: part.cellCount)
+            }
+        }
         let kept = max(1, plan.keptCells.count)
         var warnings = source.warnings + naming.warnings
         if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
@@ -156,10 +169,10 @@ public enum CellSentenceConverter {
         let manifest = DatasetManifest(
             tool: "c2s", toolVersion: C2SVersion.string, created: ISO8601DateFormatter().string(from: Date()),
             input: .init(path: source.path, absolutePath: URL(fileURLWithPath: source.path).standardizedFileURL.path,
-                         format: options.formatName, matrix: options.matrixLabel, sha256: sha,
-                         bytes: (attributes?[.size] as? NSNumber)?.int64Value ?? 0,
+                         format: options.formatName, matrix: options.matrixLabel, sha256: parts == nil ? shas[0] : "",
+                         bytes: bytes.reduce(0, +),
                          cells: source.cellCount, genes: source.geneCount,
-                         geneColumn: options.geneColumn, genesAsRows: options.genesAsRows),
+                         geneColumn: options.geneColumn, genesAsRows: options.genesAsRows, parts: parts),
             preprocessing: options.preprocessing, targetSumUsed: plan.targetSumUsed, counts: plan.counts,
             sentences: .init(seed: options.seed,
                              tieBreak: options.tieOrder,
@@ -404,20 +417,20 @@ final class FailureBox: @unchecked Sendable {
     }
 }
 
-/// SHA-256 of the input computed on a background thread.
+/// SHA-256 of each input file computed on a background thread, one file after another.
 final class ChecksumTask: @unchecked Sendable {
     private let group = DispatchGroup()
-    private var result: Result<String, Error> = .success("")
+    private var result: Result<[String], Error> = .success([])
 
-    init(_ path: String) {
+    init(_ paths: [String]) {
         group.enter()
         DispatchQueue.global(qos: .utility).async {
-            self.result = Result { try FileChecksum.sha256(path) }
+            self.result = Result { try paths.map { try FileChecksum.sha256($0) } }
             self.group.leave()
         }
     }
 
-    func wait() throws -> String {
+    func wait() throws -> [String] {
         group.wait()
         return try result.get()
     }

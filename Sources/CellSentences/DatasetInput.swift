@@ -20,13 +20,27 @@ public enum DatasetInput {
 
     /// Opens the input of `manifest` (or `override`), checking that its SHA-256 is unchanged.
     public static func open(_ manifest: DatasetManifest, folder: String, override: String? = nil) throws -> ExpressionSource {
-        let candidates = override.map { [$0] } ?? [manifest.input.absolutePath, manifest.input.path]
+        if let parts = manifest.input.parts {
+            guard override == nil else {
+                throw FileError(override!, "\(folder) was made from \(parts.count) files; they are read again from where the manifest lists them, so --input cannot name a new location")
+            }
+            let sources = try parts.map { part in
+                try openChecked([part.absolutePath, part.path], sha256: part.sha256, folder: folder, manifest: manifest)
+            }
+            return try ConcatenatedSource(sources, path: manifest.input.path)
+        }
+        return try openChecked(override.map { [$0] } ?? [manifest.input.absolutePath, manifest.input.path],
+                               sha256: manifest.input.sha256, folder: folder, manifest: manifest)
+    }
+
+    /// Opens the first of `candidates` that exists, checking its SHA-256 when one is recorded.
+    static func openChecked(_ candidates: [String], sha256: String, folder: String, manifest: DatasetManifest) throws -> ExpressionSource {
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw FileError(candidates.first ?? manifest.input.path, "the input of \(folder) is no longer there; give its new location with --input")
         }
-        if !manifest.input.sha256.isEmpty {
+        if !sha256.isEmpty {
             let sha = try FileChecksum.sha256(path)
-            guard sha == manifest.input.sha256 else {
+            guard sha == sha256 else {
                 throw FileError(path, "this file has changed since \(folder) was made from it (SHA-256 differs); convert it again")
             }
         }

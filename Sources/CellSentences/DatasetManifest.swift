@@ -16,9 +16,31 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         /// How the input was read, so that `c2s fit` and reports can read it again.
         public var geneColumn: String?
         public var genesAsRows: Bool = false
+        /// The files of an input made of several (a list or a folder of files), in the order
+        /// their cells were read; absent for one file, whose checksum is `sha256`.
+        public var parts: [Part]?
         enum CodingKeys: String, CodingKey {
             case path, absolutePath = "absolute_path", format, matrix, sha256, bytes, cells, genes
-            case geneColumn = "gene_column", genesAsRows = "genes_as_rows"
+            case geneColumn = "gene_column", genesAsRows = "genes_as_rows", parts
+        }
+    }
+
+    /// One file of an input made of several.
+    public struct Part: Codable, Sendable, Equatable {
+        public var path: String
+        public var absolutePath: String
+        public var sha256: String
+        public var bytes: Int64
+        public var cells: Int
+        enum CodingKeys: String, CodingKey {
+            case path, absolutePath = "absolute_path", sha256, bytes, cells
+        }
+        public init(path: String, absolutePath: String, sha256: String, bytes: Int64, cells: Int) {
+            self.path = path
+            self.absolutePath = absolutePath
+            self.sha256 = sha256
+            self.bytes = bytes
+            self.cells = cells
         }
     }
 

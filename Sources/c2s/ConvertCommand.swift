@@ -24,14 +24,19 @@ struct ConvertCommand: ParsableCommand {
             setting, counts). Steps, in scanpy's order: --min-genes, --min-cells, QC limits, \
             normalisation to --target-sum, log(1+x) in --log-base.
 
+            Several inputs (or a folder of them, read in name order) make one dataset, as if \
+            their cells were in one file: they must share their gene list; obs columns that \
+            every file has are kept, and source_file names each cell's file.
+
             Examples:
               c2s convert pbmc.h5ad -o pbmc-sentences --obs-columns cell_type
               c2s convert filtered_feature_bc_matrix/ -o sentences --target-sum median
               c2s convert counts.csv.gz -o sentences --genes-as-rows --min-genes 0
+              c2s convert atlas-parts/ -o atlas-sentences --obs-columns cell_type,source_file
             """)
 
-    @Argument(help: "Count matrix: .h5ad, 10x folder, 10x .h5, .mtx, .csv or .tsv (optionally .gz).")
-    var input: String
+    @Argument(help: "Count matrix: .h5ad, 10x folder, 10x .h5, .mtx, .csv or .tsv (optionally .gz); or several, or a folder of them.")
+    var inputs: [String]
 
     @Option(name: .shortAndLong, help: "Output folder (must not exist unless --overwrite).")
     var output: String
@@ -118,6 +123,7 @@ struct ConvertCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input") }
         if layer != nil && raw { throw ValidationError("--layer and --raw cannot be used together") }
         if keepCase && upperCase { throw ValidationError("--keep-case and --upper-case cannot be used together") }
         if let o = organism, o.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--organism must not be empty") }
@@ -171,9 +177,10 @@ struct ConvertCommand: ParsableCommand {
         var options = conversionOptions
         let started = Date()
         try CLIErrors.run {
-            let detected = try format ?? ExpressionReader.detectFormat(input)
-            options.formatName = detected.rawValue
-            let source = try ExpressionReader.open(input, options: read)
+            let list = try InputFileList(inputs)
+            let detected = try Set(list.files.map { try format ?? ExpressionReader.detectFormat($0) })
+            options.formatName = detected.count == 1 ? detected.first!.rawValue : "mixed"
+            let source = try list.open(options: read)
             if !quiet { source.warnings.forEach { printError("warning: \($0)") } }
             let bar = ProgressBar(quiet: quiet)
             let manifest = try CellSentenceConverter.convert(source, to: output, options: options, progress: bar.update)
@@ -186,7 +193,7 @@ struct ConvertCommand: ParsableCommand {
                     printError("gene names \(style.description); \(manifest.sentences.upperCase ? "upper-cased" : "case kept"); organism \(manifest.organism ?? "unknown")\(manifest.organismSource.map { " (\($0))" } ?? "")")
                 }
                 printError(String(format: "%@: %d of %d cells, %d of %d genes, mean sentence length %.0f genes, %.2f s -> %@",
-                                  input, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
+                                  list.name, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
                                   Date().timeIntervalSince(started), output))
             }
         }

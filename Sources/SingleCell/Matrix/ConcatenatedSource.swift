@@ -1,0 +1,147 @@
+import Foundation
+
+/// Several expression sources read as one: the cells of every part in order, over the gene list
+/// they all share.
+///
+/// The rules, chosen so that converting the parts equals converting their concatenation:
+/// - **genes**: every part must have the same gene names in the same order (the first part's
+///   `var` is kept). Files with other genes are refused, naming the file and the first gene
+///   that differs; no union or intersection is taken, because either would silently change
+///   what a sentence means for some of the cells.
+/// - **obs**: the cell names are concatenated; a column is kept when every part has it with the
+///   same kind of values (categories are merged, first seen first). Columns missing from a part
+///   or of another kind there are left out and listed in `warnings`. A categorical column
+///   `source_file` names each cell's file as it was given.
+public final class ConcatenatedSource: ExpressionSource {
+    /// The name of the obs column that holds each cell's file.
+    public static let sourceFileColumn = "source_file"
+
+    /// How the inputs were named as a whole: the folder they came from, or the first file.
+    public let path: String
+    /// The parts, in order.
+    public let parts: [ExpressionSource]
+    public let obs: DataFrame
+    public var genes: DataFrame { parts[0].genes }
+    public var geneNames: [String] { parts[0].geneNames }
+    public let cellCount: Int
+    public var geneCount: Int { parts[0].geneCount }
+    public var streams: Bool { parts.allSatisfy(\.streams) }
+    public let warnings: [String]
+    /// The first cell of each part, and `cellCount` at the end.
+    let starts: [Int]
+
+    /// Joins `parts` (at least one), checking that they share their genes; `path` names them as
+    /// a whole (a folder, or the first file).
+    public init(_ parts: [ExpressionSource], path: String) throws {
+        guard let first = parts.first else { throw FileError(path, "no input files") }
+        for part in parts.dropFirst() where part.geneNames != first.geneNames {
+            throw FileError(part.path, Self.geneDifference(part.geneNames, first.geneNames, firstPath: first.path))
+        }
+        self.parts = parts
+        self.path = path
+        var starts = [0]
+        for part in parts { starts.append(starts.last! + part.cellCount) }
+        self.starts = starts
+        cellCount = starts.last!
+        var warnings = parts.flatMap(\.warnings)
+        let (columns, dropped) = Self.sharedColumns(parts)
+        if !dropped.isEmpty {
+            warnings.append("obs columns not in every input file (or of another kind in some) are left out: \(dropped.joined(separator: ", "))")
+        }
+        let fileCodes = parts.enumerated().flatMap { p, part in repeatElement(Int32(p), count: part.cellCount) }
+        let fileColumn = Column(Self.sourceFileColumn, .categorical(codes: fileCodes, categories: parts.map(\.path)))
+        obs = DataFrame(index: parts.flatMap(\.obs.index),
+                        columns: columns.filter { $0.name != Self.sourceFileColumn } + [fileColumn])
+        self.warnings = warnings
+    }
+
+    public func readRows(_ range: Range<Int>) throws -> CSRRows {
+        var block = CSRRows.empty(at: range.lowerBound)
+        guard !range.isEmpty else { return block }
+        // The part holding the first row; a block may run over into the following parts.
+        var p = starts.lastIndex { $0 <= range.lowerBound }!
+        var row = range.lowerBound
+        while row < range.upperBound {
+            let end = min(range.upperBound, starts[p + 1])
+            if end > row {
+                let piece = try parts[p].readRows((row - starts[p])..<(end - starts[p]))
+                if range.upperBound <= starts[p + 1] && row == range.lowerBound {
+                    // The whole block comes from one part: hand it on without copying.
+                    block = piece
+                    block.firstRow = range.lowerBound
+                    return block
+                }
+                let base = block.indices.count
+                block.indptr.append(contentsOf: piece.indptr.dropFirst().map { $0 + base })
+                block.indices.append(contentsOf: piece.indices)
+                block.values.append(contentsOf: piece.values)
+            }
+            row = end
+            p += 1
+        }
+        return block
+    }
+
+    /// Columns that every part has with the same kind of values, concatenated; and the names of
+    /// the others.
+    static func sharedColumns(_ parts: [ExpressionSource]) -> (kept: [Column], dropped: [String]) {
+        var kept: [Column] = [], dropped: [String] = []
+        var names = parts[0].obs.columnNames
+        for part in parts.dropFirst() {
+            for name in part.obs.columnNames where !names.contains(name) { names.append(name) }
+        }
+        for name in names {
+            let columns = parts.map { $0.obs.column(name)?.values }
+            if let joined = join(columns) { kept.append(Column(name, joined)) } else { dropped.append(name) }
+        }
+        return (kept, dropped)
+    }
+
+    /// One column made of the parts' columns, or nil when a part lacks it or has another kind.
+    static func join(_ columns: [ColumnValues?]) -> ColumnValues? {
+        guard columns.allSatisfy({ $0 != nil }) else { return nil }
+        let values = columns.map { $0! }
+        switch values[0] {
+        case .strings:
+            var out: [String] = []
+            for v in values { guard case .strings(let s) = v else { return nil }; out += s }
+            return .strings(out)
+        case .integers:
+            var out: [Int64] = []
+            for v in values { guard case .integers(let s) = v else { return nil }; out += s }
+            return .integers(out)
+        case .reals:
+            var out: [Double] = []
+            for v in values { guard case .reals(let s) = v else { return nil }; out += s }
+            return .reals(out)
+        case .bools:
+            var out: [Bool] = []
+            for v in values { guard case .bools(let s) = v else { return nil }; out += s }
+            return .bools(out)
+        case .categorical:
+            // Categories in order of first appearance over the parts; each part's codes are
+            // translated into the merged list (missing stays -1).
+            var categories: [String] = [], position: [String: Int32] = [:], codes: [Int32] = []
+            for v in values {
+                guard case .categorical(let c, let cats) = v else { return nil }
+                let map = cats.map { cat -> Int32 in
+                    if let k = position[cat] { return k }
+                    position[cat] = Int32(categories.count)
+                    categories.append(cat)
+                    return Int32(categories.count - 1)
+                }
+                codes += c.map { $0 >= 0 && Int($0) < map.count ? map[Int($0)] : -1 }
+            }
+            return .categorical(codes: codes, categories: categories)
+        }
+    }
+
+    /// What differs between a part's genes and the first part's, in words.
+    static func geneDifference(_ genes: [String], _ reference: [String], firstPath: String) -> String {
+        if genes.count != reference.count {
+            return "has \(genes.count) genes but \(firstPath) has \(reference.count); input files must share their gene list (same genes, same order)"
+        }
+        let i = genes.indices.first { genes[$0] != reference[$0] }!
+        return "gene \(i + 1) is '\(genes[i])' but '\(reference[i])' in \(firstPath); input files must share their gene list (same genes, same order)"
+    }
+}
