@@ -45,15 +45,8 @@ public struct PromptDataset: Sendable {
     /// naming the file and line, as is a file without any example.
     public init(path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot be read") }
-        guard let text = String(data: data, encoding: .utf8) else { throw FileError(path, "is not UTF-8 text") }
         var records: [PromptRecord] = []
-        // "\r\n" is one Character in Swift: split on both spellings of a line end.
-        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            records.append(try Self.parse(line, number: n + 1, path: path))
-        }
-        guard !records.isEmpty else { throw FileError(path, "has no examples (expected JSON lines from 'c2s prompts')") }
+        try Self.forEachRecord(path: path) { records.append($0) }
         self.records = records
     }
 

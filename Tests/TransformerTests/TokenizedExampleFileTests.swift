@@ -43,6 +43,8 @@ final class TokenizedExampleFileTests: XCTestCase {
         XCTAssertEqual(read, all)
         XCTAssertEqual(try trainingDataFingerprint(f), trainingDataFingerprint(all))
         XCTAssertEqual(try f.allLengths(), all.map(\.tokens.count))
+        XCTAssertEqual(try f.tasks(), ["a", "b", "c", "long"])
+        XCTAssertEqual(try all.tasks(), ["a", "b", "c", "long"])
     }
 
     /// The index is read 64 Ki entries at a time: examples on both sides of a boundary.
@@ -53,6 +55,7 @@ final class TokenizedExampleFileTests: XCTestCase {
         try f.forEachExample { read.append($0) }
         XCTAssertEqual(read, all)
         XCTAssertEqual(try f.allLengths(), all.map(\.tokens.count))
+        XCTAssertEqual(try f.tasks(), ["x"])
         for i in [65_535, 65_536, 69_999] { XCTAssertEqual(try f.example(i), all[i]) }
     }
 

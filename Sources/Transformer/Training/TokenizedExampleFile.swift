@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Tokenized training examples kept on disk: their tokens appended to one unlinked temporary
 /// file and a 16-byte index entry per example (token offset, length, loss start, task) to
@@ -75,6 +76,9 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
         return Int(e.length) - e.lossStart
     }
 
+    /// The file keeps its task names apart: no example is read.
+    public func tasks() throws -> [String] { taskNames.compactMap { $0 }.sorted() }
+
     /// Every example's length, read in one pass.
     public func allLengths() throws -> [Int] {
         var lengths: [Int] = []
@@ -122,13 +126,20 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: UInt64) throws {
+        try transfer(bytes.count, at: offset, operation: "write tokenized examples to a temporary file in", short: "no space left") {
+            pwrite(fd, bytes.baseAddress! + $0, bytes.count - $0, $1)
+        }
+    }
+
+    /// Moves `count` bytes at `offset` with `call(done, position)` (a pread or pwrite of the
+    /// rest) until all are done, retrying interruptions; `short` is the reason a call that
+    /// moves nothing gives.
+    private func transfer(_ count: Int, at offset: UInt64, operation: String, short: String, _ call: (Int, off_t) -> Int) throws {
         var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            guard n > 0 else {
-                throw CheckpointError.io(path: folder, operation: "write tokenized examples to a temporary file in",
-                                         reason: n < 0 ? String(cString: strerror(errno)) : "no space left")
-            }
+        while done < count {
+            let n = call(done, off_t(offset) + off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw CheckpointError.io(path: folder, operation: operation, reason: n < 0 ? errnoDescription(errno) : short) }
             done += n
         }
     }
@@ -138,14 +149,9 @@ public final class TokenizedExampleFile: TrainingExampleSource, @unchecked Senda
     }
 
     private func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            guard n > 0 else {
-                throw CheckpointError.io(path: folder, operation: "read tokenized examples back from a temporary file in",
-                                         reason: n < 0 ? String(cString: strerror(errno)) : "the file is shorter than written")
-            }
-            done += n
+        try transfer(buffer.count, at: offset, operation: "read tokenized examples back from a temporary file in",
+                     short: "the file is shorter than written") {
+            pread(fd, buffer.baseAddress! + $0, buffer.count - $0, $1)
         }
     }
 

@@ -230,9 +230,7 @@ public final class Trainer {
         }
         var taskLoss = Self.taskLoss(ran, loss)
         if communicator.size > 1 {
-            var tasks = Set<String>()
-            try validation.forEachExample { if let t = $0.task { tasks.insert(t) } }
-            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: tasks.sorted(), communicator)
+            (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: try validation.tasks(), communicator)
         }
         guard loss.sum.isFinite else { throw TrainingError.nonFinite(what: "validation loss", step: completedSteps, lastCheckpoint: lastCheckpoint) }
         return ValidationMetrics(step: completedSteps, epoch: plan.epochProgress(afterSteps: completedSteps), loss: loss.mean,

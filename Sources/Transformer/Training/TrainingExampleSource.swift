@@ -16,6 +16,8 @@ public protocol TrainingExampleSource: Sendable {
     func forEachExample(_ body: (TrainingExample) throws -> Void) throws
     /// Every example's length, in one pass.
     func allLengths() throws -> [Int]
+    /// The distinct tasks of the examples, in name order.
+    func tasks() throws -> [String]
 }
 
 extension TrainingExampleSource {
@@ -24,6 +26,12 @@ extension TrainingExampleSource {
     }
 
     public func allLengths() throws -> [Int] { (0..<count).map { length($0) } }
+
+    public func tasks() throws -> [String] {
+        var names = Set<String>()
+        try forEachExample { if let t = $0.task { names.insert(t) } }
+        return names.sorted()
+    }
 
     /// Examples `indices`, read.
     public func examples(_ indices: some Sequence<Int>) throws -> [TrainingExample] {
