@@ -38,6 +38,9 @@ public struct ModelTrainingSettings: Sendable {
     /// Train LoRA adapters on the pretrained model instead of all its weights (the base stays
     /// frozen; the output folder holds the adapters as PEFT saves them).
     public var lora: LoRAConfiguration?
+    /// LoRA: the precision the frozen base is kept in. `auto` keeps a checkpoint stored in
+    /// bf16 in bf16 (half the memory, products on AVX512-BF16); full training is always fp32.
+    public var baseWeights: WeightPrecision = .auto
     /// Longest example in tokens (default and at most: the model's context).
     public var maxLength: Int?
     public var lossOn: LossTarget = .response
@@ -129,6 +132,8 @@ public enum ModelTraining {
             }
             let problems = lora.problems()
             guard problems.isEmpty else { throw TrainingError.invalidInput(problems.joined(separator: "; ")) }
+        } else if settings.baseWeights == .bf16 {
+            throw TrainingError.invalidInput("bf16 base weights are for LoRA (--lora-rank): full training updates fp32 weights")
         }
         if let n = settings.geneHeadGenes {
             if case .pretrained = settings.source {
@@ -152,7 +157,8 @@ public enum ModelTraining {
         let source: TrainingModelSource
         switch settings.source {
         case .pretrained(let folder):
-            source = try TrainingModelSource.pretrained(folder: folder, tokenizerFolder: settings.tokenizer)
+            source = try TrainingModelSource.pretrained(folder: folder, tokenizerFolder: settings.tokenizer,
+                                                        weights: settings.lora == nil ? .fp32 : settings.baseWeights)
         case .config(let path):
             source = try TrainingModelSource.new(configPath: path, sizes: nil, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
         case .new(let sizes):
@@ -301,6 +307,7 @@ public enum ModelTraining {
             a["lora_alpha"] = String(lora.alpha)
             a["lora_targets"] = lora.targets.joined(separator: ",")
             a["lora_dropout"] = String(lora.dropout)
+            a["base_weights"] = s.baseWeights.rawValue
         }
         return a
     }

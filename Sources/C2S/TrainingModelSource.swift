@@ -47,9 +47,10 @@ public struct TrainingModelSource {
         return trainable
     }
 
-    /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given.
-    public static func pretrained(folder: String, tokenizerFolder: String?) throws -> TrainingModelSource {
-        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder))
+    /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given,
+    /// its matrices kept in `weights` (fp32 for full training; LoRA's frozen base may stay bf16).
+    public static func pretrained(folder: String, tokenizerFolder: String?, weights: WeightPrecision = .fp32) throws -> TrainingModelSource {
+        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder), weights: weights)
         if loaded is LowRankAdaptedModel {
             throw TrainingError.invalidInput("\(folder) is a LoRA adapter, not a model: merge it into its base first ('c2s lm merge --model \(folder) -o merged') and train that")
         }
@@ -64,7 +65,8 @@ public struct TrainingModelSource {
         let generationURL = URL(fileURLWithPath: folder).appendingPathComponent("generation_config.json")
         if FileManager.default.fileExists(atPath: generationURL.path) { generation = try ConfigFile(url: generationURL).values }
         return TrainingModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
-                                generationConfig: generation, eosTokenID: eos, description: "fine-tuning \(folder)")
+                                generationConfig: generation, eosTokenID: eos,
+                                description: "fine-tuning \(folder)" + (model.parameters.matrixPrecision == .fp32 ? "" : " (\(model.parameters.matrixPrecision.rawValue) weights)"))
     }
 
     /// A new model from `configPath`'s `config.json` or from `sizes`, with `tokenizerFolder`'s

@@ -104,6 +104,33 @@ TARGET static void pack_b(const unsigned short *b, long ldb, long j0, long cols,
     }
 }
 
+// The same micro-panels from b stored [k, n] (reduction-major: element (p, j) at b[p * ldb + j],
+// as a weight `W [out, in]` is for the input gradient dY · W): each pair of k is two rows of b,
+// whose 16-bit elements are interleaved into (b[p, j], b[p + 1, j]) words, 32 columns a time.
+TARGET static void pack_b_kn(const unsigned short *b, long ldb, long j0, long cols, long p0, long kc,
+                             long kcp, unsigned int *dst) {
+    // unpacklo/hi interleave within 128-bit lanes (columns 8L..8L+3 and 8L+4..8L+7 of lane L);
+    // these put the lanes back in column order.
+    const __m512i first = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+    const __m512i second = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+    for (long q = 0; q * NR < cols; q++) {
+        unsigned int *panel = dst + q * NR * kcp;
+        for (long g = 0; g < NR / 32; g++) {
+            const long jg = q * NR + g * 32;  // first column of this group of 32
+            const long left = cols - jg;
+            const __mmask32 mask = left >= 32 ? 0xFFFFFFFFu : left <= 0 ? 0u : (__mmask32)((1ull << left) - 1ull);
+            for (long t = 0; t < kcp; t++) {
+                const unsigned short *row = b + (p0 + 2 * t) * ldb + j0 + jg;
+                const __m512i r0 = _mm512_maskz_loadu_epi16(mask, row);
+                const __m512i r1 = 2 * t + 1 < kc ? _mm512_maskz_loadu_epi16(mask, row + ldb) : _mm512_setzero_si512();
+                const __m512i lo = _mm512_unpacklo_epi16(r0, r1), hi = _mm512_unpackhi_epi16(r0, r1);
+                _mm512_store_si512(panel + t * NR + g * 32, _mm512_permutex2var_epi64(lo, first, hi));
+                _mm512_store_si512(panel + t * NR + g * 32 + 16, _mm512_permutex2var_epi64(lo, second, hi));
+            }
+        }
+    }
+}
+
 // Rounds rows [i0, i0 + rows) and reduction elements [p0, p0 + kc) of a to bf16 into dst
 // (MR rows of KCP words each; pairs past kc and rows past `rows` are zero).
 TARGET static void pack_a(const float *a, long lda, long i0, long rows, long p0, long kc, unsigned int *dst) {
@@ -192,8 +219,9 @@ TARGET static inline void micro_kernel(long pairs, const unsigned int *ap, const
     }
 }
 
+// kn: b is [k, n] (pack_b_kn) instead of [n, k] (pack_b).
 TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c,
-                            long ldc, long m, long n, long k, int accumulate) {
+                            long ldc, long m, long n, long k, int accumulate, int kn) {
     unsigned int *bpack = aligned_alloc(64, (size_t)NC * KCP * 4);
     unsigned int *apack = aligned_alloc(64, (size_t)MR * KCP * 4);
     if (!bpack || !apack) {
@@ -212,7 +240,8 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
             const long kc = k - pc < KC ? k - pc : KC;
             const long kcp = (kc + 1) / 2;
             const int add = accumulate || pc > 0;
-            pack_b(b, ldb, jc, cols, pc, kc, kcp, bpack);
+            if (kn) pack_b_kn(b, ldb, jc, cols, pc, kc, kcp, bpack);
+            else pack_b(b, ldb, jc, cols, pc, kc, kcp, bpack);
             // While this block computes, the next block of b is fetched, a few lines after
             // each microkernel, so that packing it does not wait on memory (with few rows the
             // product is otherwise half reading b, half computing).
@@ -220,12 +249,14 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
             if (pn >= k) { jn = jc + ncols; pn = 0; }
             const long coln = jn >= n ? 0 : (n - jn < ncols ? n - jn : ncols);
             const long kcn = k - pn < KC ? k - pn : KC;
-            const long row_lines = (kcn + 31) / 32 + 1;  // 32 bf16 per line, +1 if unaligned
+            // The next block is coln rows of kcn elements ([n, k]) or kcn rows of coln ([k, n]).
+            const long span = kn ? coln : kcn, spans = kn ? (coln > 0 ? kcn : 0) : coln;
+            const long row_lines = (span + 31) / 32 + 1;  // 32 bf16 per line, +1 if unaligned
             const long calls = (m + MR - 1) / MR * ((cols + NR - 1) / NR);
-            const long per_call = (coln * row_lines + calls - 1) / calls;
+            const long per_call = (spans * row_lines + calls - 1) / calls;
             long every = 1;
             while (per_call > 0 && every * 2 * per_call <= kcp) every *= 2;
-            prefetch_cursor pf = {b + jn * ldb + pn, ldb, 0, row_lines, coln, every};
+            prefetch_cursor pf = {kn ? b + pn * ldb + jn : b + jn * ldb + pn, ldb, 0, row_lines, spans, every};
             for (long ic = 0; ic < m; ic += MR) {
                 const long rows = m - ic < MR ? m - ic : MR;
                 pack_a(a, lda, ic, rows, pc, kc, apack);
@@ -245,8 +276,8 @@ TARGET static int gemm_bf16(const float *a, long lda, const unsigned short *b, l
 }
 #endif
 
-int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
-                  long m, long n, long k, int accumulate) {
+static int gemm_bf16_entry(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
+                           long m, long n, long k, int accumulate, int kn) {
 #if defined(__x86_64__)
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0) {
@@ -254,9 +285,19 @@ int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, f
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof *c);
         return 0;
     }
-    return gemm_bf16(a, lda, b, ldb, c, ldc, m, n, k, accumulate);
+    return gemm_bf16(a, lda, b, ldb, c, ldc, m, n, k, accumulate, kn);
 #else
-    (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate;
+    (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate; (void)kn;
     return -1;
 #endif
+}
+
+int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
+                  long m, long n, long k, int accumulate) {
+    return gemm_bf16_entry(a, lda, b, ldb, c, ldc, m, n, k, accumulate, 0);
+}
+
+int c2s_gemm_bf16_kn(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
+                     long m, long n, long k, int accumulate) {
+    return gemm_bf16_entry(a, lda, b, ldb, c, ldc, m, n, k, accumulate, 1);
 }

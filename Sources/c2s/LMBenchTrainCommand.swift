@@ -60,6 +60,9 @@ struct LMBenchTrainCommand: ParsableCommand {
     @Option(help: "Train LoRA adapters of this rank instead of all weights (the base frozen).")
     var loraRank: Int?
 
+    @Option(help: "With --model: the precision its matrices are kept in (auto: as stored; a bf16 checkpoint under --lora-rank trains over a bf16 base).")
+    var weights: WeightPrecision = .fp32
+
     @Option(help: "LoRA target modules, comma-separated, or all-linear.")
     var loraTargets = LoRAConfiguration.allLinear
 
@@ -81,6 +84,7 @@ struct LMBenchTrainCommand: ParsableCommand {
             throw ValidationError("--batch and --steps must be at least 1, --tokens at least 2, --warmup at least 0")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if weights != .fp32 && (model == nil || loraRank == nil) { throw ValidationError("--weights auto|bf16 is for --model with --lora-rank (full training needs fp32 weights)") }
     }
 
     func run() throws {
@@ -105,7 +109,7 @@ struct LMBenchTrainCommand: ParsableCommand {
                 return
             }
             let built = try config.map { try ModelLoader.makeModel(try ConfigFile(url: URL(fileURLWithPath: $0))) }
-                ?? ModelLoader.load(folder: URL(fileURLWithPath: model!))
+                ?? ModelLoader.load(folder: URL(fileURLWithPath: model!), weights: weights)
             let r = try TrainingStepBenchmark.run(built, initialize: config != nil, settings: settings())
             print(JSONLine.object([
                 ("impl", .string("c2s")), ("parameters", .int(r.parameters)), ("tokens_per_step", .int(r.tokensPerStep)),
@@ -114,6 +118,7 @@ struct LMBenchTrainCommand: ParsableCommand {
                 ("step_s", .doubles(r.stepSeconds.map(Float.init))), ("losses", .doubles(r.losses.map(Float.init))),
                 ("threads", .int(KernelThreads.count)), ("trainable_parameters", .int(r.trainableParameters)),
                 ("checkpoint_activations", .number(checkpointActivations ? "true" : "false")),
+                ("base_weights", .string(built.parameters.matrixPrecision.rawValue)),
             ]))
         }
     }

@@ -87,6 +87,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "LoRA dropout on each adapter's input while training (PEFT's lora_dropout).")
     var loraDropout: Double?
 
+    @Option(help: ArgumentHelp("The precision the frozen base is kept in under --lora-rank: auto (as stored: a bf16 checkpoint stays bf16, half the memory, products on AVX512-BF16), fp32, or bf16 (rounded at load).", valueName: "precision"))
+    var baseWeights: WeightPrecision = .auto
+
     @Option(help: ArgumentHelp("Modules to adapt, comma-separated (e.g. q_proj,v_proj; query_key_value,dense; c_attn) or all-linear: every attention and MLP projection.", valueName: "names"))
     var loraTargets = LoRAConfiguration.allLinear
 
@@ -211,8 +214,8 @@ struct TrainCommand: ParsableCommand {
             if model == nil { throw ValidationError("--lora-rank adapts a pretrained model: give it with --model DIR") }
             let problems = lora.problems()
             if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
-        } else if loraAlpha != nil || loraDropout != nil || loraTargets != LoRAConfiguration.allLinear {
-            throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank")
+        } else if loraAlpha != nil || loraDropout != nil || loraTargets != LoRAConfiguration.allLinear || baseWeights != .auto {
+            throw ValidationError("--lora-alpha, --lora-dropout, --lora-targets and --base-weights need --lora-rank")
         }
         let problems = trainingOptions.problems()
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
@@ -267,6 +270,7 @@ struct TrainCommand: ParsableCommand {
         s.labelColumn = labelColumn
         s.geneHeadGenes = geneHeadInit
         s.lora = lora
+        s.baseWeights = baseWeights
         s.maxLength = maxLength
         s.lossOn = LossTarget(rawValue: lossOn)!
         s.options = trainingOptions

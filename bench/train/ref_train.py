@@ -11,6 +11,9 @@ Trainer step does it: zero_grad, forward, backward, clip_grad_norm_(1.0), AdamW 
 --lora-rank R [--lora-targets a,b|all-linear] trains PEFT LoRA adapters instead (base frozen,
 the optimizer over the adapters only); --checkpoint-activations turns on transformers'
 gradient checkpointing (use_reentrant=False), as `c2s lm bench-train --checkpoint-activations`.
+--pretrained loads the weights saved in CONFIG_DIR (make_model.py) instead of initialising,
+in --dtype (float32, or bfloat16: PEFT then keeps its adapters in fp32, its default
+autocast_adapter_dtype, over the frozen bf16 base).
 """
 import argparse
 import json
@@ -33,11 +36,17 @@ def main():
     ap.add_argument("--lora-rank", type=int)
     ap.add_argument("--lora-targets", default="all-linear")
     ap.add_argument("--checkpoint-activations", action="store_true")
+    ap.add_argument("--pretrained", action="store_true")
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     config = AutoConfig.from_pretrained(a.config)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    dtype = getattr(torch, a.dtype)
+    if a.pretrained:
+        model = AutoModelForCausalLM.from_pretrained(a.config, dtype=dtype)
+    else:
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
     if a.lora_rank:
         from peft import LoraConfig, get_peft_model
         targets = a.lora_targets if a.lora_targets == "all-linear" else a.lora_targets.split(",")
@@ -79,6 +88,7 @@ def main():
                       "optimizer_s": opt_s, "step_s": step_s, "losses": losses,
                       "attn_implementation": model.config._attn_implementation,
                       "lora_rank": a.lora_rank, "checkpoint_activations": a.checkpoint_activations,
+                      "dtype": a.dtype, "adapter_dtype": str(next(p.dtype for _, p in named)).replace("torch.", ""),
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
 
 

@@ -8,6 +8,10 @@
 #   SHAPE=pythia-410m|llama-110m|gemma2-150m (bench/train/make_config.py), BATCH=8 TOKENS=256
 #   LORA_RANK=16 [LORA_TARGETS=all-linear]: LoRA adapters only (PEFT on the PyTorch side)
 #   CHECKPOINT=1: activation checkpointing on both sides
+#   BASE=bf16 (with LORA_RANK): both sides load the same randomly initialised model saved in
+#     bf16 (bench/train/make_model.py) and keep the frozen base in bf16 (PyTorch: the model in
+#     torch.bfloat16, PEFT's adapters in fp32; c2s: --weights auto). TORCH_DTYPE=float32 runs
+#     PyTorch over the same weights widened to fp32 instead.
 #
 # Prints tokens/s of each and the ratio, peak RSS of each process (GNU time), and the
 # fraction of the machine's fp32 GEMM rate that c2s reaches, counting model FLOPs
@@ -31,17 +35,25 @@ MODEL="$WORK/train-model"
 OUT="$WORK/train-out"
 mkdir -p "$OUT"
 "$PYTHON" "$ROOT/bench/train/make_config.py" "$MODEL" "$SHAPE_NAME" >/dev/null
+REF_MODEL=(); C2S_MODEL=(--config "$MODEL/config.json")
+if [[ "${BASE:-fp32}" == bf16 ]]; then
+  [[ -n "${LORA_RANK:-}" ]] || { echo "BASE=bf16 is for LoRA (LORA_RANK=...)" >&2; exit 2; }
+  SAVED="$WORK/train-model-bf16-$SHAPE_NAME"
+  [[ -f "$SAVED/model.safetensors" || -f "$SAVED/model.safetensors.index.json" ]] || "$PYTHON" "$ROOT/bench/train/make_model.py" "$MODEL" "$SAVED"
+  REF_MODEL=(--pretrained --dtype "${TORCH_DTYPE:-bfloat16}"); C2S_MODEL=(--model "$SAVED" --weights auto)
+  MODEL="$SAVED"
+fi
 echo "shape $SHAPE_NAME, batch $BATCH x $TOKENS tokens, ${EXTRA[*]:-full fine-tuning}"
 echo "OPENBLAS_CORETYPE in this environment: ${OPENBLAS_CORETYPE:-unset} (c2s runs with it unset, so OpenBLAS detects the CPU itself; PyTorch uses its own kernels)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 SHAPE=(--batch "$BATCH" --tokens "$TOKENS" --steps "$STEPS" --warmup 1 ${EXTRA[@]+"${EXTRA[@]}"})
-timed "$OUT/ref.time" "$PYTHON" "$ROOT/bench/train/ref_train.py" "$MODEL" "${SHAPE[@]}" --threads 2 > "$OUT/ref.json" 2> "$OUT/ref.err"
+timed "$OUT/ref.time" "$PYTHON" "$ROOT/bench/train/ref_train.py" "$MODEL" "${SHAPE[@]}" ${REF_MODEL[@]+"${REF_MODEL[@]}"} --threads 2 > "$OUT/ref.json" 2> "$OUT/ref.err"
 echo "load average after PyTorch: $(cut -d' ' -f1-3 /proc/loadavg)"
 # This machine's environment sets OPENBLAS_CORETYPE=Haswell, which keeps OpenBLAS off the
 # AVX-512 kernels it picks by itself here; a plain Debian user has it unset.
 env -u OPENBLAS_CORETYPE "$C2S_BIN" lm bench-train --gemm-peak > "$OUT/gemm.json"
-timed "$OUT/c2s.time" env -u OPENBLAS_CORETYPE "$C2S_BIN" lm bench-train --config "$MODEL/config.json" "${SHAPE[@]}" > "$OUT/c2s.json" 2> "$OUT/c2s.err"
+timed "$OUT/c2s.time" env -u OPENBLAS_CORETYPE "$C2S_BIN" lm bench-train "${C2S_MODEL[@]}" "${SHAPE[@]}" > "$OUT/c2s.json" 2> "$OUT/c2s.err"
 echo "load average after c2s: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$PYTHON" - "$OUT" "$MODEL/config.json" "$TOKENS" <<'PY'
@@ -67,6 +79,7 @@ attention = 4 * L * batch * query * n * (n + 1) // 2                # QK^T and P
 passes = (2 + (2 if lora else 4) + (2 if ours.get("checkpoint_activations") else 0))
 flops = passes * matmul * batch * n + attention * passes // 2
 rate = flops * ours["steps"] / ours["seconds"] / 1e9
+print(f"base weights: PyTorch {ref.get('dtype', 'float32')} (adapters {ref.get('adapter_dtype', 'float32')}), c2s {ours.get('base_weights', 'fp32')}")
 print(f"PyTorch {ref['torch']} ({ref['attn_implementation']} attention, {ref['threads']} threads): "
       f"{ref['tokens_per_s']:7.1f} tokens/s, {ref['seconds'] / ref['steps']:.2f} s/step "
       f"(optimizer {ref['optimizer_s'] / ref['steps']:.2f} s), peak RSS {rss('ref'):.0f} MiB")

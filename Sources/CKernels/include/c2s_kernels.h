@@ -31,6 +31,11 @@ int c2s_has_bf16_dot(void);
 int c2s_gemm_bf16(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
                   long m, long n, long k, int accumulate);
 
+/// c[i, j] (+)= sum_p bf16(a[i, p]) * b[p, j]: the same GEMM with b stored [k, n] (row stride
+/// ldb), as the input gradient dY · W of a layer with bfloat16 weights W [out, in] reads it.
+int c2s_gemm_bf16_kn(const float *a, long lda, const unsigned short *b, long ldb, float *c, long ldc,
+                     long m, long n, long k, int accumulate);
+
 /// scores[j] = scale * dot(q, keys + j * stride) for j < count (one query against a cache).
 void c2s_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
                           float scale, float *scores);

@@ -110,8 +110,8 @@ extension PreNormDecoder {
 
     /// Forward pass, loss and, when `gradients` is given, the backward pass adding
     /// `scale × ∂(summed loss)` into the gradient pointers.
-    static func step(
-        _ batch: TrainingBatch, shape s: Shape, weights w: Weights, gradients: Gradients?,
+    static func step<Matrix: TrainingMatrix>(
+        _ batch: TrainingBatch, shape s: Shape, weights w: WeightsOf<Matrix>, gradients: Gradients?,
         embeddings: Embeddings, workspace: TrainingWorkspace
     ) -> LossSum {
         let t = batch.tokens.count, d = s.hidden
@@ -157,7 +157,7 @@ extension PreNormDecoder {
         let rowWeights: [Float]? = batch.targetWeights.map { weights in (0..<rows).map { weights[Int(targetRows[$0])] } }
         let sum = rowWeights.withOptionalBufferPointer { weights in
             CrossEntropy.loss(
-                hidden: a.gathered, rows: rows, width: d, head: w.head, vocabulary: s.vocabulary, targets: targets,
+                hidden: a.gathered, rows: rows, width: d, headMatrix: w.head, vocabulary: s.vocabulary, targets: targets,
                 logits: a.logits, losses: a.losses, softCap: s.finalSoftCap,
                 backward: gradients.map { CrossEntropy.Backward(scale: $0.scale, dHidden: a.dGathered, dHead: $0.weights?.head, rowWeights: weights) })
         }
@@ -201,8 +201,8 @@ extension PreNormDecoder {
     /// One block forward: reads `layer.input`, fills the layer's saved activations and writes
     /// the block's output to `output`. `activation` is `[tokens, intermediate]` scratch,
     /// `branch` `[tokens, hidden]` scratch for the sandwich.
-    private static func forward(
-        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ layer: Layer<UnsafeMutablePointer<Float>>,
+    private static func forward<Matrix: TrainingMatrix>(
+        _ s: Shape, attention shape: AttentionShape, _ w: BlockOf<Matrix>, _ layer: Layer<UnsafeMutablePointer<Float>>,
         tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
         activation: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>, lowRank u: UnsafeMutablePointer<Float>,
         dropped: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>, scratch: AttentionScratch
@@ -211,7 +211,7 @@ extension PreNormDecoder {
         let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = shape.fusedWidth
         let x = layer.input
         norm(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: layer.norm1, rows: t, statistics: layer.stats1)
-        Matmul.linear(layer.norm1, w.qkvWeight, into: layer.qkv, m: t, n: width, k: d)
+        w.qkvWeight.trainingProduct(layer.norm1, into: layer.qkv, m: t, n: width, k: d, accumulate: false)
         if let b = w.qkvBias { Vector.addBias(b, to: layer.qkv, rows: t, width: width) }
         lowRankForward(adapters[.qkv], x: layer.norm1, rows: t, inWidth: d, into: layer.qkv, stride: width, scratch: u, dropped: dropped)
         s.rotary?.apply(layer.qkv, width: width, tokens: t, positions: positions, queryHeads: shape.queryHeads,
@@ -220,13 +220,13 @@ extension PreNormDecoder {
                                   into: layer.attention, logSumExp: layer.logSumExp)
         y.update(from: x, count: t * d)
         if let post = w.postAttentionNormWeight {
-            Matmul.linear(layer.attention, w.outWeight, into: layer.attentionBranch, m: t, n: d, k: shape.queryWidth)
+            w.outWeight.trainingProduct(layer.attention, into: layer.attentionBranch, m: t, n: d, k: shape.queryWidth, accumulate: false)
             if let b = w.outBias { Vector.addBias(b, to: layer.attentionBranch, rows: t, width: d) }
             lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: layer.attentionBranch, stride: d, scratch: u, dropped: dropped)
             norm(s, layer.attentionBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.attentionBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
-            Matmul.linear(layer.attention, w.outWeight, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
+            w.outWeight.trainingProduct(layer.attention, into: y, m: t, n: d, k: shape.queryWidth, accumulate: true)
             if let b = w.outBias { Vector.addBias(b, to: y, rows: t, width: d) }
             lowRankForward(adapters[.out], x: layer.attention, rows: t, inWidth: shape.queryWidth, into: y, stride: d, scratch: u, dropped: dropped)
         }
@@ -239,18 +239,18 @@ extension PreNormDecoder {
             mlpInput = layer.middle
         }
         norm(s, mlpInput, weight: w.norm2Weight, bias: w.norm2Bias, into: layer.norm2, rows: t, statistics: layer.stats2)
-        Matmul.linear(layer.norm2, w.upWeight, into: layer.preActivation, m: t, n: up, k: d)
+        w.upWeight.trainingProduct(layer.norm2, into: layer.preActivation, m: t, n: up, k: d, accumulate: false)
         if let b = w.upBias { Vector.addBias(b, to: layer.preActivation, rows: t, width: up) }
         lowRankForward(adapters[.up], x: layer.norm2, rows: t, inWidth: d, into: layer.preActivation, stride: up, scratch: u, dropped: dropped)
         activate(s, layer.preActivation, into: activation, rows: t)
         if let post = w.postMLPNormWeight {
-            Matmul.linear(activation, w.downWeight, into: layer.mlpBranch, m: t, n: d, k: f)
+            w.downWeight.trainingProduct(activation, into: layer.mlpBranch, m: t, n: d, k: f, accumulate: false)
             if let b = w.downBias { Vector.addBias(b, to: layer.mlpBranch, rows: t, width: d) }
             lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: layer.mlpBranch, stride: d, scratch: u, dropped: dropped)
             norm(s, layer.mlpBranch, weight: post, bias: nil, into: branch, rows: t, statistics: layer.mlpBranchStats)
             Vector.add(branch, into: y, count: t * d)
         } else {
-            Matmul.linear(activation, w.downWeight, into: y, m: t, n: d, k: f, accumulate: true)
+            w.downWeight.trainingProduct(activation, into: y, m: t, n: d, k: f, accumulate: true)
             if let b = w.downBias { Vector.addBias(b, to: y, rows: t, width: d) }
             lowRankForward(adapters[.down], x: activation, rows: t, inWidth: f, into: y, stride: d, scratch: u, dropped: dropped)
         }
@@ -274,8 +274,8 @@ extension PreNormDecoder {
     /// A product's backward with its adapters: the adapters' gradients (which read `x`), the
     /// base product's (`dWeight`/`dBias` nil when frozen; `dx` overwritten), then the
     /// adapters' share of `dx`.
-    private static func productBackward(
-        _ dy: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, m t: Int, n: Int, k: Int,
+    private static func productBackward<Matrix: TrainingMatrix>(
+        _ dy: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, weight: Matrix, m t: Int, n: Int, k: Int,
         dx: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
         adapters: [LowRank], adapterGradients: [LowRank], layout a: Layout<UnsafeMutablePointer<Float>>
     ) {
@@ -283,15 +283,22 @@ extension PreNormDecoder {
         precondition(adapterGradients.count == adapters.count, "adapters attached to a backward pass must be trained")
         lowRankBackwardWeights(adapters, gradients: adapterGradients, x: x, rows: t, inWidth: k, dy: dy, stride: n,
                                scratch: a.lowRankU, dU: a.lowRankDU, dropped: a.lowRankX)
-        Matmul.linearBackward(dy, input: x, weight: weight, m: t, n: n, k: k, dInput: dx, dWeight: dWeight, dBias: dBias)
+        if let dWeight {
+            guard let values = weight.trainableValues else { preconditionFailure("a weight gradient needs fp32 weights") }
+            Matmul.linearBackward(dy, input: x, weight: values, m: t, n: n, k: k, dInput: dx, dWeight: dWeight, dBias: dBias)
+        } else {
+            // A frozen weight (LoRA's base, fp32 or bf16): only the input's gradient.
+            weight.inputGradient(dy, into: dx, m: t, n: n, k: k, accumulate: false)
+            if let dBias { Vector.addColumnSums(dy, rows: t, width: n, into: dBias) }
+        }
         lowRankBackwardInput(adapters, dU: a.lowRankDU, rows: t, inWidth: k, dx: dx, dropped: a.lowRankX)
     }
 
     /// One block backward. On entry `layout.dx` holds the gradient with respect to the block's
     /// output; on exit, with respect to its input. Parameter gradients are added into `g`
     /// (nil: the base is frozen) and adapter gradients into `ga`.
-    private static func backward(
-        _ s: Shape, attention shape: AttentionShape, _ w: Block, _ g: Block?, _ ga: BlockAdapters?,
+    private static func backward<Matrix: TrainingMatrix>(
+        _ s: Shape, attention shape: AttentionShape, _ w: BlockOf<Matrix>, _ g: Block?, _ ga: BlockAdapters?,
         _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int, positions: UnsafePointer<Int32>, sequences: [SequenceSpan],
         layout a: Layout<UnsafeMutablePointer<Float>>, scratch: AttentionScratch
     ) {
@@ -328,8 +335,8 @@ extension PreNormDecoder {
 
     /// The MLP branch and its LayerNorm: adds the branch's gradient with respect to
     /// `normInput` into `dx`.
-    private static func mlpBackward(
-        _ s: Shape, _ w: Block, _ g: Block?, _ adapters: BlockAdapters, _ trained: BlockAdapters,
+    private static func mlpBackward<Matrix: TrainingMatrix>(
+        _ s: Shape, _ w: BlockOf<Matrix>, _ g: Block?, _ adapters: BlockAdapters, _ trained: BlockAdapters,
         _ layer: Layer<UnsafeMutablePointer<Float>>, tokens t: Int,
         normInput: UnsafePointer<Float>, layout a: Layout<UnsafeMutablePointer<Float>>
     ) {

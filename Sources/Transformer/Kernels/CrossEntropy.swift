@@ -52,12 +52,23 @@ public enum CrossEntropy {
         targets: UnsafePointer<Int32>, logits: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
         softCap: Float? = nil, backward: Backward?
     ) -> Double {
+        loss(hidden: hidden, rows: rows, width: width, headMatrix: UnsafeMutablePointer(mutating: head), vocabulary: vocabulary,
+             targets: targets, logits: logits, losses: losses, softCap: softCap, backward: backward)
+    }
+
+    /// `loss` over a head in any training precision (a frozen bf16 head under LoRA); `dHead`
+    /// needs an fp32 head.
+    static func loss<Head: TrainingMatrix>(
+        hidden: UnsafePointer<Float>, rows: Int, width: Int, headMatrix head: Head, vocabulary: Int,
+        targets: UnsafePointer<Int32>, logits: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
+        softCap: Float? = nil, backward: Backward?
+    ) -> Double {
         let chunk = chunkRows(vocabulary: vocabulary, rows: rows)
         var r0 = 0
         while r0 < rows {
             let c = min(chunk, rows - r0)
             let h = hidden + r0 * width
-            Matmul.linear(h, head, into: logits, m: c, n: vocabulary, k: width)
+            head.trainingProduct(h, into: logits, m: c, n: vocabulary, k: width, accumulate: false)
             KernelThreads.forRanges(c) { range in
                 for r in range {
                     let scale = backward.map { b in b.rowWeights.map { b.scale * $0[r0 + r] } ?? b.scale }
@@ -67,9 +78,9 @@ public enum CrossEntropy {
                 }
             }
             if let b = backward {
-                Matmul.gemm(transA: false, transB: false, m: c, n: width, k: vocabulary, logits, lda: vocabulary,
-                            head, ldb: width, b.dHidden + r0 * width, ldc: width)
+                head.inputGradient(logits, into: b.dHidden + r0 * width, m: c, n: vocabulary, k: width, accumulate: false)
                 if let dHead = b.dHead {
+                    precondition(head.trainableValues != nil, "a head gradient needs fp32 head weights")
                     Matmul.gemm(transA: true, transB: false, m: vocabulary, n: width, k: c, logits, lda: vocabulary,
                                 h, ldb: width, beta: 1, dHead, ldc: width)
                 }

@@ -30,6 +30,64 @@ extension Matmul {
         linearBF16Widened(a, b, into: c, m: m, n: n, k: k, accumulate: accumulate)
     }
 
+    /// `dx[m, k] = dy[m, n] · W (+ dx when accumulate)` with `W` `[n, k]` in bfloat16: the
+    /// input gradient of `y = x · Wᵀ`, for a frozen bf16 weight in training (LoRA's base).
+    ///
+    /// On AVX512_BF16 CPUs `dy` is rounded to bfloat16 and the product runs through
+    /// `c2s_gemm_bf16_kn` (the blocked GEMM reading `W` by rows of the reduction), columns of
+    /// `dx` split over `KernelThreads` in 64-column panels (rows when `k` is under 128).
+    /// Elsewhere panels of `W`'s rows are widened to fp32 and multiplied through BLAS.
+    public static func linearBackwardInputBF16(
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<UInt16>, into dx: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, accumulate: Bool = false
+    ) {
+        guard m > 0, k > 0 else { return }
+        guard c2s_has_bf16_dot() != 0 else {
+            backwardInputBF16Widened(dy, w, into: dx, m: m, n: n, k: k, accumulate: accumulate)
+            return
+        }
+        let panel = 64, panels = (k + panel - 1) / panel
+        if panels >= 2 {
+            KernelThreads.forRanges(panels, grain: 1) { range in
+                let j0 = range.lowerBound * panel, j1 = min(k, range.upperBound * panel)
+                let status = c2s_gemm_bf16_kn(dy, n, w + j0, k, dx + j0, k, m, j1 - j0, n, accumulate ? 1 : 0)
+                precondition(status == 0, "c2s_gemm_bf16_kn: cannot allocate its packing buffers")
+            }
+        } else {
+            KernelThreads.forRanges(m, grain: 48) { range in
+                let i0 = range.lowerBound
+                let status = c2s_gemm_bf16_kn(dy + i0 * n, n, w, k, dx + i0 * k, k, range.count, k, n, accumulate ? 1 : 0)
+                precondition(status == 0, "c2s_gemm_bf16_kn: cannot allocate its packing buffers")
+            }
+        }
+    }
+
+    /// The portable input gradient: `panel` rows of `W` widened at a time, each adding its
+    /// share `dy[:, rows] · W[rows, :]` into `dx` (the first one storing unless accumulating).
+    static func backwardInputBF16Widened(
+        _ dy: UnsafePointer<Float>, _ w: UnsafePointer<UInt16>, into dx: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, accumulate: Bool
+    ) {
+        guard n > 0 else {
+            if !accumulate { dx.update(repeating: 0, count: m * k) }
+            return
+        }
+        let panel = max(16, min(n, (1 << 19) / max(1, k)))
+        let widened = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
+        defer { widened.deallocate() }
+        var p0 = 0
+        while p0 < n {
+            let rows = min(panel, n - p0)
+            let source = UnsafeRawPointer(w + p0 * k), count = rows * k
+            KernelThreads.forRanges(count, grain: 1 << 16) { range in
+                FloatConversion.bfloat16ToFloat(source + range.lowerBound * 2, widened + range.lowerBound, count: range.count)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(rows),
+                        1, dy + p0, Int32(n), widened, Int32(k), accumulate || p0 > 0 ? 1 : 0, dx, Int32(k))
+            p0 += rows
+        }
+    }
+
     /// The many-rows AVX512_BF16 path: each worker runs `c2s_gemm_bf16` over its own columns
     /// (whole 64-column panels, the kernel's width) or, for narrow `b`, its own rows, and packs
     /// what it uses.

@@ -9,7 +9,9 @@ import Foundation
 ///
 /// Both passes run the base's own block (`PreNormDecoder`) with the adapters attached to its
 /// weights; no adapter is merged, so the base stays as loaded. Inference reads the base in the
-/// precision it was loaded in (bf16 matrices included); training and merging need an fp32 base.
+/// precision it was loaded in (bf16 matrices included), and so does training: a bf16 base is
+/// multiplied in bf16 both ways (forward and the input gradients), with activations, adapters
+/// and their gradients in fp32. Merging needs an fp32 base.
 public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
     public let base: any CausalLanguageModel
     public let configuration: LoRAConfiguration
@@ -148,14 +150,21 @@ public final class LowRankAdaptedModel: TrainableModel, @unchecked Sendable {
 
     private func step(_ batch: TrainingBatch, gradients: UnsafeMutablePointer<Float>?, scale: Float) throws -> LossSum {
         try batch.validate(vocabularySize: info.vocabularySize, contextLength: info.contextLength)
-        try TrainingChecks.requireFP32(decoder.parameters)
+        try TrainingChecks.requireFrozenBaseTrainable(decoder.parameters)
         lock.lock()
         defer { lock.unlock() }
         // Dropout only where the adapters learn; a loss alone (validation) runs without it.
-        let base = decoder.decoderWeights(in: decoder.parameters.base)
-        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adapted(base, dropoutKey: gradients == nil ? nil : randomKey),
-                                   gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: nil, adapters: blockAdapters(in: $0)) },
-                                   embeddings: decoder.embeddings(gradients: nil), workspace: training)
+        let key = gradients == nil ? nil : randomKey
+        let adapterGradients = gradients.map { PreNormDecoder.Gradients(scale: scale, weights: nil, adapters: blockAdapters(in: $0)) }
+        let embeddings = decoder.embeddings(gradients: nil)
+        // An fp32 base is read through plain pointers (the products of full training); a bf16
+        // one stays bf16, its products on the AVX512-BF16 kernels.
+        if decoder.parameters.matrixPrecision == .fp32 {
+            return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adapted(decoder.decoderWeights(in: decoder.parameters.base), dropoutKey: key),
+                                       gradients: adapterGradients, embeddings: embeddings, workspace: training)
+        }
+        return PreNormDecoder.step(batch, shape: decoder.decoderShape, weights: adapted(decoder.residentWeights, dropoutKey: key),
+                                   gradients: adapterGradients, embeddings: embeddings, workspace: training)
     }
 
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {

@@ -36,4 +36,12 @@ enum TrainingChecks {
             throw ModelError.input("training needs fp32 weights, but this model keeps its matrices in \(store.matrixPrecision.rawValue); load it with weights fp32")
         }
     }
+
+    /// A frozen base (LoRA) is only multiplied by, so fp32 and bf16 both serve; int8 is an
+    /// inference format (its products have no backward kernels).
+    static func requireFrozenBaseTrainable(_ store: ParameterStore) throws {
+        guard store.matrixPrecision != .int8 else {
+            throw ModelError.input("LoRA training needs a base in fp32 or bf16, but this model keeps its matrices in int8; load it without --quantize")
+        }
+    }
 }
