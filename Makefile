@@ -63,6 +63,9 @@ PREDICTION_WEIGHT ?= 2
 GENERATION_WEIGHT ?= 1
 UNCONDITIONAL_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
+# Tasks whose examples are drawn evenly over cell types (c2s prompts --balance-labels), so that
+# a rare type is asked for as often as a common one; empty: every cell equally often.
+BALANCE ?=
 # The model and its training (docs/SCIENCE.md says how these were chosen).
 HIDDEN ?= 128
 LAYERS ?= 2
@@ -107,7 +110,8 @@ demo: build
 	echo "== $(EXAMPLES) prompts: cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
 	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) \
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) --examples $(EXAMPLES) \
-	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(if $(BALANCE),--balance-labels $(BALANCE)) \
+	  $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
 	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \

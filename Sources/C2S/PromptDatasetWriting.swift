@@ -20,6 +20,8 @@ public struct PromptDatasetSettings: Sendable {
     /// Only the first N input templates of each task.
     public var templates: Int?
     public var examples: Int?
+    /// Tasks whose weighted draws are spread evenly over labels (`PromptOptions.balancedTasks`).
+    public var balancedTasks: Set<String> = []
     /// Genes of each cell shown in prompts.
     public var topK = 200
     /// The organism named in prompts (default: the dataset's, else Homo sapiens).
@@ -147,6 +149,7 @@ public enum PromptDatasetWriting {
             options.tasks.append((s.templates.map { task.keepingTemplates($0) } ?? task, weight))
         }
         options.examples = s.examples
+        options.balancedTasks = s.balancedTasks
         options.topK = s.topK
         options.style = s.profile.style
         options.promptFormat = s.profile.name == PromptProfiles.c2s.name ? nil : s.profile.name

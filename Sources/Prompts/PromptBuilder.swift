@@ -58,6 +58,11 @@ public struct PromptOptions: Sendable {
     /// task per example); otherwise every unit of every task gives one example.
     public var tasks: [(task: TaskDefinition, weight: Double?)] = []
     public var examples: Int?
+    /// Tasks (by name) whose weighted draws are spread evenly over labels: each draw takes the
+    /// next label of a seeded round-robin and then that label's next cell, so a rare cell type
+    /// is conditioned on as often as a common one (a cell of a small type recurs more often).
+    /// Single-cell tasks that use `{label}` only; needs task weights.
+    public var balancedTasks: Set<String> = []
     /// Genes of each cell shown (the top k of its sentence).
     public var topK = 200
     public var organism = "Homo sapiens"
@@ -152,6 +157,18 @@ public struct PromptBuilder {
         func need(_ column: String, _ what: String) throws {
             guard available.contains(column) else {
                 throw DataError("\(what) column '\(column)' is not in the dataset; columns: \(table.fieldNames.joined(separator: ", "))")
+            }
+        }
+        let names = Set(options.tasks.map(\.task.name))
+        for name in options.balancedTasks.sorted() {
+            guard let task = options.tasks.first(where: { $0.task.name == name })?.task else {
+                throw DataError("--balance-labels names task \(name), which is not among the tasks (\(names.sorted().joined(separator: ", ")))")
+            }
+            guard task.kind == .singleCell && task.uses("label") else {
+                throw DataError("--balance-labels: task \(name) is not conditioned on a cell's label, so it has no labels to balance")
+            }
+            guard options.tasks.contains(where: { $0.weight != nil }) else {
+                throw DataError("--balance-labels needs task weights (e.g. --task \(name):1): it shapes how weighted examples are drawn")
             }
         }
         for (task, _) in options.tasks {
@@ -297,6 +314,12 @@ public struct PromptBuilder {
                 var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xA11))
                 return Array(r).shuffled(using: &rng)
             }
+            // Balanced tasks: their shuffled units grouped by label (labels in a seeded order).
+            let byLabel = tasks.enumerated().map { (t, task) -> [[Int]]? in
+                guard options.balancedTasks.contains(task.name) else { return nil }
+                return Self.groupedByLabel(shuffled[t], label: { labels[units[$0].first] ?? "" },
+                                           seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xBA1))
+            }
             var next = [Int](repeating: 0, count: ranges.count)
             var rng = SplitMix64(seed: SplitMix64.derive(options.seed, 0x4D1C))
             for _ in 0..<n {
@@ -304,12 +327,39 @@ public struct PromptBuilder {
                 var t = 0
                 while t < w.count - 1 && (r >= w[t] || ranges[t].isEmpty) { r -= w[t]; t += 1 }
                 guard !shuffled[t].isEmpty else { continue }
-                order.append((t, shuffled[t][next[t] % shuffled[t].count]))
+                if let groups = byLabel[t] {
+                    let group = groups[next[t] % groups.count]
+                    order.append((t, group[(next[t] / groups.count) % group.count]))
+                } else {
+                    order.append((t, shuffled[t][next[t] % shuffled[t].count]))
+                }
                 next[t] += 1
             }
             shuffled.removeAll()
         }
         return Schedule(tasks: tasks, units: units, order: order, unmatched: unmatched, skipped: skipped, labels: labels)
+    }
+
+    /// `units` grouped by `label`, each group in the units' own order, the groups in an order
+    /// shuffled with `seed` (so which label comes first does not depend on its name).
+    static func groupedByLabel(_ units: [Int], label: (Int) -> String, seed: UInt64) -> [[Int]] {
+        var index: [String: Int] = [:]
+        var groups: [[Int]] = []
+        var names: [String] = []
+        for u in units {
+            let name = label(u)
+            if let g = index[name] {
+                groups[g].append(u)
+            } else {
+                index[name] = groups.count
+                groups.append([u])
+                names.append(name)
+            }
+        }
+        // Sorted first, so the order depends on the seed and the label set alone.
+        let sorted = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        var rng = SplitMix64(seed: seed)
+        return sorted.shuffled(using: &rng).map { groups[$0] }
     }
 
     /// Renders every example and hands them, in order, to `write` in chunks.

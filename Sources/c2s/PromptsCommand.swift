@@ -45,6 +45,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Number of examples to draw when tasks have weights (default: number of cells).")
     var examples: Int?
 
+    @Option(help: ArgumentHelp("Draw this task's weighted examples evenly over labels (comma-separated tasks, e.g. cell_type_generation): every cell type is conditioned on equally often, a rare type's cells recurring more.", valueName: "tasks"))
+    var balanceLabels: String?
+
     @Option(help: "Train,validation,test fractions.")
     var splitFractions = "0.8,0.1,0.1"
 
@@ -80,6 +83,7 @@ struct PromptsCommand: ParsableCommand {
     func settings() throws -> PromptDatasetSettings {
         var s = try prompt.settings(dataset: dataset, output: output)
         s.examples = examples
+        s.balancedTasks = Set(Self.columns(balanceLabels))
         if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
         s.stratifyBy = stratifyBy
         s.groupBy = Self.columns(groupBy)

@@ -127,6 +127,47 @@ final class PromptBuilderTests: XCTestCase {
         XCTAssertNotEqual(a, c)
     }
 
+    /// --balance-labels: the balanced task's examples come evenly from kang's 13 cell types
+    /// (CD14 Mono is 32 % of the cells, the smallest types a few), every example still
+    /// names its own cell's type, the other task keeps its natural mix, and the draw is
+    /// deterministic. Without weights, or on a task without labels, it is refused.
+    func testBalancedTasksDrawEvenlyOverLabels() throws {
+        let table = try kang()
+        let prediction = BuiltinTasks.named("cell_type_prediction")!, generation = BuiltinTasks.named("cell_type_generation")!
+        var o = options(prediction)
+        o.tasks = [(prediction, 0.5), (generation, 0.5)]
+        o.examples = 5200
+        o.balancedTasks = ["cell_type_generation"]
+        let (a, _) = try build(table, o)
+        let typeOf = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, $0.fields["seurat_annotations"] ?? "") })
+        var generated: [String: Int] = [:], predicted: [String: Int] = [:]
+        for e in a {
+            let type = typeOf[e.cellNames[0]]!
+            if e.task == "cell_type_generation" {
+                generated[type, default: 0] += 1
+                XCTAssertTrue(e.modelInput.contains(type), "a balanced example still names its cell's type")
+            } else {
+                predicted[type, default: 0] += 1
+            }
+        }
+        XCTAssertEqual(generated.count, 13)
+        let counts = generated.values.sorted()
+        XCTAssertLessThanOrEqual(counts.last! - counts.first!, 1, "round-robin over labels: \(generated)")
+        let mono = Double(predicted["CD14 Mono"] ?? 0) / Double(predicted.values.reduce(0, +))
+        XCTAssertGreaterThan(mono, 0.25, "the unbalanced task keeps the natural mix")
+        XCTAssertEqual(try build(table, o).0, a, "same seed, same examples")
+        var unweighted = options(generation)
+        unweighted.balancedTasks = ["cell_type_generation"]
+        XCTAssertThrowsError(try build(table, unweighted)) { XCTAssertTrue("\($0)".contains("weights"), "\($0)") }
+        var unknown = o
+        unknown.balancedTasks = ["tissue_prediction"]
+        XCTAssertThrowsError(try build(table, unknown)) { XCTAssertTrue("\($0)".contains("not among the tasks"), "\($0)") }
+        var unlabelled = o
+        unlabelled.tasks = [(prediction, 0.5), (BuiltinTasks.named("unconditional_generation")!, 0.5)]
+        unlabelled.balancedTasks = ["unconditional_generation"]
+        XCTAssertThrowsError(try build(table, unlabelled)) { XCTAssertTrue("\($0)".contains("label"), "\($0)") }
+    }
+
     func testMissingColumnsAreClearErrors() throws {
         let table = try kang()
         var o = options(BuiltinTasks.named("cell_type_prediction")!)

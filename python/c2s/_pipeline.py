@@ -184,6 +184,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
             split_fractions: Optional[Sequence[float]] = None, seed: Optional[int] = None,
             templates: Optional[int] = None, organism: Optional[str] = None,
             task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None,
+            balance_labels: Optional[Sequence[str]] = None,
             group_columns: Optional[Sequence[str]] = None, group_label_column: Optional[str] = None,
             group_size: Union[None, int, str] = None, text_column: Optional[str] = None,
             text_file: Optional[PathLike] = None, perturbation_column: Optional[str] = None,
@@ -205,6 +206,10 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
         (``--task name:weight``), e.g. ``{"cell_type_prediction": 2, "cell_type_generation": 1}``.
     examples
         Examples to draw when tasks have weights (default: number of cells).
+    balance_labels
+        Tasks whose weighted examples are drawn evenly over labels
+        (``--balance-labels``), e.g. ``["cell_type_generation"]``: a rare cell type is asked
+        for as often as a common one.
     top_k
         Genes of each cell shown in prompts (default 200).
     label_column
@@ -242,7 +247,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
     args.opt("--stratify-by", stratify_by).csv("--group-by", group_by).opt("--splits", splits)
     args.csv("--split-fractions", split_fractions).opt("--seed", seed)
     args.opt("--templates", templates).opt("--organism", organism).opt("--task-file", task_file)
-    args.opt("--prompt-format", prompt_format)
+    args.opt("--prompt-format", prompt_format).csv("--balance-labels", balance_labels)
     args.csv("--group-columns", group_columns).opt("--group-label-column", group_label_column)
     args.opt("--group-size", group_size).opt("--text-column", text_column)
     args.opt("--text-file", text_file).opt("--perturbation-column", perturbation_column)

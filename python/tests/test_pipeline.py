@@ -167,6 +167,20 @@ def test_prompts_in_a_published_checkpoints_format(sim, tmp_path):
         c2s.prompts(sim.sentences, tmp_path / "bad.jsonl", prompt_format="gpt")
 
 
+def test_prompts_balanced_over_labels(sim, tmp_path):
+    # The simulated types are unequal in size; balanced generation examples are not.
+    ds = c2s.prompts(sim.sentences, tmp_path / "bal.jsonl",
+                     tasks={"cell_type_prediction": 1, "cell_type_generation": 1}, examples=800,
+                     label_column="cell_type", top_k=10, balance_labels=["cell_type_generation"])
+    df = ds.to_dataframe()
+    types = dict(zip(sim.adata.obs_names, sim.adata.obs["cell_type"]))
+    generated = df[df["task"] == "cell_type_generation"]["cell_name"].map(types).value_counts()
+    assert len(generated) == 4 and generated.max() - generated.min() <= 1
+    with pytest.raises(c2s.C2SError, match="weights"):
+        c2s.prompts(sim.sentences, tmp_path / "bad" / "bad.jsonl", tasks="cell_type_generation",
+                    label_column="cell_type", balance_labels=["cell_type_generation"])
+
+
 def test_corpus_of_two_datasets_trains_with_flat_memory_order(sim, tmp_path):
     # The same sentences as two sources (one renamed): every cell appears under each name,
     # splits are grouped by dataset, and a model trains on it in the permuted order.
