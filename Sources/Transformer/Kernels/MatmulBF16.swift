@@ -72,19 +72,9 @@ extension Matmul {
             if !accumulate { dx.update(repeating: 0, count: m * k) }
             return
         }
-        let panel = max(16, min(n, (1 << 19) / max(1, k)))
-        let widened = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
-        defer { widened.deallocate() }
-        var p0 = 0
-        while p0 < n {
-            let rows = min(panel, n - p0)
-            let source = UnsafeRawPointer(w + p0 * k), count = rows * k
-            KernelThreads.forRanges(count, grain: 1 << 16) { range in
-                FloatConversion.bfloat16ToFloat(source + range.lowerBound * 2, widened + range.lowerBound, count: range.count)
-            }
+        forEachWidenedPanel(w, rows: n, columns: k) { p0, rows, widened in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(rows),
                         1, dy + p0, Int32(n), widened, Int32(k), accumulate || p0 > 0 ? 1 : 0, dx, Int32(k))
-            p0 += rows
         }
     }
 
@@ -117,25 +107,35 @@ extension Matmul {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<UInt16>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, accumulate: Bool
     ) {
-        let panel = max(16, min(n, (1 << 19) / max(1, k)))  // ~2 MB of fp32 weights per panel
-        let widened = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
-        defer { widened.deallocate() }
-        var j0 = 0
-        while j0 < n {
-            let rows = min(panel, n - j0)
-            let source = UnsafeRawPointer(b + j0 * k), count = rows * k
-            KernelThreads.forRanges(count, grain: 1 << 16) { range in
-                FloatConversion.bfloat16ToFloat(source + range.lowerBound * 2, widened + range.lowerBound, count: range.count)
-            }
+        forEachWidenedPanel(b, rows: n, columns: k) { j0, rows, widened in
             if m <= fewRows {
-                let w = UnsafePointer(widened), out = c + j0
+                let out = c + j0
                 KernelThreads.forRanges(rows, grain: 64) { range in
-                    c2s_linear_few_rows(a, w, out, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
+                    c2s_linear_few_rows(a, widened, out, m, k, n, range.lowerBound, range.upperBound, accumulate ? 1 : 0)
                 }
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(rows), Int32(k),
                             1, a, Int32(k), widened, Int32(k), accumulate ? 1 : 0, c + j0, Int32(n))
             }
+        }
+    }
+
+    /// Calls `body` with consecutive panels of the bf16 matrix `w` (`[rows, columns]`), each
+    /// widened to fp32 (exact) into one reused buffer of about 2 MB, so that a panel stays in
+    /// L2/L3 for the product that reads it.
+    static func forEachWidenedPanel(_ w: UnsafePointer<UInt16>, rows n: Int, columns k: Int,
+                                    _ body: (_ firstRow: Int, _ rows: Int, _ widened: UnsafePointer<Float>) -> Void) {
+        let panel = max(16, min(n, (1 << 19) / max(1, k)))
+        let widened = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
+        defer { widened.deallocate() }
+        var j0 = 0
+        while j0 < n {
+            let rows = min(panel, n - j0)
+            let source = UnsafeRawPointer(w + j0 * k), count = rows * k
+            KernelThreads.forRanges(count, grain: 1 << 16) { range in
+                FloatConversion.bfloat16ToFloat(source + range.lowerBound * 2, widened + range.lowerBound, count: range.count)
+            }
+            body(j0, rows, widened)
             j0 += rows
         }
     }
