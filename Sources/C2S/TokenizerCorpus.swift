@@ -10,6 +10,8 @@ import SingleCell
 ///   `model_input,response`), joined by `PromptFormat.separator` (one space) — the text a model
 ///   is trained on. A line that is a JSON string gives that string.
 /// - Any other line is a text as it is. Blank lines are skipped.
+///
+/// Files are streamed (`TextFileLines`): one line at a time, never the whole corpus in memory.
 public enum TokenizerCorpus {
     public static let promptFields = ["model_input", "response"]
 
@@ -19,36 +21,35 @@ public enum TokenizerCorpus {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
 
-    public static func read(_ path: String, fields: [String]?) throws -> [String] {
+    /// Hands each text of the corpus file or dataset folder at `path` to `body`, in file order.
+    /// A malformed line is an error naming the file and line; so is a file without any text.
+    public static func forEachText(_ path: String, fields: [String]?, blockSize: Int = TextFileLines.defaultBlockSize,
+                                   _ body: (String) throws -> Void) throws {
         var file = path
         var wanted = fields ?? promptFields
         if isDataset(path) {
             file = URL(fileURLWithPath: path).appendingPathComponent("cells.jsonl").path
             wanted = fields ?? ["cell_sentence"]
         }
-        guard let data = FileManager.default.contents(atPath: file) else { throw FileError(file, "cannot be read") }
-        guard let text = String(data: data, encoding: .utf8) else { throw FileError(file, "is not UTF-8 text") }
-        var texts: [String] = []
-        // "\r\n" is one Character in Swift: split on both spellings of a line end.
-        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+        var texts = 0
+        try TextFileLines.forEach(path: file, blockSize: blockSize) { line, number in
+            texts += 1
             let first = line.first(where: { $0 != " " && $0 != "\t" })
-            guard first == "{" || first == "\"" else { texts.append(String(line)); continue }
+            guard first == "{" || first == "\"" else { try body(line); return }
             guard let value = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: .fragmentsAllowed) else {
-                throw FileError(file, "line \(n + 1): not valid JSON")
+                throw FileError(file, "line \(number): not valid JSON")
             }
-            if let s = value as? String { texts.append(s); continue }
-            guard let object = value as? [String: Any] else { throw FileError(file, "line \(n + 1): expected a JSON object or string") }
+            if let s = value as? String { try body(s); return }
+            guard let object = value as? [String: Any] else { throw FileError(file, "line \(number): expected a JSON object or string") }
             var parts: [String] = []
             for field in wanted {
                 guard let s = object[field] as? String else {
-                    throw FileError(file, "line \(n + 1): no string field \"\(field)\" (fields used: \(wanted.joined(separator: ",")); the line has \(object.keys.sorted().joined(separator: ", ")))")
+                    throw FileError(file, "line \(number): no string field \"\(field)\" (fields used: \(wanted.joined(separator: ",")); the line has \(object.keys.sorted().joined(separator: ", ")))")
                 }
                 parts.append(s)
             }
-            texts.append(parts.joined(separator: PromptFormat.separator))
+            try body(parts.joined(separator: PromptFormat.separator))
         }
-        guard !texts.isEmpty else { throw FileError(file, "has no text to train on") }
-        return texts
+        guard texts > 0 else { throw FileError(file, "has no text to train on") }
     }
 }

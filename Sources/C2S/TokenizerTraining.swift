@@ -18,6 +18,8 @@ public struct TokenizerTrainingSettings: Sendable {
     public var options = BPETrainingOptions()
     public var modelMaxLength = 1024
     public var overwrite = false
+    /// Bytes per read of a corpus file (smaller in tests, to cut lines across reads).
+    var readBlockSize = TextFileLines.defaultBlockSize
 
     public init(corpus: [String], output: String) {
         self.corpus = corpus
@@ -37,7 +39,15 @@ public struct TokenizerTrainingResult: Sendable {
 
 /// Training a byte-level BPE tokenizer for cell sentences, optionally with one token per gene:
 /// the workflow behind `c2s tokenizer train`. The folder appears only when complete.
+///
+/// The corpus is streamed twice, a batch of texts at a time, so memory does not grow with it:
+/// the first pass counts the distinct pre-tokenized words (all BPE training needs), the second
+/// measures the trained tokenizer on the corpus (`TokenCountSummary`).
 public enum TokenizerTraining {
+    /// Texts handed on together: enough for every core to count a share, few enough to keep
+    /// memory flat (a batch of C2S prompts is a few MiB).
+    static let batchSize = 4096
+
     public static func run(_ s: TokenizerTrainingSettings) throws -> TokenizerTrainingResult {
         let smallest = s.options.specialTokens.count + 256
         guard s.options.vocabSize >= smallest else {
@@ -50,14 +60,13 @@ public enum TokenizerTraining {
         let geneList = try s.genesFile.map { try GeneVocabulary.read(path: $0) }
         let measured = try s.measureGenesFile.map { try GeneVocabulary.read(path: $0) }
             ?? s.corpus.first(where: TokenizerCorpus.isDataset).map { try GeneVocabulary.read(path: $0) }
-        var texts: [String] = []
-        for path in s.corpus { texts += try TokenizerCorpus.read(path, fields: s.fields) }
 
         let start = DispatchTime.now().uptimeNanoseconds
+        var counts: BPEWordCounts
+        do { counts = try BPEWordCounts(options: s.options, genes: geneList) } catch { throw ModelError.input("\(error)") }
+        try forEachBatch(s) { counts.add($0) }
         let trained: TrainedTokenizer
-        do { trained = try BPETrainer.train(texts, options: s.options, genes: geneList) } catch {
-            throw ModelError.input("\(error)")
-        }
+        do { trained = try BPETrainer.train(counts) } catch { throw ModelError.input("\(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         // A tokenizer folder is recognised by its tokenizer.json.
@@ -65,10 +74,28 @@ public enum TokenizerTraining {
                                    isOwnOutput: { FileManager.default.fileExists(atPath: $0 + "/tokenizer.json") })
         try trained.write(to: URL(fileURLWithPath: out.temporary), modelMaxLength: s.modelMaxLength)
         let tokenizer = try Tokenizer.load(folder: URL(fileURLWithPath: out.temporary))
+        // Measured before the commit: a corpus that fails to read again leaves no folder.
+        var measurement = TokenCountMeasurement(tokenizer: tokenizer, genes: (geneList ?? measured).map { Set($0.genes) })
+        try forEachBatch(s) { measurement.add($0) }
         try out.commit()
 
-        let geneSet = (geneList ?? measured).map { Set($0.genes) }
-        return TokenizerTrainingResult(trained: trained, genes: geneList?.genes.count, examples: texts.count,
-                                       summary: TokenCountSummary.measure(tokenizer, texts: texts, genes: geneSet), seconds: seconds)
+        return TokenizerTrainingResult(trained: trained, genes: geneList?.genes.count, examples: counts.texts,
+                                       summary: measurement.summary, seconds: seconds)
+    }
+
+    /// Streams the texts of every corpus input, in order, to `body` in batches of `batchSize`.
+    private static func forEachBatch(_ s: TokenizerTrainingSettings, _ body: ([String]) throws -> Void) throws {
+        var batch: [String] = []
+        batch.reserveCapacity(batchSize)
+        for path in s.corpus {
+            try TokenizerCorpus.forEachText(path, fields: s.fields, blockSize: s.readBlockSize) { text in
+                batch.append(text)
+                if batch.count == batchSize {
+                    try body(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
     }
 }

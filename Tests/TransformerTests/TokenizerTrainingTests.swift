@@ -56,6 +56,30 @@ final class TokenizerTrainingTests: XCTestCase {
         XCTAssertEqual(small.merges, Array(one.merges.prefix(600 - 258)))
     }
 
+    /// A streamed corpus reaches the counts in batches: any cut gives the same distinct words,
+    /// in the same order of first appearance, with the same counts, and so the same tokenizer.
+    func testCountingInBatchesGivesTheCountsOfCountingAtOnce() throws {
+        let texts = try corpus()
+        let genes = try GeneVocabulary.read(path: TestPaths.fixtures.appendingPathComponent("tokenizer-training/genes.txt").path)
+        for genes in [nil, genes] {
+            var whole = try BPEWordCounts(options: options(700), genes: genes)
+            whole.add(texts)
+            var batched = try BPEWordCounts(options: options(700), genes: genes)
+            var start = 0
+            // 129 and the rest (131) are counted on two threads, the first into an empty table.
+            for size in [129, 1, 63, 7] + Array(repeating: 300, count: texts.count / 300 + 1) where start < texts.count {
+                batched.add(Array(texts[start..<min(texts.count, start + size)]))
+                start += size
+            }
+            XCTAssertEqual(batched.texts, texts.count)
+            XCTAssertGreaterThan(whole.counter.distinctWords, 100)
+            XCTAssertEqual(batched.counter.distinctWords, whole.counter.distinctWords)
+            XCTAssertEqual(batched.counter.counts, whole.counter.counts)
+            XCTAssertTrue((0..<whole.counter.distinctWords).allSatisfy { batched.counter.word($0) == whole.counter.word($0) })
+            XCTAssertEqual(try BPETrainer.train(batched).tokenizerJSON(), try BPETrainer.train(texts, options: options(700), genes: genes).tokenizerJSON())
+        }
+    }
+
     func testRoundTripOnHeldOutText() throws {
         let texts = try heldOut().filter { !$0.contains("<|endoftext|>") && !$0.contains("<|pad|>") }
         XCTAssertGreaterThan(texts.count, 150)

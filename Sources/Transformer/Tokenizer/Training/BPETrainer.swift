@@ -25,45 +25,32 @@ public struct TokenizerTrainingError: Error, CustomStringConvertible, Sendable, 
 /// GPT-2 pattern, the alphabet is the 256 bytes, and merges are learned by pair frequency.
 ///
 /// The algorithm is the classic fast one (as in `tokenizers`' BpeTrainer): count the distinct
-/// pre-tokenized words once (`WordCounter`, both cores), then keep, for every adjacent pair of
-/// symbols, its count over the corpus and the list of words it occurs in. Each step takes the
-/// best pair from a priority queue (`PairQueue`: highest count, ties to the smaller left id, then
-/// the smaller right id), rewrites only the words that contain it, and updates the counts of
-/// the pairs those words lose and gain. The merged token gets the next id; within a word,
-/// occurrences of the pair are merged left to right.
+/// pre-tokenized words once (`BPEWordCounts`, all cores; a corpus can be streamed through it a
+/// batch at a time), then keep, for every adjacent pair of symbols, its count over the corpus
+/// and the list of words it occurs in. Each step takes the best pair from a priority queue
+/// (`PairQueue`: highest count, ties to the smaller left id, then the smaller right id),
+/// rewrites only the words that contain it, and updates the counts of the pairs those words
+/// lose and gain. The merged token gets the next id; within a word, occurrences of the pair are
+/// merged left to right.
 ///
 /// Ids: special tokens first, then the 256 byte symbols ordered by their GPT-2 byte-level
 /// character (printable ASCII first, as in GPT-2's vocabulary), then merged tokens in the order
 /// they were learned. Gene-aware training (`genes`) takes every gene occurrence out of the text
 /// before counting, so the merges are learned on the rest only; see `GeneVocabulary`.
 public enum BPETrainer {
+    /// Trains on `texts` held in memory: `BPEWordCounts` of all of them, then `train(_:)`.
     public static func train(_ texts: [String], options: BPETrainingOptions = BPETrainingOptions(),
                              genes: GeneVocabulary? = nil) throws(TokenizerTrainingError) -> TrainedTokenizer {
-        let specials = options.specialTokens
-        guard Set(specials).count == specials.count else { throw TokenizerTrainingError("special tokens must be distinct: \(specials)") }
-        if let empty = specials.firstIndex(where: { $0.isEmpty }) { throw TokenizerTrainingError("special token \(empty + 1) is empty") }
-        if let clash = specials.first(where: { s in ByteUnicode.utf8ForByte.contains(Array(s.utf8)) }) {
-            throw TokenizerTrainingError("special token \"\(clash)\" is spelled like a byte symbol of the alphabet")
-        }
-        let smallest = specials.count + 256
-        guard options.vocabSize >= smallest else {
-            throw TokenizerTrainingError("vocabulary size \(options.vocabSize) is smaller than the \(specials.count) special tokens + 256 byte symbols (at least \(smallest))")
-        }
-        if let genes, let clash = genes.genes.first(where: { specials.contains($0) }) {
-            throw TokenizerTrainingError("gene \"\(clash)\" is also a special token")
-        }
+        var counts = try BPEWordCounts(options: options, genes: genes)
+        counts.add(texts)
+        return try train(counts)
+    }
 
-        // Added tokens are taken out of the text before counting, as the finished tokenizer does.
-        var entries: [(bytes: [UInt8], token: AddedToken)] = []
-        for (i, s) in specials.enumerated() {
-            entries.append((Array(s.utf8), AddedToken(content: s, id: Int32(i), special: true, normalized: false, lstrip: false, rstrip: false, singleWord: false)))
-        }
-        for (i, g) in (genes?.addedTokenContents ?? []).enumerated() {
-            entries.append((Array(g.content.utf8), AddedToken(content: g.content, id: Int32(specials.count + i), special: false,
-                                                              normalized: false, lstrip: false, rstrip: false, singleWord: g.singleWord)))
-        }
-        let matcher = AddedTokenMatcher(entries)
-        let counter = WordCounter.count(texts, addedTokens: matcher, workers: options.workers)
+    /// Learns the merges from the word counts of a corpus (which may have been streamed).
+    public static func train(_ wordCounts: BPEWordCounts) throws(TokenizerTrainingError) -> TrainedTokenizer {
+        let options = wordCounts.options, genes = wordCounts.genes
+        let specials = options.specialTokens
+        let counter = wordCounts.counter
         guard counter.distinctWords > 0 else {
             throw TokenizerTrainingError(genes == nil ? "the corpus has no text to train on" : "the corpus has no text to train on besides gene names")
         }

@@ -22,12 +22,38 @@ public struct TokenCountSummary: Sendable, Equatable {
 
     public init() {}
 
+    /// The summary of `texts` held in memory.
     public static func measure(_ tokenizer: Tokenizer, texts: [String], genes: Set<String>?) -> TokenCountSummary {
-        var summary = TokenCountSummary()
-        summary.examples = texts.count
+        var measurement = TokenCountMeasurement(tokenizer: tokenizer, genes: genes)
+        measurement.add(texts)
+        return measurement.summary
+    }
+}
+
+/// Measures a `TokenCountSummary` a batch of texts at a time, so a corpus can be streamed
+/// through it: it keeps the running sums and the token count of each gene spelling it has met.
+public struct TokenCountMeasurement {
+    public let tokenizer: Tokenizer
+    public let genes: Set<String>?
+    public private(set) var summary = TokenCountSummary()
+    /// Tokens of each gene spelling met so far (" B2M" or "B2M"): genes repeat in every text.
+    private var geneCost: [String: Int] = [:]
+
+    public init(tokenizer: Tokenizer, genes: Set<String>?) {
+        self.tokenizer = tokenizer
+        self.genes = genes
+    }
+
+    /// Adds the examples of `texts` (encoded on all cores).
+    public mutating func add(_ texts: [String]) {
+        summary.examples += texts.count
         for ids in tokenizer.encodeBatch(texts, addSpecialTokens: false) { summary.tokens += ids.count }
-        guard let genes, !genes.isEmpty else { return summary }
-        var cost: [String: Int] = [:]
+        guard let genes, !genes.isEmpty else { return }
+        let tokenizer = self.tokenizer
+        // Locals for the nested function (it cannot capture `self`); taken, not copied.
+        var cost = geneCost, summary = self.summary
+        geneCost = [:]
+        defer { geneCost = cost; self.summary = summary }
         for text in texts {
             var previous: Character? = nil
             var word = ""
@@ -57,6 +83,5 @@ public struct TokenCountSummary: Sendable, Equatable {
             }
             finish()
         }
-        return summary
     }
 }

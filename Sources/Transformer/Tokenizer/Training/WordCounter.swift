@@ -7,9 +7,10 @@ import Foundation
 /// the text again, which is what makes training fast: a C2S corpus of millions of gene words
 /// has only tens of thousands of distinct pre-tokenized words.
 ///
-/// The texts are split into one contiguous block per worker; each worker counts into its own
-/// table and the tables are combined in block order, so the result (including the order of
-/// first appearance) does not depend on the number of workers.
+/// Texts come in batches (a corpus is streamed, never held whole). Each batch is split into one
+/// contiguous block per worker; each worker counts into its own table and the tables are
+/// combined in block order, so the result (including the order of first appearance) depends
+/// neither on the number of workers nor on how the corpus was cut into batches.
 struct WordCounter {
     private var arena: [UInt8] = []
     private var starts: [Int32] = []
@@ -90,13 +91,14 @@ struct WordCounter {
         return skipped
     }
 
-    /// Counts the words of all `texts` with up to `workers` threads.
-    static func count(_ texts: [String], addedTokens: AddedTokenMatcher, workers: Int) -> WordCounter {
+    /// Counts the words of all `texts` with up to `workers` threads, as if they were added one
+    /// after the other: words new to `self` are added in their order of first appearance, so
+    /// counting a corpus in batches gives the table that counting it at once gives.
+    mutating func add(_ texts: [String], addedTokens: AddedTokenMatcher, workers: Int) {
         let workers = max(1, min(workers, texts.count / 64))
         guard workers > 1 else {
-            var counter = WordCounter()
-            for text in texts { counter.addText(text, addedTokens: addedTokens) }
-            return counter
+            for text in texts { addText(text, addedTokens: addedTokens) }
+            return
         }
         var parts = [WordCounter](repeating: WordCounter(), count: workers)
         parts.withUnsafeMutableBufferPointer { buffer in
@@ -108,9 +110,12 @@ struct WordCounter {
                 out.buffer[w] = counter
             }
         }
-        var total = parts[0]
-        for part in parts.dropFirst() { total.absorb(part) }
-        return total
+        if counts.isEmpty {
+            self = parts[0]
+            for part in parts.dropFirst() { absorb(part) }
+        } else {
+            for part in parts { absorb(part) }
+        }
     }
 }
 
