@@ -24,11 +24,23 @@ public final class FitValueCollector {
 
 extension InverseTransform {
     /// The group label of every input row from an obs column (missing values become "NA").
-    public static func groupLabels(_ source: ExpressionSource, column: String) throws -> [String] {
-        guard let c = source.obs.column(column) else {
-            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(source.obs.columnNames.joined(separator: ", "))")
+    /// The column is read `blockSize` rows at a time (obs may be on disk).
+    public static func groupLabels(_ source: ExpressionSource, column: String, blockSize: Int = 1 << 16) throws -> [String] {
+        let schema = source.obsSchema
+        guard schema.column(column) != nil else {
+            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(schema.columnNames.joined(separator: ", "))")
         }
-        return (0..<source.cellCount).map { c.values.text(at: $0) ?? "NA" }
+        let n = source.cellCount
+        var labels: [String] = []
+        labels.reserveCapacity(n)
+        var start = 0
+        while start < n {
+            let range = start..<min(n, start + max(1, blockSize))
+            let values = try source.readObs(range, columns: [column]).column(column)!.values
+            for i in 0..<range.count { labels.append(values.text(at: i) ?? "NA") }
+            start = range.upperBound
+        }
+        return labels
     }
 
     /// The sampled cells' points, globally and per group, for reports.

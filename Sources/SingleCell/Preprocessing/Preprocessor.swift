@@ -291,8 +291,9 @@ public enum Preprocessor {
     static func badValue(_ block: CSRRows, row r: Int, entry: Int, source: ExpressionSource, geneNames: [String]) -> FileError {
         let v = block.values[entry]
         let row = block.firstRow + r
-        let names = source.obs.index
-        let cell = row < names.count ? names[row] : "#\(row)"
+        // One name read from the source (its obs may be on disk).
+        let name = row < source.cellCount ? (try? source.readObs(row..<(row + 1), columns: []))?.index.first : nil
+        let cell = name ?? "#\(row)"
         let gene = Int(block.indices[entry])
         let geneName = gene < geneNames.count ? geneNames[gene] : "#\(gene)"
         let what = v.isNaN ? "NaN" : (v.isInfinite ? "infinite" : "negative (\(v))")
