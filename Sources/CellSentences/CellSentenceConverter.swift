@@ -135,14 +135,14 @@ public enum CellSentenceConverter {
             progress: progress.map { p in { done, _ in p("filtering", done, source.cellCount * passes) } })
 
         let geneNames = plan.keptGenes.map { naming.names[$0] }
-        let planned = options.fit.map { InverseTransform.plannedRows(keptCells: plan.keptCells, groups: groups, settings: $0) }
+        let planned = options.fit.map { InverseTransform.plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: $0) }
         let collector = planned.map { FitValueCollector(cellCount: source.cellCount, rows: $0.global + $0.byGroup.flatMap(\.1)) }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
         let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,
                                        transform: transform, writer: writer, collector: collector, progress: progress, renamed: renamed)
         try writer.close()
         var fit: InverseTransformFit?
-        if let settings = options.fit, let planned, let collector, !plan.keptCells.isEmpty {
+        if let settings = options.fit, let planned, let collector, plan.counts.cellsKept > 0 {
             fit = InverseTransform.fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
         }
 
@@ -161,9 +161,9 @@ public enum CellSentenceConverter {
                                      sha256: shas[i], bytes: bytes[i], cells: part.cellCount)
             }
         }
-        let kept = max(1, plan.keptCells.count)
+        let kept = max(1, plan.counts.cellsKept)
         var warnings = source.warnings + naming.warnings
-        if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
+        if plan.counts.cellsKept == 0 { warnings.append("no cells left after filtering") }
         if renamedCells > 0 { warnings.append("\(renamedCells) repeated cell name(s) were made unique (name-1, name-2, ...)") }
         let organism = options.organism ?? naming.style.organism
         if organism == nil {
