@@ -73,7 +73,7 @@ public struct CellInput: Sendable {
                 throw FileError(path, "none of its \(source.inputGenes.count) genes is in the model's vocabulary of \(training.genes.count) genes (first input genes: \(source.inputGenes.prefix(5).joined(separator: ", ")); model genes: \(training.genes.prefix(5).joined(separator: ", "))); check that the gene names match (symbols vs Ensembl ids, --gene-column)")
             }
             var o = conversion
-            o.obsColumns = source.obs.columnNames.filter { $0 != "cell_name" && $0 != "cell_sentence" }
+            o.obsColumns = source.obsSchema.columnNames.filter { $0 != "cell_name" && $0 != "cell_sentence" }
             try inputGenes.joined(separator: "\n").write(toFile: genesFile, atomically: true, encoding: .utf8)
             manifest = try CellSentenceConverter.convert(source, to: folder, options: o, progress: progress)
         }

@@ -42,6 +42,8 @@ public final class VocabularySource: ExpressionSource {
     public var cellCount: Int { base.cellCount }
     public var geneCount: Int { geneNames.count }
     public var obs: DataFrame { base.obs }
+    public var obsSchema: DataFrame { base.obsSchema }
+    public func readObs(_ range: Range<Int>, columns: [String]) throws -> DataFrame { try base.readObs(range, columns: columns) }
     public var streams: Bool { base.streams }
 
     public func readRows(_ range: Range<Int>) throws -> CSRRows {

@@ -92,21 +92,27 @@ public enum CellSentenceConverter {
         let naming = try options.naming.resolve(source.geneNames, path: source.path)
         let transform: ((CSRRows) throws -> CSRRows)? = naming.isIdentity ? nil : { naming.remap($0) }
 
-        var renamedCells = 0
-        var cellNames: [String]?
-        if options.duplicateCellNames != .keep, let dup = DuplicateCellNames.firstRepeat(source.obs.index) {
-            guard options.duplicateCellNames == .makeUnique else {
-                throw FileError(source.path, "cell names are not unique: '\(dup.name)' appears \(dup.count) times (\(dup.repeated) names repeat); splits, pairs and results are keyed by cell name: pass --make-names-unique to rename repeats name-1, name-2, ... as anndata's obs_names_make_unique does")
+        // The cell names are read in blocks (hashed, then the shared hashes checked): no
+        // dictionary over every name.
+        var renamed = RenamedCells()
+        if options.duplicateCellNames != .keep {
+            let repeats = try RepeatedCellNames(source, blockSize: options.blockSize, makeUnique: options.duplicateCellNames == .makeUnique)
+            if let dup = repeats.firstRepeat {
+                guard options.duplicateCellNames == .makeUnique else {
+                    throw FileError(source.path, "cell names are not unique: '\(dup.name)' appears \(dup.count) times (\(dup.repeated) names repeat); splits, pairs and results are keyed by cell name: pass --make-names-unique to rename repeats name-1, name-2, ... as anndata's obs_names_make_unique does")
+                }
+                renamed = RenamedCells(rows: repeats.renamedRows, names: repeats.renamedNames)
             }
-            (cellNames, renamedCells) = DuplicateCellNames.uniqueNames(source.obs.index)
         }
-        let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0) }
-        for name in options.obsColumns where source.obs.column(name) == nil && !qcColumns.contains(name) {
+        let renamedCells = renamed.rows.count
+        let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0, blockSize: options.blockSize) }
+        let schema = source.obsSchema
+        for name in options.obsColumns where schema.column(name) == nil && !qcColumns.contains(name) {
             // Of several files, name the one that lacks the column (or has it of another kind).
-            if let multi = source as? ConcatenatedSource, let part = multi.parts.first(where: { $0.obs.column(name) == nil }) ?? multi.parts.first {
-                throw FileError(part.path, "obs has no column '\(name)'\(part.obs.column(name) == nil ? "" : " of the same kind as in the other input files"); a column is kept only when every input file has it")
+            if let multi = source as? ConcatenatedSource, let part = multi.parts.first(where: { $0.obsSchema.column(name) == nil }) ?? multi.parts.first {
+                throw FileError(part.path, "obs has no column '\(name)'\(part.obsSchema.column(name) == nil ? "" : " of the same kind as in the other input files"); a column is kept only when every input file has it")
             }
-            let available = source.obs.columnNames + qcColumns
+            let available = schema.columnNames + qcColumns
             throw FileError(source.path, "obs has no column '\(name)'; available: \(available.joined(separator: ", "))")
         }
         // The files read: one, or the parts of an input made of several.
@@ -121,7 +127,7 @@ public enum CellSentenceConverter {
         // OpenSSL's exit handler free state the hashing thread is using (a crash at exit).
         defer { _ = try? checksum?.wait() }
 
-        let computeQC = options.obsColumns.contains { qcColumns.contains($0) && source.obs.column($0) == nil }
+        let computeQC = options.obsColumns.contains { qcColumns.contains($0) && schema.column($0) == nil }
         let passes = Preprocessor.passesPlanned(options.preprocessing, computeQC: computeQC)
         let plan = try Preprocessor.plan(
             source, options: options.preprocessing, geneNames: naming.names, threads: options.threads,
@@ -129,14 +135,14 @@ public enum CellSentenceConverter {
             progress: progress.map { p in { done, _ in p("filtering", done, source.cellCount * passes) } })
 
         let geneNames = plan.keptGenes.map { naming.names[$0] }
-        let planned = options.fit.map { InverseTransform.plannedRows(keptCells: plan.keptCells, groups: groups, settings: $0) }
+        let planned = options.fit.map { InverseTransform.plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: $0) }
         let collector = planned.map { FitValueCollector(cellCount: source.cellCount, rows: $0.global + $0.byGroup.flatMap(\.1)) }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
         let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,
-                                       transform: transform, writer: writer, collector: collector, progress: progress, cellNames: cellNames)
+                                       transform: transform, writer: writer, collector: collector, progress: progress, renamed: renamed)
         try writer.close()
         var fit: InverseTransformFit?
-        if let settings = options.fit, let planned, let collector, !plan.keptCells.isEmpty {
+        if let settings = options.fit, let planned, let collector, plan.counts.cellsKept > 0 {
             fit = InverseTransform.fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
         }
 
@@ -155,9 +161,9 @@ public enum CellSentenceConverter {
                                      sha256: shas[i], bytes: bytes[i], cells: part.cellCount)
             }
         }
-        let kept = max(1, plan.keptCells.count)
+        let kept = max(1, plan.counts.cellsKept)
         var warnings = source.warnings + naming.warnings
-        if plan.keptCells.isEmpty { warnings.append("no cells left after filtering") }
+        if plan.counts.cellsKept == 0 { warnings.append("no cells left after filtering") }
         if renamedCells > 0 { warnings.append("\(renamedCells) repeated cell name(s) were made unique (name-1, name-2, ...)") }
         let organism = options.organism ?? naming.style.organism
         if organism == nil {
@@ -199,12 +205,12 @@ public enum CellSentenceConverter {
     static func writeSentences(
         _ source: ExpressionSource, plan: PreprocessingPlan, geneNames: [String], columnNames: [String], options: ConversionOptions,
         transform: ((CSRRows) throws -> CSRRows)?, writer: BufferedFileWriter, collector: FitValueCollector?, progress: ConversionProgress?,
-        cellNames: [String]? = nil
+        renamed: RenamedCells = RenamedCells()
     ) throws -> SentenceStats {
         let nGenes = geneNames.count
         let threads = max(1, options.threads)
         let genes = PackedStrings(geneNames.map { JSONText.escapedBody($0) })
-        let columns = try OutputColumns(source: source, plan: plan, names: options.obsColumns, cellNames: cellNames)
+        let layout = OutputColumns.Layout(schema: source.obsSchema, names: options.obsColumns)
         let rank = RankTransform(seed: options.seed)
         // Per-worker state kept across blocks: gene counters, output buffer, sort scratch.
         let counters = (0..<threads).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: max(1, nGenes)) }
@@ -224,7 +230,12 @@ public enum CellSentenceConverter {
         var permutations: [Int32] = []
         let writerU = UncheckedSendable(writer)
 
-        try BlockStream(source, blockSize: options.blockSize).forEach(transform: transform) { block in
+        // Each block's obs (names and the columns written) is read beside its rows.
+        let obsNames = layout.obsNames
+        try BlockStream(source, blockSize: options.blockSize).forEach(transform: transform, alongside: { range in
+            try source.readObs(range, columns: obsNames)
+        }) { block, obs in
+            let columns = OutputColumns(layout: layout, obs: obs, rows: block.firstRow..<(block.firstRow + block.rowCount), plan: plan, renamed: renamed)
             if needsValidation { try Preprocessor.validate(block, source: source, geneNames: columnNames) }
             let set = blockNumber % 2
             blockNumber += 1
@@ -332,8 +343,42 @@ public enum CellSentenceConverter {
     }
 }
 
-/// The metadata written beside each sentence; categories are rendered to JSON once.
+/// The rows renamed to make cell names unique (ascending) and their new names.
+struct RenamedCells {
+    var rows: [Int] = []
+    var names: [String] = []
+}
+
+/// The metadata written beside each sentence, for one block of cells: the block's obs rows
+/// (read with it) and the QC metrics of its cells.
 struct OutputColumns: @unchecked Sendable {
+    /// What every block shares: each column's `,"name":` and the JSON of each category,
+    /// rendered once.
+    struct Layout {
+        let names: [String]
+        let fragments: [[UInt8]]
+        /// Per column: the rendered categories (and `null` last) of a categorical obs column.
+        let categories: [PackedStrings?]
+        /// The requested columns read from obs (the rest are QC metrics).
+        let obsNames: [String]
+
+        init(schema: DataFrame, names: [String]) {
+            self.names = names
+            fragments = names.map { name in
+                var b: [UInt8] = [44]
+                JSONText.appendString(name, to: &b)
+                b.append(58)
+                return b
+            }
+            categories = names.map { name in
+                guard case .categorical(_, let cats)? = schema.column(name)?.values else { return nil }
+                let rendered = cats.map { c -> [UInt8] in var b: [UInt8] = []; JSONText.appendString(c, to: &b); return b }
+                return PackedStrings(rendered + [Array("null".utf8)])
+            }
+            obsNames = names.filter { schema.column($0) != nil }
+        }
+    }
+
     enum Renderer {
         case packed(codes: [Int32], rendered: PackedStrings)  // categorical: code -> JSON text
         case text([String])
@@ -342,30 +387,41 @@ struct OutputColumns: @unchecked Sendable {
         case floats([Float])
         case bools([Bool])
     }
-    let fragments: [[UInt8]]  // per column: `,"name":`
+    let fragments: [[UInt8]]
     let renderers: [Renderer]
     let cellNames: [String]
+    /// The input row of the block's first cell: rows are given as input rows.
+    let firstRow: Int
 
-    init(source: ExpressionSource, plan: PreprocessingPlan, names: [String], cellNames: [String]? = nil) throws {
-        self.cellNames = cellNames ?? source.obs.index
-        fragments = names.map { name in
-            var b: [UInt8] = [44]
-            JSONText.appendString(name, to: &b)
-            b.append(58)
-            return b
+    /// The columns of input rows `rows`, whose obs is `obs`.
+    init(layout: Layout, obs: DataFrame, rows: Range<Int>, plan: PreprocessingPlan, renamed: RenamedCells) {
+        firstRow = rows.lowerBound
+        fragments = layout.fragments
+        var names = obs.index
+        // Renamed rows of this block (both lists ascending by row): the first at or after
+        // the block's first row, by bisection.
+        let upper = firstRow + names.count
+        var lo = 0, hi = renamed.rows.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if renamed.rows[mid] < firstRow { lo = mid + 1 } else { hi = mid }
         }
-        renderers = names.map { name -> Renderer in
-            guard let column = source.obs.column(name) else {
+        var k = lo
+        while k < renamed.rows.count && renamed.rows[k] < upper {
+            names[renamed.rows[k] - firstRow] = renamed.names[k]
+            k += 1
+        }
+        cellNames = names
+        renderers = layout.names.enumerated().map { c, name -> Renderer in
+            guard let column = obs.column(name) else {
                 switch name {
-                case "n_genes_by_counts": return .floats(plan.qc.nGenes)
-                case "total_counts": return .reals(plan.qc.totalCounts)
-                default: return .floats(plan.qc.percentMito)
+                case "n_genes_by_counts": return .floats(Array(plan.qc.nGenes[rows]))
+                case "total_counts": return .reals(Array(plan.qc.totalCounts[rows]))
+                default: return .floats(Array(plan.qc.percentMito[rows]))
                 }
             }
             switch column.values {
-            case .categorical(let codes, let cats):
-                let rendered = cats.map { c -> [UInt8] in var b: [UInt8] = []; JSONText.appendString(c, to: &b); return b }
-                return .packed(codes: codes, rendered: PackedStrings(rendered + [Array("null".utf8)]))
+            case .categorical(let codes, _): return .packed(codes: codes, rendered: layout.categories[c]!)
             case .strings(let v): return .text(v)
             case .integers(let v): return .integers(v)
             case .reals(let v): return .reals(v)
@@ -376,26 +432,28 @@ struct OutputColumns: @unchecked Sendable {
 
     func appendCellName(_ row: Int, to out: ByteBuffer) {
         var b: [UInt8] = []
-        JSONText.appendString(row < cellNames.count ? cellNames[row] : "cell_\(row)", to: &b)
+        let local = row - firstRow
+        JSONText.appendString(local < cellNames.count ? cellNames[local] : "cell_\(row)", to: &b)
         out.append(b)
     }
 
     func append(row: Int, to out: ByteBuffer) {
+        let local = row - firstRow
         for (c, renderer) in renderers.enumerated() {
             out.append(fragments[c])
             switch renderer {
             case .packed(let codes, let rendered):
-                var code = Int(codes[row])
+                var code = Int(codes[local])
                 if code < 0 || code >= rendered.count - 1 { code = rendered.count - 1 }
                 out.append(Array(rendered.bytes[rendered.offsets[code]..<rendered.offsets[code + 1]]))
             case .text(let v):
                 var b: [UInt8] = []
-                JSONText.appendString(v[row], to: &b)
+                JSONText.appendString(v[local], to: &b)
                 out.append(b)
-            case .integers(let v): out.append(Array(String(v[row]).utf8))
-            case .reals(let v): out.append(Array(JSONText.number(v[row]).utf8))
-            case .floats(let v): out.append(Array(JSONText.number(v[row]).utf8))
-            case .bools(let v): out.append(Array((v[row] ? "true" : "false").utf8))
+            case .integers(let v): out.append(Array(String(v[local]).utf8))
+            case .reals(let v): out.append(Array(JSONText.number(v[local]).utf8))
+            case .floats(let v): out.append(Array(JSONText.number(v[local]).utf8))
+            case .bools(let v): out.append(Array((v[local] ? "true" : "false").utf8))
             }
         }
     }

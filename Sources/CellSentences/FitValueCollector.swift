@@ -3,18 +3,18 @@ import SingleCell
 /// Gathers the normalised values of the cells a fit samples while the input streams past, so
 /// fitting costs no extra pass during conversion.
 public final class FitValueCollector {
-    private var wanted: [Bool]
+    /// The sampled rows (a few thousand at most), not a flag per cell.
+    private let wanted: Set<Int>
     /// Normalised non-zero values of each collected cell, by input row.
     public private(set) var values: [Int: [Float]] = [:]
 
     public init(cellCount: Int, rows: [Int]) {
-        wanted = [Bool](repeating: false, count: cellCount)
-        for r in rows { wanted[r] = true }
+        wanted = Set(rows)
     }
 
     /// Takes the wanted rows of a filtered block (`PreprocessingPlan.apply(normalize: false)`).
     public func collect(_ matrix: CSRRows, rows: [Int], plan: PreprocessingPlan) {
-        for (r, row) in rows.enumerated() where wanted[row] {
+        for (r, row) in rows.enumerated() where wanted.contains(row) {
             var v = Array(matrix.values[matrix.range(ofRow: r)])
             v.withUnsafeMutableBufferPointer { plan.normalize(row: $0) }
             values[row] = v
@@ -24,11 +24,23 @@ public final class FitValueCollector {
 
 extension InverseTransform {
     /// The group label of every input row from an obs column (missing values become "NA").
-    public static func groupLabels(_ source: ExpressionSource, column: String) throws -> [String] {
-        guard let c = source.obs.column(column) else {
-            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(source.obs.columnNames.joined(separator: ", "))")
+    /// The column is read `blockSize` rows at a time (obs may be on disk).
+    public static func groupLabels(_ source: ExpressionSource, column: String, blockSize: Int = 1 << 16) throws -> [String] {
+        let schema = source.obsSchema
+        guard schema.column(column) != nil else {
+            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(schema.columnNames.joined(separator: ", "))")
         }
-        return (0..<source.cellCount).map { c.values.text(at: $0) ?? "NA" }
+        let n = source.cellCount
+        var labels: [String] = []
+        labels.reserveCapacity(n)
+        var start = 0
+        while start < n {
+            let range = start..<min(n, start + max(1, blockSize))
+            let values = try source.readObs(range, columns: [column]).column(column)!.values
+            for i in 0..<range.count { labels.append(values.text(at: i) ?? "NA") }
+            start = range.upperBound
+        }
+        return labels
     }
 
     /// The sampled cells' points, globally and per group, for reports.
@@ -45,7 +57,7 @@ extension InverseTransform {
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> (values: [Int: [Float]], global: [Int], byGroup: [(String, [Int])]) {
         let groups = try settings.groupColumn.map { try groupLabels(source, column: $0) }
-        let planned = plannedRows(keptCells: plan.keptCells, groups: groups, settings: settings)
+        let planned = plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: settings)
         let collector = FitValueCollector(cellCount: source.cellCount, rows: planned.global + planned.byGroup.flatMap(\.1))
         try BlockStream(source, blockSize: blockSize).forEach(transform: transform) { block in
             let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)

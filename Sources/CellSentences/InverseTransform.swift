@@ -197,20 +197,52 @@ public enum InverseTransform {
     /// `min(size, candidates.count)` distinct candidates chosen by a seeded partial
     /// Fisher-Yates shuffle, in ascending order.
     public static func sample(_ candidates: [Int], size: Int, seed: UInt64) -> [Int] {
-        var pool = candidates
+        samplePositions(count: candidates.count, size: size, seed: seed).map { candidates[$0] }.sorted()
+    }
+
+    /// The positions (among `count`) that `sample` picks, unsorted: the same partial
+    /// Fisher-Yates shuffle, with the few swapped positions in a dictionary instead of a copy of
+    /// every candidate.
+    public static func samplePositions(count: Int, size: Int, seed: UInt64) -> [Int] {
         var rng = SplitMix64(seed: seed ^ 0x5EED_F17)
-        let n = min(size, pool.count)
+        let n = min(size, count)
+        var moved: [Int: Int] = [:]  // position -> the position whose candidate now sits there
+        var picked: [Int] = []
+        picked.reserveCapacity(n)
         for i in 0..<n {
-            let j = i + Int(rng.next(below: UInt64(pool.count - i)))
-            pool.swapAt(i, j)
+            let j = i + Int(rng.next(below: UInt64(count - i)))
+            let atI = moved[i] ?? i, atJ = moved[j] ?? j
+            moved[j] = atI
+            picked.append(atJ)
         }
-        return pool.prefix(n).sorted()
+        return picked
     }
 
     /// Which input rows a fit needs: the global sample and, per group, a sample of that group.
     public static func plannedRows(keptCells: [Int], groups: [String]?, settings: InverseTransformSettings) -> (global: [Int], byGroup: [(String, [Int])]) {
         let global = sample(keptCells, size: settings.sampleSize, seed: settings.seed)
         guard let groups else { return (global, []) }
+        return (global, groupSamples(keptCells: keptCells, groups: groups, settings: settings))
+    }
+
+    /// The same rows from the kept flags of every input row: the global sample picks positions
+    /// among the kept cells and finds their rows in one walk over the flags, so no list of the
+    /// kept cells is made (one is, per group, only with groups).
+    public static func plannedRows(cellKept: [Bool], keptCount: Int, groups: [String]?, settings: InverseTransformSettings) -> (global: [Int], byGroup: [(String, [Int])]) {
+        let positions = samplePositions(count: keptCount, size: settings.sampleSize, seed: settings.seed).sorted()
+        var global: [Int] = []
+        global.reserveCapacity(positions.count)
+        var next = 0, rank = 0
+        for row in cellKept.indices where cellKept[row] {
+            guard next < positions.count else { break }
+            if rank == positions[next] { global.append(row); next += 1 }
+            rank += 1
+        }
+        guard let groups else { return (global, []) }
+        return (global, groupSamples(keptCells: cellKept.indices.filter { cellKept[$0] }, groups: groups, settings: settings))
+    }
+
+    static func groupSamples(keptCells: [Int], groups: [String], settings: InverseTransformSettings) -> [(String, [Int])] {
         var members: [String: [Int]] = [:]
         var order: [String] = []
         for row in keptCells {
@@ -218,10 +250,9 @@ public enum InverseTransform {
             if members[g] == nil { order.append(g) }
             members[g, default: []].append(row)
         }
-        let byGroup = order.sorted().enumerated().map { (k, g) in
+        return order.sorted().enumerated().map { (k, g) in
             (g, sample(members[g]!, size: settings.sampleSize, seed: settings.seed &+ UInt64(k + 1)))
         }
-        return (global, byGroup)
     }
 
     /// Fits the global model on `global` and, when given, one model per group.

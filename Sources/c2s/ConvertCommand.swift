@@ -140,6 +140,8 @@ struct ConvertCommand: ParsableCommand {
         read.matrix = raw ? .raw : layer.map { .layer($0) } ?? .x
         read.geneColumn = geneColumn
         read.genesAsRows = genesAsRows
+        // Conversion reads obs block by block; held whole it would grow with the cells.
+        read.obsOnDemand = true
         return read
     }
 

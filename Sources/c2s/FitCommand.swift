@@ -38,8 +38,8 @@ struct FitCommand: ParsableCommand {
             let source = try DatasetInput.open(manifest, folder: dataset, override: input)
             let threads = self.threads ?? Parallel.defaultThreads
             let (plan, transform) = try DatasetInput.replan(source, manifest: manifest, threads: threads, blockSize: 4096)
-            guard plan.keptCells.count == manifest.counts.cellsKept else {
-                throw DataError("the input now gives \(plan.keptCells.count) cells after filtering, the dataset has \(manifest.counts.cellsKept); convert it again")
+            guard plan.counts.cellsKept == manifest.counts.cellsKept else {
+                throw DataError("the input now gives \(plan.counts.cellsKept) cells after filtering, the dataset has \(manifest.counts.cellsKept); convert it again")
             }
             let bar = ProgressBar(quiet: quiet)
             let result = try InverseTransform.refit(source, plan: plan, settings: fit.settings, transform: transform,

@@ -1,4 +1,4 @@
-import CellSentences
+@testable import CellSentences
 import Foundation
 import Mechanics
 import SingleCell
@@ -55,6 +55,38 @@ final class InverseTransformTests: XCTestCase {
         XCTAssertEqual(Set(a).count, 100)
         XCTAssertEqual(a, a.sorted())
         XCTAssertEqual(InverseTransform.sample([7, 9], size: 10, seed: 0), [7, 9])
+    }
+
+    /// The sample kept as positions (a dictionary of swapped places) is the partial
+    /// Fisher-Yates shuffle over a copy of every candidate that it replaced; and planning from
+    /// the kept flags picks the rows planning from the list of kept cells picks.
+    func testSparseSampleEqualsTheShuffleOfACopy() {
+        func copyShuffle(_ candidates: [Int], size: Int, seed: UInt64) -> [Int] {
+            var pool = candidates
+            var rng = SplitMix64(seed: seed ^ 0x5EED_F17)
+            let n = min(size, pool.count)
+            for i in 0..<n { pool.swapAt(i, i + Int(rng.next(below: UInt64(pool.count - i)))) }
+            return pool.prefix(n).sorted()
+        }
+        var rng = SplitMix64(seed: 9)
+        for trial in 0..<40 {
+            let count = [0, 1, 5, 100, 3000][trial % 5]
+            let kept = (0..<(count * 2)).map { _ in rng.next(below: 2) == 1 }
+            let keptCells = kept.indices.filter { kept[$0] }
+            for size in [1, 7, 1024] {
+                let seed = UInt64(trial)
+                XCTAssertEqual(InverseTransform.sample(keptCells, size: size, seed: seed), copyShuffle(keptCells, size: size, seed: seed))
+                var settings = InverseTransformSettings()
+                settings.sampleSize = size
+                settings.seed = seed
+                let groups = kept.indices.map { "g\($0 % 3)" }
+                let fromList = InverseTransform.plannedRows(keptCells: keptCells, groups: groups, settings: settings)
+                let fromFlags = InverseTransform.plannedRows(cellKept: kept, keptCount: keptCells.count, groups: groups, settings: settings)
+                XCTAssertEqual(fromFlags.global, fromList.global)
+                XCTAssertEqual(fromFlags.byGroup.map { $0.0 }, fromList.byGroup.map { $0.0 })
+                XCTAssertEqual(fromFlags.byGroup.map { $0.1 }, fromList.byGroup.map { $0.1 })
+            }
+        }
     }
 
     func testModelClipsAtZeroUnlessAsked() {

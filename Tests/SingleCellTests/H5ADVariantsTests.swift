@@ -127,6 +127,38 @@ final class H5ADVariantsTests: XCTestCase {
         XCTAssertEqual(source.geneNames, c["gene_names"] as! [String], "\(label): gene names")
         assertColumns(source.obs, c["obs_columns"] as! [[String: Any]], rows: rows, "\(label) obs")
         assertColumns(source.genes, c["var_columns"] as! [[String: Any]], rows: columns, "\(label) var")
+
+        // The same obs left on disk and read by row range (as `c2s convert` reads it): every
+        // split gives the rows of the whole table, and the layout is the table's.
+        let onDemand = try H5ADSource(path: Self.path(file), matrix: Self.matrix(spec), geneColumn: geneColumn, obsOnDemand: true)
+        XCTAssertEqual(onDemand.warnings, source.warnings, "\(label): warnings on demand")
+        XCTAssertEqual(onDemand.obsSchema.columnNames, source.obs.columnNames, "\(label): schema")
+        for column in source.obs.columns {
+            XCTAssertEqual(Self.kind(onDemand.obsSchema.column(column.name)!.values), Self.kind(column.values), "\(label): kind of \(column.name)")
+        }
+        let names = source.obs.columnNames
+        for split in 0...rows {
+            assertSameRows(try onDemand.readObs(0..<split, columns: names), source.obs, 0..<split, "\(label) obs 0..<\(split)")
+            assertSameRows(try onDemand.readObs(split..<rows, columns: names), source.obs, split..<rows, "\(label) obs \(split)..<\(rows)")
+        }
+        XCTAssertEqual(try onDemand.readObs(0..<rows, columns: []).columnNames, [], "\(label): no columns asked for")
+        assertSameRows(onDemand.obs, source.obs, 0..<rows, "\(label) obs read whole on demand")
+    }
+
+    /// `part` holds rows `rows` of `whole`: the same names, columns, kinds and texts (and the
+    /// same codes and categories for categorical columns).
+    func assertSameRows(_ part: DataFrame, _ whole: DataFrame, _ rows: Range<Int>, _ label: String) {
+        XCTAssertEqual(part.index, Array(whole.index[rows]), "\(label): names")
+        XCTAssertEqual(part.columnNames, whole.columnNames, "\(label): columns")
+        for column in whole.columns {
+            guard let got = part.column(column.name)?.values else { continue }
+            XCTAssertEqual(Self.kind(got), Self.kind(column.values), "\(label): kind of \(column.name)")
+            XCTAssertEqual((0..<rows.count).map { got.text(at: $0) }, rows.map { column.values.text(at: $0) }, "\(label): \(column.name)")
+            if case .categorical(let codes, let cats) = got, case .categorical(let wholeCodes, let wholeCats) = column.values {
+                XCTAssertEqual(cats, wholeCats, "\(label): categories of \(column.name)")
+                XCTAssertEqual(codes, Array(wholeCodes[rows]), "\(label): codes of \(column.name)")
+            }
+        }
     }
 
     func checkFile(_ file: String) throws {

@@ -149,23 +149,40 @@ public final class H5Dataset: @unchecked Sendable {
 
     /// Reads the whole dataset as strings (variable or fixed length).
     public func readStrings() throws -> [String] {
+        try readStrings(start: 0, count: count)
+    }
+
+    /// Reads `count` strings of a 1-D dataset, from `start`, taking every `stride`-th one (so
+    /// that a range of cells, or an even sample of them, is read without the rest).
+    public func readStrings(start: Int, count n: Int, stride: Int = 1) throws -> [String] {
         let tid = H5Dget_type(id)
         defer { H5Tclose(tid) }
         guard H5Tget_class(tid) == H5T_STRING else {
             throw FileError(file.path, "\(path) holds numbers, expected strings")
         }
-        let n = count
         if n == 0 { return [] }
+        precondition(start >= 0 && stride >= 1 && start + (n - 1) * stride < count)
+        let whole = start == 0 && n == count && stride == 1
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        if !whole {
+            var offset = [hsize_t(start)], step = [hsize_t(stride)], extent = [hsize_t(n)]
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, &step, &extent, nil)
+        }
+        var memDims = [hsize_t(n)]
+        let memSpace = whole ? H5S_ALL_ID : H5Screate_simple(1, &memDims, nil)
+        defer { if !whole { H5Sclose(memSpace) } }
+        let selection = whole ? H5S_ALL_ID : fileSpace
         if H5Tis_variable_str(tid) > 0 {
             let memType = H5Tcopy(c2s_H5T_C_S1())
             defer { H5Tclose(memType) }
             H5Tset_size(memType, Int(bitPattern: UInt(bitPattern: -1)))  // H5T_VARIABLE
             H5Tset_cset(memType, H5Tget_cset(tid))
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-            let status = H5Dread(id, memType, H5S_ALL_ID, H5S_ALL_ID, HDF5.defaultPlist, &pointers)
+            let status = H5Dread(id, memType, memSpace, selection, HDF5.defaultPlist, &pointers)
             guard status >= 0 else { throw readFailure("strings") }
             let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
-            let space = H5Dget_space(id)
+            let space = whole ? H5Dget_space(id) : H5Screate_simple(1, &memDims, nil)
             H5Dvlen_reclaim(memType, space, HDF5.defaultPlist, &pointers)
             H5Sclose(space)
             return strings
@@ -174,7 +191,7 @@ public final class H5Dataset: @unchecked Sendable {
             let memType = H5Tcopy(tid)
             defer { H5Tclose(memType) }
             var raw = [UInt8](repeating: 0, count: n * size)
-            let status = H5Dread(id, memType, H5S_ALL_ID, H5S_ALL_ID, HDF5.defaultPlist, &raw)
+            let status = H5Dread(id, memType, memSpace, selection, HDF5.defaultPlist, &raw)
             guard status >= 0 else { throw readFailure("strings") }
             return (0..<n).map { i in
                 let slice = raw[(i * size)..<((i + 1) * size)]

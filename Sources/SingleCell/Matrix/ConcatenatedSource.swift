@@ -20,7 +20,11 @@ public final class ConcatenatedSource: ExpressionSource {
     public let path: String
     /// The parts, in order.
     public let parts: [ExpressionSource]
-    public let obs: DataFrame
+    /// The joined obs columns with no rows, `source_file` last.
+    public let obsSchema: DataFrame
+    /// For each kept categorical column, each part's codes translated to the joined categories.
+    private let categoryMaps: [String: [[Int32]]]
+    private var joinedObs: DataFrame?
     public var genes: DataFrame { parts[0].genes }
     public var geneNames: [String] { parts[0].geneNames }
     public let cellCount: Int
@@ -44,15 +48,84 @@ public final class ConcatenatedSource: ExpressionSource {
         self.starts = starts
         cellCount = starts.last!
         var warnings = parts.flatMap(\.warnings)
-        let (columns, dropped) = Self.sharedColumns(parts)
+        // Joining the parts' schemas decides the columns and their categories, which depend
+        // only on each part's categories, not on its rows.
+        let schemas = parts.map(\.obsSchema)
+        let (columns, dropped) = Self.sharedColumns(schemas)
         if !dropped.isEmpty {
             warnings.append("obs columns not in every input file (or of another kind in some) are left out: \(dropped.joined(separator: ", "))")
         }
+        let fileColumn = Column(Self.sourceFileColumn, .categorical(codes: [], categories: parts.map(\.path)))
+        obsSchema = DataFrame(index: [], columns: columns.filter { $0.name != Self.sourceFileColumn } + [fileColumn])
+        var maps: [String: [[Int32]]] = [:]
+        for column in obsSchema.columns where column.name != Self.sourceFileColumn {
+            guard case .categorical(_, let joined) = column.values else { continue }
+            let position = Dictionary(joined.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+            maps[column.name] = schemas.map { schema in
+                guard case .categorical(_, let cats)? = schema.column(column.name)?.values else { return [] }
+                return cats.map { position[$0]! }
+            }
+        }
+        categoryMaps = maps
+        self.warnings = warnings
+    }
+
+    /// The joined obs of every part, made on first use.
+    public var obs: DataFrame {
+        if let joinedObs { return joinedObs }
+        let (columns, _) = Self.sharedColumns(parts.map(\.obs))
         let fileCodes = parts.enumerated().flatMap { p, part in repeatElement(Int32(p), count: part.cellCount) }
         let fileColumn = Column(Self.sourceFileColumn, .categorical(codes: fileCodes, categories: parts.map(\.path)))
-        obs = DataFrame(index: parts.flatMap(\.obs.index),
-                        columns: columns.filter { $0.name != Self.sourceFileColumn } + [fileColumn])
-        self.warnings = warnings
+        let whole = DataFrame(index: parts.flatMap(\.obs.index),
+                              columns: columns.filter { $0.name != Self.sourceFileColumn } + [fileColumn])
+        joinedObs = whole
+        return whole
+    }
+
+    /// Rows of the joined obs, read from each part they span; categorical codes are translated
+    /// into the joined categories.
+    public func readObs(_ range: Range<Int>, columns: [String]) throws -> DataFrame {
+        let wanted = obsSchema.columns.filter { columns.contains($0.name) }
+        var names: [String] = []
+        names.reserveCapacity(range.count)
+        var pieces: [[ColumnValues]] = wanted.map { _ in [] }
+        var p = starts.lastIndex { $0 <= range.lowerBound } ?? 0
+        var row = range.lowerBound
+        while row < range.upperBound {
+            let end = min(range.upperBound, starts[p + 1])
+            if end > row {
+                let local = (row - starts[p])..<(end - starts[p])
+                let piece = try parts[p].readObs(local, columns: wanted.map(\.name))
+                names += piece.index
+                for (c, column) in wanted.enumerated() {
+                    if column.name == Self.sourceFileColumn {
+                        pieces[c].append(.categorical(codes: Array(repeating: Int32(p), count: local.count), categories: []))
+                    } else if case .categorical(let codes, _)? = piece.column(column.name)?.values, let map = categoryMaps[column.name]?[p] {
+                        pieces[c].append(.categorical(codes: codes.map { $0 >= 0 && Int($0) < map.count ? map[Int($0)] : -1 }, categories: []))
+                    } else if let values = piece.column(column.name)?.values {
+                        pieces[c].append(values)
+                    }
+                }
+            }
+            row = end
+            p += 1
+        }
+        return DataFrame(index: names, columns: wanted.enumerated().map { c, column in
+            Column(column.name, Self.concatenated(pieces[c], like: column.values))
+        })
+    }
+
+    /// Pieces of one column (categorical ones already in the joined codes) as one column of the
+    /// kind of `schema`.
+    static func concatenated(_ pieces: [ColumnValues], like schema: ColumnValues) -> ColumnValues {
+        switch schema {
+        case .categorical(_, let categories):
+            return .categorical(codes: pieces.flatMap { if case .categorical(let c, _) = $0 { return c } else { return [] } }, categories: categories)
+        case .strings: return .strings(pieces.flatMap { if case .strings(let v) = $0 { return v } else { return [] } })
+        case .integers: return .integers(pieces.flatMap { if case .integers(let v) = $0 { return v } else { return [] } })
+        case .reals: return .reals(pieces.flatMap { if case .reals(let v) = $0 { return v } else { return [] } })
+        case .bools: return .bools(pieces.flatMap { if case .bools(let v) = $0 { return v } else { return [] } })
+        }
     }
 
     public func readRows(_ range: Range<Int>) throws -> CSRRows {
@@ -84,14 +157,14 @@ public final class ConcatenatedSource: ExpressionSource {
 
     /// Columns that every part has with the same kind of values, concatenated; and the names of
     /// the others.
-    static func sharedColumns(_ parts: [ExpressionSource]) -> (kept: [Column], dropped: [String]) {
+    static func sharedColumns(_ tables: [DataFrame]) -> (kept: [Column], dropped: [String]) {
         var kept: [Column] = [], dropped: [String] = []
-        var names = parts[0].obs.columnNames
-        for part in parts.dropFirst() {
-            for name in part.obs.columnNames where !names.contains(name) { names.append(name) }
+        var names = tables[0].columnNames
+        for table in tables.dropFirst() {
+            for name in table.columnNames where !names.contains(name) { names.append(name) }
         }
         for name in names {
-            let columns = parts.map { $0.obs.column(name)?.values }
+            let columns = tables.map { $0.column(name)?.values }
             if let joined = join(columns) { kept.append(Column(name, joined)) } else { dropped.append(name) }
         }
         return (kept, dropped)

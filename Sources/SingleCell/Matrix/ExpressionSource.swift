@@ -9,8 +9,15 @@ public protocol ExpressionSource: AnyObject {
     var cellCount: Int { get }
     /// Number of genes (columns).
     var geneCount: Int { get }
-    /// Per-cell metadata; its index holds the cell names.
+    /// Per-cell metadata; its index holds the cell names. A source that keeps `obs` on disk
+    /// (`ReadOptions.obsOnDemand`) reads it whole on first use: code that streams over cells
+    /// uses `obsSchema` and `readObs` instead.
     var obs: DataFrame { get }
+    /// The obs columns (names, kinds, the categories of categorical ones) with no rows.
+    var obsSchema: DataFrame { get }
+    /// Rows `range` of obs: their cell names and those of `columns` that exist (in the order
+    /// of `obsSchema`); categorical codes index the categories `obsSchema` lists.
+    func readObs(_ range: Range<Int>, columns: [String]) throws -> DataFrame
     /// Per-gene metadata; `geneNames` are the names used for sentences.
     var genes: DataFrame { get }
     /// The gene names used in sentences (the `var` index or a chosen `var` column).
@@ -22,6 +29,22 @@ public protocol ExpressionSource: AnyObject {
     /// Human-readable notes about the input that the user should see (e.g. a matrix that
     /// looks transposed).
     var warnings: [String] { get }
+}
+
+extension ExpressionSource {
+    /// The schema of an obs held in memory.
+    public var obsSchema: DataFrame {
+        DataFrame(index: [], columns: obs.columns.map { Column($0.name, $0.values.subset([])) })
+    }
+
+    /// Rows of an obs held in memory.
+    public func readObs(_ range: Range<Int>, columns: [String]) throws -> DataFrame {
+        let obs = self.obs
+        let rows = Array(range)
+        // An index shorter than the matrix (a source made without names) gives what it has.
+        return DataFrame(index: Array(obs.index[range.clamped(to: 0..<obs.index.count)]),
+                         columns: obs.columns.filter { columns.contains($0.name) }.map { Column($0.name, $0.values.subset(rows)) })
+    }
 }
 
 /// An expression matrix held entirely in memory (used by text formats, which cannot be read

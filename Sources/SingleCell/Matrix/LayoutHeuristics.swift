@@ -15,14 +15,32 @@ public enum LayoutHeuristics {
         return EnsemblIDs.looksLikeEnsembl(name) || upper.hasPrefix("MT-") || upper.hasPrefix("RPL") || upper.hasPrefix("RPS")
     }
 
+    /// The positions of the names the checks look at: all of them up to 2,000, else about
+    /// 2,000 evenly spaced ones (`count` of them from 0, every `stride`-th).
+    public static func sample(_ n: Int) -> (count: Int, stride: Int) {
+        guard n > 2000 else { return (n, 1) }
+        let step = n / 2000
+        return ((n + step - 1) / step, step)
+    }
+
+    static func sampled(_ names: [String]) -> [String] {
+        let (count, step) = sample(names.count)
+        return (0..<count).map { names[$0 * step] }
+    }
+
     /// Warnings when gene names look like barcodes or many cell names look like genes.
     public static func transposeWarnings(cellNames: [String], geneNames: [String], path: String) -> [String] {
-        func fraction(_ names: [String], _ test: (String) -> Bool) -> Double {
-            guard !names.isEmpty else { return 0 }
-            let sample = names.count > 2000 ? stride(from: 0, to: names.count, by: names.count / 2000).map { names[$0] } : names
+        transposeWarnings(cellNameSample: sampled(cellNames), geneNames: geneNames, path: path)
+    }
+
+    /// The same, given only the sample of cell names (`sample(_:)` of the cell count), so that
+    /// a source with its names on disk reads 2,000 of them.
+    public static func transposeWarnings(cellNameSample: [String], geneNames: [String], path: String) -> [String] {
+        func fraction(_ sample: [String], _ test: (String) -> Bool) -> Double {
+            guard !sample.isEmpty else { return 0 }
             return Double(sample.filter(test).count) / Double(sample.count)
         }
-        if fraction(geneNames, looksLikeBarcode) > 0.5 || fraction(cellNames, looksLikeGene) > 0.2 {
+        if fraction(sampled(geneNames), looksLikeBarcode) > 0.5 || fraction(cellNameSample, looksLikeGene) > 0.2 {
             return ["\(path): the matrix looks transposed (gene names look like cell barcodes, or cell names like genes); cells must be rows. Use --genes-as-rows for text input or transpose the file."]
         }
         return []

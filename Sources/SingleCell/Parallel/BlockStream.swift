@@ -18,13 +18,24 @@ public struct BlockStream {
         transform: ((CSRRows) throws -> CSRRows)? = nil,
         _ body: (CSRRows) throws -> Void
     ) throws {
+        try forEach(transform: transform, alongside: { _ in () }) { block, _ in try body(block) }
+    }
+
+    /// Calls `body` with each block and what `alongside` read for the same rows (e.g. their
+    /// obs), both read on the reading thread, so the source is never used from two threads.
+    public func forEach<Extra>(
+        transform: ((CSRRows) throws -> CSRRows)? = nil,
+        alongside: @escaping (Range<Int>) throws -> Extra,
+        _ body: (CSRRows, Extra) throws -> Void
+    ) throws {
         let n = source.cellCount
         guard n > 0 else { return }
         let starts = Array(stride(from: 0, to: n, by: blockSize))
         let reader = DispatchQueue(label: "c2s.block-reader")
-        let box = PrefetchBox()
+        let box = PrefetchBox<(CSRRows, Extra)>()
         let src = UncheckedSendable(source)
         let tf = UncheckedSendable(transform)
+        let extra = UncheckedSendable(alongside)
 
         func schedule(_ k: Int) {
             let range = starts[k]..<min(n, starts[k] + blockSize)
@@ -33,7 +44,7 @@ public struct BlockStream {
                 do {
                     var block = try src.value.readRows(range)
                     if let t = tf.value { block = try t(block) }
-                    box.result = .success(block)
+                    box.result = .success((block, try extra.value(range)))
                 } catch {
                     box.result = .failure(error)
                 }
@@ -46,16 +57,16 @@ public struct BlockStream {
             box.group.wait()
             let result = box.result!
             box.result = nil
-            let block = try result.get()
+            let (block, more) = try result.get()
             if k + 1 < starts.count { schedule(k + 1) }
-            try body(block)
+            try body(block, more)
         }
     }
 }
 
-private final class PrefetchBox: @unchecked Sendable {
+private final class PrefetchBox<T>: @unchecked Sendable {
     let group = DispatchGroup()
-    var result: Result<CSRRows, Error>?
+    var result: Result<T, Error>?
 }
 
 /// Wraps a value whose use across threads is made safe by the caller's ordering.

@@ -23,7 +23,9 @@ public struct PreprocessingCounts: Equatable, Sendable, Codable {
 }
 
 /// Per-cell quality metrics as scanpy's `calculate_qc_metrics` reports them, computed over the
-/// genes kept by the gene filter. NaN for cells dropped before QC.
+/// genes kept by the gene filter. NaN for cells dropped before QC; empty arrays when neither
+/// the options nor the caller needed them (no QC limit, no median target, `computeQC` false),
+/// so that a plain conversion holds no 16 bytes per cell for them.
 public struct CellQC: Sendable {
     public var nGenes: [Float]
     public var totalCounts: [Double]
@@ -34,8 +36,9 @@ public struct CellQC: Sendable {
 /// is scaled. Applying it to blocks of the source yields the normalised, log-transformed matrix.
 public struct PreprocessingPlan: Sendable {
     public let options: PreprocessingOptions
-    /// Original indices of the kept cells, ascending.
-    public let keptCells: [Int]
+    /// Original indices of the kept cells, ascending (made from `cellKept` on each use: a
+    /// conversion streams over `cellKept` instead of holding 8 bytes per kept cell).
+    public var keptCells: [Int] { cellKept.indices.filter { cellKept[$0] } }
     /// Original indices of the kept genes, ascending.
     public let keptGenes: [Int]
     /// For each original gene, its column among the kept genes, or -1.
@@ -175,9 +178,10 @@ public enum Preprocessor {
         var passes = 0
 
         var keepA = [Bool](repeating: true, count: nCells)
-        var qcGenes = [Float](repeating: .nan, count: nCells)
-        var qcTotal = [Double](repeating: .nan, count: nCells)
-        var qcMito = [Float](repeating: .nan, count: nCells)
+        let qcCells = needTotals ? nCells : 0
+        var qcGenes = [Float](repeating: .nan, count: qcCells)
+        var qcTotal = [Double](repeating: .nan, count: qcCells)
+        var qcMito = [Float](repeating: .nan, count: qcCells)
         var geneMap = (0..<nGenes).map { Int32($0) }
         let allGenes = [Int32](repeating: 0, count: nGenes)
 
@@ -191,7 +195,7 @@ public enum Preprocessor {
                      geneCells: &geneCells, progress: progress.map { p in { p($0, passesPlanned(options, computeQC: computeQC)) } }
             ) { row, nExpressed, total, mito in
                 keepA[row] = nExpressed >= options.minGenes
-                if !filterGenes {
+                if !filterGenes && needTotals {
                     qcGenes[row] = Float(nExpressed)
                     qcTotal[row] = total
                     qcMito[row] = Float(total > 0 ? mito / total * 100 : .nan)
@@ -234,9 +238,8 @@ public enum Preprocessor {
             if let v = options.maxGenes, !(Int(qcGenes[i]) <= v) { kept[i] = false; counts.cellsDroppedMaxGenes += 1; continue }
             if let v = options.maxPercentMito, !(Double(qcMito[i]) <= v) { kept[i] = false; counts.cellsDroppedMito += 1; continue }
         }
-        let keptCells = (0..<nCells).filter { kept[$0] }
-        counts.cellsKept = keptCells.count
-        guard !keptCells.isEmpty || nCells == 0 else {
+        counts.cellsKept = kept.lazy.filter { $0 }.count
+        guard counts.cellsKept > 0 || nCells == 0 else {
             throw DataError("every cell was removed by the filters (\(describeDrops(counts))); loosen --min-genes or the QC limits")
         }
 
@@ -246,7 +249,7 @@ public enum Preprocessor {
         case .none: target = nil
         case .median:
             // scanpy: the median over cells with a non-zero total.
-            let totals = keptCells.map { qcTotal[$0] }.filter { $0 > 0 }.sorted()
+            let totals = (0..<nCells).lazy.filter { kept[$0] && qcTotal[$0] > 0 }.map { qcTotal[$0] }.sorted()
             if totals.isEmpty { target = 1 } else {
                 let m = totals.count / 2
                 target = totals.count % 2 == 1 ? totals[m] : (totals[m - 1] + totals[m]) / 2
@@ -254,7 +257,7 @@ public enum Preprocessor {
         }
         let keptGenes = (0..<nGenes).filter { geneMap[$0] >= 0 }
         return PreprocessingPlan(
-            options: options, keptCells: keptCells, keptGenes: keptGenes, geneMap: geneMap, cellKept: kept,
+            options: options, keptGenes: keptGenes, geneMap: geneMap, cellKept: kept,
             targetSumUsed: target, counts: counts,
             qc: CellQC(nGenes: qcGenes, totalCounts: qcTotal, percentMito: qcMito),
             passes: passes, logScale: options.log.scale)
@@ -291,8 +294,9 @@ public enum Preprocessor {
     static func badValue(_ block: CSRRows, row r: Int, entry: Int, source: ExpressionSource, geneNames: [String]) -> FileError {
         let v = block.values[entry]
         let row = block.firstRow + r
-        let names = source.obs.index
-        let cell = row < names.count ? names[row] : "#\(row)"
+        // One name read from the source (its obs may be on disk).
+        let name = row < source.cellCount ? (try? source.readObs(row..<(row + 1), columns: []))?.index.first : nil
+        let cell = name ?? "#\(row)"
         let gene = Int(block.indices[entry])
         let geneName = gene < geneNames.count ? geneNames[gene] : "#\(gene)"
         let what = v.isNaN ? "NaN" : (v.isInfinite ? "infinite" : "negative (\(v))")

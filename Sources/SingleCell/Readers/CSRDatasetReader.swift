@@ -2,11 +2,12 @@ import Foundation
 
 /// Reads cells (rows) of a CSR matrix stored as three HDF5 datasets: `indptr`, `indices`, `data`.
 ///
-/// Only the row pointers are held in memory; each `readRows` call reads the entries of the
-/// requested rows with one hyperslab read per dataset. Used for AnnData CSR matrices and for
+/// Nothing per row is held in memory: each `readRows` call reads the requested rows' pointers
+/// and then their entries, one hyperslab read per dataset. The pointers are checked once, in
+/// blocks, when the reader is made. Used for AnnData CSR matrices and for
 /// 10x HDF5 files (whose genes x cells CSC matrix is the same bytes as cells x genes CSR).
 final class CSRDatasetReader {
-    let indptr: [Int64]
+    let indptr: H5Dataset
     let indices: H5Dataset
     let data: H5Dataset
     let rowCount: Int
@@ -22,15 +23,40 @@ final class CSRDatasetReader {
         guard indices.count == data.count else {
             throw FileError(path, "'\(label)': indices has \(indices.count) entries but data has \(data.count)")
         }
-        let pointers = try indptr.read(Int64.self)
-        try Self.checkPointers(pointers, major: rows, stored: data.count, path: path, label: label)
-        self.indptr = pointers
+        try Self.checkPointers(indptr, major: rows, stored: data.count, path: path, label: label)
+        self.indptr = indptr
         self.indices = indices
         self.data = data
         rowCount = rows
         columnCount = columns
         self.path = path
         self.label = label
+    }
+
+    /// Pointers are checked this many at a time.
+    static let checkBlock = 1 << 16
+
+    /// `checkPointers` over a pointer dataset read in blocks (each block overlapping the last
+    /// by one pointer, so every neighbouring pair is compared), holding one block at a time.
+    static func checkPointers(_ indptr: H5Dataset, major: Int, stored: Int, path: String, label: String) throws {
+        // (A column of shape (n + 1, 1) reads as the same pointers.)
+        guard indptr.shape.dropFirst().allSatisfy({ $0 == 1 }), indptr.count == major + 1 else {
+            throw FileError(path, "'\(label)/indptr' has \(indptr.count) entries, expected \(major + 1) for the matrix shape")
+        }
+        let first = try indptr.read(Int64.self, start: 0, count: 1)[0]
+        let last = try indptr.read(Int64.self, start: major, count: 1)[0]
+        guard first == 0, last == Int64(stored) else {
+            throw FileError(path, "'\(label)/indptr' does not span data (first \(first), last \(last), \(stored) stored values)")
+        }
+        var start = 0
+        while start < major {
+            let count = min(checkBlock, major - start) + 1
+            let block = try indptr.read(Int64.self, start: start, count: count)
+            for i in 1..<block.count where block[i] < block[i - 1] {
+                throw FileError(path, "'\(label)/indptr' decreases at position \(start + i)")
+            }
+            start += count - 1
+        }
     }
 
     /// Validates compressed-sparse pointers: `major + 1` entries, from 0 to `stored`, never decreasing.
@@ -49,9 +75,10 @@ final class CSRDatasetReader {
     /// Reads rows `range` as a CSR block, checking that every column index is in range.
     func readRows(_ range: Range<Int>) throws -> CSRRows {
         precondition(range.lowerBound >= 0 && range.upperBound <= rowCount)
-        let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])
+        let pointers = try indptr.read(Int64.self, start: range.lowerBound, count: range.count + 1)
+        let lo = Int(pointers[0]), hi = Int(pointers[range.count])
         var rowPointers = [Int](repeating: 0, count: range.count + 1)
-        for i in 0...range.count { rowPointers[i] = Int(indptr[range.lowerBound + i]) - lo }
+        for i in 0...range.count { rowPointers[i] = Int(pointers[i]) - lo }
         // HDF5 fills every element, so the arrays need no zeroing first.
         let indexValues = try [Int32](unsafeUninitializedCapacity: hi - lo) { buffer, initialized in
             if hi > lo { try indices.read(Int32.self, into: buffer.baseAddress!, start: lo, count: hi - lo) }

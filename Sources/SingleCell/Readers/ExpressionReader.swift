@@ -28,6 +28,9 @@ public struct ReadOptions: Sendable {
     public var genesAsRows = false
     /// 10x input: name genes by their ids (Ensembl) rather than symbols.
     public var geneIDs = false
+    /// `.h5ad` input: leave `obs` on disk and read it by row range (`readObs`), so that a pass
+    /// over the cells holds one block's metadata; `obs` is then read whole only if asked for.
+    public var obsOnDemand = false
 
     /// Options with every field named; the defaults read `X` (or the only matrix) as it is stored.
     public init(format: InputFormat? = nil, matrix: H5ADMatrix = .x, geneColumn: String? = nil, genesAsRows: Bool = false, geneIDs: Bool = false) {
@@ -106,7 +109,7 @@ public enum ExpressionReader {
         try check(options, for: format, path: path)
         switch format {
         case .h5ad:
-            return try H5ADSource(path: path, matrix: options.matrix, geneColumn: options.geneColumn)
+            return try H5ADSource(path: path, matrix: options.matrix, geneColumn: options.geneColumn, obsOnDemand: options.obsOnDemand)
         case .tenx:
             return try TenXFolderSource(path: path, geneIDs: options.geneIDs, geneColumn: options.geneColumn)
         case .tenxH5:

@@ -15,9 +15,13 @@ public enum H5ADMatrix: Equatable, Sendable {
 /// A CSR matrix is streamed: only the row pointers are held, and `readRows` reads the entries of
 /// the requested cells. Dense matrices are streamed by row blocks. CSC matrices cannot be read by
 /// row without touching every column, so they are read once and transposed in memory.
+///
+/// With `obsOnDemand`, `obs` stays on disk: its layout is read and checked when the file is
+/// opened, and `readObs` reads the rows asked for.
 public final class H5ADSource: ExpressionSource {
     public let path: String
-    public let obs: DataFrame
+    private var heldObs: DataFrame?
+    private let obsReader: AnnDataObsReader?
     public let genes: DataFrame
     public let geneNames: [String]
     public private(set) var warnings: [String] = []
@@ -37,8 +41,9 @@ public final class H5ADSource: ExpressionSource {
         return true
     }
 
-    /// Opens `path`. `geneColumn` names a `var` column to use as gene names instead of the index.
-    public init(path: String, matrix: H5ADMatrix = .x, geneColumn: String? = nil) throws {
+    /// Opens `path`. `geneColumn` names a `var` column to use as gene names instead of the index;
+    /// `obsOnDemand` leaves `obs` on disk, to be read by row range.
+    public init(path: String, matrix: H5ADMatrix = .x, geneColumn: String? = nil, obsOnDemand: Bool = false) throws {
         self.path = path
         file = try H5File(readingAt: path)
         let root = try file.root()
@@ -115,7 +120,13 @@ public final class H5ADSource: ExpressionSource {
             }
             throw FileError(path, "no obs dataframe in this file")
         }
-        obs = try AnnDataFrame.read(try root.group("obs"), expectedRows: rows, role: "obs")
+        if obsOnDemand {
+            obsReader = try AnnDataObsReader(try root.group("obs"), expectedRows: rows, role: "obs")
+            heldObs = nil
+        } else {
+            obsReader = nil
+            heldObs = try AnnDataFrame.read(try root.group("obs"), expectedRows: rows, role: "obs")
+        }
         guard let varGroup = try? root.group(varGroupName) else {
             throw FileError(path, "no \(varGroupName) dataframe in this file")
         }
@@ -128,7 +139,38 @@ public final class H5ADSource: ExpressionSource {
         } else {
             geneNames = genes.index
         }
-        warnings += LayoutHeuristics.transposeWarnings(cellNames: obs.index, geneNames: geneNames, path: path)
+        if let obsReader {
+            let (count, stride) = LayoutHeuristics.sample(rows)
+            let sample = try obsReader.names(start: 0, count: count, stride: stride)
+            warnings += LayoutHeuristics.transposeWarnings(cellNameSample: sample, geneNames: geneNames, path: path)
+        } else {
+            warnings += LayoutHeuristics.transposeWarnings(cellNames: heldObs!.index, geneNames: geneNames, path: path)
+        }
+    }
+
+    /// The whole obs table; with `obsOnDemand`, read on first use (a read error then stops
+    /// the program: streaming code uses `readObs`, which reports errors).
+    public var obs: DataFrame {
+        if let heldObs { return heldObs }
+        do {
+            let whole = try obsReader!.read(0..<cellCount, columns: obsReader!.schema.columnNames)
+            heldObs = whole
+            return whole
+        } catch {
+            fatalError("\(error)")
+        }
+    }
+
+    public var obsSchema: DataFrame {
+        obsReader?.schema ?? DataFrame(index: [], columns: obs.columns.map { Column($0.name, $0.values.subset([])) })
+    }
+
+    public func readObs(_ range: Range<Int>, columns: [String]) throws -> DataFrame {
+        precondition(range.lowerBound >= 0 && range.upperBound <= cellCount)
+        if let obsReader, heldObs == nil { return try obsReader.read(range, columns: columns) }
+        let rows = Array(range)
+        return DataFrame(index: Array(obs.index[range]),
+                         columns: obs.columns.filter { columns.contains($0.name) }.map { Column($0.name, $0.values.subset(rows)) })
     }
 
     static func transposeCSC(indptr: [Int64], indices: H5Dataset, data: H5Dataset, rows: Int, path: String, label: String) throws -> CSRRows {
