@@ -63,9 +63,10 @@ PREDICTION_WEIGHT ?= 2
 GENERATION_WEIGHT ?= 1
 UNCONDITIONAL_WEIGHT ?= 1
 GENERATE_PER_TYPE ?= 40
-# Tasks whose examples are drawn evenly over cell types (c2s prompts --balance-labels), so that
-# a rare type is asked for as often as a common one; empty: every cell equally often.
-BALANCE ?=
+# Tasks whose examples are drawn evenly over cell types (c2s prompts --balance-labels): every
+# type is asked for as often as any other, so the small ones are generated as well as the large
+# ones (docs/SCIENCE.md, section 4b); BALANCE= draws every cell equally often instead.
+BALANCE ?= cell_type_generation
 # The model and its training (docs/SCIENCE.md says how these were chosen).
 HIDDEN ?= 128
 LAYERS ?= 2
