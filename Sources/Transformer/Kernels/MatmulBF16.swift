@@ -46,19 +46,8 @@ extension Matmul {
             backwardInputBF16Widened(dy, w, into: dx, m: m, n: n, k: k, accumulate: accumulate)
             return
         }
-        let panel = 64, panels = (k + panel - 1) / panel
-        if panels >= 2 {
-            KernelThreads.forRanges(panels, grain: 1) { range in
-                let j0 = range.lowerBound * panel, j1 = min(k, range.upperBound * panel)
-                let status = c2s_gemm_bf16_kn(dy, n, w + j0, k, dx + j0, k, m, j1 - j0, n, accumulate ? 1 : 0)
-                precondition(status == 0, "c2s_gemm_bf16_kn: cannot allocate its packing buffers")
-            }
-        } else {
-            KernelThreads.forRanges(m, grain: 48) { range in
-                let i0 = range.lowerBound
-                let status = c2s_gemm_bf16_kn(dy + i0 * n, n, w, k, dx + i0 * k, k, range.count, k, n, accumulate ? 1 : 0)
-                precondition(status == 0, "c2s_gemm_bf16_kn: cannot allocate its packing buffers")
-            }
+        overWorkers(rows: m, columns: k, kernel: "c2s_gemm_bf16_kn") { i0, rows, j0, columns in
+            c2s_gemm_bf16_kn(dy + i0 * n, n, w + j0, k, dx + i0 * k + j0, k, rows, columns, n, accumulate ? 1 : 0)
         }
     }
 
@@ -85,18 +74,25 @@ extension Matmul {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<UInt16>, into c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, accumulate: Bool
     ) {
+        overWorkers(rows: m, columns: n, kernel: "c2s_gemm_bf16") { i0, rows, j0, columns in
+            c2s_gemm_bf16(a + i0 * k, k, b + j0 * k, k, c + i0 * n + j0, n, rows, columns, k, accumulate ? 1 : 0)
+        }
+    }
+
+    /// Splits a blocked bf16 GEMM's output over `KernelThreads`: whole 64-column panels (the
+    /// kernel's width) per worker, or, with fewer than two panels, rows. `block(i0, rows, j0,
+    /// columns)` computes one block and returns the kernel's status (0, or -1 when its packing
+    /// buffers could not be allocated).
+    static func overWorkers(rows m: Int, columns n: Int, kernel: String, _ block: (Int, Int, Int, Int) -> Int32) {
         let panel = 64, panels = (n + panel - 1) / panel
         if panels >= 2 {
             KernelThreads.forRanges(panels, grain: 1) { range in
                 let j0 = range.lowerBound * panel, j1 = min(n, range.upperBound * panel)
-                let status = c2s_gemm_bf16(a, k, b + j0 * k, k, c + j0, n, m, j1 - j0, k, accumulate ? 1 : 0)
-                precondition(status == 0, "c2s_gemm_bf16: cannot allocate its packing buffers")
+                precondition(block(0, m, j0, j1 - j0) == 0, "\(kernel): cannot allocate its packing buffers")
             }
         } else {
             KernelThreads.forRanges(m, grain: 48) { range in
-                let i0 = range.lowerBound
-                let status = c2s_gemm_bf16(a + i0 * k, k, b, k, c + i0 * n, n, range.count, n, k, accumulate ? 1 : 0)
-                precondition(status == 0, "c2s_gemm_bf16: cannot allocate its packing buffers")
+                precondition(block(range.lowerBound, range.count, 0, n) == 0, "\(kernel): cannot allocate its packing buffers")
             }
         }
     }
