@@ -46,7 +46,7 @@ import SingleCell
 ///   dataset's original path), or `sentences`: a folder (relative to the model) holding them.
 ///   The copies beside `c2s.json` are used first, then the named folder, then a `sentences/`
 ///   subfolder, then the original path.
-public struct C2SMetadata: Sendable, Equatable {
+public struct C2SMetadata: Codable, Sendable, Equatable {
     /// The file the metadata came from (`c2s.json` for metadata not yet written).
     public var path: String
     public var tasks: [String] = []
@@ -108,28 +108,44 @@ public struct C2SMetadata: Sendable, Equatable {
     public static func read(folder: String) throws -> C2SMetadata? {
         let path = (folder as NSString).appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        guard let root = try? JSONSerialization.jsonObject(with: data), let object = root as? [String: Any] else {
+        let decoder = JSONDecoder()
+        decoder.userInfo[pathKey] = path
+        do {
+            return try decoder.decode(C2SMetadata.self, from: data)
+        } catch let error as FileError {
+            throw error
+        } catch {
             throw FileError(path, "not a JSON object; expected the C2S metadata written by 'c2s train'")
         }
-        return try parse(object, path: path)
     }
 
-    static func parse(_ object: [String: Any], path: String) throws -> C2SMetadata {
+    /// Where decoding finds the path of the file it reads (`userInfo`), so that its errors name it.
+    static let pathKey = CodingUserInfoKey(rawValue: "c2s.C2SMetadata.path")!
+
+    /// Reads the file leniently (see the type's notes): the object's values as they are, then
+    /// each known key in each accepted spelling, ignoring values of another type.
+    public init(from decoder: Decoder) throws {
+        let path = decoder.userInfo[Self.pathKey] as? String ?? Self.fileName
+        let object = try decoder.singleValueContainer().decode([String: LenientJSON].self)
+        self = try Self.parse(object, path: path)
+    }
+
+    static func parse(_ object: [String: LenientJSON], path: String) throws -> C2SMetadata {
         var m = C2SMetadata(path: path)
         if let tasks = object["tasks"] {
-            if let dict = tasks as? [String: Any] {
+            if case .object(let dict) = tasks {
                 // {"task": count or {...}}
                 m.tasks = dict.keys.sorted()
                 for (name, value) in dict {
-                    if let o = value as? [String: Any], let labels = strings(o["labels"]) { m.labels[name] = labels.sorted() }
+                    if case .object(let o) = value, let labels = o["labels"]?.strings { m.labels[name] = labels.sorted() }
                 }
-            } else if let list = tasks as? [Any] {
+            } else if case .array(let list) = tasks {
                 for item in list {
-                    if let name = item as? String {
+                    if let name = item.string {
                         m.tasks.append(name)
-                    } else if let o = item as? [String: Any], let name = (o["name"] ?? o["task"]) as? String {
+                    } else if case .object(let o) = item, let name = (o["name"] ?? o["task"])?.string {
                         m.tasks.append(name)
-                        if let labels = strings(o["labels"]) { m.labels[name] = labels.sorted() }
+                        if let labels = o["labels"]?.strings { m.labels[name] = labels.sorted() }
                     } else {
                         throw FileError(path, "\"tasks\" holds \(item); expected task names or objects with a \"name\"")
                     }
@@ -140,38 +156,80 @@ public struct C2SMetadata: Sendable, Equatable {
         }
         for key in ["labels", "label_values"] {
             guard let value = object[key] else { continue }
-            if let dict = value as? [String: Any] {
+            if case .object(let dict) = value {
                 for (task, list) in dict {
-                    guard let labels = strings(list) else { throw FileError(path, "\"\(key)\".\"\(task)\" must be a list of strings") }
+                    guard let labels = list.strings else { throw FileError(path, "\"\(key)\".\"\(task)\" must be a list of strings") }
                     m.labels[task] = labels.sorted()
                 }
-            } else if let labels = strings(value) {
+            } else if let labels = value.strings {
                 for task in m.tasks.isEmpty ? ["cell_type_prediction"] : m.tasks { m.labels[task] = labels.sorted() }
             } else {
                 throw FileError(path, "\"\(key)\" must map task names to lists of labels")
             }
         }
-        if let s = object["separator"] as? String { m.separator = s }
+        if let s = object["separator"]?.string { m.separator = s }
         for key in ["top_k", "top_k_genes", "num_genes"] {
-            if let n = object[key] as? NSNumber, n.intValue > 0 { m.topGenes = n.intValue; break }
+            if let n = object[key]?.integer, n > 0 { m.topGenes = n; break }
         }
-        m.organism = object["organism"] as? String
-        m.promptFormat = object["prompt_format"] as? String
-        m.labelColumn = object["label_column"] as? String
-        m.sentencesFolder = object["sentences"] as? String
-        if let d = object["sentence_dataset"] as? [String: Any] { m.sentenceDatasetPath = d["path"] as? String }
-        if let n = object["max_length"] as? NSNumber, n.intValue > 0 { m.maxLength = n.intValue }
-        m.lossOn = (object["loss_on"] as? String).flatMap(LossTarget.init(rawValue:))
-        if let counts = object["examples"] as? [String: Any] {
-            for (split, n) in counts { if let n = n as? NSNumber { m.examples[split] = n.intValue } }
+        m.organism = object["organism"]?.string
+        m.promptFormat = object["prompt_format"]?.string
+        m.labelColumn = object["label_column"]?.string
+        m.sentencesFolder = object["sentences"]?.string
+        if case .object(let d) = object["sentence_dataset"] { m.sentenceDatasetPath = d["path"]?.string }
+        if let n = object["max_length"]?.integer, n > 0 { m.maxLength = n }
+        m.lossOn = object["loss_on"]?.string.flatMap(LossTarget.init(rawValue:))
+        if case .object(let counts) = object["examples"] {
+            for (split, n) in counts { if let n = n.integer { m.examples[split] = n } }
         }
         return m
     }
 
-    private static func strings(_ value: Any?) -> [String]? {
-        guard let list = value as? [Any] else { return nil }
-        let s = list.compactMap { $0 as? String }
-        return s.count == list.count ? s : nil
+    enum CodingKeys: String, CodingKey {
+        case format, version, separator, tasks, labels, examples, truncation, organism
+        case eosAppended = "eos_appended", lossOn = "loss_on", maxLength = "max_length", labelColumn = "label_column"
+        case promptFormat = "prompt_format", sentenceDataset = "sentence_dataset"
+    }
+
+    /// `truncation` as written.
+    struct TruncationRecord: Encodable {
+        var report: TruncationReport
+        static let rule = "cell sentences lose their last (lowest-ranked) genes using input_sentence_spans; without spans, tokens are dropped from the start of the input; responses are never cut"
+        enum CodingKeys: String, CodingKey {
+            case examples, rule, truncatedBySentence = "truncated_by_sentence", droppedGenes = "dropped_genes"
+            case truncatedByTokens = "truncated_by_tokens", droppedTokens = "dropped_tokens", longest = "longest_tokens"
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(report.examples, forKey: .examples)
+            try c.encode(report.truncatedBySentence, forKey: .truncatedBySentence)
+            try c.encode(report.droppedGenes, forKey: .droppedGenes)
+            try c.encode(report.truncatedByTokens, forKey: .truncatedByTokens)
+            try c.encode(report.droppedTokens, forKey: .droppedTokens)
+            try c.encode(report.longest, forKey: .longest)
+            try c.encode(Self.rule, forKey: .rule)
+        }
+    }
+
+    /// Writes what `c2s train` records (the keys of the type's example; `sentences` and the
+    /// `top_k` spellings are only read).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("c2s-model", forKey: .format)
+        try c.encode(1, forKey: .version)
+        try c.encode(separator, forKey: .separator)
+        try c.encode(true, forKey: .eosAppended)
+        try c.encode(lossOn ?? .response, forKey: .lossOn)
+        try c.encode(tasks, forKey: .tasks)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(examples, forKey: .examples)
+        try c.encodeIfPresent(maxLength, forKey: .maxLength)
+        try c.encodeIfPresent(truncation.map(TruncationRecord.init(report:)), forKey: .truncation)
+        try c.encodeIfPresent(labelColumn, forKey: .labelColumn)
+        try c.encodeIfPresent(organism, forKey: .organism)
+        try c.encodeIfPresent(promptFormat, forKey: .promptFormat)
+        if let sentenceDatasetPath {
+            try c.encode(["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"], forKey: .sentenceDataset)
+        }
     }
 
     /// The labels the model learned for `task`; for a task without its own list, every label
@@ -225,30 +283,63 @@ public struct C2SMetadata: Sendable, Equatable {
         }
     }
 
-    /// The file's text, as `c2s train` writes it.
+    /// The file's text, as `c2s train` writes it: pretty, key-sorted JSON and a line break.
+    /// Encoded by `encode(to:)`, then laid out by `JSONSerialization`, whose key order
+    /// (numeric, ignoring case: "task2" before "task10", "b" beside "B") is that of every
+    /// c2s.json written so far; `JSONEncoder`'s `.sortedKeys` orders by code point instead,
+    /// which would reorder task names with capitals or numbers.
     public func json() throws -> Data {
-        var object: [String: Any] = [
-            "format": "c2s-model", "version": 1,
-            "separator": separator, "eos_appended": true, "loss_on": (lossOn ?? .response).rawValue,
-            "tasks": tasks, "labels": labels, "examples": examples,
-        ]
-        if let maxLength { object["max_length"] = maxLength }
-        if let truncation {
-            object["truncation"] = [
-                "examples": truncation.examples, "truncated_by_sentence": truncation.truncatedBySentence,
-                "dropped_genes": truncation.droppedGenes, "truncated_by_tokens": truncation.truncatedByTokens,
-                "dropped_tokens": truncation.droppedTokens, "longest_tokens": truncation.longest,
-                "rule": "cell sentences lose their last (lowest-ranked) genes using input_sentence_spans; without spans, tokens are dropped from the start of the input; responses are never cut",
-            ] as [String: Any]
-        }
-        if let labelColumn { object["label_column"] = labelColumn }
-        if let organism { object["organism"] = organism }
-        if let promptFormat { object["prompt_format"] = promptFormat }
-        if let sentenceDatasetPath {
-            object["sentence_dataset"] = ["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"]
-        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let object = try JSONSerialization.jsonObject(with: try encoder.encode(self))
         var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         data.append(0x0A)
         return data
+    }
+}
+
+/// Any JSON value, for reading `c2s.json` leniently as `JSONSerialization` once did: a key
+/// holding another type than expected is ignored rather than an error.
+enum LenientJSON: Decodable, Sendable, Equatable, CustomStringConvertible {
+    case string(String), integer(Int), real(Double), bool(Bool), null
+    case array([LenientJSON]), object([String: LenientJSON])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Int.self) { self = .integer(n) }
+        else if let x = try? c.decode(Double.self) { self = .real(x) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([LenientJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: LenientJSON].self)) }
+    }
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    /// A number as an integer, a fraction cut toward zero (as `NSNumber.intValue` did).
+    var integer: Int? {
+        switch self {
+        case .integer(let n): n
+        case .real(let x): x.isFinite && abs(x) < 9.2e18 ? Int(x) : nil
+        default: nil
+        }
+    }
+    /// A list of strings only (nil if any item is not one).
+    var strings: [String]? {
+        guard case .array(let list) = self else { return nil }
+        let s = list.compactMap(\.string)
+        return s.count == list.count ? s : nil
+    }
+
+    var description: String {
+        switch self {
+        case .string(let s): s
+        case .integer(let n): "\(n)"
+        case .real(let x): "\(x)"
+        case .bool(let b): "\(b)"
+        case .null: "null"
+        case .array(let a): "(" + a.map(\.description).joined(separator: ", ") + ")"
+        case .object(let o): "{" + o.keys.sorted().map { "\($0) = \(o[$0]!)" }.joined(separator: "; ") + "}"
+        }
     }
 }

@@ -119,7 +119,15 @@ public struct CorpusManifest: Codable, Sendable, Equatable {
     /// that `--overwrite` replaces only that and never a user's folder, nor another command's.
     public static func isCorpus(folder: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: folder + "/manifest.json"),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return object["format"] as? String == formatName
+              let found = try? JSONDecoder().decode(FormatOnly.self, from: data) else { return false }
+        return found.format == formatName
+    }
+
+    /// The manifest's `format` key alone (an object without it reads as nil).
+    private struct FormatOnly: Decodable {
+        var format: String?
+        init(from decoder: Decoder) throws {
+            format = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .format)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CellSentences
 import Foundation
 import Prompts
 import SingleCell

@@ -1,3 +1,4 @@
+import CellSentences
 import Evaluation
 import Foundation
 import Prompts

@@ -1,3 +1,4 @@
+import CellSentences
 import Foundation
 import Mechanics
 import Prompts

@@ -297,7 +297,8 @@ public enum CellSentenceConverter {
         return stats
     }
 
-    /// Ranks and renders the rows `range` of a normalised block as JSON lines into `out`.
+    /// Ranks and renders the rows `range` of a normalised block as JSON lines into `out`: the
+    /// lines of `cells.jsonl`, which `CellTable.load` reads back.
     static func writeLines(
         matrix: CSRRows, rows: [Int], range: Range<Int>, genes: PackedStrings, columns: OutputColumns,
         rank: RankTransform, permutations: [Int32]?, scratch: RankTransform.Scratch, out: ByteBuffer, counts: UnsafeMutablePointer<Int>

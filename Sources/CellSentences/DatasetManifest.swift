@@ -156,8 +156,16 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     /// not fail on a manifest written by an older or newer version (as `read` would).
     public static func organism(folder: String) -> String? {
         guard let data = FileManager.default.contents(atPath: folder + "/manifest.json"),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["organism"] as? String
+              let found = try? JSONDecoder().decode(OrganismOnly.self, from: data) else { return nil }
+        return found.organism
+    }
+
+    /// The manifest's `organism` key alone (an object without it reads as nil).
+    private struct OrganismOnly: Decodable {
+        var organism: String?
+        init(from decoder: Decoder) throws {
+            organism = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .organism)
+        }
     }
 
     /// Reads the manifest of the dataset folder `folder`.

@@ -1,3 +1,4 @@
+import CellSentences
 import SingleCell
 
 /// A handful of cells that share the values of some columns (for multi-cell prompts).

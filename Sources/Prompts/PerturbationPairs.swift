@@ -1,3 +1,4 @@
+import CellSentences
 import SingleCell
 
 /// A perturbed cell and the control cell it is compared with (indices into the cell list).

@@ -1,3 +1,5 @@
+import CellSentences
+
 /// The values a template's placeholders take, for each kind of task: shared by the prompt
 /// builder (training examples) and by inference, which renders the same fields for cells it has
 /// never seen (no response, possibly no label).

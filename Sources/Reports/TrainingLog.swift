@@ -22,7 +22,10 @@ public struct TrainingLog: Sendable {
     public var trainingByTask: [String: Curve] = [:]
     /// Validation loss of each task, by task name.
     public var validationByTask: [String: Curve] = [:]
-    /// The run's settings from `trainer_state.json` beside the log, when it is there.
+    /// The run's settings from `trainer_state.json` beside the log, when it is there: every
+    /// scalar leaf of the JSON object, shown and not interpreted, so that the state of another
+    /// trainer (Hugging Face's `args`) shows as well as c2s's own. The file's typed owner is
+    /// Transformer's `TrainingState`, which this module does not import.
     public var settings: [(String, String)]
 
     /// Reads `path`; a line that is not a JSON object is an error naming the line.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Prompts
 import SingleCell
 
 struct EvaluateAnnotationCommand: ParsableCommand {
@@ -124,10 +125,7 @@ struct EvaluateAnnotationCommand: ParsableCommand {
     /// classified by models of the train split's cells. The strong ones unless switched off.
     func baselines(expression: String, splits: String) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
         let names = try rowNames(file)
-        let plan: SplitAssignments
-        do { plan = try JSONDecoder().decode(SplitAssignments.self, from: Data(contentsOf: URL(fileURLWithPath: splits))) } catch {
-            throw FileError(splits, "is not a splits.json from 'c2s prompts' (\(error.localizedDescription))")
-        }
+        let plan = try SplitPlan.read(path: splits)
         let table = try ExpressionMatrix.read(expression)
         let labels = try table.column(truthColumn)
         var row: [String: Int] = [:]
@@ -158,9 +156,4 @@ struct EvaluateAnnotationCommand: ParsableCommand {
         let table = try CSVTable(path: path)
         return try table.column(table.header[0])
     }
-}
-
-/// The part of a splits.json the baseline needs.
-struct SplitAssignments: Decodable {
-    var assignments: [String: String]
 }

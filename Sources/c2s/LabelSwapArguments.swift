@@ -1,5 +1,6 @@
 import ArgumentParser
 import C2S
+import CellSentences
 import Foundation
 import Prompts
 import SingleCell
@@ -94,7 +95,7 @@ struct LabelSwapArguments: ParsableArguments {
         options.maxTokensPerPass = maxTokensPerPass
         let test = try LabelSwapTest(model: loaded, prompt: prompt, labels: labels, options: options)
 
-        let table = try Prompts.CellTable.load(sentences, maxGenes: options.topGenes, threads: threads)
+        let table = try CellSentences.CellTable.load(sentences, maxGenes: options.topGenes, threads: threads)
         guard table.fieldNames.contains(labelColumn) else {
             throw FileError(sentences, "has no column '\(labelColumn)' (the cells' labels, --label-column); columns: \(table.fieldNames.joined(separator: ", "))")
         }

@@ -1,4 +1,5 @@
 import C2S
+import CellSentences
 import Foundation
 import Prompts
 import SingleCell

@@ -122,4 +122,81 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(read.sentenceDatasetPath, "/data/ds")
         XCTAssertEqual(read.path, tmp.file(C2SMetadata.fileName))
     }
+
+    /// The bytes `c2s train` writes are those `JSONSerialization` wrote before `C2SMetadata` was
+    /// Codable: the same keys, order, spacing and escaping, for awkward task names and labels.
+    func testWrittenBytesEqualTheEarlierWriter() throws {
+        let odd = ["B", "b", "CD14 Mono", "a/b", "é", "\u{1F}", "quote \" and \\", "task10", "task2", "Task_1", "_x", "1", "😀"]
+        var m = C2SMetadata(seen: TrainingTasksSeen(), examples: ["train": 1600, "validation": 0, "test": 7], lossOn: .all, maxLength: 256,
+                            sentenceDatasetPath: "/data/kang sentences/ds", truncation: TruncationReport())
+        m.tasks = odd
+        m.labels = Dictionary(uniqueKeysWithValues: odd.map { ($0, odd) })
+        m.truncation?.examples = 12
+        m.truncation?.droppedGenes = 3
+        m.labelColumn = "cell type/é"
+        m.organism = "Mus musculus"
+        m.promptFormat = "c2s-scale"
+        m.separator = "\t"
+        let rule = "cell sentences lose their last (lowest-ranked) genes using input_sentence_spans; without spans, tokens are dropped from the start of the input; responses are never cut"
+        var object: [String: Any] = [
+            "format": "c2s-model", "version": 1, "separator": "\t", "eos_appended": true, "loss_on": "all",
+            "tasks": odd, "labels": m.labels, "examples": m.examples, "max_length": 256,
+            "truncation": ["examples": 12, "truncated_by_sentence": 0, "dropped_genes": 3, "truncated_by_tokens": 0,
+                           "dropped_tokens": 0, "longest_tokens": 0, "rule": rule] as [String: Any],
+            "label_column": "cell type/é", "organism": "Mus musculus", "prompt_format": "c2s-scale",
+            "sentence_dataset": ["path": "/data/kang sentences/ds", "manifest": "manifest.json", "vocab": "vocab.tsv"],
+        ]
+        var expected = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        expected.append(0x0A)
+        XCTAssertEqual(String(decoding: try m.json(), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+
+        // The least a model records: no optional key, empty lists and maps.
+        let bare = C2SMetadata(seen: TrainingTasksSeen(), examples: [:], lossOn: .response, maxLength: 64, sentenceDatasetPath: nil,
+                               truncation: TruncationReport())
+        object = ["format": "c2s-model", "version": 1, "separator": " ", "eos_appended": true, "loss_on": "response",
+                  "tasks": [String](), "labels": [String: [String]](), "examples": [String: Int](), "max_length": 64,
+                  "truncation": ["examples": 0, "truncated_by_sentence": 0, "dropped_genes": 0, "truncated_by_tokens": 0,
+                                 "dropped_tokens": 0, "longest_tokens": 0, "rule": rule] as [String: Any]]
+        expected = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        expected.append(0x0A)
+        XCTAssertEqual(String(decoding: try bare.json(), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        // And what is written reads back as it was (the file's path aside).
+        let tmp = try TemporaryFolder()
+        try m.json().write(to: URL(fileURLWithPath: tmp.file(C2SMetadata.fileName)))
+        var read = try XCTUnwrap(try C2SMetadata.read(folder: tmp.path))
+        XCTAssertEqual(read.path, tmp.file(C2SMetadata.fileName))
+        read.path = m.path
+        read.truncation = m.truncation
+        XCTAssertEqual(read.tasks, odd)
+        XCTAssertEqual(read.labels, m.labels.mapValues { $0.sorted() })
+        read.labels = m.labels
+        XCTAssertEqual(read, m)
+    }
+
+    /// Read leniently, as when the file went through `JSONSerialization`: numbers with a
+    /// fraction are cut to integers, a value of another type than expected is ignored, tasks
+    /// may be a map, and what cannot be a task list is an error naming the file.
+    func testLenientReadingOfOtherWriters() throws {
+        let tmp = try TemporaryFolder()
+        var m = try XCTUnwrap(try C2SMetadata.read(folder: try write(
+            #"{"tasks": {"tissue_prediction": {"labels": ["lung", "blood"]}, "cell_type_prediction": 3}, "num_genes": 64.9, "max_length": 1e2, "separator": 7, "organism": null, "loss_on": "everything", "examples": {"train": 10.5, "test": "x"}, "sentence_dataset": {"path": 3}, "sentences": "ds"}"#, in: tmp)))
+        XCTAssertEqual(m.tasks, ["cell_type_prediction", "tissue_prediction"])
+        XCTAssertEqual(m.labels, ["tissue_prediction": ["blood", "lung"]])
+        XCTAssertEqual(m.topGenes, 64)
+        XCTAssertEqual(m.maxLength, 100)
+        XCTAssertEqual(m.separator, " ")
+        XCTAssertNil(m.organism)
+        XCTAssertNil(m.lossOn)
+        XCTAssertEqual(m.examples, ["train": 10])
+        XCTAssertNil(m.sentenceDatasetPath)
+        XCTAssertEqual(m.sentencesFolder, "ds")
+        m = try XCTUnwrap(try C2SMetadata.read(folder: try write(#"{"top_k": 0, "top_k_genes": -2, "num_genes": 30, "loss_on": "all"}"#, in: tmp)))
+        XCTAssertEqual(m.topGenes, 30, "the first positive spelling")
+        XCTAssertEqual(m.lossOn, .all)
+        for bad in [#"{"tasks": [1]}"#, #"{"labels": {"a": [1]}}"#, #"{"labels": 3}"#, "not json", "\"text\""] {
+            XCTAssertThrowsError(try C2SMetadata.read(folder: try write(bad, in: tmp)), bad) { e in
+                XCTAssertTrue("\(e)".contains(tmp.file("c2s.json")), "\(e)")
+            }
+        }
+    }
 }

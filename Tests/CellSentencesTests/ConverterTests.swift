@@ -88,6 +88,24 @@ final class ConverterTests: XCTestCase {
         XCTAssertEqual(TieOrder.seeded.manifestText, "seeded shuffle per (seed, input row) then stable sort by value, descending")
     }
 
+    /// The organism alone is read through the manifest's own key, leniently: from a manifest
+    /// the full reader accepts, from one it does not (an older or newer version), and never
+    /// failing on a missing file, key or object.
+    func testOrganismIsReadAloneThroughTheManifestKey() throws {
+        let tmp = try TemporaryFolder()
+        let src = source([[5, 1], [2, 2]], genes: ["A", "B"])
+        let m = try CellSentenceConverter.convert(src, to: tmp.file("out"), options: options { $0.organism = "Mus musculus" })
+        XCTAssertEqual(m.organism, "Mus musculus")
+        XCTAssertEqual(DatasetManifest.organism(folder: tmp.file("out")), "Mus musculus")
+        let cases: [(String, String?)] = [(#"{"organism": "Danio rerio", "format_version": 99}"#, "Danio rerio"), (#"{"format_version": 1}"#, nil),
+                                          (#"{"organism": null}"#, nil), (#"{"organism": 3}"#, nil), ("[1]", nil), ("not json", nil)]
+        for (text, expected) in cases {
+            try text.write(toFile: tmp.file("out/manifest.json"), atomically: true, encoding: .utf8)
+            XCTAssertEqual(DatasetManifest.organism(folder: tmp.file("out")), expected, text)
+        }
+        XCTAssertNil(DatasetManifest.organism(folder: tmp.file("none")))
+    }
+
     /// Repeated cell names: refused by `c2s convert`'s policy, or made unique exactly as
     /// anndata's obs_names_make_unique does (fixture: scripts/fixtures/make_unique_names_fixture.py).
     func testRepeatedCellNamesAreRefusedOrMadeUniqueAsAnnData() throws {

@@ -1,3 +1,4 @@
+import CellSentences
 import CZlib
 import Foundation
 import Prompts
@@ -6,7 +7,8 @@ import TestSupport
 import XCTest
 
 /// Loading `cells.jsonl` into a `CellTable`: blocks of lines parsed in parallel must give what
-/// reading the file line by line gives, and bad lines must be named by their number.
+/// reading the file line by line gives, and bad lines must be named by their number. (The
+/// reader is CellSentences'; the tests stay here for the Kang prompt fixture they share.)
 final class CellTableTests: XCTestCase {
     var tmp: TemporaryFolder!
 

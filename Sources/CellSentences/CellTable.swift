@@ -1,10 +1,10 @@
-import CellSentences
 import Foundation
 import SingleCell
 
-/// The cells of a sentence dataset, loaded for prompt building. Only the first `maxGenes`
-/// genes of each sentence are kept (prompts use the top k genes), so even millions of cells
-/// fit in memory.
+/// The cells of a sentence dataset, loaded for prompt building: the reader of `cells.jsonl`,
+/// beside its writer (`CellSentenceConverter.writeLines`: one object per line with
+/// `cell_name`, `cell_sentence` and the obs columns). Only the first `maxGenes` genes of each
+/// sentence are kept (prompts use the top k genes), so even millions of cells fit in memory.
 public struct CellTable: Sendable {
     public let cells: [CellRecord]
     /// Field names present in the dataset (obs columns), sorted.

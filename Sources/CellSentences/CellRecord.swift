@@ -1,4 +1,3 @@
-import CellSentences
 import Foundation
 import SingleCell
 
