@@ -167,6 +167,18 @@ extension JSONText {
         return out + "\""
     }
 
+    /// The value of one hexadecimal digit (either case), or nil for any other byte: the digits
+    /// of JSON's `\uXXXX` escapes and of tokenizers' `<0xNN>` byte tokens.
+    @inlinable
+    public static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     /// The escapes both dialects share: `"` and `\`, and the control characters with a short form.
     private static func shortEscape(_ value: UInt32) -> String? {
         switch value {

@@ -1,3 +1,5 @@
+import Mechanics
+
 /// One tensor entry of a safetensors header, as parsed and before the layout is checked.
 struct ParsedTensorEntry {
     var name: String
@@ -250,14 +252,8 @@ struct SafetensorsHeaderParser {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let byte = peek() else { throw fail("truncated \\u escape") }
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | digit
+            guard let digit = JSONText.hexDigit(byte) else { throw fail("invalid hex digit in \\u escape") }
+            value = value << 4 | UInt32(digit)
             position += 1
         }
         return value
