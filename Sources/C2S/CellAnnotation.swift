@@ -92,11 +92,7 @@ public enum CellAnnotation {
             }
 
             // Results table: the input's columns, then the predictions.
-            var table = ResultTable()
-            table.index = selected.map { cells.table.cells[$0].name }
-            for field in cells.table.fieldNames {
-                table.add(field, selected.map { cells.table.cells[$0].fields[field] })
-            }
+            var table = ResultTable(cells: cells.table, rows: selected)
             var predicted: [String?] = [], scores: [Double?] = [], probabilities: [Double?] = []
             var perLabel = [[Double?]](repeating: [], count: options.labels.count)
             var reasons: [String?] = [], tokens: [String?] = []

@@ -53,9 +53,7 @@ public enum CellEmbedding {
                     return line.text
                 }
             }
-            var table = ResultTable()
-            table.index = selected.map { cells.table.cells[$0].name }
-            for field in cells.table.fieldNames { table.add(field, selected.map { cells.table.cells[$0].fields[field] }) }
+            let table = ResultTable(cells: cells.table, rows: selected)
             let width = model.language.info.hiddenSize
             var values: [Float] = []
             values.reserveCapacity(selected.count * width)
