@@ -73,6 +73,19 @@ struct C2SModelOptions: ParsableArguments {
         return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user, profile: choice.profile)
     }
 
+    /// The options of an annotator (annotate, predict-tissue, interpret): the prompt's genes and
+    /// organism as given or as the model was trained, the pass size from these options.
+    func annotationOptions(model: C2SModel, mode: AnnotationMode, maxNewTokens: Int, batchSize: Int) -> AnnotationOptions {
+        var o = AnnotationOptions()
+        o.mode = mode
+        o.maxNewTokens = maxNewTokens
+        o.topGenes = model.topGenes(topGenes)
+        o.organism = model.organism(organism)
+        o.batchSize = batchSize
+        o.maxTokensPerPass = maxTokensPerPass
+        return o
+    }
+
     /// Settings that change results, for resuming.
     func settings(_ model: C2SModel) -> [String: String] {
         var s = ["model": URL(fileURLWithPath: self.model).standardizedFileURL.path, "model_weights": FileIdentity.of(self.model),
@@ -120,6 +133,15 @@ struct RunOptions: ParsableArguments {
         c.overwrite = overwrite
         c.interruptAfter = interruptAfterChunks
         return c
+    }
+
+    /// Runs a workflow with a progress bar on standard error (none when quiet), which `body`
+    /// passes the workflow's events.
+    func withProgress<Result>(_ body: (_ onEvent: @escaping (CellTaskEvent) -> Void) throws -> Result) rethrows -> Result {
+        let bar = ProgressBar(quiet: quiet)
+        let result = try body { bar.report($0, quiet: quiet) }
+        bar.finish()
+        return result
     }
 
     /// Where the run stands, after the chunks are done.
