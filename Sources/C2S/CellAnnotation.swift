@@ -58,9 +58,8 @@ public enum CellAnnotation {
     public static func run(model: C2SModel, settings s: CellAnnotationSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> CellAnnotationResult {
         let started = Date()
-        let (annotator, options, taskWarning) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
-                                                                      givenLabels: s.givenLabels)
-        if let w = taskWarning { onEvent(.warning(w)) }
+        let (annotator, options) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
+                                                         givenLabels: s.givenLabels, onEvent: onEvent)
         let csvPath = s.csvPath
         let same = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path }
         if same(csvPath, s.input.path) || same(csvPath, s.output) {
@@ -70,12 +69,9 @@ public enum CellAnnotation {
             throw FileError(csvPath, "already exists; pass --overwrite to replace it")
         }
 
-        var identity = s.modelIdentity
-        identity.merge(["command": "annotate", "task": s.task, "mode": options.mode.rawValue, "labels": options.labels.joined(separator: "\n"),
-                        "max_new_tokens": String(options.maxNewTokens), "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: identity,
-                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
-                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: s.modelIdentity,
+                                   adding: options.identity.merging(["command": "annotate", "task": s.task, "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a },
+                                   chunks: s.chunks, onEvent: onEvent) { store, cells, selected in
             if let c = s.compareColumn, !cells.table.fieldNames.contains(c) {
                 throw DataError("--compare-column: the input has no column '\(c)'; columns: \(cells.table.fieldNames.joined(separator: ", "))")
             }
@@ -96,11 +92,7 @@ public enum CellAnnotation {
             }
 
             // Results table: the input's columns, then the predictions.
-            var table = ResultTable()
-            table.index = selected.map { cells.table.cells[$0].name }
-            for field in cells.table.fieldNames {
-                table.add(field, selected.map { cells.table.cells[$0].fields[field] })
-            }
+            var table = ResultTable(cells: cells.table, rows: selected)
             var predicted: [String?] = [], scores: [Double?] = [], probabilities: [Double?] = []
             var perLabel = [[Double?]](repeating: [], count: options.labels.count)
             var reasons: [String?] = [], tokens: [String?] = []

@@ -39,12 +39,10 @@ public enum CellEmbedding {
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> CellEmbeddingResult {
         let started = Date()
         let embedder = CellEmbedder(model: model, prompt: s.prompt, options: s.options)
-        var identity = s.modelIdentity
-        identity.merge(["command": "embed", "task": s.task, "pooling": s.options.pooling.rawValue,
-                        "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.options.topGenes, output: s.output, identity: identity,
-                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
-                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.options.topGenes, output: s.output, identity: s.modelIdentity,
+                                   adding: ["command": "embed", "task": s.task, "pooling": s.options.pooling.rawValue,
+                                            "chunk_size": String(s.chunks.chunkSize)],
+                                   chunks: s.chunks, onEvent: onEvent) { store, cells, selected in
             let chunks = s.chunks.run(store, count: selected.count)
             let done = try chunks.run(progress: { onEvent(.progress(phase: "embedding", done: $0, total: $1)) }) { range in
                 let batch = range.map { cells.table.cells[selected[$0]] }
@@ -55,9 +53,7 @@ public enum CellEmbedding {
                     return line.text
                 }
             }
-            var table = ResultTable()
-            table.index = selected.map { cells.table.cells[$0].name }
-            for field in cells.table.fieldNames { table.add(field, selected.map { cells.table.cells[$0].fields[field] }) }
+            let table = ResultTable(cells: cells.table, rows: selected)
             let width = model.language.info.hiddenSize
             var values: [Float] = []
             values.reserveCapacity(selected.count * width)

@@ -17,15 +17,19 @@ public enum CellTaskEvent: Sendable {
 /// results, and the input opened and selected inside it, its warnings passed on. A failure
 /// before any chunk is saved leaves nothing behind.
 enum CellTaskRun {
+    /// `identity` (the model's and the caller's settings) with `run`'s own settings added (an
+    /// entry of `identity` wins) keys the chunk store; `onEvent` hears the input's warnings and
+    /// the progress of opening it.
     static func run<T>(model: C2SModel, input: CellTaskInput, topGenes: Int, output: String, identity: [String: String],
-                       chunks: ChunkSettings, warning: (String) -> Void, progress: @escaping (String, Int, Int) -> Void,
+                       adding run: [String: String], chunks: ChunkSettings, onEvent: @escaping (CellTaskEvent) -> Void,
                        _ body: (_ store: ChunkStore, _ cells: CellInput, _ selected: [Int]) throws -> T) throws -> T {
         try AtomicOutput.checkNotAnInput(output, inputs: [input.path] + [input.splitsFile].compactMap { $0 })
-        let settings = identity.merging(input.identity) { a, _ in a }
+        let settings = identity.merging(run) { a, _ in a }.merging(input.identity) { a, _ in a }
         let store = try ChunkStore(output: output, settings: settings, resume: chunks.resume, overwrite: chunks.overwrite)
         return try store.cleaningUp {
-            let (cells, selected, warnings) = try input.open(model: model, topGenes: topGenes, workFolder: store.folder, progress: progress)
-            warnings.forEach(warning)
+            let (cells, selected, warnings) = try input.open(model: model, topGenes: topGenes, workFolder: store.folder,
+                                                             progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) })
+            warnings.forEach { onEvent(.warning($0)) }
             return try body(store, cells, selected)
         }
     }
@@ -34,12 +38,21 @@ enum CellTaskRun {
 extension Annotator {
     /// An annotator for a label task: constrained mode chooses among `givenLabels`, else the
     /// labels the model learned for `task`; also the model's warning when it was not trained
-    /// on the task. Returns the options with their candidate labels filled in.
-    static func forTask(model: C2SModel, task: String, prompt: TaskPrompt, options: AnnotationOptions,
-                        givenLabels: [String]?) throws -> (annotator: Annotator, options: AnnotationOptions, warning: String?) {
+    /// on the task, passed to `onEvent`. Returns the options with their candidate labels filled in.
+    static func forTask(model: C2SModel, task: String, prompt: TaskPrompt, options: AnnotationOptions, givenLabels: [String]?,
+                        onEvent: (CellTaskEvent) -> Void) throws -> (annotator: Annotator, options: AnnotationOptions) {
         var o = options
         if o.mode == .constrained { o.labels = try model.requireLabels(task: task, given: givenLabels) }
-        return (try Annotator(model: model, prompt: prompt, options: o), o, model.taskWarning(task))
+        let annotator = try Annotator(model: model, prompt: prompt, options: o)
+        if let w = model.taskWarning(task) { onEvent(.warning(w)) }
+        return (annotator, o)
+    }
+}
+
+extension AnnotationOptions {
+    /// What changes an annotator's answers, as a run's identity records it.
+    var identity: [String: String] {
+        ["mode": mode.rawValue, "labels": labels.joined(separator: "\n"), "max_new_tokens": String(maxNewTokens)]
     }
 }
 

@@ -51,16 +51,12 @@ public enum GroupAnswering {
     public static func run(model: C2SModel, settings s: GroupAnsweringSettings,
                            onEvent: @escaping (Event) -> Void = { _ in }) throws -> GroupAnsweringResult {
         let started = Date()
-        let (annotator, options, taskWarning) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
-                                                                      givenLabels: s.givenLabels)
-        if let w = taskWarning { onEvent(.warning(w)) }
+        let (annotator, options) = try Annotator.forTask(model: model, task: s.task, prompt: s.prompt, options: s.options,
+                                                         givenLabels: s.givenLabels, onEvent: onEvent)
 
-        var identity = s.identity
-        identity.merge(["command": s.command, "task": s.task, "mode": options.mode.rawValue, "labels": options.labels.joined(separator: "\n"),
-                        "max_new_tokens": String(options.maxNewTokens), "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a }
-        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: identity,
-                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
-                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: s.identity,
+                                   adding: options.identity.merging(["command": s.command, "task": s.task, "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a },
+                                   chunks: s.chunks, onEvent: onEvent) { store, cells, selected in
             let found = try CellGrouping.groups(cells: cells.table.cells, indices: selected, by: s.groupColumns, sizes: s.groupSizes, seed: s.groupSeed)
             guard !found.isEmpty else {
                 throw DataError("no group of at least \(s.groupSizes.lowerBound) cells sharing \(s.groupColumns.joined(separator: ", ")) among the \(selected.count) input cells")

@@ -66,12 +66,10 @@ public enum PerturbationPrediction {
             throw DataError("--samples-per-cell \(s.samplesPerCell) needs sampled decoding (--sample): greedy search gives the same answer every time")
         }
         let draws = s.samplesPerCell
-        var identity = s.identity
-        identity.merge(["command": "predict-perturbation", "task": s.task, "perturbation": s.perturbation, "label_column": column,
-                        "chunk_size": String(s.chunks.chunkSize), "samples_per_cell": String(draws)]) { a, _ in a }
-        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.topGenes, output: s.output, identity: identity,
-                                   chunks: s.chunks, warning: { onEvent(.warning($0)) },
-                                   progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) }) { store, cells, selected in
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: s.topGenes, output: s.output, identity: s.identity,
+                                   adding: ["command": "predict-perturbation", "task": s.task, "perturbation": s.perturbation, "label_column": column,
+                                            "chunk_size": String(s.chunks.chunkSize), "samples_per_cell": String(draws)],
+                                   chunks: s.chunks, onEvent: onEvent) { store, cells, selected in
             var missingLabel: String?
             if s.prompt.template.placeholders.contains("label") && !cells.table.fieldNames.contains(column) {
                 // A column asked for by name, or recorded by training, must be there; otherwise

@@ -1,4 +1,5 @@
 import Foundation
+import Prompts
 import SingleCell
 
 /// Per-cell (or per-group) results as named text columns, written as a CSV file and as the
@@ -10,6 +11,13 @@ public struct ResultTable: Sendable {
     public private(set) var columns: [(name: String, values: [String?])] = []
 
     public init(indexName: String = "cell_name") { self.indexName = indexName }
+
+    /// The cells `rows` of `table`, named by cell and with the table's columns: what a per-cell
+    /// run's results table starts from, before its own columns.
+    init(cells table: CellTable, rows: [Int]) {
+        index = rows.map { table.cells[$0].name }
+        for field in table.fieldNames { add(field, rows.map { table.cells[$0].fields[field] }) }
+    }
 
     /// Appends a column (one value per row; nil is missing).
     public mutating func add(_ name: String, _ values: [String?]) {

@@ -135,16 +135,12 @@ extension JSONText {
     public static func serdeString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x08: out += "\\b"
-            case 0x09: out += "\\t"
-            case 0x0A: out += "\\n"
-            case 0x0C: out += "\\f"
-            case 0x0D: out += "\\r"
-            case 0..<0x20: out += "\\u" + hex4(scalar.value)
-            default: out.unicodeScalars.append(scalar)
+            if let escape = shortEscape(scalar.value) {
+                out += escape
+            } else if scalar.value < 0x20 {
+                out += "\\u" + hex4(scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
@@ -156,14 +152,11 @@ extension JSONText {
     public static func pythonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
+            if let escape = shortEscape(scalar.value) {
+                out += escape
+                continue
+            }
             switch scalar.value {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x08: out += "\\b"
-            case 0x09: out += "\\t"
-            case 0x0A: out += "\\n"
-            case 0x0C: out += "\\f"
-            case 0x0D: out += "\\r"
             case 0x20...0x7E: out.unicodeScalars.append(scalar)
             case 0x10000...:
                 let v = scalar.value - 0x10000
@@ -172,6 +165,32 @@ extension JSONText {
             }
         }
         return out + "\""
+    }
+
+    /// The value of one hexadecimal digit (either case), or nil for any other byte: the digits
+    /// of JSON's `\uXXXX` escapes and of tokenizers' `<0xNN>` byte tokens.
+    @inlinable
+    public static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// The escapes both dialects share: `"` and `\`, and the control characters with a short form.
+    private static func shortEscape(_ value: UInt32) -> String? {
+        switch value {
+        case 0x22: return "\\\""
+        case 0x5C: return "\\\\"
+        case 0x08: return "\\b"
+        case 0x09: return "\\t"
+        case 0x0A: return "\\n"
+        case 0x0C: return "\\f"
+        case 0x0D: return "\\r"
+        default: return nil
+        }
     }
 
     private static func hex4(_ value: UInt32) -> String {

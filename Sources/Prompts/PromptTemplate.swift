@@ -61,13 +61,14 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
         while i < chars.count {
             let c = chars[i]
             column += 1
+            // A doubled brace is a literal one.
+            if c == "{" || c == "}", i + 1 < chars.count, chars[i + 1] == c {
+                literal.append(c)
+                i += 2
+                column += 1
+                continue
+            }
             if c == "{" {
-                if i + 1 < chars.count, chars[i + 1] == "{" {
-                    literal.append("{")
-                    i += 2
-                    column += 1
-                    continue
-                }
                 let openLine = line, openColumn = column
                 var name = ""
                 var j = i + 1
@@ -102,12 +103,6 @@ public struct PromptTemplate: Sendable, Hashable, Codable, CustomStringConvertib
                 continue
             }
             if c == "}" {
-                if i + 1 < chars.count, chars[i + 1] == "}" {
-                    literal.append("}")
-                    i += 2
-                    column += 1
-                    continue
-                }
                 throw TemplateError("unmatched '}' at \(position(line, column)) of template \(Self.quoted(text)); write '}}' for a literal brace")
             }
             literal.append(c)

@@ -72,20 +72,13 @@ struct AnnotateCommand: ParsableCommand {
             let model = try modelOptions.load()
             var settings = CellAnnotationSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell, model: model),
                                                   input: try inputOptions.taskInput(input), output: output)
-            settings.options.mode = mode
-            settings.options.maxNewTokens = maxNewTokens
-            settings.options.topGenes = model.topGenes(modelOptions.topGenes)
-            settings.options.organism = model.organism(modelOptions.organism)
-            settings.options.batchSize = runOptions.batchSize
-            settings.options.maxTokensPerPass = modelOptions.maxTokensPerPass
+            settings.options = modelOptions.annotationOptions(model: model, mode: mode, maxNewTokens: maxNewTokens, batchSize: runOptions.batchSize)
             settings.givenLabels = try labels.map(LabelFile.read)
             settings.csv = csv
             settings.compareColumn = compareColumn
             settings.chunks = runOptions.chunks
             settings.modelIdentity = modelOptions.settings(model)
-            let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellAnnotation.run(model: model, settings: settings) { bar.report($0, quiet: runOptions.quiet) }
-            bar.finish()
+            let r = try runOptions.withProgress { try CellAnnotation.run(model: model, settings: settings, onEvent: $0) }
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells annotated (%@, %@; mean prompt %.0f tokens) in %.2f s -> %@, %@", r.cells, mode.rawValue,
                               runOptions.describe((r.chunksComputed, r.chunksReused)), r.meanPromptTokens, r.seconds, output, settings.csvPath))

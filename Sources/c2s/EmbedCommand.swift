@@ -59,9 +59,7 @@ struct EmbedCommand: ParsableCommand {
             s.options.maxTokensPerPass = modelOptions.maxTokensPerPass
             s.chunks = runOptions.chunks
             s.modelIdentity = modelOptions.settings(model)
-            let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellEmbedding.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
-            bar.finish()
+            let r = try runOptions.withProgress { try CellEmbedding.run(model: model, settings: s, onEvent: $0) }
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells embedded (%d dimensions, %@ pooling, %@) in %.2f s -> %@", r.cells, r.dimensions, pooling,
                               runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output))

@@ -137,9 +137,7 @@ struct GenerateCellsCommand: ParsableCommand {
             s.organism = model.organism(modelOptions.organism)
             s.chunks = runOptions.chunks
             s.identity = modelOptions.settings(model).merging(decoding.settings(sample: !greedy)) { a, _ in a }
-            let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try CellGeneration.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
-            bar.finish()
+            let r = try runOptions.withProgress { try CellGeneration.run(model: model, settings: s, onEvent: $0) }
             guard !runOptions.quiet else { return }
             printError(String(format: "%d cells generated (%@, %@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
                               r.cells, decoding.unconstrained ? "unconstrained" : "constrained", runOptions.describe((r.chunksComputed, r.chunksReused)),

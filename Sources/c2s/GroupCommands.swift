@@ -32,45 +32,45 @@ struct GroupArguments: ParsableArguments {
 }
 
 /// The shared run of `predict-tissue` and `interpret` (``GroupAnswering``): groups of cells,
-/// one answer per group, written as CSV (or JSON lines when OUTPUT ends in .jsonl).
-struct GroupTaskRun {
-    let command: String
-    let task: String
-    let input: String
-    let output: String
-    let mode: AnnotationMode
-    let labels: String?
-    let maxNewTokens: Int
-    let groups: GroupArguments
-    let modelOptions: C2SModelOptions
-    let inputOptions: CellInputArguments
-    let runOptions: RunOptions
+/// one answer per group, written as CSV (or JSON lines when OUTPUT ends in .jsonl). Each
+/// command declares its own options and defaults; the run reads them here.
+protocol GroupTaskCommand: ParsableCommand {
+    var input: String { get }
+    var output: String { get }
+    var task: String { get }
+    var maxNewTokens: Int { get }
+    var groups: GroupArguments { get }
+    var modelOptions: C2SModelOptions { get }
+    var inputOptions: CellInputArguments { get }
+    var runOptions: RunOptions { get }
+}
 
-    func run() throws {
+extension GroupTaskCommand {
+    /// Runs the command `command` in `mode`, choosing among `labels` (a file) when constrained.
+    func runGroupTask(command: String, mode: AnnotationMode, labels: String?) throws {
+        try CLIErrors.run {
+            try answerGroups(command: command, mode: mode, labels: labels)
+        }
+    }
+
+    private func answerGroups(command: String, mode: AnnotationMode, labels: String?) throws {
         let model = try modelOptions.load()
         var s = GroupAnsweringSettings(command: command, task: task, prompt: try modelOptions.prompt(task, kind: .multiCell, model: model),
                                        input: try inputOptions.taskInput(input), groupColumns: groups.columns, output: output)
-        s.options.mode = mode
-        s.options.maxNewTokens = maxNewTokens
-        s.options.topGenes = model.topGenes(modelOptions.topGenes)
-        s.options.organism = model.organism(modelOptions.organism)
-        s.options.batchSize = runOptions.batchSize
-        s.options.maxTokensPerPass = modelOptions.maxTokensPerPass
+        s.options = modelOptions.annotationOptions(model: model, mode: mode, maxNewTokens: maxNewTokens, batchSize: runOptions.batchSize)
         if mode == .constrained { s.givenLabels = try labels.map(LabelFile.read) }
         s.groupSizes = try groups.sizes()
         s.groupSeed = groups.groupSeed
         s.chunks = runOptions.chunks
         s.identity = modelOptions.settings(model).merging(groups.settings) { a, _ in a }
-        let bar = ProgressBar(quiet: runOptions.quiet)
-        let r = try GroupAnswering.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
-        bar.finish()
+        let r = try runOptions.withProgress { try GroupAnswering.run(model: model, settings: s, onEvent: $0) }
         guard !runOptions.quiet else { return }
         printError(String(format: "%d groups of %@ cells answered (%@, %@) in %.2f s -> %@", r.groups, groups.groupSize, mode.rawValue,
                           runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output))
     }
 }
 
-struct PredictTissueCommand: ParsableCommand {
+struct PredictTissueCommand: GroupTaskCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict-tissue",
         abstract: "Predict the tissue (or any group label the model learned) of groups of cells.",
@@ -114,15 +114,11 @@ struct PredictTissueCommand: ParsableCommand {
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
     func run() throws {
-        try CLIErrors.run {
-            try GroupTaskRun(command: "predict-tissue", task: task, input: input, output: output, mode: mode, labels: labels,
-                             maxNewTokens: maxNewTokens, groups: groups, modelOptions: modelOptions, inputOptions: inputOptions,
-                             runOptions: runOptions).run()
-        }
+        try runGroupTask(command: "predict-tissue", mode: mode, labels: labels)
     }
 }
 
-struct InterpretCommand: ParsableCommand {
+struct InterpretCommand: GroupTaskCommand {
     static let configuration = CommandConfiguration(
         commandName: "interpret",
         abstract: "Describe groups of cells in natural language (text out).",
@@ -157,10 +153,6 @@ struct InterpretCommand: ParsableCommand {
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
     func run() throws {
-        try CLIErrors.run {
-            try GroupTaskRun(command: "interpret", task: task, input: input, output: output, mode: .free, labels: nil,
-                             maxNewTokens: maxNewTokens, groups: groups, modelOptions: modelOptions, inputOptions: inputOptions,
-                             runOptions: runOptions).run()
-        }
+        try runGroupTask(command: "interpret", mode: .free, labels: nil)
     }
 }

@@ -41,19 +41,13 @@ struct ModelOptions: ParsableArguments {
     var quantize: WeightQuantization?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
-        try QuantizeOption.validate(quantize, weights: weights, bf16: bf16)
+        try ModelLoading.validate(threads: threads, maxTokensPerPass: maxTokensPerPass, quantize: quantize, weights: weights, bf16: bf16)
     }
 
     func load() throws -> any CausalLanguageModel {
-        if let threads { KernelThreads.count = threads }
-        Matmul.setThreads(KernelThreads.count)
-        let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter, weights: weights ?? .auto, quantize: quantize)
-        if bf16 && !ModelLoader.frozenWeights(loaded).enableBF16Decoding() {
-            printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
+        try ModelLoading.load(threads: threads, bf16: bf16, language: { $0 }) {
+            try ModelLoader.load(folder: URL(fileURLWithPath: model), adapter: adapter, weights: weights ?? .auto, quantize: quantize)
         }
-        return loaded
     }
 
     func tokenizer() throws -> Tokenizer {

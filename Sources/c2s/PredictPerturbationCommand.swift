@@ -79,9 +79,7 @@ struct PredictPerturbationCommand: ParsableCommand {
             s.samplesPerCell = samplesPerCell
             s.chunks = runOptions.chunks
             s.identity = modelOptions.settings(model).merging(decoding.settings(sample: sample)) { a, _ in a }
-            let bar = ProgressBar(quiet: runOptions.quiet)
-            let r = try PerturbationPrediction.run(model: model, settings: s) { bar.report($0, quiet: runOptions.quiet) }
-            bar.finish()
+            let r = try runOptions.withProgress { try PerturbationPrediction.run(model: model, settings: s, onEvent: $0) }
             guard !runOptions.quiet else { return }
             printError(String(format: "%d perturbed cells predicted (%@) in %.2f s -> %@: %.1f words per cell, validity %.2f%%, uniqueness %.2f%%",
                               r.cells, runOptions.describe((r.chunksComputed, r.chunksReused)), r.seconds, output,

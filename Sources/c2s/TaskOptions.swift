@@ -49,22 +49,16 @@ struct C2SModelOptions: ParsableArguments {
     var quantize: WeightQuantization?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
-        try QuantizeOption.validate(quantize, weights: weights, bf16: bf16)
+        try ModelLoading.validate(threads: threads, maxTokensPerPass: maxTokensPerPass, quantize: quantize, weights: weights, bf16: bf16)
         if template < 1 { throw ValidationError("--template counts from 1") }
         if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
     }
 
     /// Loads the model once for the whole run.
     func load() throws -> C2SModel {
-        if let threads { KernelThreads.count = threads }
-        Matmul.setThreads(KernelThreads.count)
-        let loaded = try C2SModel(folder: model, adapter: adapter, sentences: sentences, weights: weights ?? .auto, quantize: quantize)
-        if bf16 && !ModelLoader.frozenWeights(loaded.language).enableBF16Decoding() {
-            printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
+        try ModelLoading.load(threads: threads, bf16: bf16, language: \.language) {
+            try C2SModel(folder: model, adapter: adapter, sentences: sentences, weights: weights ?? .auto, quantize: quantize)
         }
-        return loaded
     }
 
     /// The task's prompt with the chosen template, in the chosen (or the model's) prompt
@@ -77,6 +71,19 @@ struct C2SModelOptions: ParsableArguments {
                                             genes: genes ?? model.topGenes(topGenes))
         if warn { choice.warnings.forEach { printError("warning: \($0)") } }
         return try TaskPrompt(task: task, kind: kind, template: template, userTasks: user, profile: choice.profile)
+    }
+
+    /// The options of an annotator (annotate, predict-tissue, interpret): the prompt's genes and
+    /// organism as given or as the model was trained, the pass size from these options.
+    func annotationOptions(model: C2SModel, mode: AnnotationMode, maxNewTokens: Int, batchSize: Int) -> AnnotationOptions {
+        var o = AnnotationOptions()
+        o.mode = mode
+        o.maxNewTokens = maxNewTokens
+        o.topGenes = model.topGenes(topGenes)
+        o.organism = model.organism(organism)
+        o.batchSize = batchSize
+        o.maxTokensPerPass = maxTokensPerPass
+        return o
     }
 
     /// Settings that change results, for resuming.
@@ -126,6 +133,15 @@ struct RunOptions: ParsableArguments {
         c.overwrite = overwrite
         c.interruptAfter = interruptAfterChunks
         return c
+    }
+
+    /// Runs a workflow with a progress bar on standard error (none when quiet), which `body`
+    /// passes the workflow's events.
+    func withProgress<Result>(_ body: (_ onEvent: @escaping (CellTaskEvent) -> Void) throws -> Result) rethrows -> Result {
+        let bar = ProgressBar(quiet: quiet)
+        let result = try body { bar.report($0, quiet: quiet) }
+        bar.finish()
+        return result
     }
 
     /// Where the run stands, after the chunks are done.

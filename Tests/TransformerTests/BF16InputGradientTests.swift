@@ -5,25 +5,15 @@ import XCTest
 /// The input gradient `dx = dy · W` of a layer with bfloat16 weights `W` `[n, k]` (LoRA over a
 /// frozen bf16 base), against a double-precision product of the same bf16 weights.
 final class BF16InputGradientTests: XCTestCase {
-    private func bf16(_ x: [Float]) -> [UInt16] {
-        var out = [UInt16](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { s in out.withUnsafeMutableBytes { d in
-            FloatConversion.floatToBFloat16(s.baseAddress!, d.baseAddress!, count: x.count)
-        } }
-        return out
-    }
-
-    private func widen(_ b: UInt16) -> Double { Double(Float(bitPattern: UInt32(b) << 16)) }
-
     /// c[i, j] (+)= Σ_p a'[i, p] · b[p, j] in double, b stored `[k, n]` with row stride ldb;
     /// a' is a rounded to bf16 when `roundA`.
     private func reference(_ a: [Float], lda: Int, _ b: [UInt16], ldb: Int, _ c: [Float], ldc: Int,
                            m: Int, n: Int, k: Int, accumulate: Bool, roundA: Bool) -> [Double] {
-        let ar = roundA ? bf16(a).map(widen) : a.map(Double.init)
+        let ar = roundA ? BF16Test.bits(a).map(BF16Test.widen) : a.map(Double.init)
         var out = c.map(Double.init)
         for i in 0..<m { for j in 0..<n {
             var s = accumulate ? Double(c[i * ldc + j]) : 0
-            for p in 0..<k { s += ar[i * lda + p] * widen(b[p * ldb + j]) }
+            for p in 0..<k { s += ar[i * lda + p] * BF16Test.widen(b[p * ldb + j]) }
             out[i * ldc + j] = s
         } }
         return out
@@ -44,7 +34,7 @@ final class BF16InputGradientTests: XCTestCase {
             let accumulate = case_ % 2 == 0, pad = case_ % 3
             let lda = k + pad, ldb = n + pad, ldc = n + pad
             var a = (0..<m * lda).map { _ in Float.random(in: -1...1, using: &rng) }
-            var b = bf16((0..<k * ldb).map { _ in Float.random(in: -1...1, using: &rng) })
+            var b = BF16Test.bits((0..<k * ldb).map { _ in Float.random(in: -1...1, using: &rng) })
             for i in 0..<m { for p in k..<lda { a[i * lda + p] = .nan } }
             for p in 0..<k { for j in n..<ldb { b[p * ldb + j] = 0x7FC0 } }  // bf16 NaN
             let start = (0..<m * ldc).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -76,7 +66,7 @@ final class BF16InputGradientTests: XCTestCase {
         for (m, n, k) in [(1, 1, 1), (5, 7, 3), (17, 96, 100), (40, 300, 64), (64, 257, 200), (33, 128, 1100)] {
             // dy [m, n], W [n, k], dx [m, k].
             let dy = (0..<m * n).map { _ in Float.random(in: -1...1, using: &rng) }
-            let w = bf16((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
+            let w = BF16Test.bits((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
             let start = (0..<m * k).map { _ in Float.random(in: -1...1, using: &rng) }
             for accumulate in [false, true] {
                 let rounded = reference(dy, lda: n, w, ldb: k, start, ldc: k, m: m, n: k, k: n, accumulate: accumulate, roundA: true)

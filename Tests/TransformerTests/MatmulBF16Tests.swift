@@ -4,16 +4,8 @@ import XCTest
 
 /// Products with bfloat16 weights, against a double-precision product of the same bf16 weights.
 final class MatmulBF16Tests: XCTestCase {
-    private func bf16(_ x: [Float]) -> [UInt16] {
-        var out = [UInt16](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { s in out.withUnsafeMutableBytes { d in
-            FloatConversion.floatToBFloat16(s.baseAddress!, d.baseAddress!, count: x.count)
-        } }
-        return out
-    }
-
     private func reference(_ a: [Float], _ b: [UInt16], start: [Float], m: Int, n: Int, k: Int, roundA: Bool) -> [Double] {
-        let a = roundA ? bf16(a).map { Float(bitPattern: UInt32($0) << 16) } : a
+        let a = roundA ? BF16Test.bits(a).map { Float(bitPattern: UInt32($0) << 16) } : a
         var out = [Double](repeating: 0, count: m * n)
         for i in 0..<m { for j in 0..<n {
             var s = Double(start[i * n + j])
@@ -29,7 +21,7 @@ final class MatmulBF16Tests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for (m, n, k) in [(1, 1, 1), (3, 17, 33), (16, 70, 64), (17, 9, 100), (40, 300, 2000)] {
             let a = (0..<m * k).map { _ in Float.random(in: -1...1, using: &rng) }
-            let b = bf16((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
+            let b = BF16Test.bits((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
             let start = (0..<m * n).map { _ in Float.random(in: -1...1, using: &rng) }
             for accumulate in [false, true] {
                 var c = start
@@ -47,7 +39,7 @@ final class MatmulBF16Tests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for (m, n, k) in [(1, 5, 7), (8, 64, 128), (16, 33, 65), (17, 48, 96), (64, 130, 257), (200, 96, 512)] {
             let a = (0..<m * k).map { _ in Float.random(in: -1...1, using: &rng) }
-            let b = bf16((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
+            let b = BF16Test.bits((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
             let start = (0..<m * n).map { _ in Float.random(in: -1...1, using: &rng) }
             for accumulate in [false, true] {
                 var c = start
@@ -68,8 +60,8 @@ final class MatmulBF16Tests: XCTestCase {
     /// c (+)= bf16(a) · bᵀ in double, with strides, for checking the GEMM.
     private func roundedReference(_ a: [Float], lda: Int, _ b: [UInt16], ldb: Int, _ c: [Float], ldc: Int,
                                   m: Int, n: Int, k: Int, accumulate: Bool) -> [Double] {
-        let ar = bf16(a).map { Double(Float(bitPattern: UInt32($0) << 16)) }
-        let bw = b.map { Double(Float(bitPattern: UInt32($0) << 16)) }
+        let ar = BF16Test.bits(a).map(BF16Test.widen)
+        let bw = b.map(BF16Test.widen)
         var out = c.map(Double.init)
         for i in 0..<m { for j in 0..<n {
             var s = accumulate ? Double(c[i * ldc + j]) : 0
@@ -85,7 +77,7 @@ final class MatmulBF16Tests: XCTestCase {
     private func gemmError(m: Int, n: Int, k: Int, accumulate: Bool, pad: Int, using rng: inout some RandomNumberGenerator) -> Double {
         let lda = k + pad, ldb = k + pad, ldc = n + pad
         var a = (0..<m * lda).map { _ in Float.random(in: -1...1, using: &rng) }
-        var b = bf16((0..<n * ldb).map { _ in Float.random(in: -1...1, using: &rng) })
+        var b = BF16Test.bits((0..<n * ldb).map { _ in Float.random(in: -1...1, using: &rng) })
         for i in 0..<m { for p in k..<lda { a[i * lda + p] = .nan } }
         for j in 0..<n { for p in k..<ldb { b[j * ldb + p] = 0x7FC0 } }  // bf16 NaN
         let start = (0..<m * ldc).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -164,7 +156,7 @@ final class MatmulBF16Tests: XCTestCase {
         defer { KernelThreads.count = saved }
         for (m, n, k) in [(17, 1, 1), (17, 200, 33), (120, 100, 64), (64, 63, 257), (300, 40, 96)] {
             let a = (0..<m * k).map { _ in Float.random(in: -1...1, using: &rng) }
-            let b = bf16((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
+            let b = BF16Test.bits((0..<n * k).map { _ in Float.random(in: -1...1, using: &rng) })
             let start = (0..<m * n).map { _ in Float.random(in: -1...1, using: &rng) }
             for accumulate in [false, true] {
                 let expected = roundedReference(a, lda: k, b, ldb: k, start, ldc: n, m: m, n: n, k: k, accumulate: accumulate)

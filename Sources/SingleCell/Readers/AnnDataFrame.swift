@@ -40,31 +40,51 @@ enum AnnDataFrame {
 
     /// Reads one column; returns nil for encodings we do not carry (e.g. nested dataframes).
     static func readColumn(_ parent: H5Group, _ name: String) throws -> ColumnValues? {
+        guard let stored = try locateColumn(parent, name) else { return nil }
+        switch stored {
+        case .strings(let ds): return .strings(try ds.readStrings())
+        case .categorical(let codes, let categories):
+            return try checkedCategorical(codes: try codes.read(Int32.self), categories: categories, file: parent.file.path, column: name)
+        case .integers(let ds): return .integers(try ds.read(Int64.self))
+        case .reals(let ds): return .reals(try ds.read(Double.self))
+        case .bools(let ds): return .bools(try ds.read(UInt8.self).map { $0 != 0 })
+        case .held(let values): return values
+        }
+    }
+
+    /// How one column is stored: the dataset to read its values from (categorical columns with
+    /// their categories read), or, for nullable arrays, the values read whole.
+    enum StoredColumn {
+        case strings(H5Dataset)
+        case categorical(codes: H5Dataset, categories: [String])
+        case integers(H5Dataset)
+        case reals(H5Dataset)
+        case bools(H5Dataset)
+        /// A nullable array, read whole (its categories depend on every value).
+        case held(ColumnValues)
+
+        /// How many entries the column has.
+        var count: Int {
+            switch self {
+            case .strings(let ds), .categorical(let ds, _), .integers(let ds), .reals(let ds), .bools(let ds): return ds.count
+            case .held(let values): return values.count
+            }
+        }
+    }
+
+    /// Where column `name` is stored; nil for encodings we do not carry. `readColumn` reads the
+    /// result whole, `AnnDataObsReader` by row range.
+    static func locateColumn(_ parent: H5Group, _ name: String) throws -> StoredColumn? {
         switch parent.kind(of: name) {
         case .group?:
             let g = try parent.group(name)
             let encoding = g.attributes.string("encoding-type") ?? ""
             switch encoding {
             case "categorical":
-                let codes = try g.dataset("codes").read(Int32.self)
-                let categories = try categoryStrings(try g.dataset("categories"))
-                return try checkedCategorical(codes: codes, categories: categories, file: parent.file.path, column: name)
+                let codes = try g.dataset("codes")
+                return .categorical(codes: codes, categories: try categoryStrings(try g.dataset("categories")))
             case "nullable-integer", "nullable-boolean", "nullable-string-array":
-                let values = try g.dataset("values")
-                let mask = try g.dataset("mask").read(UInt8.self)
-                if encoding == "nullable-string-array" {
-                    let strings = try values.readStrings()
-                    let categories = Array(Set(strings)).sorted()
-                    let lookup = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
-                    return .categorical(codes: zip(strings, mask).map { $1 != 0 ? -1 : lookup[$0]! }, categories: categories)
-                }
-                if encoding == "nullable-boolean" {
-                    // A missing boolean becomes a missing category, the only way to say "NA" here.
-                    let v = try values.read(UInt8.self)
-                    return .categorical(codes: zip(v, mask).map { $1 != 0 ? -1 : ($0 != 0 ? 1 : 0) }, categories: ["false", "true"])
-                }
-                let v = try values.read(Double.self)
-                return .reals(zip(v, mask).map { $1 != 0 ? .nan : $0 })
+                return .held(try readNullable(g, encoding: encoding))
             default:
                 return nil
             }
@@ -75,21 +95,38 @@ enum AnnDataFrame {
             if ds.attributes.contains("categories"), parent.contains("__categories") {
                 let cats = try parent.group("__categories")
                 if cats.kind(of: name) == .dataset {
-                    let codes = try ds.read(Int32.self)
-                    return try checkedCategorical(codes: codes, categories: try categoryStrings(try cats.dataset(name)),
-                                                  file: parent.file.path, column: name)
+                    return .categorical(codes: ds, categories: try categoryStrings(try cats.dataset(name)))
                 }
             }
             switch ds.elementClass {
-            case .string: return .strings(try ds.readStrings())
-            case .boolEnum: return .bools(try ds.read(UInt8.self).map { $0 != 0 })
-            case .integer: return .integers(try ds.read(Int64.self))
-            case .float: return .reals(try ds.read(Double.self))
+            case .string: return .strings(ds)
+            case .boolEnum: return .bools(ds)
+            case .integer: return .integers(ds)
+            case .float: return .reals(ds)
             default: return nil
             }
         default:
             return nil
         }
+    }
+
+    /// A nullable array (`values` and a `mask` of missing entries), read whole.
+    private static func readNullable(_ g: H5Group, encoding: String) throws -> ColumnValues {
+        let values = try g.dataset("values")
+        let mask = try g.dataset("mask").read(UInt8.self)
+        if encoding == "nullable-string-array" {
+            let strings = try values.readStrings()
+            let categories = Array(Set(strings)).sorted()
+            let lookup = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
+            return .categorical(codes: zip(strings, mask).map { $1 != 0 ? -1 : lookup[$0]! }, categories: categories)
+        }
+        if encoding == "nullable-boolean" {
+            // A missing boolean becomes a missing category, the only way to say "NA" here.
+            let v = try values.read(UInt8.self)
+            return .categorical(codes: zip(v, mask).map { $1 != 0 ? -1 : ($0 != 0 ? 1 : 0) }, categories: ["false", "true"])
+        }
+        let v = try values.read(Double.self)
+        return .reals(zip(v, mask).map { $1 != 0 ? .nan : $0 })
     }
 
     /// A categorical column whose codes are each -1 (missing) or a category's index; any other

@@ -7,15 +7,7 @@
 /// blocks, not kept). Nullable arrays are read whole when opened (their categories depend on
 /// every value), which is rare in `obs`.
 final class AnnDataObsReader {
-    private enum Stored {
-        case strings(H5Dataset)
-        case categorical(codes: H5Dataset, categories: [String])
-        case integers(H5Dataset)
-        case reals(H5Dataset)
-        case bools(H5Dataset)
-        /// An encoding read whole when the file was opened.
-        case held(ColumnValues)
-    }
+    private typealias Stored = AnnDataFrame.StoredColumn
 
     private let index: H5Dataset
     private let integerIndex: Bool
@@ -51,9 +43,9 @@ final class AnnDataObsReader {
         }
         var stored: [(name: String, values: Stored)] = []
         for name in order where group.contains(name) {
-            guard let (values, count) = try Self.locate(group, name) else { continue }
-            guard count == expectedRows else {
-                throw FileError(file, "\(role) column '\(name)' has \(count) entries, expected \(expectedRows)")
+            guard let values = try AnnDataFrame.locateColumn(group, name) else { continue }
+            guard values.count == expectedRows else {
+                throw FileError(file, "\(role) column '\(name)' has \(values.count) entries, expected \(expectedRows)")
             }
             if case .categorical(let codes, let categories) = values {
                 var start = 0
@@ -69,43 +61,6 @@ final class AnnDataObsReader {
         schema = DataFrame(index: [], columns: try stored.map { name, values in
             Column(name, try Self.read(values, start: 0, count: 0, file: file, column: name))
         })
-    }
-
-    /// How column `name` is stored and how many entries it has; nil for encodings not carried
-    /// (the same ones `AnnDataFrame.readColumn` leaves out).
-    private static func locate(_ parent: H5Group, _ name: String) throws -> (Stored, Int)? {
-        switch parent.kind(of: name) {
-        case .group?:
-            let g = try parent.group(name)
-            switch g.attributes.string("encoding-type") ?? "" {
-            case "categorical":
-                let codes = try g.dataset("codes")
-                return (.categorical(codes: codes, categories: try AnnDataFrame.categoryStrings(try g.dataset("categories"))), codes.count)
-            case "nullable-integer", "nullable-boolean", "nullable-string-array":
-                guard let values = try AnnDataFrame.readColumn(parent, name) else { return nil }
-                return (.held(values), values.count)
-            default:
-                return nil
-            }
-        case .dataset?:
-            let ds = try parent.dataset(name)
-            guard ds.shape.count == 1 else { return nil }
-            if ds.attributes.contains("categories"), parent.contains("__categories") {
-                let cats = try parent.group("__categories")
-                if cats.kind(of: name) == .dataset {
-                    return (.categorical(codes: ds, categories: try AnnDataFrame.categoryStrings(try cats.dataset(name))), ds.count)
-                }
-            }
-            switch ds.elementClass {
-            case .string: return (.strings(ds), ds.count)
-            case .boolEnum: return (.bools(ds), ds.count)
-            case .integer: return (.integers(ds), ds.count)
-            case .float: return (.reals(ds), ds.count)
-            default: return nil
-            }
-        default:
-            return nil
-        }
     }
 
     /// Reads categorical codes, refusing one that names no category (a damaged file).

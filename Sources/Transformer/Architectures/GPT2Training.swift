@@ -2,18 +2,9 @@ import Foundation
 
 /// Training for GPT-2: the shared pre-norm training pass (`PreNormDecoder.step`) over the
 /// block `GPT2.swift` describes, and transformers' initialisation.
-extension GPT2: TrainableModel {
-    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: gradients, scale: scale)
-    }
-
-    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
-
-    /// Full training draws nothing at random (no dropout).
-    public func setRandomKey(_ key: UInt64, firstRow: Int) {}
-
-    public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.positions, gradients: nil)
+extension GPT2: PreNormTrainableModel {
+    public var preNormTraining: PreNormTrainingPass {
+        PreNormTrainingPass(self, vocabularySize: config.vocabularySize, contextLength: config.positions)
     }
 
     /// transformers' `GPT2PreTrainedModel._init_weights`: embeddings normal(0,

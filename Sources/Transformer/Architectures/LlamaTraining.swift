@@ -1,30 +1,18 @@
 /// Training for Llama: the shared pre-norm training pass (`PreNormDecoder.step`) over the
 /// block `Llama.swift` describes, and transformers' initialisation.
-extension Llama: TrainableModel {
-    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: gradients, scale: scale)
+extension Llama: PreNormTrainableModel {
+    public var preNormTraining: PreNormTrainingPass {
+        PreNormTrainingPass(self, vocabularySize: config.vocabularySize, contextLength: config.maxPositions)
     }
 
-    public func setActivationCheckpointing(_ on: Bool) { training.checkpointActivations = on }
-
-    /// Full training draws nothing at random (no dropout).
-    public func setRandomKey(_ key: UInt64, firstRow: Int) {}
-
-    public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try preNormStep(batch, vocabularySize: config.vocabularySize, contextLength: config.maxPositions, gradients: nil)
-    }
+    public var outputHeadParameter: String { Self.outputHead(config) }
 
     /// transformers' `PreTrainedModel._init_weights` (Llama adds nothing): `nn.Linear` and
     /// `nn.Embedding` weights normal(0, `initializer_range`, or 0.02 when it is 0), biases 0,
     /// RMSNorm weights 1.
-    public var outputHeadParameter: String { Self.outputHead(config) }
-
     public func initializeParameters(seed: UInt64) {
-        let std = config.initializerRange == 0 ? 0.02 : config.initializerRange
-        ParameterInitialization.fill(parameters, seed: seed) { spec in
-            if spec.name.hasSuffix(".bias") { return .zeros }
-            if spec.name.hasSuffix("norm.weight") { return .ones }
-            return .normal(standardDeviation: std)
+        ParameterInitialization.decoder(parameters, seed: seed, initializerRange: config.initializerRange, norm: .ones) {
+            $0.hasSuffix("norm.weight")
         }
     }
 }

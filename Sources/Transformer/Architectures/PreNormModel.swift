@@ -61,3 +61,38 @@ extension PreNormModel {
                                    embeddings: embeddings(gradients: gradients), workspace: training)
     }
 }
+
+/// The training methods every pre-norm decoder shares: the one training pass over its block
+/// description (`preNormStep`), activation checkpointing in its workspace, and no random draws
+/// (full training has no dropout). A model conforms to `TrainableModel` through this protocol
+/// and adds only its initialisation and output head.
+public protocol PreNormTrainableModel: TrainableModel {
+    /// The shared training pass over this model, bounded by its vocabulary and context.
+    var preNormTraining: PreNormTrainingPass { get }
+}
+
+/// A pre-norm decoder's training pass and workspace (`PreNormTrainableModel`).
+public struct PreNormTrainingPass {
+    let step: (TrainingBatch, UnsafeMutablePointer<Float>?, Float) throws -> LossSum
+    let workspace: TrainingWorkspace
+
+    init<Model: PreNormModel>(_ model: Model, vocabularySize: Int, contextLength: Int) {
+        step = { try model.preNormStep($0, vocabularySize: vocabularySize, contextLength: contextLength, gradients: $1, scale: $2) }
+        workspace = model.training
+    }
+}
+
+extension PreNormTrainableModel {
+    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
+        try preNormTraining.step(batch, gradients, scale)
+    }
+
+    public func loss(_ batch: TrainingBatch) throws -> LossSum {
+        try preNormTraining.step(batch, nil, 1)
+    }
+
+    public func setActivationCheckpointing(_ on: Bool) { preNormTraining.workspace.checkpointActivations = on }
+
+    /// Full training draws nothing at random (no dropout).
+    public func setRandomKey(_ key: UInt64, firstRow: Int) {}
+}

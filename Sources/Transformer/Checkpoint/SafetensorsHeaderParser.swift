@@ -1,3 +1,5 @@
+import Mechanics
+
 /// One tensor entry of a safetensors header, as parsed and before the layout is checked.
 struct ParsedTensorEntry {
     var name: String
@@ -42,26 +44,14 @@ struct SafetensorsHeaderParser {
             throw fail(peek() == nil ? "the header is empty" : "the header is not a JSON object (it starts with \(describeByte()))")
         }
         position += 1
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-        } else {
-            while true {
-                skipWhitespace()
-                let key = try parseString()
-                try expect(UInt8(ascii: ":"))
-                guard seen.insert(key).inserted else {
-                    throw fail("the name \"\(key)\" appears twice in the header")
-                }
-                if key == "__metadata__" {
-                    metadata = try parseMetadata()
-                } else {
-                    tensors.append(try parseTensor(named: key))
-                }
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") { position += 1; continue }
-                try expect(UInt8(ascii: "}"))
-                break
+        try parseMembers { parser, key in
+            guard seen.insert(key).inserted else {
+                throw parser.fail("the name \"\(key)\" appears twice in the header")
+            }
+            if key == "__metadata__" {
+                metadata = try parser.parseMetadata()
+            } else {
+                tensors.append(try parser.parseTensor(named: key))
             }
         }
         skipWhitespace()
@@ -79,20 +69,12 @@ struct SafetensorsHeaderParser {
         guard peek() == UInt8(ascii: "{") else { throw fail("__metadata__ must be an object of strings") }
         position += 1
         var result: [String: String] = [:]
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") { position += 1; return result }
-        while true {
-            skipWhitespace()
-            let key = try parseString()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw fail("__metadata__ value of \"\(key)\" must be a string") }
-            result[key] = try parseString()
-            skipWhitespace()
-            if peek() == UInt8(ascii: ",") { position += 1; continue }
-            try expect(UInt8(ascii: "}"))
-            return result
+        try parseMembers { parser, key in
+            parser.skipWhitespace()
+            guard parser.peek() == UInt8(ascii: "\"") else { throw parser.fail("__metadata__ value of \"\(key)\" must be a string") }
+            result[key] = try parser.parseString()
         }
+        return result
     }
 
     private mutating func parseTensor(named name: String) throws -> ParsedTensorEntry {
@@ -102,47 +84,52 @@ struct SafetensorsHeaderParser {
         var dtype: SafetensorsDType?
         var shape: [Int]?
         var offsets: [Int]?
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-        } else {
-            while true {
-                skipWhitespace()
-                let field = try parseString()
-                try expect(UInt8(ascii: ":"))
-                skipWhitespace()
-                switch field {
-                case "dtype":
-                    guard dtype == nil else { throw failTensor(name, "duplicate field dtype") }
-                    guard peek() == UInt8(ascii: "\"") else { throw failTensor(name, "dtype must be a string") }
-                    let text = try parseString()
-                    guard let known = SafetensorsDType(rawValue: text) else {
-                        throw failTensor(name, "unknown dtype \"\(text)\" (known: \(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    dtype = known
-                case "shape":
-                    guard shape == nil else { throw failTensor(name, "duplicate field shape") }
-                    shape = try parseIntegerArray(tensor: name, field: "shape")
-                case "data_offsets":
-                    guard offsets == nil else { throw failTensor(name, "duplicate field data_offsets") }
-                    let values = try parseIntegerArray(tensor: name, field: "data_offsets")
-                    guard values.count == 2 else {
-                        throw failTensor(name, "data_offsets must have exactly 2 entries [begin, end], found \(values.count)")
-                    }
-                    offsets = values
-                default:
-                    try skipValue(depth: 0)
+        try parseMembers { parser, field in
+            parser.skipWhitespace()
+            switch field {
+            case "dtype":
+                guard dtype == nil else { throw parser.failTensor(name, "duplicate field dtype") }
+                guard parser.peek() == UInt8(ascii: "\"") else { throw parser.failTensor(name, "dtype must be a string") }
+                let text = try parser.parseString()
+                guard let known = SafetensorsDType(rawValue: text) else {
+                    throw parser.failTensor(name, "unknown dtype \"\(text)\" (known: \(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") { position += 1; continue }
-                try expect(UInt8(ascii: "}"))
-                break
+                dtype = known
+            case "shape":
+                guard shape == nil else { throw parser.failTensor(name, "duplicate field shape") }
+                shape = try parser.parseIntegerArray(tensor: name, field: "shape")
+            case "data_offsets":
+                guard offsets == nil else { throw parser.failTensor(name, "duplicate field data_offsets") }
+                let values = try parser.parseIntegerArray(tensor: name, field: "data_offsets")
+                guard values.count == 2 else {
+                    throw parser.failTensor(name, "data_offsets must have exactly 2 entries [begin, end], found \(values.count)")
+                }
+                offsets = values
+            default:
+                try parser.skipValue(depth: 0)
             }
         }
         guard let dtype else { throw failTensor(name, "missing field dtype") }
         guard let shape else { throw failTensor(name, "missing field shape") }
         guard let offsets else { throw failTensor(name, "missing field data_offsets") }
         return ParsedTensorEntry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
+    }
+
+    /// The members of an object whose `{` was read, through its closing `}`: `member` reads each
+    /// value, given the parser just after the member's key and colon.
+    private mutating func parseMembers(_ member: (inout Self, _ key: String) throws -> Void) throws {
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") { position += 1; return }
+        while true {
+            skipWhitespace()
+            let key = try parseString()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+            skipWhitespace()
+            if peek() == UInt8(ascii: ",") { position += 1; continue }
+            try expect(UInt8(ascii: "}"))
+            return
+        }
     }
 
     private mutating func parseIntegerArray(tensor: String, field: String) throws -> [Int] {
@@ -250,14 +237,8 @@ struct SafetensorsHeaderParser {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let byte = peek() else { throw fail("truncated \\u escape") }
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | digit
+            guard let digit = JSONText.hexDigit(byte) else { throw fail("invalid hex digit in \\u escape") }
+            value = value << 4 | UInt32(digit)
             position += 1
         }
         return value

@@ -56,33 +56,27 @@ extension Normalization {
         }
         // A frozen norm (LoRA's base) has no parameter gradients.
         guard let dWeight else { return }
-        let blocks = (width + 15) / 16
-        KernelThreads.forRanges(blocks) { range in
-            for block in range {
-                let c = block * 16
-                if c + 16 <= width {
-                    var w = load(dWeight + c)
-                    var bsum = V(repeating: 0)
-                    for r in 0..<rows {
-                        let d = load(dy + r * width + c)
-                        let xhat = (load(x + r * width + c) - V(repeating: statistics[2 * r])) * statistics[2 * r + 1]
-                        w += d * xhat
-                        bsum += d
-                    }
-                    store(w, dWeight + c)
-                    if let dBias { store(load(dBias + c) + bsum, dBias + c) }
-                } else {
-                    for j in c..<width {
-                        var w: Float = 0, bsum: Float = 0
-                        for r in 0..<rows {
-                            let d = dy[r * width + j]
-                            w += d * ((x[r * width + j] - statistics[2 * r]) * statistics[2 * r + 1])
-                            bsum += d
-                        }
-                        dWeight[j] += w
-                        dBias?[j] += bsum
-                    }
+        KernelThreads.forRanges((width + 15) / 16) { range in
+            columnBlocks(range, width: width) { c in
+                var w = load(dWeight + c)
+                var bsum = V(repeating: 0)
+                for r in 0..<rows {
+                    let d = load(dy + r * width + c)
+                    let xhat = (load(x + r * width + c) - V(repeating: statistics[2 * r])) * statistics[2 * r + 1]
+                    w += d * xhat
+                    bsum += d
                 }
+                store(w, dWeight + c)
+                if let dBias { store(load(dBias + c) + bsum, dBias + c) }
+            } column: { j in
+                var w: Float = 0, bsum: Float = 0
+                for r in 0..<rows {
+                    let d = dy[r * width + j]
+                    w += d * ((x[r * width + j] - statistics[2 * r]) * statistics[2 * r + 1])
+                    bsum += d
+                }
+                dWeight[j] += w
+                dBias?[j] += bsum
             }
         }
     }
@@ -129,21 +123,31 @@ extension Normalization {
         }
         // A frozen norm (LoRA's base) has no parameter gradients.
         guard let dWeight else { return }
-        let blocks = (width + 15) / 16
-        KernelThreads.forRanges(blocks) { range in
-            for block in range {
-                let c = block * 16
-                if c + 16 <= width {
-                    var w = load(dWeight + c)
-                    for r in 0..<rows { w += load(dy + r * width + c) * (load(x + r * width + c) * statistics[2 * r + 1]) }
-                    store(w, dWeight + c)
-                } else {
-                    for j in c..<width {
-                        var w: Float = 0
-                        for r in 0..<rows { w += dy[r * width + j] * (x[r * width + j] * statistics[2 * r + 1]) }
-                        dWeight[j] += w
-                    }
-                }
+        KernelThreads.forRanges((width + 15) / 16) { range in
+            columnBlocks(range, width: width) { c in
+                var w = load(dWeight + c)
+                for r in 0..<rows { w += load(dy + r * width + c) * (load(x + r * width + c) * statistics[2 * r + 1]) }
+                store(w, dWeight + c)
+            } column: { j in
+                var w: Float = 0
+                for r in 0..<rows { w += dy[r * width + j] * (x[r * width + j] * statistics[2 * r + 1]) }
+                dWeight[j] += w
+            }
+        }
+    }
+
+    /// The parameter sums of both backward passes, over the 16-column blocks `blocks` of one
+    /// worker: `block(c)` for each whole block from column `c`, `column(j)` for each column of
+    /// the ragged end. Each sums its rows in order, so the result is the same for any thread
+    /// count. Inlined into each pass, so the loops inside `block` and `column` compile in place.
+    @inline(__always)
+    private static func columnBlocks(_ blocks: Range<Int>, width: Int, _ block: (Int) -> Void, column: (Int) -> Void) {
+        for b in blocks {
+            let c = b * 16
+            if c + 16 <= width {
+                block(c)
+            } else {
+                for j in c..<width { column(j) }
             }
         }
     }

@@ -31,11 +31,7 @@ public struct ConfigFile: @unchecked Sendable {
 
     /// An integer value; `default` when absent or null.
     public func int(_ key: String, default value: Int? = nil) throws -> Int {
-        switch values[key] {
-        case nil, is NSNull:
-            if let value { return value }
-            throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
-        case let v?:
+        try read(key, default: value) { v in
             switch JSONScalar(v) {
             case .int(let n): return n
             case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int(d)
@@ -53,18 +49,11 @@ public struct ConfigFile: @unchecked Sendable {
     }
 
     public func optionalInt(_ key: String) throws -> Int? {
-        switch values[key] {
-        case nil, is NSNull: return nil
-        default: return try int(key)
-        }
+        isAbsent(key) ? nil : try int(key)
     }
 
     public func double(_ key: String, default value: Double? = nil) throws -> Double {
-        switch values[key] {
-        case nil, is NSNull:
-            if let value { return value }
-            throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
-        case let v?:
+        try read(key, default: value) { v in
             switch JSONScalar(v) {
             case .int(let n): return Double(n)
             case .double(let d): return d
@@ -75,29 +64,36 @@ public struct ConfigFile: @unchecked Sendable {
     }
 
     public func optionalDouble(_ key: String) throws -> Double? {
-        switch values[key] {
-        case nil, is NSNull: return nil
-        default: return try double(key)
-        }
+        isAbsent(key) ? nil : try double(key)
     }
 
     public func bool(_ key: String, default value: Bool) throws -> Bool {
-        switch values[key] {
-        case nil, is NSNull: return value
-        case let v?:
+        try read(key, default: value) { v in
             if case .bool(let b) = JSONScalar(v) { return b }
             throw ModelError.invalidConfig(url, "key \"\(key)\" must be true or false, found \(v)")
         }
     }
 
     public func string(_ key: String, default value: String? = nil) throws -> String {
-        switch values[key] {
-        case let s as String: return s
-        case nil, is NSNull:
+        try read(key, default: value) { v in
+            guard let s = v as? String else { throw ModelError.invalidConfig(url, "key \"\(key)\" must be a string, found \(v)") }
+            return s
+        }
+    }
+
+    /// Whether `key` is absent or null (both mean "use the default" in transformers' configs).
+    private func isAbsent(_ key: String) -> Bool {
+        values[key] == nil || values[key] is NSNull
+    }
+
+    /// The value at `key` read by `convert`; `value` when absent or null, and without one, an
+    /// error naming the missing key.
+    private func read<T>(_ key: String, default value: T?, _ convert: (Any) throws -> T) throws -> T {
+        guard let v = values[key], !(v is NSNull) else {
             if let value { return value }
             throw ModelError.invalidConfig(url, "is missing the key \"\(key)\"")
-        case let other?: throw ModelError.invalidConfig(url, "key \"\(key)\" must be a string, found \(other)")
         }
+        return try convert(v)
     }
 
     /// The activation a key names.

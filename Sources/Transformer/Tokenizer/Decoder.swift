@@ -1,3 +1,5 @@
+import Mechanics
+
 /// The `decoder` of `tokenizer.json`: turns token strings back into text. Each step maps the
 /// list of token strings to a new list (`decode_chain` in `tokenizers`); the results are joined.
 /// Tokens are UTF-8 bytes so that no step compares strings by canonical equivalence.
@@ -121,14 +123,7 @@ indirect enum Decoder: Sendable {
     static func byteTokenValue(_ token: [UInt8]) -> UInt8? {
         guard token.count == 6, token[0] == UInt8(ascii: "<"), token[1] == UInt8(ascii: "0"), token[2] == UInt8(ascii: "x"),
               token[5] == UInt8(ascii: ">") else { return nil }
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
+        let hex = JSONText.hexDigit
         if token[3] == UInt8(ascii: "+") { return hex(token[4]) }
         guard let hi = hex(token[3]), let lo = hex(token[4]) else { return nil }
         return hi << 4 | lo

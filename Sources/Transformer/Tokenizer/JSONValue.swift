@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// A parsed JSON document. Objects keep their members in file order as an array of pairs: the
 /// vocabularies we read hold up to a few hundred thousand members that are walked once, so a
@@ -214,15 +215,8 @@ struct JSONParser {
         guard position + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let c = bytes[position]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail("invalid hex digit in a \\u escape")
-            }
-            v = v << 4 | d
+            guard let d = JSONText.hexDigit(bytes[position]) else { throw fail("invalid hex digit in a \\u escape") }
+            v = v << 4 | UInt32(d)
             position += 1
         }
         return v

@@ -32,44 +32,36 @@ enum SplitBehavior: String, Sendable, CaseIterable {
     /// Turns consecutive (range, isMatch) segments that cover a text into the kept ranges,
     /// following `NormalizedString::split`.
     func apply(_ segments: [(range: Range<Int>, isMatch: Bool)]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        out.reserveCapacity(segments.count)
         switch self {
         case .isolated:
-            for s in segments { out.append(s.range) }
+            return segments.map(\.range)
         case .removed:
-            for s in segments where !s.isMatch { out.append(s.range) }
+            return segments.compactMap { $0.isMatch ? nil : $0.range }
         case .contiguous:
-            var previous = false
-            for s in segments {
-                if s.isMatch == previous, let last = out.last {
-                    out[out.count - 1] = last.lowerBound..<s.range.upperBound
-                } else {
-                    out.append(s.range)
-                }
-                previous = s.isMatch
-            }
+            return Self.merged(segments) { isMatch, previous in isMatch == previous }
         case .mergedWithPrevious:
-            var previous = false
-            for s in segments {
-                if s.isMatch && !previous, let last = out.last {
-                    out[out.count - 1] = last.lowerBound..<s.range.upperBound
-                } else {
-                    out.append(s.range)
-                }
-                previous = s.isMatch
-            }
+            return Self.merged(segments) { isMatch, previous in isMatch && !previous }
         case .mergedWithNext:
-            var previous = false
-            for s in segments.reversed() {
-                if s.isMatch && !previous, let last = out.last {
-                    out[out.count - 1] = s.range.lowerBound..<last.upperBound
-                } else {
-                    out.append(s.range)
-                }
-                previous = s.isMatch
+            // A match merges with the segment after it: the same rule, walking backwards.
+            return Self.merged(segments.reversed()) { isMatch, previous in isMatch && !previous }.reversed()
+        }
+    }
+
+    /// The segments' ranges in order, each joined onto the last range kept when
+    /// `joins(its isMatch, the previous segment's isMatch)` (the first segment's previous counts
+    /// as no match); in either direction over the text, as the segments are contiguous.
+    private static func merged(_ segments: some Sequence<(range: Range<Int>, isMatch: Bool)>,
+                               joins: (Bool, Bool) -> Bool) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        out.reserveCapacity(segments.underestimatedCount)
+        var previous = false
+        for s in segments {
+            if joins(s.isMatch, previous), let last = out.last {
+                out[out.count - 1] = min(last.lowerBound, s.range.lowerBound)..<max(last.upperBound, s.range.upperBound)
+            } else {
+                out.append(s.range)
             }
-            out.reverse()
+            previous = s.isMatch
         }
         return out
     }

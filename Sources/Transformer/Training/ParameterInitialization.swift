@@ -44,3 +44,18 @@ public enum ParameterInitialization {
         }
     }
 }
+
+extension ParameterInitialization {
+    /// transformers' `_init_weights` of a decoder: `nn.Linear` and `nn.Embedding` weights
+    /// normal(0, `initializerRange`, or 0.02 when it is 0), biases 0, and the norm weights
+    /// (`isNormWeight` of the name) as `norm` says.
+    static func decoder(_ store: ParameterStore, seed: UInt64, initializerRange: Double, norm: Rule,
+                        isNormWeight: (String) -> Bool) {
+        let std = initializerRange == 0 ? 0.02 : initializerRange
+        fill(store, seed: seed) { spec in
+            if spec.name.hasSuffix(".bias") { return .zeros }
+            if isNormWeight(spec.name) { return norm }
+            return .normal(standardDeviation: std)
+        }
+    }
+}
