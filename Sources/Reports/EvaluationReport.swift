@@ -132,6 +132,10 @@ public enum EvaluationReport {
                 + " guessing scores \(percent(s.chance.uniform)) (1/\(s.chance.classes) classes) and always answering the majority class (\(s.chance.majorityClass)) \(percent(s.chance.majorityClassAccuracy))."
         }
         report.addParagraph(text)
+        let registered = a.registered.details()
+        if !registered.isEmpty {
+            report.addKeyValueTable(registered.map { ($0.name, $0.value) }, caption: "Other metrics", id: "annotation-metrics-\(id)")
+        }
         let totals = m.confusionMatrix.map { Double(max(1, $0.reduce(0, +))) }
         let fractions = m.confusionMatrix.enumerated().map { i, row in row.map { Double($0) / totals[i] } }
         var heat = Heatmap(values: fractions, rowLabels: m.labels, columnLabels: m.labels,

@@ -40,8 +40,14 @@ public enum HeadlineFigures {
             accuracy.append(HeadlineReference(knn, s.knnPCAHVG.metrics.accuracy))
             f1.append(HeadlineReference(knn, s.knnPCAHVG.metrics.weighted.f1))
         }
+        // Then the registered metrics' own figures, named with the file's name like the two above.
+        let registered = a.registered.headline().map { f in
+            var f = f
+            f.name += " (\(name))"
+            return f
+        }
         return [HeadlineFigure("annotation accuracy (\(name))", a.metrics.accuracy, unit: .share, references: accuracy),
-                HeadlineFigure("annotation weighted F1 (\(name))", a.metrics.weighted.f1, unit: .number, references: f1)]
+                HeadlineFigure("annotation weighted F1 (\(name))", a.metrics.weighted.f1, unit: .number, references: f1)] + registered
     }
 
     /// Generated cells' k-NN accuracy and separation against chance and real vs real (the
