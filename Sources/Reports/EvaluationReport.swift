@@ -132,6 +132,10 @@ public enum EvaluationReport {
                 + " guessing scores \(percent(s.chance.uniform)) (1/\(s.chance.classes) classes) and always answering the majority class (\(s.chance.majorityClass)) \(percent(s.chance.majorityClassAccuracy))."
         }
         report.addParagraph(text)
+        let registered = a.registered.details()
+        if !registered.isEmpty {
+            report.addKeyValueTable(registered.map { ($0.name, $0.value) }, caption: "Other metrics", id: "annotation-metrics-\(id)")
+        }
         let totals = m.confusionMatrix.map { Double(max(1, $0.reduce(0, +))) }
         let fractions = m.confusionMatrix.enumerated().map { i, row in row.map { Double($0) / totals[i] } }
         var heat = Heatmap(values: fractions, rowLabels: m.labels, columnLabels: m.labels,
@@ -168,14 +172,8 @@ public enum EvaluationReport {
         report.addTable(ReportTable(columns: ["row", "space", "queries", "references"] + ks.map { "k=\($0)" }, rows: rows,
                                     caption: "k-NN accuracy: the share of query cells whose k nearest reference cells mostly have the query's type. The real-vs-real rows are the reference a perfect generator would reach (\"on the generated cells' label mix\": each type's real-vs-real accuracy weighted by its share of the generated cells, the ceiling for the cells actually generated); the generated-vs-generated rows (leave-one-out) say how well the generated types separate from each other." + (g.knnChance.map { " Chance: \(percent($0))." } ?? ""),
                                     id: "knn-table", decimals: Dictionary(uniqueKeysWithValues: ks.indices.map { ($0 + 4, 3) })))
-        var quality: [(String, String)] = []
-        if let q = g.sentenceQuality?.metrics {
-            quality += [("sentences", "\(q.sentences)"), ("validity (genes of the vocabulary)", percent(q.validity)),
-                        ("uniqueness (distinct genes per sentence)", percent(q.uniqueness)),
-                        ("length (genes)", "mean \(fmt(q.meanLength)), median \(fmt(q.medianLength)), \(q.minLength)–\(q.maxLength)")]
-        }
-        if let m = g.mmd { quality.append(("MMD² (\(m.space), biased / unbiased)", "\(fmt(m.result.mmd2Biased)) / \(fmt(m.result.mmd2Unbiased))")) }
-        if let w = g.gromovWasserstein { quality.append(("Gromov-Wasserstein (entropic, ε \(w.settings.epsilon))", fmt(w.result.loss))) }
+        // The registered metrics' rows (sentence quality, MMD, Gromov-Wasserstein, …), then the mean profiles.
+        var quality = g.registered.details().map { ($0.name, $0.value) }
         quality.append(("mean-profile Pearson / Spearman / R² (mean over types)", "\(fmt(g.meanProfiles.meanPearson)) / \(fmt(g.meanProfiles.meanSpearman)) / \(fmt(g.meanProfiles.meanR2))"))
         if let null = g.profileNull {
             quality.append(("label-blind null of the mean-profile Pearson (each type's real mean vs the mean of all real cells)", fmt(null.meanPearson)))

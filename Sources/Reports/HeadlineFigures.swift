@@ -40,13 +40,19 @@ public enum HeadlineFigures {
             accuracy.append(HeadlineReference(knn, s.knnPCAHVG.metrics.accuracy))
             f1.append(HeadlineReference(knn, s.knnPCAHVG.metrics.weighted.f1))
         }
+        // Then the registered metrics' own figures, named with the file's name like the two above.
+        let registered = a.registered.headline().map { f in
+            var f = f
+            f.name += " (\(name))"
+            return f
+        }
         return [HeadlineFigure("annotation accuracy (\(name))", a.metrics.accuracy, unit: .share, references: accuracy),
-                HeadlineFigure("annotation weighted F1 (\(name))", a.metrics.weighted.f1, unit: .number, references: f1)]
+                HeadlineFigure("annotation weighted F1 (\(name))", a.metrics.weighted.f1, unit: .number, references: f1)] + registered
     }
 
     /// Generated cells' k-NN accuracy and separation against chance and real vs real (the
     /// ceiling) in each space, at k = 10 (or the first k); mean-profile Pearson against its
-    /// label-blind null; validity and uniqueness against 100 %.
+    /// label-blind null; then the registered metrics' figures (``EvaluationMetric/headline(_:)``).
     static func generation(_ g: GenerationReport) -> [HeadlineFigure] {
         var figures: [HeadlineFigure] = []
         func score(_ row: KNNAccuracyRow) -> KNNAccuracy? { row.scores.first { $0.k == 10 } ?? row.scores.first }
@@ -72,13 +78,8 @@ public enum HeadlineFigures {
         }
         figures.append(HeadlineFigure("mean-profile Pearson (mean over types)", g.meanProfiles.meanPearson, unit: .number,
                                       references: g.profileNull.map { [HeadlineReference("label-blind null (mean of all real cells)", $0.meanPearson)] } ?? []))
-        if let q = g.sentenceQuality?.metrics {
-            figures.append(HeadlineFigure("validity of generated genes", q.validity, unit: .share,
-                                          references: [HeadlineReference("every gene in the vocabulary", 1, kind: .ceiling)]))
-            figures.append(HeadlineFigure("uniqueness of generated genes", q.uniqueness, unit: .share,
-                                          references: [HeadlineReference("no gene repeated", 1, kind: .ceiling)]))
-        }
-        return figures
+        // The registered metrics' own figures (validity and uniqueness against 100 %, …).
+        return figures + g.registered.headline()
     }
 
     /// Own-label accuracy against chance, and the log-likelihood gap against the 0 of a model

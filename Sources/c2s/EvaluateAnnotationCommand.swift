@@ -105,8 +105,10 @@ struct EvaluateAnnotationCommand: ParsableCommand {
                 lines.append("k-NN baseline (k=\(b.k), \(b.trainCells) train cells, \(b.genes) genes): accuracy \(SummaryFormat.percent(b.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(b.metrics.weighted.f1))")
             }
             if let s = report.baselines { lines += strongSummary(s) }
+            lines += report.registered.summary()
             if report.rowsWithoutTruth > 0 { lines.append("\(report.rowsWithoutTruth) rows without a true label were left out") }
             if report.rowsWithoutPrediction > 0 { lines.append("\(report.rowsWithoutPrediction) rows have no prediction (counted wrong)") }
+            for w in report.warnings { lines.append("warning: \(w)") }
             printError(lines.joined(separator: "\n"))
         }
     }

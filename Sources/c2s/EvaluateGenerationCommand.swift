@@ -185,11 +185,8 @@ struct EvaluateGenerationCommand: ParsableCommand {
         // with every type's mean, so the model's figure alone overstates what it learned.
         let null = r.profileNull.map { " (label-blind null, mean of all real cells: \(SummaryFormat.fraction($0.meanPearson)))" } ?? ""
         lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(null), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
-        if let q = r.sentenceQuality?.metrics {
-            lines.append("sentences: validity \(SummaryFormat.percent(q.validity)), uniqueness \(SummaryFormat.percent(q.uniqueness)), mean length \(String(format: "%.1f", q.meanLength))")
-        }
-        if let m = r.mmd { lines.append("MMD^2 (\(m.result.firstCount) vs \(m.result.secondCount) cells): \(String(format: "%.4g", m.result.mmd2Biased)) (biased), \(String(format: "%.4g", m.result.mmd2Unbiased)) (unbiased)") }
-        if let g = r.gromovWasserstein { lines.append("Gromov-Wasserstein (\(g.generatedCells) vs \(g.realCells) cells, epsilon \(g.settings.epsilon)): \(String(format: "%.4g", g.result.loss))") }
+        // The registered metrics' own lines (sentence quality, MMD, Gromov-Wasserstein, …).
+        lines += r.registered.summary()
         for w in r.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
     }

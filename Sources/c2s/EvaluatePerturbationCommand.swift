@@ -103,6 +103,7 @@ struct EvaluatePerturbationCommand: ParsableCommand {
                 lines.append(row("mean-response baseline (\(b.cellTypes.count) types)", b.correlations))
                 if let t = b.perturbedMeanCorrelations { lines.append(row("perturbed-mean predictor (\(b.cellTypes.count) types)", t)) }
             }
+            lines += report.registered.summary()
             if let groups = report.groups, let summary = report.groupSummary, let column = report.groupColumn {
                 let ns = summary.map { $0.topN.map { "top \($0)" } ?? "all" }.joined(separator: " / ")
                 lines.append("per \(column) (\(groups.count) groups), r over \(ns): prediction | mean-shift baseline (its kind) | perturbed-mean predictor")

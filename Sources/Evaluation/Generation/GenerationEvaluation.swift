@@ -5,8 +5,8 @@ import SingleCell
 
 /// Generated cells against real cells: the k-NN table (generated vs real, real vs real, and
 /// generated vs generated leave-one-out, with chance), mean profiles per cell type beside their
-/// label-blind null, sentence validity/uniqueness/length, MMD and Gromov-Wasserstein
-/// (definitions in each metric's type).
+/// label-blind null, then the registered metrics (``GenerationMetrics``: sentence
+/// validity/uniqueness/length, MMD and Gromov-Wasserstein; definitions in each metric's type).
 ///
 /// Expression space is the genes the files share (matched by name, in the real file's order),
 /// with each file's values as stored (or the real files log-normalised when asked), optionally
@@ -19,6 +19,7 @@ public enum GenerationEvaluation {
     /// (real held-out cells classified by real training cells); without it the reference row
     /// classifies each real cell by the other real cells (leave-one-out).
     public static func run(generated: ExpressionMatrix, real: ExpressionMatrix, realTrain: ExpressionMatrix? = nil, settings: GenerationSettings,
+                           metrics: [any EvaluationMetric<GenerationMetricInput>.Type] = GenerationMetrics.all,
                            progress: (String) -> Void = { _ in }) throws -> GenerationReport {
         var timings: [StageTiming] = []
         var stageStart = Date()
@@ -149,55 +150,16 @@ public enum GenerationEvaluation {
             warnings.append("generated cell types with no real cells (no mean profile): \(profiles.onlyGenerated.joined(separator: ", "))")
         }
 
-        // Validity, uniqueness, length.
-        var quality: SentenceQualitySection?
-        if gen.hasColumn(settings.sentenceColumn) {
-            let texts = try gen.column(settings.sentenceColumn).map { $0 ?? "" }
-            quality = SentenceQualitySection(source: "obs column \(settings.sentenceColumn) of \(generated.path), words matched to the genes of \(real.path)",
-                                             metrics: SentenceQuality(sentences: texts, lookup: lookup))
-        } else if ["n_words", "n_valid_words", "n_unique_genes"].allSatisfy(gen.hasColumn) {
-            let w = try gen.column("n_words"), v = try gen.column("n_valid_words"), u = try gen.column("n_unique_genes")
-            // Counts may be stored as integers or as floats ("12.0").
-            func count(_ text: String?) -> Int { Int(Double(text ?? "") ?? 0) }
-            let counts = (0..<w.count).map { i in (words: count(w[i]), valid: count(v[i]), unique: count(u[i])) }
-            quality = SentenceQualitySection(source: "obs columns n_words, n_valid_words, n_unique_genes of \(generated.path) (counted by c2s reconstruct against its dataset's vocabulary)",
-                                             metrics: SentenceQuality(counts: counts))
-        } else {
-            warnings.append("\(generated.path) has no obs column \(settings.sentenceColumn) (nor reconstruct's word counts): no validity, uniqueness or length")
-        }
-
-        // MMD and GW on seeded subsamples.
-        stage("MMD")
-        let dims = genX.columnCount
-        let mmdGen = SeededSubsample.indices(count: genX.rowCount, size: settings.mmdCells, seed: SplitMix64.derive(settings.seed, 1))
-        let mmdRef = SeededSubsample.indices(count: refX.rowCount, size: settings.mmdCells, seed: SplitMix64.derive(settings.seed, 2))
-        let mmd = MMDSection(space: space, result: MaximumMeanDiscrepancy.compute(genX.dense(rows: mmdGen), rows: mmdGen.count,
-                                                                                   refX.dense(rows: mmdRef), rows: mmdRef.count,
-                                                                                   dimensions: dims, threads: settings.threads))
-        stage("Gromov-Wasserstein")
-        let gwGen = SeededSubsample.indices(count: genX.rowCount, size: settings.gwCells, seed: SplitMix64.derive(settings.seed, 3))
-        let gwRef = SeededSubsample.indices(count: refX.rowCount, size: settings.gwCells, seed: SplitMix64.derive(settings.seed, 4))
-        var c1 = PairwiseDistances.within(genX.dense(rows: gwGen), rows: gwGen.count, dimensions: dims, threads: settings.threads)
-        var c2 = PairwiseDistances.within(refX.dense(rows: gwRef), rows: gwRef.count, dimensions: dims, threads: settings.threads)
-        var gw: GromovWassersteinSection?
-        let scale = c2.max() ?? 0
-        if scale > 0 {
-            for i in 0..<c1.count { c1[i] /= scale }
-            for i in 0..<c2.count { c2[i] /= scale }
-            let result = try GromovWasserstein.solve(c1, n: gwGen.count, c2, m: gwRef.count, settings: settings.gromovWasserstein, threads: settings.threads)
-            if result.massError > 1e-5 || result.sinkhornNumericalErrors > 0 {
-                warnings.append("Gromov-Wasserstein: the solver failed to produce a transport plan (mass error \(result.massError)); try a larger --gw-epsilon")
-            }
-            gw = GromovWassersteinSection(space: space, generatedCells: gwGen.count, realCells: gwRef.count, distanceScale: scale,
-                                          settings: settings.gromovWasserstein, result: result)
-        } else {
-            warnings.append("Gromov-Wasserstein skipped: the real cells of the subsample are all identical")
-        }
+        // The registered metrics (validity/uniqueness/length, MMD, Gromov-Wasserstein, …).
+        let input = GenerationMetricInput(settings: settings, generated: genX, real: refX, space: space, generatedLabels: genLabels,
+                                          realLabels: refLabels, generatedCells: gen, generatedPath: generated.path, realPath: real.path,
+                                          realGenes: lookup)
+        let values = try MetricValues.compute(metrics, input: input, warnings: &warnings, stage: stage)
 
         timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))
         return GenerationReport(settings: settings, inputs: inputs, sharedGenes: alignment.genes.count, pca: pcaSummary, knn: knn,
                                 knnChance: 1 / Double(Set(refLabels).count), knnMixMatched: MixMatchedCeiling.all(in: knn), meanProfiles: profiles, profileNull: profileNull,
-                                sentenceQuality: quality, mmd: mmd, gromovWasserstein: gw, warnings: warnings,
+                                registered: values, warnings: warnings,
                                 timings: timings)
     }
 

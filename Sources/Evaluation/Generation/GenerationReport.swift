@@ -27,36 +27,6 @@ public struct PCASummary: Codable, Sendable {
     }
 }
 
-/// Validity, uniqueness and length with where the sentences came from.
-public struct SentenceQualitySection: Codable, Sendable {
-    /// "obs column cell_sentence checked against the real genes", or the reconstruct counts.
-    public var source: String
-    public var metrics: SentenceQuality
-}
-
-/// MMD between subsamples of generated and real cells.
-public struct MMDSection: Codable, Sendable {
-    public var space: String
-    public var result: MMDResult
-}
-
-/// Gromov-Wasserstein between subsamples of generated and real cells.
-public struct GromovWassersteinSection: Codable, Sendable {
-    public var space: String
-    public var generatedCells: Int
-    public var realCells: Int
-    /// Both distance matrices were divided by this number: the largest distance between the
-    /// real cells of the subsample (keeps the entropic kernel in range and the two sets on one scale).
-    public var distanceScale: Double
-    public var settings: GromovWassersteinSettings
-    public var result: GromovWassersteinResult
-
-    enum CodingKeys: String, CodingKey {
-        case space, settings, result
-        case generatedCells = "generated_cells", realCells = "real_cells", distanceScale = "distance_scale"
-    }
-}
-
 /// Wall time of one stage of an evaluation.
 public struct StageTiming: Codable, Sendable {
     public var stage: String
@@ -84,17 +54,77 @@ public struct GenerationReport: Codable, Sendable {
     /// The mean-profile Pearson of a generator that ignores the label (each type's real mean
     /// against the mean of all real cells); optional for older reports.
     public var profileNull: ProfileNullResult?
-    public var sentenceQuality: SentenceQualitySection?
-    public var mmd: MMDSection?
-    public var gromovWasserstein: GromovWassersteinSection?
+    /// The registered metrics (``GenerationMetrics``), each in the JSON under its own key.
+    public var registered: MetricValues<GenerationMetricInput>
     public var warnings: [String]
     /// Wall time of each stage (reading the files is not included).
     public var timings: [StageTiming]
 
+    public var sentenceQuality: SentenceQualitySection? {
+        get { registered[SentenceQualityMetric.self] }
+        set { registered[SentenceQualityMetric.self] = newValue }
+    }
+    public var mmd: MMDSection? {
+        get { registered[MMDMetric.self] }
+        set { registered[MMDMetric.self] = newValue }
+    }
+    public var gromovWasserstein: GromovWassersteinSection? {
+        get { registered[GromovWassersteinMetric.self] }
+        set { registered[GromovWassersteinMetric.self] = newValue }
+    }
+
+    public init(settings: GenerationSettings, inputs: [InputSummary], sharedGenes: Int, pca: PCASummary?, knn: [KNNAccuracyRow],
+                knnChance: Double?, knnMixMatched: [MixMatchedCeiling]?, meanProfiles: MeanProfileResult, profileNull: ProfileNullResult?,
+                registered: MetricValues<GenerationMetricInput>, warnings: [String], timings: [StageTiming]) {
+        self.settings = settings
+        self.inputs = inputs
+        self.sharedGenes = sharedGenes
+        self.pca = pca
+        self.knn = knn
+        self.knnChance = knnChance
+        self.knnMixMatched = knnMixMatched
+        self.meanProfiles = meanProfiles
+        self.profileNull = profileNull
+        self.registered = registered
+        self.warnings = warnings
+        self.timings = timings
+    }
+
     enum CodingKeys: String, CodingKey {
-        case settings, inputs, pca, knn, mmd, warnings, timings
-        case sharedGenes = "shared_genes", meanProfiles = "mean_profiles", sentenceQuality = "sentence_quality"
+        case settings, inputs, pca, knn, warnings, timings
+        case sharedGenes = "shared_genes", meanProfiles = "mean_profiles"
         case knnChance = "knn_chance", knnMixMatched = "knn_real_vs_real_generated_mix", profileNull = "profile_null"
-        case gromovWasserstein = "gromov_wasserstein"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        settings = try c.decode(GenerationSettings.self, forKey: .settings)
+        inputs = try c.decode([InputSummary].self, forKey: .inputs)
+        sharedGenes = try c.decode(Int.self, forKey: .sharedGenes)
+        pca = try c.decodeIfPresent(PCASummary.self, forKey: .pca)
+        knn = try c.decode([KNNAccuracyRow].self, forKey: .knn)
+        knnChance = try c.decodeIfPresent(Double.self, forKey: .knnChance)
+        knnMixMatched = try c.decodeIfPresent([MixMatchedCeiling].self, forKey: .knnMixMatched)
+        meanProfiles = try c.decode(MeanProfileResult.self, forKey: .meanProfiles)
+        profileNull = try c.decodeIfPresent(ProfileNullResult.self, forKey: .profileNull)
+        registered = try MetricValues(from: decoder, metrics: GenerationMetrics.all)
+        warnings = try c.decode([String].self, forKey: .warnings)
+        timings = try c.decode([StageTiming].self, forKey: .timings)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(settings, forKey: .settings)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(sharedGenes, forKey: .sharedGenes)
+        try c.encodeIfPresent(pca, forKey: .pca)
+        try c.encode(knn, forKey: .knn)
+        try c.encodeIfPresent(knnChance, forKey: .knnChance)
+        try c.encodeIfPresent(knnMixMatched, forKey: .knnMixMatched)
+        try c.encode(meanProfiles, forKey: .meanProfiles)
+        try c.encodeIfPresent(profileNull, forKey: .profileNull)
+        try registered.encode(to: encoder)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encode(timings, forKey: .timings)
     }
 }

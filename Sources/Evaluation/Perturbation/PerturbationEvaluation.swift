@@ -83,11 +83,56 @@ public struct PerturbationReport: Codable, Sendable {
     public var groupColumn: String?
     public var groups: [PerturbationGroupResult]?
     public var groupSummary: [PerturbationGroupSummary]?
+    /// The registered metrics (``PerturbationMetrics``), each in the JSON under its own key.
+    public var registered: MetricValues<PerturbationMetricInput>
     public var warnings: [String]
+
+    public init(inputs: [InputSummary], sharedGenes: Int, correlations: [ResponseCorrelation], baseline: PerturbationBaselineResult?,
+                topGenes: [GeneResponse], groupColumn: String?, groups: [PerturbationGroupResult]?, groupSummary: [PerturbationGroupSummary]?,
+                registered: MetricValues<PerturbationMetricInput> = MetricValues(), warnings: [String]) {
+        self.inputs = inputs
+        self.sharedGenes = sharedGenes
+        self.correlations = correlations
+        self.baseline = baseline
+        self.topGenes = topGenes
+        self.groupColumn = groupColumn
+        self.groups = groups
+        self.groupSummary = groupSummary
+        self.registered = registered
+        self.warnings = warnings
+    }
 
     enum CodingKeys: String, CodingKey {
         case inputs, correlations, baseline, warnings, groups, sharedGenes = "shared_genes", topGenes = "top_genes"
         case groupColumn = "group_column", groupSummary = "group_summary"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inputs = try c.decode([InputSummary].self, forKey: .inputs)
+        sharedGenes = try c.decode(Int.self, forKey: .sharedGenes)
+        correlations = try c.decode([ResponseCorrelation].self, forKey: .correlations)
+        baseline = try c.decodeIfPresent(PerturbationBaselineResult.self, forKey: .baseline)
+        topGenes = try c.decode([GeneResponse].self, forKey: .topGenes)
+        groupColumn = try c.decodeIfPresent(String.self, forKey: .groupColumn)
+        groups = try c.decodeIfPresent([PerturbationGroupResult].self, forKey: .groups)
+        groupSummary = try c.decodeIfPresent([PerturbationGroupSummary].self, forKey: .groupSummary)
+        registered = try MetricValues(from: decoder, metrics: PerturbationMetrics.all)
+        warnings = try c.decode([String].self, forKey: .warnings)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(sharedGenes, forKey: .sharedGenes)
+        try c.encode(correlations, forKey: .correlations)
+        try c.encodeIfPresent(baseline, forKey: .baseline)
+        try c.encode(topGenes, forKey: .topGenes)
+        try c.encodeIfPresent(groupColumn, forKey: .groupColumn)
+        try c.encodeIfPresent(groups, forKey: .groups)
+        try c.encodeIfPresent(groupSummary, forKey: .groupSummary)
+        try registered.encode(to: encoder)
+        try c.encode(warnings, forKey: .warnings)
     }
 }
 
@@ -115,7 +160,8 @@ public enum PerturbationEvaluation {
     /// all three is also scored on its own cells, against its own baseline (see
     /// ``PerturbationGroupResult``).
     public static func run(predicted: ExpressionMatrix, control: ExpressionMatrix, truth: ExpressionMatrix, baseline: BaselineInput? = nil,
-                           topN: [Int?] = [20, 50, nil], groupBy: String? = nil) throws -> PerturbationReport {
+                           topN: [Int?] = [20, 50, nil], groupBy: String? = nil,
+                           metrics: [any EvaluationMetric<PerturbationMetricInput>.Type] = PerturbationMetrics.all) throws -> PerturbationReport {
         var files: [(path: String, genes: [String])] = [(truth.path, truth.genes), (control.path, control.genes), (predicted.path, predicted.genes)]
         if let baseline { files += [(baseline.control.path, baseline.control.genes), (baseline.perturbed.path, baseline.perturbed.genes)] }
         let alignment = try GeneAlignment(files)
@@ -172,6 +218,12 @@ public enum PerturbationEvaluation {
                                        genes: baseline.perturbed.genes.count, genesNotShared: alignment.dropped[4], cellsWithoutLabel: p.filter { $0 == nil }.count))
         }
 
+        // The registered metrics, on the responses over all cells.
+        let registered = try MetricValues.compute(
+            metrics, input: PerturbationMetricInput(genes: alignment.genes, predictedResponse: predictedResponse, trueResponse: trueResponse,
+                                                    baselineResponse: meanTypeResponse, topN: topN),
+            warnings: &warnings)
+
         var groups: [PerturbationGroupResult]?
         var groupSummary: [PerturbationGroupSummary]?
         if let groupBy {
@@ -219,6 +271,6 @@ public enum PerturbationEvaluation {
         }
         return PerturbationReport(inputs: inputs, sharedGenes: alignment.genes.count, correlations: correlations,
                                   baseline: baselineResult, topGenes: Array(top), groupColumn: groupBy, groups: groups,
-                                  groupSummary: groupSummary, warnings: warnings)
+                                  groupSummary: groupSummary, registered: registered, warnings: warnings)
     }
 }

@@ -1,4 +1,3 @@
-import Evaluation
 import Foundation
 
 /// One headline figure of a model with the references it has to be read against: a figure
@@ -13,6 +12,17 @@ public struct HeadlineFigure: Sendable, Equatable {
         case number
         /// Natural-log likelihood units (a log-likelihood gap).
         case nats
+
+        /// `v` in this unit ("n/a" when undefined): also how a metric writes its rows of a
+        /// report table, so that the table and the headline figures agree.
+        public func format(_ v: Double) -> String {
+            guard v.isFinite else { return "n/a" }
+            switch self {
+            case .share: return String(format: "%.1f%%", v * 100)
+            case .number: return String(format: "%.4g", v)
+            case .nats: return String(format: "%+.4g nats", v)
+            }
+        }
     }
 
     public var name: String
@@ -29,14 +39,7 @@ public struct HeadlineFigure: Sendable, Equatable {
     }
 
     /// `v` in this figure's unit.
-    public func format(_ v: Double) -> String {
-        guard v.isFinite else { return "n/a" }
-        switch unit {
-        case .share: return String(format: "%.1f%%", v * 100)
-        case .number: return String(format: "%.4g", v)
-        case .nats: return String(format: "%+.4g nats", v)
-        }
-    }
+    public func format(_ v: Double) -> String { unit.format(v) }
 
     /// The figure minus `reference`, signed, in this figure's unit (percentage points for shares).
     public func difference(from reference: HeadlineReference) -> String {
