@@ -1,4 +1,5 @@
 import Foundation
+import CellSentences
 import Prompts
 import SingleCell
 
