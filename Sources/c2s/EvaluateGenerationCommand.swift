@@ -38,6 +38,15 @@ struct EvaluateGenerationCommand: ParsableCommand {
               c2s evaluate generation --generated cells.h5ad --real test.h5ad --model pbmc-model \
                   --sentences pbmc-sentences --splits splits.json --split test -o generation.json
               c2s evaluate generation --model pbmc-model --sentences pbmc-sentences --splits splits.json -o label-swap.json
+
+            Training overlap (--generated with --sentences and --splits): are the generated cells \
+            new, or copies of training cells? For each generated cell (its obs column \
+            --sentence-column) and each held-out real cell of --sentences (split --split), the \
+            training cell (split train) whose first --genes genes overlap its own most, by the \
+            Jaccard index of the gene sets. Reported under "training_overlap": median, mean and \
+            90th percentile of that nearest overlap, the share of near-copies (>= 0.9) and exact \
+            copies (the same first genes in the same order), overall and per label; held-out \
+            real cells are the reference (new cells of the same population).
             """)
 
     @Option(help: "Generated cells (.h5ad: reconstructed expression in X, the conditioning label and optionally the sentence in obs); with --real, or both left out to run only the label-swap test.")
@@ -103,7 +112,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if gwMaxIter < 1 { throw ValidationError("--gw-max-iter must be at least 1") }
         if let normalizeReal, !(normalizeReal > 0) { throw ValidationError("--normalize-real must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        try labelSwap.check()
+        try labelSwap.check(generated: generated != nil)
         if (generated == nil) != (real == nil) { throw ValidationError("--generated and --real go together") }
         if generated == nil && labelSwap.model == nil {
             throw ValidationError("give --generated and --real (the generation metrics), or --model and --sentences (the label-swap test), or both")
@@ -133,12 +142,18 @@ struct EvaluateGenerationCommand: ParsableCommand {
             // or cell file fails at once; nothing is written until everything has run.
             if let threads { KernelThreads.count = threads }
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
+            var references: TrainingOverlap.References?
+            if generated != nil, let sentences = labelSwap.sentences, let splits = labelSwap.splits {
+                references = try TrainingOverlap.References.load(sentences: sentences, splits: splits, heldOutSplit: labelSwap.split,
+                                                                 labelColumn: labelColumn, genes: genes, threads: settings.threads)
+            }
             var evaluated: (report: GenerationReport, gen: Evaluation.ExpressionMatrix, ref: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?)?
             if let generated, let real {
                 say("reading")
                 let gen = try Evaluation.ExpressionMatrix.read(generated), ref = try Evaluation.ExpressionMatrix.read(real)
                 let train = try realTrain.map { try Evaluation.ExpressionMatrix.read($0) }
-                evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings, progress: say), gen, ref, train)
+                evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings,
+                                                            trainingSentences: references, progress: say), gen, ref, train)
             }
             let swapped = try swap.map { s -> LabelSwapResult in
                 say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")

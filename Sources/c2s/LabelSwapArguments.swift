@@ -12,10 +12,10 @@ struct LabelSwapArguments: ParsableArguments {
     @Option(help: "C2S model folder: run the label-swap test on it (needs --sentences and the labels in its c2s.json).")
     var model: String?
 
-    @Option(help: "Sentence dataset of real cells for the label-swap test (a 'c2s convert' folder or its cells.jsonl), labels in --label-column.")
+    @Option(help: "Sentence dataset of real cells (a 'c2s convert' folder or its cells.jsonl), labels in --label-column: the label-swap test's cells (with --model) and, with --generated and --splits, the training overlap's training and held-out cells.")
     var sentences: String?
 
-    @Option(help: "A splits.json from 'c2s prompts': score only the cells of --split (held out from training).")
+    @Option(help: "A splits.json from 'c2s prompts': score only the cells of --split (held out from training); with --generated, also the training overlap (split train against --split).")
     var splits: String?
 
     @Option(help: "The split of --splits to score.")
@@ -36,15 +36,20 @@ struct LabelSwapArguments: ParsableArguments {
     @Option(help: "Most tokens fed through the model in one pass.")
     var maxTokensPerPass = 8192
 
-    func check() throws {
+    /// `generated`: whether generated cells are evaluated too (then --sentences alone is enough:
+    /// with --splits it gives the training overlap).
+    func check(generated: Bool) throws {
         if labelSwapCells < 1 { throw ValidationError("--label-swap-cells must be at least 1 (it caps the cells of the label-swap test)") }
         if let topGenes, topGenes < 1 { throw ValidationError("--top-genes must be at least 1") }
         if template < 1 { throw ValidationError("--template counts from 1") }
         if maxTokensPerPass < 1 { throw ValidationError("--max-tokens-per-pass must be at least 1") }
-        if (model == nil) != (sentences == nil) {
+        if model != nil && sentences == nil {
             throw ValidationError("the label-swap test needs both --model (the model) and --sentences (the real cells)")
         }
-        if model == nil && splits != nil { throw ValidationError("--splits selects the cells of the label-swap test; give --model and --sentences") }
+        if model == nil && sentences != nil && !generated {
+            throw ValidationError("--sentences serves the label-swap test (give --model) or, with --generated and --splits, the training overlap")
+        }
+        if sentences == nil && splits != nil { throw ValidationError("--splits selects cells of --sentences; give --sentences (and --model for the label-swap test)") }
     }
 
     /// A test ready to run, with the cells it is offered.

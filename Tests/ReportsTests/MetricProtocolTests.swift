@@ -63,7 +63,7 @@ final class MetricProtocolTests: XCTestCase {
     }
 
     func testRegistriesHoldTheConvertedMetrics() {
-        XCTAssertEqual(GenerationMetrics.all.map { $0.key }, ["sentence_quality", "mmd", "gromov_wasserstein"])
+        XCTAssertEqual(GenerationMetrics.all.map { $0.key }, ["sentence_quality", "mmd", "gromov_wasserstein", "training_overlap"])
         // Every key is distinct and none is one of the report's own keys.
         let own: Set = ["settings", "inputs", "shared_genes", "pca", "knn", "knn_chance", "knn_real_vs_real_generated_mix",
                         "mean_profiles", "profile_null", "warnings", "timings", "label_swap"]

@@ -114,6 +114,54 @@ final class LabelSwapCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("or --model and --sentences"), r.stderr)
     }
 
+    /// --generated with --sentences and --splits (no --model): the training overlap. Training
+    /// cells offered as "generated" are all copies of training cells; the model's cells of an
+    /// untrained model are not, and the held-out reference is the same either way.
+    func testTrainingOverlapFindsCopiesOfTrainingCells() throws {
+        let s = try setting()
+        var r = try c2s(["prompts", s.sentences, "--task", "cell_type_generation", "--examples", "30", "--label-column", "cell_type",
+                         "--stratify-by", "cell_type", "--top-k", "6", "-o", s.tmp.file("prompts.jsonl"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let splits = s.tmp.file("splits.json"), copies = s.tmp.file("train-copies.h5ad")
+        r = try c2s(["reconstruct", s.sentences, "--top-genes", "6", "--splits", splits, "--split", "train", "-o", copies, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func overlap(_ generated: String, _ name: String) throws -> (report: [String: Any], stderr: String) {
+            let out = s.tmp.file(name)
+            let r = try c2s(["evaluate", "generation", "--generated", generated, "--real", s.tmp.file("real.h5ad"), "--k", "1,2",
+                             "--gw-cells", "6", "--mmd-cells", "6", "--genes", "6", "--sentences", s.sentences, "--splits", splits, "-o", out])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
+            XCTAssertNil(report["label_swap"], "no --model, no label-swap test")
+            return (try XCTUnwrap(report["training_overlap"] as? [String: Any], "\(report.keys.sorted())"), r.stderr)
+        }
+        let (copied, text) = try overlap(copies, "copies.json")
+        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: splits))) as! [String: Any]
+        let assignments = try XCTUnwrap(plan["assignments"] as? [String: String])
+        let trainCells = assignments.values.filter { $0 == "train" }.count, testCells = assignments.values.filter { $0 == "test" }.count
+        XCTAssertEqual(copied["training_cells"] as? Int, trainCells)
+        XCTAssertEqual(copied["genes"] as? Int, 6)
+        let generated = try XCTUnwrap(copied["generated"] as? [String: Any]), heldOut = try XCTUnwrap(copied["held_out"] as? [String: Any])
+        XCTAssertEqual(generated["cells"] as? Int, trainCells)
+        XCTAssertEqual(number(generated["median"]), 1)
+        XCTAssertEqual(number(generated["near_copies"]), 1)
+        XCTAssertEqual(heldOut["cells"] as? Int, testCells)
+        XCTAssertLessThan(number(heldOut["median"]), 1, "held-out cells are not training cells")
+        XCTAssertTrue(text.contains("training overlap (nearest of \(trainCells) training cells"), text)
+        let perLabel = try XCTUnwrap(copied["per_label"] as? [[String: Any]])
+        XCTAssertEqual(perLabel.map { $0["label"] as! String }, s.labels)
+
+        let (model, _) = try overlap(s.tmp.file("generated.h5ad"), "model.json")
+        let modelCells = try XCTUnwrap(model["generated"] as? [String: Any])
+        XCTAssertEqual(modelCells["exact_copies"] as? Int, 0)
+        XCTAssertLessThan(number(modelCells["median"]), 1)
+        XCTAssertEqual(number((model["held_out"] as? [String: Any])?["median"]), number(heldOut["median"]))
+
+        // --sentences without --model or --generated serves nothing: an error.
+        r = try c2s(["evaluate", "generation", "--sentences", s.sentences, "--splits", splits, "-o", s.tmp.file("x.json")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--sentences serves the label-swap test"), r.stderr)
+    }
+
     func testInputsTheTestCannotUseAreErrorsNamingTheFile() throws {
         let s = try setting()
         let out = s.tmp.file("bad.json")

@@ -17,8 +17,10 @@ import SingleCell
 public enum GenerationEvaluation {
     /// Runs every metric. `realTrain`, when given, supplies the reference row's k-NN fit cells
     /// (real held-out cells classified by real training cells); without it the reference row
-    /// classifies each real cell by the other real cells (leave-one-out).
+    /// classifies each real cell by the other real cells (leave-one-out). `trainingSentences`,
+    /// when given, adds the training overlap (the memorisation check, ``TrainingOverlapMetric``).
     public static func run(generated: ExpressionMatrix, real: ExpressionMatrix, realTrain: ExpressionMatrix? = nil, settings: GenerationSettings,
+                           trainingSentences: TrainingOverlap.References? = nil,
                            metrics: [any EvaluationMetric<GenerationMetricInput>.Type] = GenerationMetrics.all,
                            progress: (String) -> Void = { _ in }) throws -> GenerationReport {
         var timings: [StageTiming] = []
@@ -153,7 +155,7 @@ public enum GenerationEvaluation {
         // The registered metrics (validity/uniqueness/length, MMD, Gromov-Wasserstein, …).
         let input = GenerationMetricInput(settings: settings, generated: genX, real: refX, space: space, generatedLabels: genLabels,
                                           realLabels: refLabels, generatedCells: gen, generatedPath: generated.path, realPath: real.path,
-                                          realGenes: lookup)
+                                          realGenes: lookup, trainingSentences: trainingSentences)
         let values = try MetricValues.compute(metrics, input: input, warnings: &warnings, stage: stage)
 
         timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))

@@ -19,9 +19,12 @@ public struct GenerationMetricInput: Sendable {
     public var realPath: String
     /// The real file's genes, to match sentence words against.
     public var realGenes: GeneLookup
+    /// The training and held-out real sentences, when the caller has them (the training overlap).
+    public var trainingSentences: TrainingOverlap.References?
 
     public init(settings: GenerationSettings, generated: FeatureRows, real: FeatureRows, space: String, generatedLabels: [String],
-                realLabels: [String], generatedCells: ExpressionMatrix, generatedPath: String, realPath: String, realGenes: GeneLookup) {
+                realLabels: [String], generatedCells: ExpressionMatrix, generatedPath: String, realPath: String, realGenes: GeneLookup,
+                trainingSentences: TrainingOverlap.References? = nil) {
         self.settings = settings
         self.generated = generated
         self.real = real
@@ -32,6 +35,7 @@ public struct GenerationMetricInput: Sendable {
         self.generatedPath = generatedPath
         self.realPath = realPath
         self.realGenes = realGenes
+        self.trainingSentences = trainingSentences
     }
 }
 
@@ -44,5 +48,6 @@ public enum GenerationMetrics {
         SentenceQualityMetric.self,
         MMDMetric.self,
         GromovWassersteinMetric.self,
+        TrainingOverlapMetric.self,
     ]
 }

@@ -6,12 +6,16 @@ import SingleCell
 /// A generator that copies its training sentences scores well on every metric computed against
 /// real cells (a copied training cell *is* a real cell of its type), and oversampling small
 /// types during training (label-balanced examples) makes copying more tempting. So for each
-/// cell of a query set this finds the training cell whose first `genes` genes overlap its own
-/// most (Jaccard index of the two gene sets) and summarises that nearest overlap. Held-out real
+/// cell of a query set (its first `genes` genes, n of them) this finds the training cell whose
+/// first n genes overlap them most (Jaccard index of the two gene sets: a sentence that stopped
+/// early is compared with as many genes, and a truncated copy is still a copy) and summarises
+/// that nearest overlap. Held-out real
 /// cells of the same data are the reference: they were never trained on, so their nearest
 /// overlap is what "a new cell of this population" looks like. Generated cells well above it
 /// are near-copies; near it, new cells.
 public struct TrainingOverlap: Codable, Sendable, Equatable {
+    /// Where the training and held-out cells came from.
+    public var source: String?
     /// Genes of each sentence compared (its first ones).
     public var genes: Int
     /// Training cells compared against.
@@ -33,7 +37,7 @@ public struct TrainingOverlap: Codable, Sendable, Equatable {
         public var p90: Double
         /// Share of cells whose nearest overlap is at least the near-copy threshold.
         public var nearCopies: Double
-        /// Cells whose first genes, in order, equal some training cell's.
+        /// Cells whose genes, in order, are the first genes of some training cell.
         public var exactCopies: Int
 
         enum CodingKeys: String, CodingKey {
@@ -57,12 +61,27 @@ public struct TrainingOverlap: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case genes, generated, perLabel = "per_label"
+        case source, genes, generated, perLabel = "per_label"
         case trainingCells = "training_cells", nearCopyThreshold = "near_copy_threshold", heldOut = "held_out"
     }
 
     /// A sentence as gene words and its label (nil where the set has none).
     public typealias Cell = (words: [String], label: String?)
+
+    /// The real cells a generation is compared with: those the model was trained on and
+    /// held-out ones of the same data (the reference), with where they came from.
+    public struct References: Sendable {
+        public var training: [[String]]
+        public var heldOut: [Cell]
+        /// Where they came from, for the report ("cells.jsonl of DIR, splits train / test of FILE").
+        public var source: String
+
+        public init(training: [[String]], heldOut: [Cell], source: String) {
+            self.training = training
+            self.heldOut = heldOut
+            self.source = source
+        }
+    }
 
     /// Compares `generated` and `heldOut` with `training`, each cell by its first `genes` words.
     public init(generated: [Cell], heldOut: [Cell], training: [[String]], genes: Int, nearCopyThreshold: Double = 0.9) throws {
@@ -72,14 +91,11 @@ public struct TrainingOverlap: Codable, Sendable, Equatable {
         self.trainingCells = training.count
         self.nearCopyThreshold = nearCopyThreshold
         var index = GeneIndex()
-        let train = training.map { index.ids(Array($0.prefix(genes))) }
-        let nearest = NearestOverlap(training: train.map(\.set), geneCount: index.count)
-        let trainSequences = Set(train.map(\.sequence))
+        let trainingIDs = training.map { index.ids(Array($0.prefix(genes))) }
+        let nearest = NearestOverlap(training: trainingIDs, geneCount: index.count)
         func summarise(_ cells: [Cell]) -> (Summary, [Double]) {
-            let ids = cells.map { index.lookup(Array($0.words.prefix(genes))) }
-            let overlaps = ids.map { nearest.best($0) }
-            let copies = ids.filter { trainSequences.contains($0.sequence) }.count
-            return (Summary(overlaps, threshold: nearCopyThreshold, exactCopies: copies), overlaps)
+            let found = cells.map { nearest.best(index.lookup(Array($0.words.prefix(genes)))) }
+            return (Summary(found.map(\.overlap), threshold: nearCopyThreshold, exactCopies: found.filter(\.exactCopy).count), found.map(\.overlap))
         }
         let (g, gOverlaps) = summarise(generated)
         let (h, hOverlaps) = summarise(heldOut)
@@ -117,53 +133,81 @@ extension TrainingOverlap.Summary {
     }
 }
 
-/// Gene words as dense ids; a query gene the training cells never had gets no id (it can match nothing).
+/// Gene words as dense ids; a query gene the training cells never had gets a negative id (it can match nothing).
 private struct GeneIndex {
     private var ids: [String: Int32] = [:]
     var count: Int { ids.count }
 
-    /// Ids of a training sentence, adding new genes: the ordered sequence and the distinct set.
-    mutating func ids(_ words: [String]) -> (sequence: [Int32], set: [Int32]) {
-        let sequence = words.map { w -> Int32 in
+    /// Ids of a training sentence, adding new genes.
+    mutating func ids(_ words: [String]) -> [Int32] {
+        words.map { w -> Int32 in
             if let id = ids[w] { return id }
             let id = Int32(ids.count)
             ids[w] = id
             return id
         }
-        return (sequence, Array(Set(sequence)))
     }
 
-    /// Ids of a query sentence: unknown genes become -1 in the sequence and are left out of the
-    /// set, but still count in the set's size (they are genes the training cell lacks).
-    func lookup(_ words: [String]) -> (sequence: [Int32], set: [Int32], size: Int) {
-        let sequence = words.map { ids[$0] ?? -1 }
-        return (sequence, Array(Set(sequence.filter { $0 >= 0 })), Set(words).count)
+    /// Ids of a query sentence; its genes no training cell has get distinct negative ids.
+    func lookup(_ words: [String]) -> [Int32] {
+        var unknown: [String: Int32] = [:]
+        return words.map { w in
+            if let id = ids[w] { return id }
+            if let id = unknown[w] { return id }
+            let id = -Int32(unknown.count + 1)
+            unknown[w] = id
+            return id
+        }
     }
 }
 
-/// The largest Jaccard index between a query gene set and any training gene set, through an
-/// inverted index (gene -> training cells holding it), so the work is the query's genes'
-/// postings rather than every pair.
+/// The largest Jaccard index between a query's gene set and the gene set of any training
+/// cell's first as many genes (a sentence of n genes is compared with the training cells' first
+/// n: a generated sentence that stopped early is not penalised for it, and a truncated copy is
+/// still a copy), through an inverted index (gene -> training cells holding it, at which rank),
+/// so the work is the query's genes' postings rather than every pair.
 private struct NearestOverlap {
-    let sizes: [Int32]
-    let postings: [[Int32]]
+    /// Training sentences (ids), each cell's count of distinct genes among its first n for
+    /// every n, and each gene's postings: (cell, rank of its first occurrence there).
+    let sentences: [[Int32]]
+    let distinctPrefix: [[Int32]]
+    let postings: [[(cell: Int32, rank: Int32)]]
 
     init(training: [[Int32]], geneCount: Int) {
-        sizes = training.map { Int32($0.count) }
-        var postings = [[Int32]](repeating: [], count: geneCount)
-        for (cell, genes) in training.enumerated() { for g in genes { postings[Int(g)].append(Int32(cell)) } }
+        sentences = training
+        var postings = [[(cell: Int32, rank: Int32)]](repeating: [], count: geneCount)
+        var distinct: [[Int32]] = []
+        for (cell, genes) in training.enumerated() {
+            var seen = Set<Int32>(), counts: [Int32] = [0]
+            for (rank, g) in genes.enumerated() {
+                if seen.insert(g).inserted { postings[Int(g)].append((Int32(cell), Int32(rank))) }
+                counts.append(Int32(seen.count))
+            }
+            distinct.append(counts)
+        }
         self.postings = postings
+        distinctPrefix = distinct
     }
 
-    func best(_ query: (sequence: [Int32], set: [Int32], size: Int)) -> Double {
-        guard query.size > 0 else { return 0 }
-        var shared = [Int32](repeating: 0, count: sizes.count)
-        for g in query.set { for cell in postings[Int(g)] { shared[Int(cell)] += 1 } }
-        var best = 0.0
-        for cell in 0 ..< sizes.count where shared[cell] > 0 {
+    /// The nearest overlap of a query sentence (ids, negative for genes no training cell has), and
+    /// whether some training cell starts with exactly this sentence.
+    func best(_ query: [Int32]) -> (overlap: Double, exactCopy: Bool) {
+        let n = query.count
+        guard n > 0 else { return (0, false) }
+        // Genes no training cell has count in the query's set size, and can match nothing.
+        let distinct = Set(query)
+        let querySize = Double(distinct.count)
+        let unknown = distinct.contains { $0 < 0 }
+        let distinctQuery = distinct.filter { $0 >= 0 }
+        var shared = [Int32](repeating: 0, count: sentences.count)
+        for g in distinctQuery { for p in postings[Int(g)] where Int(p.rank) < n { shared[Int(p.cell)] += 1 } }
+        var best = 0.0, exact = false
+        for cell in 0 ..< sentences.count where shared[cell] > 0 {
             let both = Double(shared[cell])
-            best = max(best, both / (Double(query.size) + Double(sizes[cell]) - both))
+            let prefix = distinctPrefix[cell][min(n, sentences[cell].count)]
+            best = max(best, both / (querySize + Double(prefix) - both))
+            if !exact && !unknown && sentences[cell].count >= n && sentences[cell].prefix(n).elementsEqual(query) { exact = true }
         }
-        return best
+        return (best, exact)
     }
 }
