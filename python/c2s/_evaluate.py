@@ -128,7 +128,9 @@ def evaluate_generation(generated=None, real=None, *, label_column: Optional[str
     model, sentences, splits, split, label_swap_cells, top_genes, template, organism,
     max_tokens_per_pass
         The label-swap test: held-out real cells of ``sentences`` scored under every label
-        the model learned.
+        the model learned. ``sentences`` with ``splits`` and generated cells (no model needed)
+        also give the training overlap: each generated and held-out cell's nearest training
+        cell (``training_overlap`` in the result).
     threads, out, progress, extra_args
         Worker threads; keep the JSON at ``out``; print the summary; further arguments.
 

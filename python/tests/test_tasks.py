@@ -117,6 +117,13 @@ def test_evaluate_generation_and_report(sim, tmp_path):
                                       gw_cells=50, mmd_cells=50)
     assert metrics["sentence_quality"]["metrics"]["validity"] == pytest.approx(1.0)
     assert "knn" in metrics and "mean_profiles" in metrics
+    # The training overlap: generated cells against the training split, beside held-out ones.
+    overlap = c2s.evaluate_generation(generated, real, label_column="cell_type", k=[5], gw_cells=50,
+                                      mmd_cells=50, genes=30, sentences=sim.sentences,
+                                      splits=sim.root / "splits.json")["training_overlap"]
+    assert overlap["genes"] == 30 and overlap["training_cells"] > overlap["held_out"]["cells"] > 0
+    assert overlap["generated"]["cells"] == 40
+    assert 0 <= overlap["generated"]["median"] <= 1 and 0 < overlap["held_out"]["median"] < 1
     page = c2s.report(tmp_path / "report", model=sim.model, generation_metrics=metrics,
                       annotation_metrics={"constrained": c2s.evaluate_annotation(
                           c2s.annotate(sim.adata, sim.model, top_genes=30, copy=True,
