@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The cells of a sentence dataset, loaded for prompt building: the reader of `cells.jsonl`,

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 extension PromptBuilder {

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// How well an embedding keeps neighbourhoods (Venna & Kaski 2001), as scikit-learn's

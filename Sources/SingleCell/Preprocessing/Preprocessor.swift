@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// How many cells and genes each step kept and dropped.
 public struct PreprocessingCounts: Equatable, Sendable, Codable {
