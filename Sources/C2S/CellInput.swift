@@ -1,5 +1,6 @@
 import CellSentences
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 
@@ -74,7 +75,7 @@ public struct CellInput: Sendable {
             }
             var o = conversion
             o.obsColumns = source.obsSchema.columnNames.filter { $0 != "cell_name" && $0 != "cell_sentence" }
-            try inputGenes.joined(separator: "\n").write(toFile: genesFile, atomically: true, encoding: .utf8)
+            try AtomicTextFile.write(inputGenes.joined(separator: "\n"), to: genesFile)
             manifest = try CellSentenceConverter.convert(source, to: folder, options: o, progress: progress)
         }
         return CellInput(path: path, table: try CellTable.load(folder, maxGenes: maxGenes, threads: options.threads),

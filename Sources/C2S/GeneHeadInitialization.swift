@@ -1,6 +1,7 @@
 import CellSentences
 import Evaluation
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 import Transformer

@@ -263,9 +263,9 @@ public enum CellSentenceConverter {
             let useReference = referenceStream != nil
             lengths.withUnsafeMutableBufferPointer { lb in
                 let lP = SendablePointer(lb.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let (matrix, rows, genes, columns, scratches, buffers, counters, permutations) = shared.value
-                    lP[p] = writeLines(matrix: matrix, rows: rows, range: parts[p], genes: genes, columns: columns,
+                    lP[p] = writeLines(matrix: matrix, rows: rows, range: range, genes: genes, columns: columns,
                                        rank: rank, permutations: useReference ? permutations : nil,
                                        scratch: scratches[p], out: buffers[p], counts: counters[p])
                 }

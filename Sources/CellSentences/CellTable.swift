@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The cells of a sentence dataset, loaded for prompt building: the reader of `cells.jsonl`,
@@ -71,9 +72,9 @@ public struct CellTable: Sendable {
             let shared = UncheckedSendable((bytes, keys))
             results.withUnsafeMutableBufferPointer { rb in
                 let out = SendablePointer(rb.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let (bytes, keys) = shared.value
-                    out[p] = parse(bytes, range: parts[p], keys: keys, maxGenes: maxGenes)
+                    out[p] = parse(bytes, range: range, keys: keys, maxGenes: maxGenes)
                 }
             }
             cells.reserveCapacity(cells.count + results.reduce(0) { $0 + $1.cells.count })

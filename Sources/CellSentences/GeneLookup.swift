@@ -144,9 +144,7 @@ private final class HashSlots: @unchecked Sendable {
             h ^= h >> 31
             i += 8
         }
-        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
-        return (h ^ (h >> 31), prefix)
+        return (SplitMix64.mix(h), prefix)
     }
 
     /// ASCII upper-casing of eight bytes at once (SWAR): bytes in 'a'...'z' lose 0x20.

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The repeated cell names of a source, found without holding every name: the same answers as
@@ -94,9 +95,7 @@ struct RepeatedCellNames {
         name.withUTF8 { bytes in
             for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
-        h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
-        return h ^ (h >> 31)
+        return SplitMix64.mix(h)
     }
 
     /// Whether `name` is `<prefix>-<digits>` for some prefix whose hash is in `hashes`.

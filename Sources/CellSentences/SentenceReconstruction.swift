@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Settings of `reconstruct`.
@@ -88,9 +89,9 @@ public enum SentenceReconstruction {
             let shared = UncheckedSendable((batch, lookup, scratches, table))
             pieces.withUnsafeMutableBufferPointer { pb in
                 let out = SendablePointer(pb.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let (batch, lookup, scratches, table) = shared.value
-                    out[p] = reconstruct(lines: parts[p], batch: batch, field: field, fieldName: options.sentenceField,
+                    out[p] = reconstruct(lines: range, batch: batch, field: field, fieldName: options.sentenceField,
                                          lookup: lookup, scratch: scratches[p], table: table, maxWords: options.maxWords,
                                          keep: options.keep)
                 }

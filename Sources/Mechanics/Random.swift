@@ -15,8 +15,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return SplitMix64.mix(state)
     }
 
-    /// The SplitMix64 output function: a bijective 64-bit mixer (a good integer hash).
-    @inline(__always)
+    /// The SplitMix64 output function: a bijective 64-bit mixer (a good integer hash). The one
+    /// copy in c2s: hot kernels (dropout masks) call it, so it is inlinable across modules.
+    @inlinable @inline(__always)
     public static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 extension PromptBuilder {
@@ -27,11 +28,11 @@ extension PromptBuilder {
                     let shared = UncheckedSendable((tasks, units, order, encoders))
                     for start in stride(from: 0, to: order.count, by: chunk) {
                         let parts = Parallel.ranges(min(chunk, order.count - start), parts: encoders.count)
-                        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                        Parallel.forEach(parts) { p, range in
                             let (tasks, units, order, encoders) = shared.value
                             let encoder = encoders[p]
                             encoder.out.removeAll()
-                            for k in parts[p] {
+                            for k in range {
                                 let (t, u) = order[start + k]
                                 do {
                                     try encoder.encode(tasks[t], units.baseAddress! + u, example: start + k)

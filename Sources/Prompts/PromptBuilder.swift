@@ -383,9 +383,9 @@ public struct PromptBuilder {
             let parts = Parallel.ranges(slice.count, parts: options.threads)
             rendered.withUnsafeMutableBufferPointer { rb in
                 let out = SendablePointer(rb.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let (builder, tasks, units, slice) = shared.value
-                    for k in parts[p] {
+                    for k in range {
                         let (t, u) = slice[k]
                         out[k] = Result { try builder.render(tasks[t], units[u], example: start + k) }
                     }

@@ -4,6 +4,7 @@ import Foundation
 import Prompts
 import Transformer
 import SingleCell
+import Mechanics
 
 extension InputFormat: ExpressibleByArgument {}
 extension DuplicateGenePolicy: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import C2S
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 

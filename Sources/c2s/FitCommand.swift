@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellSentences
 import Foundation
+import Mechanics
 import SingleCell
 
 struct FitCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import C2S
 import CellSentences
 import Foundation
+import Mechanics
 import Prompts
 import SingleCell
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CellSentences
 import Evaluation
 import Foundation
+import Mechanics
 import Reports
 import SingleCell
 

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The k-nearest-neighbour classifier that a model's annotation accuracy is compared with:

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// The baselines an analyst would compare an annotation model with, trained on the train split

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// How well an embedding keeps neighbourhoods (Venna & Kaski 2001), as scikit-learn's
@@ -26,11 +27,11 @@ public enum Trustworthiness {
             let x = SendablePointer(UnsafeMutablePointer(mutating: xp.baseAddress!))
             near.indices.withUnsafeBufferPointer { ip in
                 let nn = SendablePointer(UnsafeMutablePointer(mutating: ip.baseAddress!))
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let row = UnsafeMutablePointer<Double>.allocate(capacity: n)
                     defer { row.deallocate() }
                     var penalty = 0.0
-                    for i in parts[p] {
+                    for i in range {
                         let xi = x.p + i * dim
                         for j in 0..<n {
                             let xj = x.p + j * dim

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// A 2-D UMAP (Uniform Manifold Approximation and Projection; McInnes, Healy & Melville 2018)

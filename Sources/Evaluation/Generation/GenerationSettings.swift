@@ -1,3 +1,4 @@
+import Mechanics
 import SingleCell
 
 /// How `c2s evaluate generation` compares generated cells with real ones.

@@ -1,4 +1,5 @@
 import CEvaluationKernels
+import Mechanics
 import SingleCell
 
 /// Exact k-nearest-neighbour search by edit distance between token sequences (sentence space).

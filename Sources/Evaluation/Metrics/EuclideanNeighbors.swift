@@ -1,5 +1,6 @@
 import CEvaluationKernels
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Exact k-nearest-neighbour search by Euclidean distance, brute force over every reference.

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// X^T X of a sparse cells x features matrix (the unscaled, uncentred covariance), exact in

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Settings of the entropic Gromov-Wasserstein solver (POT's defaults except epsilon, which

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Dense double-precision matrix products for the Gromov-Wasserstein solver (no BLAS).

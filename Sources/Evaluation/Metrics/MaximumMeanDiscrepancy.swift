@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Squared maximum mean discrepancy between two samples with a Gaussian (RBF) kernel.

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Euclidean distances between the rows of dense matrices, as sqrt(sum((x - y)^2)) (the

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 import SingleCell
 
 /// Principal component analysis, the same fit as scikit-learn's

@@ -90,11 +90,9 @@ public struct ScatterPlot: SVGFigure {
         return chosen.map(\.index)
     }
 
+    /// One SplitMix64 step from state `v`: SplitMix64's mixer of `v` plus its increment.
     static func splitMix(_ v: UInt64) -> UInt64 {
-        var z = v &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix(v &+ 0x9E37_79B9_7F4A_7C15)
     }
 
     private func colorOf(category c: Int) -> RGBColor {

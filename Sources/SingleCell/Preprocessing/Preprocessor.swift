@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// How many cells and genes each step kept and dropped.
 public struct PreprocessingCounts: Equatable, Sendable, Codable {
@@ -75,12 +76,12 @@ public struct PreprocessingPlan: Sendable {
             let rowsU = UncheckedSendable(rows)
             let blockU = UncheckedSendable(block)
             let mapU = UncheckedSendable(geneMap)
-            DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+            Parallel.forEach(parts) { p, range in
                 let block = blockU.value, geneMap = mapU.value
                 var indptr = [0], indices: [Int32] = [], values: [Float] = []
                 indices.reserveCapacity(block.storedCount / max(1, parts.count))
                 values.reserveCapacity(block.storedCount / max(1, parts.count))
-                for k in parts[p] {
+                for k in range {
                     let r = rowsU.value[k]
                     let range = block.range(ofRow: r)
                     var divisor: Float = 1
@@ -330,10 +331,10 @@ public enum Preprocessor {
             bad.withUnsafeMutableBufferPointer { bb in
                 let neP = SendablePointer(ne.baseAddress!), ttP = SendablePointer(tt.baseAddress!)
                 let mmP = SendablePointer(mm.baseAddress!), pcP = SendablePointer(pc.baseAddress!), bbP = SendablePointer(bb.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                Parallel.forEach(parts) { p, range in
                     let block = blockU.value, geneMap = mapU.value, isMito = mitoU.value
                     var cells = countFor != nil ? [Int32](repeating: 0, count: nGenes) : []
-                    for r in parts[p] {
+                    for r in range {
                         var e = 0, t = 0.0, m = 0.0
                         for k in block.range(ofRow: r) {
                             let v = block.values[k]

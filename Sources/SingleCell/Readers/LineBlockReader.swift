@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Reads a text file (gzip-compressed or not) in large blocks of whole lines, so that the lines
 /// of a block can be parsed in parallel where they lie, with no copy per line. The next block

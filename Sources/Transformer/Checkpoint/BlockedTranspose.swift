@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Mechanics
 
 /// Converts a stored `[rows, columns]` matrix to `Float` laid out `[columns, rows]`.
 ///
@@ -17,19 +17,14 @@ enum BlockedTranspose {
             convertRowBlocks(blocks, pointers.source, dtype: dtype, rows: rows, columns: columns,
                              into: pointers.destination.assumingMemoryBound(to: Float.self))
         }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Parallel.defaultThreads
         guard rows * columns >= FloatConversion.parallelThreshold, cores > 1, rowBlocks > 1 else {
             work(0..<rowBlocks)
             return
         }
-        // Row blocks write disjoint sets of destination elements, so they can run side by side.
-        let chunks = min(cores, rowBlocks)
-        let step = (rowBlocks + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * step
-            let end = min(rowBlocks, start + step)
-            if start < end { work(start..<end) }
-        }
+        // Row blocks write disjoint sets of destination elements, so they can run side by side:
+        // min(cores, rowBlocks) contiguous runs of row blocks.
+        Parallel.forEachRange(rowBlocks, threads: cores) { _, blocks in work(blocks) }
     }
 
     private static func convertRowBlocks(_ blocks: Range<Int>, _ source: UnsafeRawPointer, dtype: SafetensorsDType,

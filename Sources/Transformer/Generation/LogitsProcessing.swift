@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// How the next token is chosen, in transformers' order and semantics: repetition penalty and
 /// the minimum length first (they apply to greedy search too), then, when sampling,
@@ -126,15 +127,8 @@ public struct CounterRandom: Sendable {
     /// A uniform in [0, 1) for `sequence` at `step`.
     public func uniform(sequence: Int, step: Int) -> Double {
         var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: sequence &+ 1)
-        z = mix(z ^ (UInt64(truncatingIfNeeded: step) &* 0xD1B5_4A32_D192_ED03))
-        z = mix(z &+ 0x8CB9_2BA7_2F3D_8DD7)
+        z = SplitMix64.mix(z ^ (UInt64(truncatingIfNeeded: step) &* 0xD1B5_4A32_D192_ED03))
+        z = SplitMix64.mix(z &+ 0x8CB9_2BA7_2F3D_8DD7)
         return Double(z >> 11) * 0x1.0p-53
-    }
-
-    @inline(__always) private func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,5 @@
+import Mechanics
+
 /// Inverted dropout drawn from a key rather than a stream: element `(row, column)` of stream
 /// `stream` is kept with probability `1 − p` and scaled by `1 / (1 − p)`, the draw a function
 /// of `(key, stream, row, column)` only. The backward pass redraws the mask instead of storing
@@ -28,12 +30,12 @@ public struct DropoutMask: Sendable, Equatable {
         let key = key, stream = UInt64(truncatingIfNeeded: stream), firstRow = firstRow
         KernelThreads.forRanges(rows, grain: 8) { range in
             for r in range {
-                var state = Self.mix(key ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: firstRow + r) &* 0xD1B5_4A32_D192_ED03))
+                var state = SplitMix64.mix(key ^ (stream &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: firstRow + r) &* 0xD1B5_4A32_D192_ED03))
                 let xr = x + r * width, yr = y + r * width
                 var c = 0
                 while c < width {
                     state = state &+ 0x9E37_79B9_7F4A_7C15
-                    var word = Self.mix(state)
+                    var word = SplitMix64.mix(state)
                     for _ in 0..<4 where c < width {
                         let kept: Float = (word & 0xFFFF) >= threshold ? scale : 0
                         yr[c] = accumulate ? yr[c] + xr[c] * kept : xr[c] * kept
@@ -43,12 +45,5 @@ public struct DropoutMask: Sendable, Equatable {
                 }
             }
         }
-    }
-
-    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,5 @@
+import Mechanics
+
 /// A seeded random permutation of 0..<n that is computed, not stored: position p maps to
 /// example `self[p]` through a keyed Feistel network on the smallest even-bit domain that
 /// holds n, with cycle walking back into 0..<n. Any position costs a few hashes, and memory
@@ -20,7 +22,7 @@ public struct SeededPermutation: Sendable, Equatable {
         halfBits = (bits + 1) / 2
         mask = (UInt64(1) << UInt64(halfBits)) - 1
         keys = (0..<6).map { round in
-            DropoutMask.mix(seed ^ DropoutMask.mix(stream &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(round) &* 0xD1B5_4A32_D192_ED03))
+            SplitMix64.mix(seed ^ SplitMix64.mix(stream &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(round) &* 0xD1B5_4A32_D192_ED03))
         }
     }
 
@@ -35,7 +37,7 @@ public struct SeededPermutation: Sendable, Equatable {
     @inline(__always) private func encrypt(_ x: UInt64) -> UInt64 {
         var left = x >> UInt64(halfBits), right = x & mask
         for key in keys {
-            (left, right) = (right, left ^ (DropoutMask.mix(right ^ key) & mask))
+            (left, right) = (right, left ^ (SplitMix64.mix(right ^ key) & mask))
         }
         return (left << UInt64(halfBits)) | right
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Optimizer steps over a set of tokenized examples: length-grouped micro-batches, gradient
 /// accumulation, clipping, AdamW and a learning-rate schedule, as transformers' `Trainer`
@@ -144,7 +145,7 @@ public final class Trainer {
             let shard = DataParallelShard(batchCount: batch.count, rank: communicator.rank, ranks: communicator.size)
             guard !shard.positions.isEmpty else { continue }
             let mine = try examples.examples(shard.positions.map { batch[batch.startIndex + $0] })
-            model.setRandomKey(DropoutMask.mix(options.seed ^ DropoutMask.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))),
+            model.setRandomKey(SplitMix64.mix(options.seed ^ SplitMix64.mix(UInt64(s) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(position))),
                                firstRow: shard.firstRow(lengths: batch.lazy.map { self.examples.length($0) }))
             var b = TrainingBatch(examples: mine)
             if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(mine) }

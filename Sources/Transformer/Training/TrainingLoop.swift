@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Something that happened during a run, for progress displays.
 public enum TrainingEvent: Sendable {
@@ -168,10 +169,10 @@ func contentDigest(_ values: UnsafePointer<Float>, count: Int) -> UInt64 {
         lanes = (lanes ^ raw.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt64>.self)) &* 0x0000_0100_0000_01b3
         i += 64
     }
-    var h = DropoutMask.mix(UInt64(count))
-    for l in 0..<8 { h = DropoutMask.mix(h ^ lanes[l]) }
+    var h = SplitMix64.mix(UInt64(count))
+    for l in 0..<8 { h = SplitMix64.mix(h ^ lanes[l]) }
     while i < bytes {
-        h = DropoutMask.mix(h ^ UInt64(raw.load(fromByteOffset: i, as: UInt8.self)))
+        h = SplitMix64.mix(h ^ UInt64(raw.load(fromByteOffset: i, as: UInt8.self)))
         i += 1
     }
     return h

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// The first pass of BPE training: every training text is cut the way the finished tokenizer
 /// will cut it before its model runs (added tokens such as special tokens and gene names are
@@ -102,12 +103,12 @@ struct WordCounter {
         }
         var parts = [WordCounter](repeating: WordCounter(), count: workers)
         parts.withUnsafeMutableBufferPointer { buffer in
-            let out = SendableCounters(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = texts.count * w / workers, hi = texts.count * (w + 1) / workers
+            let out = SendablePointer(buffer.baseAddress!)
+            // `workers` <= texts.count / 64, so there is one range per worker.
+            Parallel.forEachRange(texts.count, threads: workers) { w, range in
                 var counter = WordCounter()
-                for i in lo..<hi { counter.addText(texts[i], addedTokens: addedTokens) }
-                out.buffer[w] = counter
+                for i in range { counter.addText(texts[i], addedTokens: addedTokens) }
+                out[w] = counter
             }
         }
         if counts.isEmpty {
@@ -117,9 +118,4 @@ struct WordCounter {
             for part in parts { absorb(part) }
         }
     }
-}
-
-/// The per-worker tables, written by `concurrentPerform` workers at disjoint indices.
-private struct SendableCounters: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<WordCounter>
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Reads an `ExpressionSource` block by block, reading the next block on a background thread
 /// while the caller processes the current one, so that file reading and decompression overlap
@@ -67,10 +68,4 @@ public struct BlockStream {
 private final class PrefetchBox<T>: @unchecked Sendable {
     let group = DispatchGroup()
     var result: Result<T, Error>?
-}
-
-/// Wraps a value whose use across threads is made safe by the caller's ordering.
-public struct UncheckedSendable<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
 }

@@ -1,16 +1,5 @@
 import Foundation
 
-/// A raw pointer that may cross into `concurrentPerform` workers. Each worker must touch a
-/// disjoint part of the memory; that discipline, not the compiler, makes it safe.
-public struct SendablePointer<T>: @unchecked Sendable {
-    public let p: UnsafeMutablePointer<T>
-    public init(_ p: UnsafeMutablePointer<T>) { self.p = p }
-    @inlinable public subscript(i: Int) -> T {
-        get { p[i] }
-        nonmutating set { p[i] = newValue }
-    }
-}
-
 /// Work spread over cores with `DispatchQueue.concurrentPerform`.
 public enum Parallel {
     /// Number of worker threads to use by default: every core.
@@ -25,11 +14,16 @@ public enum Parallel {
 
     /// Runs `body` once per range of `0..<count`, split into `threads` parts, concurrently.
     public static func forEachRange(_ count: Int, threads: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
-        let rs = ranges(count, parts: threads)
-        if rs.count <= 1 {
-            if let r = rs.first { body(0, r) }
+        forEach(ranges(count, parts: threads), body)
+    }
+
+    /// Runs `body(p, parts[p])` for every part, concurrently when there are several (a single
+    /// part runs on the calling thread). For parts cut by the caller, e.g. at line ends.
+    public static func forEach(_ parts: [Range<Int>], _ body: @Sendable (Int, Range<Int>) -> Void) {
+        if parts.count <= 1 {
+            if let r = parts.first { body(0, r) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: rs.count) { body($0, rs[$0]) }
+        DispatchQueue.concurrentPerform(iterations: parts.count) { body($0, parts[$0]) }
     }
 }
