@@ -145,8 +145,13 @@ struct EvaluateGenerationCommand: ParsableCommand {
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
             var references: TrainingOverlap.References?
             if generated != nil, let sentences = labelSwap.sentences, let splits = labelSwap.splits {
-                references = try TrainingOverlap.References.load(sentences: sentences, splits: splits, heldOutSplit: labelSwap.split,
-                                                                 labelColumn: labelColumn, genes: genes, threads: settings.threads)
+                if labelSwap.split == "train" {
+                    // The label-swap test may score training cells; the overlap's reference must be held out.
+                    if !out.quiet { printError("warning: --split train: no training overlap (its reference is held-out cells)") }
+                } else {
+                    references = try TrainingOverlap.References.load(sentences: sentences, splits: splits, heldOutSplit: labelSwap.split,
+                                                                     labelColumn: labelColumn, genes: genes, threads: settings.threads)
+                }
             }
             var evaluated: (report: GenerationReport, gen: Evaluation.ExpressionMatrix, ref: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?)?
             if let generated, let real {

@@ -156,6 +156,14 @@ final class LabelSwapCLITests: XCTestCase {
         XCTAssertLessThan(number(modelCells["median"]), 1)
         XCTAssertEqual(number((model["held_out"] as? [String: Any])?["median"]), number(heldOut["median"]))
 
+        // --split train leaves the overlap out (its reference must be held out), with a warning.
+        let trainOut = s.tmp.file("train-split.json")
+        r = try c2s(["evaluate", "generation", "--generated", copies, "--real", s.tmp.file("real.h5ad"), "--k", "1,2", "--gw-cells", "6",
+                     "--mmd-cells", "6", "--genes", "6", "--sentences", s.sentences, "--splits", splits, "--split", "train", "-o", trainOut])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--split train: no training overlap"), r.stderr)
+        let trainReport = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: trainOut))) as! [String: Any]
+        XCTAssertNil(trainReport["training_overlap"])
         // --sentences without --model or --generated serves nothing: an error.
         r = try c2s(["evaluate", "generation", "--sentences", s.sentences, "--splits", splits, "-o", s.tmp.file("x.json")])
         XCTAssertNotEqual(r.status, 0)
