@@ -4,12 +4,15 @@ import Prompts
 import SingleCell
 
 extension TrainingOverlap.References {
+    /// The split of a splits.json that holds the cells the model was trained on.
+    public static let trainingSplit = "train"
+
     /// The cells a model was trained on (split "train" of `splits`) and the held-out cells of
     /// split `heldOutSplit`, from the sentence dataset `sentences`, each as its first `genes`
     /// words, the held-out ones with their `labelColumn` value. Errors name the file.
     public static func load(sentences: String, splits: String, heldOutSplit: String, labelColumn: String,
                             genes: Int, threads: Int) throws -> Self {
-        let training = "train"
+        let training = trainingSplit
         guard heldOutSplit != training else {
             throw DataError("the held-out split of the training overlap cannot be '\(training)' (the cells it compares against)")
         }

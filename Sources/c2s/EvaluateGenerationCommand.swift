@@ -145,7 +145,7 @@ struct EvaluateGenerationCommand: ParsableCommand {
             let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
             var references: TrainingOverlap.References?
             if generated != nil, let sentences = labelSwap.sentences, let splits = labelSwap.splits {
-                if labelSwap.split == "train" {
+                if labelSwap.split == TrainingOverlap.References.trainingSplit {
                     // The label-swap test may score training cells; the overlap's reference must be held out.
                     if !out.quiet { printError("warning: --split train: no training overlap (its reference is held-out cells)") }
                 } else {

@@ -66,8 +66,8 @@ final class TrainingOverlapTests: XCTestCase {
             return Double(x.intersection(y).count) / Double(x.union(y).count)
         }
         let brute = queries.map { q in training.map { jaccard(q, $0) }.max()! }.sorted()
-        XCTAssertEqual(o.generated.median, TrainingOverlap.percentile(brute, 0.5), accuracy: 1e-12)
-        XCTAssertEqual(o.generated.p90, TrainingOverlap.percentile(brute, 0.9), accuracy: 1e-12)
+        XCTAssertEqual(o.generated.median, Quantile.median(sorted: brute), accuracy: 1e-12)
+        XCTAssertEqual(o.generated.p90, Quantile.percentile(sorted: brute, 0.9), accuracy: 1e-12)
         XCTAssertEqual(o.generated.mean, brute.reduce(0, +) / Double(brute.count), accuracy: 1e-12)
         let copies = queries.filter { q in let p = Array(q.prefix(10)); return training.contains { Array($0.prefix(p.count)) == p } }.count
         XCTAssertEqual(o.generated.exactCopies, copies)

@@ -106,18 +106,9 @@ public struct TrainingOverlap: Codable, Sendable, Equatable {
         for (cell, o) in zip(heldOut, hOverlaps) { if let l = cell.label { byLabel[l, default: ([], [])].1.append(o) } }
         perLabel = byLabel.keys.sorted().map { l in
             let (a, b) = byLabel[l]!
-            return LabelRow(label: l, generatedCells: a.count, generatedMedian: a.isEmpty ? nil : Self.percentile(a.sorted(), 0.5),
-                            heldOutCells: b.count, heldOutMedian: b.isEmpty ? nil : Self.percentile(b.sorted(), 0.5))
+            return LabelRow(label: l, generatedCells: a.count, generatedMedian: a.isEmpty ? nil : Quantile.median(sorted: a.sorted()),
+                            heldOutCells: b.count, heldOutMedian: b.isEmpty ? nil : Quantile.median(sorted: b.sorted()))
         }
-    }
-
-    /// numpy's default percentile (linear interpolation between closest ranks) of sorted values.
-    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
-        guard !sorted.isEmpty else { return .nan }
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
     }
 }
 
@@ -126,8 +117,8 @@ extension TrainingOverlap.Summary {
         let sorted = overlaps.sorted()
         cells = overlaps.count
         mean = overlaps.isEmpty ? .nan : overlaps.reduce(0, +) / Double(overlaps.count)
-        median = TrainingOverlap.percentile(sorted, 0.5)
-        p90 = TrainingOverlap.percentile(sorted, 0.9)
+        median = Quantile.median(sorted: sorted)
+        p90 = Quantile.percentile(sorted: sorted, 0.9)
         nearCopies = overlaps.isEmpty ? .nan : Double(overlaps.filter { $0 >= threshold }.count) / Double(overlaps.count)
         self.exactCopies = exactCopies
     }

@@ -60,11 +60,9 @@ public enum MaximumMeanDiscrepancy {
                          mmd2Biased: biased, mmd2Unbiased: unbiased)
     }
 
-    /// The median of `values` (reordered in place); NaN when empty.
+    /// The median of `values` (sorted in place); NaN when empty.
     static func median(_ values: inout [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
         values.sort()
-        let n = values.count
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2
+        return Quantile.median(sorted: values)
     }
 }

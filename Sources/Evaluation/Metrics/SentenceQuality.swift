@@ -58,8 +58,7 @@ public struct SentenceQuality: Codable, Sendable, Equatable {
         meanUniqueness = nonEmpty.isEmpty ? .nan : nonEmpty.reduce(0.0) { $0 + Double($1.unique) / Double($1.words) } / Double(nonEmpty.count)
         let lengths = counts.map(\.words).sorted()
         meanLength = lengths.isEmpty ? .nan : Double(words) / Double(lengths.count)
-        medianLength = lengths.isEmpty ? .nan
-            : lengths.count % 2 == 1 ? Double(lengths[lengths.count / 2]) : Double(lengths[lengths.count / 2 - 1] + lengths[lengths.count / 2]) / 2
+        medianLength = Quantile.median(sorted: lengths.map(Double.init))
         minLength = lengths.first ?? 0
         maxLength = lengths.last ?? 0
         emptySentences = counts.count - nonEmpty.count
