@@ -37,11 +37,7 @@ final class TrainingOutputFolder {
     init(path: String, resume: String?, overwrite: Bool, inputs: [String] = []) throws {
         self.path = path
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = url.deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
-            throw FileError(path, "the folder \(parent) does not exist")
-        }
+        try AtomicOutput.checkFolderExists(url.deletingLastPathComponent().path, of: path)
         try AtomicOutput.checkNotAnInput(path, inputs: inputs)
         replace = try Self.replaces(url, resume: resume, overwrite: overwrite, path: path)
         claim = try Self.claim(url, path: path)
@@ -71,12 +67,7 @@ final class TrainingOutputFolder {
     private static func claim(_ url: URL, path: String) throws -> String {
         let parent = url.deletingLastPathComponent().path
         let prefix = ".\(url.lastPathComponent).c2s-train-"
-        for (name, pid) in AtomicOutput.temporaries(in: parent, prefix: prefix) where pid != getpid() {
-            if AtomicOutput.isRunning(pid) {
-                throw FileError(path, "another c2s train run (process \(pid)) is writing this output now; wait for it to finish or choose another output")
-            }
-            try? FileManager.default.removeItem(atPath: parent + "/" + name)
-        }
+        try AtomicOutput.clearClaims(in: parent, prefix: prefix, of: path, by: "c2s train run")
         let claim = parent + "/" + prefix + "\(getpid())"
         guard FileManager.default.createFile(atPath: claim, contents: nil) else {
             throw FileError(path, "cannot create a file beside it (\(String(cString: strerror(errno))))")

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// A file or folder written under a temporary name next to its destination and renamed into
 /// place only when complete, so an interrupted or failed run never leaves a half-written
@@ -17,12 +18,9 @@ public final class AtomicOutput {
     /// existing non-empty folder that `isOwnOutput` does not recognise as c2s's earlier output.
     public init(_ destination: String, folder: Bool, overwrite: Bool, inputs: [String] = [],
                 isOwnOutput: ((String) -> Bool)? = nil) throws {
-        let url = URL(fileURLWithPath: destination)
-        let parent = url.deletingLastPathComponent().path
+        let parent = URL(fileURLWithPath: destination).deletingLastPathComponent().path
+        try Self.checkFolderExists(parent, of: destination)
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
-            throw FileError(destination, "the folder \(parent) does not exist")
-        }
         try Self.checkNotAnInput(destination, inputs: inputs)
         if FileManager.default.fileExists(atPath: destination) && !overwrite {
             throw FileError(destination, "already exists; pass --overwrite to replace it")
@@ -35,26 +33,39 @@ public final class AtomicOutput {
         }
         self.destination = destination
         self.isFolder = folder
-        let prefix = "." + url.lastPathComponent + ".tmp-"
-        temporary = parent + "/" + prefix + "\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
+        let prefix = AtomicFolder.temporaryPrefix(for: destination)
         // The temporary output exists from the start (an empty file for a file output; its
         // writer truncates it): it is also the run's claim on the destination.
         if folder {
-            do {
-                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-            } catch {
-                throw FileError(destination, "cannot create output folder (\(error.localizedDescription))")
+            temporary = try AtomicFolder.createTemporary(for: destination, failure: Self.failure(destination))
+        } else {
+            temporary = AtomicFolder.temporaryPath(for: destination)
+            try? FileManager.default.removeItem(atPath: temporary)
+            guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+                throw FileError(destination, "cannot create a file beside it (\(String(cString: strerror(errno))))")
             }
-        } else if !FileManager.default.createFile(atPath: temporary, contents: nil) {
-            throw FileError(destination, "cannot create a file beside it (\(String(cString: strerror(errno))))")
         }
-        // Others' temporary outputs: an interrupted run's (its process is gone) are removed; a
-        // running one's means two runs write the same output, and this one stops.
-        for (name, pid) in Self.temporaries(in: parent, prefix: prefix) where pid != getpid() {
-            if Self.isRunning(pid) {
-                cancel()
-                throw FileError(destination, "another c2s run (process \(pid)) is writing this output now; wait for it to finish or choose another output")
+        do { try Self.clearClaims(in: parent, prefix: prefix, of: destination, by: "c2s run") } catch {
+            cancel()
+            throw error
+        }
+    }
+
+    /// Throws when `parent`, the folder `destination` goes in, does not exist.
+    public static func checkFolderExists(_ parent: String, of destination: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+            throw FileError(destination, "the folder \(parent) does not exist")
+        }
+    }
+
+    /// Other processes' claims on `destination` (entries of `parent` named `prefix` + a process
+    /// id): an interrupted run's (its process is gone) are removed; a running one's means two
+    /// runs write the same output, and this one stops with an error naming that `run`.
+    public static func clearClaims(in parent: String, prefix: String, of destination: String, by run: String) throws {
+        for (name, pid) in temporaries(in: parent, prefix: prefix) where pid != getpid() {
+            if isRunning(pid) {
+                throw FileError(destination, "another \(run) (process \(pid)) is writing this output now; wait for it to finish or choose another output")
             }
             try? FileManager.default.removeItem(atPath: parent + "/" + name)
         }
@@ -92,21 +103,21 @@ public final class AtomicOutput {
 
     /// Moves the finished output into place, replacing an older one.
     public func commit() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: destination) {
-            let old = temporary + ".old"
-            try? fm.removeItem(atPath: old)
-            do { try fm.moveItem(atPath: destination, toPath: old) } catch {
-                throw FileError(destination, "cannot replace the existing output (\(error.localizedDescription))")
-            }
-            try? fm.removeItem(atPath: old)
-        }
-        guard rename(temporary, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            cancel()
-            throw FileError(destination, "cannot move the finished output into place (\(reason))")
-        }
+        defer { cancel() }
+        try AtomicFolder.moveIntoPlace(temporary, destination, replacing: true, failure: Self.failure(destination))
         done = true
+    }
+
+    /// How a failed step of `AtomicFolder` reads for the output `destination` (a file or a
+    /// folder): every error names the destination.
+    static func failure(_ destination: String) -> AtomicFolder.Failure {
+        { step, _, reason in
+            switch step {
+            case .create: FileError(destination, "cannot create output folder (\(reason))")
+            case .replace: FileError(destination, "cannot replace the existing output (\(reason))")
+            case .rename: FileError(destination, "cannot move the finished output into place (\(reason))")
+            }
+        }
     }
 
     /// Removes the temporary output.

@@ -1,4 +1,5 @@
 import Foundation
+import Mechanics
 
 /// Merging a LoRA adapter into its base and saving the result as a plain model folder (PEFT's
 /// `merge_and_unload` + `save_pretrained`): every command and transformers then run it
@@ -34,18 +35,17 @@ public enum AdapterMerge {
                 contents.copiedFiles.append((name, source))
             }
         }
-        let url = URL(fileURLWithPath: output).standardizedFileURL
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).merge-\(getpid())").path
-        do {
-            try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        try AtomicFolder.write(output, replacing: false, failure: failure) { temporary in
             try contents.write(adapted.base.parameters, to: temporary)
-            guard rename(temporary, url.path) == 0 else {
-                throw CheckpointError.io(path: output, operation: "rename the merged model into place as", reason: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? manager.removeItem(atPath: temporary)
-            throw error
         }
         return adapted.adaptedModules.count
+    }
+
+    /// How a failed write of the merged folder reads (it never replaces a folder).
+    static let failure: AtomicFolder.Failure = { step, path, reason in
+        switch step {
+        case .create: CheckpointError.io(path: path, operation: "create the folder", reason: reason)
+        case .replace, .rename: CheckpointError.io(path: path, operation: "rename the merged model into place as", reason: reason)
+        }
     }
 }

@@ -22,16 +22,7 @@ public enum TrainingCheckpoint {
     /// checkpoint folder that exists is always complete.
     public static func save(_ trainer: Trainer, contents: ModelFolderContents, metricsLines: [String],
                             arguments: [String: String], to folder: String) throws {
-        let url = URL(fileURLWithPath: folder)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        let manager = FileManager.default
-        try? manager.removeItem(atPath: temporary)
-        do {
-            try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError.io(path: temporary, operation: "create the folder", reason: error.localizedDescription)
-        }
-        do {
+        try AtomicFolder.write(folder, replacing: true, failure: failure) { temporary in
             let parameters = trainer.model.parameters
             try contents.write(parameters, to: temporary)
             for (name, moment) in [(firstMomentFile, trainer.optimizer.firstMoment), (secondMomentFile, trainer.optimizer.secondMoment)] {
@@ -41,17 +32,15 @@ public enum TrainingCheckpoint {
             }
             try writeFile(Array(try TrainingState(trainer, arguments: arguments).encoded()), to: temporary, name: TrainingState.fileName)
             try writeFile(Array(metricsLines.map { $0 + "\n" }.joined().utf8), to: temporary, name: metricsFile)
-            if manager.fileExists(atPath: folder) {
-                do { try manager.removeItem(atPath: folder) } catch {
-                    throw CheckpointError.io(path: folder, operation: "replace the older checkpoint", reason: error.localizedDescription)
-                }
-            }
-            guard rename(temporary, folder) == 0 else {
-                throw CheckpointError.io(path: folder, operation: "rename the finished checkpoint into place as", reason: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? manager.removeItem(atPath: temporary)
-            throw error
+        }
+    }
+
+    /// How a failed checkpoint folder write reads.
+    static let failure: AtomicFolder.Failure = { step, path, reason in
+        switch step {
+        case .create: CheckpointError.io(path: path, operation: "create the folder", reason: reason)
+        case .replace: CheckpointError.io(path: path, operation: "replace the older checkpoint", reason: reason)
+        case .rename: CheckpointError.io(path: path, operation: "rename the finished checkpoint into place as", reason: reason)
         }
     }
 
