@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Mechanics", "Transformer"], swiftSettings: optimise),
         .target(name: "C2S", dependencies: ["Mechanics", "Transformer", "Prompts", "CellSentences", "SingleCell", "Evaluation", "Reports"], swiftSettings: optimise),
         .target(name: "Evaluation", dependencies: ["Mechanics", "CellSentences", "SingleCell", "CBLAS", "CLAPACK", "CEvaluationKernels"], swiftSettings: optimise),
-        .target(name: "Reports", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell", "Transformer"], swiftSettings: optimise),
         .executableTarget(
             name: "c2s",
             dependencies: [

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import SingleCell
+import Transformer
 
 /// The loss curves of a `c2s train` run, read from its `metrics.jsonl` (one JSON object per
 /// line: training steps carry `loss`, validations `validation_loss`; logs of runs that mix
@@ -22,10 +23,10 @@ public struct TrainingLog: Sendable {
     public var trainingByTask: [String: Curve] = [:]
     /// Validation loss of each task, by task name.
     public var validationByTask: [String: Curve] = [:]
-    /// The run's settings from `trainer_state.json` beside the log, when it is there: every
-    /// scalar leaf of the JSON object, shown and not interpreted, so that the state of another
-    /// trainer (Hugging Face's `args`) shows as well as c2s's own. The file's typed owner is
-    /// Transformer's `TrainingState`, which this module does not import.
+    /// The run's settings from `trainer_state.json` beside the log, when it is there, as its
+    /// owner `TrainingState` shows them (`settings(atPath:)`): every scalar leaf of the JSON
+    /// object, shown and not interpreted, so that the state of another trainer (Hugging Face's
+    /// `args`) shows as well as c2s's own.
     public var settings: [(String, String)]
 
     /// Reads `path`; a line that is not a JSON object is an error naming the line.
@@ -53,11 +54,8 @@ public struct TrainingLog: Sendable {
             }
         }
         guard !log.training.isEmpty || !log.validation.isEmpty else { throw FileError(path, "holds no training or validation loss") }
-        let state = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("trainer_state.json")
-        if let data = try? Data(contentsOf: state),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            log.settings = flatten(object, prefix: "")
-        }
+        let state = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(TrainingState.fileName)
+        log.settings = TrainingState.settings(atPath: state.path) ?? []
         return log
     }
 
@@ -71,23 +69,5 @@ public struct TrainingLog: Sendable {
     static func task(_ key: String, prefix: String) -> String? {
         guard key.hasPrefix(prefix), key.count > prefix.count else { return nil }
         return String(key.dropFirst(prefix.count))
-    }
-
-    /// Scalar leaves of a JSON object as "a.b" = value, sorted; long arrays and objects summarised.
-    static func flatten(_ object: [String: Any], prefix: String) -> [(String, String)] {
-        var out: [(String, String)] = []
-        for key in object.keys.sorted() {
-            let name = prefix.isEmpty ? key : prefix + "." + key
-            switch object[key] {
-            case let nested as [String: Any]: out += flatten(nested, prefix: name)
-            case let array as [Any]:
-                let items = array.map { "\($0)" }
-                out.append((name, items.count <= 8 ? items.joined(separator: " ") : "\(items.count) values"))
-            case let number as NSNumber: out.append((name, "\(number)"))
-            case let text as String: out.append((name, text))
-            default: continue
-            }
-        }
-        return out
     }
 }

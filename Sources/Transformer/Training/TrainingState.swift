@@ -93,6 +93,35 @@ public struct TrainingState: Codable, Sendable, Equatable {
         }
     }
 
+    /// The file at `path` as people read it (the report's settings table): every scalar leaf
+    /// of its JSON object as ("a.b", value), sorted, long arrays and objects summarised. Read
+    /// without this type's checks, so that the state of another trainer (Hugging Face's, with
+    /// `args`, `log_history`, …) shows as well as c2s's own. Nil when the file is missing or
+    /// is not a JSON object.
+    public static func settings(atPath path: String) -> [(String, String)]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return flatten(object, prefix: "")
+    }
+
+    /// Scalar leaves of a JSON object as "a.b" = value, sorted; long arrays and objects summarised.
+    static func flatten(_ object: [String: Any], prefix: String) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for key in object.keys.sorted() {
+            let name = prefix.isEmpty ? key : prefix + "." + key
+            switch object[key] {
+            case let nested as [String: Any]: out += flatten(nested, prefix: name)
+            case let array as [Any]:
+                let items = array.map { "\($0)" }
+                out.append((name, items.count <= 8 ? items.joined(separator: " ") : "\(items.count) values"))
+            case let number as NSNumber: out.append((name, "\(number)"))
+            case let text as String: out.append((name, text))
+            default: continue
+            }
+        }
+        return out
+    }
+
     /// Why this saved state cannot continue as `trainer`'s run, one entry per difference; empty
     /// when it can. Only what changes the data order, the step count or the model counts;
     /// other settings (learning rate, weight decay, …) may change, at the cost of a different
