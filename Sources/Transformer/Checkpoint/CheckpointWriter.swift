@@ -44,9 +44,7 @@ extension SafetensorsWriter {
             let totalSize = tensors.reduce(0) { $0 + $1.byteCount }
             let totalParameters = tensors.reduce(0) { $0 + $1.elementCount }
             let index = Self.indexJSON(weightMap: weightMap, totalSize: totalSize, totalParameters: totalParameters)
-            let file = try AtomicFile(path: path(folder, Checkpoint.indexFileName), failure: CheckpointError.atomicFailure)
-            try file.write(Array(index.utf8))
-            try file.commit()
+            try AtomicFile.write(Data(index.utf8), to: path(folder, Checkpoint.indexFileName), failure: CheckpointError.atomicFailure)
             written.append(Checkpoint.indexFileName)
         }
         try removeStaleWeights(folder: folder, keeping: Set(written))

@@ -109,9 +109,7 @@ public struct ModelFolderContents: @unchecked Sendable {
         }
         files += extraFiles
         for (name, data) in files {
-            let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
-            try file.write(Array(data))
-            try file.commit()
+            try AtomicFile.write(data, to: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
         }
     }
 }

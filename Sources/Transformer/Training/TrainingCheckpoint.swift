@@ -30,8 +30,8 @@ public enum TrainingCheckpoint {
                     try writer.write(to: (temporary as NSString).appendingPathComponent(name))
                 }
             }
-            try writeFile(Array(try TrainingState(trainer, arguments: arguments).encoded()), to: temporary, name: TrainingState.fileName)
-            try writeFile(Array(metricsLines.map { $0 + "\n" }.joined().utf8), to: temporary, name: metricsFile)
+            try writeFile(try TrainingState(trainer, arguments: arguments).encoded(), to: temporary, name: TrainingState.fileName)
+            try writeFile(Data(metricsLines.map { $0 + "\n" }.joined().utf8), to: temporary, name: metricsFile)
         }
     }
 
@@ -101,9 +101,7 @@ public enum TrainingCheckpoint {
         return lines
     }
 
-    static func writeFile(_ bytes: [UInt8], to folder: String, name: String) throws {
-        let file = try AtomicFile(path: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
-        try file.write(bytes)
-        try file.commit()
+    static func writeFile(_ data: Data, to folder: String, name: String) throws {
+        try AtomicFile.write(data, to: (folder as NSString).appendingPathComponent(name), failure: CheckpointError.atomicFailure)
     }
 }

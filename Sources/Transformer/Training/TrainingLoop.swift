@@ -93,7 +93,7 @@ public final class TrainingLoop {
         try checkRanksAgree()
         guard leader else { return }
         try contents.write(trainer.model.parameters, to: output)
-        try TrainingCheckpoint.writeFile(Array(try TrainingState(trainer, arguments: arguments).encoded()), to: output, name: TrainingState.fileName)
+        try TrainingCheckpoint.writeFile(try TrainingState(trainer, arguments: arguments).encoded(), to: output, name: TrainingState.fileName)
     }
 
     /// Data-parallel ranks apply the same update to the same parameters, so they must hold the

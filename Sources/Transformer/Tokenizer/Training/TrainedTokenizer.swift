@@ -104,9 +104,7 @@ public struct TrainedTokenizer: Sendable {
     /// under a temporary name in that folder and renamed into place when complete.
     public func write(to folder: URL, modelMaxLength: Int? = nil) throws {
         for (name, data) in [("tokenizer.json", tokenizerJSON()), ("tokenizer_config.json", tokenizerConfigJSON(modelMaxLength: modelMaxLength))] {
-            let file = try AtomicFile(path: folder.appendingPathComponent(name).path, failure: CheckpointError.atomicFailure)
-            try file.write(Array(data))
-            try file.commit()
+            try AtomicFile.write(data, to: folder.appendingPathComponent(name).path, failure: CheckpointError.atomicFailure)
         }
     }
 }
