@@ -20,6 +20,8 @@ public struct PromptDatasetSettings: Sendable {
     /// Only the first N input templates of each task.
     public var templates: Int?
     public var examples: Int?
+    /// Instead of `examples`: examples per cell of the dataset (`PromptOptions.examplesPerCell`).
+    public var examplesPerCell: Double?
     /// Tasks whose weighted draws are spread evenly over labels (`PromptOptions.balancedTasks`).
     public var balancedTasks: Set<String> = []
     /// Genes of each cell shown in prompts.
@@ -149,6 +151,7 @@ public enum PromptDatasetWriting {
             options.tasks.append((s.templates.map { task.keepingTemplates($0) } ?? task, weight))
         }
         options.examples = s.examples
+        options.examplesPerCell = s.examplesPerCell
         options.balancedTasks = s.balancedTasks
         options.topK = s.topK
         options.style = s.profile.style

@@ -58,6 +58,10 @@ public struct PromptOptions: Sendable {
     /// task per example); otherwise every unit of every task gives one example.
     public var tasks: [(task: TaskDefinition, weight: Double?)] = []
     public var examples: Int?
+    /// Instead of `examples`: this many examples per cell of the dataset (all splits), so the
+    /// count follows the data's size (with weights 2:1:1 and 2 per cell, the first task's draws
+    /// reach about every cell once, as its seeded cycle goes through all of them first).
+    public var examplesPerCell: Double?
     /// Tasks (by name) whose weighted draws are spread evenly over labels: each draw takes the
     /// next label of a seeded round-robin and then that label's next cell, so a rare cell type
     /// is conditioned on as often as a common one (a cell of a small type recurs more often).
@@ -154,6 +158,15 @@ public struct PromptBuilder {
     /// Checks columns and templates before any work; errors name what is wrong.
     public func validate() throws {
         let available = Set(table.fieldNames)
+        if options.examples != nil && options.examplesPerCell != nil {
+            throw DataError("give --examples or --examples-per-cell, not both")
+        }
+        if let f = options.examplesPerCell {
+            guard f.isFinite && f > 0 else { throw DataError("--examples-per-cell must be a positive number, not \(f)") }
+            guard options.tasks.contains(where: { $0.weight != nil }) else {
+                throw DataError("--examples-per-cell needs task weights (e.g. --task cell_type_prediction:1): without them every cell gives one example per task")
+            }
+        }
         func need(_ column: String, _ what: String) throws {
             guard available.contains(column) else {
                 throw DataError("\(what) column '\(column)' is not in the dataset; columns: \(table.fieldNames.joined(separator: ", "))")
@@ -308,7 +321,7 @@ public struct PromptBuilder {
             let w = weights.map { max(0, $0 ?? 0) }
             let total = w.reduce(0, +)
             guard total > 0 else { throw DataError("task weights must not all be zero") }
-            let n = options.examples ?? table.cells.count
+            let n = options.examples ?? Self.examples(perCell: options.examplesPerCell, cells: table.cells.count)
             // Each task's units in a seeded shuffled order, cycled if more are needed.
             var shuffled = ranges.enumerated().map { (t, r) -> [Int] in
                 var rng = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(t) &+ 0xA11))
@@ -338,6 +351,13 @@ public struct PromptBuilder {
             shuffled.removeAll()
         }
         return Schedule(tasks: tasks, units: units, order: order, unmatched: unmatched, skipped: skipped, labels: labels)
+    }
+
+    /// The number of weighted draws for `perCell` examples per cell (at least one), or one per
+    /// cell without it.
+    static func examples(perCell: Double?, cells: Int) -> Int {
+        guard let f = perCell else { return cells }
+        return max(1, Int((f * Double(cells)).rounded()))
     }
 
     /// `units` grouped by `label`, each group in the units' own order, the groups in an order

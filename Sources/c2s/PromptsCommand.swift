@@ -46,6 +46,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: "Number of examples to draw when tasks have weights (default: number of cells).")
     var examples: Int?
 
+    @Option(help: ArgumentHelp("Instead of --examples: this many examples per cell of the dataset, so the count follows its size (e.g. 2 with weights 2:1:1: the first task reaches about every cell once).", valueName: "x"))
+    var examplesPerCell: Double?
+
     @Option(help: ArgumentHelp("Draw this task's weighted examples evenly over labels (comma-separated tasks, e.g. cell_type_generation): every cell type is conditioned on equally often, a rare type's cells recurring more.", valueName: "tasks"))
     var balanceLabels: String?
 
@@ -84,6 +87,7 @@ struct PromptsCommand: ParsableCommand {
     func settings() throws -> PromptDatasetSettings {
         var s = try prompt.settings(dataset: dataset, output: output)
         s.examples = examples
+        s.examplesPerCell = examplesPerCell
         s.balancedTasks = Set(Self.columns(balanceLabels))
         if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
         s.stratifyBy = stratifyBy

@@ -168,6 +168,36 @@ final class PromptBuilderTests: XCTestCase {
         XCTAssertThrowsError(try build(table, unlabelled)) { XCTAssertTrue("\($0)".contains("label"), "\($0)") }
     }
 
+    /// --examples-per-cell: the count follows the dataset (2 per cell of kang's 2,000 cells:
+    /// 4,000), and with weights 2:1:1 the first task's seeded cycle reaches nearly every cell
+    /// once; refused together with --examples, without weights, or when not positive.
+    func testExamplesPerCellFollowTheDatasetAndCoverItsCells() throws {
+        let table = try kang()
+        let prediction = BuiltinTasks.named("cell_type_prediction")!, generation = BuiltinTasks.named("cell_type_generation")!
+        var o = options(prediction)
+        o.tasks = [(prediction, 2), (generation, 1), (BuiltinTasks.named("unconditional_generation")!, 1)]
+        o.examplesPerCell = 2
+        let (a, _) = try build(table, o)
+        XCTAssertEqual(a.count, 2 * table.cells.count)
+        let predicted = a.filter { $0.task == "cell_type_prediction" }
+        let distinct = Set(predicted.map { $0.cellNames[0] })
+        // The task's share is binomial around one per cell; below it, every draw is a new cell.
+        XCTAssertEqual(distinct.count, min(predicted.count, table.cells.count))
+        XCTAssertGreaterThan(Double(distinct.count) / Double(table.cells.count), 0.95)
+        var half = o
+        half.examplesPerCell = 0.25
+        XCTAssertEqual(try build(table, half).0.count, table.cells.count / 4)
+        var both = o
+        both.examples = 100
+        XCTAssertThrowsError(try build(table, both)) { XCTAssertTrue("\($0)".contains("not both"), "\($0)") }
+        var unweighted = options(prediction)
+        unweighted.examplesPerCell = 2
+        XCTAssertThrowsError(try build(table, unweighted)) { XCTAssertTrue("\($0)".contains("weights"), "\($0)") }
+        var zero = o
+        zero.examplesPerCell = 0
+        XCTAssertThrowsError(try build(table, zero)) { XCTAssertTrue("\($0)".contains("positive"), "\($0)") }
+    }
+
     func testMissingColumnsAreClearErrors() throws {
         let table = try kang()
         var o = options(BuiltinTasks.named("cell_type_prediction")!)

@@ -178,7 +178,8 @@ def convert(data, out: Optional[PathLike] = None, *, obs_columns: Optional[Seque
 
 def prompts(dataset, out: Optional[PathLike] = None, *,
             tasks: Union[str, Sequence[str], Mapping[str, float]] = "cell_type_prediction",
-            examples: Optional[int] = None, top_k: Optional[int] = None,
+            examples: Optional[int] = None, examples_per_cell: Optional[float] = None,
+            top_k: Optional[int] = None,
             label_column: Optional[str] = None, stratify_by: Optional[str] = None,
             group_by: Optional[Sequence[str]] = None, splits: Optional[PathLike] = None,
             split_fractions: Optional[Sequence[float]] = None, seed: Optional[int] = None,
@@ -206,6 +207,10 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
         (``--task name:weight``), e.g. ``{"cell_type_prediction": 2, "cell_type_generation": 1}``.
     examples
         Examples to draw when tasks have weights (default: number of cells).
+    examples_per_cell
+        Instead of ``examples``: this many per cell of the dataset (``--examples-per-cell``),
+        so the count follows its size; with weights 2:1:1 and 2 per cell the first task
+        reaches about every cell once.
     balance_labels
         Tasks whose weighted examples are drawn evenly over labels
         (``--balance-labels``), e.g. ``["cell_type_generation"]``: a rare cell type is asked
@@ -243,7 +248,8 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
             args.opt("--task", f"{name}:{weight}")
     else:
         args.each("--task", tasks)
-    args.opt("--examples", examples).opt("--top-k", top_k).opt("--label-column", label_column)
+    args.opt("--examples", examples).opt("--examples-per-cell", examples_per_cell)
+    args.opt("--top-k", top_k).opt("--label-column", label_column)
     args.opt("--stratify-by", stratify_by).csv("--group-by", group_by).opt("--splits", splits)
     args.csv("--split-fractions", split_fractions).opt("--seed", seed)
     args.opt("--templates", templates).opt("--organism", organism).opt("--task-file", task_file)

@@ -181,6 +181,17 @@ def test_prompts_balanced_over_labels(sim, tmp_path):
                     label_column="cell_type", balance_labels=["cell_type_generation"])
 
 
+def test_prompts_examples_per_cell(sim, tmp_path):
+    # Two examples per cell: the count follows the dataset's size.
+    ds = c2s.prompts(sim.sentences, tmp_path / "epc.jsonl",
+                     tasks={"cell_type_prediction": 2, "cell_type_generation": 1, "unconditional_generation": 1},
+                     examples_per_cell=2, label_column="cell_type", top_k=10)
+    assert len(ds.to_dataframe()) == 2 * sim.adata.n_obs
+    with pytest.raises(c2s.C2SError, match="not both"):
+        c2s.prompts(sim.sentences, tmp_path / "bad2" / "bad.jsonl", tasks={"cell_type_prediction": 1},
+                    examples=10, examples_per_cell=2, label_column="cell_type")
+
+
 def test_corpus_of_two_datasets_trains_with_flat_memory_order(sim, tmp_path):
     # The same sentences as two sources (one renamed): every cell appears under each name,
     # splits are grouped by dataset, and a model trains on it in the permuted order.
