@@ -121,22 +121,28 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if generated == nil && (realTrain != nil || profiles != nil) { throw ValidationError("--real-train and --profiles need --generated and --real") }
     }
 
+    /// The options as the library takes them.
+    func settings() -> GenerationSettings {
+        var settings = GenerationSettings()
+        settings.labelColumn = labelColumn
+        settings.generatedLabelColumn = generatedLabelColumn
+        settings.sentenceColumn = sentenceColumn
+        settings.ks = k.values
+        settings.pcaComponents = pca > 0 ? pca : nil
+        settings.sentenceGenes = genes
+        settings.mmdCells = mmdCells
+        settings.gwCells = gwCells
+        settings.gromovWasserstein.epsilon = gwEpsilon
+        settings.gromovWasserstein.maxIterations = gwMaxIter
+        settings.seed = seed
+        settings.normalizeRealTarget = normalizeReal
+        settings.threads = threads ?? Parallel.defaultThreads
+        return settings
+    }
+
     func run() throws {
         try CLIErrors.run {
-            var settings = GenerationSettings()
-            settings.labelColumn = labelColumn
-            settings.generatedLabelColumn = generatedLabelColumn
-            settings.sentenceColumn = sentenceColumn
-            settings.ks = k.values
-            settings.pcaComponents = pca > 0 ? pca : nil
-            settings.sentenceGenes = genes
-            settings.mmdCells = mmdCells
-            settings.gwCells = gwCells
-            settings.gromovWasserstein.epsilon = gwEpsilon
-            settings.gromovWasserstein.maxIterations = gwMaxIter
-            settings.seed = seed
-            settings.normalizeRealTarget = normalizeReal
-            settings.threads = threads ?? Parallel.defaultThreads
+            let settings = self.settings()
             let started = Date()
             let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
             // The label-swap inputs are checked before the long evaluation, so that a bad model
