@@ -27,6 +27,10 @@ public struct ModelTrainingSettings: Sendable {
     /// The split trained on, and the one validated on (nil: none).
     public var split = "train"
     public var validationSplit: String? = "validation"
+    /// Validate on the first N examples of the validation split only (in file order; `c2s
+    /// prompts` writes its tasks mixed at random), so that validation costs the same whatever
+    /// the data's size; nil: all of them.
+    public var validationLimit: Int?
     /// The sentence dataset the prompts came from: its manifest and vocabulary are copied beside
     /// the model, and its label column read for conditioned tasks.
     public var sentences: String?
@@ -171,6 +175,7 @@ public enum ModelTraining {
         let length = min(settings.maxLength ?? info.contextLength, info.contextLength)
         let prompts = try StreamedPrompts.read(
             path: settings.prompts, split: settings.split, validationSplit: settings.validationSplit,
+            validationLimit: settings.validationLimit,
             seen: TrainingTasksSeen(conditionedCells: settings.labelColumn != nil && settings.sentences != nil,
                                     cellNames: settings.geneHeadGenes != nil && settings.resume == nil)) { join in
             PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
@@ -299,6 +304,7 @@ public enum ModelTraining {
         }
         if let sentences = s.sentences { a["sentences"] = sentences }
         if let maxLength = s.maxLength { a["max_length"] = String(maxLength) }
+        if let n = s.validationLimit { a["eval_examples"] = String(n) }
         if let resume = s.resume { a["resume"] = resume }
         if s.communicator.size > 1 { a["ranks"] = String(s.communicator.size) }
         if let n = s.geneHeadGenes { a["gene_head_genes"] = String(n) }

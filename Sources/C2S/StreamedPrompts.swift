@@ -24,12 +24,15 @@ public struct StreamedPrompts: Sendable {
     /// Records are encoded this many at a time (spread over the cores by the tokenizer).
     static let chunk = 4096
 
-    /// Reads `path`, encoding the records of `split` and `validationSplit` with `encoder(join)`.
+    /// Reads `path`, encoding the records of `split` and `validationSplit` with `encoder(join)`
+    /// (of the validation split only the first `validationLimit`, when given; `splitCounts`
+    /// still counts them all).
     ///
     /// - Throws: `FileError` naming the file and line for a malformed line, a file that mixes
     ///   prompt formats or names an unknown one, or an example that cannot be encoded.
-    public static func read(path: String, split: String, validationSplit: String?, seen: TrainingTasksSeen,
-                            encoder: (PromptJoin) -> PromptEncoder, folder: String? = nil) throws -> StreamedPrompts {
+    public static func read(path: String, split: String, validationSplit: String?, validationLimit: Int? = nil,
+                            seen: TrainingTasksSeen, encoder: (PromptJoin) -> PromptEncoder,
+                            folder: String? = nil) throws -> StreamedPrompts {
         let train = try TokenizedExampleFile(folder: folder)
         var trainReport = TruncationReport(), validationReport = TruncationReport()
         let validation = try TokenizedExampleFile(folder: folder)
@@ -38,6 +41,7 @@ public struct StreamedPrompts: Sendable {
         var seen = seen
         var made: PromptEncoder?
         var trainChunk: [PromptRecord] = [], validationChunk: [PromptRecord] = []
+        var validationTaken = 0
         func flush() throws {
             guard let encoder = made else { return }
             if !trainChunk.isEmpty {
@@ -60,8 +64,9 @@ public struct StreamedPrompts: Sendable {
             if record.split == split {
                 seen.add(record)
                 trainChunk.append(record)
-            } else if record.split == validationSplit {
+            } else if record.split == validationSplit, validationTaken < validationLimit ?? .max {
                 validationChunk.append(record)
+                validationTaken += 1
             }
             if trainChunk.count + validationChunk.count >= chunk { try flush() }
         }

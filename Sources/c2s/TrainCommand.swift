@@ -100,6 +100,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Split whose loss and perplexity are reported ('none' to skip).")
     var validationSplit = "validation"
 
+    @Option(help: ArgumentHelp("Validate on the first N examples of the validation split only (c2s prompts mixes its tasks at random), so validation costs the same on any data size (default: all).", valueName: "N"))
+    var evalExamples: Int?
+
     @Option(help: "Tokens taking the loss: response (response + EOS) or all.")
     var lossOn = "response"
 
@@ -209,6 +212,7 @@ struct TrainCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if logEvery < 0 { throw ValidationError("--log-every must be 0 (no step lines) or more") }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
+        if let n = evalExamples, n < 1 { throw ValidationError("--eval-examples must be at least 1") }
         if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
         if let lora {
             if model == nil { throw ValidationError("--lora-rank adapts a pretrained model: give it with --model DIR") }
@@ -266,6 +270,7 @@ struct TrainCommand: ParsableCommand {
         s.tokenizer = tokenizer
         s.split = split
         s.validationSplit = validationSplit == "none" ? nil : validationSplit
+        s.validationLimit = evalExamples
         s.sentences = sentences
         s.labelColumn = labelColumn
         s.geneHeadGenes = geneHeadInit

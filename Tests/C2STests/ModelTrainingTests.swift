@@ -58,6 +58,40 @@ final class ModelTrainingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("out/c2s.json")))
     }
 
+    /// --eval-examples: validation reads only the first N validation examples (the loss then
+    /// equals a run validated on a file holding just those), training is unchanged.
+    func testValidationLimitKeepsTheFirstExamplesOfTheSplit() throws {
+        let tmp = try TemporaryFolder()
+        try writePrompts(tmp.file("prompts.jsonl"), examples: 32)
+        func run(_ prompts: String, limit: Int?, out: String) throws -> (ModelTrainingPlan?, ModelTrainingResult) {
+            var settings = ModelTrainingSettings(prompts: tmp.file(prompts), output: tmp.file(out), source: .pretrained(folder: base))
+            settings.options.batchSize = 4
+            settings.options.maxSteps = 2
+            settings.options.learningRate = 1e-3
+            settings.validationLimit = limit
+            var plan: ModelTrainingPlan?
+            let result = try ModelTraining.run(settings) { if case .planned(let p) = $0 { plan = p } }
+            return (plan, result)
+        }
+        let (limitedPlan, limited) = try run("prompts.jsonl", limit: 3, out: "limited")
+        XCTAssertEqual(limitedPlan?.trainExamples, 24)
+        XCTAssertEqual(limitedPlan?.validationExamples, 3)
+        // The same run on a file whose validation split is only the first three.
+        let lines = try String(contentsOfFile: tmp.file("prompts.jsonl"), encoding: .utf8).split(separator: "\n")
+        var kept = 0
+        let firstThree = lines.filter { line in
+            guard line.contains("\"validation\"") else { return true }
+            kept += 1
+            return kept <= 3
+        }
+        try (firstThree.joined(separator: "\n") + "\n").write(toFile: tmp.file("three.jsonl"), atomically: true, encoding: .utf8)
+        let (_, reference) = try run("three.jsonl", limit: nil, out: "reference")
+        XCTAssertEqual(limited.lastLoss, reference.lastLoss, "training is unchanged")
+        XCTAssertEqual(try XCTUnwrap(limited.lastValidation?.loss), try XCTUnwrap(reference.lastValidation?.loss), accuracy: 1e-12)
+        let (allPlan, _) = try run("prompts.jsonl", limit: 100, out: "all")
+        XCTAssertEqual(allPlan?.validationExamples, 8, "a limit above the split's size keeps all of it")
+    }
+
     func testBadInputLeavesNoOutput() throws {
         let tmp = try TemporaryFolder()
         try writePrompts(tmp.file("prompts.jsonl"), examples: 8)

@@ -403,6 +403,7 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
           batch_order: Optional[str] = None,
           max_length: Optional[int] = None, split: Optional[str] = None,
           validation_split: Optional[str] = None, eval_every: Optional[int] = None,
+          eval_examples: Optional[int] = None,
           eval_batch_size: Optional[int] = None, log_every: Optional[int] = None,
           save_every: Optional[int] = None, resume: Optional[PathLike] = None,
           seed: Optional[int] = None, threads: Optional[int] = None, overwrite: bool = False,
@@ -449,6 +450,9 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
         not grow with the prompts, for corpora of millions) or ``"length"``.
     split, validation_split, eval_every, eval_batch_size
         Splits trained on and validated (``"none"``: no validation), validation interval.
+    eval_examples
+        Validate on the first N examples of the validation split only (``--eval-examples``),
+        so validation costs the same on any data size.
     log_every
         A progress line every N optimizer steps (default 10; 0: none).
     save_every, resume
@@ -488,7 +492,8 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     args.flag("--group-by-length", group_by_length).opt("--batch-order", batch_order)
     args.opt("--max-length", max_length)
     args.opt("--split", split).opt("--validation-split", validation_split)
-    args.opt("--eval-every", eval_every).opt("--eval-batch-size", eval_batch_size)
+    args.opt("--eval-every", eval_every).opt("--eval-examples", eval_examples)
+    args.opt("--eval-batch-size", eval_batch_size)
     args.opt("--log-every", log_every).opt("--save-every", save_every).opt("--resume", resume)
     args.opt("--seed", seed).opt("--threads", threads).flag("--overwrite", overwrite)
     args.opt("--lora-rank", lora_rank).opt("--lora-alpha", lora_alpha)
