@@ -57,8 +57,17 @@ EPOCHS ?= 8
 # Prompts drawn 2:1:1 from cell type prediction, cell type generation and unconditional
 # generation (a random task per example, as the paper trained); the unconditional task is what
 # classifier-free guidance (GUIDANCE) compares the label's prompt with. docs/SCIENCE.md has the
-# measurements behind these defaults.
-EXAMPLES ?= 4000
+# measurements behind these defaults. Their number follows the data: EXAMPLES_PER_CELL per cell,
+# so cell type prediction sees about every training cell (a fixed count would leave most cells
+# of a large dataset unseen: SCIENCE.md section 4c); EXAMPLES=N fixes it instead.
+EXAMPLES ?=
+EXAMPLES_PER_CELL ?= 2
+# Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
+# large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).
+MAX_STEPS ?= 1600
+# Validation (every 100 steps) on at most this many validation prompts, so that it costs the same
+# on any data size (a 9,000-cell dataset's 5,500 science prompts took as long as the training).
+EVAL_EXAMPLES ?= 1000
 PREDICTION_WEIGHT ?= 2
 GENERATION_WEIGHT ?= 1
 UNCONDITIONAL_WEIGHT ?= 1
@@ -108,17 +117,23 @@ demo: build
 	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
 	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) \
 	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
-	echo "== $(EXAMPLES) prompts: cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
+	echo "== prompts ($(if $(EXAMPLES),$(EXAMPLES),$(EXAMPLES_PER_CELL) per cell)): cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
 	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) \
-	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) --examples $(EXAMPLES) \
+	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) \
+	  $(if $(EXAMPLES),--examples $(EXAMPLES),--examples-per-cell $(EXAMPLES_PER_CELL)) \
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(if $(BALANCE),--balance-labels $(BALANCE)) \
 	  $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	train=$$(grep -c '"split":"train"' $(DEMO_DIR)/prompts.jsonl); \
+	steps=$$(( ($$train + $(BATCH) - 1) / $(BATCH) * $(EPOCHS) )); \
+	if [ $$steps -gt $(MAX_STEPS) ]; then length="--max-steps $(MAX_STEPS)"; \
+	  e=$$(( $(MAX_STEPS) * $(BATCH) * 10 / $$train )); about="$(MAX_STEPS) steps: $$(( e / 10 )).$$(( e % 10 )) epochs"; \
+	else length="--epochs $(EPOCHS)"; about="$(EPOCHS) epochs"; fi; \
 	echo "== gene-aware tokenizer"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
-	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(EPOCHS) epochs, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
+	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $$about, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
-	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer --epochs $(EPOCHS) --batch-size $(BATCH) \
-	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) \
+	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer $$length --batch-size $(BATCH) \
+	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --eval-examples $(EVAL_EXAMPLES) --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) \
 	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(if $(filter pca,$(GENE_HEAD)),--gene-head-init $(TOP_GENES)) \
 	  $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
 	echo "== annotate the test split (constrained, free)"; \
@@ -150,12 +165,13 @@ demo: build
 
 # The longer recipe (about an hour on 2 cores): the same pipeline on zheng-sorted-pbmc9k (10
 # FACS-sorted populations, labels that are experimental truth), with a larger model trained
-# longer. Any dataset: make science INPUT=file.h5ad LABEL=column.
+# longer (6 prompts per cell, 4 epochs or 2,400 steps, whichever comes first). Any dataset: make science INPUT=file.h5ad LABEL=column.
 SCIENCE_DIR ?= science-output
 SCIENCE_INPUT ?= ../shared/data/zheng-sorted-pbmc9k/zheng_sorted_pbmc9k.h5ad
 science: build
 	$(MAKE) --no-print-directory demo INPUT=$(if $(INPUT),$(INPUT),$(SCIENCE_INPUT)) LABEL=$(LABEL) \
-	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(or $(SCIENCE_EXAMPLES),12000) EPOCHS=$(or $(SCIENCE_EPOCHS),4) \
+	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(SCIENCE_EXAMPLES) EXAMPLES_PER_CELL=$(or $(SCIENCE_EXAMPLES_PER_CELL),6) \
+	  EPOCHS=$(or $(SCIENCE_EPOCHS),4) MAX_STEPS=$(or $(SCIENCE_MAX_STEPS),2400) \
 	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16
 
 # Perturbation response on kang-ifnb-sub2k (interferon-beta, control and stimulated cells of 13
