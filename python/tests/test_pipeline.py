@@ -192,6 +192,16 @@ def test_prompts_examples_per_cell(sim, tmp_path):
                     examples=10, examples_per_cell=2, label_column="cell_type")
 
 
+def test_train_validates_on_at_most_eval_examples(sim, tmp_path):
+    # eval_examples caps the validation prompts (c2s.json counts what was validated on).
+    model = c2s.train(sim.prompts, tmp_path / "model", new_model="gpt_neox", tokenizer=sim.tokenizer,
+                      hidden_size=16, layers=1, heads=2, context=256, max_steps=2, batch_size=8,
+                      eval_examples=5, progress=False)
+    info = json.loads((model.path / "c2s.json").read_text())
+    assert info["examples"]["validation"] == 5
+    assert json.loads((model.path / "trainer_state.json").read_text())["arguments"]["eval_examples"] == "5"
+
+
 def test_corpus_of_two_datasets_trains_with_flat_memory_order(sim, tmp_path):
     # The same sentences as two sources (one renamed): every cell appears under each name,
     # splits are grouped by dataset, and a model trains on it in the permuted order.
