@@ -50,7 +50,7 @@ public enum EvaluationReportWriting {
         if let metrics = s.generationMetrics {
             // The label-swap test is optional in the file and can be all of it (run without
             // --generated/--real): read it on its own, then the generation metrics if there.
-            let parts = try decode(GenerationMetricsParts.self, metrics)
+            let parts = try decode(GenerationMetricsFile.self, metrics)
             settings.append(("generation metrics", metrics))
             inputs.labelSwap = parts.labelSwap.map(figures)
             if let g = parts.report {
@@ -89,21 +89,5 @@ public enum EvaluationReportWriting {
         do { return try JSONDecoder().decode(T.self, from: data) } catch {
             throw FileError(path, "is not a metrics file of 'c2s evaluate' (\(error))")
         }
-    }
-}
-
-/// The two parts of `c2s evaluate generation`'s JSON: the generation metrics (absent when
-/// only the label-swap test ran) and the "label_swap" object (absent when the test did not run).
-struct GenerationMetricsParts: Decodable {
-    var report: GenerationReport?
-    var labelSwap: LabelSwapResult?
-
-    enum CodingKeys: String, CodingKey { case knn, labelSwap = "label_swap" }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        labelSwap = try c.decodeIfPresent(LabelSwapResult.self, forKey: .labelSwap)
-        // Without a k-NN table there are no generation metrics; with one, they must all decode.
-        report = c.contains(.knn) || labelSwap == nil ? try GenerationReport(from: decoder) : nil
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import CellSentences
 import Foundation
 import Prompts
@@ -176,27 +177,24 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        let read = readOptions
-        var options = conversionOptions
+        var settings = DatasetConversionSettings(inputs: inputs, output: output)
+        settings.read = readOptions
+        settings.options = conversionOptions
         let started = Date()
         try CLIErrors.run {
-            let list = try InputFileList(inputs)
-            let detected = try Set(list.files.map { try format ?? ExpressionReader.detectFormat($0) })
-            options.formatName = detected.count == 1 ? detected.first!.rawValue : "mixed"
-            let source = try list.open(options: read)
-            if !quiet { source.warnings.forEach { printError("warning: \($0)") } }
             let bar = ProgressBar(quiet: quiet)
-            let manifest = try CellSentenceConverter.convert(source, to: output, options: options, progress: bar.update)
+            let r = try DatasetConversion.run(settings) { bar.report($0, quiet: quiet) }
             bar.finish()
             if !quiet {
+                let manifest = r.manifest
                 if let f = manifest.inverseTransform { printError(FitOptions.describe(f)) }
-                manifest.warnings.filter { w in !source.warnings.contains(w) }.forEach { printError("warning: \($0)") }
+                r.conversionWarnings.forEach { printError("warning: \($0)") }
                 let c = manifest.counts
                 if let style = manifest.sentences.geneNameStyle {
                     printError("gene names \(style.description); \(manifest.sentences.upperCase ? "upper-cased" : "case kept"); organism \(manifest.organism ?? "unknown")\(manifest.organismSource.map { " (\($0))" } ?? "")")
                 }
                 printError(String(format: "%@: %d of %d cells, %d of %d genes, mean sentence length %.0f genes, %.2f s -> %@",
-                                  list.name, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
+                                  r.inputName, c.cellsKept, c.cellsIn, c.genesKept, c.genesIn, manifest.sentences.meanLength,
                                   Date().timeIntervalSince(started), output))
             }
         }

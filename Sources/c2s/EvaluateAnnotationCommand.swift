@@ -1,8 +1,7 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
-import Prompts
-import SingleCell
 
 struct EvaluateAnnotationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,10 +90,19 @@ struct EvaluateAnnotationCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var report = try AnnotationEvaluation.run(path: file, truthColumn: truthColumn, predictedColumn: predictedColumn)
+            var settings = AnnotationEvaluationWorkflowSettings(file: file)
+            settings.truthColumn = truthColumn
+            settings.predictedColumn = predictedColumn
             if let baselineExpression, let splits {
-                (report.baseline, report.baselines) = try baselines(expression: baselineExpression, splits: splits)
+                var b = AnnotationBaselineSettings(expression: baselineExpression, splits: splits)
+                b.k = baselineK
+                b.normalizeTarget = baselineTarget
+                b.strongBaselines = !noStrongBaselines
+                b.hvg = hvg ?? b.hvg
+                b.pcaComponents = pca ?? b.pcaComponents
+                settings.baselines = b
             }
+            let report = try AnnotationEvaluationWorkflow.run(settings)
             try out.write(report)
             if let perClass { try MetricsFile.write(text: report.metrics.perClassCSV(), to: perClass) }
             if let confusion { try MetricsFile.write(text: report.metrics.confusionCSV(), to: confusion) }
@@ -121,41 +129,5 @@ struct EvaluateAnnotationCommand: ParsableCommand {
             "k-NN (k=\(knn.k)) on \(knn.components) PCs of the scaled HVGs: accuracy \(SummaryFormat.percent(knn.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(knn.metrics.weighted.f1))",
             "chance: \(SummaryFormat.percent(c.uniform)) (1/\(c.classes) classes), majority class '\(c.majorityClass)' \(SummaryFormat.percent(c.majorityClassAccuracy))",
         ]
-    }
-
-    /// The baselines on the evaluated rows: their cells (by name) of the expression file,
-    /// classified by models of the train split's cells. The strong ones unless switched off.
-    func baselines(expression: String, splits: String) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
-        let names = try rowNames(file)
-        let plan = try SplitPlan.read(path: splits)
-        let table = try ExpressionMatrix.read(expression)
-        let labels = try table.column(truthColumn)
-        var row: [String: Int] = [:]
-        for (i, n) in table.cellNames.enumerated() { row[n] = i }
-        let train = table.cellNames.indices.filter { plan.assignments[table.cellNames[$0]] == "train" && labels[$0] != nil }
-        var test: [Int] = []
-        for n in names {
-            guard let r = row[n] else { throw DataError("\(file): cell '\(n)' is not in \(expression)") }
-            guard let l = labels[r], !l.isEmpty else { continue }
-            test.append(r)
-        }
-        if let leak = test.first(where: { plan.assignments[table.cellNames[$0]] == "train" }) {
-            throw DataError("\(file): cell '\(table.cellNames[leak])' is in the train split of \(splits); the baseline needs held-out cells")
-        }
-        let trainCells = table.selecting(rows: train), testCells = table.selecting(rows: test)
-        let trainLabels = train.map { labels[$0]! }, testLabels = test.map { labels[$0]! }
-        let knn = try KNNBaseline.run(path: expression, train: trainCells, trainLabels: trainLabels, test: testCells,
-                                      testLabels: testLabels, k: baselineK, normalizeTarget: baselineTarget)
-        guard !noStrongBaselines else { return (knn, nil) }
-        let strong = try StrongBaselines.run(train: trainCells, trainLabels: trainLabels, test: testCells, testLabels: testLabels,
-                                             hvg: hvg ?? 2000, pcaComponents: pca ?? 50, k: baselineK, normalizeTarget: baselineTarget)
-        return (knn, strong)
-    }
-
-    /// Cell names of FILE's rows: the obs index of an .h5ad, else the first column of the table.
-    func rowNames(_ path: String) throws -> [String] {
-        if try ExpressionReader.detectFormat(path) == .h5ad { return try H5ADSource(path: path).obs.index }
-        let table = try CSVTable(path: path)
-        return try table.column(table.header[0])
     }
 }

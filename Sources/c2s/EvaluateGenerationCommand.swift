@@ -3,8 +3,6 @@ import C2S
 import Evaluation
 import Foundation
 import Mechanics
-import Prompts
-import SingleCell
 import Transformer
 
 struct EvaluateGenerationCommand: ParsableCommand {
@@ -121,77 +119,51 @@ struct EvaluateGenerationCommand: ParsableCommand {
         if generated == nil && (realTrain != nil || profiles != nil) { throw ValidationError("--real-train and --profiles need --generated and --real") }
     }
 
-    /// The options as the library takes them.
-    func settings() -> GenerationSettings {
-        var settings = GenerationSettings()
-        settings.labelColumn = labelColumn
-        settings.generatedLabelColumn = generatedLabelColumn
-        settings.sentenceColumn = sentenceColumn
-        settings.ks = k.values
-        settings.pcaComponents = pca > 0 ? pca : nil
-        settings.sentenceGenes = genes
-        settings.mmdCells = mmdCells
-        settings.gwCells = gwCells
-        settings.gromovWasserstein.epsilon = gwEpsilon
-        settings.gromovWasserstein.maxIterations = gwMaxIter
-        settings.seed = seed
-        settings.normalizeRealTarget = normalizeReal
-        settings.threads = threads ?? Parallel.defaultThreads
-        return settings
-    }
-
     func run() throws {
         try CLIErrors.run {
-            let settings = self.settings()
+            var settings = GenerationEvaluationWorkflowSettings()
+            settings.generated = generated
+            settings.real = real
+            settings.realTrain = realTrain
+            settings.metrics.labelColumn = labelColumn
+            settings.metrics.generatedLabelColumn = generatedLabelColumn
+            settings.metrics.sentenceColumn = sentenceColumn
+            settings.metrics.ks = k.values
+            settings.metrics.pcaComponents = pca > 0 ? pca : nil
+            settings.metrics.sentenceGenes = genes
+            settings.metrics.mmdCells = mmdCells
+            settings.metrics.gwCells = gwCells
+            settings.metrics.gromovWasserstein.epsilon = gwEpsilon
+            settings.metrics.gromovWasserstein.maxIterations = gwMaxIter
+            settings.metrics.seed = seed
+            settings.metrics.normalizeRealTarget = normalizeReal
+            settings.metrics.threads = threads ?? Parallel.defaultThreads
+            settings.trainingOverlap = labelSwap.trainingOverlap
+            settings.labelSwap = labelSwap.settings(labelColumn: labelColumn, seed: seed, threads: settings.metrics.threads)
+            settings.profiles = profiles != nil
             let started = Date()
             let say: (String) -> Void = { if !out.quiet { printError("\($0)...") } }
-            // The label-swap inputs are checked before the long evaluation, so that a bad model
-            // or cell file fails at once; nothing is written until everything has run.
             if let threads { KernelThreads.count = threads }
-            let swap = try labelSwap.prepare(labelColumn: labelColumn, seed: seed, threads: settings.threads, quiet: out.quiet)
-            var references: TrainingOverlap.References?
-            if generated != nil, let sentences = labelSwap.sentences, let splits = labelSwap.splits {
-                if labelSwap.split == TrainingOverlap.References.trainingSplit {
-                    // The label-swap test may score training cells; the overlap's reference must be held out.
-                    if !out.quiet { printError("warning: --split train: no training overlap (its reference is held-out cells)") }
-                } else {
-                    references = try TrainingOverlap.References.load(sentences: sentences, splits: splits, heldOutSplit: labelSwap.split,
-                                                                     labelColumn: labelColumn, genes: genes, threads: settings.threads)
+            // The model's matrix products use the same threads as our kernels (as the task commands do).
+            if settings.labelSwap != nil { Matmul.setThreads(KernelThreads.count) }
+            var bar: ProgressBar?
+            let result = try GenerationEvaluationWorkflow.run(settings) { event in
+                switch event {
+                case .step(let text): say(text)
+                case .warning(let w): if !out.quiet { printError("warning: \(w)") }
+                case .labelSwapStarted(let cells, let labels):
+                    say("label-swap test (\(cells) cells offered, \(labels) labels)")
+                    bar = ProgressBar(quiet: out.quiet)
+                case .labelSwapProgress(let done, let total): bar?.update("label-swap test", done, total, unit: "cell-label pairs")
+                case .labelSwapFinished: bar?.finish()
                 }
             }
-            var evaluated: (report: GenerationReport, gen: Evaluation.ExpressionMatrix, ref: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?)?
-            if let generated, let real {
-                say("reading")
-                let gen = try Evaluation.ExpressionMatrix.read(generated), ref = try Evaluation.ExpressionMatrix.read(real)
-                let train = try realTrain.map { try Evaluation.ExpressionMatrix.read($0) }
-                evaluated = (try GenerationEvaluation.run(generated: gen, real: ref, realTrain: train, settings: settings,
-                                                            trainingSentences: references, progress: say), gen, ref, train)
-            }
-            let swapped = try swap.map { s -> LabelSwapResult in
-                say("label-swap test (\(s.cells.count) cells offered, \(s.test.labels.count) labels)")
-                return try s.run(quiet: out.quiet)
-            }
-            try out.write(GenerationOutput(report: evaluated?.report, labelSwap: swapped))
-            if let profiles, let e = evaluated { try MetricsFile.write(text: profileCSV(e.report, genes: e.gen, real: e.ref, train: e.train), to: profiles) }
+            try out.write(result.metrics)
+            if let profiles, let csv = result.profilesCSV { try MetricsFile.write(text: csv, to: profiles) }
             guard !out.quiet else { return }
-            let text = [evaluated.map { summary($0.report) }, swapped.map(LabelSwapArguments.summary)].compactMap { $0 }.joined(separator: "\n")
+            let text = [result.metrics.report.map(summary), result.metrics.labelSwap.map(LabelSwapArguments.summary)].compactMap { $0 }.joined(separator: "\n")
             printError(text + String(format: "\n%.1f s", Date().timeIntervalSince(started)))
         }
-    }
-
-    /// Mean profiles per cell type over the shared genes.
-    func profileCSV(_ report: GenerationReport, genes gen: Evaluation.ExpressionMatrix, real: Evaluation.ExpressionMatrix, train: Evaluation.ExpressionMatrix?) throws -> String {
-        var files: [(path: String, genes: [String])] = [(real.path, real.genes), (gen.path, gen.genes)]
-        if let train { files.append((train.path, train.genes)) }
-        let shared = try GeneAlignment(files).genes
-        let types = report.meanProfiles.perType.map(\.label)
-        var out = "gene," + types.flatMap { ["generated:\($0)", "real:\($0)"] }.map(CSVField.quote).joined(separator: ",") + "\n"
-        for (g, name) in shared.enumerated() {
-            out += CSVField.quote(name)
-            for p in report.meanProfiles.profiles { out += ",\(p.generated[g]),\(p.real[g])" }
-            out += "\n"
-        }
-        return out
     }
 
     func summary(_ r: GenerationReport) -> String {
@@ -216,20 +188,5 @@ struct EvaluateGenerationCommand: ParsableCommand {
         lines += r.registered.summary()
         for w in r.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// The generation report with the label-swap test merged in under "label_swap" (the
-/// Evaluation module cannot see the model, so the command joins the two); either may be absent.
-struct GenerationOutput: Encodable {
-    var report: GenerationReport?
-    var labelSwap: LabelSwapResult?
-
-    enum Key: String, CodingKey { case labelSwap = "label_swap" }
-
-    func encode(to encoder: Encoder) throws {
-        try report?.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encodeIfPresent(labelSwap, forKey: .labelSwap)
     }
 }

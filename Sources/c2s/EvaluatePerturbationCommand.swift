@@ -1,7 +1,7 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
-import SingleCell
 
 struct EvaluatePerturbationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -83,14 +83,16 @@ struct EvaluatePerturbationCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let p = try ExpressionMatrix.read(predicted), c = try ExpressionMatrix.read(control), t = try ExpressionMatrix.read(truth)
-            var baseline: PerturbationEvaluation.BaselineInput?
+            var settings = PerturbationEvaluationWorkflowSettings(predicted: predicted, control: control, truth: truth)
+            settings.topN = try topNValues()
+            settings.groupBy = groupBy
             if let baselineControl, let baselinePerturbed {
-                baseline = .init(control: try ExpressionMatrix.read(baselineControl), perturbed: try ExpressionMatrix.read(baselinePerturbed),
-                                 labelColumn: labelColumn, excluded: Set(excludeLabel))
+                var b = PerturbationBaselineFiles(control: baselineControl, perturbed: baselinePerturbed)
+                b.labelColumn = labelColumn
+                b.excluded = Set(excludeLabel)
+                settings.baseline = b
             }
-            let report = try PerturbationEvaluation.run(predicted: p, control: c, truth: t, baseline: baseline, topN: try topNValues(),
-                                                        groupBy: groupBy)
+            let report = try PerturbationEvaluationWorkflow.run(settings)
             try out.write(report)
             guard !out.quiet else { return }
             func row(_ name: String, _ cs: [ResponseCorrelation]) -> String {

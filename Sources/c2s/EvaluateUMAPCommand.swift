@@ -1,7 +1,7 @@
 import ArgumentParser
+import C2S
 import Evaluation
 import Foundation
-import SingleCell
 
 struct EvaluateUMAPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,36 +59,24 @@ struct EvaluateUMAPCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var table = try ExpressionMatrix.read(input)
-            guard table.matrix.rowCount >= 3 else { throw FileError(input, "has \(table.matrix.rowCount) cell(s); a UMAP needs at least 3") }
-            if let normalize { table = table.logNormalized(target: normalize) }
-            var points = table.matrix
-            if pca > 0 {
-                let n = min(pca, points.columnCount, points.rowCount - 1)
-                points = try PrincipalComponents.fit(points, components: n).transform(points)
-            }
-            var settings = UMAPSettings()
-            settings.neighbors = neighbors
-            settings.minDist = minDist
-            settings.epochs = epochs
-            settings.seed = seed
-            let start = DispatchTime.now().uptimeNanoseconds
-            let map = try UMAP.fit(points, settings: settings)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            var csv = "cell,umap1,umap2\n"
-            for i in 0..<map.pointCount {
-                csv += "\(CSVField.quote(table.cellNames[i])),\(map.embedding[2 * i]),\(map.embedding[2 * i + 1])\n"
-            }
-            try MetricsFile.write(text: csv, to: output)
+            var settings = UMAPWorkflowSettings(input: input)
+            settings.pcaComponents = pca
+            settings.normalizeTarget = normalize
+            settings.umap.neighbors = neighbors
+            settings.umap.minDist = minDist
+            settings.umap.epochs = epochs
+            settings.umap.seed = seed
+            settings.trustworthiness = trustworthiness && !quiet
+            let r = try UMAPWorkflow.run(settings)
+            try MetricsFile.write(text: r.csv, to: output)
             guard !quiet else { return }
+            let map = r.map
             print(String(format: "UMAP of %d cells (%d features): %d neighbours, %d epochs, graph components %d: %.3f s",
-                         map.pointCount, points.columnCount, map.neighbors, map.epochs, map.componentCount, seconds))
-            if trustworthiness && map.neighbors >= map.pointCount / 2 {
-                print("trustworthiness: not computed (it needs fewer neighbours than half the cells)")
+                         map.pointCount, r.features, map.neighbors, map.epochs, map.componentCount, r.seconds))
+            if let t = r.trustworthiness {
+                print(String(format: "trustworthiness (k = %d): %.6f", map.neighbors, t))
             } else if trustworthiness {
-                let embedded = FeatureRows(dense: map.embedding.map(Double.init), rows: map.pointCount, columns: 2)
-                print(String(format: "trustworthiness (k = %d): %.6f", map.neighbors,
-                             Trustworthiness.compute(original: points, embedded: embedded, k: map.neighbors)))
+                print("trustworthiness: not computed (it needs fewer neighbours than half the cells)")
             }
             printError("wrote \(output)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import CellSentences
 import Foundation
 import Mechanics
@@ -35,20 +36,11 @@ struct FitCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var manifest = try DatasetManifest.read(folder: dataset)
-            let source = try DatasetInput.open(manifest, folder: dataset, override: input)
-            let threads = self.threads ?? Parallel.defaultThreads
-            let (plan, transform) = try DatasetInput.replan(source, manifest: manifest, threads: threads, blockSize: 4096)
-            guard plan.counts.cellsKept == manifest.counts.cellsKept else {
-                throw DataError("the input now gives \(plan.counts.cellsKept) cells after filtering, the dataset has \(manifest.counts.cellsKept); convert it again")
-            }
             let bar = ProgressBar(quiet: quiet)
-            let result = try InverseTransform.refit(source, plan: plan, settings: fit.settings, transform: transform,
-                                                    threads: threads, blockSize: 4096,
-                                                    progress: { bar.update("fitting", $0, $1) })
+            let result = try InverseTransformRefitting.run(folder: dataset, input: input, settings: fit.settings,
+                                                           threads: threads ?? Parallel.defaultThreads,
+                                                           progress: { bar.update("fitting", $0, $1) })
             bar.finish()
-            manifest.inverseTransform = result
-            try manifest.write(folder: dataset)
             if !quiet { printError(FitOptions.describe(result)) }
         }
     }

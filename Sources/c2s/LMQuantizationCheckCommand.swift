@@ -49,69 +49,9 @@ struct LMQuantizationCheckCommand: ParsableCommand {
         try CLIErrors.run {
             if let threads { KernelThreads.count = threads }
             Matmul.setThreads(KernelThreads.count)
-            let folder = URL(fileURLWithPath: model)
-            let full = try ModelLoader.load(folder: folder, weights: .fp32)
-            let quantized = try ModelLoader.load(folder: folder, quantize: quantize)
-            var sequences: [[Int32]]
-            if let promptIds {
-                sequences = try TokenIDFile.read(promptIds)
-            } else {
-                let texts = withResponse ? try Self.examples(promptFile!) : try PromptFile.read(promptFile!)
-                sequences = try Tokenizer.load(folder: ModelLoader.tokenizerFolder(model: model, adapter: nil)).encodeBatch(texts)
-            }
-            if let limit { sequences = Array(sequences.prefix(limit)) }
-            var check = QuantizationCheck(vocabulary: full.info.vocabularySize)
-            for tokens in sequences {
-                let cut = Array(tokens.prefix(full.info.contextLength))
-                guard !cut.isEmpty else { continue }
-                check.add(reference: try Self.logits(full, cut), quantized: try Self.logits(quantized, cut))
-            }
-            print(check.summary(sequences: sequences.count, quantization: quantize.rawValue))
+            let input: QuantizationCheck.Input = promptIds.map { QuantizationCheck.Input.tokenIDs($0) } ?? (withResponse ? .examples(promptFile!) : .prompts(promptFile!))
+            let check = try QuantizationCheck.run(model: model, quantize: quantize, input: input, limit: limit)
+            print(check.summary(quantization: quantize.rawValue))
         }
-    }
-
-    /// Logits of every position of one sequence, in one pass.
-    static func logits(_ m: any CausalLanguageModel, _ tokens: [Int32]) throws -> [Float] {
-        var batch = ForwardBatch()
-        batch.append(slot: 0, newTokens: tokens, past: 0)
-        return try m.forward(batch, cache: m.makeCache(capacities: [tokens.count]), logits: .all, hiddenStates: false).logits
-    }
-
-    /// model_input + " " + response of each JSONL line.
-    static func examples(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.input("\(path): cannot be read") }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { n, line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let input = object["model_input"] as? String, let response = object["response"] as? String else {
-                throw ModelError.input("\(path):\(n + 1): --with-response needs model_input and response fields")
-            }
-            return input + " " + response
-        }
-    }
-}
-
-/// Running totals of a quantized model's logits against the reference's, position by position.
-struct QuantizationCheck {
-    let vocabulary: Int
-    var positions = 0, top1Agreeing = 0
-    var maxDifference: Float = 0, sumOfPositionMaxima: Double = 0, largestLogit: Float = 0
-
-    mutating func add(reference: [Float], quantized: [Float]) {
-        for row in 0..<(reference.count / vocabulary) {
-            let r = reference[(row * vocabulary)..<((row + 1) * vocabulary)], q = quantized[(row * vocabulary)..<((row + 1) * vocabulary)]
-            var worst: Float = 0
-            for (a, b) in zip(r, q) { worst = max(worst, abs(a - b)) }
-            positions += 1
-            if r.indices.max(by: { r[$0] < r[$1] }) == q.indices.max(by: { q[$0] < q[$1] }) { top1Agreeing += 1 }
-            maxDifference = max(maxDifference, worst)
-            sumOfPositionMaxima += Double(worst)
-            largestLogit = max(largestLogit, r.map(abs).max() ?? 0)
-        }
-    }
-
-    func summary(sequences: Int, quantization: String) -> String {
-        let mean = positions > 0 ? sumOfPositionMaxima / Double(positions) : 0
-        return "{\"quantization\":\"\(quantization)\",\"sequences\":\(sequences),\"positions\":\(positions),\"top1_agreement\":\(positions > 0 ? Double(top1Agreeing) / Double(positions) : 1),"
-            + "\"top1_differing\":\(positions - top1Agreeing),\"max_abs_logit_difference\":\(maxDifference),\"mean_position_max_abs_logit_difference\":\(mean),\"largest_abs_fp32_logit\":\(largestLogit)}"
     }
 }

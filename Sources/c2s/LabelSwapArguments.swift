@@ -1,13 +1,9 @@
 import ArgumentParser
 import C2S
-import CellSentences
 import Foundation
-import Prompts
-import SingleCell
-import Transformer
 
-/// The options of the label-swap test in `c2s evaluate generation`, and the step that turns
-/// them into a ready test (model loaded, cells read and selected) before any work is done.
+/// The options of the label-swap test in `c2s evaluate generation` (and of the training
+/// overlap's cells), turned into the library's settings.
 struct LabelSwapArguments: ParsableArguments {
     @Option(help: "C2S model folder: run the label-swap test on it (needs --sentences and the labels in its c2s.json).")
     var model: String?
@@ -52,70 +48,26 @@ struct LabelSwapArguments: ParsableArguments {
         if sentences == nil && splits != nil { throw ValidationError("--splits selects cells of --sentences; give --sentences (and --model for the label-swap test)") }
     }
 
-    /// A test ready to run, with the cells it is offered.
-    struct Prepared {
-        let test: LabelSwapTest
-        let cells: [CellRecord]
-        let labelColumn: String
-        let sentences: String
-
-        /// Runs it with a progress bar; a problem with the cells is reported against the cell file.
-        func run(quiet: Bool) throws -> LabelSwapResult {
-            let bar = ProgressBar(quiet: quiet)
-            defer { bar.finish() }
-            do {
-                return try test.run(cells, labelColumn: labelColumn, progress: { bar.update("label-swap test", $0, $1, unit: "cell-label pairs") })
-            } catch let e as DataError {
-                throw FileError(sentences, e.message)
-            }
-        }
+    /// The test's settings (nil without --model).
+    func settings(labelColumn: String, seed: UInt64, threads: Int) -> LabelSwapSettings? {
+        guard let model, let sentences else { return nil }
+        var s = LabelSwapSettings(model: model, sentences: sentences, threads: threads)
+        s.splits = splits
+        s.split = split
+        s.labelColumn = labelColumn
+        s.maxCells = labelSwapCells
+        s.topGenes = topGenes
+        s.template = template
+        s.organism = organism
+        s.maxTokensPerPass = maxTokensPerPass
+        s.seed = seed
+        return s
     }
 
-    /// Loads the model and the cells (nil without --model). Errors name the file: a model
-    /// without learned labels, cells without the label column, a split that keeps nothing.
-    func prepare(labelColumn: String, seed: UInt64, threads: Int, quiet: Bool) throws -> Prepared? {
-        guard let model, let sentences else { return nil }
-        // The model's matrix products use the same threads as our kernels (as the task commands do).
-        Matmul.setThreads(KernelThreads.count)
-        let loaded = try C2SModel(folder: model)
-        let task = "cell_type_generation"
-        let labels = loaded.metadata?.labels(for: task) ?? []
-        guard labels.count >= 2 else {
-            let file = loaded.metadata?.path ?? (model as NSString).appendingPathComponent(C2SMetadata.fileName)
-            let why = loaded.metadata == nil ? "does not exist (it is written by 'c2s train' with the labels the model learned)"
-                : labels.isEmpty ? "lists no labels" : "lists only one label (\(labels[0]))"
-            throw FileError(file, "\(why); the label-swap test scores each cell under every learned label, so it needs at least two")
-        }
-        if !quiet, let w = loaded.taskWarning(task) { printError("warning: \(w)") }
-        if !quiet && topGenes == nil && loaded.metadata?.topGenes == nil {
-            // Scoring more genes than the model was trained to write measures something else.
-            printError("warning: \(loaded.metadata?.path ?? model) records no genes per cell (top_k); scoring each cell's top \(loaded.topGenes(nil)) genes; pass --top-genes with the --top-k the training prompts used")
-        }
-        let prompt = try TaskPrompt(task: task, kind: .singleCell, template: template)
-        var options = LabelSwapOptions()
-        options.topGenes = loaded.topGenes(topGenes)
-        options.organism = loaded.organism(organism)
-        options.maxCells = labelSwapCells
-        options.seed = seed
-        options.maxTokensPerPass = maxTokensPerPass
-        let test = try LabelSwapTest(model: loaded, prompt: prompt, labels: labels, options: options)
-
-        let table = try CellSentences.CellTable.load(sentences, maxGenes: options.topGenes, threads: threads)
-        guard table.fieldNames.contains(labelColumn) else {
-            throw FileError(sentences, "has no column '\(labelColumn)' (the cells' labels, --label-column); columns: \(table.fieldNames.joined(separator: ", "))")
-        }
-        var selection = CellSelection()
-        if let splits {
-            selection.splits = try SplitPlan.read(path: splits)
-            selection.split = split
-        }
-        let kept: [Int]
-        do {
-            kept = try selection.apply(to: table)
-        } catch let e as DataError {
-            throw FileError(splits ?? sentences, e.message)
-        }
-        return Prepared(test: test, cells: kept.map { table.cells[$0] }, labelColumn: labelColumn, sentences: sentences)
+    /// The training overlap's cells (nil without --sentences and --splits).
+    var trainingOverlap: TrainingOverlapSource? {
+        guard let sentences, let splits else { return nil }
+        return TrainingOverlapSource(sentences: sentences, splits: splits, heldOutSplit: split)
     }
 
     /// The terminal lines of a result.

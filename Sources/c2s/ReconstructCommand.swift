@@ -3,8 +3,6 @@ import C2S
 import CellSentences
 import Foundation
 import Mechanics
-import Prompts
-import SingleCell
 
 struct ReconstructCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,50 +82,24 @@ struct ReconstructCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            var isDir: ObjCBool = false
-            let inputIsFolder = FileManager.default.fileExists(atPath: input, isDirectory: &isDir) && isDir.boolValue
-            guard inputIsFolder || dataset != nil else {
-                throw FileError(input, "a sentence file needs --dataset DIR to give the vocabulary and the inverse transform")
-            }
-            let data = try SentenceDataset(folder: inputIsFolder ? input : dataset!)
-            let model = try data.model()
-            var options = ReconstructionOptions()
-            options.sentenceField = sentenceField
-            options.clip = !noClip
-            options.maxWords = topGenes ?? .max
-            options.threads = threads ?? Parallel.defaultThreads
-            options.overwrite = overwrite
-            options.compressionLevel = compression
-            let file = inputIsFolder ? data.cellsPath : input
-            guard FileManager.default.fileExists(atPath: file) else { throw FileError(file, "no such file") }
-            var selection = CellSelection()
-            if let splits { selection.splits = try SplitPlan.read(path: splits) }
-            selection.split = split
-            selection.conditions = try conditions.map(CellSelection.condition)
-            if !selection.isEmpty {
-                if inputIsFolder { try selection.validate(columns: data.manifest.obsColumns, input: input) }
-                let lines = SelectedLines(selection)
-                options.keep = { lines.keeps($0) }
-            }
+            var settings = ReconstructionWorkflowSettings(input: input, output: output)
+            settings.dataset = dataset
+            settings.options.sentenceField = sentenceField
+            settings.options.clip = !noClip
+            settings.options.maxWords = topGenes ?? .max
+            settings.options.threads = threads ?? Parallel.defaultThreads
+            settings.options.overwrite = overwrite
+            settings.options.compressionLevel = compression
+            settings.splits = splits
+            settings.split = split
+            settings.conditions = try conditions.map(CellSelection.condition)
             let started = Date()
-            let s = try SentenceReconstruction.run(input: file, vocabulary: data.genes, vocabularyCounts: data.geneCells,
-                                                   model: model, output: output, options: options)
+            let s = try ReconstructionWorkflow.run(settings)
             if !quiet {
                 printError(String(format: "%d sentences -> %@: %.1f words per sentence, validity %.2f%%, uniqueness %.2f%%%@, %.2f s",
                                   s.sentences, output, Double(s.words) / Double(max(1, s.sentences)), s.validity * 100, s.uniqueness * 100,
                                   s.emptySentences > 0 ? ", \(s.emptySentences) empty sentence(s)" : "", Date().timeIntervalSince(started)))
             }
         }
-    }
-}
-
-/// A ``CellSelection`` applied to the fields of a JSON line (`cell_name` and the obs columns).
-private struct SelectedLines: Sendable {
-    let selection: CellSelection
-    init(_ selection: CellSelection) { self.selection = selection }
-
-    @Sendable func keeps(_ fields: [(String, JSONScalar)]) -> Bool {
-        let name = fields.first { $0.0 == "cell_name" }.flatMap { $0.1.fieldText } ?? ""
-        return selection.keeps(name: name) { column in fields.first { $0.0 == column }.flatMap { $0.1.fieldText } }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import CellSentences
 import Evaluation
 import Foundation
@@ -42,22 +43,10 @@ struct TransformReportCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let data = try SentenceDataset(folder: dataset)
-            guard let fit = data.manifest.inverseTransform else {
-                throw FileError(dataset + "/manifest.json", "has no inverse transform; run 'c2s fit \(dataset)' first")
-            }
-            let source = try DatasetInput.open(data.manifest, folder: dataset, override: input)
-            let threads = Parallel.defaultThreads
-            let (plan, transform) = try DatasetInput.replan(source, manifest: data.manifest, threads: threads, blockSize: 4096)
             let bar = ProgressBar(quiet: quiet)
-            let c = try InverseTransform.collect(source, plan: plan, settings: fit.settings, transform: transform,
-                                                 threads: threads, blockSize: 4096, progress: { bar.update("reading", $0, $1) })
+            let path = try InverseTransformReportWriting.run(folder: dataset, input: input, output: output,
+                                                             progress: { bar.update("reading", $0, $1) })
             bar.finish()
-            let samples = InverseTransform.samples(values: c.values, global: c.global, byGroup: c.byGroup)
-            let name = URL(fileURLWithPath: dataset).standardizedFileURL.lastPathComponent
-            let report = InverseTransformReport.build(datasetName: name, manifest: data.manifest, fit: fit, samples: samples)
-            let path = URL(fileURLWithPath: output).appendingPathComponent("report.html").path
-            try report.write(to: path)
             if !quiet { printError("wrote \(path)") }
         }
     }

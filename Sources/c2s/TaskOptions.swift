@@ -200,16 +200,3 @@ struct CellInputArguments: ParsableArguments {
         return t
     }
 }
-
-/// Reads a label list: one label per line, blank lines skipped.
-enum LabelFile {
-    static func read(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path, "cannot be read") }
-        let labels = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !labels.isEmpty else { throw FileError(path, "has no labels (expected one label per line)") }
-        var seen = Set<String>()
-        for l in labels where !seen.insert(l).inserted { throw FileError(path, "lists the label '\(l)' twice") }
-        return labels
-    }
-}

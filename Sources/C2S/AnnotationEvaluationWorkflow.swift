@@ -1,0 +1,91 @@
+import Evaluation
+import Prompts
+import SingleCell
+
+/// The baselines of `c2s evaluate annotation`: the evaluated rows' cells classified by models
+/// fitted on the train split's cells of an expression file.
+public struct AnnotationBaselineSettings: Sendable {
+    /// The count matrix (.h5ad) of all cells; rows are matched to its cells by name.
+    public var expression: String
+    /// The splits.json whose split "train" holds the baselines' reference cells.
+    public var splits: String
+    /// Neighbours of the k-NN baselines.
+    public var k = 10
+    /// Total each cell is scaled to before the log transform.
+    public var normalizeTarget = 10_000.0
+    /// Whether to fit the strong baselines too (logistic regression on HVGs, k-NN on their PCs).
+    public var strongBaselines = true
+    /// Highly variable genes and principal components of the strong baselines.
+    public var hvg = 2000
+    public var pcaComponents = 50
+
+    public init(expression: String, splits: String) {
+        self.expression = expression
+        self.splits = splits
+    }
+}
+
+/// What `c2s evaluate annotation` scores: the predicted against the true labels of a file,
+/// and optionally the baselines on the same rows.
+public struct AnnotationEvaluationWorkflowSettings: Sendable {
+    /// An `.h5ad` file (its obs) or a CSV/TSV table with a header row.
+    public var file: String
+    public var truthColumn = "cell_type"
+    public var predictedColumn = "predicted_cell_type"
+    public var baselines: AnnotationBaselineSettings?
+
+    public init(file: String) { self.file = file }
+}
+
+/// `c2s evaluate annotation`: the classification metrics of a file's predictions
+/// (``AnnotationEvaluation``), with the k-NN baseline and the strong baselines on the same
+/// rows when asked for. Nothing is written: the caller writes the report.
+public enum AnnotationEvaluationWorkflow {
+    /// Scores the file. Errors: a missing column, a row whose cell is not in the expression
+    /// file, an evaluated cell of the train split (the baselines need held-out cells).
+    public static func run(_ s: AnnotationEvaluationWorkflowSettings) throws -> AnnotationReport {
+        var report = try AnnotationEvaluation.run(path: s.file, truthColumn: s.truthColumn, predictedColumn: s.predictedColumn)
+        if let b = s.baselines {
+            (report.baseline, report.baselines) = try baselines(s, b)
+        }
+        return report
+    }
+
+    /// The baselines on the evaluated rows: their cells (by name) of the expression file,
+    /// classified by models of the train split's cells. The strong ones unless switched off.
+    static func baselines(_ s: AnnotationEvaluationWorkflowSettings,
+                          _ b: AnnotationBaselineSettings) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
+        let file = s.file, expression = b.expression
+        let names = try rowNames(file)
+        let plan = try SplitPlan.read(path: b.splits)
+        let table = try ExpressionMatrix.read(expression)
+        let labels = try table.column(s.truthColumn)
+        var row: [String: Int] = [:]
+        for (i, n) in table.cellNames.enumerated() { row[n] = i }
+        let train = table.cellNames.indices.filter { plan.assignments[table.cellNames[$0]] == "train" && labels[$0] != nil }
+        var test: [Int] = []
+        for n in names {
+            guard let r = row[n] else { throw DataError("\(file): cell '\(n)' is not in \(expression)") }
+            guard let l = labels[r], !l.isEmpty else { continue }
+            test.append(r)
+        }
+        if let leak = test.first(where: { plan.assignments[table.cellNames[$0]] == "train" }) {
+            throw DataError("\(file): cell '\(table.cellNames[leak])' is in the train split of \(b.splits); the baseline needs held-out cells")
+        }
+        let trainCells = table.selecting(rows: train), testCells = table.selecting(rows: test)
+        let trainLabels = train.map { labels[$0]! }, testLabels = test.map { labels[$0]! }
+        let knn = try KNNBaseline.run(path: expression, train: trainCells, trainLabels: trainLabels, test: testCells,
+                                      testLabels: testLabels, k: b.k, normalizeTarget: b.normalizeTarget)
+        guard b.strongBaselines else { return (knn, nil) }
+        let strong = try StrongBaselines.run(train: trainCells, trainLabels: trainLabels, test: testCells, testLabels: testLabels,
+                                             hvg: b.hvg, pcaComponents: b.pcaComponents, k: b.k, normalizeTarget: b.normalizeTarget)
+        return (knn, strong)
+    }
+
+    /// Cell names of a file's rows: the obs index of an .h5ad, else the first column of the table.
+    static func rowNames(_ path: String) throws -> [String] {
+        if try ExpressionReader.detectFormat(path) == .h5ad { return try H5ADSource(path: path).obs.index }
+        let table = try CSVTable(path: path)
+        return try table.column(table.header[0])
+    }
+}
