@@ -37,13 +37,7 @@ public enum ReportNumberFormat {
         let decimals = min(max(significant - 1 - magnitude, 0), 6)
         let rounded = (value * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals))
         if decimals == 0, abs(rounded) < 9e15 { return integer(Int64(rounded)) }
-        let text = TickFormatter.fixed(rounded, decimals)
-        // Group the integer part.
-        let negative = text.hasPrefix("\u{2212}")
-        let body = negative ? String(text.dropFirst()) : text
-        let parts = body.split(separator: ".", maxSplits: 1)
-        guard let whole = Int64(parts[0]) else { return text }
-        return (negative ? "\u{2212}" : "") + integer(whole) + (parts.count > 1 ? "." + parts[1] : "")
+        return groupingThousands(TickFormatter.fixed(rounded, decimals))
     }
 
     /// `fraction` as a percentage with `decimals` decimals: `0.8321` → `83.2%`.
@@ -55,7 +49,12 @@ public enum ReportNumberFormat {
     /// `value` with exactly `decimals` decimals and grouped thousands.
     public static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return number(value) }
-        let text = TickFormatter.fixed(value, decimals)
+        return groupingThousands(TickFormatter.fixed(value, decimals))
+    }
+
+    /// A fixed-point `text` (sign `\u{2212}`, `.` decimals) with its integer part grouped by
+    /// `integer(_:)`; text whose integer part is not an Int64 comes back as it is.
+    static func groupingThousands(_ text: String) -> String {
         let negative = text.hasPrefix("\u{2212}")
         let body = negative ? String(text.dropFirst()) : text
         let parts = body.split(separator: ".", maxSplits: 1)

@@ -87,6 +87,8 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(ReportNumberFormat.number(.nan), "—")
         XCTAssertEqual(ReportNumberFormat.percent(0.8321), "83.2%")
         XCTAssertEqual(ReportNumberFormat.fixed(1234.5, decimals: 2), "1,234.50")
+        XCTAssertEqual(ReportNumberFormat.fixed(-1234567.891, decimals: 1), "\u{2212}1,234,567.9")
+        XCTAssertEqual(ReportNumberFormat.fixed(999.5, decimals: 0), "1,000")
         XCTAssertEqual(ReportValue.number(0.9).formatted(decimals: 3), "0.900")
     }
 
