@@ -163,6 +163,10 @@ public struct PromptBuilder {
         }
         if let f = options.examplesPerCell {
             guard f.isFinite && f > 0 else { throw DataError("--examples-per-cell must be a positive number, not \(f)") }
+            // Beyond this the count would not fit an Int (and no file of it would fit a disk).
+            guard f * Double(table.cells.count) <= 1e12 else {
+                throw DataError("--examples-per-cell \(f) asks for \(f * Double(table.cells.count)) examples from \(table.cells.count) cells; at most 10^12")
+            }
             guard options.tasks.contains(where: { $0.weight != nil }) else {
                 throw DataError("--examples-per-cell needs task weights (e.g. --task cell_type_prediction:1): without them every cell gives one example per task")
             }

@@ -196,6 +196,9 @@ final class PromptBuilderTests: XCTestCase {
         var zero = o
         zero.examplesPerCell = 0
         XCTAssertThrowsError(try build(table, zero)) { XCTAssertTrue("\($0)".contains("positive"), "\($0)") }
+        var huge = o
+        huge.examplesPerCell = 1e300
+        XCTAssertThrowsError(try build(table, huge)) { XCTAssertTrue("\($0)".contains("at most"), "\($0)") }
     }
 
     func testMissingColumnsAreClearErrors() throws {
