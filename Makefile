@@ -62,6 +62,9 @@ EPOCHS ?= 8
 # of a large dataset unseen: SCIENCE.md section 4c); EXAMPLES=N fixes it instead.
 EXAMPLES ?=
 EXAMPLES_PER_CELL ?= 2
+# Noise on the gene order of training inputs (c2s prompts --rank-noise σ; 0: none), so a cell
+# drawn more than once is seen as different measurements instead of one sentence to memorise.
+RANK_NOISE ?= 0
 # Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
 # large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).
 MAX_STEPS ?= 1600
@@ -122,7 +125,7 @@ demo: build
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) \
 	  $(if $(EXAMPLES),--examples $(EXAMPLES),--examples-per-cell $(EXAMPLES_PER_CELL)) \
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(if $(BALANCE),--balance-labels $(BALANCE)) \
-	  $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	  $(if $(filter-out 0,$(RANK_NOISE)),--rank-noise $(RANK_NOISE)) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	train=$$(grep -c '"split":"train"' $(DEMO_DIR)/prompts.jsonl); \
 	steps=$$(( ($$train + $(BATCH) - 1) / $(BATCH) * $(EPOCHS) )); \
 	if [ $$steps -gt $(MAX_STEPS) ]; then length="--max-steps $(MAX_STEPS)"; \

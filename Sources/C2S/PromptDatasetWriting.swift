@@ -24,6 +24,8 @@ public struct PromptDatasetSettings: Sendable {
     public var examplesPerCell: Double?
     /// Tasks whose weighted draws are spread evenly over labels (`PromptOptions.balancedTasks`).
     public var balancedTasks: Set<String> = []
+    /// Noise on the gene order of training inputs (`PromptOptions.rankNoise`).
+    public var rankNoise = RankNoise.none
     /// Genes of each cell shown in prompts.
     public var topK = 200
     /// The organism named in prompts (default: the dataset's, else Homo sapiens).
@@ -153,6 +155,7 @@ public enum PromptDatasetWriting {
         options.examples = s.examples
         options.examplesPerCell = s.examplesPerCell
         options.balancedTasks = s.balancedTasks
+        options.rankNoise = s.rankNoise
         options.topK = s.topK
         options.style = s.profile.style
         options.promptFormat = s.profile.name == PromptProfiles.c2s.name ? nil : s.profile.name

@@ -67,6 +67,9 @@ public struct PromptOptions: Sendable {
     /// is conditioned on as often as a common one (a cell of a small type recurs more often).
     /// Single-cell tasks that use `{label}` only; needs task weights.
     public var balancedTasks: Set<String> = []
+    /// Noise on the gene order of the cells shown in training inputs (`RankNoise`; none by
+    /// default), so that a cell drawn several times is seen as several measurements.
+    public var rankNoise = RankNoise.none
     /// Genes of each cell shown (the top k of its sentence).
     public var topK = 200
     public var organism = "Homo sapiens"

@@ -110,7 +110,9 @@ final class PromptLineEncoder {
     func encode(_ task: EncodedTask, _ unit: UnsafePointer<PromptBuilder.Unit>, example: Int) throws {
         let start = out.count
         // The byte path writes c2s's own style; a checkpoint's style takes the String path.
-        if builder.options.style == .c2s, builder.options.promptFormat == nil, fast(task, unit, example: example) { return }
+        // So does an example with rank noise: its sentences are new text, not the records' bytes.
+        if builder.options.style == .c2s, builder.options.promptFormat == nil, !builder.addsRankNoise(unit.pointee),
+           fast(task, unit, example: example) { return }
         out.truncate(to: start)
         fallbacks += 1
         var line: [UInt8] = []

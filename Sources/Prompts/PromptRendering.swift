@@ -19,37 +19,60 @@ extension PromptBuilder {
     /// This is the plain String rendering, the definition of what `buildLines` writes as bytes.
     func render(_ task: TaskDefinition, _ unit: Unit, example: Int) throws -> PromptExample {
         let template = task.inputTemplates[templateIndex(task, example: example)]
+        let real = slots(task, unit) { table.cells[$0] }
+        // With rank noise, a training input shows a noisy measurement of its cells; the response
+        // (a generated sentence, a perturbed cell) stays the real one.
+        let shown = addsRankNoise(unit)
+            ? slots(task, unit) { options.rankNoise.applied(to: table.cells[$0], seed: rankNoiseSeed(example: example, cell: $0)) }
+            : real
+        let (input, spans) = try options.style.render(template, shown.value, marking: shown.sentences)
+        let response = try options.style.render(task.responseTemplate, real.value)
+        return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: real.names, modelInput: input,
+                             response: response, inputSentenceSpans: spans, promptFormat: options.promptFormat)
+    }
+
+    /// Whether the example's input sentences get `options.rankNoise`: training examples only,
+    /// so validation and test prompts show the cells as measured.
+    func addsRankNoise(_ unit: Unit) -> Bool {
+        options.rankNoise.isActive && unit.split == 0
+    }
+
+    /// The noise stream of cell `cell` in example number `example`.
+    func rankNoiseSeed(example: Int, cell: Int) -> UInt64 {
+        SplitMix64.derive(SplitMix64.derive(options.seed ^ 0x52A4_C0DE, UInt64(example)), UInt64(cell))
+    }
+
+    /// What a unit's template slots are filled with, its cells given by `cell` (by index).
+    private func slots(_ task: TaskDefinition, _ unit: Unit, cell: (Int) -> CellRecord) -> Slots {
         let organism = options.organism
         let style = options.style
-        let value: (String) -> String?
-        // Code points of each sentence within a value: the whole value, or each cell's sentence
-        // within the multi-cell block.
-        let sentences: (String, String) -> [Range<Int>]
-        let names: [String]
         switch task.kind {
         case .singleCell:
-            let cell = table.cells[unit.first]
-            names = [cell.name]
-            value = PromptValues.singleCell(cell, topK: options.topK, organism: organism, labelColumn: options.labelColumn, style: style)
-            sentences = { name, v in name == "cell_sentence" ? [0..<v.unicodeScalars.count] : [] }
+            let c = cell(unit.first)
+            return Slots(value: PromptValues.singleCell(c, topK: options.topK, organism: organism, labelColumn: options.labelColumn, style: style),
+                         sentences: { name, v in name == "cell_sentence" ? [0..<v.unicodeScalars.count] : [] },
+                         names: [c.name])
         case .multiCell:
-            let cells = unit.cells.map { table.cells[$0] }
+            let cells = unit.cells.map(cell)
             let topK = options.topK
             let labelColumn = options.groupLabelColumn ?? options.groupColumns[0]
-            names = cells.map(\.name)
-            value = PromptValues.multiCell(cells, topK: topK, organism: organism, label: cells[0].fields[labelColumn], text: self.text(for: cells), style: style)
-            sentences = { name, _ in name == "cell_sentences" ? style.cellBlockSpans(cells.map { $0.topGenes(topK).text }) : [] }
+            return Slots(value: PromptValues.multiCell(cells, topK: topK, organism: organism, label: cells[0].fields[labelColumn], text: self.text(for: cells), style: style),
+                         sentences: { name, _ in name == "cell_sentences" ? style.cellBlockSpans(cells.map { $0.topGenes(topK).text }) : [] },
+                         names: cells.map(\.name))
         case .perturbation:
-            let control = table.cells[unit.first], perturbed = table.cells[unit.second]
-            names = [control.name, perturbed.name]
-            value = PromptValues.perturbation(control: control, perturbed: perturbed, topK: options.topK,
-                                              perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn,
-                                              missingLabel: labelStandIn)
-            sentences = { name, v in name == "control_sentence" || name == "perturbed_sentence" ? [0..<v.unicodeScalars.count] : [] }
+            let control = cell(unit.first), perturbed = cell(unit.second)
+            return Slots(value: PromptValues.perturbation(control: control, perturbed: perturbed, topK: options.topK,
+                                                          perturbation: unit.perturbation ?? "", organism: organism, labelColumn: options.labelColumn,
+                                                          missingLabel: labelStandIn),
+                         sentences: { name, v in name == "control_sentence" || name == "perturbed_sentence" ? [0..<v.unicodeScalars.count] : [] },
+                         names: [control.name, perturbed.name])
         }
-        let (input, spans) = try style.render(template, value, marking: sentences)
-        let response = try style.render(task.responseTemplate, value)
-        return PromptExample(task: task.name, split: SplitPlan.splitNames[unit.split], cellNames: names, modelInput: input,
-                             response: response, inputSentenceSpans: spans, promptFormat: options.promptFormat)
+    }
+
+    /// A template's values, where its sentences lie in them, and the unit's cell names.
+    private struct Slots {
+        var value: (String) -> String?
+        var sentences: (String, String) -> [Range<Int>]
+        var names: [String]
     }
 }

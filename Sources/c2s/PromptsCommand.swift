@@ -52,6 +52,9 @@ struct PromptsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw this task's weighted examples evenly over labels (comma-separated tasks, e.g. cell_type_generation): every cell type is conditioned on equally often, a rare type's cells recurring more.", valueName: "tasks"))
     var balanceLabels: String?
 
+    @Option(help: ArgumentHelp("Training prompts show each cell with noise on its gene order: gene i (from 0) is re-ranked by log(i + 1) + σ·N(0, 1), so a cell drawn several times is seen as several plausible measurements (deep genes move most). Validation and test prompts, and responses, stay as measured. 0: none.", valueName: "σ"))
+    var rankNoise = 0.0
+
     @Option(help: "Train,validation,test fractions.")
     var splitFractions = "0.8,0.1,0.1"
 
@@ -81,6 +84,7 @@ struct PromptsCommand: ParsableCommand {
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let n = examples, n < 1 { throw ValidationError("--examples must be at least 1") }
+        if !(rankNoise.isFinite && rankNoise >= 0) { throw ValidationError("--rank-noise must be a finite number ≥ 0, got \(rankNoise)") }
     }
 
     /// The options as the library takes them.
@@ -89,6 +93,7 @@ struct PromptsCommand: ParsableCommand {
         s.examples = examples
         s.examplesPerCell = examplesPerCell
         s.balancedTasks = Set(Self.columns(balanceLabels))
+        s.rankNoise = try RankNoise(sigma: rankNoise)
         if splits == nil { s.splitFractions = try SplitFractions(argument: splitFractions) }
         s.stratifyBy = stratifyBy
         s.groupBy = Self.columns(groupBy)

@@ -179,7 +179,7 @@ def convert(data, out: Optional[PathLike] = None, *, obs_columns: Optional[Seque
 def prompts(dataset, out: Optional[PathLike] = None, *,
             tasks: Union[str, Sequence[str], Mapping[str, float]] = "cell_type_prediction",
             examples: Optional[int] = None, examples_per_cell: Optional[float] = None,
-            top_k: Optional[int] = None,
+            rank_noise: Optional[float] = None, top_k: Optional[int] = None,
             label_column: Optional[str] = None, stratify_by: Optional[str] = None,
             group_by: Optional[Sequence[str]] = None, splits: Optional[PathLike] = None,
             split_fractions: Optional[Sequence[float]] = None, seed: Optional[int] = None,
@@ -211,6 +211,10 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
         Instead of ``examples``: this many per cell of the dataset (``--examples-per-cell``),
         so the count follows its size; with weights 2:1:1 and 2 per cell the first task
         reaches about every cell once.
+    rank_noise
+        σ of the noise on the gene order of training inputs (``--rank-noise``): gene i is
+        re-ranked by log(i + 1) + σ·N(0, 1), so a cell drawn several times is seen as
+        several plausible measurements. Validation and test prompts stay as measured.
     balance_labels
         Tasks whose weighted examples are drawn evenly over labels
         (``--balance-labels``), e.g. ``["cell_type_generation"]``: a rare cell type is asked
@@ -249,6 +253,7 @@ def prompts(dataset, out: Optional[PathLike] = None, *,
     else:
         args.each("--task", tasks)
     args.opt("--examples", examples).opt("--examples-per-cell", examples_per_cell)
+    args.opt("--rank-noise", rank_noise)
     args.opt("--top-k", top_k).opt("--label-column", label_column)
     args.opt("--stratify-by", stratify_by).csv("--group-by", group_by).opt("--splits", splits)
     args.csv("--split-fractions", split_fractions).opt("--seed", seed)

@@ -225,3 +225,18 @@ def test_corpus_of_two_datasets_trains_with_flat_memory_order(sim, tmp_path):
     state = json.loads((model.path / "trainer_state.json").read_text())
     assert state["options"]["batch_order"] == "permuted"
     assert sorted(model.labels) == sorted(set(sim.adata.obs["cell_type"]))
+
+
+def test_prompts_rank_noise_changes_training_inputs_only(sim, tmp_path):
+    # Rank noise: training inputs show another order of the cell's genes; validation and
+    # test prompts and every response are as without it.
+    kw = dict(tasks={"cell_type_prediction": 1}, examples_per_cell=2, label_column="cell_type", top_k=10, seed=5)
+    plain = c2s.prompts(sim.sentences, tmp_path / "plain.jsonl", **kw).to_dataframe()
+    noisy = c2s.prompts(sim.sentences, tmp_path / "noisy.jsonl", rank_noise=0.5,
+                        splits=tmp_path / "splits.json", **kw).to_dataframe()
+    assert list(plain["response"]) == list(noisy["response"])
+    train = plain["split"] == "train"
+    assert (plain.loc[~train, "model_input"] == noisy.loc[~train, "model_input"]).all()
+    assert (plain.loc[train, "model_input"] != noisy.loc[train, "model_input"]).mean() > 0.5
+    with pytest.raises(c2s.C2SError, match="rank-noise"):
+        c2s.prompts(sim.sentences, tmp_path / "bad" / "bad.jsonl", rank_noise=-1, **kw)

@@ -1,0 +1,94 @@
+import CellSentences
+import Foundation
+import Prompts
+import SingleCell
+import XCTest
+
+/// `--rank-noise`: training inputs show a cell as a new measurement; nothing else changes.
+final class RankNoiseTests: XCTestCase {
+    /// A cell whose sentence is G0 G1 ... G(n-1).
+    func ladder(_ n: Int) -> CellRecord {
+        CellRecord(name: "c", sentence: (0..<n).map { "G\($0)" }.joined(separator: " "), fields: ["cell_type": "T"])
+    }
+
+    func testDeepGenesMoveMoreThanTopGenesAndTheSameSeedGivesTheSameOrder() throws {
+        let noise = try RankNoise(sigma: 0.3)
+        let cell = ladder(200)
+        var moved = [Double](repeating: 0, count: 200)
+        var firstStaysNearTheTop = 0
+        let draws = 400
+        for seed in 0..<UInt64(draws) {
+            let noisy = noise.applied(to: cell, seed: seed)
+            XCTAssertEqual(noisy.name, cell.name)
+            XCTAssertEqual(noisy.fields, cell.fields)
+            let genes = noisy.sentence.split(separator: " ")
+            XCTAssertEqual(Set(genes), Set(cell.sentence.split(separator: " ")), "a permutation of the same genes")
+            for (rank, g) in genes.enumerated() { moved[Int(g.dropFirst())!] += abs(Double(rank - Int(g.dropFirst())!)) }
+            if genes.prefix(3).contains("G0") { firstStaysNearTheTop += 1 }
+            XCTAssertEqual(noise.applied(to: cell, seed: seed), noisy)
+        }
+        let mean = moved.map { $0 / Double(draws) }
+        XCTAssertLessThan(mean[2], 1.5)
+        XCTAssertLessThan(mean[2], mean[50])
+        XCTAssertLessThan(mean[50], mean[150])
+        XCTAssertGreaterThan(mean[150], 10, "deep genes trade places")
+        XCTAssertGreaterThan(Double(firstStaysNearTheTop) / Double(draws), 0.95)
+        XCTAssertNotEqual(noise.applied(to: cell, seed: 1), noise.applied(to: cell, seed: 2))
+        XCTAssertEqual(RankNoise.none.applied(to: cell, seed: 1), cell)
+        XCTAssertThrowsError(try RankNoise(sigma: -0.1))
+        XCTAssertThrowsError(try RankNoise(sigma: .nan))
+        XCTAssertThrowsError(try RankNoise(sigma: .infinity))
+    }
+
+    func testTrainingInputsAreNoisyAndValidationTestAndResponsesAreNot() throws {
+        let table = try KangPrompts.table()
+        let prediction = BuiltinTasks.named("cell_type_prediction")!, generation = BuiltinTasks.named("cell_type_generation")!
+        var plain = KangPrompts.options(prediction)
+        plain.tasks = [(prediction, 2), (generation, 1)]
+        plain.examplesPerCell = 3
+        plain.topK = 30
+        var noisy = plain
+        noisy.rankNoise = try RankNoise(sigma: 0.3)
+        let (a, _) = try KangPrompts.build(table, plain)
+        let (b, _) = try KangPrompts.build(table, noisy)
+        XCTAssertEqual(a.count, b.count)
+        let genesOfCell = Dictionary(uniqueKeysWithValues: table.cells.map { ($0.name, Set($0.sentence.split(separator: " ").map(String.init))) })
+        var changed = 0, trainingPredictions = 0
+        var shownSentences: [String: Set<String>] = [:]
+        var draws: [String: Int] = [:]
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.task, y.task)
+            XCTAssertEqual(x.split, y.split)
+            XCTAssertEqual(x.cellNames, y.cellNames)
+            XCTAssertEqual(x.response, y.response, "responses stay as measured")
+            guard x.split == "train", x.task == "cell_type_prediction" else {
+                XCTAssertEqual(x, y, "validation, test and sentence-free inputs are unchanged")
+                continue
+            }
+            trainingPredictions += 1
+            let span = y.inputSentenceSpans[0]
+            let scalars = Array(y.modelInput.unicodeScalars)
+            let shown = String(String.UnicodeScalarView(scalars[span])).split(separator: " ").map(String.init)
+            XCTAssertEqual(shown.count, min(30, genesOfCell[x.cellNames[0]]!.count))
+            XCTAssertTrue(Set(shown).isSubset(of: genesOfCell[x.cellNames[0]]!), "only the cell's own genes")
+            if x.modelInput != y.modelInput { changed += 1 }
+            shownSentences[x.cellNames[0], default: []].insert(shown.joined(separator: " "))
+            draws[x.cellNames[0], default: 0] += 1
+        }
+        XCTAssertGreaterThan(trainingPredictions, 1000)
+        XCTAssertGreaterThan(Double(changed) / Double(trainingPredictions), 0.9)
+        // A cell drawn more than once is shown differently each time.
+        let repeated = draws.filter { $0.value > 1 }.keys
+        XCTAssertGreaterThan(repeated.count, 100)
+        let shownDifferently = repeated.filter { shownSentences[$0]!.count > 1 }.count
+        XCTAssertGreaterThan(Double(shownDifferently) / Double(repeated.count), 0.9)
+        // The byte path writes what the String path renders, for any number of threads.
+        var one = noisy
+        one.threads = 1
+        var three = noisy
+        three.threads = 3
+        let expected = KangPrompts.encoded(b)
+        XCTAssertEqual(try KangPrompts.lines(table, one).0, expected)
+        XCTAssertEqual(try KangPrompts.lines(table, three).0, expected)
+    }
+}
