@@ -58,16 +58,9 @@ struct ModelOptions: ParsableArguments {
         return try Tokenizer.load(folder: folder)
     }
 
-    /// End-of-sequence ids: the model config's, plus generation_config.json's when present. A
-    /// damaged generation_config.json is an error: ignoring it silently changed where
-    /// generation stops.
+    /// End-of-sequence ids: the model config's, plus generation_config.json's when present
+    /// (`GenerationConfigFile`: a damaged file is an error naming it).
     func stopTokens(_ model: any CausalLanguageModel) throws -> [Int32] {
-        var ids = model.info.eosTokenIDs
-        let url = URL(fileURLWithPath: self.model).appendingPathComponent("generation_config.json")
-        if FileManager.default.fileExists(atPath: url.path) {
-            let file = try ConfigFile(url: url)
-            for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
-        }
-        return ids
+        try GenerationConfigFile.stopTokens(model.info.eosTokenIDs, folder: URL(fileURLWithPath: self.model))
     }
 }
