@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Mechanics
+import SingleCell
 import Transformer
 
 struct LMEmbedCommand: ParsableCommand {
@@ -45,7 +47,7 @@ struct LMEmbedCommand: ParsableCommand {
             let ids = try promptIds.map { try TokenIDFile.read($0, vocabularySize: model.info.vocabularySize) } ?? modelOptions.tokenizer().encodeBatch(try PromptFile.read(promptFile!))
             let vectors = try Embedder(model: model).embed(ids, pooling: Pooling(rawValue: pooling)!,
                                                            maxTokensPerPass: modelOptions.maxTokensPerPass)
-            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
+            let out = try LineOutput(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
             for (i, v) in vectors.enumerated() { try out.write(JSONLine.object([("index", .int(i)), ("embedding", .doubles(v))])) }
             try out.commit()
         }

@@ -106,7 +106,7 @@ struct LMGenerateCommand: ParsableCommand {
                 let text = tokenizer!.decode(tokens, skipSpecialTokens: true)
                 return stops.contains { text.contains($0) }
             }
-            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
+            let out = try LineOutput(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
             let progress = ProgressBar(quiet: quiet)
             let started = Date()
             var newTokens = 0
@@ -130,95 +130,5 @@ struct LMGenerateCommand: ParsableCommand {
                                   newTokens, ids.count, seconds, Double(newTokens) / seconds, Double(ids.count) / seconds))
             }
         }
-    }
-}
-
-/// Minimal JSON-line encoding for the commands' outputs.
-enum JSONLine {
-    enum Value {
-        case int(Int), double(Double), string(String), ints([Int]), doubles([Float]), number(String)
-    }
-
-    static func object(_ fields: [(String, Value)]) -> String {
-        var s = "{"
-        for (i, (key, value)) in fields.enumerated() {
-            if i > 0 { s += "," }
-            s += quote(key) + ":"
-            switch value {
-            case .int(let n): s += String(n)
-            case .double(let d): s += d.isFinite ? "\(d)" : "null"
-            case .string(let t): s += quote(t)
-            case .number(let digits): s += digits
-            case .ints(let a): s += "[" + a.map(String.init).joined(separator: ",") + "]"
-            case .doubles(let a): s += "[" + a.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
-            }
-        }
-        return s + "}"
-    }
-
-    static func quote(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        JSONText.appendString(text, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Lines to a file (written to a temporary name, renamed into place on commit) or stdout.
-final class OutputLines {
-    private let atomic: AtomicOutput?
-    private var buffer = ""
-    private let handle: FileHandle?
-
-    /// `inputs`: the files the command reads, which the output must never replace (a prompts
-    /// file given as its own output with --overwrite was replaced by the generations).
-    init(path: String?, overwrite: Bool, inputs: [String?] = []) throws {
-        if let path {
-            let a = try AtomicOutput(path, folder: false, overwrite: overwrite, inputs: inputs.compactMap { $0 })
-            atomic = a
-            guard FileManager.default.createFile(atPath: a.temporary, contents: nil),
-                  let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }
-            handle = h
-        } else {
-            atomic = nil
-            handle = nil
-        }
-    }
-
-    func write(_ line: String) throws {
-        buffer += line + "\n"
-        if buffer.utf8.count > 1 << 16 { try flush() }
-    }
-
-    /// Writes the buffered lines. A failed write (a full disk) is an error naming the file,
-    /// and the temporary is removed; Foundation's non-throwing `write(_:)` trapped instead.
-    private func flush() throws {
-        defer { buffer = "" }
-        do {
-            try (handle ?? FileHandle.standardOutput).write(contentsOf: Data(buffer.utf8))
-        } catch {
-            throw failure(error)
-        }
-    }
-
-    func commit() throws {
-        try flush()
-        do { try handle?.close() } catch { throw failure(error) }
-        try atomic?.commit()
-    }
-
-    /// Removes the temporary and words the failure with the system's reason (e.g. "No space
-    /// left on device").
-    private func failure(_ error: Error) -> FileError {
-        atomic?.cancel()
-        let ns = error as NSError
-        var reason = error.localizedDescription
-        if ns.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(ns.code)))
-        } else if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(underlying.code)))
-        } else if ns.code == NSFileWriteOutOfSpaceError {
-            reason = String(cString: strerror(ENOSPC))
-        }
-        return FileError(atomic?.destination ?? "standard output", "cannot be written (\(reason))")
     }
 }

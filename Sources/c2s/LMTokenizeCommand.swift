@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Mechanics
+import SingleCell
 import Transformer
 
 struct LMTokenizeCommand: ParsableCommand {
@@ -46,7 +48,7 @@ struct LMTokenizeCommand: ParsableCommand {
             let special = !noSpecialTokens
             guard benchmark else {
                 let ids = tok.encodeBatch(texts, addSpecialTokens: special)
-                let out = try OutputLines(path: output, overwrite: overwrite, inputs: [input])
+                let out = try LineOutput(path: output, overwrite: overwrite, inputs: [input])
                 for row in ids { try out.write("[" + row.map { String($0) }.joined(separator: ",") + "]") }
                 try out.commit()
                 return
