@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Foundation
 import Transformer
 
@@ -50,17 +51,6 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func tokenizer() throws -> Tokenizer {
-        let folder = ModelLoader.tokenizerFolder(model: model, adapter: adapter)
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) else {
-            throw ModelError.missingFile(folder, "tokenizer.json", "text prompts need the model's tokenizer; --prompt-ids takes token ids instead")
-        }
-        return try Tokenizer.load(folder: folder)
-    }
-
-    /// End-of-sequence ids: the model config's, plus generation_config.json's when present
-    /// (`GenerationConfigFile`: a damaged file is an error naming it).
-    func stopTokens(_ model: any CausalLanguageModel) throws -> [Int32] {
-        try GenerationConfigFile.stopTokens(model.info.eosTokenIDs, folder: URL(fileURLWithPath: self.model))
-    }
+    /// The files read beside the weights: the tokenizer and generation_config.json.
+    var folder: LanguageModelFolder { LanguageModelFolder(model: model, adapter: adapter) }
 }

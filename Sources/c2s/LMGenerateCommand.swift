@@ -1,8 +1,6 @@
 import ArgumentParser
-import CellSentences
+import C2S
 import Foundation
-import Mechanics
-import SingleCell
 import Transformer
 
 struct LMGenerateCommand: ParsableCommand {
@@ -87,47 +85,28 @@ struct LMGenerateCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            // Text in or out needs the tokenizer; token ids alone do not.
-            let hasTokenizer = FileManager.default.fileExists(atPath: modelOptions.model + "/tokenizer.json")
-            let tokenizer = hasTokenizer || promptIds == nil || !stopStrings.isEmpty ? try modelOptions.tokenizer() : nil
-            let ids: [[Int32]]
-            if let promptIds {
-                ids = try TokenIDFile.read(promptIds, vocabularySize: model.info.vocabularySize)
-            } else {
-                ids = tokenizer!.encodeBatch(try promptFile.map(PromptFile.read) ?? prompts)
-            }
+            let source: LanguageModelPrompts = promptIds.map { .tokenIDs($0) } ?? promptFile.map { .file($0) } ?? .texts(prompts)
             var options = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens,
                                             sampling: SamplingOptions(sample: sample, temperature: temperature, topK: topK,
                                                                       topP: topP, repetitionPenalty: repetitionPenalty),
-                                            seed: seed, stopTokenIDs: try modelOptions.stopTokens(model))
+                                            seed: seed)
             options.maxTokensPerPass = modelOptions.maxTokensPerPass
-            let stops = stopStrings
-            let stop: ((Int, [Int32]) -> Bool)? = stops.isEmpty ? nil : { _, tokens in
-                let text = tokenizer!.decode(tokens, skipSpecialTokens: true)
-                return stops.contains { text.contains($0) }
-            }
-            let out = try LineOutput(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
-            let progress = ProgressBar(quiet: quiet)
-            let started = Date()
-            var newTokens = 0
-            for start in stride(from: 0, to: ids.count, by: batchSize) {
-                let chunk = Array(ids[start..<min(ids.count, start + batchSize)])
-                let results = try Generator(model: model).generate(prompts: chunk, options: options, firstIndex: start, stop: stop)
-                for (k, r) in results.enumerated() {
-                    newTokens += r.tokens.count
-                    var fields: [(String, JSONLine.Value)] = [("index", .int(start + k))]
-                    if let tokenizer { fields.append(("completion", .string(tokenizer.decode(r.tokens, skipSpecialTokens: true)))) }
-                    fields += [("tokens", .ints(r.tokens.map(Int.init))), ("finish_reason", .string(r.finishReason.rawValue))]
-                    try out.write(JSONLine.object(fields))
+            var s = LanguageModelGenerationSettings(prompts: source, options: options)
+            s.stopStrings = stopStrings
+            s.batchSize = batchSize
+            s.output = output
+            s.overwrite = overwrite
+            var progress: ProgressBar?
+            let r = try LanguageModelGeneration.run(model: model, folder: modelOptions.folder, settings: s) { event in
+                switch event {
+                case .started: progress = ProgressBar(quiet: quiet)
+                case .progress(let done, let total): progress?.update("generating", done, total, unit: "prompts")
                 }
-                progress.update("generating", min(ids.count, start + batchSize), ids.count, unit: "prompts")
             }
-            progress.finish()
-            try out.commit()
+            progress?.finish()
             if timing {
-                let seconds = Date().timeIntervalSince(started)
                 printError(String(format: "generated %d tokens for %d prompts in %.3f s (%.1f new tokens/s, %.3f prompts/s)",
-                                  newTokens, ids.count, seconds, Double(newTokens) / seconds, Double(ids.count) / seconds))
+                                  r.newTokens, r.prompts, r.seconds, Double(r.newTokens) / r.seconds, Double(r.prompts) / r.seconds))
             }
         }
     }
