@@ -14,7 +14,8 @@ public final class C2SModel: @unchecked Sendable {
     public let folder: String
     public let language: any CausalLanguageModel
     public let tokenizer: Tokenizer
-    /// Tokens that end a generated response: the config's and generation_config.json's EOS ids.
+    /// Tokens that end a generated response: the config's and generation_config.json's EOS ids
+    /// (`GenerationConfigFile.stopTokens`), and the tokenizer's EOS token.
     public let stopTokens: [Int32]
     /// The end-of-sequence token appended to responses in training (scored after a label).
     public let endToken: Int32
@@ -47,10 +48,9 @@ public final class C2SModel: @unchecked Sendable {
             throw ModelError.missingFile(url, "tokenizer.json", "C2S tasks read and write text, so they need the model's tokenizer")
         }
         tokenizer = try Tokenizer.load(folder: url)
-        var ids = language.info.eosTokenIDs
-        if let file = try? ConfigFile(url: url.appendingPathComponent("generation_config.json")) {
-            for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
-        }
+        // A damaged generation_config.json is an error, as in `c2s lm generate`: ignored, it
+        // silently changed where responses end.
+        var ids = try GenerationConfigFile.stopTokens(language.info.eosTokenIDs, folder: url)
         if let eos = tokenizer.eosTokenID, !ids.contains(eos) { ids.append(eos) }
         guard let end = tokenizer.eosTokenID ?? ids.first else {
             throw ModelError.invalidConfig(url.appendingPathComponent("config.json"),

@@ -112,9 +112,7 @@ public struct CorpusVocabulary: Sendable {
     /// folder serves where a sentence dataset's vocabulary is read (`c2s tokenizer train
     /// --gene-aware CORPUS`).
     public func vocabularyTSV() -> String {
-        var out = "gene\tn_cells\n"
-        for gene in genes { out += "\(gene.name)\t\(gene.cells)\n" }
-        return out
+        GeneVocabularyFile(genes: genes.map(\.name), cells: genes.map(\.cells)).text
     }
 
     /// `genes.tsv`: every gene with its cells, the number of datasets that have it and their

@@ -108,15 +108,13 @@ public enum GroupAnswering {
     }
 
     static func writeJSONLines(_ table: ResultTable, to output: String) throws {
-        let out = try AtomicOutput(output, folder: false, overwrite: true)
-        let writer = try BufferedFileWriter(out.temporary, displayPath: output)
+        let out = try LineOutput(path: output, overwrite: true)
         for r in table.index.indices {
             var line = ResultLine()
             line.add(table.indexName, table.index[r])
             for c in table.columns { if let v = c.values[r] { line.add(c.name, v) } }
-            try writer.write(line.text + "\n")
+            try out.write(line.text)
         }
-        try writer.close()
         try out.commit()
     }
 }

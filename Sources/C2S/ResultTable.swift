@@ -73,15 +73,13 @@ public struct ResultTable: Sendable {
 
     /// Writes the table as CSV (RFC 4180 quoting; missing values empty), atomically.
     public func writeCSV(_ path: String, overwrite: Bool) throws {
-        let out = try AtomicOutput(path, folder: false, overwrite: overwrite)
-        let writer = try BufferedFileWriter(out.temporary, displayPath: path)
-        try writer.write(([indexName] + columns.map(\.name)).map(Self.quote).joined(separator: ",") + "\n")
+        let out = try LineOutput(path: path, overwrite: overwrite)
+        try out.write(([indexName] + columns.map(\.name)).map(Self.quote).joined(separator: ","))
         for r in index.indices {
             var fields = [Self.quote(index[r])]
             for c in columns { fields.append(c.values[r].map(Self.quote) ?? "") }
-            try writer.write(fields.joined(separator: ",") + "\n")
+            try out.write(fields.joined(separator: ","))
         }
-        try writer.close()
         try out.commit()
     }
 

@@ -62,8 +62,7 @@ public struct TrainingModelSource {
         try checkVocabulary(tokenizer, model: model, source: folder)
         let eos = try endOfSequence(tokenizer, config: config, source: tokenizerFolder)
         var generation: [String: Any] = ["bos_token_id": config["bos_token_id"] ?? NSNull(), "eos_token_id": config["eos_token_id"] ?? Int(eos)]
-        let generationURL = URL(fileURLWithPath: folder).appendingPathComponent("generation_config.json")
-        if FileManager.default.fileExists(atPath: generationURL.path) { generation = try ConfigFile(url: generationURL).values }
+        if let file = try GenerationConfigFile.read(folder: URL(fileURLWithPath: folder)) { generation = file.values }
         return TrainingModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
                                 generationConfig: generation, eosTokenID: eos,
                                 description: "fine-tuning \(folder)" + (model.parameters.matrixPrecision == .fp32 ? "" : " (\(model.parameters.matrixPrecision.rawValue) weights)"))

@@ -146,10 +146,9 @@ public enum CellSentenceConverter {
             fit = InverseTransform.fit(settings: settings, values: collector.values, global: planned.global, byGroup: planned.byGroup)
         }
 
-        var vocab = "gene\tn_cells\n"
-        for (g, name) in geneNames.enumerated() { vocab += "\(name)\t\(stats.geneCells[g])\n" }
-        let vocabWriter = try BufferedFileWriter(out.path("vocab.tsv"), displayPath: output + "/vocab.tsv")
-        try vocabWriter.write(vocab)
+        let vocab = GeneVocabularyFile(genes: geneNames, cells: stats.geneCells)
+        let vocabWriter = try BufferedFileWriter(out.path(GeneVocabularyFile.fileName), displayPath: output + "/" + GeneVocabularyFile.fileName)
+        try vocabWriter.write(vocab.text)
         try vocabWriter.close()
 
         let shas = try checksum?.wait() ?? files.map { _ in "" }

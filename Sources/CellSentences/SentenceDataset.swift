@@ -16,19 +16,13 @@ public struct SentenceDataset {
             throw FileError(folder, "not a folder; expected a sentence dataset made by 'c2s convert'")
         }
         manifest = try DatasetManifest.read(folder: folder)
-        let vocabPath = folder + "/vocab.tsv"
+        let vocabPath = folder + "/" + GeneVocabularyFile.fileName
         guard FileManager.default.fileExists(atPath: vocabPath) else { throw FileError(vocabPath, "missing; the dataset is incomplete") }
-        var genes: [String] = [], counts: [Int] = []
-        for (k, line) in try GzipLineReader.readLines(vocabPath).enumerated() where k > 0 && !line.isEmpty {
-            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard parts.count == 2, let n = Int(parts[1]) else { throw FileError(vocabPath, "line \(k + 1) is not 'gene<TAB>n_cells'") }
-            genes.append(String(parts[0]))
-            counts.append(n)
-        }
+        let vocabulary = try GeneVocabularyFile.read(vocabPath)
         // An empty vocabulary once reconstructed every cell as nothing and exited 0.
-        guard !genes.isEmpty else { throw FileError(vocabPath, "lists no genes (a header line and nothing else); the dataset is incomplete") }
-        self.genes = genes
-        geneCells = counts
+        guard !vocabulary.genes.isEmpty else { throw FileError(vocabPath, "lists no genes (a header line and nothing else); the dataset is incomplete") }
+        genes = vocabulary.genes
+        geneCells = vocabulary.cells
     }
 
     public var cellsPath: String { folder + "/cells.jsonl" }

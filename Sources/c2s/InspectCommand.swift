@@ -1,7 +1,6 @@
 import ArgumentParser
 import CellSentences
 import Foundation
-import SingleCell
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +23,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let m = try DatasetManifest.read(folder: dataset)
+            let summary = try DatasetSummary(folder: dataset, sentences: sentences)
+            let m = summary.manifest
             let c = m.counts
             print("dataset   \(dataset)")
             print("input     \(m.input.path) (\(m.input.format), \(m.input.matrix), sha256 \(m.input.sha256.prefix(12))…)")
@@ -35,26 +35,24 @@ struct InspectCommand: ParsableCommand {
             print(String(format: "sentences mean %.1f genes (min %d, max %d)", m.sentences.meanLength, m.sentences.minLength, m.sentences.maxLength))
             if !m.obsColumns.isEmpty { print("columns   \(m.obsColumns.joined(separator: ", "))") }
             for w in m.warnings { print("warning   \(w)") }
-
-            let reader = try GzipLineReader(path: dataset + "/cells.jsonl")
-            var shown = 0
-            while shown < sentences, let line = try reader.nextLine() {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                    throw FileError(dataset + "/cells.jsonl", "line \(shown + 1) is not a JSON object")
-                }
-                let genes = (object["cell_sentence"] as? String ?? "").split(separator: " ")
-                let extra = m.obsColumns.compactMap { k in object[k].map { "\(k)=\($0)" } }.joined(separator: " ")
-                print("\n\(object["cell_name"] ?? "?") \(extra)")
+            for sentence in summary.sentences {
+                let extra = sentence.values.map { "\($0.column)=\(Self.text($0.value))" }.joined(separator: " ")
+                print("\n\(sentence.name.map(Self.text) ?? "?") \(extra)")
+                let genes = sentence.genes
                 print("  " + genes.prefix(words).joined(separator: " ") + (genes.count > words ? " … (\(genes.count) genes)" : ""))
-                shown += 1
             }
-            let vocab = try GzipLineReader.readLines(dataset + "/vocab.tsv").dropFirst().compactMap { line -> (String, Int)? in
-                let parts = line.split(separator: "\t")
-                guard parts.count == 2, let n = Int(parts[1]) else { return nil }
-                return (String(parts[0]), n)
-            }
-            let top = vocab.sorted { $0.1 > $1.1 }.prefix(10).map { "\($0.0) (\($0.1))" }
+            let top = summary.mostWidelyExpressed.map { "\($0.gene) (\($0.cells))" }
             print("\nmost widely expressed: " + top.joined(separator: ", "))
+        }
+    }
+
+    /// A value as this command has always shown it (Foundation's descriptions: whole numbers
+    /// without a fraction, booleans as 1 and 0, null as <null>), so its output is unchanged.
+    static func text(_ value: JSONScalar) -> String {
+        switch value {
+        case .bool(let b): b ? "1" : "0"
+        case .null: "<null>"
+        default: value.fieldText ?? ""
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Foundation
 import Transformer
 
@@ -50,24 +51,6 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func tokenizer() throws -> Tokenizer {
-        let folder = ModelLoader.tokenizerFolder(model: model, adapter: adapter)
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) else {
-            throw ModelError.missingFile(folder, "tokenizer.json", "text prompts need the model's tokenizer; --prompt-ids takes token ids instead")
-        }
-        return try Tokenizer.load(folder: folder)
-    }
-
-    /// End-of-sequence ids: the model config's, plus generation_config.json's when present. A
-    /// damaged generation_config.json is an error: ignoring it silently changed where
-    /// generation stops.
-    func stopTokens(_ model: any CausalLanguageModel) throws -> [Int32] {
-        var ids = model.info.eosTokenIDs
-        let url = URL(fileURLWithPath: self.model).appendingPathComponent("generation_config.json")
-        if FileManager.default.fileExists(atPath: url.path) {
-            let file = try ConfigFile(url: url)
-            for id in file.tokenIDs("eos_token_id") where !ids.contains(id) { ids.append(id) }
-        }
-        return ids
-    }
+    /// The files read beside the weights: the tokenizer and generation_config.json.
+    var folder: LanguageModelFolder { LanguageModelFolder(model: model, adapter: adapter) }
 }

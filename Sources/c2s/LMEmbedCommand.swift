@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Foundation
 import Transformer
 
@@ -42,12 +43,12 @@ struct LMEmbedCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            let ids = try promptIds.map { try TokenIDFile.read($0, vocabularySize: model.info.vocabularySize) } ?? modelOptions.tokenizer().encodeBatch(try PromptFile.read(promptFile!))
-            let vectors = try Embedder(model: model).embed(ids, pooling: Pooling(rawValue: pooling)!,
-                                                           maxTokensPerPass: modelOptions.maxTokensPerPass)
-            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
-            for (i, v) in vectors.enumerated() { try out.write(JSONLine.object([("index", .int(i)), ("embedding", .doubles(v))])) }
-            try out.commit()
+            var s = LanguageModelEmbeddingSettings(prompts: promptIds.map { .tokenIDs($0) } ?? .file(promptFile!))
+            s.pooling = Pooling(rawValue: pooling)!
+            s.maxTokensPerPass = modelOptions.maxTokensPerPass
+            s.output = output
+            s.overwrite = overwrite
+            try LanguageModelEmbedding.run(model: model, folder: modelOptions.folder, settings: s)
         }
     }
 }

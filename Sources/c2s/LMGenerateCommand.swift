@@ -1,8 +1,6 @@
 import ArgumentParser
-import CellSentences
+import C2S
 import Foundation
-import Mechanics
-import SingleCell
 import Transformer
 
 struct LMGenerateCommand: ParsableCommand {
@@ -87,138 +85,29 @@ struct LMGenerateCommand: ParsableCommand {
     func run() throws {
         try CLIErrors.run {
             let model = try modelOptions.load()
-            // Text in or out needs the tokenizer; token ids alone do not.
-            let hasTokenizer = FileManager.default.fileExists(atPath: modelOptions.model + "/tokenizer.json")
-            let tokenizer = hasTokenizer || promptIds == nil || !stopStrings.isEmpty ? try modelOptions.tokenizer() : nil
-            let ids: [[Int32]]
-            if let promptIds {
-                ids = try TokenIDFile.read(promptIds, vocabularySize: model.info.vocabularySize)
-            } else {
-                ids = tokenizer!.encodeBatch(try promptFile.map(PromptFile.read) ?? prompts)
-            }
+            let source: LanguageModelPrompts = promptIds.map { .tokenIDs($0) } ?? promptFile.map { .file($0) } ?? .texts(prompts)
             var options = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens,
                                             sampling: SamplingOptions(sample: sample, temperature: temperature, topK: topK,
                                                                       topP: topP, repetitionPenalty: repetitionPenalty),
-                                            seed: seed, stopTokenIDs: try modelOptions.stopTokens(model))
+                                            seed: seed)
             options.maxTokensPerPass = modelOptions.maxTokensPerPass
-            let stops = stopStrings
-            let stop: ((Int, [Int32]) -> Bool)? = stops.isEmpty ? nil : { _, tokens in
-                let text = tokenizer!.decode(tokens, skipSpecialTokens: true)
-                return stops.contains { text.contains($0) }
-            }
-            let out = try OutputLines(path: output, overwrite: overwrite, inputs: [promptFile, promptIds])
-            let progress = ProgressBar(quiet: quiet)
-            let started = Date()
-            var newTokens = 0
-            for start in stride(from: 0, to: ids.count, by: batchSize) {
-                let chunk = Array(ids[start..<min(ids.count, start + batchSize)])
-                let results = try Generator(model: model).generate(prompts: chunk, options: options, firstIndex: start, stop: stop)
-                for (k, r) in results.enumerated() {
-                    newTokens += r.tokens.count
-                    var fields: [(String, JSONLine.Value)] = [("index", .int(start + k))]
-                    if let tokenizer { fields.append(("completion", .string(tokenizer.decode(r.tokens, skipSpecialTokens: true)))) }
-                    fields += [("tokens", .ints(r.tokens.map(Int.init))), ("finish_reason", .string(r.finishReason.rawValue))]
-                    try out.write(JSONLine.object(fields))
+            var s = LanguageModelGenerationSettings(prompts: source, options: options)
+            s.stopStrings = stopStrings
+            s.batchSize = batchSize
+            s.output = output
+            s.overwrite = overwrite
+            var progress: ProgressBar?
+            let r = try LanguageModelGeneration.run(model: model, folder: modelOptions.folder, settings: s) { event in
+                switch event {
+                case .started: progress = ProgressBar(quiet: quiet)
+                case .progress(let done, let total): progress?.update("generating", done, total, unit: "prompts")
                 }
-                progress.update("generating", min(ids.count, start + batchSize), ids.count, unit: "prompts")
             }
-            progress.finish()
-            try out.commit()
+            progress?.finish()
             if timing {
-                let seconds = Date().timeIntervalSince(started)
                 printError(String(format: "generated %d tokens for %d prompts in %.3f s (%.1f new tokens/s, %.3f prompts/s)",
-                                  newTokens, ids.count, seconds, Double(newTokens) / seconds, Double(ids.count) / seconds))
+                                  r.newTokens, r.prompts, r.seconds, Double(r.newTokens) / r.seconds, Double(r.prompts) / r.seconds))
             }
         }
-    }
-}
-
-/// Minimal JSON-line encoding for the commands' outputs.
-enum JSONLine {
-    enum Value {
-        case int(Int), double(Double), string(String), ints([Int]), doubles([Float]), number(String)
-    }
-
-    static func object(_ fields: [(String, Value)]) -> String {
-        var s = "{"
-        for (i, (key, value)) in fields.enumerated() {
-            if i > 0 { s += "," }
-            s += quote(key) + ":"
-            switch value {
-            case .int(let n): s += String(n)
-            case .double(let d): s += d.isFinite ? "\(d)" : "null"
-            case .string(let t): s += quote(t)
-            case .number(let digits): s += digits
-            case .ints(let a): s += "[" + a.map(String.init).joined(separator: ",") + "]"
-            case .doubles(let a): s += "[" + a.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
-            }
-        }
-        return s + "}"
-    }
-
-    static func quote(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        JSONText.appendString(text, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Lines to a file (written to a temporary name, renamed into place on commit) or stdout.
-final class OutputLines {
-    private let atomic: AtomicOutput?
-    private var buffer = ""
-    private let handle: FileHandle?
-
-    /// `inputs`: the files the command reads, which the output must never replace (a prompts
-    /// file given as its own output with --overwrite was replaced by the generations).
-    init(path: String?, overwrite: Bool, inputs: [String?] = []) throws {
-        if let path {
-            let a = try AtomicOutput(path, folder: false, overwrite: overwrite, inputs: inputs.compactMap { $0 })
-            atomic = a
-            guard FileManager.default.createFile(atPath: a.temporary, contents: nil),
-                  let h = FileHandle(forWritingAtPath: a.temporary) else { throw FileError(path, "cannot be written") }
-            handle = h
-        } else {
-            atomic = nil
-            handle = nil
-        }
-    }
-
-    func write(_ line: String) throws {
-        buffer += line + "\n"
-        if buffer.utf8.count > 1 << 16 { try flush() }
-    }
-
-    /// Writes the buffered lines. A failed write (a full disk) is an error naming the file,
-    /// and the temporary is removed; Foundation's non-throwing `write(_:)` trapped instead.
-    private func flush() throws {
-        defer { buffer = "" }
-        do {
-            try (handle ?? FileHandle.standardOutput).write(contentsOf: Data(buffer.utf8))
-        } catch {
-            throw failure(error)
-        }
-    }
-
-    func commit() throws {
-        try flush()
-        do { try handle?.close() } catch { throw failure(error) }
-        try atomic?.commit()
-    }
-
-    /// Removes the temporary and words the failure with the system's reason (e.g. "No space
-    /// left on device").
-    private func failure(_ error: Error) -> FileError {
-        atomic?.cancel()
-        let ns = error as NSError
-        var reason = error.localizedDescription
-        if ns.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(ns.code)))
-        } else if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(underlying.code)))
-        } else if ns.code == NSFileWriteOutOfSpaceError {
-            reason = String(cString: strerror(ENOSPC))
-        }
-        return FileError(atomic?.destination ?? "standard output", "cannot be written (\(reason))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import C2S
 import Foundation
 import Transformer
 
@@ -37,43 +38,15 @@ struct LMTokenizeCommand: ParsableCommand {
 
     func run() throws {
         try CLIErrors.run {
-            let texts = try PromptFile.read(input)
-            let folder = URL(fileURLWithPath: tokenizer)
-            func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-            var t = now()
-            var tok = try Tokenizer.load(folder: folder)
-            let loadSeconds = now() - t
-            let special = !noSpecialTokens
-            guard benchmark else {
-                let ids = tok.encodeBatch(texts, addSpecialTokens: special)
-                let out = try OutputLines(path: output, overwrite: overwrite, inputs: [input])
-                for row in ids { try out.write("[" + row.map { String($0) }.joined(separator: ",") + "]") }
-                try out.commit()
-                return
+            var s = TextTokenizationSettings(input: input, tokenizer: tokenizer)
+            s.addSpecialTokens = !noSpecialTokens
+            s.output = output
+            s.overwrite = overwrite
+            if benchmark {
+                print(try TokenizerBenchmark.measure(s).jsonLine)
+            } else {
+                try TextTokenization.run(settings: s)
             }
-            // Each timing starts from a freshly loaded tokenizer (cold word cache), as the
-            // reference script does.
-            t = now()
-            let single = texts.map { tok.encode($0, addSpecialTokens: special) }
-            let singleSeconds = now() - t
-            tok = try Tokenizer.load(folder: folder)
-            t = now()
-            let batch = tok.encodeBatch(texts, addSpecialTokens: special)
-            let batchSeconds = now() - t
-            guard batch == single else { throw ModelError.input("parallel and one-at-a-time encodings differ") }
-            t = now()
-            for ids in single { _ = tok.decode(ids) }
-            let decodeSeconds = now() - t
-            var checksum: UInt64 = 0
-            var tokens = 0
-            for ids in single {
-                tokens += ids.count
-                for i in ids { checksum = checksum &* 31 &+ UInt64(UInt32(bitPattern: i)) }
-            }
-            print(JSONLine.object([("impl", .string("c2s")), ("texts", .int(texts.count)), ("tokens", .int(tokens)),
-                                   ("load_s", .double(loadSeconds)), ("single_s", .double(singleSeconds)),
-                                   ("batch_s", .double(batchSeconds)), ("decode_s", .double(decodeSeconds)),
-                                   ("checksum", .number(String(checksum)))]))
         }
     }
 }

@@ -64,6 +64,22 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(model.topGenes(nil), 200)
     }
 
+    func testDamagedGenerationConfigIsAnErrorNamingIt() throws {
+        // Ignored, a damaged generation_config.json silently changed where responses end.
+        let bare = TestPaths.fixtures.appendingPathComponent("lm/pythia_text").path
+        let tmp = try TemporaryFolder()
+        for f in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: bare + "/" + f, toPath: tmp.file(f))
+        }
+        try #"{"eos_token_id": [0, 7]}"#.write(toFile: tmp.file("generation_config.json"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try C2SModel(folder: tmp.path).stopTokens, [0, 7])
+        try #"{"eos_token_id": "#.write(toFile: tmp.file("generation_config.json"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try C2SModel(folder: tmp.path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(tmp.file("generation_config.json")) && text.contains("is not a JSON object"), text)
+        }
+    }
+
     func testLowGeneOverlapIsReportedWithTheFigure() throws {
         let cells = [CellRecord(name: "a", sentence: "CD3D X1 X2 X3"), CellRecord(name: "b", sentence: "LYZ X4")]
         let vocabulary = ["CD3D", "LYZ", "MS4A1", "CD14", "NKG7"]
