@@ -26,6 +26,14 @@ public struct AnnotationOptions: Sendable {
     /// Prompts run through the model together.
     public var batchSize = 16
     public var maxTokensPerPass = 8192
+    /// Constrained mode: also score this many copies of each cell with `copyNoise` on its gene
+    /// order, and average every label's log-likelihood over the cell and its copies, so the
+    /// model reads a cell as several plausible measurements instead of one (for models trained
+    /// with rank noise; docs/SCIENCE.md §4e). 0: the cell as measured only.
+    public var noisyCopies = 0
+    public var copyNoise = RankNoise.none
+    /// Seed of the copies' noise (each cell's copies also depend on its name).
+    public var copySeed: UInt64 = 0
 
     public init() {}
 }
@@ -66,6 +74,11 @@ public struct Annotator: Sendable {
         } else {
             candidates = []
         }
+        guard options.noisyCopies >= 0 else { throw DataError("the number of noisy copies must be at least 0") }
+        if options.noisyCopies > 0 {
+            guard options.mode == .constrained else { throw DataError("noisy copies average label likelihoods: they need constrained mode") }
+            guard options.copyNoise.isActive else { throw DataError("noisy copies need a rank noise above 0") }
+        }
     }
 
     /// The model input of one cell (single-cell tasks).
@@ -80,7 +93,28 @@ public struct Annotator: Sendable {
 
     /// Annotates `cells`, in order. A cell's answer does not depend on the other cells.
     public func annotate(_ cells: [CellRecord]) throws -> [Annotation] {
-        try answer(cells.map(modelInput))
+        guard options.noisyCopies > 0 else { return try answer(cells.map(modelInput)) }
+        // The cell as measured, then its noisy copies; each label's score is the mean of its
+        // log-likelihoods over them (a geometric mean of the readings' probabilities).
+        let readings = 1 + options.noisyCopies
+        var inputs: [String] = []
+        inputs.reserveCapacity(cells.count * readings)
+        for cell in cells {
+            inputs.append(try modelInput(cell))
+            for copy in options.copyNoise.copies(of: cell, count: options.noisyCopies, seed: options.copySeed) {
+                inputs.append(try modelInput(copy))
+            }
+        }
+        let answers = try answer(inputs)
+        return stride(from: 0, to: answers.count, by: readings).map { first in
+            var mean = [Double](repeating: 0, count: candidates.count)
+            for a in answers[first..<(first + readings)] {
+                for c in mean.indices { mean[c] += a.scores[c] / Double(readings) }
+            }
+            var chosen = choose(mean)
+            chosen.promptTokens = answers[first].promptTokens
+            return chosen
+        }
     }
 
     /// Answers model inputs, in order, a batch at a time.
@@ -109,13 +143,16 @@ public struct Annotator: Sendable {
     func score(_ prompts: [[Int32]]) throws -> [Annotation] {
         let scores = try ContinuationScorer(model: model.language, maxTokensPerPass: options.maxTokensPerPass)
             .score(prompts: prompts, continuations: candidates)
-        return scores.map { row in
-            var best = 0
-            for c in row.indices where row[c] > row[best] { best = c }
-            // Probability among the candidates: softmax of the log-likelihoods.
-            let m = row[best]
-            let total = row.reduce(0) { $0 + exp($1 - m) }
-            return Annotation(label: options.labels[best], logLikelihood: row[best], probability: 1 / total, scores: row)
-        }
+        return scores.map(choose)
+    }
+
+    /// The most likely candidate of one row of log-likelihoods, with its probability among the
+    /// candidates (softmax of the row).
+    func choose(_ row: [Double]) -> Annotation {
+        var best = 0
+        for c in row.indices where row[c] > row[best] { best = c }
+        let m = row[best]
+        let total = row.reduce(0) { $0 + exp($1 - m) }
+        return Annotation(label: options.labels[best], logLikelihood: row[best], probability: 1 / total, scores: row)
     }
 }

@@ -69,7 +69,9 @@ public enum CellAnnotation {
             throw FileError(csvPath, "already exists; pass --overwrite to replace it")
         }
 
-        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, output: s.output, identity: s.modelIdentity,
+        // Noisy copies can show genes from below the first k: read those too.
+        let genesRead = options.noisyCopies > 0 ? options.copyNoise.depth(showing: options.topGenes) : options.topGenes
+        return try CellTaskRun.run(model: model, input: s.input, topGenes: options.topGenes, genesRead: genesRead, output: s.output, identity: s.modelIdentity,
                                    adding: options.identity.merging(["command": "annotate", "task": s.task, "chunk_size": String(s.chunks.chunkSize)]) { a, _ in a },
                                    chunks: s.chunks, onEvent: onEvent) { store, cells, selected in
             if let c = s.compareColumn, !cells.table.fieldNames.contains(c) {

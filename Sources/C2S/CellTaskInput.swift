@@ -42,9 +42,10 @@ public struct CellTaskInput: Sendable {
     /// The input opened for `model` (a count matrix converted as its training data was, into
     /// `workFolder`), the selected cells' indices, and warnings for the user: cells the training
     /// filters dropped, and a poor overlap between the input's genes and the model's vocabulary.
-    public func open(model: C2SModel, topGenes: Int, workFolder: String,
+    /// Each cell keeps its first `genesRead` genes (default `topGenes`, the genes prompts show).
+    public func open(model: C2SModel, topGenes: Int, genesRead: Int? = nil, workFolder: String,
                      progress: ((String, Int, Int) -> Void)? = nil) throws -> (cells: CellInput, selected: [Int], warnings: [String]) {
-        let cells = try CellInput.open(path, model: model, maxGenes: topGenes, workFolder: workFolder, options: options, progress: progress)
+        let cells = try CellInput.open(path, model: model, maxGenes: max(topGenes, genesRead ?? topGenes), workFolder: workFolder, options: options, progress: progress)
         let selected = try selection().apply(to: cells.table)
         var warnings: [String] = []
         if cells.droppedCells > 0 { warnings.append("the training data's filters dropped \(cells.droppedCells) input cell(s); they get no result") }

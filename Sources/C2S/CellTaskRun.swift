@@ -20,14 +20,14 @@ enum CellTaskRun {
     /// `identity` (the model's and the caller's settings) with `run`'s own settings added (an
     /// entry of `identity` wins) keys the chunk store; `onEvent` hears the input's warnings and
     /// the progress of opening it.
-    static func run<T>(model: C2SModel, input: CellTaskInput, topGenes: Int, output: String, identity: [String: String],
+    static func run<T>(model: C2SModel, input: CellTaskInput, topGenes: Int, genesRead: Int? = nil, output: String, identity: [String: String],
                        adding run: [String: String], chunks: ChunkSettings, onEvent: @escaping (CellTaskEvent) -> Void,
                        _ body: (_ store: ChunkStore, _ cells: CellInput, _ selected: [Int]) throws -> T) throws -> T {
         try AtomicOutput.checkNotAnInput(output, inputs: [input.path] + [input.splitsFile].compactMap { $0 })
         let settings = identity.merging(run) { a, _ in a }.merging(input.identity) { a, _ in a }
         let store = try ChunkStore(output: output, settings: settings, resume: chunks.resume, overwrite: chunks.overwrite)
         return try store.cleaningUp {
-            let (cells, selected, warnings) = try input.open(model: model, topGenes: topGenes, workFolder: store.folder,
+            let (cells, selected, warnings) = try input.open(model: model, topGenes: topGenes, genesRead: genesRead, workFolder: store.folder,
                                                              progress: { onEvent(.progress(phase: $0, done: $1, total: $2)) })
             warnings.forEach { onEvent(.warning($0)) }
             return try body(store, cells, selected)
@@ -52,7 +52,14 @@ extension Annotator {
 extension AnnotationOptions {
     /// What changes an annotator's answers, as a run's identity records it.
     var identity: [String: String] {
-        ["mode": mode.rawValue, "labels": labels.joined(separator: "\n"), "max_new_tokens": String(maxNewTokens)]
+        var identity = ["mode": mode.rawValue, "labels": labels.joined(separator: "\n"), "max_new_tokens": String(maxNewTokens)]
+        // Only when used, so that runs interrupted before the setting existed still resume.
+        if noisyCopies > 0 {
+            identity["noisy_copies"] = String(noisyCopies)
+            identity["copy_noise"] = String(copyNoise.sigma)
+            identity["copy_seed"] = String(copySeed)
+        }
+        return identity
     }
 }
 

@@ -87,7 +87,8 @@ public struct PromptDatasetResult: Sendable {
 public enum PromptDatasetWriting {
     public static func run(_ s: PromptDatasetSettings) throws -> PromptDatasetResult {
         let started = Date()
-        let table = try CellTable.load(s.dataset, maxGenes: s.topK, threads: s.threads)
+        // With rank noise, genes below the first k can move into them: load those too.
+        let table = try CellTable.load(s.dataset, maxGenes: s.rankNoise.depth(showing: s.topK), threads: s.threads)
         let loaded = Date()
         var splitSeconds = 0.0
         let (options, notes) = try promptOptions(s, table: table)

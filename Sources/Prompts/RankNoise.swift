@@ -41,4 +41,22 @@ public struct RankNoise: Sendable, Equatable {
         let order = genes.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
         return CellRecord(name: cell.name, sentence: order.map { genes[$0] }.joined(separator: " "), fields: cell.fields)
     }
+
+    /// How many of a sentence's genes can reach its first `k` under this noise, so a caller
+    /// loads that many instead of only k. Gene i overtakes rank k - 1 only when the difference
+    /// of two draws (sd σ√2) exceeds log((i + 1) / k); past k·exp(5σ√2) genes that happens
+    /// with probability below 3·10⁻⁷ per gene (σ = 0.3: 8.3 k genes). No noise: k.
+    public func depth(showing k: Int) -> Int {
+        guard isActive else { return k }
+        let genes = Double(k) * Foundation.exp(5 * sigma * 2.0.squareRoot())
+        return genes < 1e15 ? Int(genes.rounded(.up)) : Int.max
+    }
+
+    /// `count` noisy copies of a cell for reading it several times at test time (e.g.
+    /// `c2s annotate --noisy-copies`): copy k's noise stream comes from (`seed`, the cell's
+    /// name, k), so a cell gets the same copies whatever batch, chunk or thread reads it.
+    public func copies(of cell: CellRecord, count: Int, seed: UInt64) -> [CellRecord] {
+        let stream = SplitMix64.derive(seed ^ 0x7E57_C0DE, SeededOrder.stream([cell.name]))
+        return (0..<max(0, count)).map { applied(to: cell, seed: SplitMix64.derive(stream, UInt64($0))) }
+    }
 }

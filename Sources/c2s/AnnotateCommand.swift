@@ -23,8 +23,14 @@ struct AnnotateCommand: ParsableCommand {
             generation as the reference does, the answer being the text generated before the \
             end-of-sequence token (at most --max-new-tokens).
 
+            --noisy-copies K (constrained mode): each cell is also read as K copies with noise on \
+            its gene order (--copy-noise σ, as 'c2s prompts --rank-noise' adds to training \
+            inputs), and every label's log-likelihood is averaged over the cell and its copies. \
+            Meant for models trained with rank noise, which read a cell better as several \
+            plausible measurements than as one; it costs K + 1 times the compute.
+
             Output: an .h5ad whose obs holds the input's columns and c2s_label (+ c2s_score, the \
-            natural-log likelihood; c2s_probability, its share among the labels; and \
+            natural-log likelihood, averaged over noisy copies; c2s_probability, its share among the labels; and \
             c2s_score_<label> for every label), with no genes (join it to your data by cell \
             name), and the same table as CSV (--csv, default OUTPUT with .csv).
 
@@ -59,12 +65,24 @@ struct AnnotateCommand: ParsableCommand {
     @Option(help: "An obs column holding true labels: report the accuracy against it.")
     var compareColumn: String?
 
+    @Option(help: "Constrained mode: also read each cell as this many copies with noise on its gene order, and average the labels' log-likelihoods over them.")
+    var noisyCopies = 0
+
+    @Option(help: ArgumentHelp("σ of the copies' noise on log rank (as 'c2s prompts --rank-noise').", valueName: "σ"))
+    var copyNoise = 0.3
+
+    @Option(help: "Seed of the copies' noise (a cell's copies also depend on its name).")
+    var copySeed: UInt64 = 0
+
     @OptionGroup(title: "Model") var modelOptions: C2SModelOptions
     @OptionGroup(title: "Input") var inputOptions: CellInputArguments
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
     func validate() throws {
         if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
+        if noisyCopies < 0 { throw ValidationError("--noisy-copies must be at least 0") }
+        if noisyCopies > 0 && mode != .constrained { throw ValidationError("--noisy-copies averages label likelihoods: it needs --mode constrained") }
+        if noisyCopies > 0 && !(copyNoise.isFinite && copyNoise > 0) { throw ValidationError("--copy-noise must be a finite number above 0, got \(copyNoise)") }
     }
 
     func run() throws {
@@ -73,6 +91,9 @@ struct AnnotateCommand: ParsableCommand {
             var settings = CellAnnotationSettings(task: task, prompt: try modelOptions.prompt(task, kind: .singleCell, model: model),
                                                   input: try inputOptions.taskInput(input), output: output)
             settings.options = modelOptions.annotationOptions(model: model, mode: mode, maxNewTokens: maxNewTokens, batchSize: runOptions.batchSize)
+            settings.options.noisyCopies = noisyCopies
+            if noisyCopies > 0 { settings.options.copyNoise = try RankNoise(sigma: copyNoise) }
+            settings.options.copySeed = copySeed
             settings.givenLabels = try labels.map(LabelFile.read)
             settings.csv = csv
             settings.compareColumn = compareColumn

@@ -95,4 +95,45 @@ final class AnnotatorTests: XCTestCase {
         let text = try a.modelInput(group: group)
         for (i, c) in group.enumerated() { XCTAssertTrue(text.contains("Cell \(i + 1): \(c.topGenes(3).text)"), text) }
     }
+
+    /// `noisyCopies`: each label's score is the mean of its log-likelihoods over the cell as
+    /// measured and its noisy copies, each scored as an ordinary prompt.
+    func testNoisyCopiesAverageTheLabelLikelihoodsOverTheCellAndItsCopies() throws {
+        let f = try C2SFixture.get()
+        let model = try C2SModel(folder: f.geneModel)
+        let plain = try annotator(model, mode: .constrained, batchSize: 4)
+        var o = plain.options
+        o.noisyCopies = 3
+        o.copyNoise = try RankNoise(sigma: 0.5)
+        o.copySeed = 11
+        let noisy = try Annotator(model: model, prompt: plain.prompt, options: o)
+        let cells = try cells(5)
+        let results = try noisy.annotate(cells)
+        XCTAssertEqual(results.count, cells.count)
+        var changed = 0
+        for (cell, r) in zip(cells, results) {
+            let copies = o.copyNoise.copies(of: cell, count: 3, seed: 11)
+            let readings = try plain.annotate([cell] + copies)
+            XCTAssertEqual(r.promptTokens, readings[0].promptTokens)
+            var mean = [Double](repeating: 0, count: f.labels.count)
+            for a in readings { for c in mean.indices { mean[c] += a.scores[c] / 4 } }
+            for (x, y) in zip(r.scores, mean) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+            let best = mean.indices.max { mean[$0] < mean[$1] }!
+            XCTAssertEqual(r.label, f.labels[best])
+            XCTAssertEqual(r.logLikelihood!, r.scores[best])
+            XCTAssertEqual(r.probability!, exp(r.scores[best]) / r.scores.reduce(0) { $0 + exp($1) }, accuracy: 1e-12)
+            if zip(r.scores, readings[0].scores).contains(where: { abs($0 - $1) > 1e-3 }) { changed += 1 }
+        }
+        XCTAssertGreaterThan(changed, 0, "the copies change the scores")
+        // A cell's answer does not depend on the other cells of its batch.
+        let last = try noisy.annotate([cells[4]])[0]
+        for (x, y) in zip(last.scores, results[4].scores) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+        // Free mode, or copies without noise, are refused.
+        var free = o
+        free.mode = .free
+        XCTAssertThrowsError(try Annotator(model: model, prompt: plain.prompt, options: free))
+        var quiet = o
+        quiet.copyNoise = .none
+        XCTAssertThrowsError(try Annotator(model: model, prompt: plain.prompt, options: quiet))
+    }
 }

@@ -1,4 +1,5 @@
 import C2S
+import CellSentences
 import Foundation
 import Prompts
 import SingleCell
@@ -48,6 +49,38 @@ final class PromptDatasetWritingTests: XCTestCase {
         for line in try lines(tmp.file("again/p.jsonl")) {
             XCTAssertEqual(line["split"] as? String, plan.split(of: line["cell_name"] as! String))
         }
+    }
+
+    /// Rank noise reads each cell deeper than the first k, so genes from below them can enter a
+    /// training input (as in a second measurement); held-out prompts show the first k as measured.
+    func testRankNoiseBringsGenesFromBelowTheFirstK() throws {
+        let f = try C2SFixture.get()
+        let tmp = try TemporaryFolder()
+        var s = try PromptDatasetSettings(dataset: f.sentences, output: tmp.file("p.jsonl"), tasks: [("cell_type_prediction", 1)])
+        s.examplesPerCell = 4
+        s.topK = 8
+        s.rankNoise = try RankNoise(sigma: 0.5)
+        _ = try PromptDatasetWriting.run(s)
+        let full = Dictionary(uniqueKeysWithValues: try CellTable.load(f.sentences, maxGenes: Int.max).cells.map {
+            ($0.name, $0.sentence.split(separator: " ").map(String.init))
+        })
+        var fromBelow = 0, training = 0
+        for line in try lines(tmp.file("p.jsonl")) {
+            let genes = full[line["cell_name"] as! String]!
+            let span = (line["input_sentence_spans"] as! [[Int]])[0]
+            let scalars = Array((line["model_input"] as! String).unicodeScalars)
+            let shown = String(String.UnicodeScalarView(scalars[span[0]..<span[1]])).split(separator: " ").map(String.init)
+            XCTAssertTrue(Set(shown).isSubset(of: Set(genes)))
+            XCTAssertEqual(shown.count, min(8, genes.count))
+            if line["split"] as? String == "train" {
+                training += 1
+                if !Set(shown).isSubset(of: Set(genes.prefix(8))) { fromBelow += 1 }
+            } else {
+                XCTAssertEqual(shown, Array(genes.prefix(8)), "held-out prompts show the cell as measured")
+            }
+        }
+        XCTAssertGreaterThan(training, 100)
+        XCTAssertGreaterThan(Double(fromBelow) / Double(training), 0.2, "genes below the first 8 enter training inputs")
     }
 
     func testUnknownTaskIsAnErrorAndWritesNothing() throws {

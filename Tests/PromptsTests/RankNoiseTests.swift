@@ -91,4 +91,40 @@ final class RankNoiseTests: XCTestCase {
         XCTAssertEqual(try KangPrompts.lines(table, one).0, expected)
         XCTAssertEqual(try KangPrompts.lines(table, three).0, expected)
     }
+
+    func testNoisyCopiesDependOnTheCellAndSeedOnly() throws {
+        let noise = try RankNoise(sigma: 0.3)
+        let a = ladder(120), b = CellRecord(name: "other", sentence: a.sentence, fields: a.fields)
+        let copies = noise.copies(of: a, count: 5, seed: 3)
+        XCTAssertEqual(copies.count, 5)
+        XCTAssertEqual(Set(copies.map(\.sentence)).count, 5, "every copy is its own draw")
+        for c in copies {
+            XCTAssertEqual(c.name, a.name)
+            XCTAssertEqual(c.sentence.split(separator: " ").sorted(), a.sentence.split(separator: " ").sorted())
+            XCTAssertNotEqual(c.sentence, a.sentence)
+        }
+        // The same copies whenever asked (any batch or chunk), the first k of more copies too.
+        XCTAssertEqual(noise.copies(of: a, count: 5, seed: 3), copies)
+        XCTAssertEqual(Array(noise.copies(of: a, count: 8, seed: 3).prefix(5)), copies)
+        // Another seed, or another cell with the same genes, draws other copies.
+        XCTAssertNotEqual(noise.copies(of: a, count: 5, seed: 4).map(\.sentence), copies.map(\.sentence))
+        XCTAssertNotEqual(noise.copies(of: b, count: 5, seed: 3).map(\.sentence), copies.map(\.sentence))
+        XCTAssertEqual(noise.copies(of: a, count: 0, seed: 3), [])
+    }
+
+    /// Genes past `depth(showing:)` do not reach the first k; genes between k and it do.
+    func testDepthBoundsTheGenesThatCanReachTheFirstK() throws {
+        let noise = try RankNoise(sigma: 0.3)
+        XCTAssertEqual(RankNoise.none.depth(showing: 100), 100)
+        XCTAssertEqual(noise.depth(showing: 100), Int((100 * exp(5 * 0.3 * 2.0.squareRoot())).rounded(.up)))
+        XCTAssertEqual(try RankNoise(sigma: 50).depth(showing: 100), Int.max)
+        let cell = ladder(3000), depth = noise.depth(showing: 20)
+        var deepest = 0
+        for seed in 0..<UInt64(300) {
+            let shown = noise.applied(to: cell, seed: seed).sentence.split(separator: " ").prefix(20)
+            deepest = max(deepest, shown.map { Int($0.dropFirst())! }.max()!)
+        }
+        XCTAssertGreaterThan(deepest, 20, "genes from below the first k enter")
+        XCTAssertLessThan(deepest, depth)
+    }
 }

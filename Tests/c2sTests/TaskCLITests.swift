@@ -187,6 +187,43 @@ final class TaskCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("weights") && r.stderr.contains("int8"), r.stderr)
     }
 
+    /// `--noisy-copies`: the scores change (averaged over the copies), the same seed gives the
+    /// same table in any chunking, resuming a run without the copies is refused, and bad
+    /// values are usage errors that write nothing.
+    func testAnnotateWithNoisyCopies() throws {
+        let s = try setting()
+        let args = ["annotate", "--model", s.model, s.sentences, "--quiet"]
+        let plain = s.tmp.file("plain.h5ad"), noisy = s.tmp.file("noisy.h5ad"), rechunked = s.tmp.file("rechunked.h5ad")
+        XCTAssertEqual(try c2s(args + ["-o", plain]).status, 0)
+        var r = try c2s(args + ["-o", noisy, "--noisy-copies", "3", "--copy-noise", "0.5", "--chunk-size", "7"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(args + ["-o", rechunked, "--noisy-copies", "3", "--copy-noise", "0.5", "--chunk-size", "4", "--batch-size", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let column = "c2s_score_" + s.labels[0]
+        func reals(_ path: String) throws -> [Double] {
+            guard case .reals(let v)? = try H5ADSource(path: path).obs.column(column)?.values else { XCTFail("no \(column) in \(path)"); return [] }
+            return v
+        }
+        let a = try reals(plain), b = try reals(noisy), c = try reals(rechunked)
+        XCTAssertEqual(b.count, 30)
+        XCTAssertTrue(zip(a, b).contains { abs($0 - $1) > 1e-4 }, "the copies change the scores")
+        for (x, y) in zip(b, c) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(x))) }
+
+        let resumed = s.tmp.file("resumed.h5ad")
+        XCTAssertNotEqual(try c2s(args + ["-o", resumed, "--chunk-size", "8", "--interrupt-after-chunks", "1"]).status, 0)
+        r = try c2s(args + ["-o", resumed, "--chunk-size", "8", "--resume", "--noisy-copies", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("noisy_copies"), r.stderr)
+
+        for bad in [["--noisy-copies", "2", "--mode", "free"], ["--noisy-copies", "2", "--copy-noise", "0"], ["--noisy-copies", "-1"]] {
+            let out = s.tmp.file("bad.h5ad")
+            r = try c2s(args + ["-o", out] + bad)
+            XCTAssertEqual(r.status, 64, "\(bad): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--noisy-copies") || r.stderr.contains("--copy-noise"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     func testGenerateCellsWritesValidUniqueGenesAndWarnsAboutUnknownConditions() throws {
         let s = try setting()
         let out = s.tmp.file("generated.h5ad")

@@ -89,6 +89,8 @@ def _run_on_cells(subcommand: str, data, model, work: Path, *, layer, raw, gene_
 @_with_docs
 def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequence[str]] = None,
              task: Optional[str] = None, max_new_tokens: Optional[int] = None,
+             noisy_copies: Optional[int] = None, copy_noise: Optional[float] = None,
+             copy_seed: Optional[int] = None,
              copy: bool = False, sentences: Optional[PathLike] = None,
              top_genes: Optional[int] = None, template: Optional[int] = None,
              task_file: Optional[PathLike] = None, prompt_format: Optional[str] = None, organism: Optional[str] = None,
@@ -120,6 +122,11 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
         Labels to choose among (default: those in the model's ``c2s.json``).
     task, max_new_tokens
         The task whose prompt is used (default ``cell_type_prediction``); longest free answer.
+    noisy_copies, copy_noise, copy_seed
+        Constrained mode: also read each cell as ``noisy_copies`` copies with noise of σ
+        ``copy_noise`` (default 0.3) on its gene order, and average each label's
+        log-likelihood over the cell and its copies (for models trained with
+        ``prompts(rank_noise=...)``).
     copy
         Return an annotated copy instead of adding to ``data``.{MODEL}{INPUT}
 
@@ -132,6 +139,7 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
         work = Path(work)
         options = Args().opt("--mode", mode).opt("--task", task)
         options.opt("--max-new-tokens", max_new_tokens)
+        options.opt("--noisy-copies", noisy_copies).opt("--copy-noise", copy_noise).opt("--copy-seed", copy_seed)
         if labels is not None:
             label_file = work / "labels.txt"
             label_file.write_text("".join(f"{l}\n" for l in labels))
