@@ -65,6 +65,17 @@ EXAMPLES_PER_CELL ?= 2
 # Noise on the gene order of training inputs (c2s prompts --rank-noise σ; 0: none), so a cell
 # drawn more than once is seen as different measurements instead of one sentence to memorise.
 RANK_NOISE ?= 0
+# The annotation phase (docs/SCIENCE.md section 4e): the trained model is fine-tuned on cell type
+# prediction alone, ANNOTATION_COPIES examples per training cell, each showing the cell with
+# rank noise ANNOTATION_NOISE on its gene order (one epoch, learning rate
+# ANNOTATION_LEARNING_RATE), into $(DEMO_DIR)/annotation-model; annotation then reads every test
+# cell as itself and READ_COPIES noisy copies (c2s annotate --noisy-copies) and averages the
+# labels' log-likelihoods. Generation keeps the model of the main training.
+# ANNOTATION_COPIES=0 annotates with that model, as read once.
+ANNOTATION_COPIES ?= 6
+ANNOTATION_NOISE ?= 0.3
+ANNOTATION_LEARNING_RATE ?= 5e-4
+READ_COPIES ?= 8
 # Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
 # large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).
 MAX_STEPS ?= 1600
@@ -139,11 +150,24 @@ demo: build
 	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --eval-examples $(EVAL_EXAMPLES) --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) \
 	  --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) $(if $(filter pca,$(GENE_HEAD)),--gene-head-init $(TOP_GENES)) \
 	  $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
-	echo "== annotate the test split (constrained, free)"; \
-	for mode in constrained free; do \
-	  $(C2S) annotate --model $(DEMO_DIR)/model $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
-	    --mode $$mode --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-$$mode.h5ad --overwrite -q; \
-	done; \
+	annotator=$(DEMO_DIR)/model; reading=""; \
+	if [ "$(ANNOTATION_COPIES)" != 0 ]; then \
+	  echo "== annotation phase: cell type prediction only, $(ANNOTATION_COPIES) examples per training cell with rank noise $(ANNOTATION_NOISE), 1 epoch from the trained model"; \
+	  $(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:1 --examples-per-cell $(ANNOTATION_COPIES) \
+	    --rank-noise $(ANNOTATION_NOISE) --splits $(DEMO_DIR)/splits.json --label-column $(LABEL) --top-k $(TOP_GENES) \
+	    $(PROMPTS_FLAGS) -o $(DEMO_DIR)/annotation-prompts.jsonl --overwrite -q; \
+	  $(C2S) train $(DEMO_DIR)/annotation-prompts.jsonl --model $(DEMO_DIR)/model --epochs 1 --batch-size $(BATCH) \
+	    --learning-rate $(ANNOTATION_LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 250 --eval-examples 500 \
+	    --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) --sentences $(DEMO_DIR)/sentences --label-column $(LABEL) \
+	    -o $(DEMO_DIR)/annotation-model --overwrite -q; \
+	  annotator=$(DEMO_DIR)/annotation-model; \
+	  if [ "$(READ_COPIES)" != 0 ]; then reading="--noisy-copies $(READ_COPIES) --copy-noise $(ANNOTATION_NOISE)"; fi; \
+	fi; \
+	echo "== annotate the test split (constrained$${reading:+, each cell read with $(READ_COPIES) noisy copies}; free)"; \
+	$(C2S) annotate --model $$annotator $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
+	  --mode constrained $$reading --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-constrained.h5ad --overwrite -q; \
+	$(C2S) annotate --model $$annotator $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
+	  --mode free --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-free.h5ad --overwrite -q; \
 	echo "== generate $(GENERATE_PER_TYPE) cells of every type (guidance $(GUIDANCE))"; \
 	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--guidance $(GUIDANCE)) $(GENERATE_FLAGS) -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
@@ -168,14 +192,16 @@ demo: build
 
 # The longer recipe (about an hour on 2 cores): the same pipeline on zheng-sorted-pbmc9k (10
 # FACS-sorted populations, labels that are experimental truth), with a larger model trained
-# longer (6 prompts per cell, 4 epochs or 2,400 steps, whichever comes first). Any dataset: make science INPUT=file.h5ad LABEL=column.
+# longer (6 prompts per cell, 4 epochs or 2,400 steps, whichever comes first; an annotation
+# phase of 3 noisy examples per cell, to stay inside the hour). Any dataset: make science INPUT=file.h5ad LABEL=column.
 SCIENCE_DIR ?= science-output
 SCIENCE_INPUT ?= ../shared/data/zheng-sorted-pbmc9k/zheng_sorted_pbmc9k.h5ad
 science: build
 	$(MAKE) --no-print-directory demo INPUT=$(if $(INPUT),$(INPUT),$(SCIENCE_INPUT)) LABEL=$(LABEL) \
 	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(SCIENCE_EXAMPLES) EXAMPLES_PER_CELL=$(or $(SCIENCE_EXAMPLES_PER_CELL),6) \
 	  EPOCHS=$(or $(SCIENCE_EPOCHS),4) MAX_STEPS=$(or $(SCIENCE_MAX_STEPS),2400) \
-	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16
+	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16 \
+	  ANNOTATION_COPIES=$(or $(SCIENCE_ANNOTATION_COPIES),3)
 
 # Perturbation response on kang-ifnb-sub2k (interferon-beta, control and stimulated cells of 13
 # types): prompts pairing each stimulated cell with a control cell of its type (splits stratified

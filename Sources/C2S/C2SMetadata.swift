@@ -38,7 +38,8 @@ import SingleCell
 /// - `labels`: task name -> the sorted labels of its responses (label-response tasks such as
 ///   `cell_type_prediction`), or one list for all tasks; also read from `label_values`;
 /// - `separator`: what joins `model_input` and `response` (default `" "`);
-/// - `top_k` (or `top_k_genes`, `num_genes`): genes per cell in the training prompts;
+/// - `top_k` (or `top_k_genes`, `num_genes`): genes per cell in the training prompts (`c2s
+///   train` writes the most genes any training input showed of one cell);
 /// - `organism`, `label_column`, `max_length` (tokens per training example);
 /// - `prompt_format`: the prompt profile of its training prompts (`c2s formats`);
 /// - `sentence_dataset`: `{"path", "manifest", "vocab"}` as `c2s train --sentences` writes it
@@ -99,6 +100,8 @@ public struct C2SMetadata: Codable, Sendable, Equatable {
         self.maxLength = maxLength
         self.sentenceDatasetPath = sentenceDatasetPath
         self.truncation = truncation
+        // What a task command shows per cell by default: the training prompts' count.
+        if seen.genesPerCell > 0 { topGenes = seen.genesPerCell }
     }
 
     /// The file name in a model folder.
@@ -187,7 +190,7 @@ public struct C2SMetadata: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, version, separator, tasks, labels, examples, truncation, organism
         case eosAppended = "eos_appended", lossOn = "loss_on", maxLength = "max_length", labelColumn = "label_column"
-        case promptFormat = "prompt_format", sentenceDataset = "sentence_dataset"
+        case promptFormat = "prompt_format", sentenceDataset = "sentence_dataset", topK = "top_k"
     }
 
     /// `truncation` as written.
@@ -211,7 +214,7 @@ public struct C2SMetadata: Codable, Sendable, Equatable {
     }
 
     /// Writes what `c2s train` records (the keys of the type's example; `sentences` and the
-    /// `top_k` spellings are only read).
+    /// other `top_k` spellings are only read).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode("c2s-model", forKey: .format)
@@ -227,6 +230,7 @@ public struct C2SMetadata: Codable, Sendable, Equatable {
         try c.encodeIfPresent(labelColumn, forKey: .labelColumn)
         try c.encodeIfPresent(organism, forKey: .organism)
         try c.encodeIfPresent(promptFormat, forKey: .promptFormat)
+        try c.encodeIfPresent(topGenes, forKey: .topK)
         if let sentenceDatasetPath {
             try c.encode(["path": sentenceDatasetPath, "manifest": "manifest.json", "vocab": "vocab.tsv"], forKey: .sentenceDataset)
         }

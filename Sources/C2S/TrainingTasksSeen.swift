@@ -11,6 +11,9 @@ public struct TrainingTasksSeen: Sendable {
     public private(set) var conditionedCells: [String: Set<String>] = [:]
     /// Every training cell's name (gathered only when asked for: gene-head initialisation).
     public private(set) var cellNames: Set<String> = []
+    /// The most genes any input showed of one cell (words in an `input_sentence_spans` range);
+    /// 0 when no record marks its sentences.
+    public private(set) var genesPerCell = 0
     let gatherConditionedCells: Bool
     let gatherCellNames: Bool
 
@@ -24,5 +27,26 @@ public struct TrainingTasksSeen: Sendable {
         if C2SMetadata.isLabelTask(r.task) { labels[r.task, default: []].insert(r.response) }
         if gatherConditionedCells, C2SMetadata.isConditionedTask(r.task) { conditionedCells[r.task, default: []].formUnion(r.cellNames) }
         if gatherCellNames { cellNames.formUnion(r.cellNames) }
+        if let spans = r.sentenceSpans, !spans.isEmpty { genesPerCell = max(genesPerCell, Self.mostWords(r.modelInput, in: spans)) }
+    }
+
+    /// The most space-separated words in one of `spans` (code-point offsets into `text`), in
+    /// one pass over the text.
+    static func mostWords(_ text: String, in spans: [Range<Int>]) -> Int {
+        var most = 0
+        for span in spans {
+            var offset = 0, words = 0, previousIsSpace = true
+            for scalar in text.unicodeScalars {
+                if offset >= span.upperBound { break }
+                if offset >= span.lowerBound {
+                    let space = scalar == " "
+                    if !space && previousIsSpace { words += 1 }
+                    previousIsSpace = space
+                }
+                offset += 1
+            }
+            most = max(most, words)
+        }
+        return most
     }
 }

@@ -215,4 +215,24 @@ final class ModelMetadataTests: XCTestCase {
             }
         }
     }
+
+    /// `top_k`: the most words any input sentence span holds (code-point offsets, several cells
+    /// per input, spaces around the words); records without spans say nothing.
+    func testGenesPerCellCountsTheWordsOfTheWidestSentenceSpan() throws {
+        var seen = TrainingTasksSeen()
+        XCTAssertEqual(seen.genesPerCell, 0)
+        seen.add(PromptRecord(task: "t", split: "train", cellNames: ["a"], modelInput: "no spans here at all, nine words long", response: "x", line: 1))
+        XCTAssertEqual(seen.genesPerCell, 0)
+        let first = "Gène1 αβ CD3E", second = "  MS4A1  CD79A "
+        let input = "Cells: 😀 " + first + " | " + second + " ."
+        let a = "Cells: 😀 ".unicodeScalars.count, b = a + first.unicodeScalars.count + 3
+        seen.add(PromptRecord(task: "t", split: "train", cellNames: ["a", "b"], modelInput: input, response: "x",
+                              sentenceSpans: [a..<(a + first.unicodeScalars.count), b..<(b + second.unicodeScalars.count)], line: 2))
+        XCTAssertEqual(seen.genesPerCell, 3)
+        seen.add(PromptRecord(task: "t", split: "train", cellNames: ["c"], modelInput: "G1 G2", response: "x", sentenceSpans: [0..<2], line: 3))
+        XCTAssertEqual(seen.genesPerCell, 3, "the most, not the last")
+        let m = C2SMetadata(seen: seen, examples: [:], lossOn: .response, maxLength: 8, sentenceDatasetPath: nil, truncation: TruncationReport())
+        XCTAssertEqual(m.topGenes, 3)
+        XCTAssertTrue(String(decoding: try m.json(), as: UTF8.self).contains("\"top_k\" : 3"))
+    }
 }

@@ -233,6 +233,21 @@ final class TrainCLITests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(truncation["dropped_genes"] as? Int), 13)
         XCTAssertLessThanOrEqual(try XCTUnwrap(truncation["longest_tokens"] as? Int), 48)
         XCTAssertEqual((info["sentence_dataset"] as? [String: Any])?["vocab"] as? String, "vocab.tsv")
+        // The genes per cell its training inputs showed (before truncation), which task commands
+        // then show by default.
+        XCTAssertEqual(info["top_k"] as? Int, 60)
+    }
+
+    /// Without `input_sentence_spans` the genes per cell are unknown: no `top_k` is written.
+    func testNoTopKWithoutSentenceSpans() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts, examples: 16, genes: 10, spans: false)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        let r = try c2s(["train", prompts, "-o", tmp.file("out")] + newModelArgs(tok) + ["--max-steps", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("out/c2s.json")))) as? [String: Any])
+        XCTAssertNil(info["top_k"])
     }
 
     func testLogEveryPrintsOneLinePerStepWithTheLossOfMetricsJSONLAndQuietNone() throws {

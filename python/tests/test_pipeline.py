@@ -156,6 +156,21 @@ def test_lora_adapter_trains_on_the_model_and_annotates(sim, tmp_path):
     assert set(cells.obs["c2s_label"]) <= set(sim.adata.obs["cell_type"])
 
 
+def test_annotate_with_noisy_copies_averages_over_them(sim, tmp_path):
+    # noisy_copies: every label's score is averaged over the cell and its rank-noised copies,
+    # so the scores differ from one reading; the same seed gives the same scores.
+    cells = sim.adata[:20]
+    plain = c2s.annotate(cells, sim.model, top_genes=30, copy=True, progress=False)
+    noisy = c2s.annotate(cells, sim.model, top_genes=30, noisy_copies=3, copy_noise=0.5, copy=True, progress=False)
+    again = c2s.annotate(cells, sim.model, top_genes=30, noisy_copies=3, copy_noise=0.5, copy=True, progress=False)
+    scores = [c for c in plain.obs.columns if c.startswith("c2s_score_")]
+    assert scores and scores == [c for c in noisy.obs.columns if c.startswith("c2s_score_")]
+    assert not np.allclose(plain.obs[scores].to_numpy(float), noisy.obs[scores].to_numpy(float))
+    assert np.allclose(noisy.obs[scores].to_numpy(float), again.obs[scores].to_numpy(float))
+    with pytest.raises(c2s.C2SError, match="noisy-copies"):
+        c2s.annotate(cells, sim.model, top_genes=30, noisy_copies=2, mode="free", copy=True, progress=False)
+
+
 def test_prompts_in_a_published_checkpoints_format(sim, tmp_path):
     ds = c2s.prompts(sim.sentences, tmp_path / "ref.jsonl", tasks="cell_type_prediction",
                      label_column="cell_type", top_k=10, prompt_format="cell2sentence")
