@@ -229,8 +229,21 @@ public enum ModelTraining {
             for c in cells { if let v = c.fields[field] { label[c.name] = v } }
             modelInfo.addConditionLabels(seen: prompts.seen, cellLabel: { label[$0] })
         }
+        // Fine-tuning a c2s model without --sentences: the new model keeps its base's sentence
+        // dataset (the copies of manifest.json and vocab.tsv, the organism, the label column),
+        // so task commands convert and prompt for it as they did for the base.
+        var inherited: [(String, String)] = []
+        if settings.sentences == nil, case .pretrained(let folder) = settings.source, let base = try C2SMetadata.read(folder: folder) {
+            let copies = C2SMetadata.copiedDatasetFiles.map { ($0, (folder as NSString).appendingPathComponent($0)) }
+            if copies.allSatisfy({ FileManager.default.fileExists(atPath: $0.1) }) {
+                inherited = copies
+                modelInfo.sentenceDatasetPath = base.sentenceDatasetPath
+            }
+            modelInfo.organism = modelInfo.organism ?? base.organism
+            modelInfo.labelColumn = modelInfo.labelColumn ?? base.labelColumn
+        }
         var contents = ModelFolderContents(config: source.config, generationConfig: source.generationConfig,
-                                           copiedFiles: source.tokenizerFiles, extraFiles: [(C2SMetadata.fileName, try modelInfo.json())])
+                                           copiedFiles: source.tokenizerFiles + inherited, extraFiles: [(C2SMetadata.fileName, try modelInfo.json())])
         if let sentences = dataset {
             contents.copiedFiles += C2SMetadata.copiedDatasetFiles.map { ($0, (sentences as NSString).appendingPathComponent($0)) }
         }

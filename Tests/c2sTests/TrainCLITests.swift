@@ -238,6 +238,30 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(info["top_k"] as? Int, 60)
     }
 
+    /// Fine-tuning a c2s model without --sentences keeps its base's sentence dataset: the
+    /// copies of manifest.json and vocab.tsv and the recorded path; --sentences replaces it.
+    func testFineTuningKeepsTheBasesSentenceDataset() throws {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts, examples: 16, genes: 10)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        try FileManager.default.createDirectory(atPath: tmp.file("ds"), withIntermediateDirectories: true)
+        try "{\"tool\": \"c2s\"}\n".write(toFile: tmp.file("ds/manifest.json"), atomically: true, encoding: .utf8)
+        try "gene\tn_cells\nCD3E\t3\n".write(toFile: tmp.file("ds/vocab.tsv"), atomically: true, encoding: .utf8)
+        var r = try c2s(["train", prompts, "-o", tmp.file("base"), "--sentences", tmp.file("ds")] + newModelArgs(tok) + ["--max-steps", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try c2s(["train", prompts, "-o", tmp.file("tuned"), "--model", tmp.file("base"), "--max-steps", "1", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func info(_ folder: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file(folder + "/c2s.json")))) as? [String: Any])
+        }
+        XCTAssertEqual(try String(contentsOfFile: tmp.file("tuned/vocab.tsv"), encoding: .utf8), "gene\tn_cells\nCD3E\t3\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("tuned/manifest.json")))
+        let path = (try info("base")["sentence_dataset"] as? [String: Any])?["path"] as? String
+        XCTAssertNotNil(path)
+        XCTAssertEqual((try info("tuned")["sentence_dataset"] as? [String: Any])?["path"] as? String, path)
+    }
+
     /// Without `input_sentence_spans` the genes per cell are unknown: no `top_k` is written.
     func testNoTopKWithoutSentenceSpans() throws {
         let tmp = try TemporaryFolder()
