@@ -211,15 +211,20 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// A stand-in sentence dataset folder: only its manifest and vocabulary are copied by
+    /// `c2s train --sentences`.
+    func writeStandInDataset(_ folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "{\"tool\": \"c2s\"}\n".write(toFile: folder + "/manifest.json", atomically: true, encoding: .utf8)
+        try "gene\tn_cells\nCD3E\t3\n".write(toFile: folder + "/vocab.tsv", atomically: true, encoding: .utf8)
+    }
+
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")
         try writePrompts(prompts, examples: 16, genes: 60)
         let tok = try tokenizer(tmp, prompts: prompts)
-        // A stand-in sentence dataset folder: only its manifest and vocabulary are copied.
-        try FileManager.default.createDirectory(atPath: tmp.file("ds"), withIntermediateDirectories: true)
-        try "{\"tool\": \"c2s\"}\n".write(toFile: tmp.file("ds/manifest.json"), atomically: true, encoding: .utf8)
-        try "gene\tn_cells\nCD3E\t3\n".write(toFile: tmp.file("ds/vocab.tsv"), atomically: true, encoding: .utf8)
+        try writeStandInDataset(tmp.file("ds"))
         var args = newModelArgs(tok) + ["--max-steps", "1", "--max-length", "48", "--sentences", tmp.file("ds")]
         args.removeAll { $0 == "--quiet" }
         let r = try c2s(["train", prompts, "-o", tmp.file("out")] + args)
@@ -245,9 +250,7 @@ final class TrainCLITests: XCTestCase {
         let prompts = tmp.file("prompts.jsonl")
         try writePrompts(prompts, examples: 16, genes: 10)
         let tok = try tokenizer(tmp, prompts: prompts)
-        try FileManager.default.createDirectory(atPath: tmp.file("ds"), withIntermediateDirectories: true)
-        try "{\"tool\": \"c2s\"}\n".write(toFile: tmp.file("ds/manifest.json"), atomically: true, encoding: .utf8)
-        try "gene\tn_cells\nCD3E\t3\n".write(toFile: tmp.file("ds/vocab.tsv"), atomically: true, encoding: .utf8)
+        try writeStandInDataset(tmp.file("ds"))
         var r = try c2s(["train", prompts, "-o", tmp.file("base"), "--sentences", tmp.file("ds")] + newModelArgs(tok) + ["--max-steps", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try c2s(["train", prompts, "-o", tmp.file("tuned"), "--model", tmp.file("base"), "--max-steps", "1", "--quiet"])
