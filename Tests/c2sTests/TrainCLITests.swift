@@ -244,7 +244,7 @@ final class TrainCLITests: XCTestCase {
     }
 
     /// Fine-tuning a c2s model without --sentences keeps its base's sentence dataset: the
-    /// copies of manifest.json and vocab.tsv and the recorded path; --sentences replaces it.
+    /// copies of manifest.json and vocab.tsv and the recorded path.
     func testFineTuningKeepsTheBasesSentenceDataset() throws {
         let tmp = try TemporaryFolder()
         let prompts = tmp.file("prompts.jsonl")
