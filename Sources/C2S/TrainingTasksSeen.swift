@@ -30,8 +30,8 @@ public struct TrainingTasksSeen: Sendable {
         if let spans = r.sentenceSpans, !spans.isEmpty { genesPerCell = max(genesPerCell, Self.mostWords(r.modelInput, in: spans)) }
     }
 
-    /// The most space-separated words in one of `spans` (code-point offsets into `text`), in
-    /// one pass over the text.
+    /// The most space-separated words in one of `spans` (code-point offsets into `text`); one
+    /// walk of the text up to each span's end (prompts hold one or two spans).
     static func mostWords(_ text: String, in spans: [Range<Int>]) -> Int {
         var most = 0
         for span in spans {
