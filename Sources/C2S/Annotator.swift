@@ -101,7 +101,7 @@ public struct Annotator: Sendable {
         inputs.reserveCapacity(cells.count * readings)
         for cell in cells {
             inputs.append(try modelInput(cell))
-            for copy in options.copyNoise.copies(of: cell, count: options.noisyCopies, seed: options.copySeed) {
+            for copy in options.copyNoise.copies(of: cell, count: options.noisyCopies, seed: options.copySeed, keeping: options.topGenes) {
                 inputs.append(try modelInput(copy))
             }
         }

@@ -111,7 +111,7 @@ final class PromptLineEncoder {
         let start = out.count
         // The byte path writes c2s's own style; a checkpoint's style takes the String path.
         // So does an example with rank noise: its sentences are new text, not the records' bytes.
-        if builder.options.style == .c2s, builder.options.promptFormat == nil, !builder.addsRankNoise(unit.pointee),
+        if builder.options.style == .c2s, builder.options.promptFormat == nil, !builder.addsRankNoise(task.definition, unit.pointee),
            fast(task, unit, example: example) { return }
         out.truncate(to: start)
         fallbacks += 1

@@ -22,8 +22,8 @@ extension PromptBuilder {
         let real = slots(task, unit) { table.cells[$0] }
         // With rank noise, a training input shows a noisy measurement of its cells; the response
         // (a generated sentence, a perturbed cell) stays the real one.
-        let shown = addsRankNoise(unit)
-            ? slots(task, unit) { options.rankNoise.applied(to: table.cells[$0], seed: rankNoiseSeed(example: example, cell: $0)) }
+        let shown = addsRankNoise(task, unit)
+            ? slots(task, unit) { options.rankNoise.applied(to: table.cells[$0], seed: rankNoiseSeed(example: example, cell: $0), keeping: options.topK) }
             : real
         let (input, spans) = try options.style.render(template, shown.value, marking: shown.sentences)
         let response = try options.style.render(task.responseTemplate, real.value)
@@ -32,9 +32,10 @@ extension PromptBuilder {
     }
 
     /// Whether the example's input sentences get `options.rankNoise`: training examples only,
-    /// so validation and test prompts show the cells as measured.
-    func addsRankNoise(_ unit: Unit) -> Bool {
-        options.rankNoise.isActive && unit.split == 0
+    /// so validation and test prompts show the cells as measured, and only tasks whose input
+    /// shows a sentence (a generation prompt's input does not; its response stays the real cell).
+    func addsRankNoise(_ task: TaskDefinition, _ unit: Unit) -> Bool {
+        options.rankNoise.isActive && unit.split == 0 && task.inputShowsSentence
     }
 
     /// The noise stream of cell `cell` in example number `example`.

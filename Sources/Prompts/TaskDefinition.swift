@@ -62,6 +62,13 @@ public struct TaskDefinition: Sendable, Equatable {
         responseTemplate.placeholders.contains(name) || inputTemplates.contains { $0.placeholders.contains(name) }
     }
 
+    /// Whether an input template shows a cell's sentence (`cell_sentence`, `cell_sentences`,
+    /// `control_sentence` or `perturbed_sentence`).
+    public var inputShowsSentence: Bool {
+        let sentences = ["cell_sentence", "cell_sentences", "control_sentence", "perturbed_sentence"]
+        return inputTemplates.contains { t in sentences.contains { t.placeholders.contains($0) } }
+    }
+
     /// Checks that the task has input templates and that every placeholder of every template is
     /// one of `available`.
     ///

@@ -1,6 +1,7 @@
 import CellSentences
 import Foundation
-import Prompts
+import Mechanics
+@testable import Prompts
 import SingleCell
 import XCTest
 
@@ -126,5 +127,38 @@ final class RankNoiseTests: XCTestCase {
         }
         XCTAssertGreaterThan(deepest, 20, "genes from below the first k enter")
         XCTAssertLessThan(deepest, depth)
+    }
+
+    /// `keeping: k` gives the first k genes of the order the whole sentence gets: checked against
+    /// the plain definition (every gene keyed, all sorted, joined), names of several bytes included.
+    func testKeepingTheFirstKIsAPrefixOfTheWholeNewOrder() throws {
+        func reference(_ cell: CellRecord, sigma: Double, seed: UInt64, k: Int) -> String {
+            let genes = cell.sentence.split(separator: " ", omittingEmptySubsequences: true)
+            var rng = SplitMix64(seed: seed)
+            let keys = genes.indices.map { Foundation.log(Double($0 + 1)) + sigma * rng.gaussian() }
+            let order = genes.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+            return order.prefix(k).map { genes[$0] }.joined(separator: " ")
+        }
+        var rng = SplitMix64(seed: 11)
+        for n in [2, 3, 17, 100, 900] {
+            let names = (0..<n).map { i -> String in rng.next() % 5 == 0 ? "Gène\(i)-β" : "G\(i)" }
+            let cell = CellRecord(name: "c\(n)", sentence: names.joined(separator: " "), fields: ["cell_type": "T"])
+            for sigma in [0.05, 0.3, 2.0] {
+                let noise = try RankNoise(sigma: sigma)
+                for seed in UInt64(0)..<UInt64(20) {
+                    for k in [0, 1, 10, 100, n - 1, n, n + 5, Int.max] where k >= 0 {
+                        let kept = noise.applied(to: cell, seed: seed, keeping: k)
+                        XCTAssertEqual(kept.sentence, reference(cell, sigma: sigma, seed: seed, k: k), "n \(n), σ \(sigma), seed \(seed), k \(k)")
+                        XCTAssertEqual(kept.geneCount, min(k, n))
+                        XCTAssertEqual(kept.name, cell.name)
+                        XCTAssertEqual(kept.fields, cell.fields)
+                    }
+                }
+            }
+        }
+        // Equal keys keep the sentence's order; a later smaller key displaces the largest kept.
+        XCTAssertEqual(RankNoise.smallestKeys([1, 0, 1, 0, 1], count: 3), [1, 3, 0])
+        XCTAssertEqual(RankNoise.smallestKeys([3, 2, 1, 0], count: 2), [3, 2])
+        XCTAssertEqual(RankNoise.smallestKeys([0, 1], count: 0), [])
     }
 }
