@@ -178,6 +178,9 @@ public enum EvaluationReport {
         if let null = g.profileNull {
             quality.append(("label-blind null of the mean-profile Pearson (each type's real mean vs the mean of all real cells)", fmt(null.meanPearson)))
         }
+        if let ceiling = g.profileCeiling {
+            quality.append(("real vs real mean-profile Pearson (as many real cells per type as were generated, against the rest of the type; mean of \(ceiling.draws) draws)", fmt(ceiling.meanPearson)))
+        }
         report.addKeyValueTable(quality, caption: "Validity, uniqueness and distribution distances", id: "sentence-quality")
         for w in g.warnings { report.addParagraph("Warning: \(w)") }
     }

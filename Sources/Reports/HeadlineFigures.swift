@@ -77,7 +77,8 @@ public enum HeadlineFigures {
             figures.append(HeadlineFigure("\(what) (\(row.space), k=\(s.k))", s.accuracy, unit: .share, references: references))
         }
         figures.append(HeadlineFigure("mean-profile Pearson (mean over types)", g.meanProfiles.meanPearson, unit: .number,
-                                      references: g.profileNull.map { [HeadlineReference("label-blind null (mean of all real cells)", $0.meanPearson)] } ?? []))
+                                      references: (g.profileNull.map { [HeadlineReference("label-blind null (mean of all real cells)", $0.meanPearson)] } ?? [])
+                                        + (g.profileCeiling.map { [HeadlineReference("real vs real (as many real cells as generated)", $0.meanPearson, kind: .ceiling)] } ?? [])))
         // The registered metrics' own figures (validity and uniqueness against 100 %, …).
         return figures + g.registered.headline()
     }

@@ -18,7 +18,9 @@ struct EvaluateGenerationCommand: ParsableCommand {
             sentence space (edit distance over the first --genes words), with chance (1 / real \
             cell types); mean generated vs mean real profile per cell type (Pearson, Spearman, \
             R^2) beside its label-blind null (each type's real mean against the mean of all real \
-            cells, "profile_null"); validity, uniqueness and length of the generated \
+            cells, "profile_null") and its real-vs-real reference (as many real cells of the \
+            type as were generated, at most half, against the rest of the type, 20 seeded draws, \
+            "profile_real_vs_real"); validity, uniqueness and length of the generated \
             sentences (obs column --sentence-column); MMD^2 (RBF, median heuristic) and entropic \
             Gromov-Wasserstein on seeded subsamples.
 
@@ -182,7 +184,10 @@ struct EvaluateGenerationCommand: ParsableCommand {
         let mp = r.meanProfiles
         // The null beside the model's Pearson: the average real cell already correlates highly
         // with every type's mean, so the model's figure alone overstates what it learned.
-        let null = r.profileNull.map { " (label-blind null, mean of all real cells: \(SummaryFormat.fraction($0.meanPearson)))" } ?? ""
+        var references: [String] = []
+        if let n = r.profileNull { references.append("label-blind null, mean of all real cells: \(SummaryFormat.fraction(n.meanPearson))") }
+        if let c = r.profileCeiling { references.append("real vs real, as many real cells as generated: \(SummaryFormat.fraction(c.meanPearson))") }
+        let null = references.isEmpty ? "" : " (" + references.joined(separator: "; ") + ")"
         lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(null), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
         // The registered metrics' own lines (sentence quality, MMD, Gromov-Wasserstein, …).
         lines += r.registered.summary()

@@ -159,4 +159,58 @@ final class GenerationEvaluationTests: XCTestCase {
         XCTAssertNil(decoded.profileNull)
         XCTAssertEqual(decoded.knn.count, report.knn.count)
     }
+
+    /// The real-vs-real reference of the mean-profile Pearson. x: 2 real cells and 3 generated,
+    /// so each draw is one cell against the other (m = half the real cells), the same r both
+    /// ways. y: 4 identical real cells, r = 1. z: 5 real cells, 2 generated: one draw is one of
+    /// the 10 pairs against the other 3 cells. w: one real cell, no reference.
+    func testProfileRealVsRealReference() throws {
+        let x = [[4.0, 0, 1], [2, 1, 0]], y = [[0.0, 3, 1], [0, 3, 1], [0, 3, 1], [0, 3, 1]]
+        let z = [[1.0, 0, 5], [0, 1, 4], [2, 0, 3], [0, 2, 6], [1, 1, 2]], w = [[5.0, 5, 0]]
+        let rows = x + y + z + w
+        let labels = Array(repeating: "x", count: 2) + Array(repeating: "y", count: 4) + Array(repeating: "z", count: 5) + ["w"]
+        let real = FeatureRows(dense: rows.flatMap { $0 }, rows: rows.count, columns: 3)
+        let ceiling = ProfileCeiling.compute(real: real, realLabels: labels, types: ["w", "x", "y", "z"], generatedCounts: [4, 3, 40, 2], draws: 7, seed: 5)
+        XCTAssertEqual(ceiling.draws, 7)
+        XCTAssertEqual(ceiling.perType.map(\.label), ["x", "y", "z"], "a type with one real cell has no reference")
+        XCTAssertEqual(ceiling.perType.map(\.drawnCells), [1, 2, 2], "as many as generated, at most half the real cells")
+        XCTAssertEqual(ceiling.perType.map(\.realCells), [2, 4, 5])
+        XCTAssertEqual(ceiling.perType[0].pearson, pearson(x[0], x[1]), accuracy: 1e-12)
+        XCTAssertEqual(ceiling.perType[1].pearson, 1, accuracy: 1e-12)
+        XCTAssertEqual(ceiling.meanPearson, (ceiling.perType[0].pearson + 1 + ceiling.perType[2].pearson) / 3, accuracy: 1e-12)
+        // One draw of z is one of its ten pairs against the other three cells.
+        func mean(_ r: [[Double]]) -> [Double] { (0..<3).map { c in r.map { $0[c] }.reduce(0, +) / Double(r.count) } }
+        var pairs: [Double] = []
+        for i in 0..<5 { for j in (i + 1)..<5 {
+            pairs.append(pearson(mean([z[i], z[j]]), mean(z.indices.filter { $0 != i && $0 != j }.map { z[$0] })))
+        } }
+        var seen = Set<Int>()
+        for seed in UInt64(0)..<UInt64(40) {
+            let one = ProfileCeiling.compute(real: real, realLabels: labels, types: ["z"], generatedCounts: [2], draws: 1, seed: seed)
+            let r = try XCTUnwrap(one.perType.first).pearson
+            let match = try XCTUnwrap(pairs.firstIndex { abs($0 - r) < 1e-12 }, "seed \(seed): \(r) is no pair's r")
+            seen.insert(match)
+        }
+        XCTAssertGreaterThan(seen.count, 5, "the draws vary with the seed")
+        XCTAssertEqual(ProfileCeiling.compute(real: real, realLabels: labels, types: ["z"], generatedCounts: [2], draws: 7, seed: 5),
+                       ProfileCeiling.compute(real: real, realLabels: labels, types: ["z"], generatedCounts: [2], draws: 7, seed: 5))
+
+        // In the evaluation's report (JSON profile_real_vs_real); older reports still decode.
+        let genes = ["A", "B", "C"]
+        let realTable = table("real", genes: genes, rows: rows, columns: [Column("cell_type", .strings(labels))])
+        let generated = table("gen", genes: genes, rows: [[3, 1, 0], [0, 3, 1], [1, 1, 4]],
+                              columns: [Column("cell_type", .strings(["x", "y", "z"]))])
+        var settings = GenerationSettings()
+        settings.ks = [1]
+        settings.sentenceGenes = 1
+        let report = try GenerationEvaluation.run(generated: generated, real: realTable, settings: settings)
+        let inReport = try XCTUnwrap(report.profileCeiling)
+        XCTAssertEqual(inReport.perType.map(\.label), ["x", "y", "z"])
+        XCTAssertEqual(inReport.perType.map(\.drawnCells), [1, 1, 1])
+        let json = try JSONSerialization.jsonObject(with: try MetricsFile.encode(report)) as! [String: Any]
+        XCTAssertNotNil(json["profile_real_vs_real"] as? [String: Any])
+        var old = json
+        old["profile_real_vs_real"] = nil
+        XCTAssertNil(try JSONDecoder().decode(GenerationReport.self, from: try JSONSerialization.data(withJSONObject: old)).profileCeiling)
+    }
 }

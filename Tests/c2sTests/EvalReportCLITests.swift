@@ -295,6 +295,9 @@ extension EvalReportCLITests {
         XCTAssertTrue(lines.contains { $0.hasPrefix("mean-profile Pearson") && $0.contains(String(format: "%.4g", profiles.doubleValue))
                                        && $0.contains("label-blind null") && $0.contains(String(format: "%.4g", null.doubleValue))
                                        && $0.contains(String(format: "%+.3g", profiles.doubleValue - null.doubleValue)) }, lines.joined(separator: "\n"))
+        let ceiling = (generation["profile_real_vs_real"] as! [String: Any])["mean_pearson"] as! NSNumber
+        XCTAssertTrue(lines.contains { $0.contains("real vs real (as many real cells as generated)") && $0.contains(String(format: "%.4g", ceiling.doubleValue)) },
+                      lines.joined(separator: "\n"))
         // The label-swap test beside its chance and the 0 gap of a label-blind model.
         check("chance (1/4 labels)", value: "25.0%", difference: "+35.0 pp", verdict: "beaten")
         XCTAssertTrue(lines.contains { $0.contains("log-likelihood gap") && $0.contains("+0.75 nats") && $0.hasSuffix("  beaten") })

@@ -148,6 +148,8 @@ public enum GenerationEvaluation {
         stage("mean profiles")
         let profiles = MeanProfiles.compare(generated: expressionGen, generatedLabels: genLabels, real: expressionRef, realLabels: refLabels)
         let profileNull = ProfileNull.compute(real: expressionRef, realLabels: refLabels, types: profiles.perType.map(\.label))
+        let profileCeiling = ProfileCeiling.compute(real: expressionRef, realLabels: refLabels, types: profiles.perType.map(\.label),
+                                                    generatedCounts: profiles.perType.map(\.generatedCells), seed: settings.seed)
         if !profiles.onlyGenerated.isEmpty {
             warnings.append("generated cell types with no real cells (no mean profile): \(profiles.onlyGenerated.joined(separator: ", "))")
         }
@@ -160,7 +162,7 @@ public enum GenerationEvaluation {
 
         timings.append(StageTiming(stage: stageName, seconds: Date().timeIntervalSince(stageStart)))
         return GenerationReport(settings: settings, inputs: inputs, sharedGenes: alignment.genes.count, pca: pcaSummary, knn: knn,
-                                knnChance: 1 / Double(Set(refLabels).count), knnMixMatched: MixMatchedCeiling.all(in: knn), meanProfiles: profiles, profileNull: profileNull,
+                                knnChance: 1 / Double(Set(refLabels).count), knnMixMatched: MixMatchedCeiling.all(in: knn), meanProfiles: profiles, profileNull: profileNull, profileCeiling: profileCeiling,
                                 registered: values, warnings: warnings,
                                 timings: timings)
     }

@@ -54,6 +54,9 @@ public struct GenerationReport: Codable, Sendable {
     /// The mean-profile Pearson of a generator that ignores the label (each type's real mean
     /// against the mean of all real cells); optional for older reports.
     public var profileNull: ProfileNullResult?
+    /// The mean-profile Pearson of real cells drawn as many as were generated, against the rest
+    /// of their type (the real-vs-real reference); optional for older reports.
+    public var profileCeiling: ProfileCeilingResult?
     /// The registered metrics (``GenerationMetrics``), each in the JSON under its own key.
     public var registered: MetricValues<GenerationMetricInput>
     public var warnings: [String]
@@ -75,7 +78,7 @@ public struct GenerationReport: Codable, Sendable {
 
     public init(settings: GenerationSettings, inputs: [InputSummary], sharedGenes: Int, pca: PCASummary?, knn: [KNNAccuracyRow],
                 knnChance: Double?, knnMixMatched: [MixMatchedCeiling]?, meanProfiles: MeanProfileResult, profileNull: ProfileNullResult?,
-                registered: MetricValues<GenerationMetricInput>, warnings: [String], timings: [StageTiming]) {
+                profileCeiling: ProfileCeilingResult? = nil, registered: MetricValues<GenerationMetricInput>, warnings: [String], timings: [StageTiming]) {
         self.settings = settings
         self.inputs = inputs
         self.sharedGenes = sharedGenes
@@ -85,6 +88,7 @@ public struct GenerationReport: Codable, Sendable {
         self.knnMixMatched = knnMixMatched
         self.meanProfiles = meanProfiles
         self.profileNull = profileNull
+        self.profileCeiling = profileCeiling
         self.registered = registered
         self.warnings = warnings
         self.timings = timings
@@ -94,6 +98,7 @@ public struct GenerationReport: Codable, Sendable {
         case settings, inputs, pca, knn, warnings, timings
         case sharedGenes = "shared_genes", meanProfiles = "mean_profiles"
         case knnChance = "knn_chance", knnMixMatched = "knn_real_vs_real_generated_mix", profileNull = "profile_null"
+        case profileCeiling = "profile_real_vs_real"
     }
 
     public init(from decoder: Decoder) throws {
@@ -107,6 +112,7 @@ public struct GenerationReport: Codable, Sendable {
         knnMixMatched = try c.decodeIfPresent([MixMatchedCeiling].self, forKey: .knnMixMatched)
         meanProfiles = try c.decode(MeanProfileResult.self, forKey: .meanProfiles)
         profileNull = try c.decodeIfPresent(ProfileNullResult.self, forKey: .profileNull)
+        profileCeiling = try c.decodeIfPresent(ProfileCeilingResult.self, forKey: .profileCeiling)
         registered = try MetricValues(from: decoder, metrics: GenerationMetrics.all)
         warnings = try c.decode([String].self, forKey: .warnings)
         timings = try c.decode([StageTiming].self, forKey: .timings)
@@ -123,6 +129,7 @@ public struct GenerationReport: Codable, Sendable {
         try c.encodeIfPresent(knnMixMatched, forKey: .knnMixMatched)
         try c.encode(meanProfiles, forKey: .meanProfiles)
         try c.encodeIfPresent(profileNull, forKey: .profileNull)
+        try c.encodeIfPresent(profileCeiling, forKey: .profileCeiling)
         try registered.encode(to: encoder)
         try c.encode(warnings, forKey: .warnings)
         try c.encode(timings, forKey: .timings)
