@@ -7,7 +7,12 @@ the sentence). No label-dependent transform, nothing the model does not see. Com
 model's annotation accuracy (it reads the same N genes) and with logistic regression on 2,000
 HVGs of the full expression (c2s evaluate annotation's strong baseline).
 
-    python3 scripts/figures/annotation_information.py SENTENCES SPLITS.json LABEL [N ...]
+With --nonlinear, the same features also go to two classifiers that are not linear, to see
+whether a reader of the ranks that can combine genes gets more out of them than a linear one:
+scikit-learn's SVC (RBF kernel, C = 10, gamma 'scale') and MLPClassifier (one hidden layer of
+256, early stopping, seed 0).
+
+    python3 scripts/figures/annotation_information.py SENTENCES SPLITS.json LABEL [N ...] [--nonlinear]
 """
 import json
 import sys
@@ -18,8 +23,10 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 warnings.filterwarnings("ignore")
-folder, splits_path, label = sys.argv[1:4]
-tops = [int(n) for n in sys.argv[4:]] or [50, 100, 200, 0]
+nonlinear = "--nonlinear" in sys.argv
+args = [a for a in sys.argv[1:] if a != "--nonlinear"]
+folder, splits_path, label = args[:3]
+tops = [int(n) for n in args[3:]] or [50, 100, 200, 0]
 cells = [json.loads(line) for line in open(f"{folder}/cells.jsonl")]
 split = json.load(open(splits_path))["assignments"]
 vocabulary = {}
@@ -42,3 +49,10 @@ for top in tops:
     accuracy = (model.predict(x[test]) == labels[test]).mean()
     print(f"first {'all' if top == 0 else top} genes: logistic regression {100 * accuracy:.1f} % "
           f"({int(train.sum())} train, {int(test.sum())} test cells)")
+    if nonlinear:
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.svm import SVC
+        for name, reader in [("SVM, RBF kernel", SVC(C=10)),
+                             ("MLP, 256 hidden", MLPClassifier((256,), early_stopping=True, max_iter=500, random_state=0))]:
+            accuracy = (reader.fit(x[train], labels[train]).predict(x[test]) == labels[test]).mean()
+            print(f"first {'all' if top == 0 else top} genes: {name} {100 * accuracy:.1f} %")
