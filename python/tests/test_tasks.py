@@ -117,6 +117,10 @@ def test_evaluate_generation_and_report(sim, tmp_path):
                                       gw_cells=50, mmd_cells=50)
     assert metrics["sentence_quality"]["metrics"]["validity"] == pytest.approx(1.0)
     assert "knn" in metrics and "mean_profiles" in metrics
+    # The mean profiles' references: the label-blind null and the real-vs-real ceiling.
+    ceiling = metrics["profile_real_vs_real"]
+    assert ceiling["draws"] == 20 and 0 < ceiling["mean_pearson"] <= 1
+    assert [t["label"] for t in ceiling["per_type"]] == [t["label"] for t in metrics["mean_profiles"]["per_type"]]
     # The training overlap: generated cells against the training split, beside held-out ones.
     overlap = c2s.evaluate_generation(generated, real, label_column="cell_type", k=[5], gw_cells=50,
                                       mmd_cells=50, genes=30, sentences=sim.sentences,
