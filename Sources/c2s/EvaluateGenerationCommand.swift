@@ -187,8 +187,8 @@ struct EvaluateGenerationCommand: ParsableCommand {
         var references: [String] = []
         if let n = r.profileNull { references.append("label-blind null, mean of all real cells: \(SummaryFormat.fraction(n.meanPearson))") }
         if let c = r.profileCeiling { references.append("real vs real, as many real cells as generated: \(SummaryFormat.fraction(c.meanPearson))") }
-        let null = references.isEmpty ? "" : " (" + references.joined(separator: "; ") + ")"
-        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(null), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
+        let beside = references.isEmpty ? "" : " (" + references.joined(separator: "; ") + ")"
+        lines.append("mean profiles (\(mp.perType.count) types): Pearson \(SummaryFormat.fraction(mp.meanPearson))\(beside), Spearman \(SummaryFormat.fraction(mp.meanSpearman)), R^2 \(SummaryFormat.fraction(mp.meanR2))")
         // The registered metrics' own lines (sentence quality, MMD, Gromov-Wasserstein, …).
         lines += r.registered.summary()
         for w in r.warnings { lines.append("warning: \(w)") }

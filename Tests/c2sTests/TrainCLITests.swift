@@ -78,7 +78,7 @@ final class TrainCLITests: XCTestCase {
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/config.json")))) as? [String: Any])
         XCTAssertEqual(config["model_type"] as? String, "gpt_neox")
         XCTAssertEqual(config["vocab_size"] as? Int, 320)
-        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("a/c2s.json")))) as? [String: Any])
+        let info = try modelInfo(tmp.file("a"))
         XCTAssertEqual((info["labels"] as? [String: [String]])?["cell_type_prediction"], Self.labels.sorted())
         XCTAssertEqual(info["tasks"] as? [String], ["cell_type_prediction"])
         XCTAssertEqual(info["label_column"] as? String, "cell_kind")
@@ -211,20 +211,27 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
-    /// A stand-in sentence dataset folder: only its manifest and vocabulary are copied by
-    /// `c2s train --sentences`.
-    func writeStandInDataset(_ folder: String) throws {
+    /// Prompts of 16 examples of `genes` genes, a tokenizer for them, and a stand-in sentence
+    /// dataset folder `ds` (only its manifest and vocabulary are copied by `c2s train --sentences`).
+    func standInTraining(genes: Int) throws -> (tmp: TemporaryFolder, prompts: String, tokenizer: String) {
+        let tmp = try TemporaryFolder()
+        let prompts = tmp.file("prompts.jsonl")
+        try writePrompts(prompts, examples: 16, genes: genes)
+        let tok = try tokenizer(tmp, prompts: prompts)
+        let folder = tmp.file("ds")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try "{\"tool\": \"c2s\"}\n".write(toFile: folder + "/manifest.json", atomically: true, encoding: .utf8)
         try "gene\tn_cells\nCD3E\t3\n".write(toFile: folder + "/vocab.tsv", atomically: true, encoding: .utf8)
+        return (tmp, prompts, tok)
+    }
+
+    /// The `c2s.json` of a trained model folder.
+    func modelInfo(_ folder: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/c2s.json"))) as? [String: Any])
     }
 
     func testLongExamplesLoseTheirLastGenesAndTheSentenceDatasetIsCopied() throws {
-        let tmp = try TemporaryFolder()
-        let prompts = tmp.file("prompts.jsonl")
-        try writePrompts(prompts, examples: 16, genes: 60)
-        let tok = try tokenizer(tmp, prompts: prompts)
-        try writeStandInDataset(tmp.file("ds"))
+        let (tmp, prompts, tok) = try standInTraining(genes: 60)
         var args = newModelArgs(tok) + ["--max-steps", "1", "--max-length", "48", "--sentences", tmp.file("ds")]
         args.removeAll { $0 == "--quiet" }
         let r = try c2s(["train", prompts, "-o", tmp.file("out")] + args)
@@ -232,7 +239,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("13 training examples were longer than 48 tokens"), r.stderr)
         XCTAssertEqual(try String(contentsOfFile: tmp.file("out/vocab.tsv"), encoding: .utf8), "gene\tn_cells\nCD3E\t3\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("out/manifest.json")))
-        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("out/c2s.json")))) as? [String: Any])
+        let info = try modelInfo(tmp.file("out"))
         let truncation = try XCTUnwrap(info["truncation"] as? [String: Any])
         XCTAssertEqual(truncation["truncated_by_sentence"] as? Int, 13)
         XCTAssertGreaterThan(try XCTUnwrap(truncation["dropped_genes"] as? Int), 13)
@@ -246,23 +253,16 @@ final class TrainCLITests: XCTestCase {
     /// Fine-tuning a c2s model without --sentences keeps its base's sentence dataset: the
     /// copies of manifest.json and vocab.tsv and the recorded path.
     func testFineTuningKeepsTheBasesSentenceDataset() throws {
-        let tmp = try TemporaryFolder()
-        let prompts = tmp.file("prompts.jsonl")
-        try writePrompts(prompts, examples: 16, genes: 10)
-        let tok = try tokenizer(tmp, prompts: prompts)
-        try writeStandInDataset(tmp.file("ds"))
+        let (tmp, prompts, tok) = try standInTraining(genes: 10)
         var r = try c2s(["train", prompts, "-o", tmp.file("base"), "--sentences", tmp.file("ds")] + newModelArgs(tok) + ["--max-steps", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try c2s(["train", prompts, "-o", tmp.file("tuned"), "--model", tmp.file("base"), "--max-steps", "1", "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        func info(_ folder: String) throws -> [String: Any] {
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file(folder + "/c2s.json")))) as? [String: Any])
-        }
         XCTAssertEqual(try String(contentsOfFile: tmp.file("tuned/vocab.tsv"), encoding: .utf8), "gene\tn_cells\nCD3E\t3\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.file("tuned/manifest.json")))
-        let path = (try info("base")["sentence_dataset"] as? [String: Any])?["path"] as? String
+        let path = (try modelInfo(tmp.file("base"))["sentence_dataset"] as? [String: Any])?["path"] as? String
         XCTAssertNotNil(path)
-        XCTAssertEqual((try info("tuned")["sentence_dataset"] as? [String: Any])?["path"] as? String, path)
+        XCTAssertEqual((try modelInfo(tmp.file("tuned"))["sentence_dataset"] as? [String: Any])?["path"] as? String, path)
     }
 
     /// Without `input_sentence_spans` the genes per cell are unknown: no `top_k` is written.
@@ -273,7 +273,7 @@ final class TrainCLITests: XCTestCase {
         let tok = try tokenizer(tmp, prompts: prompts)
         let r = try c2s(["train", prompts, "-o", tmp.file("out")] + newModelArgs(tok) + ["--max-steps", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp.file("out/c2s.json")))) as? [String: Any])
+        let info = try modelInfo(tmp.file("out"))
         XCTAssertNil(info["top_k"])
     }
 

@@ -55,6 +55,7 @@ public enum ProfileCeiling {
             let all = real.mean(rows: members)
             var rng = SplitMix64(seed: SplitMix64.derive(seed, UInt64(t)))
             var pool = members
+            let n = Double(members.count), k = Double(m)
             var sum = 0.0, defined = 0
             for _ in 0..<draws {
                 // A partial Fisher-Yates shuffle: the first m of `pool` are the draw.
@@ -64,7 +65,6 @@ public enum ProfileCeiling {
                 }
                 let drawn = real.mean(rows: Array(pool[..<m]))
                 // The rest's mean from the type's mean: (n·all − m·drawn) / (n − m).
-                let n = Double(members.count), k = Double(m)
                 let rest = zip(all, drawn).map { (n * $0 - k * $1) / (n - k) }
                 let r = Agreement.pearson(drawn, rest)
                 if !r.isNaN { sum += r; defined += 1 }
