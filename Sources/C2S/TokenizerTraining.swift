@@ -12,6 +12,9 @@ public struct TokenizerTrainingSettings: Sendable {
     public var fields: [String]?
     /// A gene list (vocab.tsv): every gene becomes one token (gene-aware tokenizer).
     public var genesFile: String?
+    /// Keep only the genes of `genesFile` among the first `count` of at least one cell's
+    /// sentence in the dataset folder `dataset` (`GenesWithinFirst`).
+    public var genesWithinFirst: (count: Int, dataset: String)?
     /// A gene list to measure tokens per gene with (default: the gene list, else the first
     /// sentence dataset of the corpus).
     public var measureGenesFile: String?
@@ -57,8 +60,14 @@ public enum TokenizerTraining {
         if FileManager.default.fileExists(atPath: s.output) && !s.overwrite {
             throw FileError(s.output, "already exists; pass --overwrite to replace it")
         }
-        let geneList = try s.genesFile.map { try GeneVocabulary.read(path: $0) }
-        let measured = try s.measureGenesFile.map { try GeneVocabulary.read(path: $0) }
+        var geneList = try s.genesFile.map { try GeneVocabulary.read(path: $0) }
+        // Tokens per gene are measured over every gene of the list, kept or not.
+        let everyGene = geneList
+        if let (n, dataset) = s.genesWithinFirst {
+            guard let all = geneList else { throw ModelError.input("keeping the genes within the first \(n) of a sentence needs a gene list (--gene-aware DATASET)") }
+            geneList = try GeneVocabulary(genes: GenesWithinFirst.select(all.genes, count: n, dataset: dataset), source: dataset)
+        }
+        let measured = try s.measureGenesFile.map { try GeneVocabulary.read(path: $0) } ?? everyGene
             ?? s.corpus.first(where: TokenizerCorpus.isDataset).map { try GeneVocabulary.read(path: $0) }
 
         let start = DispatchTime.now().uptimeNanoseconds
@@ -75,7 +84,7 @@ public enum TokenizerTraining {
         try trained.write(to: URL(fileURLWithPath: out.temporary), modelMaxLength: s.modelMaxLength)
         let tokenizer = try Tokenizer.load(folder: URL(fileURLWithPath: out.temporary))
         // Measured before the commit: a corpus that fails to read again leaves no folder.
-        var measurement = TokenCountMeasurement(tokenizer: tokenizer, genes: (geneList ?? measured).map { Set($0.genes) })
+        var measurement = TokenCountMeasurement(tokenizer: tokenizer, genes: measured.map { Set($0.genes) })
         try forEachBatch(s) { measurement.add($0) }
         try out.commit()
 
