@@ -346,6 +346,7 @@ def corpus(sources: Sequence, out: Optional[PathLike] = None, *,
 
 
 def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
+              genes_within_first: Optional[int] = None,
               genes: Optional[PathLike] = None, vocab_size: Optional[int] = None,
               min_frequency: Optional[int] = None, measure_genes: Optional[PathLike] = None,
               field: Optional[Sequence[str]] = None, special_tokens: Optional[Sequence[str]] = None,
@@ -363,6 +364,9 @@ def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
         Output folder; default: ``tokenizer`` in a new temporary folder (kept).
     gene_aware
         A :class:`SentenceDataset` whose genes each become one token (``--gene-aware``).
+    genes_within_first
+        With ``gene_aware``: only the genes among the first N of at least one cell's sentence
+        become tokens (``--genes-within-first``; N: the prompts' ``top_k``).
     genes
         A gene list file for the gene-aware variant instead (``--genes``).
     vocab_size, min_frequency
@@ -380,7 +384,7 @@ def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
     path = _output(out, "tokenizer")
     corpora = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
     args = Args(["tokenizer", "train", *[os.fspath(c) for c in corpora], "--output", path])
-    args.opt("--gene-aware", gene_aware).opt("--genes", genes).opt("--vocab-size", vocab_size)
+    args.opt("--gene-aware", gene_aware).opt("--genes-within-first", genes_within_first).opt("--genes", genes).opt("--vocab-size", vocab_size)
     args.opt("--min-frequency", min_frequency).opt("--measure-genes", measure_genes)
     args.csv("--field", field).csv("--special-tokens", special_tokens)
     args.opt("--model-max-length", model_max_length).opt("--threads", threads)

@@ -115,6 +115,18 @@ def test_tokenizer_has_one_token_per_gene(sim):
     assert all(g in added and " " + g in added for g in genes[:20])
 
 
+def test_tokenizer_keeps_the_genes_within_the_first_n(sim, tmp_path):
+    tok = c2s.tokenizer(sim.prompts, tmp_path / "tok", gene_aware=sim.sentences, genes_within_first=30)
+    added = {t["content"] for t in json.loads((tok.path / "tokenizer.json").read_text())["added_tokens"]}
+    leading = set()
+    with open(sim.sentences.path / "cells.jsonl") as f:
+        for line in f:
+            leading.update(json.loads(line)["cell_sentence"].split()[:30])
+    genes = list(sim.sentences.vocab()["gene"])
+    assert len(leading) < len(genes)
+    assert {g for g in genes if " " + g in added} == leading
+
+
 def test_train_streams_progress_and_writes_the_model(sim):
     steps = [l for l in sim.train_lines if l.startswith("training: step")]
     assert [l.split()[2].rstrip(",") for l in steps] == ["20/60", "40/60", "60/60"]
