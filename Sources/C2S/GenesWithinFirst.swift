@@ -8,7 +8,7 @@ import Transformer
 /// Why: a gene-aware tokenizer built from a dataset's whole `vocab.tsv` gives a token to every
 /// gene expressed anywhere (kang-ifnb-sub2k: 11,576 genes, 23,152 tokens), but 100-gene
 /// sentences use 4,231 of them. The output head's cost grows with the vocabulary (each target
-/// token is scored against every row), so the rows no sentence can ask for more than double a
+/// token is scored against every row), so the rows no sentence can ask for nearly double a
 /// small model's training step (docs/SCIENCE.md, section 4h). The labels are not read: the
 /// selection depends on the genes of the cells only.
 public enum GenesWithinFirst {
