@@ -130,13 +130,13 @@ demo: build
 	@mkdir -p $(DEMO_DIR)
 	@start=$$(date +%s); set -e; \
 	if [ -z "$(INPUT)" ]; then \
-	  echo "== simulate $(CELLS) cells of $(CELL_TYPES) types"; \
+	  echo "== [$$(( $$(date +%s) - start )) s] simulate $(CELLS) cells of $(CELL_TYPES) types"; \
 	  $(C2S) simulate -o $(DEMO_DIR)/simulated.h5ad --cells $(CELLS) --cell-types $(CELL_TYPES) --overwrite -q; \
 	fi; \
-	echo "== convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
+	echo "== [$$(( $$(date +%s) - start )) s] convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
 	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) \
 	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
-	echo "== prompts ($(if $(EXAMPLES),$(EXAMPLES),$(EXAMPLES_PER_CELL) per cell)): cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] prompts ($(if $(EXAMPLES),$(EXAMPLES),$(EXAMPLES_PER_CELL) per cell)): cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
 	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) \
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) \
 	  $(if $(EXAMPLES),--examples $(EXAMPLES),--examples-per-cell $(EXAMPLES_PER_CELL)) \
@@ -147,9 +147,9 @@ demo: build
 	if [ $$steps -gt $(MAX_STEPS) ]; then length="--max-steps $(MAX_STEPS)"; \
 	  e=$$(( $(MAX_STEPS) * $(BATCH) * 10 / $$train )); about="$(MAX_STEPS) steps: $$(( e / 10 )).$$(( e % 10 )) epochs"; \
 	else length="--epochs $(EPOCHS)"; about="$(EPOCHS) epochs"; fi; \
-	echo "== gene-aware tokenizer (one token per gene among some cell's first $(TOP_GENES))"; \
+	echo "== [$$(( $$(date +%s) - start )) s] gene-aware tokenizer (one token per gene among some cell's first $(TOP_GENES))"; \
 	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences --genes-within-first $(TOP_GENES) -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
-	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $$about, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
+	echo "== [$$(( $$(date +%s) - start )) s] train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $$about, random mixed batches, loss weighted per $(LOSS_WEIGHTING), output head's gene rows: $(GENE_HEAD))"; \
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
 	  --context $$(( $(TOP_GENES) + 96 )) --tokenizer $(DEMO_DIR)/tokenizer $$length --batch-size $(BATCH) \
 	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 --eval-examples $(EVAL_EXAMPLES) --loss-weighting $(LOSS_WEIGHTING) --seed $(TRAIN_SEED) \
@@ -157,7 +157,7 @@ demo: build
 	  $(TRAIN_FLAGS) -o $(DEMO_DIR)/model --overwrite -q; \
 	annotator=$(DEMO_DIR)/model; reading=""; \
 	if [ "$(ANNOTATION_COPIES)" != 0 ]; then \
-	  echo "== annotation phase: cell type prediction only, $(ANNOTATION_COPIES) examples per training cell with rank noise $(ANNOTATION_NOISE), 1 epoch from the trained model"; \
+	  echo "== [$$(( $$(date +%s) - start )) s] annotation phase: cell type prediction only, $(ANNOTATION_COPIES) examples per training cell with rank noise $(ANNOTATION_NOISE), 1 epoch from the trained model"; \
 	  $(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:1 --examples-per-cell $(ANNOTATION_COPIES) \
 	    --rank-noise $(ANNOTATION_NOISE) --splits $(DEMO_DIR)/splits.json --label-column $(LABEL) --top-k $(TOP_GENES) \
 	    $(PROMPTS_FLAGS) -o $(DEMO_DIR)/annotation-prompts.jsonl --overwrite -q; \
@@ -168,15 +168,15 @@ demo: build
 	  annotator=$(DEMO_DIR)/annotation-model; \
 	  if [ "$(READ_COPIES)" != 0 ]; then reading="--noisy-copies $(READ_COPIES) --copy-noise $(ANNOTATION_NOISE)"; fi; \
 	fi; \
-	echo "== annotate the test split (constrained$${reading:+, each cell read with $(READ_COPIES) noisy copies}; free)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] annotate the test split (constrained$${reading:+, each cell read with $(READ_COPIES) noisy copies}; free)"; \
 	$(C2S) annotate --model $$annotator $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
 	  --mode constrained $$reading --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-constrained.h5ad --overwrite -q; \
 	$(C2S) annotate --model $$annotator $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
 	  --mode free --top-genes $(TOP_GENES) -o $(DEMO_DIR)/annotation-free.h5ad --overwrite -q; \
-	echo "== generate $(GENERATE_PER_TYPE) cells of every type (guidance $(GUIDANCE))"; \
+	echo "== [$$(( $$(date +%s) - start )) s] generate $(GENERATE_PER_TYPE) cells of every type (guidance $(GUIDANCE))"; \
 	$(C2S) generate-cells --model $(DEMO_DIR)/model --every-label -n $(GENERATE_PER_TYPE) --top-genes $(TOP_GENES) \
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--guidance $(GUIDANCE)) $(GENERATE_FLAGS) -o $(DEMO_DIR)/generated.h5ad --overwrite -q; \
-	echo "== evaluate (generated cells against the real cells' top $(TOP_GENES) genes, reconstructed the same way)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] evaluate (generated cells against the real cells' top $(TOP_GENES) genes, reconstructed the same way)"; \
 	$(C2S) reconstruct $(DEMO_DIR)/sentences --top-genes $(TOP_GENES) -o $(DEMO_DIR)/real-top$(TOP_GENES).h5ad --overwrite -q; \
 	for mode in constrained free; do \
 	  $(C2S) evaluate annotation $(DEMO_DIR)/annotation-$$mode.h5ad --truth-column $(LABEL) --predicted-column c2s_label \
@@ -232,26 +232,26 @@ perturbation: build
 	@mkdir -p $(PERTURBATION_DIR)
 	@start=$$(date +%s); set -e; d=$(PERTURBATION_DIR); \
 	input=$(if $(INPUT),$(INPUT),$(PERTURBATION_INPUT)); label=$(PERTURBATION_LABEL); \
-	echo "== convert $$input (inverse transform fitted per $$label)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] convert $$input (inverse transform fitted per $$label)"; \
 	$(C2S) convert $$input -o $$d/sentences --obs-columns $$label,$(PERTURBATION_COLUMN) --fit-by $$label \
 	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
-	echo "== $(PERTURBATION_EXAMPLES) perturbation prompts ($(PERTURBED_VALUE) paired with $(CONTROL_VALUE) of the same $$label, within a split)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] $(PERTURBATION_EXAMPLES) perturbation prompts ($(PERTURBED_VALUE) paired with $(CONTROL_VALUE) of the same $$label, within a split)"; \
 	$(C2S) prompts $$d/sentences --task perturbation_prediction:1 --examples $(PERTURBATION_EXAMPLES) \
 	  --perturbation-column $(PERTURBATION_COLUMN) --control-value $(CONTROL_VALUE) --match-columns $$label \
 	  --perturbation-name "$(PERTURBATION_NAME)" --label-column $$label --stratify-by $$label --top-k $(TOP_GENES) \
 	  $(PROMPTS_FLAGS) -o $$d/prompts.jsonl --overwrite -q; \
-	echo "== gene-aware tokenizer"; \
+	echo "== [$$(( $$(date +%s) - start )) s] gene-aware tokenizer"; \
 	$(C2S) tokenizer train $$d/prompts.jsonl --gene-aware $$d/sentences -o $$d/tokenizer --overwrite > /dev/null; \
-	echo "== train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(PERTURBATION_EPOCHS) epochs)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $(PERTURBATION_EPOCHS) epochs)"; \
 	$(C2S) train $$d/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
 	  --context $$(( 2 * $(TOP_GENES) + 128 )) --tokenizer $$d/tokenizer --epochs $(PERTURBATION_EPOCHS) --batch-size $(BATCH) \
 	  --learning-rate $(LEARNING_RATE) --warmup-ratio 0.05 --schedule cosine --eval-every 100 \
 	  --sentences $$d/sentences --label-column $$label $(TRAIN_FLAGS) -o $$d/model --overwrite -q; \
-	echo "== predict the response of the test split's $(CONTROL_VALUE) cells ($(PERTURBATION_DECODING))"; \
+	echo "== [$$(( $$(date +%s) - start )) s] predict the response of the test split's $(CONTROL_VALUE) cells ($(PERTURBATION_DECODING))"; \
 	$(C2S) predict-perturbation --model $$d/model --control $$d/sentences --splits $$d/splits.json --split test \
 	  --where $(PERTURBATION_COLUMN)=$(CONTROL_VALUE) --perturbation "$(PERTURBATION_NAME)" --label-column $$label \
 	  --top-genes $(TOP_GENES) $(PERTURBATION_DECODING) $(GENERATE_FLAGS) -o $$d/predicted.h5ad --overwrite -q; \
-	echo "== evaluate against the true $(PERTURBED_VALUE) cells, per $$label, with the training split's per-type mean shift"; \
+	echo "== [$$(( $$(date +%s) - start )) s] evaluate against the true $(PERTURBED_VALUE) cells, per $$label, with the training split's per-type mean shift"; \
 	for split in test train; do for value in $(CONTROL_VALUE) $(PERTURBED_VALUE); do \
 	  $(C2S) reconstruct $$d/sentences --splits $$d/splits.json --split $$split --where $(PERTURBATION_COLUMN)=$$value \
 	    --top-genes $(TOP_GENES) -o $$d/$$split-$$value.h5ad --overwrite -q; \

@@ -24,7 +24,8 @@ can be made identical is:
 
 The output folder is a model folder c2s can use: the trained weights (`save_pretrained`), and
 every other file of the init folder (tokenizer, c2s.json, vocab.tsv, manifest.json), plus
-metrics.jsonl with the loss of each step, overall and per task.
+metrics.jsonl with the loss of each step, overall and per task, and every --eval-every steps the
+validation split's token-mean loss under c2s's key names (`validation_loss`, `validation_loss/TASK`).
 
 Example (after `make demo`):
     c2s train demo-output/prompts.jsonl --new-model gpt_neox --hidden-size 128 --layers 2 \
@@ -172,6 +173,11 @@ def main():
     ap.add_argument("--order", choices=["random", "length", "torch"], default="random")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--validation-split", default="validation",
+                    help="split whose loss is reported every --eval-every steps, overall and per task ('none' to skip)")
+    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--eval-examples", type=int,
+                    help="validate on the first N examples of the validation split only, as c2s's --eval-examples")
     ap.add_argument("--compare-state", help="trainer_state.json of the c2s run: its data fingerprint must equal ours")
     ap.add_argument("--overwrite", action="store_true")
     args = ap.parse_args()
@@ -192,15 +198,21 @@ def main():
     eos = config["eos_token_id"]
     max_length = config.get("max_position_embeddings") or config.get("n_positions")
     tokenizer = Tokenizer.from_file(os.path.join(args.init, "tokenizer.json"))
-    records = []
+    records, held_out = [], []
     with open(args.prompts) as f:
         for n, line in enumerate(f, 1):
             r = json.loads(line)
-            if r.get("split", "train") == args.split:
-                r["_line"] = n
+            r["_line"] = n
+            split = r.get("split", "train")
+            if split == args.split:
                 records.append(r)
+            elif split == args.validation_split:
+                held_out.append(r)
     examples = encode(records, tokenizer, eos, args.loss_on, max_length)
     tasks = [r["task"] for r in records]
+    held_out = held_out[:args.eval_examples] if args.eval_examples else held_out
+    validation = encode(held_out, tokenizer, eos, args.loss_on, max_length)
+    validation_tasks = [r["task"] for r in held_out]
     fp = fingerprint(examples)
     print(f"{len(examples)} examples, fingerprint {fp}", file=sys.stderr)
     if args.compare_state:
@@ -230,6 +242,41 @@ def main():
         order = torch.randperm(len(examples), generator=generator).tolist()
         return [order[i:i + args.batch_size] for i in range(0, len(order), args.batch_size)]
 
+    def tensors(rows):
+        width = max(len(t) for t, _ in rows)
+        ids = torch.zeros(len(rows), width, dtype=torch.long)
+        mask = torch.zeros(len(rows), width, dtype=torch.long)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        for row, (tokens, s) in enumerate(rows):
+            ids[row, :len(tokens)] = torch.tensor(tokens)
+            mask[row, :len(tokens)] = 1
+            # labels[p] is the token predicted at position p-1 (transformers shifts them).
+            labels[row, s:len(tokens)] = torch.tensor(tokens[s:])
+        return ids, mask, labels
+
+    def validate():
+        """Token-mean loss over the validation examples, overall and per task (c2s's validation_loss keys)."""
+        model.eval()
+        sums = {}
+        with torch.no_grad():
+            for b in range(0, len(validation), args.batch_size):
+                rows = validation[b:b + args.batch_size]
+                ids, mask, labels = tensors(rows)
+                logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+                target = labels[:, 1:]
+                token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                                               ignore_index=-100, reduction="none").view(target.shape)
+                for row in range(len(rows)):
+                    task = validation_tasks[b + row]
+                    s, c = sums.get(task, (0.0, 0))
+                    sums[task] = (s + float(token_loss[row].sum()), c + int((target[row] != -100).sum()))
+        model.train()
+        total_loss = sum(s for s, _ in sums.values())
+        total_count = sum(c for _, c in sums.values())
+        entry = {"validation_loss": total_loss / max(1, total_count)}
+        entry.update({f"validation_loss/{k}": s / c for k, (s, c) in sorted(sums.items()) if c})
+        return entry
+
     os.makedirs(args.output)
     log = open(os.path.join(args.output, "metrics.jsonl"), "w")
     start = time.time()
@@ -240,16 +287,7 @@ def main():
         if step % per_epoch == 0:
             batches = epoch_batches(step // per_epoch)
         batch = batches[step % per_epoch]
-        width = max(lengths[i] for i in batch)
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        labels = torch.full((len(batch), width), -100, dtype=torch.long)
-        for row, i in enumerate(batch):
-            tokens, s = examples[i]
-            ids[row, :len(tokens)] = torch.tensor(tokens)
-            mask[row, :len(tokens)] = 1
-            # labels[p] is the token predicted at position p-1 (transformers shifts them).
-            labels[row, s:len(tokens)] = torch.tensor(tokens[s:])
+        ids, mask, labels = tensors([examples[i] for i in batch])
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
         target = labels[:, 1:]
         token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
@@ -277,6 +315,10 @@ def main():
         log.write(json.dumps({"step": step, "epoch": step / per_epoch, "loss": float(token_loss.sum()) / max(1, count), "lr": lr,
                               "grad_norm": float(norm), "target_tokens": count,
                               "task_loss": {k: s / c for k, (s, c) in sorted(by_task.items()) if c}}) + "\n")
+        if validation and (step % args.eval_every == 0 or step == stop):
+            entry = validate()
+            log.write(json.dumps({"step": step, "epoch": step / per_epoch, **entry}) + "\n")
+            print(f"step {step} validation loss {entry['validation_loss']:.4f}", file=sys.stderr)
         if step % 50 == 0 or step == stop:
             log.flush()
             print(f"step {step}/{total} objective {float(loss):.4f} ({time.time() - start:.0f} s)", file=sys.stderr)
