@@ -181,6 +181,7 @@ demo: build
 	for mode in constrained free; do \
 	  $(C2S) evaluate annotation $(DEMO_DIR)/annotation-$$mode.h5ad --truth-column $(LABEL) --predicted-column c2s_label \
 	    --baseline-expression $(DEMO_DATA) --splits $(DEMO_DIR)/splits.json \
+	    $$( [ $$mode = free ] && echo --baselines-from $(DEMO_DIR)/annotation-constrained.json ) \
 	    --per-class $(DEMO_DIR)/per-class-$$mode.csv --confusion $(DEMO_DIR)/confusion-$$mode.csv \
 	    -o $(DEMO_DIR)/annotation-$$mode.json -q; \
 	done; \

@@ -1,4 +1,5 @@
 import Evaluation
+import Foundation
 import Prompts
 import SingleCell
 
@@ -18,6 +19,10 @@ public struct AnnotationBaselineSettings: Sendable {
     /// Highly variable genes and principal components of the strong baselines.
     public var hvg = 2000
     public var pcaComponents = 50
+    /// The JSON of an earlier `c2s evaluate annotation` of the same cells with the same
+    /// expression file, splits and settings: its baselines are taken instead of fitted again
+    /// (an error names what differs when they are not the same inputs).
+    public var reuse: String?
 
     public init(expression: String, splits: String) {
         self.expression = expression
@@ -46,9 +51,47 @@ public enum AnnotationEvaluationWorkflow {
     public static func run(_ s: AnnotationEvaluationWorkflowSettings) throws -> AnnotationReport {
         var report = try AnnotationEvaluation.run(path: s.file, truthColumn: s.truthColumn, predictedColumn: s.predictedColumn)
         if let b = s.baselines {
-            (report.baseline, report.baselines) = try baselines(s, b)
+            let inputs = try baselineInputs(s, b)
+            if let reuse = b.reuse {
+                (report.baseline, report.baselines) = try reused(reuse, inputs: inputs)
+            } else {
+                (report.baseline, report.baselines) = try baselines(s, b)
+            }
+            report.baselineInputs = inputs
         }
         return report
+    }
+
+    /// What the baselines depend on: the files' checksums, the truth column, the evaluated rows
+    /// (their cell names, in order) and the settings.
+    static func baselineInputs(_ s: AnnotationEvaluationWorkflowSettings, _ b: AnnotationBaselineSettings) throws -> AnnotationBaselineInputs {
+        let names = try rowNames(s.file)
+        return AnnotationBaselineInputs(
+            expressionSHA256: try FileChecksum.sha256(b.expression), splitsSHA256: try FileChecksum.sha256(b.splits),
+            truthColumn: s.truthColumn, rows: names.count, rowsSHA256: FileChecksum.sha256(bytes: Array(names.joined(separator: "\n").utf8)),
+            k: b.k, normalizeTarget: b.normalizeTarget,
+            hvg: b.strongBaselines ? b.hvg : nil, pcaComponents: b.strongBaselines ? b.pcaComponents : nil)
+    }
+
+    /// The baselines of the earlier report at `path`, which must have been computed from `inputs`.
+    static func reused(_ path: String, inputs: AnnotationBaselineInputs) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
+        let earlier: AnnotationReport
+        do {
+            earlier = try JSONDecoder().decode(AnnotationReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw DataError("\(path): not the JSON of 'c2s evaluate annotation' (\(error))")
+        }
+        guard let knn = earlier.baseline, let recorded = earlier.baselineInputs else {
+            throw DataError("\(path): has no baselines with their inputs to reuse (evaluate with --baseline-expression and --splits first)")
+        }
+        let differences = inputs.differences(from: recorded)
+        guard differences.isEmpty else {
+            throw DataError("\(path): its baselines were computed from other inputs: \(differences.joined(separator: "; "))")
+        }
+        if inputs.hvg != nil && earlier.baselines == nil {
+            throw DataError("\(path): has no strong baselines to reuse")
+        }
+        return (knn, earlier.baselines)
     }
 
     /// The baselines on the evaluated rows: their cells (by name) of the expression file,

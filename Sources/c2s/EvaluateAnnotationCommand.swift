@@ -36,7 +36,10 @@ struct EvaluateAnnotationCommand: ParsableCommand {
             multinomial, fitted to the optimum); and a k-NN (k = --baseline-k) on --pca principal \
             components of the HVGs scaled to unit variance and clipped at 10 (scanpy's \
             scale(max_value=10) then pca). Chance levels (1 / classes, and always answering the \
-            train split's most frequent class) are reported beside them.
+            train split's most frequent class) are reported beside them. The JSON records what \
+            the baselines were computed from (under "baseline_inputs"), and --baselines-from \
+            takes them from such a JSON of the same cells (a second prediction column or \
+            decoding of the same test split) instead of fitting them again.
             """)
 
     @Argument(help: "An .h5ad file or a CSV/TSV table.")
@@ -75,6 +78,11 @@ struct EvaluateAnnotationCommand: ParsableCommand {
     @Flag(help: "Only the all-gene k-NN baseline: skip logistic regression and k-NN on PCs of HVGs.")
     var noStrongBaselines = false
 
+    @Option(help: ArgumentHelp("Take the baselines from an earlier -o JSON of the same cells instead of fitting them again.",
+                               discussion: "Its expression file, splits, truth column, evaluated cells and baseline settings must be these (checked by checksum); an error names what differs.",
+                               valueName: "json"))
+    var baselinesFrom: String?
+
     @OptionGroup var out: MetricsOutputOptions
 
     func validate() throws {
@@ -83,6 +91,9 @@ struct EvaluateAnnotationCommand: ParsableCommand {
         if !(baselineTarget > 0) { throw ValidationError("--baseline-target must be positive") }
         if let hvg, hvg < 1 { throw ValidationError("--hvg must be at least 1, not \(hvg)") }
         if let pca, pca < 1 { throw ValidationError("--pca must be at least 1, not \(pca)") }
+        if baselinesFrom != nil && baselineExpression == nil {
+            throw ValidationError("--baselines-from needs --baseline-expression and --splits (they are checked against the earlier run's)")
+        }
         if (hvg != nil || pca != nil) && (baselineExpression == nil || noStrongBaselines) {
             throw ValidationError("--hvg and --pca set the strong baselines: they need --baseline-expression and --splits, without --no-strong-baselines")
         }
@@ -100,6 +111,7 @@ struct EvaluateAnnotationCommand: ParsableCommand {
                 b.strongBaselines = !noStrongBaselines
                 b.hvg = hvg ?? b.hvg
                 b.pcaComponents = pca ?? b.pcaComponents
+                b.reuse = baselinesFrom
                 settings.baselines = b
             }
             let report = try AnnotationEvaluationWorkflow.run(settings)
@@ -113,6 +125,7 @@ struct EvaluateAnnotationCommand: ParsableCommand {
                 lines.append("k-NN baseline (k=\(b.k), \(b.trainCells) train cells, \(b.genes) genes): accuracy \(SummaryFormat.percent(b.metrics.accuracy)), weighted F1 \(SummaryFormat.fraction(b.metrics.weighted.f1))")
             }
             if let s = report.baselines { lines += strongSummary(s) }
+            if let baselinesFrom { lines.append("baselines taken from \(baselinesFrom) (the same inputs, checked)") }
             lines += report.registered.summary()
             if report.rowsWithoutTruth > 0 { lines.append("\(report.rowsWithoutTruth) rows without a true label were left out") }
             if report.rowsWithoutPrediction > 0 { lines.append("\(report.rowsWithoutPrediction) rows have no prediction (counted wrong)") }

@@ -48,6 +48,60 @@ final class EvalReportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("n.json")))
     }
 
+    /// --baselines-from takes the baselines of an earlier evaluation of the same cells (the
+    /// earlier JSON's figures, not a new fit), and refuses them when anything they depend on
+    /// differs, naming it, without writing the output.
+    func testBaselinesAreReusedOnlyFromTheSameInputs() throws {
+        let tmp = try TemporaryFolder()
+        let dir = evaluation + "/baseline/"
+        let common = ["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                      "--baseline-expression", dir + "expression.h5ad"]
+        var r = try c2s(common + ["--splits", dir + "splits.json", "-o", tmp.file("first.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var first = try json(tmp.file("first.json"))
+        let inputs = first["baseline_inputs"] as! [String: Any]
+        XCTAssertEqual(inputs["rows"] as? Int, 20)
+        XCTAssertEqual(inputs["truth_column"] as? String, "cell_type")
+        // Mark the earlier figures, so that a reuse is told from a new fit (which gives the same numbers).
+        var strong = first["baselines"] as! [String: Any]
+        var lr = strong["logistic_regression_hvg"] as! [String: Any]
+        lr["seconds"] = 12345.0
+        strong["logistic_regression_hvg"] = lr
+        first["baselines"] = strong
+        try JSONSerialization.data(withJSONObject: first).write(to: URL(fileURLWithPath: tmp.file("marked.json")))
+        r = try c2s(common + ["--splits", dir + "splits.json", "--baselines-from", tmp.file("marked.json"), "-o", tmp.file("second.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("baselines taken from"), r.stderr)
+        let second = try json(tmp.file("second.json"))
+        let reusedLR = (second["baselines"] as! [String: Any])["logistic_regression_hvg"] as! [String: Any]
+        XCTAssertEqual((reusedLR["seconds"] as! NSNumber).doubleValue, 12345)
+        XCTAssertEqual(second["baseline"] as? NSDictionary, first["baseline"] as? NSDictionary)
+        XCTAssertEqual(second["baseline_inputs"] as? NSDictionary, inputs as NSDictionary)
+
+        // Other inputs: the same splits written differently, another k, an earlier run without
+        // baselines, a file that is no evaluation; and the option alone.
+        let splits = try json(dir + "splits.json")
+        try JSONSerialization.data(withJSONObject: splits, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: tmp.file("splits.json")))
+        r = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--truth-column", "cell_type", "--predicted-column", "predicted",
+                     "-o", tmp.file("plain.json")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try "not json".write(toFile: tmp.file("text.json"), atomically: true, encoding: .utf8)
+        for (args, message) in [(["--splits", tmp.file("splits.json"), "--baselines-from", tmp.file("first.json")], "splits file"),
+                                (["--splits", dir + "splits.json", "--baseline-k", "5", "--baselines-from", tmp.file("first.json")], "k (10 there, 5 here)"),
+                                (["--splits", dir + "splits.json", "--no-strong-baselines", "--baselines-from", tmp.file("first.json")], "strong baselines"),
+                                (["--splits", dir + "splits.json", "--baselines-from", tmp.file("plain.json")], "has no baselines"),
+                                (["--splits", dir + "splits.json", "--baselines-from", tmp.file("text.json")], "not the JSON of 'c2s evaluate annotation'")] {
+            r = try c2s(common + args + ["-o", tmp.file("bad.json")])
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(args.last!), "\(args): the error names the earlier file: \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("bad.json")))
+        }
+        r = try c2s(["evaluate", "annotation", dir + "annotation.csv", "--baselines-from", tmp.file("first.json")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--baselines-from needs --baseline-expression"), r.stderr)
+    }
+
     /// The strong baselines are on by default with --baseline-expression and --splits, reported
     /// beside the all-gene k-NN, and their options are checked.
     func testStrongBaselinesAreReportedAndCheckTheirOptions() throws {

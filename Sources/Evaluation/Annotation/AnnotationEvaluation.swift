@@ -16,6 +16,8 @@ public struct AnnotationReport: Codable, Sendable {
     /// Logistic regression and k-NN on principal components of highly variable genes, with
     /// chance levels, on the same cells (on by default with `--baseline-expression`).
     public var baselines: StrongBaselinesReport?
+    /// What the baselines were computed from, so a later evaluation of the same cells can reuse them.
+    public var baselineInputs: AnnotationBaselineInputs?
     /// The registered metrics (``AnnotationMetrics``), each in the JSON under its own key.
     public var registered: MetricValues<AnnotationMetricInput>
     /// What the registered metrics had to say (under "warnings" when there is something).
@@ -38,6 +40,7 @@ public struct AnnotationReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case path, metrics, baseline, baselines, warnings
+        case baselineInputs = "baseline_inputs"
         case truthColumn = "truth_column", predictedColumn = "predicted_column"
         case rowsWithoutTruth = "rows_without_truth", rowsWithoutPrediction = "rows_without_prediction"
     }
@@ -52,6 +55,7 @@ public struct AnnotationReport: Codable, Sendable {
         metrics = try c.decode(ClassificationMetrics.self, forKey: .metrics)
         baseline = try c.decodeIfPresent(KNNBaselineReport.self, forKey: .baseline)
         baselines = try c.decodeIfPresent(StrongBaselinesReport.self, forKey: .baselines)
+        baselineInputs = try c.decodeIfPresent(AnnotationBaselineInputs.self, forKey: .baselineInputs)
         registered = try MetricValues(from: decoder, metrics: AnnotationMetrics.all)
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
     }
@@ -66,6 +70,7 @@ public struct AnnotationReport: Codable, Sendable {
         try c.encode(metrics, forKey: .metrics)
         try c.encodeIfPresent(baseline, forKey: .baseline)
         try c.encodeIfPresent(baselines, forKey: .baselines)
+        try c.encodeIfPresent(baselineInputs, forKey: .baselineInputs)
         try registered.encode(to: encoder)
         if !warnings.isEmpty { try c.encode(warnings, forKey: .warnings) }
     }
