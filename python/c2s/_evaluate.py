@@ -39,7 +39,8 @@ def evaluate_annotation(data, truth_column: str, predicted_column: str = "c2s_la
                         baseline_expression=None, splits: Optional[PathLike] = None,
                         baseline_k: Optional[int] = None, baseline_target: Optional[float] = None,
                         hvg: Optional[int] = None, pca: Optional[int] = None,
-                        strong_baselines: bool = True, per_class: Optional[PathLike] = None,
+                        strong_baselines: bool = True, baselines_from: Optional[PathLike] = None,
+                        per_class: Optional[PathLike] = None,
                         confusion: Optional[PathLike] = None, out: Optional[PathLike] = None,
                         progress=False, extra_args: Optional[Sequence[str]] = None) -> dict:
     """Score predicted labels against true ones (``c2s evaluate annotation``).
@@ -60,6 +61,11 @@ def evaluate_annotation(data, truth_column: str, predicted_column: str = "c2s_la
         Neighbours (10), normalisation total (1e4), HVGs (2000), PCs (50) of the baselines.
     strong_baselines
         False: only the all-gene k-NN baseline (``--no-strong-baselines``).
+    baselines_from
+        The ``out`` JSON of an earlier call on the same cells, expression file, splits and
+        settings: its baselines are taken instead of fitted again (``--baselines-from``; checked,
+        a ``C2SError`` names what differs). Give the expression as a path for this: an AnnData
+        is written anew on every call.
     per_class, confusion
         Also write the per-class table and the confusion matrix as CSV to these paths.
     out
@@ -82,7 +88,7 @@ def evaluate_annotation(data, truth_column: str, predicted_column: str = "c2s_la
             args.opt("--baseline-expression", h5ad_path(baseline_expression, work, "baseline.h5ad"))
         args.opt("--splits", splits).opt("--baseline-k", baseline_k)
         args.opt("--baseline-target", baseline_target).opt("--hvg", hvg).opt("--pca", pca)
-        args.flag("--no-strong-baselines", not strong_baselines)
+        args.flag("--no-strong-baselines", not strong_baselines).opt("--baselines-from", baselines_from)
         args.opt("--per-class", per_class).opt("--confusion", confusion).extra(extra_args)
         return _metrics(args, work, out, progress)
 

@@ -91,7 +91,7 @@ def test_generate_cells_of_every_label(sim):
     assert list(one.obs["cell_type"]) == ["NK"] * 3
 
 
-def test_evaluate_annotation_matches_the_columns(sim):
+def test_evaluate_annotation_matches_the_columns(sim, tmp_path):
     adata = sim.adata.copy()
     c2s.annotate(adata, sim.model, top_genes=30, progress=False)
     metrics = c2s.evaluate_annotation(adata, "cell_type")
@@ -108,6 +108,17 @@ def test_evaluate_annotation_matches_the_columns(sim):
     assert with_baseline["metrics"]["accuracy"] == pytest.approx(
         (held_out.obs["cell_type"].astype(str) == held_out.obs["c2s_label"].astype(str)).mean())
     assert "baseline" in with_baseline
+    # A second evaluation of the same cells takes the first one's baselines (by its JSON).
+    first = tmp_path / "first.json"
+    c2s.evaluate_annotation(held_out, "cell_type", baseline_expression=sim.path, splits=sim.prompts.splits_path,
+                            strong_baselines=False, out=first)
+    again = c2s.evaluate_annotation(held_out, "cell_type", baseline_expression=sim.path,
+                                    splits=sim.prompts.splits_path, strong_baselines=False, baselines_from=first)
+    assert again["baseline"] == with_baseline["baseline"]
+    assert again["baseline_inputs"]["rows"] == held_out.n_obs
+    with pytest.raises(c2s.C2SError, match="other inputs"):
+        c2s.evaluate_annotation(held_out[:-1].copy(), "cell_type", baseline_expression=sim.path,
+                                splits=sim.prompts.splits_path, strong_baselines=False, baselines_from=first)
 
 
 def test_evaluate_generation_and_report(sim, tmp_path):

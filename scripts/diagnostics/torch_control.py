@@ -19,7 +19,8 @@ can be made identical is:
   target tokens (transformers >= 4.46 `num_items_in_batch`), or with `--loss-weighting
   example` the mean over examples of each example's mean token loss (c2s's option of that
   name); the logged `loss` is the token mean either way, as c2s logs it; clipping of the global norm,
-  `torch.optim.AdamW` (weight decay 0 unless `--weight-decay`), linear warmup then cosine or
+  `torch.optim.AdamW` (weight decay 0 unless `--weight-decay`, never on biases and norm weights,
+  as c2s and transformers' Trainer), linear warmup then cosine or
   linear decay (`transformers.get_*_schedule_with_warmup`).
 
 The output folder is a model folder c2s can use: the trained weights (`save_pretrained`), and
@@ -226,8 +227,14 @@ def main():
     per_epoch = math.ceil(len(examples) / args.batch_size)
     total = args.max_steps or args.epochs * per_epoch
     warmup = math.ceil(total * args.warmup_ratio)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8,
-                            weight_decay=args.weight_decay)
+    # c2s's (and transformers' Trainer's) rule: biases and norm weights never decay.
+    def decays(name):
+        lower = name.lower()
+        return not (lower == "bias" or lower.endswith(".bias") or "norm" in lower or "ln_" in lower)
+    named = list(model.named_parameters())
+    groups = [{"params": [p for n, p in named if decays(n)], "weight_decay": args.weight_decay},
+              {"params": [p for n, p in named if not decays(n)], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     schedule = {"cosine": lambda: get_cosine_schedule_with_warmup(opt, warmup, total),
                 "linear": lambda: get_linear_schedule_with_warmup(opt, warmup, total),
                 "constant": lambda: get_constant_schedule_with_warmup(opt, warmup)}[args.schedule]()
