@@ -88,7 +88,8 @@ final class EvalReportCLITests: XCTestCase {
         try "not json".write(toFile: tmp.file("text.json"), atomically: true, encoding: .utf8)
         for (args, message) in [(["--splits", tmp.file("splits.json"), "--baselines-from", tmp.file("first.json")], "splits file"),
                                 (["--splits", dir + "splits.json", "--baseline-k", "5", "--baselines-from", tmp.file("first.json")], "k (10 there, 5 here)"),
-                                (["--splits", dir + "splits.json", "--no-strong-baselines", "--baselines-from", tmp.file("first.json")], "strong baselines"),
+                                (["--splits", dir + "splits.json", "--no-strong-baselines", "--baselines-from", tmp.file("first.json")], "strong baselines (fitted there, not asked for here)"),
+                                (["--splits", dir + "splits.json", "--hvg", "10", "--baselines-from", tmp.file("first.json")], "strong baselines' HVGs or PCs (2000 / 50 there, 10 / 50 here)"),
                                 (["--splits", dir + "splits.json", "--baselines-from", tmp.file("plain.json")], "has no baselines"),
                                 (["--splits", dir + "splits.json", "--baselines-from", tmp.file("text.json")], "not the JSON of 'c2s evaluate annotation'")] {
             r = try c2s(common + args + ["-o", tmp.file("bad.json")])

@@ -38,7 +38,8 @@ public struct AnnotationBaselineInputs: Codable, Sendable, Equatable {
         case rowsSHA256 = "rows_sha256", normalizeTarget = "normalize_target", pcaComponents = "pca_components"
     }
 
-    /// The JSON names of the fields that differ from `other` (empty when the inputs are the same).
+    /// What differs from `other` (the earlier run's inputs), in words for an error message;
+    /// empty when the inputs are the same.
     public func differences(from other: AnnotationBaselineInputs) -> [String] {
         var d: [String] = []
         if expressionSHA256 != other.expressionSHA256 { d.append("expression file (expression_sha256)") }
@@ -48,7 +49,13 @@ public struct AnnotationBaselineInputs: Codable, Sendable, Equatable {
         if k != other.k { d.append("k (\(other.k) there, \(k) here)") }
         if normalizeTarget != other.normalizeTarget { d.append("normalize target") }
         if hvg != other.hvg || pcaComponents != other.pcaComponents {
-            d.append(other.hvg == nil ? "strong baselines (not fitted there)" : "strong baselines' HVGs or PCs")
+            if hvg == nil {
+                d.append("strong baselines (fitted there, not asked for here)")
+            } else if other.hvg == nil {
+                d.append("strong baselines (not fitted there)")
+            } else {
+                d.append("strong baselines' HVGs or PCs (\(other.hvg!) / \(other.pcaComponents!) there, \(hvg!) / \(pcaComponents!) here)")
+            }
         }
         return d
     }
