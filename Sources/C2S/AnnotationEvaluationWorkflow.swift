@@ -51,11 +51,12 @@ public enum AnnotationEvaluationWorkflow {
     public static func run(_ s: AnnotationEvaluationWorkflowSettings) throws -> AnnotationReport {
         var report = try AnnotationEvaluation.run(path: s.file, truthColumn: s.truthColumn, predictedColumn: s.predictedColumn)
         if let b = s.baselines {
-            let inputs = try baselineInputs(s, b)
+            let names = try rowNames(s.file)
+            let inputs = try baselineInputs(s, b, rows: names)
             if let reuse = b.reuse {
                 (report.baseline, report.baselines) = try reused(reuse, inputs: inputs)
             } else {
-                (report.baseline, report.baselines) = try baselines(s, b)
+                (report.baseline, report.baselines) = try baselines(s, b, rows: names)
             }
             report.baselineInputs = inputs
         }
@@ -63,9 +64,9 @@ public enum AnnotationEvaluationWorkflow {
     }
 
     /// What the baselines depend on: the files' checksums, the truth column, the evaluated rows
-    /// (their cell names, in order) and the settings.
-    static func baselineInputs(_ s: AnnotationEvaluationWorkflowSettings, _ b: AnnotationBaselineSettings) throws -> AnnotationBaselineInputs {
-        let names = try rowNames(s.file)
+    /// (`names`: the file's cell names, in order) and the settings.
+    static func baselineInputs(_ s: AnnotationEvaluationWorkflowSettings, _ b: AnnotationBaselineSettings,
+                               rows names: [String]) throws -> AnnotationBaselineInputs {
         return AnnotationBaselineInputs(
             expressionSHA256: try FileChecksum.sha256(b.expression), splitsSHA256: try FileChecksum.sha256(b.splits),
             truthColumn: s.truthColumn, rows: names.count, rowsSHA256: FileChecksum.sha256(bytes: Array(names.joined(separator: "\n").utf8)),
@@ -94,12 +95,11 @@ public enum AnnotationEvaluationWorkflow {
         return (knn, earlier.baselines)
     }
 
-    /// The baselines on the evaluated rows: their cells (by name) of the expression file,
-    /// classified by models of the train split's cells. The strong ones unless switched off.
-    static func baselines(_ s: AnnotationEvaluationWorkflowSettings,
-                          _ b: AnnotationBaselineSettings) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
+    /// The baselines on the evaluated rows (`names`: their cells, by name, of the expression
+    /// file), classified by models of the train split's cells. The strong ones unless switched off.
+    static func baselines(_ s: AnnotationEvaluationWorkflowSettings, _ b: AnnotationBaselineSettings,
+                          rows names: [String]) throws -> (KNNBaselineReport, StrongBaselinesReport?) {
         let file = s.file, expression = b.expression
-        let names = try rowNames(file)
         let plan = try SplitPlan.read(path: b.splits)
         let table = try ExpressionMatrix.read(expression)
         let labels = try table.column(s.truthColumn)
