@@ -14,7 +14,8 @@ public enum H5ADMatrix: Equatable, Sendable {
 ///
 /// A CSR matrix is streamed: only the row pointers are held, and `readRows` reads the entries of
 /// the requested cells. Dense matrices are streamed by row blocks. CSC matrices cannot be read by
-/// row without touching every column, so they are read once and transposed in memory.
+/// row without touching every column, so they are transposed once, through a scratch file, when
+/// the file is opened (`CSCDatasetReader`): memory stays flat, and a warning says so.
 ///
 /// With `obsOnDemand`, `obs` stays on disk: its layout is read and checked when the file is
 /// opened, and `readObs` reads the rows asked for.
@@ -31,15 +32,13 @@ public final class H5ADSource: ExpressionSource {
     private enum Layout {
         case csr(CSRDatasetReader)
         case dense(H5Dataset)
-        case inMemory(InMemorySource)
+        case csc(CSCDatasetReader)
     }
     private let file: H5File
     private let layout: Layout
 
-    public var streams: Bool {
-        if case .inMemory = layout { return false }
-        return true
-    }
+    /// Every layout is read by row block without holding the matrix (CSC through a scratch file).
+    public var streams: Bool { true }
 
     /// Opens `path`. `geneColumn` names a `var` column to use as gene names instead of the index;
     /// `obsOnDemand` leaves `obs` on disk, to be read by row range.
@@ -99,11 +98,9 @@ public final class H5ADSource: ExpressionSource {
             case "csr_matrix":
                 layout = .csr(try CSRDatasetReader(indptr: try g.dataset("indptr"), indices: indices, data: data, rows: rows, columns: cols, path: path, label: label))
             case "csc_matrix":
-                let indptr = try g.dataset("indptr").read(Int64.self)
-                try CSRDatasetReader.checkPointers(indptr, major: cols, stored: data.count, path: path, label: label)
-                let csr = try Self.transposeCSC(indptr: indptr, indices: indices, data: data, rows: rows, path: path, label: label)
-                layout = .inMemory(InMemorySource(path: path, matrix: csr, obs: DataFrame(index: []), genes: DataFrame(index: [])))
-                warnings.append("'\(label)' is stored column-major (CSC); it was read whole into memory. Store it as CSR to stream it.")
+                let reader = try CSCDatasetReader(indptr: try g.dataset("indptr"), indices: indices, data: data, rows: rows, columns: cols, path: path, label: label)
+                layout = .csc(reader)
+                warnings.append("'\(label)' is stored column-major (CSC): it was transposed through a temporary file in \(reader.scratchFolder) (\(reader.scratchBytes / 1_048_576) MiB, unnamed, freed when reading ends). Store it as CSR to read it directly.")
             default:
                 throw FileError(path, "'\(label)' has unsupported encoding '\(encoding)' (expected csr_matrix, csc_matrix or a dense array)")
             }
@@ -173,38 +170,11 @@ public final class H5ADSource: ExpressionSource {
                          columns: obs.columns.filter { columns.contains($0.name) }.map { Column($0.name, $0.values.subset(rows)) })
     }
 
-    static func transposeCSC(indptr: [Int64], indices: H5Dataset, data: H5Dataset, rows: Int, path: String, label: String) throws -> CSRRows {
-        let idx = try indices.read(Int32.self)
-        let val = try data.read(Float.self)
-        let cols = indptr.count - 1
-        var counts = [Int](repeating: 0, count: rows + 1)
-        for r in idx {
-            guard r >= 0, Int(r) < rows else { throw FileError(path, "'\(label)/indices' has row index \(r) outside 0..<\(rows)") }
-            counts[Int(r) + 1] += 1
-        }
-        for i in 0..<rows { counts[i + 1] += counts[i] }
-        var next = counts
-        var outIdx = [Int32](repeating: 0, count: idx.count)
-        var outVal = [Float](repeating: 0, count: idx.count)
-        for c in 0..<cols {
-            for k in Int(indptr[c])..<Int(indptr[c + 1]) {
-                let r = Int(idx[k])
-                outIdx[next[r]] = Int32(c)
-                outVal[next[r]] = val[k]
-                next[r] += 1
-            }
-        }
-        if let (row, column) = CSRDatasetReader.firstDuplicate(outIdx, rowPointers: counts, columns: cols) {
-            throw FileError(path, "'\(label)': column \(column) stores row \(row) more than once; a sparse matrix with duplicate entries is ambiguous (scipy would add them): fix it with X.sum_duplicates() before converting")
-        }
-        return CSRRows(firstRow: 0, indptr: counts, indices: outIdx, values: outVal)
-    }
-
     public func readRows(_ range: Range<Int>) throws -> CSRRows {
         precondition(range.lowerBound >= 0 && range.upperBound <= cellCount)
         switch layout {
-        case .inMemory(let m):
-            return try m.readRows(range)
+        case .csc(let reader):
+            return try reader.readRows(range)
         case .dense(let ds):
             let n = range.count * geneCount
             var dense = [Float](repeating: 0, count: n)
