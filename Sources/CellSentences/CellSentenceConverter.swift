@@ -34,7 +34,7 @@ public enum CellSentenceConverter {
             }
         }
         let renamedCells = renamed.rows.count
-        let groups = try options.fit?.groupColumn.map { try InverseTransform.groupLabels(source, column: $0, blockSize: options.blockSize) }
+        let groups = try options.fit?.groupColumn.map { try GroupLabelColumn(source, column: $0, blockSize: options.blockSize) }
         let schema = source.obsSchema
         for name in options.obsColumns where schema.column(name) == nil && !qcColumns.contains(name) {
             // Of several files, name the one that lacks the column (or has it of another kind).
@@ -64,7 +64,7 @@ public enum CellSentenceConverter {
             progress: progress.map { p in { done, _ in p("filtering", done, source.cellCount * passes) } })
 
         let geneNames = plan.keptGenes.map { naming.names[$0] }
-        let planned = options.fit.map { InverseTransform.plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: $0) }
+        let planned = try options.fit.map { try InverseTransform.plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: $0) }
         let collector = planned.map { FitValueCollector(cellCount: source.cellCount, rows: $0.global + $0.byGroup.flatMap(\.1)) }
         let writer = try BufferedFileWriter(out.path("cells.jsonl"), displayPath: output + "/cells.jsonl")
         let stats = try writeSentences(source, plan: plan, geneNames: geneNames, columnNames: naming.names, options: options,

@@ -23,26 +23,6 @@ public final class FitValueCollector {
 }
 
 extension InverseTransform {
-    /// The group label of every input row from an obs column (missing values become "NA").
-    /// The column is read `blockSize` rows at a time (obs may be on disk).
-    public static func groupLabels(_ source: ExpressionSource, column: String, blockSize: Int = 1 << 16) throws -> [String] {
-        let schema = source.obsSchema
-        guard schema.column(column) != nil else {
-            throw FileError(source.path, "obs has no column '\(column)' to fit by; available: \(schema.columnNames.joined(separator: ", "))")
-        }
-        let n = source.cellCount
-        var labels: [String] = []
-        labels.reserveCapacity(n)
-        var start = 0
-        while start < n {
-            let range = start..<min(n, start + max(1, blockSize))
-            let values = try source.readObs(range, columns: [column]).column(column)!.values
-            for i in 0..<range.count { labels.append(values.text(at: i) ?? "NA") }
-            start = range.upperBound
-        }
-        return labels
-    }
-
     /// The sampled cells' points, globally and per group, for reports.
     public struct Samples {
         public var global: FitSample
@@ -56,8 +36,8 @@ extension InverseTransform {
         transform: ((CSRRows) throws -> CSRRows)?, threads: Int, blockSize: Int,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> (values: [Int: [Float]], global: [Int], byGroup: [(String, [Int])]) {
-        let groups = try settings.groupColumn.map { try groupLabels(source, column: $0) }
-        let planned = plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: settings)
+        let groups = try settings.groupColumn.map { try GroupLabelColumn(source, column: $0, blockSize: blockSize) }
+        let planned = try plannedRows(cellKept: plan.cellKept, keptCount: plan.counts.cellsKept, groups: groups, settings: settings)
         let collector = FitValueCollector(cellCount: source.cellCount, rows: planned.global + planned.byGroup.flatMap(\.1))
         try BlockStream(source, blockSize: blockSize).forEach(transform: transform) { block in
             let (matrix, rows) = plan.apply(to: block, threads: threads, normalize: false)

@@ -227,8 +227,8 @@ public enum InverseTransform {
 
     /// The same rows from the kept flags of every input row: the global sample picks positions
     /// among the kept cells and finds their rows in one walk over the flags, so no list of the
-    /// kept cells is made (one is, per group, only with groups).
-    public static func plannedRows(cellKept: [Bool], keptCount: Int, groups: [String]?, settings: InverseTransformSettings) -> (global: [Int], byGroup: [(String, [Int])]) {
+    /// kept cells is made; groups are read from their column in blocks (`GroupLabelColumn`).
+    public static func plannedRows(cellKept: [Bool], keptCount: Int, groups: GroupLabelColumn?, settings: InverseTransformSettings) throws -> (global: [Int], byGroup: [(String, [Int])]) {
         let positions = samplePositions(count: keptCount, size: settings.sampleSize, seed: settings.seed).sorted()
         var global: [Int] = []
         global.reserveCapacity(positions.count)
@@ -239,7 +239,7 @@ public enum InverseTransform {
             rank += 1
         }
         guard let groups else { return (global, []) }
-        return (global, groupSamples(keptCells: cellKept.indices.filter { cellKept[$0] }, groups: groups, settings: settings))
+        return (global, try groupSamples(cellKept: cellKept, labels: groups, settings: settings))
     }
 
     static func groupSamples(keptCells: [Int], groups: [String], settings: InverseTransformSettings) -> [(String, [Int])] {

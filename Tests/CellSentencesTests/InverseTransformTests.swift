@@ -60,7 +60,7 @@ final class InverseTransformTests: XCTestCase {
     /// The sample kept as positions (a dictionary of swapped places) is the partial
     /// Fisher-Yates shuffle over a copy of every candidate that it replaced; and planning from
     /// the kept flags picks the rows planning from the list of kept cells picks.
-    func testSparseSampleEqualsTheShuffleOfACopy() {
+    func testSparseSampleEqualsTheShuffleOfACopy() throws {
         func copyShuffle(_ candidates: [Int], size: Int, seed: UInt64) -> [Int] {
             var pool = candidates
             var rng = SplitMix64(seed: seed ^ 0x5EED_F17)
@@ -81,7 +81,9 @@ final class InverseTransformTests: XCTestCase {
                 settings.seed = seed
                 let groups = kept.indices.map { "g\($0 % 3)" }
                 let fromList = InverseTransform.plannedRows(keptCells: keptCells, groups: groups, settings: settings)
-                let fromFlags = InverseTransform.plannedRows(cellKept: kept, keptCount: keptCells.count, groups: groups, settings: settings)
+                // The column read in blocks of 7, so groups continue across blocks.
+                let column = GroupLabelColumn(rowCount: groups.count, blockSize: 7) { Array(groups[$0]) }
+                let fromFlags = try InverseTransform.plannedRows(cellKept: kept, keptCount: keptCells.count, groups: column, settings: settings)
                 XCTAssertEqual(fromFlags.global, fromList.global)
                 XCTAssertEqual(fromFlags.byGroup.map { $0.0 }, fromList.byGroup.map { $0.0 })
                 XCTAssertEqual(fromFlags.byGroup.map { $0.1 }, fromList.byGroup.map { $0.1 })
