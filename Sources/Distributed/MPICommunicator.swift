@@ -3,6 +3,8 @@ import Transformer
 
 /// The ranks of an Open MPI job (`MPI_COMM_WORLD`) as a `Communicator`: sums with
 /// `MPI_Allreduce(MPI_IN_PLACE, …, MPI_SUM)`, broadcasts with `MPI_Bcast` from rank 0.
+/// MPI is initialised with `MPI_THREAD_SERIALIZED`, so the trainer's communication thread may
+/// call the collectives while the calling thread computes (never both at once).
 ///
 /// MPI is initialised once per process, by `DistributedLaunch.join`, and finalised by
 /// `finish()` after the last collective; `abandon(code:)` ends the whole job when one rank
@@ -11,11 +13,16 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     let library: OpenMPILibrary
     public let rank: Int
     public let size: Int
+    /// Whether the library granted `MPI_THREAD_SERIALIZED`, so the gradient's all-reduce can
+    /// run on a communication thread during the backward pass.
+    public let allowsCollectivesFromAnotherThread: Bool
     private var finished = false
 
     init(library: OpenMPILibrary) throws {
         self.library = library
-        try library.check(library.initialize(nil, nil), "MPI_Init")
+        var provided: Int32 = 0
+        try library.check(library.initializeThread(nil, nil, library.threadSerialized, &provided), "MPI_Init_thread")
+        allowsCollectivesFromAnotherThread = provided >= library.threadSerialized
         var r: Int32 = 0, s: Int32 = 0
         try library.check(library.commRank(library.commWorld, &r), "MPI_Comm_rank")
         try library.check(library.commSize(library.commWorld, &s), "MPI_Comm_size")

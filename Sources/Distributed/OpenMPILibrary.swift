@@ -11,7 +11,7 @@ import Mechanics
 /// (`DistributedLaunch`).
 final class OpenMPILibrary: @unchecked Sendable {
     typealias Handle = UnsafeMutableRawPointer
-    typealias InitFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+    typealias InitThreadFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int32, UnsafeMutablePointer<Int32>) -> Int32
     typealias CommIntFunction = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     typealias AllreduceFunction = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
     typealias BcastFunction = @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
@@ -23,7 +23,7 @@ final class OpenMPILibrary: @unchecked Sendable {
     static let sonames = ["libmpi.so.40", "libmpi.so"]
 
     let path: String
-    let initialize: InitFunction
+    let initializeThread: InitThreadFunction
     let commRank: CommIntFunction
     let commSize: CommIntFunction
     let allreduce: AllreduceFunction
@@ -36,6 +36,8 @@ final class OpenMPILibrary: @unchecked Sendable {
     let double: Handle
     let byte: Handle
     let sum: Handle
+    /// `MPI_THREAD_SERIALIZED` in Open MPI's mpi.h: any thread may call MPI, one at a time.
+    let threadSerialized: Int32 = 2
     /// `MPI_IN_PLACE` in Open MPI's mpi.h.
     let inPlace = UnsafeRawPointer(bitPattern: 1)!
 
@@ -65,7 +67,7 @@ final class OpenMPILibrary: @unchecked Sendable {
             }
             return p
         }
-        initialize = try symbol("MPI_Init", as: InitFunction.self)
+        initializeThread = try symbol("MPI_Init_thread", as: InitThreadFunction.self)
         commRank = try symbol("MPI_Comm_rank", as: CommIntFunction.self)
         commSize = try symbol("MPI_Comm_size", as: CommIntFunction.self)
         allreduce = try symbol("MPI_Allreduce", as: AllreduceFunction.self)

@@ -167,6 +167,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep only each layer's input and recompute its activations in the backward pass: less memory (activations of one layer instead of all), about a third more compute, the same results.")
     var checkpointActivations = false
 
+    @Flag(inversion: .prefixedNo, help: "Under mpirun: sum each layer's gradient over the ranks while the backward pass computes the layers before it (as PyTorch's DDP), instead of the whole gradient afterwards. The same sums either way.")
+    var overlapAllreduce = true
+
     @Flag(help: "Batches of similar length (transformers' group_by_length) instead of random ones: --batch-order length.")
     var groupByLength = false
 
@@ -244,6 +247,7 @@ struct TrainCommand: ParsableCommand {
         o.seed = seed
         o.batchOrder = groupByLength ? .groupedByLength : TrainingOptions.BatchOrder(rawValue: batchOrder) ?? .random
         o.checkpointActivations = checkpointActivations
+        o.overlapAllReduce = overlapAllreduce
         o.lossWeighting = TrainingOptions.LossWeighting(rawValue: lossWeighting) ?? .token
         return o
     }
@@ -330,7 +334,7 @@ struct TrainCommand: ParsableCommand {
             case .planned(let plan):
                 (total, firstStep, loopStart) = (plan.totalSteps, plan.firstStep, Date())
                 if logEvery > 0 { stepLog = TrainStepLog(every: logEvery, totalSteps: plan.totalSteps) }
-                if !quiet { describe(plan, ranks: group.size) }
+                if !quiet { describe(plan, group: group) }
             case .step(let m):
                 let perStep = Date().timeIntervalSince(loopStart) / Double(max(1, m.step - firstStep))
                 progress.update("training", m.step, total, unit: "steps", detail: String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@",
@@ -357,10 +361,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// What the run is about to do, on stderr.
-    func describe(_ plan: ModelTrainingPlan, ranks: Int) {
+    func describe(_ plan: ModelTrainingPlan, group: any Communicator) {
         printError(plan.description)
+        let ranks = group.size
         if ranks > 1 {
-            printError("data-parallel over \(ranks) MPI ranks: each runs \(batchSize / ranks) of every \(batchSize) sequences, \(KernelThreads.count) threads each")
+            let reduction = !overlapAllreduce ? "after the backward pass (--no-overlap-allreduce)"
+                : group.allowsCollectivesFromAnotherThread ? "layer by layer during the backward pass"
+                : "after the backward pass (the MPI library refused MPI_THREAD_SERIALIZED)"
+            printError("data-parallel over \(ranks) MPI ranks: each runs \(batchSize / ranks) of every \(batchSize) sequences, \(KernelThreads.count) threads each; gradients summed \(reduction)")
         }
         printError("\(plan.trainExamples) training examples (\(plan.train.tokens) tokens, longest \(plan.train.longest)), \(plan.validationExamples) validation; \(plan.totalSteps) steps of \(gradientAccumulation) x \(batchSize) sequences")
         report(plan.train, "training", length: plan.maxLength)

@@ -37,7 +37,7 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     /// Runs `body(rank communicator)` on `ranks` threads at once and returns each rank's result.
-    func onRanks<T>(_ ranks: Int, _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
+    func onRanks<T>(_ ranks: Int, otherThreads: Bool = false, _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
         let group = InProcessGroup(size: ranks)
         let results = RankResults<T>(ranks)
         let done = DispatchGroup()
@@ -46,7 +46,7 @@ final class DataParallelTrainingTests: XCTestCase {
         for r in 0..<ranks {
             done.enter()
             let thread = Thread {
-                results.values[r] = Result { try body(group.rank(r)) }
+                results.values[r] = Result { try body(group.rank(r, otherThreads: otherThreads)) }
                 done.leave()
             }
             thread.stackSize = 8 << 20
@@ -111,6 +111,62 @@ final class DataParallelTrainingTests: XCTestCase {
             XCTAssertLessThanOrEqual(largest, 1e-5, "\(ranks) ranks against one process")
         }
         XCTAssertNil(singleSteps[0].communicationSeconds, "a single process reports no communication")
+    }
+
+    /// The gradient summed layer by layer during the backward pass (a GPT-NeoX of 3 layers, so
+    /// the pass reports layers) gives the parameters that summing it after the pass gives, bit
+    /// for bit, on every rank; with 3 ranks one rank's share of an epoch's last micro-batch is
+    /// empty, so it issues every piece after its pass while the others issue them during theirs.
+    func testTheOverlappedAllReduceSumsWhatTheReductionAfterTheBackwardPassSums() throws {
+        let saved = KernelThreads.count
+        KernelThreads.count = 1
+        defer { KernelThreads.count = saved }
+        let data = Self.examples(29)
+        for ranks in [2, 3] {
+            var results: [[Float]] = []
+            for overlap in [false, true] {
+                let runs = try onRanks(ranks, otherThreads: true) { group -> ([Float], Int) in
+                    let model = try TrainingInitializationTests.model([
+                        "model_type": "gpt_neox", "vocab_size": 13, "hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
+                        "intermediate_size": 32, "max_position_embeddings": 32, "rotary_pct": 0.5])
+                    model.initializeParameters(seed: 5)
+                    var options = Self.options()
+                    options.overlapAllReduce = overlap
+                    let trainer = try Trainer(model: model, examples: data, options: options, communicator: group)
+                    XCTAssertEqual(trainer.overlappedReduction != nil, overlap)
+                    XCTAssertEqual(trainer.overlappedReduction?.layers.count ?? 3, 3)
+                    var early = 0
+                    while !trainer.isFinished {
+                        _ = try trainer.step()
+                        early = max(early, trainer.overlappedReduction?.issuedDuringBackward ?? 0)
+                    }
+                    return (Array(UnsafeBufferPointer(start: model.parameters.base, count: model.parameters.count)), early)
+                }
+                for (rank, run) in runs.enumerated() {
+                    XCTAssertEqual(run.0, runs[0].0, "rank \(rank) of \(ranks), overlap \(overlap)")
+                    // Every layer's sum started inside the backward pass on some step.
+                    XCTAssertEqual(run.1, overlap ? 3 : 0, "rank \(rank) of \(ranks), overlap \(overlap)")
+                }
+                results.append(runs[0].0)
+            }
+            XCTAssertEqual(results[1], results[0], "\(ranks) ranks: overlapped and after-the-pass sums train the same weights")
+        }
+    }
+
+    /// Parameters go to the layer their name numbers; the rest (embeddings, final norm, head,
+    /// anything unnamed) fills the gaps, so the pieces cover the gradient once.
+    func testGradientPiecesFollowTheLayerInTheNameAndCoverEverything() {
+        XCTAssertEqual(OverlappedGradientReduction.layer(of: "gpt_neox.layers.10.mlp.dense_h_to_4h.weight"), 10)
+        XCTAssertEqual(OverlappedGradientReduction.layer(of: "transformer.h.3.attn.c_attn.bias"), 3)
+        XCTAssertEqual(OverlappedGradientReduction.layer(of: "model.layers.0.self_attn.q_proj.weight"), 0)
+        XCTAssertNil(OverlappedGradientReduction.layer(of: "gpt_neox.embed_in.weight"))
+        XCTAssertNil(OverlappedGradientReduction.layer(of: "lm_head.weight"))
+        let (layers, rest) = OverlappedGradientReduction.ranges([
+            ("embed.weight", 0, 10), ("layers.0.a", 10, 4), ("layers.0.b", 14, 6), ("layers.1.a", 20, 5),
+            ("norm.weight", 25, 3), ("layers.1.b", 28, 2), ("empty.0", 30, 0),
+        ], total: 33)
+        XCTAssertEqual(layers, [[10..<20], [20..<25, 28..<30]])
+        XCTAssertEqual(rest, [0..<10, 25..<28, 30..<33])
     }
 
     func testTheBatchSizeMustSplitEvenlyOverTheRanks() throws {
@@ -178,7 +234,9 @@ final class InProcessGroup: @unchecked Sendable {
         slots = Array(repeating: nil, count: size)
     }
 
-    func rank(_ r: Int) -> any Communicator { Member(group: self, rank: r) }
+    /// `otherThreads`: whether members let the trainer call collectives from its
+    /// communication thread (as MPI does with `MPI_THREAD_SERIALIZED`).
+    func rank(_ r: Int, otherThreads: Bool = false) -> any Communicator { Member(group: self, rank: r, otherThreads: otherThreads) }
 
     private func barrier() {
         condition.lock()
@@ -230,9 +288,11 @@ final class InProcessGroup: @unchecked Sendable {
         let group: InProcessGroup
         let rank: Int
         var size: Int { group.size }
-        init(group: InProcessGroup, rank: Int) {
+        let allowsCollectivesFromAnotherThread: Bool
+        init(group: InProcessGroup, rank: Int, otherThreads: Bool) {
             self.group = group
             self.rank = rank
+            allowsCollectivesFromAnotherThread = otherThreads
         }
         func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws { group.sum(values, count: count, rank: rank) }
         func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws { group.sum(values, count: count, rank: rank) }

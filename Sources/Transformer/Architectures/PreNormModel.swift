@@ -51,14 +51,14 @@ extension PreNormModel {
     /// model's lock: with `gradients`, adds `scale` × the gradient of the summed loss into them;
     /// without, computes the loss alone.
     func preNormStep(_ batch: TrainingBatch, vocabularySize: Int, contextLength: Int,
-                     gradients: UnsafeMutablePointer<Float>?, scale: Float = 1) throws -> LossSum {
+                     gradients: UnsafeMutablePointer<Float>?, scale: Float = 1, afterLayer: ((Int) -> Void)? = nil) throws -> LossSum {
         try batch.validate(vocabularySize: vocabularySize, contextLength: contextLength)
         try TrainingChecks.requireFP32(parameters)
         lock.lock()
         defer { lock.unlock() }
         return PreNormDecoder.step(batch, shape: decoderShape, weights: decoderWeights(in: parameters.base),
                                    gradients: gradients.map { PreNormDecoder.Gradients(scale: scale, weights: decoderWeights(in: $0)) },
-                                   embeddings: embeddings(gradients: gradients), workspace: training)
+                                   embeddings: embeddings(gradients: gradients), workspace: training, afterLayer: afterLayer)
     }
 }
 
@@ -73,22 +73,27 @@ public protocol PreNormTrainableModel: TrainableModel {
 
 /// A pre-norm decoder's training pass and workspace (`PreNormTrainableModel`).
 public struct PreNormTrainingPass {
-    let step: (TrainingBatch, UnsafeMutablePointer<Float>?, Float) throws -> LossSum
+    let step: (TrainingBatch, UnsafeMutablePointer<Float>?, Float, ((Int) -> Void)?) throws -> LossSum
     let workspace: TrainingWorkspace
 
     init<Model: PreNormModel>(_ model: Model, vocabularySize: Int, contextLength: Int) {
-        step = { try model.preNormStep($0, vocabularySize: vocabularySize, contextLength: contextLength, gradients: $1, scale: $2) }
+        step = { try model.preNormStep($0, vocabularySize: vocabularySize, contextLength: contextLength, gradients: $1, scale: $2, afterLayer: $3) }
         workspace = model.training
     }
 }
 
 extension PreNormTrainableModel {
     public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum {
-        try preNormTraining.step(batch, gradients, scale)
+        try preNormTraining.step(batch, gradients, scale, nil)
+    }
+
+    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>,
+                                    afterLayer: ((Int) -> Void)?) throws -> LossSum {
+        try preNormTraining.step(batch, gradients, scale, afterLayer)
     }
 
     public func loss(_ batch: TrainingBatch) throws -> LossSum {
-        try preNormTraining.step(batch, nil, 1)
+        try preNormTraining.step(batch, nil, 1, nil)
     }
 
     public func setActivationCheckpointing(_ on: Bool) { preNormTraining.workspace.checkpointActivations = on }

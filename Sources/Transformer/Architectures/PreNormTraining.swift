@@ -109,10 +109,12 @@ extension PreNormDecoder {
     }
 
     /// Forward pass, loss and, when `gradients` is given, the backward pass adding
-    /// `scale × ∂(summed loss)` into the gradient pointers.
+    /// `scale × ∂(summed loss)` into the gradient pointers; `afterLayer(l)` is called as soon
+    /// as block `l`'s parameter gradients are complete (blocks last to first), so their
+    /// all-reduce can start during the rest of the backward pass.
     static func step<Matrix: TrainingMatrix>(
         _ batch: TrainingBatch, shape s: Shape, weights w: WeightsOf<Matrix>, gradients: Gradients?,
-        embeddings: Embeddings, workspace: TrainingWorkspace
+        embeddings: Embeddings, workspace: TrainingWorkspace, afterLayer: ((Int) -> Void)? = nil
     ) -> LossSum {
         let t = batch.tokens.count, d = s.hidden
         guard t > 0 else { return LossSum(bySequence: [Double](repeating: 0, count: batch.lengths.count)) }
@@ -188,6 +190,7 @@ extension PreNormDecoder {
             }
             backward(s, attention: s.attention[l], w.blocks[l], g?.blocks[l], gradients.adapters?[l] ?? nil, a.layers[l], tokens: t,
                      positions: positions, sequences: sequences, layout: a, scratch: workspace.attention)
+            afterLayer?(l)
         }
         embeddings.embedBackward(tokens, positions, t, a.dx)
         return LossSum(sum: sum, tokens: rows, bySequence: bySequence)

@@ -20,9 +20,16 @@ public protocol Communicator: AnyObject, Sendable {
 
     /// Replaces `bytes[0..<count]` on every rank with rank 0's.
     func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws
+
+    /// Whether collectives may be called from a thread other than the one that started the
+    /// group (one thread at a time: MPI's `MPI_THREAD_SERIALIZED`), which overlapping the
+    /// gradient's all-reduce with the backward pass needs.
+    var allowsCollectivesFromAnotherThread: Bool { get }
 }
 
 extension Communicator {
+    public var allowsCollectivesFromAnotherThread: Bool { false }
+
     /// Whether this is rank 0, the one that writes outputs and prints.
     public var isLeader: Bool { rank == 0 }
 

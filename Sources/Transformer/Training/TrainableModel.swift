@@ -66,6 +66,13 @@ public protocol TrainableModel: CausalLanguageModel {
     /// floats laid out like `parameters.base`; the caller zeroes it at the start of a step).
     func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>) throws -> LossSum
 
+    /// The same, calling `afterLayer(l)` as soon as decoder layer `l`'s gradient is complete in
+    /// the backward pass (layers last to first), so a data-parallel run can start summing it
+    /// over the ranks (`OverlappedGradientReduction`). Models that report no layers (the
+    /// default) never call it; the sums then all start after the backward pass.
+    func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>,
+                             afterLayer: ((Int) -> Void)?) throws -> LossSum
+
     /// The summed cross-entropy over `batch`'s target tokens, forward only (validation).
     func loss(_ batch: TrainingBatch) throws -> LossSum
 
@@ -92,4 +99,11 @@ public protocol TrainableModel: CausalLanguageModel {
     /// The parameter holding the output head (`[vocabulary, hidden]`, one row per token): the
     /// token embedding itself when the head is tied.
     var outputHeadParameter: String { get }
+}
+
+extension TrainableModel {
+    public func accumulateGradients(_ batch: TrainingBatch, scale: Float, into gradients: UnsafeMutablePointer<Float>,
+                                    afterLayer: ((Int) -> Void)?) throws -> LossSum {
+        try accumulateGradients(batch, scale: scale, into: gradients)
+    }
 }

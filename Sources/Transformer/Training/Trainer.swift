@@ -41,6 +41,9 @@ public final class Trainer {
     public var lastCheckpoint: String?
 
     private let gradients: UnsafeMutablePointer<Float>
+    /// The gradient's all-reduce overlapped with the backward pass, in a data-parallel run whose
+    /// communicator allows it (nil: the whole gradient is summed after the backward pass).
+    let overlappedReduction: OverlappedGradientReduction?
     private var epochBatches: (epoch: Int, batches: [[Int]])?
     private let started = Date()
 
@@ -80,6 +83,10 @@ public final class Trainer {
         optimizer = AdamW(store: model.parameters, hyperparameters: options.adamHyperparameters)
         dataFingerprint = digest.hex
         gradients = .allocate(capacity: max(1, model.parameters.count))
+        overlappedReduction = communicator.size > 1 && communicator.allowsCollectivesFromAnotherThread && options.overlapAllReduce
+            && model.parameters.matrixPrecision == .fp32
+            ? OverlappedGradientReduction(parameters: model.parameters, gradients: gradients, communicator: communicator)
+            : nil
     }
 
     deinit { gradients.deallocate() }
@@ -141,6 +148,7 @@ public final class Trainer {
         }
         var loss = LossSum()
         var ran: [TrainingExample] = []
+        overlappedReduction?.begin()
         for (position, batch) in micro.enumerated() {
             let shard = DataParallelShard(batchCount: batch.count, rank: communicator.rank, ranks: communicator.size)
             guard !shard.positions.isEmpty else { continue }
@@ -149,14 +157,20 @@ public final class Trainer {
                                firstRow: shard.firstRow(lengths: batch.lazy.map { self.examples.length($0) }))
             var b = TrainingBatch(examples: mine)
             if options.lossWeighting == .example { b.targetWeights = Self.exampleWeights(mine) }
-            loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients))
+            // The last micro-batch completes each layer's gradient: its sum can start at once.
+            let afterLayer = position == micro.count - 1 ? overlappedReduction.map { r in { r.layerFinished($0) } } : nil
+            loss = loss + (try model.accumulateGradients(b, scale: scale, into: gradients, afterLayer: afterLayer))
             ran += mine
         }
         var taskLoss = Self.taskLoss(ran, loss)
         var communication: Double?
         if communicator.size > 1 {
             let started = Date()
-            try communicator.allReduceSum(gradients: gradients, count: count)
+            if let overlappedReduction {
+                _ = try overlappedReduction.finish()
+            } else {
+                try communicator.allReduceSum(gradients: gradients, count: count)
+            }
             (loss, taskLoss) = try Self.sumOverRanks(loss, taskSums: Self.taskSums(ran, loss), tasks: tasks, communicator)
             communication = Date().timeIntervalSince(started)
         }

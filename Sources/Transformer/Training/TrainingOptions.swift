@@ -57,6 +57,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Recompute each layer's activations in the backward pass instead of keeping them
     /// (`--checkpoint-activations`): less memory, about a third more compute, same results.
     public var checkpointActivations = false
+    /// Data-parallel runs: sum each layer's gradient over the ranks as soon as the backward
+    /// pass has finished it, on a communication thread, instead of the whole gradient after the
+    /// backward pass (`--no-overlap-allreduce` turns it off). The same sums either way.
+    public var overlapAllReduce = true
     public var lossWeighting = LossWeighting.token
     /// Sequences per validation batch.
     public var evalBatchSize = 8
