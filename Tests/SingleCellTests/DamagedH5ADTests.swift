@@ -36,6 +36,20 @@ final class DamagedH5ADTests: XCTestCase {
         XCTAssertEqual(found.column, 1)
     }
 
+    /// A CSC shape attribute is the only bound on its rows: 2^40 of them are refused by obs's
+    /// six rows, before the transpose's pass over the values and before anything per row is
+    /// allocated (reading the matrix whole, as c2s did, allocated 8 TB of row counts and crashed).
+    func testACSCMatrixClaimingMoreRowsThanObsIsRefusedBeforeItsTranspose() throws {
+        let path = TestPaths.fixtures.appendingPathComponent("h5ad/damaged/csc_shape_claims_2_40_rows.h5ad").path
+        XCTAssertThrowsError(try H5ADSource(path: path)) { error in
+            XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("obs has 6 rows but the matrix has 1099511627776 cells"), "\(error)")
+        }
+        let tmp = try TemporaryFolder()
+        let r = try runProcess(TestPaths.c2sExecutable, ["convert", path, "-o", tmp.file("out"), "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("out")))
+    }
+
     /// One flipped bit in a string's global-heap entry made libhdf5 segfault (H5HG_read) inside
     /// `c2s convert`. The file is walked in a child process first (`HDF5Probe`): the crash is
     /// the child's, and convert fails with one line naming the file, leaving nothing behind.

@@ -98,6 +98,8 @@ def make_formats(binary, workdir):
     return [
         Format("h5ad", lambda d: seeds.write_h5ad(os.path.join(d, "in.h5ad"), rng()), "in.h5ad", mutate.mutate_bytes,
                [CONVERT + ["--obs-columns", "cell_type"]]),
+        Format("h5ad-csc", lambda d: seeds.write_h5ad(os.path.join(d, "in.h5ad"), rng(), csc=True), "in.h5ad", mutate.mutate_bytes,
+               [CONVERT + ["--obs-columns", "cell_type"]]),
         Format("10x-h5", lambda d: seeds.write_10x_h5(os.path.join(d, "in.h5"), rng()), "in.h5", mutate.mutate_bytes,
                [CONVERT]),
         Format("mtx", lambda d: seeds.write_mtx_folder(os.path.join(d, "tenx"), rng(), compress=False),

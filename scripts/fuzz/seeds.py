@@ -31,7 +31,8 @@ def gene_names():
     return [f"GENE{j}" for j in range(GENES - 2)] + ["MT-CO1", "MT-ND1"]
 
 
-def write_h5ad(path, rng):
+def write_h5ad(path, rng, csc=False):
+    """A small labelled .h5ad; X stored CSR, or CSC (which c2s transposes through a scratch file)."""
     import anndata
     import pandas as pd
     import scipy.sparse as sp
@@ -40,7 +41,8 @@ def write_h5ad(path, rng):
     obs = pd.DataFrame({"cell_type": pd.Categorical(rng.choice(["B", "T", "NK"], CELLS)),
                         "donor": [f"d{i % 3}" for i in range(CELLS)]}, index=cell_names())
     var = pd.DataFrame({"gene_ids": [f"ENSG{j:05d}" for j in range(GENES)]}, index=gene_names())
-    anndata.AnnData(X=sp.csr_matrix(x.astype(np.float32)), obs=obs, var=var).write_h5ad(path)
+    matrix = sp.csc_matrix if csc else sp.csr_matrix
+    anndata.AnnData(X=matrix(x.astype(np.float32)), obs=obs, var=var).write_h5ad(path)
 
 
 def write_10x_h5(path, rng):

@@ -70,7 +70,11 @@ public final class H5ADSource: ExpressionSource {
 
         // Shape and storage of the matrix.
         var rows = 0, cols = 0
-        var layout: Layout
+        var layout: Layout?
+        // A CSC matrix is transposed once obs has confirmed its row count: its shape attribute
+        // is the only bound on the rows (a CSR matrix's pointers, a dense one's data bound it),
+        // and a wrong one is then refused before a pass over every stored value.
+        var transposeLater: (indptr: H5Dataset, indices: H5Dataset, data: H5Dataset)?
         switch kind {
         case .dataset:
             let ds = try matrixGroup.dataset(matrixName)
@@ -98,9 +102,7 @@ public final class H5ADSource: ExpressionSource {
             case "csr_matrix":
                 layout = .csr(try CSRDatasetReader(indptr: try g.dataset("indptr"), indices: indices, data: data, rows: rows, columns: cols, path: path, label: label))
             case "csc_matrix":
-                let reader = try CSCDatasetReader(indptr: try g.dataset("indptr"), indices: indices, data: data, rows: rows, columns: cols, path: path, label: label)
-                layout = .csc(reader)
-                warnings.append("'\(label)' is stored column-major (CSC): it was transposed through a temporary file in \(reader.scratchFolder) (\(reader.scratchBytes / 1_048_576) MiB, unnamed, freed when reading ends). Store it as CSR to read it directly.")
+                transposeLater = (try g.dataset("indptr"), indices, data)
             default:
                 throw FileError(path, "'\(label)' has unsupported encoding '\(encoding)' (expected csr_matrix, csc_matrix or a dense array)")
             }
@@ -109,7 +111,6 @@ public final class H5ADSource: ExpressionSource {
         }
         cellCount = rows
         geneCount = cols
-        self.layout = layout
 
         guard root.kind(of: "obs") == .group else {
             if root.kind(of: "obs") == .dataset {
@@ -136,6 +137,12 @@ public final class H5ADSource: ExpressionSource {
         } else {
             geneNames = genes.index
         }
+        if let (indptr, indices, data) = transposeLater {
+            let reader = try CSCDatasetReader(indptr: indptr, indices: indices, data: data, rows: rows, columns: cols, path: path, label: label)
+            layout = .csc(reader)
+            warnings.append("'\(label)' is stored column-major (CSC): it was transposed through a temporary file in \(reader.scratchFolder) (\(reader.scratchBytes / 1_048_576) MiB, unnamed, freed when reading ends). Store it as CSR to read it directly.")
+        }
+        self.layout = layout!
         if let obsReader {
             let (count, stride) = LayoutHeuristics.sample(rows)
             let sample = try obsReader.names(start: 0, count: count, stride: stride)
