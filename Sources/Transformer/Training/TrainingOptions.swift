@@ -59,7 +59,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var checkpointActivations = false
     /// Data-parallel runs: sum each layer's gradient over the ranks as soon as the backward
     /// pass has finished it, on a communication thread, instead of the whole gradient after the
-    /// backward pass (`--no-overlap-allreduce` turns it off). The same sums either way.
+    /// backward pass. The same sums either way. `c2s train` sets it when its ranks span several
+    /// machines (`--overlap-allreduce` / `--no-overlap-allreduce` to choose).
     public var overlapAllReduce = true
     public var lossWeighting = LossWeighting.token
     /// Sequences per validation batch.
