@@ -204,7 +204,7 @@ demo: build
 # FACS-sorted populations, labels that are experimental truth), with a larger model trained
 # longer (6 prompts per cell, 4 epochs or 2,400 steps, whichever comes first; an annotation
 # phase of 3 noisy examples per cell, to stay inside the hour; no weight decay: the demo's 0.1 is
-# measured on this model for the simulated data only, SCIENCE_WEIGHT_DECAY=0.1, docs/SCIENCE.md
+# measured on this model for the simulated data and kang, not yet zheng: SCIENCE_WEIGHT_DECAY=0.1, docs/SCIENCE.md
 # section 4i). Any dataset: make science INPUT=file.h5ad LABEL=column.
 SCIENCE_DIR ?= science-output
 SCIENCE_INPUT ?= ../shared/data/zheng-sorted-pbmc9k/zheng_sorted_pbmc9k.h5ad
