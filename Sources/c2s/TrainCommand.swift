@@ -247,7 +247,6 @@ struct TrainCommand: ParsableCommand {
         o.seed = seed
         o.batchOrder = groupByLength ? .groupedByLength : TrainingOptions.BatchOrder(rawValue: batchOrder) ?? .random
         o.checkpointActivations = checkpointActivations
-        o.overlapAllReduce = overlapAllreduce ?? true
         o.lossWeighting = TrainingOptions.LossWeighting(rawValue: lossWeighting) ?? .token
         return o
     }

@@ -155,13 +155,8 @@ final class CSCDatasetReader {
             let lo = max(range.lowerBound, bucketStart) - bucketStart
             let hi = min(range.upperBound, bucketStart + bucket.rowCount) - bucketStart
             let entries = bucket.indptr[lo]..<bucket.indptr[hi]
-            if first == last {
-                indices = Array(bucket.indices[entries])
-                values = Array(bucket.values[entries])
-            } else {
-                indices.append(contentsOf: bucket.indices[entries])
-                values.append(contentsOf: bucket.values[entries])
-            }
+            indices.append(contentsOf: bucket.indices[entries])
+            values.append(contentsOf: bucket.values[entries])
             // Row pointers of this bucket's rows, shifted to the block's numbering.
             let shift = (indices.count - entries.count) - bucket.indptr[lo]
             let out = bucketStart + lo - range.lowerBound

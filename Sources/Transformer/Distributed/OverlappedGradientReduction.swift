@@ -91,17 +91,14 @@ final class OverlappedGradientReduction: @unchecked Sendable {
         }
     }
 
-    /// Issues what is left, waits for every piece and returns the seconds this thread waited.
-    func finish() throws -> Double {
+    /// Issues what is left and waits for every piece.
+    func finish() throws {
         while issued < layers.count { issue(layers.count - 1 - issued) }
         if issued == layers.count { enqueue(rest); issued += 1 }
-        let started = Date()
         pending.wait()
-        let waited = Date().timeIntervalSince(started)
         lock.lock()
         defer { failure = nil; lock.unlock() }
         if let failure { throw failure }
-        return waited
     }
 
     private func issue(_ l: Int) {

@@ -167,7 +167,7 @@ public final class Trainer {
         if communicator.size > 1 {
             let started = Date()
             if let overlappedReduction {
-                _ = try overlappedReduction.finish()
+                try overlappedReduction.finish()
             } else {
                 try communicator.allReduceSum(gradients: gradients, count: count)
             }
