@@ -45,7 +45,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimise),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Transformer"], path: "Tests/TestSupport"),
         .testTarget(name: "SingleCellTests", dependencies: ["Mechanics", "SingleCell", "TestSupport"]),
         .testTarget(name: "CellSentencesTests", dependencies: ["Mechanics", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Mechanics", "Evaluation", "CellSentences", "SingleCell", "TestSupport"]),

@@ -177,7 +177,8 @@ public enum ModelTraining {
             path: settings.prompts, split: settings.split, validationSplit: settings.validationSplit,
             validationLimit: settings.validationLimit,
             seen: TrainingTasksSeen(conditionedCells: settings.labelColumn != nil && settings.sentences != nil,
-                                    cellNames: settings.geneHeadGenes != nil && settings.resume == nil)) { join in
+                                    cellNames: settings.geneHeadGenes != nil && settings.resume == nil),
+            group: settings.communicator) { join in
             PromptEncoder(tokenizer: source.tokenizer, eosTokenID: source.eosTokenID, maxLength: length, lossOn: settings.lossOn, join: join)
         }
         guard prompts.train.count > 0 else {

@@ -11,7 +11,7 @@ public enum LossTarget: String, Sendable, CaseIterable, Codable {
 }
 
 /// What encoding a set of prompts did to make them fit.
-public struct TruncationReport: Sendable, Equatable {
+public struct TruncationReport: Sendable, Equatable, Codable {
     public var examples = 0
     public var tokens = 0
     public var longest = 0

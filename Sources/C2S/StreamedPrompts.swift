@@ -26,61 +26,121 @@ public struct StreamedPrompts: Sendable {
 
     /// Reads `path`, encoding the records of `split` and `validationSplit` with `encoder(join)`
     /// (of the validation split only the first `validationLimit`, when given; `splitCounts`
-    /// still counts them all).
+    /// still counts them all). With several ranks in `group` (a data-parallel run) the file is
+    /// divided among them and every rank gets the same examples and figures as one process
+    /// (`RankDividedPrompts`).
     ///
     /// - Throws: `FileError` naming the file and line for a malformed line, a file that mixes
     ///   prompt formats or names an unknown one, or an example that cannot be encoded.
     public static func read(path: String, split: String, validationSplit: String?, validationLimit: Int? = nil,
-                            seen: TrainingTasksSeen, encoder: (PromptJoin) -> PromptEncoder,
-                            folder: String? = nil) throws -> StreamedPrompts {
-        let train = try TokenizedExampleFile(folder: folder)
-        var trainReport = TruncationReport(), validationReport = TruncationReport()
-        let validation = try TokenizedExampleFile(folder: folder)
-        var counts: [String: Int] = [:]
-        var format = PromptFormatAgreement(path: path)
-        var seen = seen
-        var made: PromptEncoder?
+                            seen: TrainingTasksSeen, folder: String? = nil, group: any Communicator = SingleProcess(),
+                            encoder: (PromptJoin) -> PromptEncoder) throws -> StreamedPrompts {
+        if group.size > 1 {
+            return try RankDividedPrompts.read(path: path, split: split, validationSplit: validationSplit, validationLimit: validationLimit,
+                                               seen: seen, encoder: encoder, folder: folder, group: group)
+        }
+        let part = try StreamedPromptsPart.read(path: path, share: TextFileShare(bytes: 0..<UInt64.max, firstLine: 1), first: nil,
+                                                split: split, validationSplit: validationSplit, validationLimit: validationLimit,
+                                                deferValidation: false, seen: seen, encoder: encoder, folder: folder)
+        guard part.records > 0 else { throw PromptDataset.noRecords(path) }
+        return StreamedPrompts(train: part.train, trainReport: part.trainReport, validation: part.validation,
+                               validationReport: part.validationReport,
+                               splitCounts: part.counts, promptFormat: part.format, join: part.join, seen: part.seen)
+    }
+}
+
+/// What one streaming pass over a prompt file, or over one share of its lines, gathered.
+struct StreamedPromptsPart {
+    var train: TokenizedExampleFile
+    var trainReport = TruncationReport()
+    var validation: TokenizedExampleFile
+    var validationReport = TruncationReport()
+    /// The validation records read but not yet encoded (`deferValidation`).
+    var validationRecords: [PromptRecord] = []
+    var counts: [String: Int] = [:]
+    var format: String?
+    var join: PromptJoin = .c2s
+    var seen: TrainingTasksSeen
+    /// Records read.
+    var records = 0
+    var encoder: PromptEncoder?
+    let path: String
+
+    /// Reads the records of `share`, encoding those of `split` and of `validationSplit` (the
+    /// first `validationLimit` of this share; with `deferValidation` they are kept as read, for
+    /// `encodeValidation`). `first`, when given, is the file's first record: its format decides
+    /// how records are joined and is the one every record must agree with (the share may not
+    /// hold it).
+    static func read(path: String, share: TextFileShare, first: PromptRecord?, split: String, validationSplit: String?,
+                     validationLimit: Int?, deferValidation: Bool, seen: TrainingTasksSeen,
+                     encoder: (PromptJoin) -> PromptEncoder, folder: String?) throws -> StreamedPromptsPart {
+        var part = StreamedPromptsPart(train: try TokenizedExampleFile(folder: folder), validation: try TokenizedExampleFile(folder: folder),
+                                       seen: seen, path: path)
+        var agreement = PromptFormatAgreement(path: path)
+        if let first {
+            try agreement.check(first)
+            part.encoder = encoder(try PromptJoin.of(format: first.promptFormat))
+        }
         var trainChunk: [PromptRecord] = [], validationChunk: [PromptRecord] = []
         var validationTaken = 0
         func flush() throws {
-            guard let encoder = made else { return }
             if !trainChunk.isEmpty {
-                let encoded = try encoder.encode(trainChunk, path: path)
-                for e in encoded.examples { try train.append(e) }
-                trainReport.merge(encoded.report)
+                let encoded = try part.encoder!.encode(trainChunk, path: path)
+                for e in encoded.examples { try part.train.append(e) }
+                part.trainReport.merge(encoded.report)
                 trainChunk.removeAll(keepingCapacity: true)
             }
             if !validationChunk.isEmpty {
-                let encoded = try encoder.encode(validationChunk, path: path)
-                for e in encoded.examples { try validation.append(e) }
-                validationReport.merge(encoded.report)
+                try part.append(validation: validationChunk)
                 validationChunk.removeAll(keepingCapacity: true)
             }
         }
-        try PromptDataset.forEachRecord(path: path) { record in
-            counts[record.split, default: 0] += 1
-            try format.check(record)
-            if made == nil { made = encoder(try PromptJoin.of(format: record.promptFormat)) }
+        try PromptDataset.forEachRecord(path: path, share: share) { record in
+            part.records += 1
+            part.counts[record.split, default: 0] += 1
+            try agreement.check(record)
+            if part.encoder == nil { part.encoder = encoder(try PromptJoin.of(format: record.promptFormat)) }
             if record.split == split {
-                seen.add(record)
+                part.seen.add(record)
                 trainChunk.append(record)
             } else if record.split == validationSplit, validationTaken < validationLimit ?? .max {
-                validationChunk.append(record)
+                if deferValidation { part.validationRecords.append(record) } else { validationChunk.append(record) }
                 validationTaken += 1
             }
-            if trainChunk.count + validationChunk.count >= chunk { try flush() }
+            if trainChunk.count + validationChunk.count >= StreamedPrompts.chunk { try flush() }
         }
         try flush()
-        try train.finish()
+        try part.train.finish()
+        if !deferValidation { try part.validation.finish() }
+        part.format = agreement.format
+        part.join = part.encoder?.join ?? .c2s
+        return part
+    }
+
+    /// Encodes validation records into `validation`.
+    private mutating func append(validation records: [PromptRecord]) throws {
+        let encoded = try encoder!.encode(records, path: path)
+        for e in encoded.examples { try validation.append(e) }
+        validationReport.merge(encoded.report)
+    }
+
+    /// Encodes the first `count` of the deferred validation records (in chunks) and finishes
+    /// the validation file.
+    mutating func encodeValidation(first count: Int) throws {
+        var start = 0
+        while start < count {
+            let end = min(count, start + StreamedPrompts.chunk)
+            try append(validation: Array(validationRecords[start..<end]))
+            start = end
+        }
+        validationRecords = []
         try validation.finish()
-        return StreamedPrompts(train: train, trainReport: trainReport, validation: validation, validationReport: validationReport,
-                               splitCounts: counts, promptFormat: format.format, join: made?.join ?? .c2s, seen: seen)
     }
 }
 
 extension TruncationReport {
     /// Adds `other`'s counts (and keeps the longer of the longest examples).
-    mutating func merge(_ other: TruncationReport) {
+    public mutating func merge(_ other: TruncationReport) {
         examples += other.examples
         tokens += other.tokens
         longest = max(longest, other.longest)

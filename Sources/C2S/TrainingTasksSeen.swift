@@ -4,7 +4,7 @@ import Prompts
 /// a prompt file is never held whole: the tasks, the labels of label tasks (their responses),
 /// and the cells of label-conditioned tasks (whose labels are looked up in the sentence
 /// dataset afterwards). Memory grows with distinct tasks, labels and cells, not with examples.
-public struct TrainingTasksSeen: Sendable {
+public struct TrainingTasksSeen: Sendable, Codable, Equatable {
     public private(set) var tasks: Set<String> = []
     public private(set) var labels: [String: Set<String>] = [:]
     /// Cell names per conditioned task (gathered only when asked for).
@@ -20,6 +20,15 @@ public struct TrainingTasksSeen: Sendable {
     public init(conditionedCells: Bool = false, cellNames: Bool = false) {
         gatherConditionedCells = conditionedCells
         gatherCellNames = cellNames
+    }
+
+    /// Adds what `other` saw (another part of the same file, gathered with the same settings).
+    public mutating func merge(_ other: TrainingTasksSeen) {
+        tasks.formUnion(other.tasks)
+        for (task, values) in other.labels { labels[task, default: []].formUnion(values) }
+        for (task, names) in other.conditionedCells { conditionedCells[task, default: []].formUnion(names) }
+        cellNames.formUnion(other.cellNames)
+        genesPerCell = max(genesPerCell, other.genesPerCell)
     }
 
     public mutating func add(_ r: PromptRecord) {

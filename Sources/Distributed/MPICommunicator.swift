@@ -2,7 +2,7 @@ import Foundation
 import Transformer
 
 /// The ranks of an Open MPI job (`MPI_COMM_WORLD`) as a `Communicator`: sums with
-/// `MPI_Allreduce(MPI_IN_PLACE, …, MPI_SUM)`, broadcasts with `MPI_Bcast` from rank 0.
+/// `MPI_Allreduce(MPI_IN_PLACE, …, MPI_SUM)`, broadcasts with `MPI_Bcast`.
 /// MPI is initialised with `MPI_THREAD_SERIALIZED`, so the trainer's communication thread may
 /// call the collectives while the calling thread computes (never both at once).
 ///
@@ -40,9 +40,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try library.check(library.allreduce(library.inPlace, values, Int32(count), library.double, library.sum, library.commWorld), "MPI_Allreduce")
     }
 
-    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws {
+    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws {
         precondition(count <= Int(Int32.max), "one MPI call takes at most 2³¹ − 1 bytes")
-        try library.check(library.bcast(bytes, Int32(count), library.byte, 0, library.commWorld), "MPI_Bcast")
+        try library.check(library.bcast(bytes, Int32(count), library.byte, Int32(root), library.commWorld), "MPI_Bcast")
     }
 
     /// `MPI_Finalize`: every rank calls it after its last collective.

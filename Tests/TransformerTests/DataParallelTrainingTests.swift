@@ -36,26 +36,6 @@ final class DataParallelTrainingTests: XCTestCase {
         return m
     }
 
-    /// Runs `body(rank communicator)` on `ranks` threads at once and returns each rank's result.
-    func onRanks<T>(_ ranks: Int, otherThreads: Bool = false, _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
-        let group = InProcessGroup(size: ranks)
-        let results = RankResults<T>(ranks)
-        let done = DispatchGroup()
-        // Threads, not concurrentPerform: a rank blocks in a collective until every other has
-        // arrived, so every rank needs its own thread whatever the core count.
-        for r in 0..<ranks {
-            done.enter()
-            let thread = Thread {
-                results.values[r] = Result { try body(group.rank(r, otherThreads: otherThreads)) }
-                done.leave()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        done.wait()
-        return try results.values.map { try $0!.get() }
-    }
-
     func testShardsCoverEveryPositionOnceAsEvenlyAsPossible() {
         for count in [0, 1, 5, 6, 7, 64] {
             for ranks in [1, 2, 3, 4] {
@@ -83,7 +63,7 @@ final class DataParallelTrainingTests: XCTestCase {
         let reference = Array(UnsafeBufferPointer(start: single.model.parameters.base, count: single.model.parameters.count))
 
         for ranks in [2, 3] {
-            let runs = try onRanks(ranks) { group -> ([StepMetrics], ValidationMetrics, [Float]) in
+            let runs = try ThreadRanks.onRanks(ranks) { group -> ([StepMetrics], ValidationMetrics, [Float]) in
                 let trainer = try Trainer(model: Self.model(), examples: data, options: Self.options(), communicator: group)
                 var steps: [StepMetrics] = []
                 while !trainer.isFinished { steps.append(try trainer.step()) }
@@ -125,7 +105,7 @@ final class DataParallelTrainingTests: XCTestCase {
         for ranks in [2, 3] {
             var results: [[Float]] = []
             for overlap in [false, true] {
-                let runs = try onRanks(ranks, otherThreads: true) { group -> ([Float], Int) in
+                let runs = try ThreadRanks.onRanks(ranks, otherThreads: true) { group -> ([Float], Int) in
                     let model = try TrainingInitializationTests.model([
                         "model_type": "gpt_neox", "vocab_size": 13, "hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
                         "intermediate_size": 32, "max_position_embeddings": 32, "rotary_pct": 0.5])
@@ -170,7 +150,7 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     func testTheBatchSizeMustSplitEvenlyOverTheRanks() throws {
-        let results = try onRanks(2) { group -> String in
+        let results = try ThreadRanks.onRanks(2) { group -> String in
             do {
                 _ = try Trainer(model: Self.model(), examples: Self.examples(10), options: Self.options(batchSize: 5), communicator: group)
                 return "accepted"
@@ -182,9 +162,9 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     func testRanksAgreeOnlyOnTheSameDigest() throws {
-        let agreed = try onRanks(3) { group in try group.agree(on: 42) }
+        let agreed = try ThreadRanks.onRanks(3) { group in try group.agree(on: 42) }
         XCTAssertEqual(agreed, [true, true, true])
-        let split = try onRanks(3) { group in try group.agree(on: group.rank == 2 ? 7 : 42) }
+        let split = try ThreadRanks.onRanks(3) { group in try group.agree(on: group.rank == 2 ? 7 : 42) }
         XCTAssertEqual(split, [false, false, false], "every rank learns of the disagreement")
     }
 
@@ -212,90 +192,5 @@ final class DataParallelTrainingTests: XCTestCase {
         // Keyed by the local row instead, the second half would draw another mask.
         let misplaced = zip(try gradient(head, firstRow: 0), try gradient(tail, firstRow: 0)).map { $0 + $1 }
         XCTAssertGreaterThan(zip(whole, misplaced).map { abs($0 - $1) }.max()!, 1e-3 * scale)
-    }
-}
-
-/// Each rank's outcome, written by its own thread.
-final class RankResults<T>: @unchecked Sendable {
-    var values: [Result<T, any Error>?]
-    init(_ ranks: Int) { values = Array(repeating: nil, count: ranks) }
-}
-
-/// Ranks as threads of one process: each collective deposits every rank's values, waits until
-/// all have, and sums them in rank order (so every rank gets the same bits, as MPI promises).
-final class InProcessGroup: @unchecked Sendable {
-    let size: Int
-    private let condition = NSCondition()
-    private var arrived = 0, generation = 0
-    private var slots: [Any?]
-
-    init(size: Int) {
-        self.size = size
-        slots = Array(repeating: nil, count: size)
-    }
-
-    /// `otherThreads`: whether members let the trainer call collectives from its
-    /// communication thread (as MPI does with `MPI_THREAD_SERIALIZED`).
-    func rank(_ r: Int, otherThreads: Bool = false) -> any Communicator { Member(group: self, rank: r, otherThreads: otherThreads) }
-
-    private func barrier() {
-        condition.lock()
-        let g = generation
-        arrived += 1
-        if arrived == size {
-            arrived = 0
-            generation += 1
-            condition.broadcast()
-        } else {
-            while g == generation { condition.wait() }
-        }
-        condition.unlock()
-    }
-
-    func sum<T: AdditiveArithmetic>(_ values: UnsafeMutablePointer<T>, count: Int, rank: Int) {
-        condition.lock()
-        slots[rank] = Array(UnsafeBufferPointer(start: values, count: count))
-        condition.unlock()
-        barrier()
-        condition.lock()
-        let all = slots.map { $0 as! [T] }
-        condition.unlock()
-        for i in 0..<count {
-            var s = all[0][i]
-            for r in 1..<size { s += all[r][i] }
-            values[i] = s
-        }
-        barrier()
-    }
-
-    func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, rank: Int) {
-        if rank == 0 {
-            condition.lock()
-            slots[0] = Array(UnsafeRawBufferPointer(start: bytes, count: count))
-            condition.unlock()
-        }
-        barrier()
-        if rank != 0 {
-            condition.lock()
-            let leader = slots[0] as! [UInt8]
-            condition.unlock()
-            leader.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: count) }
-        }
-        barrier()
-    }
-
-    final class Member: Communicator, @unchecked Sendable {
-        let group: InProcessGroup
-        let rank: Int
-        var size: Int { group.size }
-        let allowsCollectivesFromAnotherThread: Bool
-        init(group: InProcessGroup, rank: Int, otherThreads: Bool) {
-            self.group = group
-            self.rank = rank
-            allowsCollectivesFromAnotherThread = otherThreads
-        }
-        func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws { group.sum(values, count: count, rank: rank) }
-        func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws { group.sum(values, count: count, rank: rank) }
-        func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws { group.broadcast(bytes, count: count, rank: rank) }
     }
 }

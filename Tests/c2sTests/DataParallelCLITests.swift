@@ -137,4 +137,24 @@ final class DataParallelCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("error: --batch-size 7 is not a multiple of the 2 ranks"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("odd")), "nothing written")
     }
+
+    /// The ranks divide the prompt file between them: a bad line in the second rank's share
+    /// fails the job with the message one process gives (its line number in the whole file),
+    /// reported once, and nothing is written.
+    func testABadLineInTheSecondRanksShareFailsAsOneProcessFails() throws {
+        _ = try mpirun()
+        let tmp = try TemporaryFolder()
+        let (prompts, tok) = try prepare(tmp)
+        var lines = try String(contentsOfFile: prompts, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        lines[lines.count - 10] = "{\"task\": \"cell_type_prediction\", \"split\": "
+        try lines.joined(separator: "\n").write(toFile: tmp.file("bad.jsonl"), atomically: true, encoding: .utf8)
+        let one = try c2s(trainArgs(tmp.file("bad.jsonl"), tok) + ["-o", tmp.file("one"), "-q"])
+        XCTAssertNotEqual(one.status, 0)
+        let message = try XCTUnwrap(one.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") }).description
+        XCTAssertTrue(message.contains("bad.jsonl: line \(lines.count - 9): not a JSON object"), message)
+        let two = try mpi(2, trainArgs(tmp.file("bad.jsonl"), tok) + ["-o", tmp.file("two"), "-q"])
+        XCTAssertNotEqual(two.status, 0)
+        XCTAssertEqual(two.stderr.components(separatedBy: message).count - 1, 1, "reported once, as one process reports it: \(two.stderr)")
+        for folder in ["one", "two"] { XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file(folder)), "nothing written") }
+    }
 }

@@ -18,8 +18,8 @@ public protocol Communicator: AnyObject, Sendable {
     /// The same for doubles (losses and counts, exact in a double up to 2⁵³).
     func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws
 
-    /// Replaces `bytes[0..<count]` on every rank with rank 0's.
-    func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws
+    /// Replaces `bytes[0..<count]` on every rank with rank `root`'s.
+    func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws
 
     /// Whether collectives may be called from a thread other than the one that started the
     /// group (one thread at a time: MPI's `MPI_THREAD_SERIALIZED`), which overlapping the
@@ -32,6 +32,29 @@ extension Communicator {
 
     /// Whether this is rank 0, the one that writes outputs and prints.
     public var isLeader: Bool { rank == 0 }
+
+    /// Replaces `bytes[0..<count]` on every rank with rank 0's.
+    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws {
+        try broadcast(bytes, count: count, root: 0)
+    }
+
+    /// Rank `root`'s `bytes` on every rank (the others pass anything: their length is sent
+    /// first), in broadcasts of at most 1 GiB.
+    public func broadcast(bytes: [UInt8], root: Int) throws -> [UInt8] {
+        guard size > 1 else { return bytes }
+        var length = UInt64(rank == root ? bytes.count : 0)
+        try withUnsafeMutableBytes(of: &length) { try broadcast($0.baseAddress!, count: 8, root: root) }
+        var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
+        try result.withUnsafeMutableBytes { buffer in
+            var start = 0
+            while start < buffer.count {
+                let n = min(1 << 30, buffer.count - start)
+                try broadcast(buffer.baseAddress! + start, count: n, root: root)
+                start += n
+            }
+        }
+        return result
+    }
 
     /// Sums a gradient over the ranks in buckets of `bucket` floats (16 MiB by default): an MPI
     /// library may allocate a temporary as large as each call's buffer, and a 410 M-parameter
@@ -71,5 +94,5 @@ public final class SingleProcess: Communicator, Sendable {
     public var size: Int { 1 }
     public func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws {}
-    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int) throws {}
+    public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws {}
 }
