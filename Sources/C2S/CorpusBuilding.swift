@@ -93,13 +93,15 @@ public enum CorpusBuilding {
         let groupColumns = CorpusSplits.groupColumns(s.groupBy)
         let splitColumns = groupColumns + (s.stratifyBy.map { [$0] } ?? [])
 
-        // Pass 1: check every source, gather what the splits and the vocabulary need.
+        // Pass 1: check every source, gather what the splits and the vocabulary need: a tally of
+        // the cells per group and label (new splits) or the reused plan's coverage, never the cells.
+        let reused = try s.splits.map { try SplitPlan.read(path: $0) }
+        var splitting = CorpusSplits.Pass(reused: reused, groupBy: groupColumns, stratifyBy: s.stratifyBy, columns: splitColumns)
         var checked: [Checked] = []
-        var splitRecords: [CellRecord] = []
         var vocabularies: [(genes: [String], cells: [Int])] = []
         for source in s.sources {
             progress("checking \(source.name) (\(source.folder))")
-            let (c, vocabulary) = try check(source, s, splitColumns: splitColumns, records: &splitRecords)
+            let (c, vocabulary) = try check(source, s, splitting: &splitting)
             checked.append(c)
             vocabularies.append(vocabulary)
         }
@@ -108,19 +110,17 @@ public enum CorpusBuilding {
 
         // Splits over all sources at once: groups never straddle two splits.
         let plan: SplitPlan
-        let splitOfCell: [Int]
-        if let path = s.splits {
-            plan = try SplitPlan.read(path: path)
-            try plan.check(covers: splitRecords, path: path)
-            splitOfCell = splitRecords.map { SplitPlan.splitNames.firstIndex(of: plan.split(of: $0.name)!)! }
+        let groupSplits: [[String]: Int]
+        if let reused, let path = s.splits {
+            try splitting.checkCoverage(path: path)
+            plan = reused
+            groupSplits = [:]
         } else {
-            (plan, splitOfCell) = try SplitPlan.assign(cells: splitRecords, fractions: s.splitFractions, seed: s.prompts.seed,
-                                                       stratifyBy: s.stratifyBy, groupBy: groupColumns)
+            groupSplits = splitting.tally.assign(fractions: s.splitFractions, seed: s.prompts.seed)
+            plan = SplitPlan(seed: s.prompts.seed, fractions: s.splitFractions, stratifyBy: s.stratifyBy, groupBy: groupColumns, assignments: [:])
         }
-        splitRecords.removeAll()
         var notes: [String] = []
-        var cellsPerSplit = [0, 0, 0]
-        for k in splitOfCell { cellsPerSplit[k] += 1 }
+        let cellsPerSplit = splitting.cellsPerSplit(groupSplits)
         let fractions = [plan.fractions.train, plan.fractions.validation, plan.fractions.test]
         for (k, fraction) in fractions.enumerated() where fraction > 0 && cellsPerSplit[k] == 0 {
             notes.append("the \(SplitPlan.splitNames[k]) split has no cells: whole groups (\(plan.groupBy.joined(separator: ", "))) cannot be shared \(fractions.map { "\($0)" }.joined(separator: "/")) among so few; add datasets, or group by a finer column (--group-by donor)")
@@ -135,16 +135,18 @@ public enum CorpusBuilding {
         var sources: [CorpusManifest.Source] = []
         var totals = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
         let coverage = vocabulary.coverage()
-        var first = 0
         var parts: [(path: String, lines: Int)] = []
+        var splitPieces: [(name: String, path: String)] = []
         for (i, c) in checked.enumerated() {
             progress("prompts of \(c.source.name): \(c.cells) cells")
-            let cellSplits = Array(splitOfCell[first..<(first + c.cells)])
-            first += c.cells
-            // Each source into a part file of its own, interleaved into prompts.jsonl below.
+            // Each source into a part file of its own, interleaved into prompts.jsonl below; its
+            // cells' splits into a piece of splits.json.
             let part = out.path(".source-\(i).jsonl")
             let writer = try PromptWriter(path: part, displayPath: s.output + "/" + promptsFile)
-            let (summary, matchColumns) = try writePrompts(c, s, examples: allocation?[i], plan: plan, cellSplits: cellSplits, writer: writer)
+            let piece = reused == nil ? out.path(".splits-\(i).part") : nil
+            if let piece { splitPieces.append((c.source.name, piece)) }
+            let (summary, matchColumns, cellSplits) = try writePrompts(c, s, examples: allocation?[i], plan: plan, splitting: splitting,
+                                                                      groupSplits: groupSplits, splitPiece: piece, writer: writer)
             try writer.close()
             parts.append((part, summary.total))
             var bySplit = Dictionary(uniqueKeysWithValues: SplitPlan.splitNames.map { ($0, 0) })
@@ -176,7 +178,14 @@ public enum CorpusBuilding {
         try writer.close()
         for part in parts { try? FileManager.default.removeItem(atPath: part.path) }
 
-        try plan.write(to: out.path(splitsFile))
+        if reused != nil {
+            try plan.write(to: out.path(splitsFile))
+        } else {
+            // The sources' pieces in the order of their cells' names: a source's names all start
+            // with "NAME/", and no name holds "/", so they never interleave with another's.
+            try plan.write(to: out.path(splitsFile), assignmentPieces: splitPieces.sorted { $0.name + "/" < $1.name + "/" }.map(\.path))
+            for piece in splitPieces { try? FileManager.default.removeItem(atPath: piece.path) }
+        }
         try AtomicTextFile.write(vocabulary.vocabularyTSV(), to: out.path(vocabularyFile))
         try AtomicTextFile.write(vocabulary.presenceTSV(), to: out.path(genesFile))
         let manifest = CorpusManifest(
@@ -203,10 +212,10 @@ public enum CorpusBuilding {
     }
 
     /// Pass 1 for one source: opens it as a sentence dataset, checks the columns its tasks and
-    /// the splits need (errors name its folder), checksums its files, and appends the records
-    /// its cells are split by to `records`. Returns what pass 2 needs and its vocabulary.
-    static func check(_ source: CorpusSource, _ s: CorpusSettings, splitColumns: [String],
-                      records: inout [CellRecord]) throws -> (Checked, vocabulary: (genes: [String], cells: [Int])) {
+    /// the splits need (errors name its folder), checksums its files, and counts its cells into
+    /// `splitting`. Returns what pass 2 needs and its vocabulary.
+    static func check(_ source: CorpusSource, _ s: CorpusSettings,
+                      splitting: inout CorpusSplits.Pass) throws -> (Checked, vocabulary: (genes: [String], cells: [Int])) {
         let dataset = try SentenceDataset(folder: source.folder)
         // Names and columns only: the genes are read in pass 2, one source at a time.
         let table = try CellTable.load(source.folder, maxGenes: 0, threads: s.prompts.threads)
@@ -214,8 +223,7 @@ public enum CorpusBuilding {
         try validate(PromptBuilder(table: table, splits: emptyPlan, options: options), folder: source.folder)
         try CorpusSplits.checkColumns(s.groupBy, role: "group-by", table: table, folder: source.folder)
         if let c = s.stratifyBy { try CorpusSplits.checkColumns([c], role: "stratify-by", table: table, folder: source.folder) }
-        records.reserveCapacity(records.count + table.cells.count)
-        for cell in table.cells { records.append(CorpusSplits.record(dataset: source.name, cell: cell, columns: splitColumns)) }
+        try splitting.add(source: source.name, table: table)
         let files = ["manifest.json"] + dataset.manifest.files.values.sorted()
         let checked = Checked(source: source, cells: table.cells.count, organism: options.organism, labelColumn: options.labelColumn,
                               checksum: try FileChecksum.sha256(files: files, in: source.folder), checksumFiles: files, notes: notes)
@@ -223,10 +231,12 @@ public enum CorpusBuilding {
     }
 
     /// Pass 2 for one source: its cells (top genes, names `DATASET/CELL`) made into prompts as
-    /// `c2s prompts` makes them, with the corpus's splits (`cellSplits`, in the order of its
-    /// cells) and its share of the examples, appended to `writer`.
-    static func writePrompts(_ c: Checked, _ s: CorpusSettings, examples: Int?, plan: SplitPlan, cellSplits: [Int],
-                             writer: PromptWriter) throws -> (PromptSummary, matchColumns: [String]) {
+    /// `c2s prompts` makes them, with the corpus's splits and its share of the examples,
+    /// appended to `writer`; the cells' assignments go to `splitPiece` (new splits). Returns
+    /// the cells' splits too, in their order.
+    static func writePrompts(_ c: Checked, _ s: CorpusSettings, examples: Int?, plan: SplitPlan, splitting: CorpusSplits.Pass,
+                             groupSplits: [[String]: Int], splitPiece: String?,
+                             writer: PromptWriter) throws -> (PromptSummary, matchColumns: [String], cellSplits: [Int]) {
         let loaded = try CellTable.load(c.source.folder, maxGenes: s.prompts.topK, threads: s.prompts.threads)
         guard loaded.cells.count == c.cells else {
             throw FileError(c.source.folder + "/cells.jsonl", "changed while the corpus was built (\(c.cells) cells, now \(loaded.cells.count))")
@@ -236,10 +246,17 @@ public enum CorpusBuilding {
             named.name = CorpusSplits.cellName(dataset: c.source.name, cell: cell.name)
             return named
         })
+        let cellSplits = try splitting.splits(of: loaded, source: c.source.name, plan: plan, groupSplits: groupSplits)
+        if let splitPiece {
+            let text = SplitPlan.assignmentsText(names: table.cells.map(\.name), splits: cellSplits.map { SplitPlan.splitNames[$0] })
+            do { try Data(text).write(to: URL(fileURLWithPath: splitPiece)) } catch {
+                throw FileError(s.output + "/" + splitsFile, "cannot be written (\(error.localizedDescription))")
+            }
+        }
         let (options, _) = try PromptDatasetWriting.promptOptions(promptSettings(s, source: c.source, examples: examples), table: table)
         let builder = PromptBuilder(table: table, splits: plan, options: options, splitOfCell: cellSplits)
         try validate(builder, folder: c.source.folder)
-        return (try builder.buildLines { try writer.write(lines: $0) }, options.matchColumns)
+        return (try builder.buildLines { try writer.write(lines: $0) }, options.matchColumns, cellSplits)
     }
 
     /// The prompt settings of one source: the corpus's, with its folder, its label column and

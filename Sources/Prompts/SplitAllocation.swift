@@ -123,7 +123,8 @@ enum SplitAllocation {
         var key: [String]
         /// The group's most common label (its stratum).
         var stratum: String
-        var members: [Int]
+        /// Its cells.
+        var size: Int
     }
 
     /// Chooses a split (0, 1, 2) for every group, minimising the squared differences between the
@@ -134,7 +135,7 @@ enum SplitAllocation {
         let strataKeys = Array(Set(groups.map(\.stratum))).sorted()
         let stratumIndex = Dictionary(uniqueKeysWithValues: strataKeys.enumerated().map { ($1, $0) })
         var sizes = [Int](repeating: 0, count: strataKeys.count)
-        for g in groups { sizes[stratumIndex[g.stratum]!] += g.members.count }
+        for g in groups { sizes[stratumIndex[g.stratum]!] += g.size }
         let stratumTargets = controlledRounding(sizes: sizes, streams: strataKeys.map { SeededOrder.stream([$0]) }, weights: weights, seed: seed)
         let totals = largestRemainder(total: sizes.reduce(0, +), weights: weights)
         let allowed = (0..<3).filter { weights[$0] > 0 }
@@ -142,7 +143,7 @@ enum SplitAllocation {
         // Remaining room (target minus assigned), overall and per stratum.
         var room = totals.map(Double.init)
         var stratumRoom = stratumTargets.map { $0.map(Double.init) }
-        let size = groups.map { Double($0.members.count) }
+        let size = groups.map { Double($0.size) }
         let stratum = groups.map { stratumIndex[$0.stratum]! }
         var chosen = [Int](repeating: allowed.first ?? 0, count: groups.count)
 

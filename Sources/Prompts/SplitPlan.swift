@@ -52,21 +52,8 @@ public struct SplitPlan: Codable, Sendable, Equatable {
     public static func assign(cells: [CellRecord], fractions: SplitFractions, seed: UInt64, stratifyBy: String?, groupBy: [String]) throws -> (plan: SplitPlan, splitOfCell: [Int]) {
         if let stratifyBy { try CellColumns.require([stratifyBy], in: cells, role: "stratify-by") }
         try CellColumns.require(groupBy, in: cells, role: "group-by")
-        // Cells in order of name: equal names are neighbours, and every stratum below lists its
-        // cells in this order.
-        let names = cells.map(\.name)
-        let byName = NameOrder.sorted(names)
-        var repeated = Set<String>()
-        for k in byName.indices.dropFirst() where names[byName[k]] == names[byName[k - 1]] { repeated.insert(names[byName[k]]) }
-        if !repeated.isEmpty {
-            // The first few repeats in the cells' order.
-            var seen = Set<String>()
-            var duplicates: [String] = []
-            for name in names where repeated.contains(name) && !seen.insert(name).inserted {
-                if duplicates.count < 5 { duplicates.append(name) }
-            }
-            throw DataError("cell names must be unique to split cells, but these appear more than once: \(duplicates.joined(separator: ", "))")
-        }
+        // Cells in order of name: every stratum below lists its cells in this order.
+        let byName = try uniquelyNamed(cells.map(\.name))
 
         let weights = SplitAllocation.weights(fractions)
         let label: (CellRecord) -> String = { cell in
@@ -102,32 +89,37 @@ public struct SplitPlan: Codable, Sendable, Equatable {
             }
         } else {
             // Units are groups of cells sharing the group-by values.
-            var groupMembers: [[String]: [Int]] = [:]
+            var tally = GroupedSplitTally(groupBy: groupBy, stratifyBy: stratifyBy)
+            for cell in cells { tally.add(cell) }
+            let chosen = tally.assign(fractions: fractions, seed: seed)
             for (i, cell) in cells.enumerated() {
-                let key = groupBy.map { CellColumns.value(cell, $0) ?? "NA" }
-                groupMembers[key, default: []].append(i)
-            }
-            let keys = groupMembers.keys.sorted { $0.lexicographicallyPrecedes($1) }
-            var groups: [SplitAllocation.Group] = []
-            groups.reserveCapacity(keys.count)
-            for key in keys {
-                let members = groupMembers[key]!
-                var labelCounts: [String: Int] = [:]
-                for i in members { labelCounts[label(cells[i]), default: 0] += 1 }
-                // Most common label; ties go to the first label in sorted order.
-                let majority = labelCounts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }!.key
-                groups.append(.init(key: key, stratum: majority, members: members))
-            }
-            let chosen = SplitAllocation.assignGroups(groups, weights: weights, seed: seed)
-            for (g, group) in groups.enumerated() {
-                for i in group.members {
-                    assignments[cells[i].name] = splitNames[chosen[g]]
-                    splitOfCell[i] = chosen[g]
-                }
+                let k = chosen[tally.key(of: cell)]!
+                assignments[cell.name] = splitNames[k]
+                splitOfCell[i] = k
             }
         }
         let plan = SplitPlan(seed: seed, fractions: fractions, stratifyBy: stratifyBy, groupBy: groupBy, assignments: assignments)
         return (plan, splitOfCell)
+    }
+
+    /// The indices of `names` in ascending order of the names.
+    ///
+    /// - Throws: `DataError` listing the first few names (in their given order) that appear
+    ///   more than once: cells are split by name.
+    public static func uniquelyNamed(_ names: [String]) throws -> [Int] {
+        let byName = NameOrder.sorted(names)
+        var repeated = Set<String>()
+        for k in byName.indices.dropFirst() where names[byName[k]] == names[byName[k - 1]] { repeated.insert(names[byName[k]]) }
+        if !repeated.isEmpty {
+            // The first few repeats in the cells' order.
+            var seen = Set<String>()
+            var duplicates: [String] = []
+            for name in names where repeated.contains(name) && !seen.insert(name).inserted {
+                if duplicates.count < 5 { duplicates.append(name) }
+            }
+            throw DataError("cell names must be unique to split cells, but these appear more than once: \(duplicates.joined(separator: ", "))")
+        }
+        return byName
     }
 
     /// The split (`train`, `validation` or `test`) of a cell, or nil when the plan does not have it.

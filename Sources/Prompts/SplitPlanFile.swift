@@ -34,37 +34,80 @@ extension SplitPlan {
     /// beside `path` under a temporary name and renamed, so a reader never sees half a plan.
     /// Throws `FileError` on failure.
     public func write(to path: String) throws {
-        // The settings through JSONEncoder; the (large) assignment table by hand, sorted by cell
-        // name, one per line: Foundation's encoder takes seconds for a million cells.
+        let (head, tail) = try framing(path: path)
+        let body = Self.assignmentsText(names: Array(assignments.keys), splits: Array(assignments.values))
+        try AtomicTextFile.write(Data(head + body + (body.isEmpty ? [] : Array("\n  ".utf8)) + tail), to: path)
+    }
+
+    /// Writes the plan's settings with the assignments given as pieces of `assignmentsText`
+    /// kept in files, in the order given (each piece's names all sort before the next piece's),
+    /// copied a block at a time: a plan of any number of cells is written without being held.
+    /// Writes `path` in place: for a file inside an output folder that is renamed into place
+    /// when complete. Throws `FileError` on failure.
+    public func write(to path: String, assignmentPieces pieces: [String]) throws {
+        let (head, tail) = try framing(path: path)
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+            throw FileError(path, "cannot be written")
+        }
+        defer { try? out.close() }
+        func write(_ bytes: [UInt8]) throws {
+            do { try out.write(contentsOf: bytes) } catch { throw FileError(path, "cannot be written (\(error.localizedDescription))") }
+        }
+        var wrote = false
+        for piece in pieces {
+            guard let handle = FileHandle(forReadingAtPath: piece) else { throw FileError(piece, "cannot be read") }
+            defer { try? handle.close() }
+            var first = true
+            while true {
+                let chunk: Data
+                do { chunk = try handle.read(upToCount: 4 << 20) ?? Data() } catch { throw FileError(piece, "cannot be read (\(error.localizedDescription))") }
+                if chunk.isEmpty { break }
+                if first {
+                    try write(wrote ? [44] : head)
+                    first = false
+                    wrote = true
+                }
+                try write(Array(chunk))
+            }
+        }
+        try write((wrote ? Array("\n  ".utf8) : head) + tail)
+    }
+
+    /// The assignments of `names` to `splits` as splits.json lists them: sorted by name, each
+    /// on its own line, separated by commas.
+    public static func assignmentsText(names: [String], splits: [String]) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(names.count * 40)
+        let order = NameOrder.sorted(names)
+        let indent = Array("\n    ".utf8), colon = Array(" : ".utf8)
+        for (k, i) in order.enumerated() {
+            body += indent
+            JSONText.appendString(names[i], to: &body)
+            body += colon
+            JSONText.appendString(splits[i], to: &body)
+            if k + 1 < order.count { body.append(44) }
+        }
+        return body
+    }
+
+    /// The file's bytes before the first assignment (up to `"assignments" : {`) and after the
+    /// last (from its closing brace). The settings go through JSONEncoder, the (large) table of
+    /// assignments by hand: Foundation's encoder takes seconds for a million cells.
+    private func framing(path: String) throws -> (head: [UInt8], tail: [UInt8]) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var settings = self
         settings.assignments = [:]
-        var head: [UInt8]
-        do { head = Array(try encoder.encode(settings)) } catch {
+        let text: [UInt8]
+        do { text = Array(try encoder.encode(settings)) } catch {
             throw FileError(path, "cannot encode the split plan: \(error)")
         }
-        // Replace the empty `"assignments" : {}` with the full table.
+        // The encoder writes the empty object as "{", blank space, "}".
         let empty = Array(#""assignments" : {"#.utf8)
-        guard let at = head.firstRange(of: empty) else { throw FileError(path, "cannot encode the split plan") }
-        var body: [UInt8] = []
-        body.reserveCapacity(assignments.count * 40)
-        let entries = Array(assignments)
-        let order = NameOrder.sorted(entries.map(\.key))
-        let indent = Array("\n    ".utf8), colon = Array(" : ".utf8)
-        for (k, i) in order.enumerated() {
-            body += indent
-            JSONText.appendString(entries[i].key, to: &body)
-            body += colon
-            JSONText.appendString(entries[i].value, to: &body)
-            if k + 1 < order.count { body.append(44) }
+        guard let at = text.firstRange(of: empty), let close = text[at.upperBound...].firstIndex(of: 125) else {
+            throw FileError(path, "cannot encode the split plan")
         }
-        if !order.isEmpty { body += Array("\n  ".utf8) }
-        // The encoder writes an empty object as "{", blank space, "}": replace all of it.
-        guard let close = head[at.upperBound...].firstIndex(of: 125) else { throw FileError(path, "cannot encode the split plan") }
-        head.replaceSubrange(at.upperBound...close, with: body + [125])
-        let data = Data(head)
-        try AtomicTextFile.write(data, to: path)
+        return (Array(text[..<at.upperBound]), Array(text[close...]))
     }
 
     /// Reads a plan written by `write(to:)`. Throws `FileError(path, ...)` for a missing or invalid
@@ -104,8 +147,14 @@ extension SplitPlan {
             missing += 1
             if examples.count < 3 { examples.append(cell.name) }
         }
-        guard missing > 0 else { return }
+        if let error = Self.coverageError(missing: missing, of: cells.count, examples: examples, path: path) { throw error }
+    }
+
+    /// The error for `missing` of `total` cells without an assignment in the plan at `path`
+    /// (`examples`: the first few), or nil when none is missing.
+    public static func coverageError(missing: Int, of total: Int, examples: [String], path: String) -> FileError? {
+        guard missing > 0 else { return nil }
         let more = missing > examples.count ? ", ..." : ""
-        throw FileError(path, "\(missing) of \(cells.count) cells have no split in this plan (for example \(examples.joined(separator: ", "))\(more)); it was made for other cells — make a new plan or use the data it was made for")
+        return FileError(path, "\(missing) of \(total) cells have no split in this plan (for example \(examples.joined(separator: ", "))\(more)); it was made for other cells — make a new plan or use the data it was made for")
     }
 }

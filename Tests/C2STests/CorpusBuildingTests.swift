@@ -119,6 +119,38 @@ final class CorpusBuildingTests: XCTestCase {
         XCTAssertTrue(independent, "equal batch ids in two datasets are different groups")
     }
 
+    /// The corpus never holds all its cells (pass 1 counts each source's cells per group and
+    /// label; pass 2 writes each source's piece of splits.json): its plan must still be, byte
+    /// for byte, the one `SplitPlan.make` gives with every cell in memory — with names whose
+    /// sorted order tests the pieces' order ("a-b/…" sorts before "a/…").
+    func testTheStreamedSplitsAreThePlanOfAllTheCellsAtOnce() throws {
+        let tmp = try TemporaryFolder()
+        let names = ["ab", "a", "a-b", "a.c", "b"]
+        for (k, name) in names.enumerated() { try makeDataset(tmp.file(name), cells: 15 + 7 * k, genes: 80, seed: UInt64(10 + k)) }
+        for (groupBy, stratifyBy) in [([], nil), (["batch"], "cell_type"), ([], "cell_type")] as [([String], String?)] {
+            let output = "corpus-\(groupBy.count)-\(stratifyBy ?? "none")"
+            var s = try settings(tmp, names, output: output)
+            s.groupBy = groupBy
+            s.stratifyBy = stratifyBy
+            s.splitFractions = try SplitFractions(train: 0.6, validation: 0.2, test: 0.2)
+            _ = try CorpusBuilding.run(s)
+            var cells: [CellRecord] = []
+            for name in names {
+                for line in try lines(tmp.file(name + "/cells.jsonl")) {
+                    cells.append(CellRecord(name: name + "/" + (line["cell_name"] as! String), sentence: "",
+                                            fields: ["dataset": name, "batch": line["batch"] as! String, "cell_type": line["cell_type"] as! String]))
+                }
+            }
+            let plan = try SplitPlan.make(cells: cells, fractions: s.splitFractions, seed: s.prompts.seed, stratifyBy: stratifyBy,
+                                          groupBy: ["dataset"] + groupBy)
+            try plan.write(to: tmp.file(output + "-in-memory.json"))
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file(output + "/splits.json"))),
+                           try Data(contentsOf: URL(fileURLWithPath: tmp.file(output + "-in-memory.json"))), output)
+            XCTAssertEqual(try SplitPlan.read(path: tmp.file(output + "/splits.json")).assignments.count, cells.count)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.file(output)).filter { $0.hasPrefix(".") }, [], "no pieces left")
+        }
+    }
+
     func testReusedSplitsKeepEveryCellInItsSplit() throws {
         let tmp = try TemporaryFolder()
         for (k, name) in ["a", "b", "c"].enumerated() { try makeDataset(tmp.file(name), cells: 30, genes: 90, seed: UInt64(k)) }
