@@ -53,13 +53,14 @@ public struct CorpusResult: Sendable {
 
 /// Building one prompt dataset from many sentence datasets: the workflow behind `c2s corpus`.
 ///
-/// Two passes over the sources keep memory to one source's top genes plus a name and a few
-/// values per cell: the first checks every source (its files, the columns the tasks and the
-/// splits need, its vocabulary) and splits the cells of all sources together; only then is
-/// the output claimed, and the second builds each source's prompts (`PromptBuilder`, as `c2s
-/// prompts` does) into a part file, the parts then interleaved into one `prompts.jsonl`
-/// (`CorpusInterleaving`). Everything is written in a temporary folder renamed into place at
-/// the end, so a failure leaves nothing behind.
+/// Two passes over the sources, each holding one source's cells at a time, keep memory to that
+/// of the largest source: the first checks every source (its files, the columns the tasks and
+/// the splits need, its vocabulary) and counts its cells per split group and label, from which
+/// the cells of all sources are split together (`CorpusSplits.Pass`); only then is the output
+/// claimed, and the second builds each source's prompts (`PromptBuilder`, as `c2s prompts`
+/// does) into a part file, the parts then interleaved into one `prompts.jsonl`
+/// (`CorpusInterleaving`), and writes its cells' lines of `splits.json`. Everything is written
+/// in a temporary folder renamed into place at the end, so a failure leaves nothing behind.
 public enum CorpusBuilding {
     /// File names inside the corpus folder.
     public static let promptsFile = "prompts.jsonl", splitsFile = "splits.json", vocabularyFile = "vocab.tsv"
