@@ -147,6 +147,29 @@ final class MatmulBF16Tests: XCTestCase {
         }
     }
 
+    /// The worker split behind both blocked bf16 GEMMs calls its block over every output
+    /// element exactly once, whatever the CPU (this runs without AVX512_BF16 too: the split once
+    /// sat inside a `precondition`, which the `-Ounchecked` release build never evaluates, so
+    /// no block ran and every many-rows bf16 product returned zeros on AVX512_BF16 machines).
+    func testTheWorkerSplitRunsEveryBlockOnce() {
+        let saved = KernelThreads.count
+        defer { KernelThreads.count = saved }
+        for (m, n) in [(17, 1), (17, 48), (64, 63), (120, 100), (300, 40), (17, 200), (50, 1100), (1, 130)] {
+            for threads in [1, 2, 3] {
+                KernelThreads.count = threads
+                let covered = UnsafeMutablePointer<Int32>.allocate(capacity: m * n)
+                defer { covered.deallocate() }
+                covered.initialize(repeating: 0, count: m * n)
+                Matmul.overWorkers(rows: m, columns: n, kernel: "test") { i0, rows, j0, columns in
+                    for i in i0..<(i0 + rows) { for j in j0..<(j0 + columns) { covered[i * n + j] += 1 } }
+                    return 0
+                }
+                let counts = Set(UnsafeBufferPointer(start: covered, count: m * n))
+                XCTAssertEqual(counts, [1], "m \(m) n \(n) threads \(threads): blocks cover the output \(counts) times")
+            }
+        }
+    }
+
     /// Matmul.linearBF16 above fewRows takes the GEMM with columns (or, for narrow b, rows)
     /// split across workers: the result must not depend on the split.
     func testLinearBF16ManyRowsUsesTheGemmOverThreads() throws {

@@ -82,17 +82,20 @@ extension Matmul {
     /// Splits a blocked bf16 GEMM's output over `KernelThreads`: whole 64-column panels (the
     /// kernel's width) per worker, or, with fewer than two panels, rows. `block(i0, rows, j0,
     /// columns)` computes one block and returns the kernel's status (0, or -1 when its packing
-    /// buffers could not be allocated).
+    /// buffers could not be allocated). The block runs outside any `precondition`: release
+    /// builds are `-Ounchecked`, which does not evaluate a precondition's condition at all.
     static func overWorkers(rows m: Int, columns n: Int, kernel: String, _ block: (Int, Int, Int, Int) -> Int32) {
         let panel = 64, panels = (n + panel - 1) / panel
         if panels >= 2 {
             KernelThreads.forRanges(panels, grain: 1) { range in
                 let j0 = range.lowerBound * panel, j1 = min(n, range.upperBound * panel)
-                precondition(block(0, m, j0, j1 - j0) == 0, "\(kernel): cannot allocate its packing buffers")
+                let status = block(0, m, j0, j1 - j0)
+                if status != 0 { fatalError("\(kernel): cannot allocate its packing buffers") }
             }
         } else {
             KernelThreads.forRanges(m, grain: 48) { range in
-                precondition(block(range.lowerBound, range.count, 0, n) == 0, "\(kernel): cannot allocate its packing buffers")
+                let status = block(range.lowerBound, range.count, 0, n)
+                if status != 0 { fatalError("\(kernel): cannot allocate its packing buffers") }
             }
         }
     }
