@@ -168,6 +168,7 @@ public enum ModelTraining {
         case .new(let sizes):
             source = try TrainingModelSource.new(configPath: nil, sizes: sizes, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
         }
+        Matmul.setThreads(forMatrices: source.model.parameters.matrixPrecision)
         // The prompts in one streaming pass (prompts in a published checkpoint's format are
         // joined as that family was trained): the training examples go to a file, so memory
         // does not grow with the training set's tokens.

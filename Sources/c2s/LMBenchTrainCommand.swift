@@ -110,6 +110,7 @@ struct LMBenchTrainCommand: ParsableCommand {
             }
             let built = try config.map { try ModelLoader.makeModel(try ConfigFile(url: URL(fileURLWithPath: $0))) }
                 ?? ModelLoader.load(folder: URL(fileURLWithPath: model!), weights: weights)
+            Matmul.setThreads(forMatrices: built.parameters.matrixPrecision)
             let r = try TrainingStepBenchmark.run(built, initialize: config != nil, settings: settings())
             print(JSONLine.object([
                 ("impl", .string("c2s")), ("parameters", .int(r.parameters)), ("tokens_per_step", .int(r.tokensPerStep)),

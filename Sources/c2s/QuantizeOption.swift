@@ -37,6 +37,7 @@ enum ModelLoading {
         if let threads { KernelThreads.count = threads }
         Matmul.setThreads(KernelThreads.count)
         let loaded = try load()
+        Matmul.setThreads(forMatrices: ModelLoader.matrixPrecision(language(loaded)))
         if bf16 && !ModelLoader.frozenWeights(language(loaded)).enableBF16Decoding() {
             printError("warning: this CPU lacks AVX512_BF16; --bf16 ignored, decoding in fp32")
         }

@@ -59,6 +59,12 @@ extension PreNormDecoder {
         let s = r.shape, w = r.weights, t = batch.tokenCount, d = s.hidden
         r.workspace.reserve(tokens: t)
         let x = r.workspace[0], n = r.workspace[1]
+        // A prefill for generation asks only for each sequence's last logits. The last block's
+        // keys and values (what the cache keeps) come from its input, so past its attention
+        // only those rows matter: the output projection and the MLP, nearly all of the block's
+        // products, run over them alone (1/layers of a long prompt's work saved).
+        let lastBlockRows = logits == .lastOfEachSequence && !hiddenStates && batch.segments.count < t
+            && batch.segments.allSatisfy { $0.count > 0 } ? batch.lastRows : nil
         // An empty batch has no rows to embed or transform (and empty arrays may have no address).
         if t > 0 {
             batch.tokens.withUnsafeBufferPointer { tokens in
@@ -66,7 +72,8 @@ extension PreNormDecoder {
                     r.embeddings.embed(tokens.baseAddress!, positions.baseAddress!, t, x)
                     for l in 0..<s.attention.count {
                         block(s, attention: s.attention[l], w.blocks[l], layer: l, batch: batch, positions: positions.baseAddress!,
-                              cache: cache, workspace: r.workspace, scratch: state.scratch)
+                              cache: cache, workspace: r.workspace, scratch: state.scratch,
+                              rowsAfterAttention: l == s.attention.count - 1 ? lastBlockRows : nil)
                     }
                 }
             }
@@ -86,11 +93,17 @@ extension PreNormDecoder {
     ///
     /// Products go through the matrices' own `linear`, in the precision the model keeps them
     /// (and the bf16 decoding copy of an fp32 model for decoding-sized ones, when on).
+    ///
+    /// With `rowsAfterAttention` (ascending rows), only those rows go on past attention: they
+    /// are gathered to the front of the residual stream and the attention output, the rest of
+    /// the block runs over them, and they return to their places in `x` at the end (the other
+    /// rows of `x` are left as the block's input).
     private static func block(
         _ s: Shape, attention a: AttentionShape, _ w: BlockOf<WeightMatrix>, layer l: Int, batch: ForwardBatch, positions: UnsafePointer<Int32>,
-        cache: KVCache, workspace: Workspace, scratch: AttentionScratch
+        cache: KVCache, workspace: Workspace, scratch: AttentionScratch, rowsAfterAttention: [Int]? = nil
     ) {
-        let t = batch.tokenCount, d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = a.fusedWidth
+        let d = s.hidden, f = s.intermediate, up = s.gated ? 2 * f : f, width = a.fusedWidth
+        var t = batch.tokenCount
         let x = workspace[0], n = workspace[1], qkv = workspace[2], att = workspace[3], ff = workspace[4], u = workspace[7]
         let adapters = w.adapters ?? BlockAdapters()
         normalize(s, x, weight: w.norm1Weight, bias: w.norm1Bias, into: n, rows: t)
@@ -100,6 +113,12 @@ extension PreNormDecoder {
         s.rotary?.apply(qkv, width: width, tokens: t, positions: positions, queryHeads: a.queryHeads,
                         keyHeads: a.keyValueHeads, keyOffset: a.queryWidth)
         Attention.run(a, qkv: qkv, batch: batch, cache: cache, layer: l, scratch: scratch, into: att)
+        if let kept = rowsAfterAttention {
+            gather(kept, of: att, width: a.queryWidth)
+            gather(kept, of: x, width: d)
+            t = kept.count
+        }
+        defer { if let kept = rowsAfterAttention { scatter(kept, into: x, width: d) } }
         // The parallel block's MLP reads the same x as attention did: normalise before adding.
         if s.parallelResidual { normalize(s, x, weight: w.norm2Weight, bias: w.norm2Bias, into: n, rows: t) }
         if let post = w.postAttentionNormWeight {
@@ -138,5 +157,17 @@ extension PreNormDecoder {
             if let b = w.downBias { Vector.addBias(b, to: x, rows: t, width: d) }
             lowRankForward(adapters[.down], x: activated, rows: t, inWidth: f, into: x, stride: d, scratch: u)
         }
+    }
+
+    /// Moves rows `rows[i]` (ascending, `rows[i] >= i`) of `m` to rows `i`, in place: each
+    /// source lies at or after its destination and after every earlier destination.
+    private static func gather(_ rows: [Int], of m: UnsafeMutablePointer<Float>, width: Int) {
+        for (i, r) in rows.enumerated() where r != i { (m + i * width).update(from: m + r * width, count: width) }
+    }
+
+    /// Undoes `gather`: rows `i` of `m` back to rows `rows[i]`, from the last, so that no row
+    /// still to be moved is overwritten.
+    private static func scatter(_ rows: [Int], into m: UnsafeMutablePointer<Float>, width: Int) {
+        for (i, r) in rows.enumerated().reversed() where r != i { (m + r * width).update(from: m + i * width, count: width) }
     }
 }

@@ -78,9 +78,8 @@ public enum Attention {
         scratch.reserve(workers: workers, floats: queryBlock * longest)
         // Prefill items call BLAS from several of our threads: BLAS must be single-threaded.
         let anyPrefill = segments.contains { $0.count > 1 }
-        if anyPrefill && workers > 1 { Matmul.setThreads(1) }
         // Items are dealt round-robin so long and short sequences spread over workers.
-        KernelThreads.forRanges(workers) { range in
+        Matmul.singleThreadedBLAS(when: anyPrefill && workers > 1) { KernelThreads.forRanges(workers) { range in
             for w in range {
                 var item = w
                 while item < items {
@@ -89,8 +88,7 @@ public enum Attention {
                     item += workers
                 }
             }
-        }
-        if anyPrefill && workers > 1 { Matmul.setThreads(KernelThreads.count) }
+        } }
     }
 
     private static func head(

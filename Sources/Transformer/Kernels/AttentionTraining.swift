@@ -71,8 +71,7 @@ extension Attention {
         let workers = max(1, min(KernelThreads.count, items))
         scratch.reserve(workers: workers, floats: max(1, floatsPerWorker))
         // Each item calls BLAS from one of our threads: BLAS must be single-threaded meanwhile.
-        if workers > 1 { Matmul.setThreads(1) }
-        KernelThreads.forRanges(workers) { range in
+        Matmul.singleThreadedBLAS(when: workers > 1) { KernelThreads.forRanges(workers) { range in
             for w in range {
                 var item = w
                 while item < items {
@@ -81,8 +80,7 @@ extension Attention {
                     item += workers
                 }
             }
-        }
-        if workers > 1 { Matmul.setThreads(KernelThreads.count) }
+        } }
     }
 
     private static func forwardHead(
