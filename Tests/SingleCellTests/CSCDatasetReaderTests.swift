@@ -45,10 +45,11 @@ final class CSCDatasetReaderTests: XCTestCase {
         return group
     }
 
-    func reader(_ group: H5Group, rows: Int, columns: Int, bucketEntries: Int, chunkEntries: Int, scratch: String? = nil) throws -> CSCDatasetReader {
+    func reader(_ group: H5Group, rows: Int, columns: Int, bucketEntries: Int, chunkEntries: Int, scratch: String? = nil,
+                keyBits: Int = 32) throws -> CSCDatasetReader {
         try CSCDatasetReader(indptr: try group.dataset("indptr"), indices: try group.dataset("indices"), data: try group.dataset("data"),
                              rows: rows, columns: columns, path: "m.h5ad", label: "X",
-                             bucketEntries: bucketEntries, chunkEntries: chunkEntries, scratchFolder: scratch)
+                             bucketEntries: bucketEntries, chunkEntries: chunkEntries, scratchFolder: scratch, keyBits: keyBits)
     }
 
     /// Checks one block against the dense rows: pointers, ascending columns, values.
@@ -80,6 +81,24 @@ final class CSCDatasetReaderTests: XCTestCase {
             for range in [100..<120, 3..<4, 50..<51, 0..<137, 120..<137, 60..<61] {
                 assertBlock(try r.readRows(range), dense, range, what + ", \(range)")
             }
+        }
+    }
+
+    /// An entry's key packs its row within the bucket above its column; with few key bits (23
+    /// columns take 5, so an 8-bit key leaves room for 8 rows) buckets are cut to the rows the
+    /// key can hold however many entries they were given, and every row still reads back.
+    func testBucketsHoldOnlyTheRowsTheKeyHasRoomFor() throws {
+        let dense = matrix(rows: 137, columns: 23, density: 0.2, seed: 9)
+        let group = try writeCSC(dense, name: "keys.h5")
+        for keyBits in [8, 6] {
+            let r = try reader(group, rows: 137, columns: 23, bucketEntries: 1 << 20, chunkEntries: 7, keyBits: keyBits)
+            assertBlock(try r.readRows(0..<137), dense, 0..<137, "\(keyBits)-bit keys, all rows")
+            for range in [5..<9, 7..<8, 130..<137, 0..<1] {
+                assertBlock(try r.readRows(range), dense, range, "\(keyBits)-bit keys, \(range)")
+            }
+        }
+        XCTAssertThrowsError(try reader(group, rows: 137, columns: 23, bucketEntries: 16, chunkEntries: 4, keyBits: 5)) { error in
+            XCTAssertTrue("\(error)".contains("23 columns"), "\(error)")
         }
     }
 
@@ -127,7 +146,7 @@ final class CSCDatasetReaderTests: XCTestCase {
         let scratch = tmp.file("scratch")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let r = try reader(group, rows: 50, columns: 10, bucketEntries: 16, chunkEntries: 4, scratch: scratch)
-        XCTAssertEqual(r.scratchBytes, dense.joined().filter { $0 != 0 }.count * 12)
+        XCTAssertEqual(r.scratchBytes, dense.joined().filter { $0 != 0 }.count * 8)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
         assertBlock(try r.readRows(0..<50), dense, 0..<50, "scratch in a chosen folder")
         XCTAssertThrowsError(try reader(group, rows: 50, columns: 10, bucketEntries: 16, chunkEntries: 4, scratch: tmp.file("no-such-folder"))) { error in

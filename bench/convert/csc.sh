@@ -8,7 +8,7 @@
 #
 # Inputs are made once in $BENCH_DIR: `c2s simulate` (2,000 genes, CSR, gzip) and its CSC copy
 # (bench/convert/to_csc.py, uncompressed: 5.4 GB at 1M cells). The CSC run also needs room for
-# its scratch file in TMPDIR (12 bytes per stored value: 8.1 GB at 1M cells). On a shared
+# its scratch file in TMPDIR (8 bytes per stored value: 5.4 GB at 1M cells). On a shared
 # machine, run it under the build lock so nothing else runs meanwhile.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,23 +1,26 @@
 #!/usr/bin/env python3
 """Rewrite a CSR .h5ad (as `c2s simulate` writes) with X stored CSC, for the CSC benchmark.
 
-  python3 bench/convert/to_csc.py in.h5ad out.h5ad
+  python3 bench/convert/to_csc.py in.h5ad out.h5ad [--gzip]
 
-obs, var and everything else are copied as they are; X becomes an uncompressed csc_matrix with
-each column's rows ascending (as scipy writes it). Memory stays bounded: the entries are
-gathered a block of columns at a time (about 2 GB of them), reading the CSR matrix once per
-block, so files larger than memory can be rewritten.
+obs, var and everything else are copied as they are; X becomes a csc_matrix with each column's
+rows ascending (as scipy writes it), uncompressed, or with `--gzip` in gzip-compressed chunks of
+1M entries (as anndata writes with compression="gzip"; 5M simulated cells take ~27 GB
+uncompressed). Memory stays bounded: the entries are gathered a block of columns at a time
+(BLOCK_ENTRIES of them, 250M by default: ~32 bytes each at the peak), reading the CSR matrix
+once per block, so files larger than memory can be rewritten.
 """
+import os
 import sys
 
 import h5py
 import numpy as np
 
-BLOCK_ENTRIES = 250_000_000  # entries gathered per block of columns (~2-3 GB of numpy arrays)
+BLOCK_ENTRIES = int(os.environ.get("BLOCK_ENTRIES", 250_000_000))  # entries per block of columns
 ROW_CHUNK = 50_000
 
 
-def main(src_path, dst_path):
+def main(src_path, dst_path, gzip=False):
     with h5py.File(src_path, "r") as src, h5py.File(dst_path, "w") as dst:
         for key in src.keys():
             if key != "X":
@@ -39,8 +42,9 @@ def main(src_path, dst_path):
         g.attrs["encoding-version"] = "0.1.0"
         g.attrs["shape"] = np.array([rows, cols], dtype=np.int64)
         g.create_dataset("indptr", data=col_ptr)
-        out_idx = g.create_dataset("indices", shape=(stored,), dtype=np.int32)
-        out_val = g.create_dataset("data", shape=(stored,), dtype=x["data"].dtype)
+        packing = dict(chunks=(min(stored, 1 << 20),), compression="gzip", compression_opts=4) if gzip and stored else {}
+        out_idx = g.create_dataset("indices", shape=(stored,), dtype=np.int32, **packing)
+        out_val = g.create_dataset("data", shape=(stored,), dtype=x["data"].dtype, **packing)
 
         c0 = 0
         while c0 < cols:
@@ -66,4 +70,7 @@ def main(src_path, dst_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    args = [a for a in sys.argv[1:] if a != "--gzip"]
+    if len(args) != 2:
+        sys.exit("usage: to_csc.py in.h5ad out.h5ad [--gzip]")
+    main(args[0], args[1], gzip="--gzip" in sys.argv[1:])

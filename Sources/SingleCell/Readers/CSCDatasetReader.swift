@@ -5,8 +5,9 @@ import Foundation
 ///
 /// A CSC matrix cannot be read by row without touching every column, so the reader makes one
 /// pass over the stored entries when it is opened and scatters them into *buckets* of
-/// consecutive rows, written to an unlinked scratch file in `TMPDIR` (12 bytes per stored
-/// entry: row within the bucket, column, value). Reading rows then reads their buckets back and
+/// consecutive rows, written to an unlinked scratch file in `TMPDIR` (8 bytes per stored
+/// entry: row within the bucket and column packed in 32 bits, then the value; buckets hold at
+/// most the rows the packing leaves room for). Reading rows then reads their buckets back and
 /// sorts them by row (a stable counting sort, so each row's columns stay ascending as they were
 /// scanned). Memory does not grow with the cells: one write buffer per bucket while scattering,
 /// one decoded bucket (about `bucketEntries` entries) while reading.
@@ -25,6 +26,11 @@ final class CSCDatasetReader {
     private let label: String
     private let scratch: ScratchFile
     private let rowsPerBucket: Int
+    /// Bits of an entry's 32-bit key that hold its column (the low ones); the rest hold its row
+    /// within the bucket.
+    private let columnBits: Int
+    /// The key's bits: all 32 but in tests, where narrower keys cut buckets to a few rows.
+    private let keyMask: UInt32
     /// Each bucket's chunks in the scratch file, in the order they were written.
     private var chunks: [[Chunk]]
     private var decoded: (bucket: Int, rows: CSRRows)?
@@ -35,7 +41,8 @@ final class CSCDatasetReader {
     }
 
     /// Entries per bucket (on average) and per chunk written to the scratch file; smaller
-    /// values are for tests, which use them to cross bucket and chunk boundaries.
+    /// values are for tests, which use them to cross bucket and chunk boundaries (as `keyBits`
+    /// below 32 does for the rows a key has room for).
     static let defaultBucketEntries = 1 << 23
     static let defaultChunkEntries = 8192
     /// Entries read from the HDF5 datasets at a time while scattering.
@@ -43,7 +50,8 @@ final class CSCDatasetReader {
 
     /// Checks the pointers and scatters the matrix into the scratch file.
     init(indptr: H5Dataset, indices: H5Dataset, data: H5Dataset, rows: Int, columns: Int, path: String, label: String,
-         bucketEntries: Int = defaultBucketEntries, chunkEntries: Int = defaultChunkEntries, scratchFolder: String? = nil) throws {
+         bucketEntries: Int = defaultBucketEntries, chunkEntries: Int = defaultChunkEntries, scratchFolder: String? = nil,
+         keyBits: Int = 32) throws {
         guard data.isNumeric else { throw FileError(path, "'\(label)/data' is not numeric") }
         guard indices.count == data.count else {
             throw FileError(path, "'\(label)': indices has \(indices.count) entries but data has \(data.count)")
@@ -55,7 +63,11 @@ final class CSCDatasetReader {
         self.label = label
         scratch = try ScratchFile(folder: scratchFolder)
         let stored = data.count
-        rowsPerBucket = max(1, min(rows, stored == 0 ? rows : Int((Double(rows) * Double(bucketEntries) / Double(stored)).rounded(.up))))
+        keyMask = UInt32(truncatingIfNeeded: (1 << keyBits) - 1)
+        columnBits = columns <= 1 ? 0 : Int.bitWidth - (columns - 1).leadingZeroBitCount
+        guard columnBits < keyBits else { throw FileError(path, "'\(label)' has \(columns) columns; at most 2^\(keyBits - 1) are supported") }
+        let rowsByEntries = stored == 0 ? rows : Int((Double(rows) * Double(bucketEntries) / Double(stored)).rounded(.up))
+        rowsPerBucket = max(1, min(rows, rowsByEntries, 1 << (keyBits - columnBits)))
         let bucketCount = rows == 0 ? 0 : (rows + rowsPerBucket - 1) / rowsPerBucket
         chunks = Array(repeating: [], count: bucketCount)
         // The column pointers: one per gene, small.
@@ -68,10 +80,9 @@ final class CSCDatasetReader {
     private func scatter(pointers: [Int64], indices: H5Dataset, data: H5Dataset, bucketCount: Int, chunkEntries: Int) throws {
         let stored = data.count
         guard stored > 0 else { return }
-        let rowBuffer = UnsafeMutablePointer<UInt32>.allocate(capacity: bucketCount * chunkEntries)
-        let columnBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: bucketCount * chunkEntries)
+        let keyBuffer = UnsafeMutablePointer<UInt32>.allocate(capacity: bucketCount * chunkEntries)
         let valueBuffer = UnsafeMutablePointer<Float>.allocate(capacity: bucketCount * chunkEntries)
-        defer { rowBuffer.deallocate(); columnBuffer.deallocate(); valueBuffer.deallocate() }
+        defer { keyBuffer.deallocate(); valueBuffer.deallocate() }
         var filled = [Int](repeating: 0, count: bucketCount)
 
         func flush(_ b: Int) throws {
@@ -79,8 +90,7 @@ final class CSCDatasetReader {
             guard n > 0 else { return }
             let base = b * chunkEntries
             let offset = scratch.size
-            try scratch.append(UnsafeRawBufferPointer(start: rowBuffer + base, count: n * 4))
-            try scratch.append(UnsafeRawBufferPointer(start: columnBuffer + base, count: n * 4))
+            try scratch.append(UnsafeRawBufferPointer(start: keyBuffer + base, count: n * 4))
             try scratch.append(UnsafeRawBufferPointer(start: valueBuffer + base, count: n * 4))
             chunks[b].append(Chunk(offset: offset, count: n))
             filled[b] = 0
@@ -89,7 +99,7 @@ final class CSCDatasetReader {
         let slab = min(Self.slabEntries, stored)
         var slabRows = [Int32](repeating: 0, count: slab)
         var slabValues = [Float](repeating: 0, count: slab)
-        let rowsPerBucket = self.rowsPerBucket, rows = rowCount
+        let rowsPerBucket = self.rowsPerBucket, rows = rowCount, columnBits = UInt32(self.columnBits), keyMask = self.keyMask
         var column = 0
         // The last row stored in the current column, to find a row stored twice; a column
         // whose rows are not ascending (allowed, though scipy writes them sorted) is checked
@@ -118,8 +128,7 @@ final class CSCDatasetReader {
                 lastRow = r
                 let b = r / rowsPerBucket
                 let slot = b * chunkEntries + filled[b]
-                rowBuffer[slot] = UInt32(r - b * rowsPerBucket)
-                columnBuffer[slot] = Int32(column)
+                keyBuffer[slot] = (UInt32(r - b * rowsPerBucket) << columnBits | UInt32(column)) & keyMask
                 valueBuffer[slot] = slabValues[k]
                 filled[b] += 1
                 if filled[b] == chunkEntries { try flush(b) }
@@ -171,28 +180,27 @@ final class CSCDatasetReader {
         decoded = nil
         let rows = min(rowsPerBucket, rowCount - b * rowsPerBucket)
         let total = chunks[b].reduce(0) { $0 + $1.count }
-        var bucketRows = [UInt32](repeating: 0, count: total)
-        var bucketColumns = [Int32](repeating: 0, count: total)
+        var bucketKeys = [UInt32](repeating: 0, count: total)
         var bucketValues = [Float](repeating: 0, count: total)
         var at = 0
         for chunk in chunks[b] {
             let n = chunk.count
-            try bucketRows.withUnsafeMutableBytes { try scratch.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(at * 4)..<((at + n) * 4)]), at: chunk.offset) }
-            try bucketColumns.withUnsafeMutableBytes { try scratch.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(at * 4)..<((at + n) * 4)]), at: chunk.offset + n * 4) }
-            try bucketValues.withUnsafeMutableBytes { try scratch.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(at * 4)..<((at + n) * 4)]), at: chunk.offset + n * 8) }
+            try bucketKeys.withUnsafeMutableBytes { try scratch.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(at * 4)..<((at + n) * 4)]), at: chunk.offset) }
+            try bucketValues.withUnsafeMutableBytes { try scratch.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(at * 4)..<((at + n) * 4)]), at: chunk.offset + n * 4) }
             at += n
         }
         // Stable counting sort by row: entries were scattered in column order, so each row's
         // columns come out ascending.
+        let shift = UInt32(columnBits), columnMask = UInt32((1 << columnBits) - 1)
         var indptr = [Int](repeating: 0, count: rows + 1)
-        for r in bucketRows { indptr[Int(r) + 1] += 1 }
+        for key in bucketKeys { indptr[Int(key >> shift) + 1] += 1 }
         for r in 0..<rows { indptr[r + 1] += indptr[r] }
         var next = indptr
         var indices = [Int32](repeating: 0, count: total)
         var values = [Float](repeating: 0, count: total)
         for k in 0..<total {
-            let r = Int(bucketRows[k])
-            indices[next[r]] = bucketColumns[k]
+            let r = Int(bucketKeys[k] >> shift)
+            indices[next[r]] = Int32(bitPattern: bucketKeys[k] & columnMask)
             values[next[r]] = bucketValues[k]
             next[r] += 1
         }
