@@ -82,5 +82,57 @@ void c2s_quantize_rows_i8(const float *src, signed char *dst, float *scales, lon
 /// dst[i] = src[i] as bfloat16 bits (exact: int8 values fit bfloat16's significand).
 void c2s_i8_to_bf16(const signed char *src, unsigned short *dst, long count);
 
-#endif
+/// 1 when the CPU has AVX512F (the low-rank kernels below take their vector path).
+int c2s_has_avx512f(void);
 
+/// The skinny products of LoRA adapters, one side `r` (the rank) wide; callers split the rows
+/// (or columns) across threads. `portable` = 1 takes the plain C path on any CPU (for tests);
+/// otherwise AVX-512 where the CPU has it. Matrices are row-major with the given row strides.
+///
+/// c[i, j] (+)= alpha * sum_p a[i, p] * b[p, j] for rows i in [i0, i1), j < r: a is [m, k]
+/// (lda), b is [k, r] contiguous (a transposed A, or B as LoRA stores it), c is [m, r] (ldc).
+void c2s_rows_times_panel(const float *a, long lda, const float *b, long r, float *c, long ldc, long k,
+                          long i0, long i1, float alpha, int accumulate, int portable);
+
+/// y[i, n] += alpha * sum_j u[i, j] * q[j, n] for rows i in [i0, i1), n < w: u is [m, r]
+/// (ldu), q is [r, w] (ldq), y is [m, w] (ldy).
+void c2s_rows_plus_panel(const float *u, long ldu, const float *q, long ldq, long r, float *y, long ldy, long w,
+                         long i0, long i1, float alpha, int portable);
+
+/// g[j * gsj + n * gsn] += alpha * sum_i v[i, j] * m[i, n] for j < r and columns n in
+/// [n0, n1), summing over `rows` rows: m is [rows, N] (ldm), v is [rows, r] (ldv). With
+/// (gsj, gsn) = (N, 1) g is [r, N]; with (1, r) it is [N, r].
+void c2s_columns_reduce(const float *m, long ldm, const float *v, long ldv, long r, long rows, float *g,
+                        long gsj, long gsn, long n0, long n1, float alpha, int portable);
+
+
+/// y[i] = act(x[i]) for i < count (x == y allowed), act by kind: 0 exact GELU, 1 tanh GELU,
+/// 2 SiLU, 3 ReLU; the formulas of the engine's Swift FastMath at AVX-512 width. Returns 0, or
+/// -1 without touching y on CPUs without AVX512F (the caller's own loop runs then).
+int c2s_activation_apply(int kind, const float *x, float *y, long count);
+
+/// gradient[i] *= act'(x[i]) for i < count, kinds as above; 0, or -1 without AVX512F.
+int c2s_activation_multiply_by_derivative(int kind, float *gradient, const float *x, long count);
+
+
+/// Attention's rows at AVX-512 width; each returns 0, or -1 untouched without AVX512F (the
+/// caller's own loop runs then). Softmax of x[0 ..< n] in place (n > 0), *log_sum_exp set to
+/// max + log(sum of exp(x - max)).
+int c2s_softmax_row(float *x, long n, float *log_sum_exp);
+
+/// x[i] = exp(x[i] - shift) for i < n: probabilities again from a saved log-sum-exp.
+int c2s_exp_shifted(float *x, long n, float shift);
+
+/// ds[i] = scale * p[i] * (ds[i] - d) for i < n: the softmax's gradient, d = rowsum(dO * O).
+int c2s_softmax_gradient(float *ds, const float *p, long n, float d, float scale);
+
+
+/// Gated units: out[r, i] = act(gate_up[r, i]) * gate_up[r, width + i] for r < rows, i < width
+/// (each gate_up row: the gate projection, then the up projection); 0, or -1 without AVX512F.
+int c2s_activation_gated(int kind, const float *gate_up, float *out, long rows, long width);
+
+/// Its gradient: d_gate = d_out * up * act'(gate), d_up = d_out * act(gate), written in the
+/// gate_up layout; 0, or -1 without AVX512F.
+int c2s_activation_gated_backward(int kind, const float *d_out, const float *gate_up, float *d_gate_up, long rows, long width);
+
+#endif

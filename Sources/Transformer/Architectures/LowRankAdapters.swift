@@ -62,6 +62,13 @@ extension PreNormDecoder {
         return UnsafePointer(scratch)
     }
 
+    /// `u = x·Aᵀ` (`rows × rank`), through A transposed into a panel.
+    private static func project(_ a: LowRank, _ x: UnsafePointer<Float>, rows t: Int, inWidth k: Int, into u: UnsafeMutablePointer<Float>) {
+        let aT = LowRankProducts.transposed(a.a, rows: a.rank, columns: k)
+        defer { aT.deallocate() }
+        LowRankProducts.rowsTimesPanel(x, lda: k, aT, rank: a.rank, into: u, ldc: a.rank, rows: t, depth: k)
+    }
+
     /// `y[:, a.offset ..< +a.width] += a.scale · (x·Aᵀ)·Bᵀ` for each adapter; `x` is
     /// `[rows, inWidth]`, `y` has rows of `stride` floats, `u` holds `rows × rank` floats.
     static func lowRankForward(_ adapters: [LowRank], x: UnsafePointer<Float>, rows t: Int, inWidth k: Int,
@@ -70,9 +77,11 @@ extension PreNormDecoder {
         guard t > 0 else { return }
         for a in adapters {
             let x = input(a, x, rows: t, width: k, scratch: dropped)
-            Matmul.gemm(transA: false, transB: true, m: t, n: a.rank, k: k, x, lda: k, a.a, ldb: k, u, ldc: a.rank)
-            Matmul.gemm(transA: false, transB: true, m: t, n: a.width, k: a.rank, alpha: a.scale, u, lda: a.rank, a.b, ldb: a.rank,
-                        beta: 1, y + a.offset, ldc: n)
+            project(a, x, rows: t, inWidth: k, into: u)
+            let bT = LowRankProducts.transposed(a.b, rows: a.width, columns: a.rank)
+            defer { bT.deallocate() }
+            LowRankProducts.rowsPlusPanel(u, ldu: a.rank, bT, ldq: a.width, rank: a.rank, into: y + a.offset, ldy: n,
+                                          rows: t, width: a.width, alpha: a.scale)
         }
     }
 
@@ -88,12 +97,12 @@ extension PreNormDecoder {
         for (a, g) in zip(adapters, gradients) {
             let r = a.rank
             let x = input(a, x, rows: t, width: k, scratch: dropped)
-            Matmul.gemm(transA: false, transB: true, m: t, n: r, k: k, x, lda: k, a.a, ldb: k, u, ldc: r)
-            Matmul.gemm(transA: true, transB: false, m: a.width, n: r, k: t, alpha: a.scale, dy + a.offset, lda: n, u, ldb: r,
-                        beta: 1, g.b, ldc: r)
-            Matmul.gemm(transA: false, transB: false, m: t, n: r, k: a.width, alpha: a.scale, dy + a.offset, lda: n, a.b, ldb: r,
-                        du, ldc: r)
-            Matmul.gemm(transA: true, transB: false, m: r, n: k, k: t, du, lda: r, x, ldb: k, beta: 1, g.a, ldc: k)
+            project(a, x, rows: t, inWidth: k, into: u)
+            LowRankProducts.columnsReduce(dy + a.offset, ldm: n, columns: a.width, u, ldv: r, rank: r, rows: t,
+                                          into: g.b, layout: .columnMajor(ld: r), alpha: a.scale)
+            LowRankProducts.rowsTimesPanel(dy + a.offset, lda: n, a.b, rank: r, into: du, ldc: r, rows: t, depth: a.width,
+                                           alpha: a.scale)
+            LowRankProducts.columnsReduce(x, ldm: k, columns: k, du, ldv: r, rank: r, rows: t, into: g.a, layout: .rankMajor(ld: k))
             du += t * r
         }
     }
@@ -106,10 +115,11 @@ extension PreNormDecoder {
         var du = dU
         for a in adapters {
             if let mask = a.dropout, let dropped {
-                Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, dropped, ldc: k)
+                dropped.update(repeating: 0, count: t * k)
+                LowRankProducts.rowsPlusPanel(du, ldu: a.rank, a.a, ldq: k, rank: a.rank, into: dropped, ldy: k, rows: t, width: k)
                 mask.apply(dropped, into: dx, rows: t, width: k, accumulate: true)
             } else {
-                Matmul.gemm(transA: false, transB: false, m: t, n: k, k: a.rank, du, lda: a.rank, a.a, ldb: k, beta: 1, dx, ldc: k)
+                LowRankProducts.rowsPlusPanel(du, ldu: a.rank, a.a, ldq: k, rank: a.rank, into: dx, ldy: k, rows: t, width: k)
             }
             du += t * a.rank
         }

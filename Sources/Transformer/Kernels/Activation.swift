@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Activation functions, named as Hugging Face configs name them.
@@ -44,9 +45,22 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation's number in the C kernels (`c2s_activation_apply`), which run it at
+    /// AVX-512 width where the CPU has it: Swift's `SIMD16` loops below are compiled for
+    /// baseline x86-64, four lanes at a time.
+    var kernelKind: Int32 {
+        switch self {
+        case .gelu: 0
+        case .geluTanh: 1
+        case .silu: 2
+        case .relu: 3
+        }
+    }
+
     /// Applies the activation in place to `count` values.
     public func apply(_ y: UnsafeMutablePointer<Float>, count: Int) {
         KernelThreads.forRanges(count, grain: 1 << 14) { range in
+            if c2s_activation_apply(kernelKind, y + range.lowerBound, y + range.lowerBound, range.count) == 0 { return }
             var i = range.lowerBound
             while i + 16 <= range.upperBound {
                 let v = UnsafeRawPointer(y + i).loadUnaligned(as: FastMath.V.self)
@@ -61,6 +75,8 @@ public enum Activation: String, Sendable, CaseIterable {
     /// where each row of `gateUp` holds the gate projection then the up projection.
     public func applyGated(_ gateUp: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         KernelThreads.forRanges(rows, grain: 4) { range in
+            if c2s_activation_gated(kernelKind, gateUp + range.lowerBound * 2 * width, out + range.lowerBound * width,
+                                    range.count, width) == 0 { return }
             for r in range {
                 let g = gateUp + r * 2 * width, o = out + r * width
                 var i = 0

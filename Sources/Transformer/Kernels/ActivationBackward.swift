@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Training side of `Activation`: the activation out of place (the backward pass recomputes
@@ -42,6 +43,7 @@ extension Activation {
     /// `y[i] = act(x[i])` for `count` values.
     public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         KernelThreads.forRanges(count, grain: 1 << 14) { range in
+            if c2s_activation_apply(kernelKind, x + range.lowerBound, y + range.lowerBound, range.count) == 0 { return }
             var i = range.lowerBound
             while i + 16 <= range.upperBound {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: FastMath.V.self)
@@ -56,6 +58,7 @@ extension Activation {
     /// into the gradient with respect to its input `x`.
     public func multiplyByDerivative(_ gradient: UnsafeMutablePointer<Float>, at x: UnsafePointer<Float>, count: Int) {
         KernelThreads.forRanges(count, grain: 1 << 14) { range in
+            if c2s_activation_multiply_by_derivative(kernelKind, gradient + range.lowerBound, x + range.lowerBound, range.count) == 0 { return }
             var i = range.lowerBound
             while i + 16 <= range.upperBound {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: FastMath.V.self)
@@ -74,6 +77,8 @@ extension Activation {
                               rows: Int, width: Int) {
         typealias V = FastMath.V
         KernelThreads.forRanges(rows, grain: 4) { range in
+            if c2s_activation_gated_backward(kernelKind, dOut + range.lowerBound * width, gateUp + range.lowerBound * 2 * width,
+                                             dGateUp + range.lowerBound * 2 * width, range.count, width) == 0 { return }
             for r in range {
                 let g = gateUp + r * 2 * width, d = dOut + r * width, o = dGateUp + r * 2 * width
                 var i = 0

@@ -141,6 +141,8 @@ public enum Attention {
     @inline(__always) @discardableResult
     static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int, softCap: Float?) -> Float {
         typealias V = FastMath.V
+        var logSumExp: Float = 0
+        if softCap == nil, c2s_softmax_row(x, n, &logSumExp) == 0 { return logSumExp }
         var i = 0
         if let cap = softCap {
             while i + 16 <= n {

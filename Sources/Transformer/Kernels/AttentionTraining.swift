@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// One sequence of a training batch: rows `start ..< start + count` of the concatenated
@@ -149,6 +150,7 @@ extension Attention {
                 }
                 if lo > 0 { row.update(repeating: 0, count: lo) }
                 var j = lo
+                if c2s_exp_shifted(row + lo, visible - lo, lse[0]) == 0 { j = visible }
                 while j + 16 <= visible {
                     let s = UnsafeRawPointer(row + j).loadUnaligned(as: V.self)
                     UnsafeMutableRawPointer(row + j).storeBytes(of: FastMath.exp(s - lse), as: V.self)
@@ -168,6 +170,7 @@ extension Attention {
                 let pr = p + r * span, dr = ds + r * span, visible = i0 + r + 1, lo = firstVisible(shape, position: i0 + r)
                 let dv = V(repeating: d), scale = V(repeating: shape.scale)
                 var j = lo
+                if c2s_softmax_gradient(dr + lo, pr + lo, visible - lo, d, shape.scale) == 0 { j = visible }
                 while j + 16 <= visible {
                     let pv = UnsafeRawPointer(pr + j).loadUnaligned(as: V.self)
                     let g = UnsafeRawPointer(dr + j).loadUnaligned(as: V.self)
