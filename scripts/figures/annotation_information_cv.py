@@ -20,6 +20,7 @@ interval over folds (t distribution), and McNemar's exact test on the per-cell d
 SENTENCES_FOLDER is `c2s convert DATA.h5ad -o SENTENCES_FOLDER --obs-columns LABEL`.
 """
 import json
+import os
 import sys
 import warnings
 
@@ -28,6 +29,9 @@ import numpy as np
 from scipy import sparse, stats
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from annotation_information import rank_features  # noqa: E402  (the same features as §5b's table)
 
 warnings.filterwarnings("ignore")
 
@@ -94,17 +98,7 @@ def main():
         for g in c["cell_sentence"].split():
             vocabulary.setdefault(g, len(vocabulary))
 
-    def ranks(top):
-        r, k, v = [], [], []
-        for i, c in enumerate(cells):
-            words = c["cell_sentence"].split()
-            n = len(words) if top == 0 else min(top, len(words))
-            scale = top if top > 0 else max(n, 1)
-            for j, g in enumerate(words[:n]):
-                r.append(i); k.append(vocabulary[g]); v.append((scale - j) / scale)
-        return sparse.csr_matrix((v, (r, k)), shape=(len(cells), len(vocabulary)))
-
-    readers = {"ranks-100": ranks(100), "ranks-all": ranks(0)}
+    readers = {"ranks-100": rank_features(cells, vocabulary, 100), "ranks-all": rank_features(cells, vocabulary, 0)}
     correct = {name: [] for name in list(readers) + ["hvg"]}
     fold_acc = {name: [] for name in correct}
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
