@@ -1,8 +1,5 @@
 #include "c2s_kernels.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 // The products of a LoRA adapter: one side is `rank` wide (16 or so), the other is a whole
 // activation (thousands of rows by a model width). BLAS packs the large operand into panels as
@@ -53,10 +50,7 @@ static void columns_reduce_portable(const float *m, long ldm, const float *v, lo
 }
 
 #if defined(__x86_64__)
-#define AVX512 __attribute__((target("avx512f")))
-
-static inline __mmask16 lanes(long count) AVX512;
-static inline __mmask16 lanes(long count) { return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u); }
+#include "vector_math.h"
 
 // c[i, j0..] for NR rows at once and one 16-lane block of the panel: NR accumulators, one
 // panel load and NR broadcasts per step of k.
@@ -89,7 +83,7 @@ C2S_ROWS_TIMES_PANEL(1)
 AVX512 static void rows_times_panel_avx512(const float *a, long lda, const float *b, long r, float *c, long ldc,
                                            long k, long i0, long i1, float alpha, int accumulate) {
     for (long j0 = 0; j0 < r; j0 += 16) {
-        const __mmask16 mask = lanes(r - j0);
+        const __mmask16 mask = tail_mask(r - j0);
         long i = i0;
         for (; i + 8 <= i1; i += 8) rows_times_panel_8(a, lda, b, r, c, ldc, k, i, j0, mask, alpha, accumulate);
         for (; i < i1; i++) rows_times_panel_1(a, lda, b, r, c, ldc, k, i, j0, mask, alpha, accumulate);
@@ -125,9 +119,9 @@ AVX512 static void rows_plus_panel_avx512(const float *u, long ldu, const float 
     // width; the panel (r x w) stays in L2.
     long i = i0;
     for (; i + 8 <= i1; i += 8)
-        for (long n0 = 0; n0 < w; n0 += 16) rows_plus_panel_8(u, ldu, q, ldq, r, y, ldy, i, n0, lanes(w - n0), scale);
+        for (long n0 = 0; n0 < w; n0 += 16) rows_plus_panel_8(u, ldu, q, ldq, r, y, ldy, i, n0, tail_mask(w - n0), scale);
     for (; i < i1; i++)
-        for (long n0 = 0; n0 < w; n0 += 16) rows_plus_panel_1(u, ldu, q, ldq, r, y, ldy, i, n0, lanes(w - n0), scale);
+        for (long n0 = 0; n0 < w; n0 += 16) rows_plus_panel_1(u, ldu, q, ldq, r, y, ldy, i, n0, tail_mask(w - n0), scale);
 }
 
 // sums[j, c..c+16] += the sums over `rows` rows of one 16-column block, for j < NJ: NJ
@@ -174,7 +168,7 @@ AVX512 static void columns_reduce_avx512(const float *m, long ldm, const float *
                 const long tile = rows - i0 < REDUCE_TILE_ROWS ? rows - i0 : REDUCE_TILE_ROWS;
                 const float *vt = v + i0 * ldv + jg;
                 for (long c = 0; c < width; c += 16) {
-                    const __mmask16 mask = lanes(width - c);
+                    const __mmask16 mask = tail_mask(width - c);
                     const float *mc = m + i0 * ldm + c0 + c;
                     float *sc = sums + c;
                     long j = 0;

@@ -87,9 +87,7 @@ public enum LowRankProducts {
     /// rank × width).
     public static func transposed(_ source: UnsafePointer<Float>, rows: Int, columns: Int) -> UnsafeMutablePointer<Float> {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows * columns))
-        for i in 0..<rows {
-            for j in 0..<columns { out[j * rows + i] = source[i * columns + j] }
-        }
+        BlockedTranspose.convert(UnsafeRawPointer(source), dtype: .f32, rows: rows, columns: columns, into: out)
         return out
     }
 }
