@@ -115,8 +115,10 @@ def main():
         correct["hvg"].append(hit); fold_acc["hvg"].append(hit.mean())
 
     n = len(cells)
-    print(f"{n} cells, {len(set(labels))} labels, {folds}-fold stratified CV x {repeats} repeats "
-          f"({n * repeats} held-out predictions per reader)")
+    _, sizes = np.unique(labels, return_counts=True)
+    print(f"{n} cells, {len(sizes)} labels, {folds}-fold stratified CV x {repeats} repeats "
+          f"({n * repeats} held-out predictions per reader); chance {100 / len(sizes):.1f} %, "
+          f"majority label {100 * sizes.max() / n:.1f} %")
     for name in correct:
         print(f"  {name:10s} {100 * np.concatenate(correct[name]).mean():.1f} %")
     hvg = np.concatenate(correct["hvg"])
