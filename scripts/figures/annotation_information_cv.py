@@ -16,6 +16,8 @@ Prints each reader's accuracy over all held-out predictions, the paired differen
 interval over folds (t distribution), and McNemar's exact test on the per-cell disagreements.
 
     python3 scripts/figures/annotation_information_cv.py SENTENCES_FOLDER DATA.h5ad LABEL [--folds 5] [--repeats 2]
+        [--ranks 100,all]   (sentence lengths read, comma-separated; "all": every expressed gene)
+        [--splits splits.json]   (one split of `c2s prompts` instead: fit on train, score test and validation)
 
 SENTENCES_FOLDER is `c2s convert DATA.h5ad -o SENTENCES_FOLDER --obs-columns LABEL`.
 """
@@ -79,6 +81,15 @@ def hvg_features(lognorm, train):
     return np.argsort(-z, kind="stable")[:2000]
 
 
+def hvg_matrix(lognorm, train):
+    """Every cell's 2,000 HVGs (chosen on the training cells), standardised on the training
+    cells and clipped to ±10."""
+    x = lognorm[:, hvg_features(lognorm, train)].toarray()
+    mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
+    sd[sd == 0] = 1
+    return np.clip((x - mu) / sd, -10, 10)
+
+
 def main():
     folder, data, label = sys.argv[1:4]
     folds, repeats = option("--folds", 5), option("--repeats", 2)
@@ -98,19 +109,31 @@ def main():
         for g in c["cell_sentence"].split():
             vocabulary.setdefault(g, len(vocabulary))
 
-    readers = {"ranks-100": rank_features(cells, vocabulary, 100), "ranks-all": rank_features(cells, vocabulary, 0)}
+    lengths = sys.argv[sys.argv.index("--ranks") + 1].split(",") if "--ranks" in sys.argv else ["100", "all"]
+    readers = {f"ranks-{n}": rank_features(cells, vocabulary, 0 if n == "all" else int(n)) for n in lengths}
     correct = {name: [] for name in list(readers) + ["hvg"]}
     fold_acc = {name: [] for name in correct}
+    if "--splits" in sys.argv:
+        # One given split (c2s prompts' splits.json) instead of cross-validation: fitted on its
+        # train cells, scored on its test and validation cells, as `c2s evaluate annotation`
+        # scores its baselines.
+        assignments = json.load(open(sys.argv[sys.argv.index("--splits") + 1]))["assignments"]
+        split_of = np.array([assignments.get(c["cell_name"], "") for c in cells])
+        train = np.flatnonzero(split_of == "train")
+        held_out = [(name, np.flatnonzero(split_of == name)) for name in ("test", "validation")]
+        x_hvg = hvg_matrix(lognorm, train)
+        for name, test in held_out:
+            print(f"{name} split ({len(test)} cells; fitted on {len(train)} train cells):")
+            for reader, x in list(readers.items()) + [("hvg", x_hvg)]:
+                hit = LogisticRegression(max_iter=2000).fit(x[train], labels[train]).predict(x[test]) == labels[test]
+                print(f"  {reader:10s} {100 * hit.mean():.1f} %")
+        return
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
     for train, test in splitter.split(np.zeros(len(cells)), labels):
         for name, x in readers.items():
             hit = LogisticRegression(max_iter=2000).fit(x[train], labels[train]).predict(x[test]) == labels[test]
             correct[name].append(hit); fold_acc[name].append(hit.mean())
-        genes = hvg_features(lognorm, train)
-        x = lognorm[:, genes].toarray()
-        mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
-        sd[sd == 0] = 1
-        x = np.clip((x - mu) / sd, -10, 10)
+        x = hvg_matrix(lognorm, train)
         hit = LogisticRegression(max_iter=2000).fit(x[train], labels[train]).predict(x[test]) == labels[test]
         correct["hvg"].append(hit); fold_acc["hvg"].append(hit.mean())
 
