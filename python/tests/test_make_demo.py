@@ -1,0 +1,55 @@
+"""`make demo`, the README's main job, runs end to end on a tiny simulated dataset (tiny model,
+a few steps: this checks the pipeline's wiring, not its figures), and ANNOTATION_TOP_GENES
+gives the annotation phase and annotation longer sentences than the main training's while the
+tokenizer and the model's context cover them."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO
+
+TOP, ANNOTATION_TOP = 20, 40
+
+
+def test_demo_with_longer_annotation_sentences(binary, tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "demo", "SWIFT=true", f"RELEASE_BIN={binary}", f"DEMO_DIR={out}",
+         "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}", f"ANNOTATION_TOP_GENES={ANNOTATION_TOP}",
+         "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=20", "EVAL_EXAMPLES=20",
+         "ANNOTATION_COPIES=1", "READ_COPIES=2", "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10"],
+        cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    cells = [json.loads(line) for line in (out / "sentences" / "cells.jsonl").read_text().splitlines()]
+    genes = {g for c in cells for g in c["cell_sentence"].split()}
+
+    # The main training's annotation prompts hold TOP genes, the annotation phase's ANNOTATION_TOP.
+    def lengths(path):
+        found = set()
+        for line in path.read_text().splitlines():
+            example = json.loads(line)
+            if example["task"] == "cell_type_prediction":
+                found.add(sum(word.strip(".,;:") in genes for word in example["model_input"].split()))
+        return found
+
+    assert max(lengths(out / "prompts.jsonl")) == TOP
+    assert max(lengths(out / "annotation-prompts.jsonl")) == ANNOTATION_TOP
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["max_position_embeddings"] == ANNOTATION_TOP + 96
+    # Genes that only the longer sentences hold are whole tokens, not pieces.
+    vocabulary = json.loads((out / "tokenizer" / "tokenizer.json").read_text())
+    tokens = {t["content"] for t in vocabulary.get("added_tokens", [])} | set(vocabulary["model"]["vocab"])
+    first = {g for c in cells for g in c["cell_sentence"].split()[:TOP]}
+    beyond = {g for c in cells for g in c["cell_sentence"].split()[TOP:ANNOTATION_TOP]} - first
+    assert beyond and beyond <= tokens
+    assert f"annotate the test split from each cell's first {ANNOTATION_TOP} genes" in done.stdout
+    for name in ["annotation-constrained.json", "annotation-free.json", "generation.json", "report.html"]:
+        assert (out / name).is_file(), name
+    accuracy = json.loads((out / "annotation-constrained.json").read_text())["metrics"]["accuracy"]
+    assert 0 <= accuracy <= 1
