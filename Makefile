@@ -79,7 +79,7 @@ ANNOTATION_LEARNING_RATE ?= 5e-4
 # training and generation keep TOP_GENES). On kang a linear reader of the sentences gains 1.7
 # points from 100 to 200 genes and nothing measurable after, and c2s 0.75-2.75 points (400
 # held-out cells), but the tokenizer, and so the output head every training step computes,
-# doubles: the kang demo takes 892 s instead of ~770 s (docs/SCIENCE.md section 5c). The
+# doubles: the kang demo takes 892 s instead of 580 s (docs/SCIENCE.md section 5c). The
 # tokenizer and the model's context cover the longer of the two.
 ANNOTATION_TOP_GENES ?= $(TOP_GENES)
 READ_COPIES ?= 8
