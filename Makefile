@@ -138,6 +138,9 @@ DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
 C2S = $(RELEASE_BIN)
 
 demo: build
+	@for knob in TOP_GENES=$(TOP_GENES) ANNOTATION_TOP_GENES=$(ANNOTATION_TOP_GENES); do \
+	  case "$${knob#*=}" in ''|*[!0-9]*|0) echo "error: $$knob: genes per sentence must be a positive whole number" >&2; exit 2;; esac; \
+	done
 	@mkdir -p $(DEMO_DIR)
 	@start=$$(date +%s); set -e; \
 	if [ -z "$(INPUT)" ]; then \

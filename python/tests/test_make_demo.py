@@ -53,3 +53,15 @@ def test_demo_with_longer_annotation_sentences(binary, tmp_path):
         assert (out / name).is_file(), name
     accuracy = json.loads((out / "annotation-constrained.json").read_text())["metrics"]["accuracy"]
     assert 0 <= accuracy <= 1
+
+
+def test_demo_refuses_a_sentence_length_that_is_not_a_number_before_writing(binary, tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "demo", "SWIFT=true", f"RELEASE_BIN={binary}", f"DEMO_DIR={out}",
+         "ANNOTATION_TOP_GENES=ten"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "ANNOTATION_TOP_GENES=ten: genes per sentence must be a positive whole number" in done.stderr
+    assert not out.exists()
