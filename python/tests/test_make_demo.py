@@ -4,26 +4,25 @@ gives the annotation phase and annotation longer sentences than the main trainin
 tokenizer and the model's context cover them."""
 
 import json
-import shutil
 import subprocess
-
-import pytest
 
 from conftest import REPO
 
 TOP, ANNOTATION_TOP = 20, 40
 
 
+def make_demo(binary, out, *knobs, timeout=900):
+    """`make demo` with the binary under test (SWIFT=true: nothing is rebuilt) into `out`."""
+    return subprocess.run(["make", "--no-print-directory", "demo", "SWIFT=true", f"RELEASE_BIN={binary}",
+                           f"DEMO_DIR={out}", *knobs], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
 def test_demo_with_longer_annotation_sentences(binary, tmp_path):
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
     out = tmp_path / "demo"
-    done = subprocess.run(
-        ["make", "--no-print-directory", "demo", "SWIFT=true", f"RELEASE_BIN={binary}", f"DEMO_DIR={out}",
-         "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}", f"ANNOTATION_TOP_GENES={ANNOTATION_TOP}",
-         "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=20", "EVAL_EXAMPLES=20",
-         "ANNOTATION_COPIES=1", "READ_COPIES=2", "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10"],
-        cwd=REPO, capture_output=True, text=True, timeout=900)
+    done = make_demo(
+        binary, out, "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}", f"ANNOTATION_TOP_GENES={ANNOTATION_TOP}",
+        "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=20", "EVAL_EXAMPLES=20",
+        "ANNOTATION_COPIES=1", "READ_COPIES=2", "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     cells = [json.loads(line) for line in (out / "sentences" / "cells.jsonl").read_text().splitlines()]
@@ -56,12 +55,8 @@ def test_demo_with_longer_annotation_sentences(binary, tmp_path):
 
 
 def test_demo_refuses_a_sentence_length_that_is_not_a_number_before_writing(binary, tmp_path):
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
     out = tmp_path / "demo"
-    done = subprocess.run(
-        ["make", "--no-print-directory", "demo", "SWIFT=true", f"RELEASE_BIN={binary}", f"DEMO_DIR={out}",
-         "ANNOTATION_TOP_GENES=ten"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = make_demo(binary, out, "ANNOTATION_TOP_GENES=ten", timeout=60)
     assert done.returncode != 0
     assert "ANNOTATION_TOP_GENES=ten: genes per sentence must be a positive whole number" in done.stderr
     assert not out.exists()
