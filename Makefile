@@ -133,6 +133,11 @@ LABEL_SWAP_CELLS ?= 200
 # norvegicus" names it instead (recorded by convert, then used by prompts and the model).
 CONVERT_FLAGS ?=
 PROMPTS_FLAGS ?=
+# A splits.json (from an earlier run's c2s prompts, or written by hand in that format) to reuse
+# instead of making new splits, so that runs of different recipes, or the folds of
+# scripts/figures/annotation_cv_demo.py, are scored on the cells it names; copied to
+# $(DEMO_DIR)/splits.json, which every later step reads.
+SPLITS ?=
 ORGANISM ?=
 DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
 C2S = $(RELEASE_BIN)
@@ -141,6 +146,7 @@ demo: build
 	@for knob in TOP_GENES=$(TOP_GENES) ANNOTATION_TOP_GENES=$(ANNOTATION_TOP_GENES); do \
 	  case "$${knob#*=}" in ''|*[!0-9]*|0) echo "error: $$knob: genes per sentence must be a positive whole number" >&2; exit 2;; esac; \
 	done
+	@$(if $(SPLITS),[ -f "$(SPLITS)" ] || { echo "error: SPLITS=$(SPLITS): no such file" >&2; exit 2; })
 	@mkdir -p $(DEMO_DIR)
 	@start=$$(date +%s); set -e; \
 	if [ -z "$(INPUT)" ]; then \
@@ -150,12 +156,14 @@ demo: build
 	echo "== [$$(( $$(date +%s) - start )) s] convert $(DEMO_DATA) (inverse transform fitted per $(LABEL))"; \
 	$(C2S) convert $(DEMO_DATA) -o $(DEMO_DIR)/sentences --obs-columns $(LABEL) --fit-by $(LABEL) \
 	  $(if $(ORGANISM),--organism "$(ORGANISM)") $(CONVERT_FLAGS) --overwrite -q; \
-	echo "== [$$(( $$(date +%s) - start )) s] prompts ($(if $(EXAMPLES),$(EXAMPLES),$(EXAMPLES_PER_CELL) per cell)): cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), splits stratified by $(LABEL)"; \
+	echo "== [$$(( $$(date +%s) - start )) s] prompts ($(if $(EXAMPLES),$(EXAMPLES),$(EXAMPLES_PER_CELL) per cell)): cell type prediction ($(PREDICTION_WEIGHT)) + cell generation ($(GENERATION_WEIGHT)) + unconditional generation ($(UNCONDITIONAL_WEIGHT)), $(if $(SPLITS),the splits of $(SPLITS),splits stratified by $(LABEL))"; \
 	$(C2S) prompts $(DEMO_DIR)/sentences --task cell_type_prediction:$(PREDICTION_WEIGHT) --task cell_type_generation:$(GENERATION_WEIGHT) \
 	  $(if $(filter-out 0,$(UNCONDITIONAL_WEIGHT)),--task unconditional_generation:$(UNCONDITIONAL_WEIGHT)) \
 	  $(if $(EXAMPLES),--examples $(EXAMPLES),--examples-per-cell $(EXAMPLES_PER_CELL)) \
 	  --label-column $(LABEL) --stratify-by $(LABEL) --top-k $(TOP_GENES) $(if $(BALANCE),--balance-labels $(BALANCE)) \
-	  $(if $(filter-out 0,$(RANK_NOISE)),--rank-noise $(RANK_NOISE)) $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	  $(if $(filter-out 0,$(RANK_NOISE)),--rank-noise $(RANK_NOISE)) $(if $(SPLITS),--splits "$(SPLITS)") \
+	  $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
+	$(if $(SPLITS),[ "$$(realpath "$(SPLITS)")" = "$$(realpath $(DEMO_DIR)/splits.json 2>/dev/null)" ] || cp "$(SPLITS)" $(DEMO_DIR)/splits.json;) \
 	train=$$(grep -c '"split":"train"' $(DEMO_DIR)/prompts.jsonl); \
 	steps=$$(( ($$train + $(BATCH) - 1) / $(BATCH) * $(EPOCHS) )); \
 	if [ $$steps -gt $(MAX_STEPS) ]; then length="--max-steps $(MAX_STEPS)"; \
