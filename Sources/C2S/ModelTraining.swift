@@ -39,6 +39,9 @@ public struct ModelTrainingSettings: Sendable {
     /// New models: start the output head's gene rows from principal components of the
     /// training cells' first N genes (``GeneHeadInitialization``); nil leaves them random.
     public var geneHeadGenes: Int?
+    /// Fine-tuning with a tokenizer that extends the model's own: give the model rows for the
+    /// new token ids (``VocabularyGrowth``).
+    public var growVocabulary = false
     /// Train LoRA adapters on the pretrained model instead of all its weights (the base stays
     /// frozen; the output folder holds the adapters as PEFT saves them).
     public var lora: LoRAConfiguration?
@@ -162,7 +165,8 @@ public enum ModelTraining {
         switch settings.source {
         case .pretrained(let folder):
             source = try TrainingModelSource.pretrained(folder: folder, tokenizerFolder: settings.tokenizer,
-                                                        weights: settings.lora == nil ? .fp32 : settings.baseWeights)
+                                                        weights: settings.lora == nil ? .fp32 : settings.baseWeights,
+                                                        growVocabulary: settings.growVocabulary, seed: settings.options.seed)
         case .config(let path):
             source = try TrainingModelSource.new(configPath: path, sizes: nil, tokenizerFolder: try tokenizerFolder(settings), seed: settings.options.seed)
         case .new(let sizes):
@@ -323,6 +327,7 @@ public enum ModelTraining {
         if let resume = s.resume { a["resume"] = resume }
         if s.communicator.size > 1 { a["ranks"] = String(s.communicator.size) }
         if let n = s.geneHeadGenes { a["gene_head_genes"] = String(n) }
+        if s.growVocabulary { a["grow_vocabulary"] = "true" }
         if let lora = s.lora {
             a["lora_rank"] = String(lora.rank)
             a["lora_alpha"] = String(lora.alpha)

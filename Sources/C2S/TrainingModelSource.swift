@@ -49,23 +49,45 @@ public struct TrainingModelSource {
 
     /// Fine-tuning: the checkpoint in `folder`, with its own tokenizer unless one is given,
     /// its matrices kept in `weights` (fp32 for full training; LoRA's frozen base may stay bf16).
-    public static func pretrained(folder: String, tokenizerFolder: String?, weights: WeightPrecision = .fp32) throws -> TrainingModelSource {
+    /// With `growVocabulary`, a tokenizer with more ids than the model has must extend the
+    /// model's own tokenizer (every token at its id, `c2s tokenizer extend`) and the model gets
+    /// rows for the new ids (`VocabularyGrowth`, initialised from `seed`).
+    public static func pretrained(folder: String, tokenizerFolder: String?, weights: WeightPrecision = .fp32,
+                                  growVocabulary: Bool = false, seed: UInt64 = 42) throws -> TrainingModelSource {
         let loaded = try ModelLoader.load(folder: URL(fileURLWithPath: folder), weights: weights)
         if loaded is LowRankAdaptedModel {
             throw TrainingError.invalidInput("\(folder) is a LoRA adapter, not a model: merge it into its base first ('c2s lm merge --model \(folder) -o merged') and train that")
         }
-        let model = try trainable(loaded, from: folder)
+        var model = try trainable(loaded, from: folder)
         let configURL = URL(fileURLWithPath: folder).appendingPathComponent("config.json")
-        let config = try ConfigFile(url: configURL).values
+        var config = try ConfigFile(url: configURL).values
         let tokenizerFolder = tokenizerFolder ?? folder
         let tokenizer = try loadTokenizer(tokenizerFolder)
+        var grownFrom: Int?
+        if tokenizer.vocabularySize > model.info.vocabularySize {
+            guard growVocabulary else {
+                throw TrainingError.invalidInput("\(folder): the tokenizer \(tokenizerFolder) has \(tokenizer.vocabularySize) tokens but the model only \(model.info.vocabularySize) (vocab_size); if it extends the model's own tokenizer ('c2s tokenizer extend'), pass --grow-vocabulary to give the model rows for the new tokens")
+            }
+            guard weights == .fp32 else {
+                throw TrainingError.invalidInput("--grow-vocabulary: the new tokens' rows must be trained, and LoRA keeps the base frozen; fine-tune all weights (no --lora-rank)")
+            }
+            let own = try loadTokenizer(folder)
+            if let id = GeneTokenExtension.firstChangedID(of: own, in: tokenizer) {
+                throw TrainingError.invalidInput("\(tokenizerFolder): does not extend the tokenizer of \(folder): id \(id) is \(own.token(forID: id).map { "\"\($0)\"" } ?? "unused") there and \(tokenizer.token(forID: id).map { "\"\($0)\"" } ?? "unused") here (make it with 'c2s tokenizer extend \(folder) ...')")
+            }
+            grownFrom = model.info.vocabularySize
+            let grown = try VocabularyGrowth.grow(model, config: config, configURL: configURL, to: tokenizer.vocabularySize, seed: seed)
+            model = grown.model
+            config = grown.config
+        }
         try checkVocabulary(tokenizer, model: model, source: folder)
         let eos = try endOfSequence(tokenizer, config: config, source: tokenizerFolder)
         var generation: [String: Any] = ["bos_token_id": config["bos_token_id"] ?? NSNull(), "eos_token_id": config["eos_token_id"] ?? Int(eos)]
         if let file = try GenerationConfigFile.read(folder: URL(fileURLWithPath: folder)) { generation = file.values }
         return TrainingModelSource(model: model, tokenizer: tokenizer, tokenizerFolder: tokenizerFolder, config: config,
                                 generationConfig: generation, eosTokenID: eos,
-                                description: "fine-tuning \(folder)" + (model.parameters.matrixPrecision == .fp32 ? "" : " (\(model.parameters.matrixPrecision.rawValue) weights)"))
+                                description: "fine-tuning \(folder)" + (model.parameters.matrixPrecision == .fp32 ? "" : " (\(model.parameters.matrixPrecision.rawValue) weights)")
+                                    + (grownFrom.map { ", vocabulary grown from \($0) to \(tokenizer.vocabularySize) ids" } ?? ""))
     }
 
     /// A new model from `configPath`'s `config.json` or from `sizes`, with `tokenizerFolder`'s

@@ -77,6 +77,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Tokenizer folder (tokenizer.json; default: the --model folder).")
     var tokenizer: String?
 
+    @Flag(help: "With --model and a --tokenizer that extends the model's own ('c2s tokenizer extend': every token at its id, new ones after): give the model rows for the new tokens in its token table and output head, initialised as a new model's.")
+    var growVocabulary = false
+
     // MARK: LoRA
     @Option(help: "Train LoRA adapters of this rank on the --model instead of all its weights (the base stays frozen).")
     var loraRank: Int?
@@ -217,6 +220,8 @@ struct TrainCommand: ParsableCommand {
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1") }
         if let n = evalExamples, n < 1 { throw ValidationError("--eval-examples must be at least 1") }
         if let s = saveEvery, s < 1 { throw ValidationError("--save-every must be at least 1") }
+        if growVocabulary && (model == nil || tokenizer == nil) { throw ValidationError("--grow-vocabulary grows a --model DIR to the vocabulary of a --tokenizer DIR that extends its own; give both") }
+        if growVocabulary && lora != nil { throw ValidationError("--grow-vocabulary trains the new tokens' rows, which --lora-rank keeps frozen; use one of them") }
         if let lora {
             if model == nil { throw ValidationError("--lora-rank adapts a pretrained model: give it with --model DIR") }
             let problems = lora.problems()
@@ -277,6 +282,7 @@ struct TrainCommand: ParsableCommand {
         s.sentences = sentences
         s.labelColumn = labelColumn
         s.geneHeadGenes = geneHeadInit
+        s.growVocabulary = growVocabulary
         s.lora = lora
         s.baseWeights = baseWeights
         s.maxLength = maxLength

@@ -41,12 +41,22 @@ def test_demo_with_longer_annotation_sentences(binary, tmp_path):
     assert max(lengths(out / "annotation-prompts.jsonl")) == ANNOTATION_TOP
     config = json.loads((out / "model" / "config.json").read_text())
     assert config["max_position_embeddings"] == ANNOTATION_TOP + 96
-    # Genes that only the longer sentences hold are whole tokens, not pieces.
-    vocabulary = json.loads((out / "tokenizer" / "tokenizer.json").read_text())
-    tokens = {t["content"] for t in vocabulary.get("added_tokens", [])} | set(vocabulary["model"]["vocab"])
+
+    # The main training's tokenizer holds the genes within the first TOP only; the phase's
+    # extends it, every token at its id, with the genes only the longer sentences hold, and the
+    # annotation model has rows for them.
+    def tokens_of(folder):
+        vocabulary = json.loads((folder / "tokenizer.json").read_text())
+        return {t["content"]: t["id"] for t in vocabulary["added_tokens"]}
+
+    main, phase = tokens_of(out / "tokenizer"), tokens_of(out / "annotation-tokenizer")
     first = {g for c in cells for g in c["cell_sentence"].split()[:TOP]}
     beyond = {g for c in cells for g in c["cell_sentence"].split()[TOP:ANNOTATION_TOP]} - first
-    assert beyond and beyond <= tokens
+    assert beyond and not beyond & set(main) and beyond <= set(phase)
+    assert all(phase[t] == i for t, i in main.items())
+    assert tokens_of(out / "annotation-model") == phase
+    grown = json.loads((out / "annotation-model" / "config.json").read_text())["vocab_size"]
+    assert grown == config["vocab_size"] + 2 * len({g for c in cells for g in c["cell_sentence"].split()[:ANNOTATION_TOP]} - first)
     assert f"annotate the test split from each cell's first {ANNOTATION_TOP} genes" in done.stdout
     for name in ["annotation-constrained.json", "annotation-free.json", "generation.json", "report.html"]:
         assert (out / name).is_file(), name
