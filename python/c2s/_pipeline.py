@@ -396,9 +396,47 @@ def tokenizer(corpus, out: Optional[PathLike] = None, *, gene_aware=None,
     return Tokenizer(path)
 
 
+def extend_tokenizer(base, gene_aware, out: Optional[PathLike] = None, *,
+                     genes_within_first: Optional[int] = None, overwrite: bool = False,
+                     progress=False, extra_args: Optional[Sequence[str]] = None) -> Tokenizer:
+    """Add gene tokens to a gene-aware tokenizer, every token it has kept at its id
+    (``c2s tokenizer extend``).
+
+    A model trained with ``base`` then fine-tunes on longer sentences with
+    ``train(..., model=that_model, tokenizer=<the result>, grow_vocabulary=True)``.
+
+    Parameters
+    ----------
+    base
+        A :class:`Tokenizer` (or a model folder holding ``tokenizer.json``).
+    gene_aware
+        A :class:`SentenceDataset` whose genes without a token get one.
+    out
+        Output folder; default: ``tokenizer`` in a new temporary folder (kept).
+    genes_within_first
+        Only the genes among the first N of at least one cell's sentence.
+    overwrite, progress, extra_args
+        As for :func:`convert`.
+
+    Returns
+    -------
+    Tokenizer
+        The folder (``tokenizer.json`` and the base's ``tokenizer_config.json``).
+    """
+    path = _output(out, "tokenizer")
+    args = Args(["tokenizer", "extend", os.fspath(base), "--gene-aware", os.fspath(gene_aware), "--output", path])
+    args.opt("--genes-within-first", genes_within_first).flag("--overwrite", overwrite).extra(extra_args)
+    summary = _run_into(args, out, path, progress)
+    if progress:
+        for line in summary.splitlines():
+            _binary._emit(progress, line)
+    return Tokenizer(path)
+
+
 def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] = None,
           new_model: Optional[str] = None, config: Optional[PathLike] = None,
-          tokenizer: Optional[PathLike] = None, hidden_size: Optional[int] = None,
+          tokenizer: Optional[PathLike] = None, grow_vocabulary: bool = False,
+          hidden_size: Optional[int] = None,
           layers: Optional[int] = None, heads: Optional[int] = None,
           intermediate_size: Optional[int] = None, context: Optional[int] = None,
           sentences: Optional[PathLike] = None, label_column: Optional[str] = None,
@@ -439,6 +477,9 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
         below, or from a ``config.json``.
     tokenizer
         Tokenizer folder (default: the ``model`` folder's).
+    grow_vocabulary
+        With ``model`` and a ``tokenizer`` that extends the model's own (from
+        :func:`extend_tokenizer`): give the model rows for the new tokens (``--grow-vocabulary``).
     hidden_size, layers, heads, intermediate_size, context
         New model's sizes (c2s's defaults: 256, 4, 4, 4 x hidden, 1024).
     sentences, label_column
@@ -488,7 +529,8 @@ def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] 
     path = _output(out, "model")
     args = Args(["train", os.fspath(prompts), "--output", path])
     args.opt("--model", model).opt("--new-model", new_model).opt("--config", config)
-    args.opt("--tokenizer", tokenizer).opt("--hidden-size", hidden_size).opt("--layers", layers)
+    args.opt("--tokenizer", tokenizer).flag("--grow-vocabulary", grow_vocabulary)
+    args.opt("--hidden-size", hidden_size).opt("--layers", layers)
     args.opt("--heads", heads).opt("--intermediate-size", intermediate_size)
     args.opt("--context", context).opt("--sentences", sentences)
     args.opt("--label-column", label_column).opt("--gene-head-init", gene_head_init)

@@ -267,3 +267,30 @@ def test_prompts_rank_noise_changes_training_inputs_only(sim, tmp_path):
     assert (plain.loc[train, "model_input"] != noisy.loc[train, "model_input"]).mean() > 0.5
     with pytest.raises(c2s.C2SError, match="rank-noise"):
         c2s.prompts(sim.sentences, tmp_path / "bad" / "bad.jsonl", rank_noise=-1, **kw)
+
+
+def test_extended_tokenizer_grows_a_trained_model(sim, tmp_path, spy):
+    # A model of 30-gene sentences fine-tuned on 60-gene ones: the tokenizer extended with the
+    # genes within the first 60 keeps every id, and grow_vocabulary gives the model their rows.
+    tok = c2s.tokenizer(sim.prompts, tmp_path / "tok30", gene_aware=sim.sentences, genes_within_first=30)
+    model = c2s.train(sim.prompts, tmp_path / "m30", new_model="gpt_neox", tokenizer=tok, hidden_size=16,
+                      layers=1, heads=2, context=160, max_steps=4, batch_size=16, sentences=sim.sentences,
+                      label_column="cell_type", progress=False)
+    wider = c2s.extend_tokenizer(tok, sim.sentences, tmp_path / "tok60", genes_within_first=60)
+    assert spy[-1][:3] == ["tokenizer", "extend", str(tok.path)]
+    assert "--genes-within-first" in spy[-1] and "60" in spy[-1]
+    old = {t["content"]: t["id"] for t in json.loads((tok.path / "tokenizer.json").read_text())["added_tokens"]}
+    new = {t["content"]: t["id"] for t in json.loads((wider.path / "tokenizer.json").read_text())["added_tokens"]}
+    assert all(new[c] == i for c, i in old.items()) and len(new) > len(old)
+    longer = c2s.prompts(sim.sentences, tmp_path / "p60" / "prompts.jsonl", tasks={"cell_type_prediction": 1},
+                         label_column="cell_type", top_k=60, splits=sim.prompts.splits_path)
+    with pytest.raises(c2s.C2SError, match="--grow-vocabulary"):
+        c2s.train(longer, tmp_path / "refused", model=model, tokenizer=wider, max_steps=1, progress=False)
+    grown = c2s.train(longer, tmp_path / "m60", model=model, tokenizer=wider, grow_vocabulary=True,
+                      max_steps=2, batch_size=8, sentences=sim.sentences, label_column="cell_type", progress=False)
+    assert "--grow-vocabulary" in spy[-1]
+    size = json.loads((grown.path / "config.json").read_text())["vocab_size"]
+    assert size == max(new.values()) + 1 > json.loads((model.path / "config.json").read_text())["vocab_size"]
+    cells = sim.adata[:10].copy()
+    c2s.annotate(cells, grown, top_genes=60, progress=False)
+    assert set(cells.obs["c2s_label"]) <= set(sim.adata.obs["cell_type"])
