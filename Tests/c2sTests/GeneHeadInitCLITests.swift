@@ -8,13 +8,6 @@ import XCTest
 final class GeneHeadInitCLITests: XCTestCase {
     func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
 
-    func floats(_ file: SafetensorsFile, _ name: String) throws -> [Float] {
-        let count = try file.info(name).shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
-        try out.withUnsafeMutableBufferPointer { try file.copyFloats(name, into: $0.baseAddress!, count: count) }
-        return out
-    }
-
     func testGeneRowsStartFromPrincipalComponentsOfTheTrainingSentences() throws {
         let tmp = try TemporaryFolder()
         let counts = tmp.file("sim.h5ad"), sentences = tmp.file("sentences"), prompts = tmp.file("prompts.jsonl"), tok = tmp.file("tok")
@@ -36,8 +29,8 @@ final class GeneHeadInitCLITests: XCTestCase {
         r = try c2s(common + ["-o", tmp.file("plain"), "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let a = try SafetensorsFile(path: tmp.file("pca/model.safetensors")), b = try SafetensorsFile(path: tmp.file("plain/model.safetensors"))
-        XCTAssertEqual(try floats(a, "gpt_neox.embed_in.weight"), try floats(b, "gpt_neox.embed_in.weight"), "the input embeddings stay random")
-        let headA = try floats(a, "embed_out.weight"), headB = try floats(b, "embed_out.weight")
+        XCTAssertEqual(try a.floats("gpt_neox.embed_in.weight"), try b.floats("gpt_neox.embed_in.weight"), "the input embeddings stay random")
+        let headA = try a.floats("embed_out.weight"), headB = try b.floats("embed_out.weight")
         let d = 16, vocabulary = headA.count / d
         let diff = (0..<vocabulary).map { t in (0..<d).map { headA[t * d + $0] - headB[t * d + $0] } }
         func norm(_ v: [Float]) -> Float { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }

@@ -10,13 +10,6 @@ import XCTest
 final class GrowVocabularyCLITests: XCTestCase {
     func c2s(_ args: [String]) throws -> ProcessResult { try runProcess(TestPaths.c2sExecutable, args) }
 
-    func floats(_ file: SafetensorsFile, _ name: String) throws -> [Float] {
-        let count = try file.info(name).shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
-        try out.withUnsafeMutableBufferPointer { try file.copyFloats(name, into: $0.baseAddress!, count: count) }
-        return out
-    }
-
     func testGrownModelsKeepEveryWeightAndGetNewRowsForTheNewGenes() throws {
         let tmp = try TemporaryFolder()
         let counts = tmp.file("sim.h5ad"), sentences = tmp.file("sentences")
@@ -61,7 +54,7 @@ final class GrowVocabularyCLITests: XCTestCase {
             let a = try SafetensorsFile(path: model + "/model.safetensors"), b = try SafetensorsFile(path: grown + "/model.safetensors")
             XCTAssertEqual(a.tensorNames.sorted(), b.tensorNames.sorted())
             for name in a.tensorNames {
-                let before = try floats(a, name), after = try floats(b, name)
+                let before = try a.floats(name), after = try b.floats(name)
                 if name == table || name == head {
                     let old = small.vocabularySize * 16
                     XCTAssertEqual(after.count, large.vocabularySize * 16, name)
