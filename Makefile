@@ -75,15 +75,14 @@ RANK_NOISE ?= 0
 ANNOTATION_COPIES ?= 6
 ANNOTATION_NOISE ?= 0.3
 ANNOTATION_LEARNING_RATE ?= 5e-4
-# Genes of each cell that the annotation phase trains on and annotation reads, twice TOP_GENES
-# by default (the main training and generation keep TOP_GENES). On kang a linear reader of the
-# sentences gains 1.7 points from 100 to 200 genes and nothing measurable after, and the demo's
-# annotation 3.5 (85.5 -> 89.0 % on the test split, docs/SCIENCE.md section 5d). The main
-# training's tokenizer holds the genes within the first TOP_GENES only (its output head is
-# computed every step); when ANNOTATION_TOP_GENES is larger, the phase's tokenizer extends it
-# (c2s tokenizer extend) and the model gets rows for the new genes (c2s train
-# --grow-vocabulary). The model's context covers the longer sentences.
-ANNOTATION_TOP_GENES ?= $(shell expr 2 \* "$(TOP_GENES)" 2>/dev/null)
+# Genes of each cell that the annotation phase trains on and annotation reads (the main
+# training and generation keep TOP_GENES). The main training's tokenizer holds the genes within
+# the first TOP_GENES only (its output head is computed every step); when ANNOTATION_TOP_GENES
+# is larger, the phase's tokenizer extends it (c2s tokenizer extend) and the model gets rows for
+# the new genes (c2s train --grow-vocabulary); the model's context covers the longer sentences.
+# Not the default: on kang's demo split 200 genes lift annotation 3.5 points (85.5 -> 89.0 %),
+# but under 5-fold cross-validation over every cell they do not (docs/SCIENCE.md section 5d).
+ANNOTATION_TOP_GENES ?= $(TOP_GENES)
 READ_COPIES ?= 8
 # Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
 # large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).
@@ -230,8 +229,7 @@ demo: build
 # The longer recipe (about an hour on 2 cores): the same pipeline on zheng-sorted-pbmc9k (10
 # FACS-sorted populations, labels that are experimental truth), with a larger model trained
 # longer (6 prompts per cell, 4 epochs or 2,400 steps, whichever comes first; an annotation
-# phase of 3 noisy examples per cell reading TOP_GENES genes, to stay inside the hour
-# (SCIENCE_ANNOTATION_TOP_GENES=200 reads twice as many, as the demo does); no weight decay: with the demo's
+# phase of 3 noisy examples per cell, to stay inside the hour; no weight decay: with the demo's
 # 0.1 this model gains generated k-NN on all three datasets but zheng's annotation falls from
 # above logistic regression to just below it: SCIENCE_WEIGHT_DECAY=0.1, docs/SCIENCE.md section
 # 4i). Any dataset: make science INPUT=file.h5ad LABEL=column.
@@ -242,8 +240,7 @@ science: build
 	  DEMO_DIR=$(SCIENCE_DIR) EXAMPLES=$(SCIENCE_EXAMPLES) EXAMPLES_PER_CELL=$(or $(SCIENCE_EXAMPLES_PER_CELL),6) \
 	  EPOCHS=$(or $(SCIENCE_EPOCHS),4) MAX_STEPS=$(or $(SCIENCE_MAX_STEPS),2400) \
 	  HIDDEN=$(or $(SCIENCE_HIDDEN),256) LAYERS=$(or $(SCIENCE_LAYERS),4) HEADS=$(or $(SCIENCE_HEADS),8) BATCH=16 \
-	  ANNOTATION_COPIES=$(or $(SCIENCE_ANNOTATION_COPIES),3) WEIGHT_DECAY=$(or $(SCIENCE_WEIGHT_DECAY),0) \
-	  ANNOTATION_TOP_GENES=$(or $(SCIENCE_ANNOTATION_TOP_GENES),$(TOP_GENES))
+	  ANNOTATION_COPIES=$(or $(SCIENCE_ANNOTATION_COPIES),3) WEIGHT_DECAY=$(or $(SCIENCE_WEIGHT_DECAY),0)
 
 # Perturbation response on kang-ifnb-sub2k (interferon-beta, control and stimulated cells of 13
 # types): prompts pairing each stimulated cell with a control cell of its type (splits stratified

@@ -12,8 +12,7 @@ import anndata as ad
 from conftest import REPO
 
 SCRIPT = REPO / "scripts" / "figures" / "annotation_cv_demo.py"
-# ANNOTATION_TOP_GENES=TOP_GENES: the recipe without a grown vocabulary (test_make_demo has it).
-TINY = ["TOP_GENES=20", "ANNOTATION_TOP_GENES=20", "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=10", "EVAL_EXAMPLES=20",
+TINY = ["TOP_GENES=20", "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=10", "EVAL_EXAMPLES=20",
         "ANNOTATION_COPIES=1", "READ_COPIES=1", "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10"]
 
 

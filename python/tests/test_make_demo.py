@@ -1,7 +1,7 @@
 """`make demo`, the README's main job, runs end to end on a tiny simulated dataset (tiny model,
 a few steps: this checks the pipeline's wiring, not its figures), and ANNOTATION_TOP_GENES
-(twice TOP_GENES by default) gives the annotation phase and annotation longer sentences than
-the main training's while the phase's tokenizer and the model's context cover them."""
+gives the annotation phase and annotation longer sentences than the main training's while the
+phase's tokenizer and the model's context cover them."""
 
 import json
 import subprocess
@@ -20,7 +20,7 @@ def make_demo(binary, out, *knobs, timeout=900):
 def test_demo_with_longer_annotation_sentences(binary, tmp_path):
     out = tmp_path / "demo"
     done = make_demo(
-        binary, out, "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}",  # ANNOTATION_TOP_GENES: twice TOP_GENES by default
+        binary, out, "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}", f"ANNOTATION_TOP_GENES={ANNOTATION_TOP}",
         "HIDDEN=32", "LAYERS=1", "HEADS=2", "EPOCHS=1", "MAX_STEPS=20", "EVAL_EXAMPLES=20",
         "ANNOTATION_COPIES=1", "READ_COPIES=2", "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
