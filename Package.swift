@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Mechanics", "Reports", "Evaluation", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "PromptsTests", dependencies: ["Mechanics", "Prompts", "CellSentences", "SingleCell", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Mechanics", "Transformer", "TestSupport"]),
-        .testTarget(name: "C2STests", dependencies: ["Mechanics", "C2S", "Transformer", "Prompts", "CellSentences", "SingleCell", "TestSupport"]),
+        .testTarget(name: "C2STests", dependencies: ["Mechanics", "C2S", "Transformer", "Prompts", "CellSentences", "Evaluation", "SingleCell", "TestSupport"]),
         .testTarget(name: "c2sTests", dependencies: ["Mechanics", "c2s", "SingleCell", "CellSentences", "Transformer", "TestSupport"]),
     ]
 )

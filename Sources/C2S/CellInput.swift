@@ -52,7 +52,9 @@ public struct CellInput: Sendable {
         if isSentenceInput(path) {
             var genes: [String]?
             if FileManager.default.fileExists(atPath: path + "/vocab.tsv") {
-                genes = try SentenceDataset(folder: path).genes
+                let dataset = try SentenceDataset(folder: path)
+                genes = dataset.genes
+                try checkGeneSubset(dataset, model: model)
             }
             return CellInput(path: path, table: try CellTable.load(path, maxGenes: maxGenes, threads: options.threads),
                              genes: genes, convertedTo: nil, droppedCells: 0)
@@ -81,6 +83,27 @@ public struct CellInput: Sendable {
         return CellInput(path: path, table: try CellTable.load(folder, maxGenes: maxGenes, threads: options.threads),
                          genes: inputGenes, convertedTo: folder,
                          droppedCells: manifest.counts.cellsIn - manifest.counts.cellsKept)
+    }
+
+    /// A model trained on sentences kept to a gene subset (`c2s subset-genes`) reads only
+    /// sentences kept to genes of that subset, and a model trained on whole sentences reads only
+    /// whole ones: the first k genes of the one are not those of the other. (A count matrix is
+    /// seen through the model's vocabulary, the subset's genes, so it needs no check.)
+    static func checkGeneSubset(_ dataset: SentenceDataset, model: C2SModel) throws {
+        guard let training = model.sentences else { return }
+        let own = dataset.manifest.geneSubset, trained = training.manifest.geneSubset
+        switch (own, trained) {
+        case (nil, nil): return
+        case (let own?, nil):
+            throw FileError(dataset.folder, "its sentences keep only \(own.genesKept) genes (c2s subset-genes of \(own.from)), but the model was trained on whole sentences; give the whole dataset")
+        case (nil, let trained?):
+            throw FileError(dataset.folder, "the model was trained on sentences kept to \(trained.genesKept) genes (c2s subset-genes; listed under gene_subset in its manifest.json); give a dataset subset to those genes, or a count matrix")
+        case (let own?, let trained?):
+            let allowed = Set(trained.genes)
+            if let stranger = own.genes.first(where: { !allowed.contains($0) }) {
+                throw FileError(dataset.folder, "its sentences keep gene \(stranger), which is not among the \(trained.genesKept) genes the model's training sentences were kept to")
+            }
+        }
     }
 
     /// The training data's conversion settings, for a new count matrix (seen through the

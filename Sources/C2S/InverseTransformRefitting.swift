@@ -12,6 +12,9 @@ public enum InverseTransformRefitting {
     public static func run(folder: String, input: String?, settings: InverseTransformSettings, threads: Int = Parallel.defaultThreads,
                            progress: ((Int, Int) -> Void)? = nil) throws -> InverseTransformFit {
         var manifest = try DatasetManifest.read(folder: folder)
+        if let subset = manifest.geneSubset {
+            throw FileError(folder, "keeps \(subset.genesKept) genes of \(subset.from)'s sentences; fit \(subset.from) instead")
+        }
         let source = try DatasetInput.open(manifest, folder: folder, override: input)
         let (plan, transform) = try DatasetInput.replan(source, manifest: manifest, threads: threads, blockSize: 4096)
         guard plan.counts.cellsKept == manifest.counts.cellsKept else {

@@ -33,8 +33,23 @@ public enum DatasetInput {
                                sha256: manifest.input.sha256, folder: folder, manifest: manifest)
     }
 
+    /// The path of the one input file of `manifest` (or `override`), its SHA-256 checked; an
+    /// input of several files is refused (each is read again from where the manifest lists it).
+    public static func singleFile(_ manifest: DatasetManifest, folder: String, override: String? = nil) throws -> String {
+        if let parts = manifest.input.parts {
+            throw FileError(folder, "was made from \(parts.count) files; this needs a dataset converted from one file")
+        }
+        return try locate(override.map { [$0] } ?? [manifest.input.absolutePath, manifest.input.path],
+                          sha256: manifest.input.sha256, folder: folder, manifest: manifest)
+    }
+
     /// Opens the first of `candidates` that exists, checking its SHA-256 when one is recorded.
     static func openChecked(_ candidates: [String], sha256: String, folder: String, manifest: DatasetManifest) throws -> ExpressionSource {
+        try ExpressionReader.open(try locate(candidates, sha256: sha256, folder: folder, manifest: manifest), options: readOptions(manifest))
+    }
+
+    /// The first of `candidates` that exists, its SHA-256 checked when one is recorded.
+    static func locate(_ candidates: [String], sha256: String, folder: String, manifest: DatasetManifest) throws -> String {
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw FileError(candidates.first ?? manifest.input.path, "the input of \(folder) is no longer there; give its new location with --input")
         }
@@ -44,7 +59,7 @@ public enum DatasetInput {
                 throw FileError(path, "this file has changed since \(folder) was made from it (SHA-256 differs); convert it again")
             }
         }
-        return try ExpressionReader.open(path, options: readOptions(manifest))
+        return path
     }
 
     /// The preprocessing plan and column transform that `convert` used for `manifest`.

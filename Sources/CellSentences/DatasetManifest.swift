@@ -131,12 +131,48 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var organism: String?
     /// Where `organism` came from: "given" or "detected from gene names".
     public var organismSource: String?
+    /// Set when the sentences are another dataset's kept to a subset of its genes (`c2s
+    /// subset-genes`); absent for a dataset `convert` wrote.
+    public var geneSubset: GeneSubset?
+
+    /// How a dataset's sentences were kept to a subset of genes: each sentence is the original
+    /// one with the other genes left out, the rest in their original order.
+    public struct GeneSubset: Codable, Sendable, Equatable {
+        /// The dataset folder the sentences come from, as given and absolute.
+        public var from: String
+        public var fromAbsolute: String
+        /// How the genes were chosen, in words.
+        public var chosenBy: String
+        /// Genes asked for, and how many of them the sentences hold (the subset).
+        public var genesRequested: Int
+        public var genesKept: Int
+        /// The subset's file in the folder, one gene per line.
+        public var file: String
+        /// The subset, in the dataset's gene order (also in `file`; here so that a model's copy
+        /// of the manifest says which genes it reads).
+        public var genes: [String]
+
+        public init(from: String, fromAbsolute: String, chosenBy: String, genesRequested: Int, genesKept: Int, file: String, genes: [String]) {
+            self.genes = genes
+            self.from = from
+            self.fromAbsolute = fromAbsolute
+            self.chosenBy = chosenBy
+            self.genesRequested = genesRequested
+            self.genesKept = genesKept
+            self.file = file
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case from, fromAbsolute = "from_absolute", chosenBy = "chosen_by", genesRequested = "genes_requested"
+            case genesKept = "genes_kept", file, genes
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", tool, toolVersion = "tool_version", created, input
         case preprocessing, targetSumUsed = "target_sum_used", counts, sentences
         case obsColumns = "obs_columns", files, warnings, seconds, inverseTransform = "inverse_transform"
-        case organism, organismSource = "organism_source"
+        case organism, organismSource = "organism_source", geneSubset = "gene_subset"
     }
 
     /// Pretty, key-sorted JSON.

@@ -29,6 +29,9 @@ public struct SentenceDataset {
 
     /// The fitted model, or a clear error when the dataset has none.
     public func model() throws -> LinearRankModel {
+        if let subset = manifest.geneSubset {
+            throw FileError(folder, "keeps \(subset.genesKept) genes of \(subset.from)'s sentences, so positions in its sentences are not expression ranks; reconstruct from \(subset.from)")
+        }
         guard let fit = manifest.inverseTransform else {
             throw FileError(folder + "/manifest.json", "has no inverse transform; run 'c2s fit \(folder)' first")
         }

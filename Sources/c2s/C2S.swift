@@ -13,7 +13,7 @@ struct C2SCommand: ParsableCommand {
             """,
         version: C2SVersion.string,
         subcommands: [ConvertCommand.self, FitCommand.self, ReconstructCommand.self, PromptsCommand.self, CorpusCommand.self, FormatsCommand.self, EvaluateCommand.self, ReportCommand.self, InspectCommand.self, SimulateCommand.self, LMCommand.self, TokenizerCommand.self, TrainCommand.self,
-                      AnnotateCommand.self, GenerateCellsCommand.self, EmbedCommand.self, PredictPerturbationCommand.self,
+                      AnnotateCommand.self, CombineAnnotationsCommand.self, SubsetGenesCommand.self, GenerateCellsCommand.self, EmbedCommand.self, PredictPerturbationCommand.self,
                       PredictTissueCommand.self, InterpretCommand.self, CheckHDF5Command.self])
 
     static func main() {
