@@ -40,7 +40,7 @@ def test_every_cell_is_a_test_cell_once_and_the_summary_pools_the_folds(binary, 
         # The fold's demo used the plan: its splits.json is the plan, and it annotated its test cells.
         run = out / f"fold-{k}"
         assert json.loads((run / "splits.json").read_text())["assignments"] == plan
-        for name in ("prompts.jsonl", "annotation-prompts.jsonl"):  # the main training's and the phase's
+        for name in ("prompts.jsonl", "annotation-prompts.jsonl", "hvg-annotation-prompts.jsonl"):  # main training's, phases'
             for line in (run / name).read_text().splitlines():
                 example = json.loads(line)
                 assert example["split"] == plan[example["cell_name"]], name
@@ -51,11 +51,14 @@ def test_every_cell_is_a_test_cell_once_and_the_summary_pools_the_folds(binary, 
         report = json.loads((run / "annotation-constrained.json").read_text())
         row = summary["per_fold"][str(k)]
         assert row["c2s_constrained"] == report["metrics"]["correct"]
+        for view in ("whole", "hvg"):  # the two annotation views, each pooled as its own reader
+            assert row[f"c2s_{view}"] == json.loads((run / f"annotation-{view}.json").read_text())["metrics"]["correct"]
         assert row["logistic_regression_hvg"] == report["baselines"]["logistic_regression_hvg"]["metrics"]["correct"]
     assert sorted(tested) == sorted(kept) and len(kept) > 0.9 * len(labels)
     assert summary["pooled"]["c2s_constrained"] == sum(
         summary["per_fold"][str(k)]["c2s_constrained"] for k in (1, 2, 3)) / len(kept)
     assert "c2s (constrained) - LR on HVGs" in done.stdout
+    assert summary["pooled"]["c2s_hvg"] == sum(summary["per_fold"][str(k)]["c2s_hvg"] for k in (1, 2, 3)) / len(kept)
 
     # A second call finds every fold done and only summarises.
     again = subprocess.run([sys.executable, str(SCRIPT), str(data), "cell_type", str(out), "--folds", "3",

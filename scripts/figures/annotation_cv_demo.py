@@ -11,8 +11,8 @@ baselines `c2s evaluate annotation` fits on the same train cells. A fold whose
 annotation-constrained.json already exists is not run again (delete its folder to redo it).
 
 Prints, per fold and over all folds (every cell of the data is a test cell exactly once):
-c2s's annotation (constrained, free) beside logistic regression on 2,000 HVGs, k-NN on 50 PCs of
-HVGs, the majority label and chance, the paired per-fold difference c2s - LR with a 95 % interval
+c2s's annotation (constrained, free, and each view's own reading when the demo has two) beside
+logistic regression on 2,000 HVGs, k-NN on 50 PCs of HVGs, the majority label and chance, the paired per-fold difference c2s - LR with a 95 % interval
 over folds (t distribution), and the generated cells' k-NN accuracy beside real vs real. Writes
 the same as JSON to OUT/cv-summary.json.
 
@@ -84,7 +84,13 @@ def figures(run):
     def knn10(name):
         row = next(r for r in gen["knn"] if r["name"] == name and r["space"] == "expression")
         return next(s["accuracy"] for s in row["scores"] if s["k"] == 10)
+    views = {}
+    for view in ("whole", "hvg"):  # the two annotation views' own readings (make demo's ANNOTATION_HVG)
+        path = os.path.join(run, f"annotation-{view}.json")
+        if os.path.isfile(path):
+            views[f"c2s_{view}"] = json.load(open(path))["metrics"]["correct"]
     return {
+        **views,
         "cells": con["metrics"]["cells"],
         "c2s_constrained": con["metrics"]["correct"],
         "c2s_free": free["metrics"]["correct"],
@@ -138,6 +144,7 @@ def main():
         sys.exit("error: no fold finished")
 
     readers = ["c2s_constrained", "c2s_free", "logistic_regression_hvg", "knn_pca_hvg", "majority"]
+    readers[1:1] = [v for v in ("c2s_whole", "c2s_hvg") if all(v in row for row in rows.values())]
     print(f"\n{os.path.basename(args.data)}, {args.label}: {len(rows)} of {args.folds} folds "
           f"(seed {args.seed}), each fold's test cells scored by the demo trained on the rest")
     print("fold  cells  " + "  ".join(f"{r:>23s}" for r in readers) + "   generated k-NN (k = 10) / real vs real")
