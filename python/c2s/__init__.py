@@ -21,15 +21,16 @@ from ._binary import BinaryNotFoundError, C2SError, binary_version, find_binary,
 from ._data import Model, PromptDataset, SentenceDataset, Tokenizer
 from ._evaluate import (evaluate_annotation, evaluate_generation, evaluate_perturbation, report,
                         report_transform, umap)
-from ._pipeline import convert, corpus, extend_tokenizer, prompts, reconstruct, simulate, tokenizer, train
-from ._tasks import annotate, embed, generate_cells, predict_perturbation
+from ._pipeline import (convert, corpus, extend_tokenizer, prompts, reconstruct, simulate, subset_genes, tokenizer,
+                        train)
+from ._tasks import annotate, combine_annotations, embed, generate_cells, predict_perturbation
 from ._version import __version__
 
 __all__ = [
     "__version__", "C2SError", "BinaryNotFoundError", "find_binary", "binary_version", "run",
     "SentenceDataset", "PromptDataset", "Tokenizer", "Model",
-    "simulate", "convert", "prompts", "corpus", "tokenizer", "extend_tokenizer", "train", "reconstruct",
-    "annotate", "embed", "generate_cells", "predict_perturbation",
+    "simulate", "convert", "prompts", "corpus", "tokenizer", "extend_tokenizer", "subset_genes", "train",
+    "reconstruct", "annotate", "combine_annotations", "embed", "generate_cells", "predict_perturbation",
     "evaluate_annotation", "evaluate_generation", "evaluate_perturbation", "umap",
     "report", "report_transform",
 ]

@@ -433,6 +433,53 @@ def extend_tokenizer(base, gene_aware, out: Optional[PathLike] = None, *,
     return Tokenizer(path)
 
 
+def subset_genes(dataset, out: Optional[PathLike] = None, *, highly_variable: Optional[int] = None,
+                 genes=None, splits: Optional[PathLike] = None, split: Optional[str] = None,
+                 input: Optional[PathLike] = None, overwrite: bool = False, progress=False,
+                 extra_args: Optional[Sequence[str]] = None) -> SentenceDataset:
+    """Keep a sentence dataset's sentences to a subset of genes (``c2s subset-genes``): each
+    sentence with the other genes left out, the rest in their order.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`SentenceDataset` (or its path).
+    out
+        Output folder; default: ``sentences`` in a new temporary folder (kept).
+    highly_variable
+        Keep the N most variable genes (scanpy's ``highly_variable_genes(flavor="seurat")`` on
+        the counts normalised to 10,000 per cell and log1p), chosen from the dataset's input.
+    genes
+        Or keep these genes: a list of names, or the path of a file with one per line.
+    splits, split
+        With ``highly_variable``: only the cells of ``split`` (default ``"train"``) in this
+        ``splits.json`` choose the genes, so held-out cells never choose them.
+    input
+        Where the dataset's input file is now, if it moved.
+    overwrite, progress, extra_args
+        As for :func:`convert`.
+
+    Returns
+    -------
+    SentenceDataset
+        The subset (its ``genes.txt`` lists the genes; ``manifest["gene_subset"]`` says how
+        they were chosen).
+    """
+    if (highly_variable is None) == (genes is None):
+        raise ValueError("give one of highly_variable=N and genes=")
+    path = _output(out, "sentences")
+    with tempfile.TemporaryDirectory(prefix="c2s-") as work:
+        args = Args(["subset-genes", os.fspath(dataset), "--output", path])
+        if genes is not None and not isinstance(genes, (str, os.PathLike)):
+            listed = Path(work) / "genes.txt"
+            listed.write_text("".join(f"{g}\n" for g in genes))
+            genes = listed
+        args.opt("--highly-variable", highly_variable).opt("--genes", genes).opt("--splits", splits)
+        args.opt("--split", split).opt("--input", input).flag("--overwrite", overwrite)
+        _run_into(_quiet(args, progress).extra(extra_args), out, path, progress)
+    return SentenceDataset(path)
+
+
 def train(prompts, out: Optional[PathLike] = None, *, model: Optional[PathLike] = None,
           new_model: Optional[str] = None, config: Optional[PathLike] = None,
           tokenizer: Optional[PathLike] = None, grow_vocabulary: bool = False,

@@ -10,6 +10,7 @@ from typing import Mapping, Optional, Sequence, Union
 import anndata as ad
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from . import _binary
 from ._args import Args, where_args
@@ -165,6 +166,46 @@ def annotate(data, model, *, mode: Optional[str] = None, labels: Optional[Sequen
         target.obs[column] = values.to_numpy() if column != "c2s_label" else pd.Categorical(
             values.astype(object), categories=result.obs["c2s_label"].cat.categories)
     return target if copy else None
+
+
+def combine_annotations(results: Sequence, *, progress=False,
+                        extra_args: Optional[Sequence[str]] = None) -> ad.AnnData:
+    """Combine constrained annotations of the same cells by several models into one
+    (``c2s combine-annotations``): every label's score is the mean of its log-likelihoods over
+    the readings, and each cell gets the label of the highest mean.
+
+    Parameters
+    ----------
+    results
+        Two or more constrained :func:`annotate` results: AnnData whose ``obs`` holds
+        ``c2s_label`` and ``c2s_score_<label>`` (an annotated AnnData, or the obs-only result for
+        a path), or paths of ``c2s annotate`` ``.h5ad`` outputs.
+
+    Returns
+    -------
+    AnnData of obs only, indexed by cell name: the first result's columns other than ``c2s_*``,
+    then ``c2s_label``, ``c2s_score``, ``c2s_probability`` and ``c2s_score_<label>``.
+    """
+    with tempfile.TemporaryDirectory(prefix="c2s-") as work:
+        work = Path(work)
+        paths = []
+        for k, result in enumerate(results):
+            if isinstance(result, ad.AnnData):
+                path = work / f"reading-{k}.h5ad"
+                obs = result.obs.copy()
+                obs.index = obs.index.astype(str)
+                ad.AnnData(X=sparse.csr_matrix((len(obs), 0), dtype=np.float32), obs=obs).write_h5ad(path)
+                paths.append(str(path))
+            else:
+                paths.append(os.fspath(result))
+        out = work / "combined.h5ad"
+        args = Args(["combine-annotations", *paths, "--output", str(out)]).flag("--quiet", not progress)
+        _binary.run(args.extra(extra_args), progress=progress)
+        combined = ad.read_h5ad(out)
+    scored = [c[len("c2s_score_"):] for c in combined.obs.columns if c.startswith("c2s_score_")]
+    answers = combined.obs["c2s_label"].astype(str)
+    combined.obs["c2s_label"] = pd.Categorical(answers, categories=scored + sorted(set(answers) - set(scored)))
+    return combined
 
 
 @_with_docs

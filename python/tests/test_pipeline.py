@@ -294,3 +294,40 @@ def test_extended_tokenizer_grows_a_trained_model(sim, tmp_path, spy):
     cells = sim.adata[:10].copy()
     c2s.annotate(cells, grown, top_genes=60, progress=False)
     assert set(cells.obs["c2s_label"]) <= set(sim.adata.obs["cell_type"])
+
+
+def test_subset_genes_and_combined_annotations(sim, tmp_path, spy):
+    # A second view of each cell: its sentence kept to the train cells' HVGs; a model of those
+    # sentences reads them, and its readings combine with the whole-sentence model's.
+    hvg = c2s.subset_genes(sim.sentences, tmp_path / "hvg", highly_variable=60, splits=sim.prompts.splits_path)
+    assert spy[-1][:2] == ["subset-genes", str(sim.sentences.path)] and "--highly-variable" in spy[-1]
+    subset = hvg.manifest["gene_subset"]
+    genes = set(subset["genes"])
+    assert len(genes) >= 60 and "'train' cells" in subset["chosen_by"]
+    assert (hvg.path / "genes.txt").read_text().split() == subset["genes"]
+    whole, kept = sim.sentences.cells(), hvg.cells()
+    assert list(kept["cell_sentence"]) == [" ".join(g for g in s.split() if g in genes) for s in whole["cell_sentence"]]
+    listed = c2s.subset_genes(sim.sentences, tmp_path / "listed", genes=sorted(genes)[:5])
+    assert listed.manifest["gene_subset"]["genes_kept"] == 5
+    with pytest.raises(ValueError, match="one of"):
+        c2s.subset_genes(sim.sentences, tmp_path / "neither")
+
+    prompts = c2s.prompts(hvg, tmp_path / "hp" / "prompts.jsonl", tasks={"cell_type_prediction": 1},
+                          label_column="cell_type", top_k=20, templates=1, splits=sim.prompts.splits_path)
+    wider = c2s.extend_tokenizer(sim.tokenizer, hvg, tmp_path / "tok", genes_within_first=20)
+    model = c2s.train(prompts, tmp_path / "hvg-model", model=sim.model, tokenizer=wider, grow_vocabulary=True,
+                      max_steps=2, batch_size=8, sentences=hvg, label_column="cell_type", progress=False)
+    by_hvg = c2s.annotate(hvg.path, model, top_genes=20, split="test", splits=sim.prompts.splits_path, progress=False)
+    with pytest.raises(c2s.C2SError, match="kept to"):
+        c2s.annotate(sim.sentences.path, model, top_genes=20, progress=False)
+    cells = sim.adata.copy()
+    c2s.annotate(cells, sim.model, top_genes=30, split="test", splits=sim.prompts.splits_path, progress=False)
+    tested = cells[cells.obs["c2s_label"].notna()].copy()
+    both = c2s.combine_annotations([tested, by_hvg])
+    assert spy[-1][0] == "combine-annotations"
+    assert list(both.obs_names) == list(tested.obs_names)
+    columns = [c for c in both.obs.columns if c.startswith("c2s_score_")]
+    assert columns and set(columns) == {c for c in by_hvg.obs.columns if c.startswith("c2s_score_")}
+    mean = (tested.obs[columns].to_numpy(float) + by_hvg.obs.loc[both.obs_names, columns].to_numpy(float)) / 2
+    assert np.allclose(both.obs[columns].to_numpy(float), mean)
+    assert list(both.obs["c2s_label"].astype(str)) == [columns[k][len("c2s_score_"):] for k in mean.argmax(axis=1)]
