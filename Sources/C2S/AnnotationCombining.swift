@@ -53,7 +53,12 @@ public enum AnnotationCombining {
         let same = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path }
         for path in [s.output, s.csvPath] {
             if let input = s.inputs.first(where: { same($0, path) }) { throw FileError(path, "would replace the input \(input)") }
-            if FileManager.default.fileExists(atPath: path) && !s.overwrite { throw FileError(path, "already exists; pass --overwrite to replace it") }
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            if !s.overwrite { throw FileError(path, "already exists; pass --overwrite to replace it") }
+            // --overwrite replaces only an earlier annotation result, never another file of the user's.
+            guard isAnnotationResult(path, csv: path == s.csvPath) else {
+                throw FileError(path, "is not an earlier c2s annotation result (no c2s_label column); not replaced: name another output")
+            }
         }
         if same(s.output, s.csvPath) { throw FileError(s.csvPath, "the CSV output would replace the .h5ad output; name it with --csv PATH") }
         let readings = try s.inputs.map(read)
@@ -113,6 +118,17 @@ public enum AnnotationCombining {
         try table.writeH5AD(s.output)
         try table.writeCSV(s.csvPath, overwrite: true)
         return Result(cells: n, labels: labels, agreement: agreement)
+    }
+
+    /// Whether `path` is a table `c2s annotate` or this workflow wrote (a `c2s_label` column).
+    static func isAnnotationResult(_ path: String, csv: Bool) -> Bool {
+        if csv {
+            guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 1 << 16) else { return false }
+            try? handle.close()
+            let header = String(decoding: head.prefix { $0 != 10 }, as: UTF8.self)
+            return header.hasPrefix("cell_name,") && header.split(separator: ",").contains("c2s_label")
+        }
+        return (try? H5ADSource(path: path).obs.column("c2s_label")) != nil
     }
 
     /// The scores of one constrained annotation result.

@@ -105,7 +105,7 @@ public enum GeneSubsetting {
         var lengths = (total: 0, min: Int.max, max: 0, cells: 0)
         var sentence: [UInt8] = []
         try TextFileLines.forEach(path: cellsPath) { line, number in
-            var bytes = Array(line.utf8)
+            let bytes = Array(line.utf8)
             let restricted = try bytes.withUnsafeBufferPointer { buffer -> (head: Range<Int>, tail: Range<Int>, words: [UInt8], count: Int) in
                 let parsed: (fields: [(String, JSONScalar)], found: Bool, inPlace: Range<Int>?)
                 do {
@@ -124,7 +124,6 @@ public enum GeneSubsetting {
             try writer.write(restricted.words)
             try writer.write(Array(bytes[restricted.tail]))
             try writer.write([10])
-            bytes.removeAll()
             lengths.total += restricted.count
             lengths.min = min(lengths.min, restricted.count)
             lengths.max = max(lengths.max, restricted.count)

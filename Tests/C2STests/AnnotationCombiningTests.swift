@@ -91,5 +91,25 @@ final class AnnotationCombiningTests: XCTestCase {
         XCTAssertThrowsError(try AnnotationCombining.run(AnnotationCombiningSettings(inputs: [tmp.file("a.h5ad"), tmp.file("a.h5ad")], output: tmp.file("free.h5ad")))) {
             XCTAssertTrue("\($0)".contains("already exists"), "\($0)")
         }
+        // --overwrite replaces an earlier result, never another file of the user's.
+        var combine = AnnotationCombiningSettings(inputs: [tmp.file("a.h5ad"), tmp.file("a.h5ad")], output: tmp.file("counts.h5ad"))
+        combine.overwrite = true
+        var counts = ResultTable()
+        counts.index = ["c1"]
+        counts.add("cell_type", ["B"])
+        try counts.writeH5AD(tmp.file("counts.h5ad"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: tmp.file("counts.h5ad")))
+        XCTAssertThrowsError(try AnnotationCombining.run(combine)) {
+            XCTAssertTrue("\($0)".contains("is not an earlier c2s annotation result"), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp.file("counts.h5ad"))), before)
+        combine.output = tmp.file("free.h5ad")  // an earlier result (c2s_label): replaced
+        XCTAssertNoThrow(try AnnotationCombining.run(combine))
+        try "gene,count\nCD3E,1\n".write(toFile: tmp.file("mine.csv"), atomically: true, encoding: .utf8)
+        combine.output = tmp.file("again.h5ad")
+        combine.csv = tmp.file("mine.csv")
+        XCTAssertThrowsError(try AnnotationCombining.run(combine)) { XCTAssertTrue("\($0)".contains("mine.csv"), "\($0)") }
+        XCTAssertEqual(try String(contentsOfFile: tmp.file("mine.csv"), encoding: .utf8), "gene,count\nCD3E,1\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("again.h5ad")))
     }
 }
