@@ -93,6 +93,15 @@ ANNOTATION_TOP_GENES ?= $(TOP_GENES)
 # stays the whole view's. 0: one view, as before. On kang under 5-fold cross-validation the two
 # views read 2.8 points above the whole view alone.
 ANNOTATION_HVG ?= 2000
+# The main training reads the second view too: HVG_EXAMPLES_PER_CELL cell type prediction
+# examples per cell on the HVG sentences (their first TOP_GENES) join its prompts, and its
+# tokenizer holds their genes. Without them the second view's phase meets about 1,400 new gene
+# tokens (HVGs that no whole sentence holds within its first TOP_GENES) in its one epoch, with
+# random embeddings. The main training's length is reckoned from the whole-sentence prompts
+# (EPOCHS, or MAX_STEPS) and stretched to take the HVG examples on top, so that generation keeps
+# its passes: inside the same steps the simulated demo lost both generation targets. 0: the
+# main training reads whole sentences only. Measured: docs/SCIENCE.md section 5f.
+HVG_EXAMPLES_PER_CELL ?= 1
 READ_COPIES ?= 8
 # Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
 # large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).
@@ -151,6 +160,10 @@ PROMPTS_FLAGS ?=
 SPLITS ?=
 ORGANISM ?=
 DEMO_DATA = $(if $(INPUT),$(INPUT),$(DEMO_DIR)/simulated.h5ad)
+# Whether the second annotation view is on (it needs the annotation phase), and whether the main
+# training reads it too.
+HVG_VIEW = $(if $(filter-out 0,$(ANNOTATION_COPIES)),$(filter-out 0,$(ANNOTATION_HVG)))
+HVG_MAIN = $(if $(HVG_VIEW),$(filter-out 0,$(HVG_EXAMPLES_PER_CELL)))
 C2S = $(RELEASE_BIN)
 
 demo: build
@@ -158,6 +171,7 @@ demo: build
 	  case "$${knob#*=}" in ''|*[!0-9]*|0) echo "error: $$knob: genes per sentence must be a positive whole number" >&2; exit 2;; esac; \
 	done
 	@case "$(ANNOTATION_HVG)" in ''|*[!0-9]*) echo "error: ANNOTATION_HVG=$(ANNOTATION_HVG): genes of the second view must be a whole number (0: none)" >&2; exit 2;; esac
+	@case "$(HVG_EXAMPLES_PER_CELL)" in ''|*[!0-9]*) echo "error: HVG_EXAMPLES_PER_CELL=$(HVG_EXAMPLES_PER_CELL): examples per cell must be a whole number (0: none)" >&2; exit 2;; esac
 	@$(if $(SPLITS),[ -f "$(SPLITS)" ] || { echo "error: SPLITS=$(SPLITS): no such file" >&2; exit 2; })
 	@mkdir -p $(DEMO_DIR)
 	@start=$$(date +%s); set -e; \
@@ -176,14 +190,32 @@ demo: build
 	  $(if $(filter-out 0,$(RANK_NOISE)),--rank-noise $(RANK_NOISE)) $(if $(SPLITS),--splits "$(SPLITS)") \
 	  $(PROMPTS_FLAGS) -o $(DEMO_DIR)/prompts.jsonl --overwrite -q; \
 	$(if $(SPLITS),[ "$$(realpath "$(SPLITS)")" = "$$(realpath $(DEMO_DIR)/splits.json 2>/dev/null)" ] || cp "$(SPLITS)" $(DEMO_DIR)/splits.json;) \
-	train=$$(grep -c '"split":"train"' $(DEMO_DIR)/prompts.jsonl); \
+	if [ -n "$(HVG_VIEW)" ]; then \
+	  echo "== [$$(( $$(date +%s) - start )) s] second view: each cell's sentence kept to the $(ANNOTATION_HVG) most variable genes of the train cells$(if $(HVG_MAIN),; cell type prediction on its first $(TOP_GENES) joins the main prompts ($(HVG_EXAMPLES_PER_CELL) per cell))"; \
+	  $(C2S) subset-genes $(DEMO_DIR)/sentences --highly-variable $(ANNOTATION_HVG) --splits $(DEMO_DIR)/splits.json \
+	    -o $(DEMO_DIR)/hvg-sentences --overwrite -q; \
+	fi; \
+	if [ -n "$(HVG_MAIN)" ]; then \
+	  $(C2S) prompts $(DEMO_DIR)/hvg-sentences --task cell_type_prediction:1 --examples-per-cell $(HVG_EXAMPLES_PER_CELL) \
+	    --label-column $(LABEL) --top-k $(TOP_GENES) $(if $(filter-out 0,$(RANK_NOISE)),--rank-noise $(RANK_NOISE)) --splits $(DEMO_DIR)/splits.json \
+	    $(PROMPTS_FLAGS) -o $(DEMO_DIR)/hvg-prompts.jsonl --overwrite -q; \
+	  cat $(DEMO_DIR)/hvg-prompts.jsonl >> $(DEMO_DIR)/prompts.jsonl; \
+	fi; \
+	train=$$(grep -c '"split":"train"' $(DEMO_DIR)/prompts.jsonl); extra=0; \
+	if [ -n "$(HVG_MAIN)" ]; then extra=$$(grep -c '"split":"train"' $(DEMO_DIR)/hvg-prompts.jsonl); train=$$(( train - extra )); fi; \
 	steps=$$(( ($$train + $(BATCH) - 1) / $(BATCH) * $(EPOCHS) )); \
-	if [ $$steps -gt $(MAX_STEPS) ]; then length="--max-steps $(MAX_STEPS)"; \
-	  e=$$(( $(MAX_STEPS) * $(BATCH) * 10 / $$train )); about="$(MAX_STEPS) steps: $$(( e / 10 )).$$(( e % 10 )) epochs"; \
+	if [ $$steps -gt $(MAX_STEPS) ]; then cap=$$(( $(MAX_STEPS) * (train + extra) / train )); length="--max-steps $$cap"; \
+	  e=$$(( $(MAX_STEPS) * $(BATCH) * 10 / $$train )); about="$$cap steps: $$(( e / 10 )).$$(( e % 10 )) epochs"; \
 	else length="--epochs $(EPOCHS)"; about="$(EPOCHS) epochs"; fi; \
 	longest=$$(( $(ANNOTATION_TOP_GENES) > $(TOP_GENES) ? $(ANNOTATION_TOP_GENES) : $(TOP_GENES) )); \
-	echo "== [$$(( $$(date +%s) - start )) s] gene-aware tokenizer (one token per gene among some cell's first $(TOP_GENES))"; \
-	$(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences --genes-within-first $(TOP_GENES) -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
+	echo "== [$$(( $$(date +%s) - start )) s] gene-aware tokenizer (one token per gene among some cell's first $(TOP_GENES)$(if $(HVG_MAIN), in either view))"; \
+	if [ -n "$(HVG_MAIN)" ]; then \
+	  $(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences --genes-within-first $(TOP_GENES) -o $(DEMO_DIR)/whole-tokenizer --overwrite > /dev/null; \
+	  $(C2S) tokenizer extend $(DEMO_DIR)/whole-tokenizer --gene-aware $(DEMO_DIR)/hvg-sentences --genes-within-first $(TOP_GENES) -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
+	else \
+	  rm -rf $(DEMO_DIR)/whole-tokenizer $(DEMO_DIR)/hvg-prompts.jsonl; \
+	  $(C2S) tokenizer train $(DEMO_DIR)/prompts.jsonl --gene-aware $(DEMO_DIR)/sentences --genes-within-first $(TOP_GENES) -o $(DEMO_DIR)/tokenizer --overwrite > /dev/null; \
+	fi; \
 	echo "== [$$(( $$(date +%s) - start )) s] train a GPT-NeoX from scratch (hidden $(HIDDEN), $(LAYERS) layers, $$about, random mixed batches, loss weighted per $(LOSS_WEIGHTING), weight decay $(WEIGHT_DECAY), output head's gene rows: $(GENE_HEAD))"; \
 	$(C2S) train $(DEMO_DIR)/prompts.jsonl --new-model gpt_neox --hidden-size $(HIDDEN) --layers $(LAYERS) --heads $(HEADS) \
 	  --context $$(( $$longest + 96 )) --tokenizer $(DEMO_DIR)/tokenizer $$length --batch-size $(BATCH) \
@@ -208,10 +240,8 @@ demo: build
 	    -o $(DEMO_DIR)/annotation-model --overwrite -q; \
 	  annotator=$(DEMO_DIR)/annotation-model; read_genes=$(ANNOTATION_TOP_GENES); \
 	  if [ "$(READ_COPIES)" != 0 ]; then reading="--noisy-copies $(READ_COPIES) --copy-noise $(ANNOTATION_NOISE)"; fi; \
-	  if [ "$(ANNOTATION_HVG)" != 0 ]; then \
-	    echo "== [$$(( $$(date +%s) - start )) s] second view: each cell's sentence kept to the $(ANNOTATION_HVG) most variable genes of the train cells, the same annotation phase on its first $(ANNOTATION_TOP_GENES)"; \
-	    $(C2S) subset-genes $(DEMO_DIR)/sentences --highly-variable $(ANNOTATION_HVG) --splits $(DEMO_DIR)/splits.json \
-	      -o $(DEMO_DIR)/hvg-sentences --overwrite -q; \
+	  if [ -n "$(HVG_VIEW)" ]; then \
+	    echo "== [$$(( $$(date +%s) - start )) s] second view's annotation phase: the same phase on the HVG sentences' first $(ANNOTATION_TOP_GENES) genes"; \
 	    $(C2S) prompts $(DEMO_DIR)/hvg-sentences --task cell_type_prediction:1 --examples-per-cell $(ANNOTATION_COPIES) \
 	      --rank-noise $(ANNOTATION_NOISE) --splits $(DEMO_DIR)/splits.json --label-column $(LABEL) --top-k $(ANNOTATION_TOP_GENES) \
 	      $(PROMPTS_FLAGS) -o $(DEMO_DIR)/hvg-annotation-prompts.jsonl --overwrite -q; \
@@ -224,7 +254,7 @@ demo: build
 	      -o $(DEMO_DIR)/hvg-annotation-model --overwrite -q; \
 	  fi; \
 	fi; \
-	views="$(if $(filter-out 0,$(ANNOTATION_COPIES)),$(filter-out 0,$(ANNOTATION_HVG)))"; \
+	views="$(HVG_VIEW)"; \
 	echo "== [$$(( $$(date +%s) - start )) s] annotate the test split from each cell's first $$read_genes genes (constrained$${reading:+, each cell read with $(READ_COPIES) noisy copies}$${views:+, and from its first $$read_genes of the HVGs by the second model, the two readings combined}; free)"; \
 	if [ -n "$$views" ]; then \
 	  $(C2S) annotate --model $$annotator $(DEMO_DIR)/sentences --splits $(DEMO_DIR)/splits.json --split test \
