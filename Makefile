@@ -93,15 +93,16 @@ ANNOTATION_TOP_GENES ?= $(TOP_GENES)
 # stays the whole view's. 0: one view, as before. On kang under 5-fold cross-validation the two
 # views read 2.8 points above the whole view alone.
 ANNOTATION_HVG ?= 2000
-# The main training reads the second view too: HVG_EXAMPLES_PER_CELL cell type prediction
-# examples per cell on the HVG sentences (their first TOP_GENES) join its prompts, and its
-# tokenizer holds their genes. Without them the second view's phase meets about 1,400 new gene
-# tokens (HVGs that no whole sentence holds within its first TOP_GENES) in its one epoch, with
-# random embeddings. The main training's length is reckoned from the whole-sentence prompts
-# (EPOCHS, or MAX_STEPS) and stretched to take the HVG examples on top, so that generation keeps
-# its passes: inside the same steps the simulated demo lost both generation targets. 0: the
-# main training reads whole sentences only. Measured: docs/SCIENCE.md section 5f.
-HVG_EXAMPLES_PER_CELL ?= 1
+# HVG_EXAMPLES_PER_CELL=N: the main training reads the second view too, N cell type prediction
+# examples per cell on the HVG sentences (their first TOP_GENES) joining its prompts, its
+# tokenizer holding their genes (else the second view's phase meets about 1,400 HVGs as new
+# tokens in its one epoch). Its length is reckoned from the whole-sentence prompts (EPOCHS, or
+# MAX_STEPS) and stretched to take the HVG examples on top, so that generation keeps its
+# passes: inside the same steps the simulated demo lost both generation targets. Not the
+# default: on kang under 5-fold cross-validation it reads as the two views without it, in
+# about two minutes more (docs/SCIENCE.md section 5f). 0: the main training reads whole
+# sentences only.
+HVG_EXAMPLES_PER_CELL ?= 0
 READ_COPIES ?= 8
 # Training stops after EPOCHS epochs or MAX_STEPS optimizer steps, whichever comes first, so a
 # large dataset costs no more time than the 2,000-cell ones (fewer passes over more cells).

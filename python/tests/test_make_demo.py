@@ -136,3 +136,23 @@ def test_demo_refuses_a_sentence_length_that_is_not_a_number_before_writing(bina
     assert done.returncode != 0
     assert "HVG_EXAMPLES_PER_CELL=-1: examples per cell must be a whole number (0: none)" in done.stderr
     assert not out.exists()
+
+
+def test_demo_main_training_reads_whole_sentences_only_by_default(binary, tmp_path):
+    # HVG_EXAMPLES_PER_CELL=0 (the default): the main training's prompts and tokenizer are the
+    # whole sentences' alone, its length their own, and the second view's phase adds the HVGs'
+    # tokens itself (its model has more rows than the main one).
+    out = tmp_path / "demo"
+    done = make_demo(
+        binary, out, "CELLS=300", "CELL_TYPES=3", f"TOP_GENES={TOP}", "HIDDEN=32", "LAYERS=1", "HEADS=2",
+        "EPOCHS=1", f"MAX_STEPS={MAX_STEPS}", "EVAL_EXAMPLES=20", "ANNOTATION_COPIES=1", "READ_COPIES=2",
+        "GENERATE_PER_TYPE=3", "LABEL_SWAP_CELLS=10", f"ANNOTATION_HVG={HVG}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert not (out / "hvg-prompts.jsonl").exists() and not (out / "whole-tokenizer").exists()
+    cells = [json.loads(line) for line in (out / "sentences" / "cells.jsonl").read_text().splitlines()]
+    prompts = [json.loads(line) for line in (out / "prompts.jsonl").read_text().splitlines()]
+    assert {p["cell_name"] for p in prompts} <= {c["cell_name"] for c in cells} and len(prompts) == 2 * len(cells)
+    assert json.loads((out / "model" / "trainer_state.json").read_text())["global_step"] == MAX_STEPS
+    main = json.loads((out / "model" / "config.json").read_text())["vocab_size"]
+    hvg_model = json.loads((out / "hvg-annotation-model" / "config.json").read_text())["vocab_size"]
+    assert hvg_model > main
